@@ -1,0 +1,55 @@
+"""newsearch's own exceptions: callers never need to catch a Whoosh type.
+
+Each error's message is one line that names the file or index involved and the
+reason, so the CLI can print it as is.
+"""
+from __future__ import annotations
+
+
+class NewsearchError(Exception):
+    """Base class for every error newsearch raises on purpose."""
+
+
+class ParseError(NewsearchError):
+    """An input could not be turned into an article."""
+
+    def __init__(self, path: str, reason: str, *, line: int | None = None) -> None:
+        self.path = path
+        self.reason = reason
+        self.line = line
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {reason}")
+
+
+class IndexNotFound(NewsearchError):
+    """No index exists where one was expected."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(
+            f"no index at {path}: build one with `newsearch index PATH...` or `newsearch rebuild`"
+        )
+
+
+class IndexLocked(NewsearchError):
+    """Another process is writing the index."""
+
+
+class IndexCorrupt(NewsearchError):
+    """The index files cannot be read."""
+
+
+class SchemaMismatch(NewsearchError):
+    """The index was built by an incompatible version or with other options."""
+
+
+class QuerySyntaxError(NewsearchError):
+    """A query string or filter value that cannot be understood."""
+
+
+class StorageError(NewsearchError):
+    """The disk refused a write (full, read-only, permissions)."""
+
+
+class ConfigError(NewsearchError):
+    """A declared index (indexes/NAME.toml) is missing or invalid."""

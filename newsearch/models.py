@@ -1,0 +1,145 @@
+"""Plain data that flows through newsearch: articles in, results out.
+
+Everything here is a frozen dataclass built from the standard library only, so
+results can outlive the index they came from and be pickled to worker processes.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any
+
+_SPACE = re.compile(r"\s+")
+
+
+def content_id(*parts: str | None) -> str:
+    """A stable id for an article without a URL: a hash of its normalised text."""
+    text = "\x1f".join(_SPACE.sub(" ", p or "").strip().lower() for p in parts)
+    return "sha1:" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
+
+
+def to_utc(value: datetime | None) -> datetime | None:
+    """Aware datetimes are converted to UTC; naive ones are taken to be UTC already."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article as newsearch understands it, whatever format it came from.
+
+    `id` is the canonical URL when one is known, else a hash of title and body, so
+    re-indexing the same article replaces it instead of adding a duplicate.
+    `date` is always timezone-aware UTC (or None when no date could be trusted).
+    """
+
+    title: str = ""
+    body: str = ""
+    id: str = ""
+    url: str | None = None
+    summary: str = ""
+    byline: str = ""
+    authors: tuple[str, ...] = ()
+    section: str = ""
+    date: datetime | None = None
+    source: str = ""
+    agency: str = ""
+    language: str = ""
+    tags: tuple[str, ...] = ()
+    path: str = ""
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "authors", tuple(self.authors))
+        set_(self, "tags", tuple(self.tags))
+        set_(self, "warnings", tuple(self.warnings))
+        set_(self, "date", to_utc(self.date))
+        if not self.id:
+            set_(self, "id", self.url or content_id(self.title, self.body))
+
+    def with_changes(self, **changes: Any) -> "Article":
+        """A copy with some fields replaced (the id is recomputed unless given)."""
+        if "id" not in changes and ({"url", "title", "body"} & changes.keys()):
+            changes["id"] = ""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON shape used by `newsearch parse --json` and exports."""
+        data = asdict(self)
+        data["date"] = self.date.isoformat() if self.date else None
+        data["authors"] = list(self.authors)
+        data["tags"] = list(self.tags)
+        data["warnings"] = list(self.warnings)
+        return data
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result, copied out of the index before its searcher closes."""
+
+    id: str
+    title: str
+    score: float
+    rank: int
+    url: str | None = None
+    byline: str = ""
+    authors: tuple[str, ...] = ()
+    section: str = ""
+    date: datetime | None = None
+    source: str = ""
+    tags: tuple[str, ...] = ()
+    path: str = ""
+    snippet: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["date"] = self.date.isoformat() if self.date else None
+        data["authors"] = list(self.authors)
+        data["tags"] = list(self.tags)
+        return data
+
+
+@dataclass(frozen=True)
+class FacetCount:
+    """How many matching articles carry one value of a facet."""
+
+    value: str
+    count: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "count": self.count}
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """One page of results plus the exact total and the requested facet counts."""
+
+    query: str
+    total: int
+    hits: tuple[Hit, ...]
+    facets: dict[str, tuple[FacetCount, ...]] = field(default_factory=dict)
+    page: int = 1
+    limit: int = 10
+    suggestion: str | None = None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.limit)) if self.limit else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "limit": self.limit,
+            "pages": self.pages,
+            "suggestion": self.suggestion,
+            "hits": [h.to_dict() for h in self.hits],
+            "facets": {k: [c.to_dict() for c in v] for k, v in self.facets.items()},
+        }

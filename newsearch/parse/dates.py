@@ -1,0 +1,92 @@
+"""Reading publication dates written by humans and machines, always returning UTC.
+
+Bounds are parameters: archives reach back centuries, so there is no built-in floor.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from dateutil import parser as _dateutil
+
+# Missing parts of a date ("2021", "July 2021") default to the start of the period.
+_DEFAULT = datetime(2000, 1, 1)
+_EPOCH_NUMBER = re.compile(r"^\d{9,13}(\.\d+)?$")
+_HAS_DIGIT = re.compile(r"\d")
+# "31-MAR-1987 605:12:19" (Reuters-21578): keep the calendar part when the clock is absurd.
+_LEADING_DATE = re.compile(
+    r"^\s*(\d{1,2}[-/ ][A-Za-z]{3,9}[-/ ]\d{2,4}|\d{4}-\d{1,2}-\d{1,2}|[A-Za-z]{3,9}\.? \d{1,2},? \d{4})"
+)
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def _in_bounds(value: datetime, earliest: datetime | None, latest: datetime | None) -> bool:
+    if earliest is not None and value < _aware(earliest):
+        return False
+    if latest is not None and value > _aware(latest):
+        return False
+    return True
+
+
+def from_epoch(number: float) -> datetime | None:
+    """Seconds (or milliseconds) since 1970 as a UTC datetime; None when absurd."""
+    if number > 1e11:
+        number /= 1000.0
+    try:
+        return datetime.fromtimestamp(number, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def parse_date(
+    value: object,
+    *,
+    earliest: datetime | None = None,
+    latest: datetime | None = None,
+    dayfirst: bool = False,
+) -> datetime | None:
+    """Parse a date from a string, number or datetime; None when it can't be trusted.
+
+    Naive values are taken as UTC; aware ones are converted to UTC. Values outside
+    [earliest, latest] are rejected rather than clamped.
+    """
+    result: datetime | None = None
+    if isinstance(value, datetime):
+        result = _aware(value)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        result = from_epoch(float(value))
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text or len(text) > 200 or not _HAS_DIGIT.search(text):
+            return None
+        if _EPOCH_NUMBER.match(text):
+            result = from_epoch(float(text))
+        else:
+            result = _parse_text(text, dayfirst)
+    if result is None or not _in_bounds(result, earliest, latest):
+        return None
+    return result
+
+
+def _parse_text(text: str, dayfirst: bool) -> datetime | None:
+    for candidate in (text, _leading_date(text)):
+        if not candidate:
+            continue
+        try:
+            return _aware(_dateutil.parse(candidate, dayfirst=dayfirst, fuzzy=False, default=_DEFAULT))
+        except (ValueError, OverflowError, TypeError):
+            continue
+    try:
+        return _aware(_dateutil.parse(text, dayfirst=dayfirst, fuzzy=True, default=_DEFAULT))
+    except (ValueError, OverflowError, TypeError):
+        return None
+
+
+def _leading_date(text: str) -> str | None:
+    match = _LEADING_DATE.match(text)
+    return match.group(1) if match else None
