@@ -1,0 +1,306 @@
+"""Text analysis: how article text becomes index terms, and queries the same terms.
+
+News archives spell the same name many ways ("Ain al-Asad", "Ain Al Asad",
+"Asad"; "Erdoğan", "Erdogan"; "Baʿath", "Ba'ath", "Baath"), so one tokenizer
+folds case, accents and transliteration marks and treats Arabic articles and
+particles (al-, el-, ad-, as-, ash-, at-, az-, ibn, bin, abu) as *position
+transparent*:
+
+* At index time a particle is kept as a term (so a search for "bin" or "ad"
+  still finds it) but it does not take a position of its own: it sits on the
+  position of the word after it.  "Ain al-Asad", "Ain al Asad" and "Ain Asad"
+  therefore all index as ``ain@0 asad@1`` (plus ``al@1`` and, for the
+  hyphenated form, the joined ``alasad@1``).
+* At query time a particle followed by another word is dropped, so the phrase
+  "Ain al Asad" asks for ``ain asad`` at consecutive positions and matches every
+  spelling above; "al-Kadhimi" asks for ``kadhimi``.
+
+Stop words are removed at both ends without leaving gaps, so phrases match
+across them ("state of the union" matches "state union" and vice versa);
+Whoosh builds phrase queries from the query terms alone, ignoring their
+positions, so closing the gaps is what keeps index and query consistent.
+
+Only store.py, query.py and this module import whoosh.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Iterator
+
+from whoosh.analysis import Analyzer, CompositeAnalyzer, StemFilter, Token, Tokenizer
+from whoosh.lang import stopwords_for_language
+
+__all__ = [
+    "PARTICLES",
+    "SUPPORTED_LANGUAGES",
+    "NewsTokenizer",
+    "fold",
+    "language_code",
+    "name_analyzer",
+    "text_analyzer",
+]
+
+# Language code -> Snowball stemmer name (the stemmers Whoosh ships).
+SUPPORTED_LANGUAGES: dict[str, str] = {
+    "da": "danish",
+    "de": "german",
+    "en": "english",
+    "es": "spanish",
+    "fi": "finnish",
+    "fr": "french",
+    "hu": "hungarian",
+    "it": "italian",
+    "nl": "dutch",
+    "no": "norwegian",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "sv": "swedish",
+}
+
+# Arabic articles and particles that transliterations attach with a hyphen,
+# a space, or not at all.
+PARTICLES: frozenset[str] = frozenset(
+    {"al", "el", "ad", "as", "ash", "at", "az", "ibn", "bin", "abu"}
+)
+
+# Languages whose apostrophes mark elided articles ("l'Élysée", "dell'Italia"),
+# so the short piece before the apostrophe is dropped rather than glued on.
+_ELIDING = frozenset({"fr", "it", "ca", "pt"})
+
+# Apostrophes and transliteration marks for ayn and hamza: dropped by folding,
+# so "Baʿath", "Ba'ath" and "Baath" are one term.
+_MARKS = "'’‘`´ʹʻʼʽʾʿˈ"
+_DROP_MARKS = {ord(c): None for c in _MARKS}
+# Letters that Unicode decomposition leaves alone but readers treat as plain.
+_SPECIAL = str.maketrans(
+    {"ø": "o", "đ": "d", "ł": "l", "ı": "i", "ħ": "h", "ŧ": "t", "ð": "d",
+     "þ": "th", "æ": "ae", "œ": "oe", "ĳ": "ij"}
+)
+
+_WORD = r"[\w\u0300-\u036f" + _MARKS[5:] + r"]+"
+# A token is words joined by hyphens, apostrophes or dots ("al-Asad", "Ba'ath",
+# "U.S.") or digits joined by commas ("1,000"); the joins are resolved below.
+_JOIN = r"(?:[-‐‑.'’‘`´]|(?<=\d),(?=\d))"
+_TOKEN = re.compile(_WORD + "(?:" + _JOIN + _WORD + ")*")
+_HYPHEN = re.compile(r"[-‐‑]")
+_APOSTROPHE = re.compile(r"['’‘`´]")
+_MAX_TERM = 100
+
+
+def fold(text: str) -> str:
+    """Case, accent and transliteration-mark folding for any plain string.
+
+    "Erdoğan" -> "erdogan", "Baʿath" -> "baath", "Straße" -> "strasse".  Used
+    for index terms and for comparing facet values or highlight words.
+    """
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return text.translate(_DROP_MARKS).translate(_SPECIAL)
+
+
+def language_code(language: str) -> str:
+    """The two-letter code for a language given as code or name ("english")."""
+    key = (language or "en").strip().lower()
+    if key in SUPPORTED_LANGUAGES:
+        return key
+    for code, name in SUPPORTED_LANGUAGES.items():
+        if key == name:
+            return code
+    raise ValueError(
+        f"unsupported language {language!r}; choose one of "
+        + ", ".join(sorted(SUPPORTED_LANGUAGES))
+    )
+
+
+class _Piece:
+    """One word of a token after splitting on hyphens: folded text and offsets."""
+
+    __slots__ = ("text", "start", "end", "particle", "group")
+
+    def __init__(self, text: str, start: int, end: int, group: int) -> None:
+        self.text = text
+        self.start = start
+        self.end = end
+        self.particle = False
+        self.group = group
+
+
+class NewsTokenizer(Tokenizer):
+    """Words, folded, with stop words closed up and particles made transparent.
+
+    One class does splitting, folding, stop words and positions because they
+    interact: a particle's position depends on the next surviving word, and a
+    hyphenated compound also yields its joined form on its last word's position
+    ("e-mail" -> e, mail, email) so "email address" matches "e-mail address".
+    """
+
+    def __init__(
+        self,
+        *,
+        stoplist: frozenset[str] = frozenset(),
+        particles: frozenset[str] = PARTICLES,
+        elisions: bool = False,
+    ) -> None:
+        self.stoplist = frozenset(stoplist)
+        self.particles = frozenset(particles)
+        self.elisions = elisions
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.__dict__ == self.__dict__
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.stoplist, self.particles, self.elisions))
+
+    # -- splitting -------------------------------------------------------
+    def _words(self, match: re.Match, group: int) -> list[_Piece]:
+        """The pieces of one regex match: hyphen parts, apostrophes and dots resolved."""
+        pieces: list[_Piece] = []
+        base = match.start()
+        raw = match.group(0)
+        start = 0
+        for part_match in list(_HYPHEN.finditer(raw)) + [None]:
+            end = part_match.start() if part_match else len(raw)
+            pieces.extend(self._part(raw[start:end], base + start, group))
+            start = end + 1
+        return pieces
+
+    def _part(self, part: str, offset: int, group: int) -> list[_Piece]:
+        """One hyphen-free part: possessives, elisions, acronyms, decimals."""
+        if not part:
+            return []
+        pieces = []
+        # English possessive: "Kennedy's" -> "kennedy".
+        if len(part) > 2 and part[-1] in "sS" and part[-2] in "'’":
+            part = part[:-2]
+        if self.elisions:
+            m = _APOSTROPHE.search(part)
+            if m and 0 < m.start() <= 2 and len(part) - m.end() >= 2:
+                offset += m.end()
+                part = part[m.end():]
+        segments = part.split(".")
+        if len(segments) > 1 and not all(s.isdigit() for s in segments):
+            if all(len(s) == 1 and s.isalpha() for s in segments):
+                # An acronym: "U.S." -> "us", "U.N." -> "un".
+                pieces.append(_Piece(fold(part.replace(".", "")), offset, offset + len(part), group))
+            else:
+                # Words run together at a sentence end: "end.The" -> "end", "the".
+                pos = offset
+                for seg in segments:
+                    if seg:
+                        pieces.append(_Piece(fold(seg), pos, pos + len(seg), group))
+                    pos += len(seg) + 1
+            return [p for p in pieces if p.text]
+        text = fold(part.replace(",", ""))
+        return [_Piece(text, offset, offset + len(part), group)] if text else []
+
+    # -- the tokenizer protocol -----------------------------------------------
+    def __call__(  # type: ignore[override]
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            t.original = t.text = fold(value)
+            t.boost, t.stopped = 1.0, False
+            if positions:
+                t.pos = start_pos
+            if chars:
+                t.startchar, t.endchar = start_char, start_char + len(value)
+            yield t
+            return
+
+        pieces: list[_Piece] = []
+        for group, match in enumerate(_TOKEN.finditer(value)):
+            pieces.extend(p for p in self._words(match, group) if len(p.text) <= _MAX_TERM)
+        query = mode == "query"
+
+        # A particle counts as one only when a real word follows it.
+        nxt = None
+        for piece in reversed(pieces):
+            if piece.text in self.stoplist:
+                continue
+            piece.particle = piece.text in self.particles and nxt is not None
+            nxt = piece
+
+        pos = start_pos
+        for i, piece in enumerate(pieces):
+            stopped = piece.text in self.stoplist
+            if stopped and removestops:
+                continue
+            if piece.particle and query:
+                continue
+            last_of_compound = (
+                not stopped
+                and not piece.particle
+                and i > 0
+                and pieces[i - 1].group == piece.group
+                and (i + 1 == len(pieces) or pieces[i + 1].group != piece.group)
+            )
+            if last_of_compound and not query:
+                # Joined form of the whole compound, on the last word's position.
+                first = i
+                while first > 0 and pieces[first - 1].group == piece.group:
+                    first -= 1
+                joined = "".join(p.text for p in pieces[first:i + 1])
+                if len(joined) <= _MAX_TERM:
+                    yield self._emit(t, joined, pieces[first].start, piece.end,
+                                     pos, start_char, value if keeporiginal else None)
+            yield self._emit(t, piece.text, piece.start, piece.end, pos, start_char,
+                             value if keeporiginal else None, stopped=stopped)
+            if not stopped and not piece.particle:
+                pos += 1
+
+    @staticmethod
+    def _emit(t: Token, text: str, start: int, end: int, pos: int, start_char: int,
+              original: str | None, *, stopped: bool = False) -> Token:
+        t.text = text
+        t.boost = 1.0
+        t.stopped = stopped
+        if original is not None:
+            t.original = original[start:end]
+        if t.positions:
+            t.pos = pos
+        if t.chars:
+            t.startchar, t.endchar = start_char + start, start_char + end
+        return t
+
+
+def _stoplist(code: str) -> frozenset[str]:
+    try:
+        words = stopwords_for_language(code)
+    except Exception:  # Whoosh raises its own NoStopWords; any failure means none
+        return frozenset()
+    return frozenset(fold(w) for w in words)
+
+
+def text_analyzer(language: str = "en", *, stem: bool = True) -> Analyzer:
+    """The analyzer for title, summary and body: fold, stop words, particles, stem.
+
+    `language` is a code or name from SUPPORTED_LANGUAGES (English by default);
+    it picks the Snowball stemmer and the stop-word list.
+    """
+    code = language_code(language)
+    tokenizer = NewsTokenizer(stoplist=_stoplist(code), elisions=code in _ELIDING)
+    if not stem:
+        return CompositeAnalyzer(tokenizer)
+    return tokenizer | StemFilter(lang=code)
+
+
+def name_analyzer() -> Analyzer:
+    """The analyzer for bylines and author names: folding and particles only.
+
+    No stop words and no stemming: stemming names makes unrelated ones collide
+    ("Hastings" and "Hast"), and short name parts ("Le", "Do") matter.
+    """
+    return CompositeAnalyzer(NewsTokenizer())
