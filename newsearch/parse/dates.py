@@ -90,3 +90,60 @@ def _parse_text(text: str, dayfirst: bool) -> datetime | None:
 def _leading_date(text: str) -> str | None:
     match = _LEADING_DATE.match(text)
     return match.group(1) if match else None
+
+
+def _build(year: str, month: str, day: str) -> datetime | None:
+    try:
+        return datetime(int(year), int(month), int(day), tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def date_from_url(url: str, patterns: tuple[re.Pattern[str], ...]) -> datetime | None:
+    """A full year-month-day written in a URL path ("/2021/07/06/", "2021-07-06"), else None."""
+    path = url.split("?", 1)[0]
+    for pattern in patterns:
+        match = pattern.search(path)
+        if match:
+            found = _build(*match.groups()[:3])
+            if found:
+                return found
+    return None
+
+
+def dates_in_text(
+    text: str,
+    patterns: tuple[tuple[re.Pattern[str], str], ...],
+    months: dict[str, int],
+    *,
+    monthfirst: bool = False,
+) -> list[tuple[int, datetime]]:
+    """Every calendar date written in `text`, as (offset, UTC midnight), in text order.
+
+    Each pattern comes with the order of its groups: y/m/d are numbers, M a month
+    name looked up in `months`. For purely numeric "a/b/yyyy" dates, `monthfirst`
+    settles the ambiguous cases (US style) unless one part cannot be a month.
+    """
+    found: list[tuple[int, datetime]] = []
+    seen: set[int] = set()
+    for pattern, order in patterns:
+        for match in pattern.finditer(text):
+            if match.start() in seen:
+                continue
+            parts = dict(zip(order, match.groups()))
+            if "M" in parts:
+                month = months.get(parts["M"].lower().rstrip("."))
+                if not month:
+                    continue
+                parts["m"] = str(month)
+            day, month_ = parts["d"], parts["m"]
+            if order == "dmy" and "/" in match.group(0):
+                first, second = int(day), int(month_)
+                if (monthfirst and second <= 12 and first <= 12) or first <= 12 < second:
+                    day, month_ = month_, day
+            value = _build(parts["y"], month_, day)
+            if value:
+                seen.add(match.start())
+                found.append((match.start(), value))
+    found.sort(key=lambda item: item[0])
+    return found

@@ -1,0 +1,437 @@
+"""HTML page -> Article through an ordered cascade, most reliable source first.
+
+For each field: JSON-LD, then OpenGraph/article:* and other <meta> names, then
+microdata, then the DOM (h1, bylines, <time>, breadcrumbs), then the URL and the
+visible text. Every step returns nothing on a miss; the first hit wins. All
+selectors, names and patterns are data in rules.py.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+from lxml import etree
+
+from newsearch.errors import ParseError
+from newsearch.models import Article
+from newsearch.parse import rules
+from newsearch.parse.authors import split_byline
+from newsearch.parse.body import extract_body
+from newsearch.parse.encoding import decode
+from newsearch.parse.meta import (
+    MetaTags, article_object, clean, itemprop_values, json_ld_objects, meta_tags, names_of, strings_of,
+    text_of, types_of,
+)
+from newsearch.parse.dates import date_from_url, dates_in_text, parse_date
+
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_LOOKS_LIKE_MARKUP = re.compile(r"<\s*(?:!doctype|html|head|body|meta|title|div|p|article|span|table|a|h[1-6]|br|"
+                                r"section|main|script|link|ul|img|font|center)\b", re.I)
+_BINARY = re.compile(r"[\x00-\x08\x0e-\x1a]")
+_SNIFF_CHARS = 4096
+
+
+def parse_html(
+    data: bytes | str,
+    *,
+    path: str = "",
+    url: str | None = None,
+    earliest: datetime | None = None,
+    latest: datetime | None = None,
+) -> Article:
+    """One HTML page as an Article; ParseError when it is not HTML or holds no text.
+
+    Never raises anything but ParseError, whatever the input.
+    """
+    try:
+        text = data if isinstance(data, str) else decode(data, sniff_markup=True)
+    except Exception as exc:  # decode is meant never to fail; stay safe regardless
+        raise ParseError(path, f"undecodable input: {exc}") from exc
+    head = text[:_SNIFF_CHARS]
+    if len(_BINARY.findall(head)) > 8 or not _LOOKS_LIKE_MARKUP.search(text[:65536]):
+        raise ParseError(path, "not HTML")
+    try:
+        root = _tree(text)
+        article = _extract(root, path=path, url=url, earliest=earliest, latest=latest)
+    except ParseError:
+        raise
+    except Exception as exc:  # lxml, recursion, anything: one bad page must not stop a run
+        raise ParseError(path, f"HTML extraction failed: {type(exc).__name__}: {exc}") from exc
+    if not (article.body or article.title):
+        raise ParseError(path, "no extractable text")
+    return article
+
+
+def _tree(text: str) -> etree._Element:
+    text = _XML_DECLARATION.sub("", text.replace("\x00", ""), count=1)
+    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, recover=True)
+    root = lxml.html.document_fromstring(text, parser=parser)
+    if root is None:
+        raise ParseError("", "empty document")
+    return root
+
+
+def _extract(
+    root: etree._Element, *, path: str, url: str | None, earliest: datetime | None, latest: datetime | None
+) -> Article:
+    objects = json_ld_objects(root)
+    story = article_object(objects) or {}
+    meta = meta_tags(root)
+    canonical = _canonical_url(root, meta, story, url)
+    site = _site_name(meta, objects, story)
+    title = _title(root, meta, story, site, canonical or url or "")
+    byline, authors, agency = _authors(root, meta, story, site)
+    language = _language(root, meta, story)
+    date = _date(root, meta, objects, story, urls=(url or "", canonical or ""), language=language,
+                 bounds=(earliest, latest))
+    section = _section(root, meta, story, canonical or url or "")
+    summary = clean(strings_of(story.get("description"))[0] if strings_of(story.get("description")) else "") \
+        or meta.first(rules.META_DESCRIPTION)
+    tags = _tags(meta, story)
+    body = extract_body(root)
+    return Article(
+        title=title, body=body, url=canonical, summary=summary, byline=byline, authors=tuple(authors),
+        section=section, date=date, source=site, agency=agency, language=language, tags=tuple(tags),
+        path=path,
+    )
+
+
+# ---------------------------------------------------------------- url, site, language, tags
+
+def _canonical_url(root: etree._Element, meta: MetaTags, story: dict, url: str | None) -> str | None:
+    for link in root.iter("link"):
+        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
+            return _absolute(link.get("href"), url)
+    found = meta.first(rules.META_URL) or clean(story.get("url") if isinstance(story.get("url"), str) else "")
+    if found:
+        return _absolute(found, url)
+    return url
+
+
+def _absolute(href: str, base: str | None) -> str | None:
+    href = href.strip()
+    if href.startswith(("http://", "https://")):
+        return href
+    if base and base.startswith(("http://", "https://")):
+        return urljoin(base, href)
+    return base or None
+
+
+def _site_name(meta: MetaTags, objects: list[dict], story: dict) -> str:
+    found = meta.first(("og:site_name", "application-name"))
+    if found:
+        return found
+    publisher = story.get("publisher")
+    names = names_of(publisher) if publisher else []
+    if names:
+        return names[0]
+    for obj in objects:
+        if types_of(obj) & {"website", "newsmediaorganization", "organization"} and obj.get("name"):
+            return clean(obj.get("name"))
+    return ""
+
+
+def _language(root: etree._Element, meta: MetaTags, story: dict) -> str:
+    candidates = [root.get("lang"), root.get("xml:lang"), root.get("{http://www.w3.org/XML/1998/namespace}lang")]
+    candidates += strings_of(story.get("inLanguage"))
+    candidates += [meta.first(rules.META_LANGUAGE)]
+    for value in candidates:
+        code = re.split(r"[-_]", (value or "").strip().lower())[0]
+        if 2 <= len(code) <= 3 and code.isalpha():
+            return code
+    return ""
+
+
+def _tags(meta: MetaTags, story: dict) -> list[str]:
+    values = strings_of(story.get("keywords")) or meta.all(rules.META_TAGS)
+    tags: list[str] = []
+    seen: set[str] = set()
+    for value in values:
+        for part in re.split(r"[,;]", value):
+            part = clean(part)
+            if part and len(part) <= 60 and part.casefold() not in seen:
+                seen.add(part.casefold())
+                tags.append(part)
+    return tags[:30]
+
+
+# ---------------------------------------------------------------- title
+
+def _h1(root: etree._Element) -> str:
+    for scope in (".//article//h1", ".//main//h1", ".//h1"):
+        for element in root.iterfind(scope):
+            text = text_of(element)
+            if text:
+                return text
+    return ""
+
+
+def _title(root: etree._Element, meta: MetaTags, story: dict, site: str, url: str) -> str:
+    page_title = ""
+    title_element = root.find(".//title")
+    if title_element is not None:
+        page_title = text_of(title_element)
+    headline = clean(strings_of(story.get("headline"))[0]) if strings_of(story.get("headline")) else ""
+    candidates = [headline, meta.first(rules.META_TITLE), *[v for v, _ in itemprop_values(root, ("headline",))]]
+    h1 = _h1(root)
+    return clean_title(candidates=[c for c in candidates if c], h1=h1, page_title=page_title, site=site, url=url)
+
+
+# ---------------------------------------------------------------- authors
+
+def _byline_elements(root: etree._Element) -> list[str]:
+    found: list[str] = []
+    for element in root.iterfind(".//a[@rel]"):
+        if "author" in (element.get("rel") or "").lower().split():
+            text = text_of(element)
+            if text:
+                found.append(text)
+    if found:
+        return found
+    for element in root.iter():
+        if not isinstance(element.tag, str) or element.tag in ("html", "body", "meta", "link", "script", "img"):
+            continue
+        attrs = f"{element.get('class') or ''} {element.get('id') or ''}"
+        if not rules.BYLINE_HINTS.search(attrs) or rules.BYLINE_EXCLUDE.search(attrs):
+            continue
+        text = text_of(element)
+        if text and len(text) <= rules.BYLINE_MAX_CHARS:
+            found.append(text)
+            break
+    return found
+
+
+def _authors(root: etree._Element, meta: MetaTags, story: dict, site: str) -> tuple[str, list[str], str]:
+    """(raw byline, person names, agency) from the first source that yields a name."""
+    sources: list[list[str]] = []
+    if story.get("author") or story.get("creator"):
+        sources.append(names_of(story.get("author") or story.get("creator")))
+    for name, value in meta.each(rules.META_AUTHOR):
+        if value.startswith(("http://", "https://", "www.")) or name == "twitter:creator" and value.startswith("@"):
+            continue
+        sources.append([value])
+    props = [v for v, _ in itemprop_values(root, rules.ITEMPROP_AUTHOR)]
+    if props:
+        sources.append(props)
+    sources.append(_byline_elements(root))
+    site_key = _key(site)
+    for raws in sources:
+        names: list[str] = []
+        agencies: list[str] = []
+        for raw in raws:
+            people, agency = split_byline(raw)
+            names.extend(n for n in people if _key(n) != site_key and n not in names)
+            if agency:
+                agencies.append(agency)
+        if names or agencies:
+            return "; ".join(raws), names, ", ".join(dict.fromkeys(agencies))
+    return "", [], ""
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\W+", "", text.casefold())
+
+
+# ---------------------------------------------------------------- section
+
+def _section(root: etree._Element, meta: MetaTags, story: dict, url: str) -> str:
+    for value in strings_of(story.get("articleSection")):
+        if value and len(value) <= rules.SECTION_MAX_CHARS:
+            return value
+    found = meta.first(rules.META_SECTION)
+    if found and len(found) <= rules.SECTION_MAX_CHARS:
+        return found.split(",")[0].strip()
+    for value, _ in itemprop_values(root, rules.ITEMPROP_SECTION):
+        if len(value) <= rules.SECTION_MAX_CHARS:
+            return value
+    for element in root.iterfind(".//a[@rel]"):
+        if "category" in (element.get("rel") or "").lower().split() or "tag" == (element.get("rel") or "").lower():
+            text = text_of(element)
+            if "category" in (element.get("rel") or "").lower() and text and len(text) <= rules.SECTION_MAX_CHARS:
+                return text
+    crumb = _breadcrumb(root)
+    if crumb:
+        return crumb
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        attrs = f"{element.get('class') or ''} {element.get('id') or ''}"
+        if attrs.strip() and rules.CATEGORY_HINTS.search(attrs):
+            link = element.find(".//a")
+            text = text_of(link if link is not None else element)
+            if text and len(text) <= rules.SECTION_MAX_CHARS and not re.search(r"\d{3}", text):
+                return text
+    return ""
+
+
+def _breadcrumb(root: etree._Element) -> str:
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        attrs = f"{element.get('class') or ''} {element.get('id') or ''} {element.get('aria-label') or ''}"
+        if not rules.BREADCRUMB_HINTS.search(attrs):
+            continue
+        items = [text_of(a) for a in element.iter("a")]
+        items = [t for t in items if t and t.casefold() not in rules.HOME_WORDS and len(t) <= rules.SECTION_MAX_CHARS]
+        if items:
+            return items[0]
+    return ""
+
+
+# ---------------------------------------------------------------- title cleaning
+
+def clean_title(*, candidates: list[str], h1: str, page_title: str, site: str, url: str) -> str:
+    """The headline: structured titles first, <title> next, <h1> last, minus site names."""
+    for candidate in candidates:
+        cleaned = _strip_site(candidate, site=site, url=url, h1=h1, aggressive=False)
+        if cleaned:
+            return cleaned
+    if page_title:
+        cleaned = _strip_site(page_title, site=site, url=url, h1=h1, aggressive=True)
+        if cleaned:
+            return cleaned
+    return h1
+
+
+def _site_keys(site: str, url: str) -> set[str]:
+    keys = {_key(site)} if site else set()
+    host = urlsplit(url).hostname or "" if url.startswith(("http://", "https://")) else ""
+    labels = [label for label in host.split(".") if label not in ("www", "m", "amp")]
+    if len(labels) >= 2:
+        keys.add(_key(labels[-2]))
+        keys.add(_key(".".join(labels[-2:])))
+    return {k for k in keys if len(k) >= 2}
+
+
+def _is_site(part: str, keys: set[str]) -> bool:
+    key = _key(part)
+    return bool(key) and any(key == k or (len(key) >= 4 and (key in k or k in key)) for k in keys)
+
+
+def _strip_site(title: str, *, site: str, url: str, h1: str, aggressive: bool) -> str:
+    title = clean(title)
+    if not title or (h1 and _key(h1) == _key(title)):
+        return title
+    spans = [m.span() for m in rules.TITLE_SEPARATORS.finditer(title)]
+    if not spans:
+        return title
+    bounds = [0] + [e for _, e in spans]
+    ends = [s for s, _ in spans] + [len(title)]
+    parts = [title[b:e] for b, e in zip(bounds, ends)]
+    # The h1 repeats a run of the parts: that run is the headline.
+    if h1:
+        for i in range(len(parts)):
+            for j in range(len(parts), i, -1):
+                if _key(title[bounds[i]:ends[j - 1]]) == _key(h1):
+                    return title[bounds[i]:ends[j - 1]]
+    keys = _site_keys(site, url)
+    first, last = 0, len(parts)
+    while last - first > 1 and _is_site(parts[last - 1], keys):
+        last -= 1
+    while last - first > 1 and _is_site(parts[first], keys):
+        first += 1
+    if (first, last) != (0, len(parts)):
+        return title[bounds[first]:ends[last - 1]]
+    if aggressive and len(parts) >= 2:
+        # "Headline | Short Site Name": a short trailing part after a long headline.
+        head = title[bounds[0]:ends[-2]]
+        if len(parts[-1].split()) <= 3 and len(head.split()) >= 4 and spans[-1] and \
+                title[spans[-1][0]:spans[-1][1]].strip() in ("|", "-", "–", "—", "::", "·", "•", "»"):
+            return head
+    return title
+
+
+# ---------------------------------------------------------------- date
+
+def _date(
+    root: etree._Element,
+    meta: MetaTags,
+    objects: list[dict],
+    story: dict,
+    *,
+    urls: tuple[str, ...],
+    language: str,
+    bounds: tuple[datetime | None, datetime | None],
+) -> datetime | None:
+    """The publication date: the first trustworthy source of the cascade wins."""
+    earliest, latest = bounds
+
+    def parsed(value: object) -> datetime | None:
+        return parse_date(value, earliest=earliest, latest=latest)
+
+    def first(values) -> datetime | None:
+        for value in values:
+            found = parsed(value)
+            if found:
+                return found
+        return None
+
+    structured = [story.get("datePublished"), story.get("dateCreated")]
+    structured += [o.get("datePublished") for o in objects if o is not story]
+    found = first(v for v in structured if isinstance(v, (str, int, float)))
+    found = found or first(meta.all(rules.META_PUBLISHED))
+    found = found or first(v for v, _ in itemprop_values(root, rules.ITEMPROP_PUBLISHED))
+    found = found or first(_time_elements(root))
+    if found:
+        return found
+    for url in urls:
+        found = date_from_url(url, rules.URL_DATE)
+        if found and _in(found, bounds):
+            return found
+    found = _date_in_dom(root, language, bounds)
+    if found:
+        return found
+    modified = [story.get("dateModified")] + [o.get("dateModified") for o in objects if o is not story]
+    return first(v for v in modified if isinstance(v, str)) or first(meta.all(rules.META_MODIFIED)) \
+        or first(v for v, _ in itemprop_values(root, rules.ITEMPROP_MODIFIED))
+
+
+def _in(value: datetime, bounds: tuple[datetime | None, datetime | None]) -> bool:
+    return parse_date(value, earliest=bounds[0], latest=bounds[1]) is not None
+
+
+def _time_elements(root: etree._Element) -> list[str]:
+    """datetime attributes of <time>: ones marked as publication first, then any inside the article."""
+    marked, inside, other = [], [], []
+    for element in root.iter("time"):
+        value = element.get("datetime") or ""
+        if not value:
+            continue
+        attrs = f"{element.get('class') or ''} {element.get('id') or ''} {element.get('itemprop') or ''}".lower()
+        if element.get("pubdate") is not None or "publish" in attrs or "created" in attrs:
+            marked.append(value)
+        elif "modif" in attrs or "update" in attrs:
+            continue
+        elif any(a.tag in ("article", "header", "main") for a in element.iterancestors()):
+            inside.append(value)
+        else:
+            other.append(value)
+    return marked + inside + other[:1]
+
+
+def _date_in_dom(root: etree._Element, language: str, bounds) -> datetime | None:
+    """A date written in an element whose class says "date", else near the top of the text."""
+    monthfirst = language == "en"
+    for element in root.iter():
+        if not isinstance(element.tag, str) or element.tag in ("html", "body", "script", "style"):
+            continue
+        attrs = f"{element.get('class') or ''} {element.get('id') or ''}"
+        if not attrs.strip() or not rules.DATE_HINTS.search(attrs):
+            continue
+        text = text_of(element)
+        if not text or len(text) > 200 or rules.UPDATED_WORDS.search(text[:20]):
+            continue
+        for _, value in dates_in_text(text, rules.TEXT_DATES, rules.MONTHS, monthfirst=monthfirst):
+            if _in(value, bounds):
+                return value
+    body = root.find(".//body")
+    text = text_of(body if body is not None else root)[: rules.TEXT_DATE_WINDOW]
+    candidates = [(o, v) for o, v in dates_in_text(text, rules.TEXT_DATES, rules.MONTHS, monthfirst=monthfirst)
+                  if _in(v, bounds)]
+    for offset, value in candidates:
+        before = text[max(0, offset - 40):offset]
+        if rules.PUBLISHED_WORDS.search(before) and not rules.UPDATED_WORDS.search(before):
+            return value
+    return candidates[0][1] if candidates else None

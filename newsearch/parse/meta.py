@@ -1,0 +1,206 @@
+"""Readers for the structured data publishers embed: JSON-LD, <meta> tags, microdata.
+
+Each reader returns plain values (strings, lists of strings) or nothing; choosing
+between them is the cascade's job in html.py. Malformed data is skipped, never fatal.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from lxml import etree
+
+from newsearch.parse import rules
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_TRAILING_COMMA = re.compile(r",\s*([}\]])")
+_SPACE = re.compile(r"\s+")
+
+
+def clean(text: Any) -> str:
+    """Whitespace collapsed and trimmed; non-strings become ""."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        text = str(text)
+    if not isinstance(text, str):
+        return ""
+    return _SPACE.sub(" ", text).strip()
+
+
+# ---------------------------------------------------------------- JSON-LD
+
+def _load_json(text: str) -> Any:
+    text = text.strip()
+    if text.startswith("<!--"):
+        text = text[4:].rsplit("-->", 1)[0]
+    if text.startswith("//<![CDATA["):
+        text = text[len("//<![CDATA["):].rsplit("//]]>", 1)[0]
+    for candidate in (text, _TRAILING_COMMA.sub(r"\1", _CONTROL.sub(" ", text))):
+        try:
+            return json.loads(candidate)
+        except (ValueError, RecursionError):
+            continue
+    return None
+
+
+def _flatten(value: Any, out: list[dict], depth: int = 0) -> None:
+    if depth > 6:
+        return
+    if isinstance(value, list):
+        for item in value:
+            _flatten(item, out, depth + 1)
+    elif isinstance(value, dict):
+        out.append(value)
+        if "@graph" in value:
+            _flatten(value["@graph"], out, depth + 1)
+        for key in ("mainEntity", "mainEntityOfPage", "itemListElement"):
+            inner = value.get(key)
+            if isinstance(inner, (dict, list)):
+                _flatten(inner, out, depth + 1)
+
+
+def types_of(obj: dict) -> set[str]:
+    kind = obj.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {k.lower().rsplit("/", 1)[-1] for k in kinds if isinstance(k, str)}
+
+
+def json_ld_objects(tree: etree._Element) -> list[dict]:
+    """Every JSON-LD object on the page, @graph members and lists flattened."""
+    objects: list[dict] = []
+    for script in tree.iter("script"):
+        if "ld+json" not in (script.get("type") or "").lower():
+            continue
+        data = _load_json(script.text or "")
+        if data is not None:
+            _flatten(data, objects)
+    return objects
+
+
+def article_object(objects: list[dict]) -> dict | None:
+    """The object describing the story: an article type first, a page type second."""
+    pages = None
+    for obj in objects:
+        kinds = types_of(obj)
+        if kinds & rules.ARTICLE_TYPES and not kinds <= rules.PAGE_TYPES and not kinds & {"product", "event"}:
+            if obj.get("headline") or obj.get("datePublished") or obj.get("articleBody") or obj.get("author"):
+                return obj
+        if kinds & rules.PAGE_TYPES and pages is None:
+            pages = obj
+    return pages
+
+
+def names_of(value: Any, *, persons_only: bool = False) -> list[str]:
+    """Names from a JSON-LD author/creator: a string, an object or a list of either."""
+    names: list[str] = []
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if isinstance(item, str):
+            names.append(clean(item))
+        elif isinstance(item, dict):
+            if persons_only and types_of(item) and not types_of(item) & rules.PERSON_TYPES:
+                continue
+            name = item.get("name")
+            if isinstance(name, list):
+                names.extend(clean(n) for n in name)
+            elif isinstance(name, dict):
+                names.append(clean(name.get("@value") or name.get("name")))
+            else:
+                names.append(clean(name))
+                if not clean(name) and (item.get("givenName") or item.get("familyName")):
+                    names.append(clean(f"{clean(item.get('givenName'))} {clean(item.get('familyName'))}"))
+    return [n for n in names if n]
+
+
+def strings_of(value: Any) -> list[str]:
+    """A JSON-LD value that may be a string, a list, or an object with a name."""
+    if isinstance(value, list):
+        out: list[str] = []
+        for item in value:
+            out.extend(strings_of(item))
+        return out
+    if isinstance(value, dict):
+        return strings_of(value.get("name") or value.get("@value"))
+    text = clean(value)
+    return [text] if text else []
+
+
+# ---------------------------------------------------------------- <meta>
+
+@dataclass
+class MetaTags:
+    """<meta> values by lower-cased name/property/itemprop/http-equiv, in page order."""
+
+    values: dict[str, list[str]] = field(default_factory=dict)
+
+    def first(self, names: Iterable[str]) -> str:
+        for name in names:
+            for value in self.values.get(name.lower(), ()):
+                if value:
+                    return value
+        return ""
+
+    def all(self, names: Iterable[str]) -> list[str]:
+        found: list[str] = []
+        for name in names:
+            found.extend(v for v in self.values.get(name.lower(), ()) if v)
+        return found
+
+    def each(self, names: Iterable[str]) -> list[tuple[str, str]]:
+        """(name, value) pairs in the order of `names`, for cascades that care which name matched."""
+        return [(name, v) for name in names for v in self.values.get(name.lower(), ()) if v]
+
+
+def meta_tags(tree: etree._Element) -> MetaTags:
+    tags = MetaTags()
+    for meta in tree.iter("meta"):
+        content = clean(meta.get("content") or meta.get("value") or "")
+        if not content:
+            continue
+        for attr in ("property", "name", "itemprop", "http-equiv"):
+            key = (meta.get(attr) or "").strip().lower()
+            if key:
+                tags.values.setdefault(key, []).append(content)
+    return tags
+
+
+# ---------------------------------------------------------------- microdata
+
+def _scope_type(element: etree._Element) -> set[str]:
+    for parent in element.iterancestors():
+        if parent.get("itemscope") is not None or parent.get("itemtype"):
+            return {(parent.get("itemtype") or "").lower().rsplit("/", 1)[-1]}
+    return set()
+
+
+def itemprop_values(tree: etree._Element, names: Iterable[str]) -> list[tuple[str, etree._Element]]:
+    """(value, element) for elements whose itemprop is one of `names`, in page order.
+
+    The value is the machine-readable attribute (content, datetime) when present,
+    else the text; for author-like props the nested `name` item wins.
+    """
+    wanted = {n.lower() for n in names}
+    found: list[tuple[str, etree._Element]] = []
+    for element in tree.iterfind(".//*[@itemprop]"):
+        props = {p.lower() for p in (element.get("itemprop") or "").split()}
+        if not props & wanted:
+            continue
+        if element.tag == "meta":
+            continue  # already read by meta_tags
+        value = element.get("content") or element.get("datetime")
+        if value is None:
+            named = element.find(".//*[@itemprop='name']")
+            source = named if named is not None else element
+            value = source.get("content") or text_of(source)
+        value = clean(value)
+        if value:
+            found.append((value, element))
+    return found
+
+
+def text_of(element: etree._Element) -> str:
+    try:
+        return clean(" ".join(element.itertext()))
+    except ValueError:
+        return ""

@@ -1,0 +1,206 @@
+"""Every selector, meta name, pattern and threshold the HTML extractor uses.
+
+Kept as data in one place so tuning extraction is a change here, not in code.
+Names are compared lower-cased. Order matters in the tuples: earlier entries are
+trusted more.
+"""
+from __future__ import annotations
+
+import re
+
+# ---------------------------------------------------------------- structured data
+# JSON-LD @type values that describe the article itself (others, such as
+# WebSite or Organization, describe the publisher or the page around it).
+ARTICLE_TYPES = frozenset({
+    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
+    "reviewnewsarticle", "backgroundnewsarticle", "blogposting", "socialmediaposting", "liveblogposting",
+    "scholarlyarticle", "techarticle", "report", "review", "webpage", "itempage", "aboutpage",
+    "medicalwebpage", "creativework", "posting", "discussionforumposting", "recipe", "howto",
+    "videoobject", "event", "product", "qapage", "collectionpage",
+})
+# Types that describe a whole page rather than the story: used only when no article type is present.
+PAGE_TYPES = frozenset({"webpage", "itempage", "collectionpage", "aboutpage", "medicalwebpage", "qapage"})
+PERSON_TYPES = frozenset({"person"})
+
+# <meta> names/properties per field, most trusted first.
+META_TITLE = ("og:title", "twitter:title", "dc.title", "dcterms.title", "citation_title", "title",
+              "parsely-title", "sailthru.title", "headline")
+META_DESCRIPTION = ("og:description", "description", "twitter:description", "dc.description",
+                    "dcterms.description", "sailthru.description")
+META_AUTHOR = ("author", "article:author", "og:article:author", "byl", "parsely-author", "sailthru.author",
+               "dc.creator", "dcterms.creator", "citation_author", "dc.creator.author", "twitter:creator",
+               "cxenseparse:author", "article.author", "authors", "creator", "book:author")
+META_PUBLISHED = (
+    "article:published_time", "og:article:published_time", "article:published", "og:published_time",
+    "published_time", "article.published", "article_date_original", "article.created",
+    "parsely-pub-date", "sailthru.date", "pubdate", "publishdate", "publish-date", "publish_date",
+    "date_published", "datepublished", "publication_date", "dc.date.issued", "dcterms.issued",
+    "dc.date.created", "dcterms.created", "dc.date", "dcterms.date", "citation_publication_date",
+    "citation_date", "cxenseparse:recs:publishtime", "original-publish-date", "og:pubdate",
+    "date", "created", "release_date", "displaydate", "dc.date.published", "bt:pubdate",
+    "last-modified-date-of-publish",
+)
+META_MODIFIED = ("article:modified_time", "og:updated_time", "og:article:modified_time", "dateModified",
+                 "last-modified", "dc.date.modified", "dcterms.modified", "article.updated",
+                 "modified", "lastmod", "revised")
+META_SECTION = ("article:section", "og:article:section", "parsely-section", "sailthru.section", "section",
+                "article.section", "cxenseparse:recs:category", "category", "dc.subject",
+                "article-section", "news_section")
+META_TAGS = ("article:tag", "og:article:tag", "keywords", "news_keywords", "parsely-tags", "sailthru.tags",
+             "dc.subject")
+META_SITE = ("og:site_name", "application-name", "publisher", "dc.publisher", "twitter:site",
+             "citation_publisher", "citation_journal_title")
+META_URL = ("og:url", "twitter:url")
+META_LANGUAGE = ("og:locale", "content-language", "language", "dc.language", "dcterms.language")
+
+# ---------------------------------------------------------------- microdata / DOM
+ITEMPROP_TITLE = ("headline", "name")
+ITEMPROP_AUTHOR = ("author", "creator")
+ITEMPROP_PUBLISHED = ("datepublished", "datecreated", "uploaddate")
+ITEMPROP_MODIFIED = ("datemodified",)
+ITEMPROP_SECTION = ("articlesection",)
+
+# class/id fragments of elements that hold a byline.
+BYLINE_HINTS = re.compile(
+    r"(^|[-_ ])(byline|by-line|author|autor|auteur|autore|writer|reporter|creator|contributor|"
+    r"posted-by|postedby|article-by|meta-author|entry-author|post-author|td-post-author)s?([-_ ]|$)",
+    re.I,
+)
+BYLINE_EXCLUDE = re.compile(
+    r"avatar|image|photo|img|bio|description|about|comment|related|social|share|follow|date|time|"
+    r"more-from|other|list",
+    re.I,
+)
+BYLINE_MAX_CHARS = 120
+# class/id fragments of breadcrumbs and category links (sections).
+BREADCRUMB_HINTS = re.compile(r"breadcrumb|crumbs|brotkrumen|fil-d-ariane|path-nav", re.I)
+CATEGORY_HINTS = re.compile(
+    r"(^|[-_ ])(cat-links|categories|category|post-categories|entry-categor\w*|article-section|"
+    r"section-name|kicker|rubrik|ressort|rubrique|dachzeile|overline|eyebrow|post-category|"
+    r"meta-category|cat)([-_ ]|$)",
+    re.I,
+)
+SECTION_MAX_CHARS = 40
+# Words that a breadcrumb starts with and that are never a section.
+HOME_WORDS = frozenset({"home", "startseite", "start", "accueil", "inicio", "homepage", "news", "index",
+                        "home page", "hauptseite", "portada", "página inicial", "pagina iniziale"})
+
+# ---------------------------------------------------------------- title
+# Separators between a headline and a site name in <title>.
+TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|·|•|»|«|/|:|~)\s+")
+TITLE_MIN_WORDS = 2
+
+# ---------------------------------------------------------------- dates
+# Dates in URLs: /2021/07/06/, /2021-07-06, _20210706_
+URL_DATE = (
+    re.compile(r"(?<!\d)((?:19|20)\d{2})[/_-](0?[1-9]|1[0-2])[/_-](0?[1-9]|[12]\d|3[01])(?!\d)"),
+    re.compile(r"/((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)"),
+)
+URL_MONTH = re.compile(r"/((?:19|20)\d{2})/(0[1-9]|1[0-2])/")
+
+# Month names in the languages the archives are mostly in, mapped to numbers.
+MONTHS = {
+    **{m: i for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july",
+                                   "august", "september", "october", "november", "december"), 1)},
+    **{m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                                   "nov", "dec"), 1)},
+    "sept": 9,
+    **{m: i for i, m in enumerate(("januar", "februar", "märz", "april", "mai", "juni", "juli", "august",
+                                   "september", "oktober", "november", "dezember"), 1)},
+    "jänner": 1, "maerz": 3, "mrz": 3, "okt": 10, "dez": 12,
+    **{m: i for i, m in enumerate(("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+                                   "septembre", "octobre", "novembre", "décembre"), 1)},
+    "fevrier": 2, "aout": 8, "decembre": 12, "janv": 1, "févr": 2, "avr": 4, "juil": 7,
+    **{m: i for i, m in enumerate(("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+                                   "septiembre", "octubre", "noviembre", "diciembre"), 1)},
+    "setiembre": 9,
+    **{m: i for i, m in enumerate(("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio",
+                                   "agosto", "settembre", "ottobre", "novembre", "dicembre"), 1)},
+    **{m: i for i, m in enumerate(("janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho",
+                                   "agosto", "setembro", "outubro", "novembro", "dezembro"), 1)},
+    **{m: i for i, m in enumerate(("januari", "februari", "maart", "april", "mei", "juni", "juli",
+                                   "augustus", "september", "oktober", "november", "december"), 1)},
+}
+_MONTH_WORDS = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
+# Dates in visible text, each with the order of its (year, month, day) groups.
+TEXT_DATES = (
+    (re.compile(r"(?<!\d)((?:1[6-9]|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?!\d)"), "ymd"),
+    (re.compile(r"(?<![\d.])(0?[1-9]|[12]\d|3[01])\.\s?(0?[1-9]|1[0-2])\.\s?((?:1[6-9]|20)\d{2})(?!\d)"), "dmy"),
+    (re.compile(r"(?<!\w)(0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th|er|\.|º)?\s+(?:de\s+)?(" + _MONTH_WORDS
+                + r")\.?,?\s+(?:de\s+)?((?:1[6-9]|20)\d{2})(?!\d)", re.I), "dMy"),
+    (re.compile(r"(?<!\w)(" + _MONTH_WORDS + r")\.?\s+(0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?,?\s+((?:1[6-9]|20)\d{2})(?!\d)",
+                re.I), "Mdy"),
+    (re.compile(r"(?<!\d)((?:1[6-9]|20)\d{2})/(0[1-9]|1[0-2])/(0[1-9]|[12]\d|3[01])(?!\d)"), "ymd"),
+    (re.compile(r"(?<![\d/])(0?[1-9]|[12]\d|3[01])/(0?[1-9]|1[0-2])/((?:1[6-9]|20)\d{2})(?!\d)"), "dmy"),
+)
+# Words announcing the publication date (or a later update) next to a date in the text.
+PUBLISHED_WORDS = re.compile(
+    r"published|posted|veröffentlicht|publiziert|erschienen|publié|publicado|pubblicato|gepubliceerd|"
+    r"erstellt|created|date|datum|fecha|data|le\s", re.I)
+UPDATED_WORDS = re.compile(r"updated|modified|aktualisiert|geändert|mis à jour|actualizado|aggiornato|"
+                           r"last edited|stand:", re.I)
+# class/id fragments of elements whose text is usually the publication date.
+DATE_HINTS = re.compile(r"(^|[-_ ])(date|datum|time|published|pubdate|posted|post-date|entry-date|"
+                        r"article-date|dateline|meta|byline|timestamp|fecha|data)([-_ ]|$)", re.I)
+# Characters of visible text (from the top) searched for a date when nothing else has one.
+TEXT_DATE_WINDOW = 6000
+
+# ---------------------------------------------------------------- body
+# Elements never part of the article text.
+DROP_TAGS = ("script", "style", "noscript", "iframe", "svg", "canvas", "template", "button", "select",
+             "option", "textarea", "input", "form", "nav", "footer", "aside", "menu", "dialog",
+             "object", "embed", "video", "audio", "map", "link", "meta", "head", "label")
+# class/id fragments of boilerplate containers.
+BOILERPLATE = re.compile(
+    r"(^|[-_ ])(nav|navbar|navigation|menu|footer|header-bar|masthead|sidebar|side-bar|widget|"
+    r"share|sharing|social|sociable|shariff|addthis|related|recommend\w*|more-stories|read-more|readmore|"
+    r"newsletter|subscribe|subscription|signup|sign-up|promo|advert\w*|ads?|ad-\w+|banner|sponsor\w*|"
+    r"cookie\w*|consent|gdpr|popup|modal|overlay|comments?|comment-\w+|disqus|respond|reply|"
+    r"breadcrumbs?|pagination|pager|tags?|tag-list|taglist|keywords|author-bio|about-author|"
+    r"copyright|legal|print|toolbar|tools|skip|hidden|visually-hidden|sr-only|jump|teaser-list|"
+    r"outbrain|taboola|trending|popular|most-read|mostread|meistgelesen|also-read|see-also|"
+    r"partner|rating|rate|feedback|login|signin|account|search|dropdown|offcanvas|off-canvas|"
+    r"caption-credit|credits?|byline|post-meta|entry-meta|article-meta|meta|dateline|"
+    r"infobox|toc|sharebar|share-bar|follow|print-only|rss)([-_ ]|$)",
+    re.I,
+)
+# Fragments that, despite a boilerplate hint beside them, mark the article itself.
+CONTENT_HINTS = re.compile(
+    r"article|content|entry|post|story|text|body|main|blog|news|page|column|prose|rich-text|"
+    r"richtext|paragraph",
+    re.I,
+)
+POSITIVE = re.compile(
+    r"article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story|prose|"
+    r"artikel|inhalt|beitrag|texte|contenu|nota|noticia|cuerpo|testo|corpo",
+    re.I,
+)
+NEGATIVE = re.compile(
+    r"-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|foot|footer|footnote|gdpr|"
+    r"masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|"
+    r"shopping|tags|tool|widget|teaser|newsletter|social|navigation|breadcrumb|cookie",
+    re.I,
+)
+# Tags whose text counts as a paragraph when scoring candidates.
+SCORE_TAGS = ("p", "pre", "td", "blockquote", "li", "h2", "h3", "div", "section", "dd")
+# Tags emitted as separate paragraphs of the body.
+BLOCK_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd", "dt",
+                        "figcaption", "caption", "tr", "div", "section", "article", "ul", "ol", "table",
+                        "header", "main", "address", "center", "dl", "td", "th", "br", "hr", "details",
+                        "summary", "figure", "tbody", "thead"})
+HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+MIN_PARAGRAPH_CHARS = 25
+# Sibling of the best candidate kept when its score reaches this share of the best score.
+SIBLING_SHARE = 0.2
+# A block whose linked text exceeds this share of its text is navigation.
+MAX_LINK_DENSITY = 0.5
+MAX_LINK_DENSITY_LONG = 0.8
+# Short lines that are interface text, not article text.
+BOILERPLATE_TEXT = re.compile(
+    r"^(share|tweet|print|email|e-mail|read more|weiterlesen|mehr lesen|lire la suite|leer más|"
+    r"advertisement|anzeige|werbung|publicité|related|related articles|follow us|subscribe|"
+    r"sign up|log in|login|comments?|kommentare|reply|antworten|facebook|twitter|whatsapp|"
+    r"linkedin|pinterest|teilen|drucken|back to top|nach oben|zurück|previous|next|skip to content|"
+    r"copyright|©).{0,40}$",
+    re.I,
+)
