@@ -1,0 +1,282 @@
+"""Turning a printed byline into person names plus the wire agency, if any.
+
+Bylines arrive polluted: "By", roles, dates, e-mails, handles, photo credits,
+biographies and site names. An author facet is only useful when it holds people,
+so everything that is not a name is dropped here, once, for every input format;
+wire agencies (Reuters, AP, AFP...) are kept apart because they are credits for
+the article's origin, not people.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+# Canonical agency name -> spellings met in bylines and datelines (lower case).
+WIRE_AGENCIES: dict[str, tuple[str, ...]] = {
+    "Reuters": ("reuters", "reuter", "thomson reuters"),
+    "AP": ("ap", "associated press", "the associated press"),
+    "AFP": ("afp", "agence france-presse", "agence france presse"),
+    "dpa": ("dpa", "deutsche presse-agentur"),
+    "Bloomberg": ("bloomberg", "bloomberg news"),
+    "UPI": ("upi", "united press international"),
+    "Xinhua": ("xinhua", "xinhua news agency"),
+    "PA": ("pa", "press association", "pa media"),
+    "EFE": ("efe",),
+    "ANSA": ("ansa",),
+    "Kyodo": ("kyodo", "kyodo news"),
+    "Yonhap": ("yonhap",),
+    "TASS": ("tass",),
+    "PTI": ("pti", "press trust of india"),
+    "IANS": ("ians",),
+    "APA": ("apa",),
+}
+_AGENCY_BY_ALIAS = {alias: name for name, aliases in WIRE_AGENCIES.items() for alias in aliases}
+
+# Words that introduce a byline; the names follow.
+_PREFIX = re.compile(
+    r"^(?:(?:additional\s+)?(?:written|reporting|reported|posted|words|story|text|compiled|"
+    r"published|produced|interview|research|analysis)\s+(?:and\s+\w+\s+)?by|by|von|par|por)\b[\s:]*",
+    re.I,
+)
+# Credits for people who did not write the piece.
+_NOT_AUTHORS = re.compile(
+    r"^(?:editing|edited|photos?|photographs?|photography|pictures?|images?|illustrations?|graphics?|"
+    r"video|design|translated|translation|fact[- ]checked|reviewed)\b.*\bby\b",
+    re.I,
+)
+_ROLE_HEADS = (
+    "writer|editor|editors|correspondent|correspondents|reporter|reporters|contributor|columnist|"
+    "producer|journalist|analyst|intern|photographer|critic|anchor|host|blogger|author|"
+    "bureau chief|chief|director|manager|strategist|staffer|fellow|researcher"
+)
+_ROLE_MODIFIERS = (
+    "senior|chief|staff|contributing|deputy|managing|executive|associate|assistant|political|"
+    "foreign|sports?|features?|news|entertainment|business|science|health|technology|tech|culture|"
+    "digital|special|national|international|investigative|guest|freelance|white house|legal|"
+    "economics?|education|environment(?:al)?|royal|general|lead|local|regional|breaking|trending|"
+    "social media|web|online|travel|food|fashion|beauty|style|lifestyle|music|film|tv|opinion|"
+    "world|us|u\\.s\\.|metro|city|desk|copy|photo|video|data|editorial|weekend|night|the|a|an|and|&|of"
+)
+_ROLE_ONLY = re.compile(rf"^(?:(?:{_ROLE_MODIFIERS})\s+)*(?:{_ROLE_HEADS}|staff|team|desk)(?:\s+(?:{_ROLE_HEADS}))*$", re.I)
+_TRAILING_ROLE = re.compile(
+    rf"\s+(?:(?:{_ROLE_MODIFIERS})\s+)+(?:{_ROLE_HEADS})(?:\s+(?:{_ROLE_HEADS}))*$", re.I
+)
+# "Al-Monitor Staff", "Daily Mail Reporter": one credit for a newsroom, kept whole.
+# A piece ending in one of these names a job, not a person ("Washington Correspondent").
+_JOB_WORDS = frozenset(
+    "writer editor correspondent contributor columnist producer journalist analyst intern "
+    "photographer critic anchor blogger author director manager strategist".split()
+)
+# Organisations posing as authors ("Abc News", "Mills College").
+_ORGANISATION = re.compile(
+    r"\b(?:news|media|magazine|press|network|communications|college|university|institute|school|"
+    r"inc|llc|ltd|corp|corporation|company|group|foundation|association|agency|times|post|journal|"
+    r"herald|tribune|gazette|daily|weekly|radio|television|tv|channel|blog|online|website)\b\.?$",
+    re.I,
+)
+_STAFF_CREDIT = re.compile(r"\s(?:staff|reporter|team|desk|newsroom|editors|editorial\s+board)$", re.I)
+
+_MONTHS = (
+    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    "sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+_WEEKDAYS = (
+    "monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    "(?:mon|tue|tues|wed|thu|thurs|fri|sat|sun)(?=[.,])"
+)
+# Dates and clock times as printed in bylines and date lines.
+DATE_TEXT = re.compile(
+    rf"\b(?:{_WEEKDAYS})\b,?|"
+    rf"\b(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?\b|"
+    rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\.?(?:,?\s+\d{{4}})?\b|"
+    rf"\b(?:{_MONTHS})\.?\s+\d{{4}}\b|"
+    r"\b\d{4}-\d{1,2}-\d{1,2}(?:[T ][\d:.+-]+Z?)?|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|"
+    r"\b\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?(?:\s*(?:[A-Z]{2,4}T|GMT|UTC|ET|PT))?\b|\b\d{4}\b",
+    re.I,
+)
+_DATE_WORDS = re.compile(rf"^(?:(?:{_MONTHS}|{_WEEKDAYS}|[ap]m|edt|est|cst|cdt|pdt|pst|gmt|utc|bst|cet|at|on|"
+                         r"today|yesterday|ago|hours?|minutes?|days?|updated|published|\d+)\W*\s*)+$", re.I)
+_UPDATED = re.compile(r"\b(?:updated|last\s+updated|published|posted|modified|first\s+published)\b.*$", re.I)
+_EMAIL = re.compile(r"\S+@\S+\.\w+")
+_URL = re.compile(r"(?:https?://|www\.)\S*|\b\S+\.(?:com|org|net|co\.uk|de|fr|io|info|gov|edu)\b\S*", re.I)
+_HANDLE = re.compile(r"(?<!\w)@\w+")
+_SEPARATORS = re.compile(
+    r"\s*(?:;|\||•|·|\n|,|&|\s\+\s|\s(?i:and|und)\s|\s(?:et|y|e|og|en)\s|\s[-–—]\s|"
+    r"\s(?:with|mit|avec|con)\s+(?=(?:the\s+)?\S+$))\s*"
+)
+_LEADING_CONJUNCTION = re.compile(r"^(?:and|und|et|&)\s+", re.I)
+_SUFFIXES = re.compile(r"^(?:jr|sr|ii|iii|iv)\.?$", re.I)
+_DEGREES = re.compile(r"^(?:ph\.?\s?d|m\.?d|esq|mba|msc|bsc|rn|dr)\.?$", re.I)
+# Fragments that are interface text, social links or picture credits, not people.
+_NOISE = re.compile(
+    r"\b(?:https?|www|facebook|twitter|instagram|linkedin|youtube|tiktok|pinterest|snapchat|whatsapp|"
+    r"reddit|e-?mail|follow|tweet|share|subscribe|newsletter|sign\s+up|getty|shutterstock|image|images|"
+    r"photo|photos|picture|pictures|splash|guidelines|enter\s+your|trending|top\s+authors|view\s+all|"
+    r"more\s+from|comments?|click|read\s+more|advertisement|sponsored|contact|profile|posts|"
+    r"agencies|wires?|staff\s+and\s+agencies|unknown|anonymous|admin|null|none)\b",
+    re.I,
+)
+# Function words never found inside a name: their presence marks a sentence or a title.
+_FUNCTION_WORDS = frozenset(
+    "of the to an for with on at is are was were who where when her his she he you your our my their "
+    "this that from about it its has have had will can be by in as or not what how why which into "
+    "related across over".split()
+)
+_PARTICLES = frozenset("de da di del della der den van von le la du dos das al el bin ibn ben y e st st.".split())
+_BIO = re.compile(r"^(.+?)\s+(?:is|was|has been|has|writes|covers|joined)\s+(?:a|an|the|for|about|on)\b", re.I)
+_TRUNCATED = re.compile(r"(?:\.\.\.|…)$")
+_MAX_WORDS = 6
+_LINK = "\x00"
+
+
+def agency_name(text: str) -> str:
+    """The canonical wire agency a short credit names ("The Associated Press" -> "AP"), or ""."""
+    key = re.sub(r"\s+", " ", text.strip().strip(".,:;()[]").lower())
+    return _AGENCY_BY_ALIAS.get(key, "")
+
+
+def strip_byline_prefix(raw: str) -> str:
+    """The byline as printed, minus a leading "By"/"Written by" and surrounding space."""
+    text = re.sub(r"\s+", " ", raw or "").strip()
+    return _PREFIX.sub("", text, count=1).strip()
+
+
+def split_byline(raw: str) -> tuple[list[str], str]:
+    """Person names and the wire agency ("" if none) found in one printed byline."""
+    return clean_names([raw] if isinstance(raw, str) else [])
+
+
+def clean_names(items: Iterable[str], *, fragments: bool = False) -> tuple[list[str], str]:
+    """Names and agencies from several credits (e.g. an exported `authors` list).
+
+    With `fragments`, the items are pieces a tool cut out of one byline: lone words
+    ("Image", "Health") are then dropped whenever real multi-word names are present.
+    """
+    names: list[str] = []
+    agencies: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            continue
+        for piece in _pieces(item):
+            agency = _agency_of(piece)
+            if agency:
+                agencies.append(agency)
+                continue
+            piece, agency = _split_trailing_agency(piece)
+            if agency:
+                agencies.append(agency)
+            name = _clean_piece(piece)
+            if name:
+                names.append(name)
+    if fragments and any(" " in n for n in names):
+        names = [n for n in names if " " in n or n.isupper()]
+    return _dedupe(names), ", ".join(_dedupe(agencies))
+
+
+def _pieces(raw: str) -> list[str]:
+    # Links become a marker so a piece that was only a link can be dropped whole.
+    text = _EMAIL.sub(_LINK, raw)
+    text = _URL.sub(_LINK, text)
+    text = _HANDLE.sub(_LINK, text)
+    text = re.sub(r"[\u00a0\u2009\u202f\s]+", " ", text).strip()
+    pieces: list[str] = []
+    for part in _SEPARATORS.split(text):
+        part = (part or "").strip()
+        if not part or _NOT_AUTHORS.match(part):
+            continue
+        part = _LEADING_CONJUNCTION.sub("", part)  # the Oxford comma's "and"
+        part = _PREFIX.sub("", part, count=1).strip()
+        part = _UPDATED.sub("", part).strip()
+        if pieces and _SUFFIXES.match(part):
+            pieces[-1] = f"{pieces[-1]} {part}"
+        elif part and not _DEGREES.match(part):
+            pieces.extend(p for p in _split_slash(part) if p)
+    return pieces
+
+
+def _split_slash(part: str) -> list[str]:
+    """ "dpa/lno", "Jane Doe/AFP": slashes join credits, unless part of a date."""
+    if "/" not in part or re.search(r"\d/\d", part):
+        return [part]
+    return [p.strip() for p in part.split("/")]
+
+
+def _agency_of(piece: str) -> str:
+    text = re.sub(r"^\(|\)$", "", piece.strip())
+    found = agency_name(text)
+    if found:
+        return found
+    # "(Reuters)", "Reuters staff", "AP Photo" are credits of an agency, not names.
+    match = re.match(r"^(.+?)\s+(?:staff|newsroom|desk|news\s+service|wire)$", text, re.I)
+    return agency_name(match.group(1)) if match else ""
+
+
+def _split_trailing_agency(piece: str) -> tuple[str, str]:
+    """ "Brad Schade Reuters" -> ("Brad Schade", "Reuters"); a lone "Michael Bloomberg" stays."""
+    words = piece.split()
+    for size in (3, 2, 1):
+        if len(words) - size >= 2:
+            agency = agency_name(" ".join(words[-size:]))
+            if agency:
+                return " ".join(words[:-size]), agency
+    return piece, ""
+
+
+def _clean_piece(piece: str) -> str:
+    had_link = _LINK in piece
+    text = DATE_TEXT.sub(" ", piece.replace(_LINK, " "))
+    text = re.sub(r"\s+", " ", text).strip(" \t,;:-–—|()[]\"'“”")
+    if not re.search(r"(?:\b(?:Jr|Sr)|\b[A-Z])\.$", text):
+        text = text.rstrip(".")
+    if not text or _TRUNCATED.search(piece.strip()) or not re.search(r"[^\W\d_]", text):
+        return ""
+    if _DATE_WORDS.match(text) or _NOISE.search(text):
+        return ""
+    bio = _BIO.match(text)
+    if bio:
+        text = bio.group(1)
+    # "Jane Doe for The Times", "Jane Doe in Baghdad", a dangling "for" left by a link.
+    text = re.sub(r"\s+(?:for|in|at)(?:\s+(?:the\s+)?[A-Z].*)?$", "", text, flags=re.I)
+    if _ROLE_ONLY.match(text):
+        return ""
+    staff_credit = bool(_STAFF_CREDIT.search(text))
+    if not staff_credit:
+        text = _TRAILING_ROLE.sub("", text).strip()
+        if _ORGANISATION.search(text) or text.rsplit(" ", 1)[-1].lower() in _JOB_WORDS:
+            return ""
+    words = text.split()
+    if not words or len(words) > _MAX_WORDS or (had_link and len(words) < 2):
+        return ""
+    lowered = [w.lower().strip(".,") for w in words]
+    if any(w in _FUNCTION_WORDS for w in lowered) and not staff_credit:
+        return ""
+    if len(words) > 1 and text.islower() and len(words) <= 3:
+        return _restore_case(text.title())  # "keith grant": a name typed in lower case
+    if sum(w[0].islower() and w.lower() not in _PARTICLES for w in words) >= 2:
+        return ""
+    return _title_case_if_shouting(text)
+
+
+def _title_case_if_shouting(name: str) -> str:
+    """ "JANE DOE" -> "Jane Doe"; short all-caps tokens ("LD", "BBAW") stay initials."""
+    letters = [c for c in name if c.isalpha()]
+    if not letters or not all(c.isupper() for c in letters):
+        return name
+    if " " not in name and len(letters) <= 4:
+        return name
+    return _restore_case(name.title())
+
+
+def _restore_case(titled: str) -> str:
+    return re.sub(r"(?<=\w)'S\b", "'s", titled)
+
+
+def _dedupe(values: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    out: list[str] = []
+    for value in values:
+        key = value.casefold()
+        if key not in seen:
+            seen.add(key)
+            out.append(value)
+    return out

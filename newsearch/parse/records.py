@@ -1,0 +1,202 @@
+"""JSON records (JSONL lines, JSON exports) to articles, whatever the exporter named its fields.
+
+Exports from scrapers, newspaper3k-style extractors and archive dumps all say the
+same things under different names and shapes (a string or a list of authors, an
+ISO string or epoch milliseconds). `RECORD_FIELDS` lists the accepted names, most
+specific first; the first non-empty one wins.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from ..errors import ParseError
+from ..models import Article
+from .authors import clean_names, split_byline, strip_byline_prefix
+from .dates import parse_date
+from .text import dateline_agency
+
+# Article field -> record keys accepted for it, in order of preference.
+RECORD_FIELDS: dict[str, tuple[str, ...]] = {
+    "id": ("id", "_id", "guid", "uid", "doc_id", "docid"),
+    "title": ("title", "headline", "name"),
+    "byline": ("byline", "author", "authors", "creator", "creators", "writer"),
+    "section": ("section", "category", "section_meta", "categories", "articleSection", "desk"),
+    "date": ("date", "published", "publish_date", "published_at", "datePublished", "pubdate",
+             "date_publish", "publication_date", "created_at", "timestamp"),
+    "body": ("body", "text", "content", "maintext", "article", "articleBody", "full_text"),
+    "url": ("url", "link", "canonical_url", "href"),
+    "summary": ("summary", "description", "abstract", "standfirst", "lead"),
+    "source": ("source", "publisher", "site", "source_domain", "site_name"),
+    "tags": ("tags", "keywords"),
+    "language": ("language", "lang"),
+}
+_NAME_KEYS = ("name", "fullname", "full_name", "display_name", "title")
+_PARAGRAPH_BREAK = re.compile(r"\s*\n\s*")
+_SPACE = re.compile(r"[ \t\u00a0\u2009\u202f\u200b\ufeff]+")
+_TITLE_FROM_BODY_CHARS = 150
+
+
+def parse_record(
+    record: Mapping[str, Any],
+    *,
+    path: str = "",
+    line: int | None = None,
+    earliest: datetime | None = None,
+    latest: datetime | None = None,
+) -> Article:
+    """One article from one decoded JSON object; ParseError when it is not one."""
+    if not isinstance(record, Mapping):
+        raise ParseError(path, f"record is a JSON {type(record).__name__}, not an object", line=line)
+    try:
+        return _parse(record, path=path, line=line, earliest=earliest, latest=latest)
+    except ParseError:
+        raise
+    except Exception as exc:  # the contract: callers only ever see ParseError
+        raise ParseError(path, f"record parser failed: {type(exc).__name__}: {exc}", line=line) from exc
+
+
+def _parse(record: Mapping[str, Any], *, path: str, line: int | None, earliest: datetime | None,
+           latest: datetime | None) -> Article:
+    title = _text(_first(record, "title"))
+    body = normalise_body(_first(record, "body"))
+    warnings: list[str] = []
+    if not title and not body:
+        raise ParseError(path, "record has no title and no body", line=line)
+    if not title:
+        title = _title_from(body)
+        warnings.append("no title field: title taken from the body")
+    byline, names, agency = _credits(_first(record, "byline"))
+    raw_date = _first(record, "date")
+    date = parse_date(raw_date, earliest=earliest, latest=latest) if raw_date is not None else None
+    if raw_date not in (None, "") and date is None:
+        warnings.append(f"unreadable or out-of-range date: {str(raw_date)[:60]}")
+    url = _text(_first(record, "url")) or None
+    return Article(
+        title=title,
+        body=body,
+        id=_record_id(record.get(_key(record, "id") or "")),
+        url=url,
+        summary=_text(_first(record, "summary")),
+        byline=byline,
+        authors=tuple(names),
+        section=_section(_first(record, "section")),
+        date=date,
+        source=_name_of(_first(record, "source")),
+        agency=agency or dateline_agency(body),
+        language=_text(_first(record, "language")),
+        tags=tuple(_tags(_first(record, "tags"))),
+        path=path if line is None else f"{path}:{line}",
+        warnings=tuple(warnings),
+    )
+
+
+def _key(record: Mapping[str, Any], field: str) -> str | None:
+    for key in RECORD_FIELDS[field]:
+        if key in record:
+            return key
+    return None
+
+
+def _first(record: Mapping[str, Any], field: str) -> Any:
+    """The first accepted key for `field` that holds something non-empty."""
+    for key in RECORD_FIELDS[field]:
+        value = record.get(key)
+        if value is None or value == "" or value == [] or value == {}:
+            continue
+        if isinstance(value, str) and not value.strip():
+            continue
+        return value
+    return None
+
+
+def _text(value: Any) -> str:
+    """A scalar as one clean line of text; containers other than a lone string give ""."""
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, Mapping):
+        value = _name_of(value)
+    if isinstance(value, bool) or value is None or isinstance(value, (list, tuple, dict)):
+        return ""
+    return _SPACE.sub(" ", str(value).replace("\n", " ")).strip()
+
+
+def _name_of(value: Any) -> str:
+    if isinstance(value, Mapping):
+        for key in _NAME_KEYS:
+            if isinstance(value.get(key), str) and value[key].strip():
+                return _text(value[key])
+        return ""
+    return _text(value)
+
+
+def normalise_body(value: Any) -> str:
+    """Body text with one paragraph per line break, whitespace tidied, joined by blank lines."""
+    if isinstance(value, (list, tuple)):
+        value = "\n".join(_name_of(v) if isinstance(v, Mapping) else str(v) for v in value if v is not None)
+    if not isinstance(value, str):
+        return ""
+    paragraphs = (_SPACE.sub(" ", p).strip() for p in _PARAGRAPH_BREAK.split(value))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def _credits(value: Any) -> tuple[str, list[str], str]:
+    """(byline as printed, names, agency) from a string, a list of strings or of {"name": ...}."""
+    if isinstance(value, str):
+        names, agency = split_byline(value)
+        return strip_byline_prefix(value), names, agency
+    items = value if isinstance(value, (list, tuple)) else [value]
+    raw = [_name_of(item) for item in items if item is not None]
+    names, agency = clean_names(raw, fragments=True)
+    credits = names + ([agency] if agency else [])
+    return ", ".join(credits), names, agency
+
+
+def _section(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            text = _name_of(item)
+            if text:
+                return text
+        return ""
+    return _name_of(value)
+
+
+def _tags(value: Any) -> list[str]:
+    if isinstance(value, str):
+        items: list[Any] = re.split(r"[,;|]", value)
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        return []
+    seen: set[str] = set()
+    out: list[str] = []
+    for item in items:
+        tag = _name_of(item)
+        if tag and tag.casefold() not in seen:
+            seen.add(tag.casefold())
+            out.append(tag)
+    return out
+
+
+def _record_id(value: Any) -> str:
+    """A provided id is kept when it is a non-empty string (or an integer, as text)."""
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip()
+    return ""
+
+
+def _title_from(body: str) -> str:
+    first = body.split("\n\n", 1)[0]
+    match = re.match(r"(.{10,%d}?[.!?])(?:\s|$)" % _TITLE_FROM_BODY_CHARS, first)
+    if match:
+        return match.group(1)
+    if len(first) <= _TITLE_FROM_BODY_CHARS:
+        return first
+    return first[:_TITLE_FROM_BODY_CHARS].rsplit(" ", 1)[0] + "…"

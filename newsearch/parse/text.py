@@ -1,0 +1,420 @@
+"""Plain-text articles: header blocks, headline-then-body files and saved web copies.
+
+A text file has no markup, so its parts are told apart by position and shape:
+the first lines form a header zone (headline, standfirst, photo credit, byline,
+date line, or "Key: value" fields), then the body, then often a tail of page
+furniture (related-article teasers, newsletter prompts, copyright) that would
+make every archive query match every page if it stayed in the body. Every rule
+is structural; the patterns and thresholds are the constants at the top, so
+tuning them is a data change.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..errors import ParseError
+from ..models import Article
+from .authors import DATE_TEXT, agency_name, split_byline, strip_byline_prefix
+from .dates import parse_date
+
+# "Key: value" header lines as archive exports write them -> Article field.
+HEADER_FIELDS: dict[str, str] = {
+    "title": "title", "headline": "title", "subject": "title",
+    "by": "byline", "byline": "byline", "author": "byline", "authors": "byline", "writer": "byline",
+    "date": "date", "published": "date", "publication date": "date", "pubdate": "date",
+    "posted": "date", "dateline date": "date", "updated": "updated", "last updated": "updated",
+    "section": "section", "category": "section", "categories": "section", "desk": "section",
+    "source": "source", "publisher": "source", "publication": "source",
+    "url": "url", "link": "url", "canonical url": "url",
+    "tags": "tags", "keywords": "tags", "topics": "tags",
+    "summary": "summary", "description": "summary", "standfirst": "summary", "abstract": "summary",
+    "language": "language", "lang": "language",
+}
+_FIELD = re.compile(
+    r"^(" + "|".join(sorted((re.escape(k) for k in HEADER_FIELDS), key=len, reverse=True)) + r")\s*:\s*(.*)$",
+    re.I,
+)
+_EXPLICIT_BYLINE = re.compile(
+    r"^(?:by|written by|words by|story by|reporting by|reported by|text by)\b(?!:)\s*\S", re.I
+)
+# Picture credits: "Name/AFP via Getty Images", "Photo by ...", "(Photo: ...)", "Name / Reuters".
+_CREDIT = re.compile(
+    r"^\(?\s*(?:photo(?:graph)?s?|pictures?|images?|illustration|credit|photo credit|file photo|"
+    r"video|courtesy)\b\s*(?:by\b|:|credit\b|courtesy\b|of\b|illustration\b)|"
+    r"\b(?:getty\s+images|shutterstock|alamy|istock(?:photo)?|ap\s+photo|afp\s+photo|epa-efe|"
+    r"anadolu\s+agency|sipa|pool\s+photo|file\s+photo|handout)\b|"
+    r"\bvia\s+(?:getty|reuters|ap|afp)\b|"
+    r"^[^/|]{2,60}?\s?/\s?(?:reuters|ap|afp|epa|getty|xinhua|anadolu|sipa|pool|dpa|bloomberg|"
+    r"zuma|rex|alamy|shutterstock|handout|the\s+associated\s+press)\b",
+    re.I,
+)
+_SKIP = re.compile(
+    r"^(?:\d+\s*(?:-\s*)?min(?:ute)?s?\s+read|share(?: this(?: article| story)?)?|comments?|"
+    r"listen(?: to this article)?|advertisement|print|email|save|follow)\W*$",
+    re.I,
+)
+_DATE_PREFIX = re.compile(r"^(?:published|posted|updated|last\s+updated|first\s+published|modified|on|date)\b[\s:]*", re.I)
+_UPDATED_PREFIX = re.compile(r"^(?:updated|last\s+updated|modified)\b", re.I)
+# A real calendar date (not a bare year): month names, ISO, or numeric day/month/year.
+_MON = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_FULL_DATE = re.compile(
+    rf"\b{_MON}\s+\d{{1,2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MON}|\b{_MON}\s+\d{{4}}\b|"
+    r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b",
+    re.I,
+)
+# Without a year a date line would be guessed into the wrong year: not trusted.
+_YEAR = re.compile(r"\b\d{4}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b")
+# Wire datelines: "BAGHDAD (Reuters) -", "WASHINGTON, July 6 (AP) —".
+_DATELINE = re.compile(r"^[A-Z][A-Za-z.'’ -]{1,40}(?:,[^()\n]{1,40})?\s*\(([^()]{2,40})\)\s*[-–—:]")
+_TERMINAL = re.compile(r"[.!?…:;\"'”’)\]]$")
+_COPYRIGHT = re.compile(r"^(?:©|\(c\)\s|copyright\b)|all rights reserved\W*$", re.I)
+_PROMPT = re.compile(
+    r"^(?:subscribe|sign (?:me )?up|sign in|log in|register|newsletters?\b|get (?:our|the)\b.*\bnewsletter|"
+    r"join (?:us|our)|follow us|share (?:this|on)|read (?:more|next|also)|see also|related(?: articles| stories| "
+    r"coverage| content| news)?\W*$|more (?:from|on|stories)|recommended|you (?:may|might) also (?:like|enjoy)|"
+    r"most (?:popular|read|viewed)|advertisement|click here|download (?:our|the) app|top stories|trending)\b",
+    re.I,
+)
+_FURNITURE = frozenset({"copyright", "prompt", "teaser"})
+_PROMPT_MAX_WORDS = 10
+_TEASER_PART_MAX_WORDS = 6
+_HEADLINE_MAX_WORDS = 25
+_ZONE_LIMIT = 12  # header lines looked at before the body must have begun
+_SUMMARY_MAX_WORDS = 80
+_IMPLICIT_BYLINE_MAX_WORDS = 6
+_EXPLICIT_BYLINE_MAX_WORDS = 16
+_TAIL_NOTE_MAX_WORDS = 30  # a sentence under a newsletter prompt ("Get the best stories...")
+_LONG_TITLE_CHARS = 250
+_HARD_WRAP_MAX_CHARS = 100
+_BULLET = re.compile(r"^(?:[-*•–—]|\d{1,2}[.)])\s")
+_SPACE = re.compile(r"[ \t\u00a0\u2009\u202f\u200b\ufeff]+")
+
+
+@dataclass
+class _Line:
+    text: str
+    blank_before: bool
+
+
+@dataclass
+class _Head:
+    """What the header zone told us; filled line by line."""
+
+    title: str = ""
+    summary: str = ""
+    byline: str = ""
+    names: list[str] = field(default_factory=list)
+    agency: str = ""
+    date: datetime | None = None
+    updated: datetime | None = None
+    section: str = ""
+    source: str = ""
+    url: str = ""
+    tags: list[str] = field(default_factory=list)
+    language: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+def parse_text(
+    text: str,
+    *,
+    path: str = "",
+    section: str = "",
+    earliest: datetime | None = None,
+    latest: datetime | None = None,
+) -> Article:
+    """One article from the text of a plain-text file; ParseError when it holds none."""
+    try:
+        return _parse(text, path=path, section=section, earliest=earliest, latest=latest)
+    except ParseError:
+        raise
+    except Exception as exc:  # the contract: callers only ever see ParseError
+        raise ParseError(path, f"text parser failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _parse(text: str, *, path: str, section: str, earliest: datetime | None, latest: datetime | None) -> Article:
+    if not isinstance(text, str):
+        raise ParseError(path, "text input is not a string")
+    lines = _lines(text)
+    if not lines:
+        raise ParseError(path, "empty text")
+    head = _Head()
+    start = _read_head(lines, head, earliest=earliest, latest=latest)
+    body_lines = _strip_boilerplate(lines[start:])
+    body = "\n\n".join(_paragraphs(body_lines))
+    if not head.agency:
+        head.agency = dateline_agency(body)
+    if not head.title and not body:
+        raise ParseError(path, "no title and no body")
+    return Article(
+        title=head.title,
+        body=body,
+        url=head.url or None,
+        summary=head.summary,
+        byline=head.byline,
+        authors=tuple(head.names),
+        section=head.section or section.strip(),
+        date=head.date or head.updated,
+        source=head.source,
+        agency=head.agency,
+        language=head.language,
+        tags=tuple(head.tags),
+        path=path,
+        warnings=tuple(head.warnings),
+    )
+
+
+def _lines(text: str) -> list[_Line]:
+    out: list[_Line] = []
+    blank = False
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = _SPACE.sub(" ", raw).strip()
+        if not line:
+            blank = True
+            continue
+        out.append(_Line(line, blank and bool(out)))
+        blank = False
+    return out
+
+
+# --- header zone ------------------------------------------------------------------
+
+
+def _read_head(lines: list[_Line], head: _Head, *, earliest: datetime | None, latest: datetime | None) -> int:
+    """Fill `head` from the top lines; return the index where the body starts."""
+    pending: int | None = None  # an unclassified line after the title: standfirst or body
+    body_start = 0
+    in_fields = False
+    for index, line in enumerate(lines[:_ZONE_LIMIT]):
+        if in_fields and line.blank_before:
+            break  # "Key: value" block ends at the first blank line
+        kind = _classify(lines, index, head, earliest=earliest, latest=latest)
+        if kind == "field":
+            in_fields = True
+        if kind == "other":
+            if not head.title:
+                if len(line.text) > _LONG_TITLE_CHARS:
+                    head.title = _first_sentence(line.text)
+                    head.warnings.append("no headline line: title taken from the first sentence")
+                    return index
+                head.title = line.text
+                body_start = index + 1
+                continue
+            if pending is not None or in_fields:
+                break
+            pending = index
+            continue
+        if pending is not None:
+            if not head.summary and len(lines[pending].text.split()) <= _SUMMARY_MAX_WORDS:
+                head.summary = lines[pending].text
+            pending = None
+        body_start = index + 1
+    return body_start
+
+
+def _classify(lines: list[_Line], index: int, head: _Head, *, earliest: datetime | None,
+              latest: datetime | None) -> str:
+    """Kind of one header-zone line, recording what it says in `head`."""
+    text = lines[index].text
+    match = _FIELD.match(text)
+    if match and match.group(2).strip():
+        _apply_field(head, HEADER_FIELDS[match.group(1).lower()], match.group(2).strip(), earliest, latest)
+        return "field"
+    if _CREDIT.search(text) and len(text.split()) <= 15:
+        return "credit"
+    if _SKIP.match(text):
+        return "skip"
+    if _explicit_byline(text):
+        _apply_byline(head, text, earliest, latest)
+        return "byline"
+    when = _date_line(text, earliest, latest)
+    if when is not None:
+        if _UPDATED_PREFIX.match(text):
+            head.updated = head.updated or when
+        else:
+            head.date = head.date or when
+        return "date"
+    if head.title and not head.names and not head.agency and _implicit_byline(lines, index, head):
+        _apply_byline(head, text, earliest, latest)
+        return "byline"
+    return "other"
+
+
+def _apply_field(head: _Head, name: str, value: str, earliest: datetime | None, latest: datetime | None) -> None:
+    if name == "title":
+        head.title = value
+    elif name == "byline":
+        _apply_byline(head, value, earliest, latest)
+    elif name in ("date", "updated"):
+        when = parse_date(_DATE_PREFIX.sub("", value), earliest=earliest, latest=latest)
+        if when is None:
+            head.warnings.append(f"unreadable {name}: {value[:60]}")
+        elif name == "date":
+            head.date = when
+        else:
+            head.updated = head.updated or when
+    elif name == "tags":
+        head.tags = [t.strip() for t in re.split(r"[,;|]", value) if t.strip()]
+    elif name in ("section", "source", "url", "summary", "language"):
+        setattr(head, name, value)
+
+
+def _apply_byline(head: _Head, raw: str, earliest: datetime | None, latest: datetime | None) -> None:
+    names, agency = split_byline(raw)
+    head.names = _merge(head.names, names)
+    head.agency = head.agency or agency
+    parts = [p for p in re.split(r"\s*[|•·]\s*", strip_byline_prefix(raw)) if p]
+    credit = [p for p in parts if any(split_byline(p))]
+    head.byline = head.byline or " | ".join(credit)
+    if head.date is None:
+        for part in parts:
+            if _FULL_DATE.search(part):
+                head.date = parse_date(_DATE_PREFIX.sub("", part), earliest=earliest, latest=latest)
+                if head.date:
+                    break
+
+
+def _explicit_byline(text: str) -> bool:
+    """ "By Jane Doe | July 6, 2021" but not "By early 2005 the net could..." (a sentence)."""
+    if not _EXPLICIT_BYLINE.match(text) or len(text.split()) > _EXPLICIT_BYLINE_MAX_WORDS:
+        return False
+    if _ends_sentence(text):
+        return False
+    return any(split_byline(text))
+
+
+def _ends_sentence(text: str) -> bool:
+    return bool(re.search(r"[!?:;]$", text) or (
+        text.endswith(".") and not re.search(r"\b(?:Jr|Sr|[A-Z])\.$", text)))
+
+
+def _implicit_byline(lines: list[_Line], index: int, head: _Head) -> bool:
+    """A bare name line ("Al-Monitor Staff") is a byline only beside other header lines."""
+    text = lines[index].text
+    words = text.split()
+    if len(words) > _IMPLICIT_BYLINE_MAX_WORDS or _ends_sentence(text):
+        return False
+    if not all(w[0].isupper() or w.lower() in {"and", "&", "de", "van", "von", "al", "bin", "la", "le", "da"}
+               for w in words if w[0].isalpha()):
+        return False
+    if not any(split_byline(text)):
+        return False
+    neighbours = [lines[i] for i in (index - 1, index + 1) if 0 <= i < len(lines)]
+    compact = not lines[index].blank_before and (index + 1 >= len(lines) or not lines[index + 1].blank_before)
+    return compact or any(_is_header_line(n.text) for n in neighbours)
+
+
+def _is_header_line(text: str) -> bool:
+    return bool(_FIELD.match(text) or _CREDIT.search(text) or _EXPLICIT_BYLINE.match(text)
+                or (_FULL_DATE.search(text) and _YEAR.search(text) and _date_residue(text) <= 2))
+
+
+def _date_line(text: str, earliest: datetime | None, latest: datetime | None) -> datetime | None:
+    """The date a short line states, when the line is nothing but a date."""
+    if len(text.split()) > 12 or not _FULL_DATE.search(text) or not _YEAR.search(text):
+        return None
+    if _date_residue(text) > 2:
+        return None
+    return parse_date(_DATE_PREFIX.sub("", text), earliest=earliest, latest=latest)
+
+
+def _date_residue(text: str) -> int:
+    rest = DATE_TEXT.sub(" ", _DATE_PREFIX.sub("", text))
+    words = [w for w in re.split(r"[\s,|•·/-]+", rest) if re.search(r"\w", w)]
+    return len([w for w in words if w.lower() not in {"at", "on", "am", "pm", "gmt", "utc", "et", "bst", "edt", "est"}])
+
+
+def _first_sentence(text: str) -> str:
+    match = re.match(r"(.{20,200}?[.!?])\s", text)
+    if match:
+        return match.group(1)
+    return text[:150].rsplit(" ", 1)[0]
+
+
+def _merge(old: list[str], new: list[str]) -> list[str]:
+    seen = {n.casefold() for n in old}
+    return old + [n for n in new if n.casefold() not in seen]
+
+
+def dateline_agency(body: str) -> str:
+    """The wire agency of a dateline that opens the body ("BAGHDAD (Reuters) -"), or ""."""
+    match = _DATELINE.match(body)
+    return agency_name(match.group(1)) if match else ""
+
+
+# --- body and trailing furniture -----------------------------------------------------
+
+
+def _kind(text: str) -> str:
+    words = len(text.split())
+    if _COPYRIGHT.search(text) and words <= 25:
+        return "copyright"
+    if _PROMPT.match(text) and words <= _PROMPT_MAX_WORDS:
+        return "prompt"
+    if _is_teaser_meta(text):
+        return "teaser"
+    if not _TERMINAL.search(text) and words <= _HEADLINE_MAX_WORDS:
+        return "headline"
+    return "paragraph"
+
+
+def _is_teaser_meta(text: str) -> bool:
+    """ "Author | Section | Date": the meta line printed under a related-article link."""
+    parts = [p.strip() for p in text.split("|")]
+    if len(parts) < 2 or not all(p for p in parts):
+        return False
+    if any(len(p.split()) > _TEASER_PART_MAX_WORDS for p in parts):
+        return False
+    return len(parts) >= 3 or any(_FULL_DATE.search(p) for p in parts)
+
+
+def _strip_boilerplate(lines: list[_Line]) -> list[_Line]:
+    """Body lines without teasers, prompts, copyright and the promo tail after the article."""
+    kinds = [_kind(line.text) for line in lines]
+    # A teaser is a headline line followed by its pipe-separated meta line.
+    for i, kind in enumerate(kinds):
+        if kind == "teaser" and i > 0 and kinds[i - 1] == "headline":
+            kinds[i - 1] = "teaser"
+    end = _tail_start(lines, kinds)
+    return [line for line, kind in zip(lines[:end], kinds[:end]) if kind not in _FURNITURE]
+
+
+def _tail_start(lines: list[_Line], kinds: list[str]) -> int:
+    """Where the page furniture after the article begins (len(kinds) when there is none).
+
+    The tail is what follows the last real paragraph; it is cut from its first
+    teaser, prompt or copyright line on. Short lines before that first marker are
+    kept (they may be a list closing the article); a short sentence sitting under
+    a newsletter prompt goes with the prompt.
+    """
+    end = len(kinds)
+    while end > 0 and kinds[end - 1] != "paragraph":
+        end -= 1
+    markers = [i for i in range(end, len(kinds)) if kinds[i] in _FURNITURE]
+    if not markers:
+        return len(kinds)
+    start = markers[0]
+    while (start >= 2 and kinds[start - 1] == "paragraph" and kinds[start - 2] in _FURNITURE
+           and len(lines[start - 1].text.split()) <= _TAIL_NOTE_MAX_WORDS):
+        start -= 2
+    return start
+
+
+def _paragraphs(lines: list[_Line]) -> list[str]:
+    """Blank-line blocks of short lines are hard-wrapped paragraphs; otherwise a line is one."""
+    if not lines:
+        return []
+    blocks: list[list[str]] = []
+    for i, line in enumerate(lines):
+        if i == 0 or line.blank_before:
+            blocks.append([])
+        blocks[-1].append(line.text)
+    has_blanks = len(blocks) > 1
+    out: list[str] = []
+    for block in blocks:
+        wrapped = (has_blanks and len(block) > 1 and max(len(t) for t in block) <= _HARD_WRAP_MAX_CHARS
+                   and not any(_BULLET.match(t) for t in block[1:]))
+        out.extend([" ".join(block)] if wrapped else block)
+    return out

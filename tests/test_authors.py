@@ -1,0 +1,175 @@
+"""Byline cleaning: one inline case per rule, plus the noisy author lists of a real export."""
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from newsearch.parse.authors import agency_name, clean_names, split_byline, strip_byline_prefix
+
+
+@pytest.mark.parametrize(
+    ("raw", "names"),
+    [
+        ("By Jane Doe", ["Jane Doe"]),
+        ("Written by Jane Doe", ["Jane Doe"]),
+        ("Reporting by Jane Doe in Baghdad; Editing by Bob Jones", ["Jane Doe"]),
+        ("BY: Jane Doe", ["Jane Doe"]),
+    ],
+)
+def test_introductory_words_and_editing_credits_are_dropped(raw: str, names: list[str]) -> None:
+    assert split_byline(raw) == (names, "")
+
+
+@pytest.mark.parametrize(
+    ("raw", "names"),
+    [
+        ("Jane Doe, Staff Writer", ["Jane Doe"]),
+        ("Jane Doe - Senior Correspondent", ["Jane Doe"]),
+        ("Jane Doe Senior Correspondent", ["Jane Doe"]),
+        ("Written by Jane Doe, Washington Correspondent", ["Jane Doe"]),
+        ("Staff Writer", []),
+        ("Sports Editor", []),
+    ],
+)
+def test_roles_are_not_names(raw: str, names: list[str]) -> None:
+    assert split_byline(raw)[0] == names
+
+
+@pytest.mark.parametrize(
+    ("raw", "names"),
+    [
+        ("A, B and C", ["A", "B", "C"]),
+        ("Jane Doe & John Smith", ["Jane Doe", "John Smith"]),
+        ("Jane Doe and John Smith", ["Jane Doe", "John Smith"]),
+        ("Glen Owen And Brendan Carlin", ["Glen Owen", "Brendan Carlin"]),
+        ("Ana Ruiz, Li Wei, and Tom Hart", ["Ana Ruiz", "Li Wei", "Tom Hart"]),
+    ],
+)
+def test_lists_of_names_are_split(raw: str, names: list[str]) -> None:
+    assert split_byline(raw)[0] == names
+
+
+def test_staff_credits_stay_one_name() -> None:
+    assert split_byline("Al-Monitor Staff") == (["Al-Monitor Staff"], "")
+    assert split_byline("Daily Mail Reporter")[0] == ["Daily Mail Reporter"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "By Jane Doe | July 6, 2021",
+        "By Jane Doe Updated 5:30 PM EDT, July 6, 2021",
+        "Jane Doe jane.doe@example.com",
+        "Jane Doe @janedoe",
+        "Jane Doe https://example.com/jane",
+        "Jane Doe 2021-07-06T10:00:00Z",
+    ],
+)
+def test_dates_contacts_and_links_are_dropped(raw: str) -> None:
+    assert split_byline(raw) == (["Jane Doe"], "")
+
+
+@pytest.mark.parametrize(
+    ("raw", "names", "agency"),
+    [
+        ("Reuters", [], "Reuters"),
+        ("By The Associated Press", [], "AP"),
+        ("Agence France-Presse", [], "AFP"),
+        ("Jane Doe with Reuters", ["Jane Doe"], "Reuters"),
+        ("Brad Schade Reuters", ["Brad Schade"], "Reuters"),
+        ("Jane Doe, AP", ["Jane Doe"], "AP"),
+        ("Reuters Staff", [], "Reuters"),
+        ("dpa", [], "dpa"),
+        ("Xinhua", [], "Xinhua"),
+        ("Michael Bloomberg", ["Michael Bloomberg"], ""),
+    ],
+)
+def test_wire_agencies_go_to_the_agency_slot(raw: str, names: list[str], agency: str) -> None:
+    assert split_byline(raw) == (names, agency)
+
+
+def test_several_agencies_are_all_kept() -> None:
+    assert split_byline("AFP/Reuters")[1] == "AFP, Reuters"
+
+
+@pytest.mark.parametrize(
+    ("raw", "names"),
+    [
+        ("JANE DOE", ["Jane Doe"]),
+        ("JOHN O'BRIEN AND MARY-KATE LEE", ["John O'Brien", "Mary-Kate Lee"]),
+        ("keith grant", ["Keith Grant"]),
+        ("Walter von Aachen", ["Walter von Aachen"]),
+        ("Perry Bacon Jr.", ["Perry Bacon Jr."]),
+        ("T. V. Raman", ["T. V. Raman"]),
+    ],
+)
+def test_case_and_name_particles(raw: str, names: list[str]) -> None:
+    assert split_byline(raw)[0] == names
+
+
+def test_names_are_deduplicated_ignoring_case() -> None:
+    assert split_byline("Jane Doe and JANE DOE, Jane Doe")[0] == ["Jane Doe"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Https",
+        "Facebook.Com Parademag",
+        "Getty Images",
+        "Please Enter Your Name Here",
+        "Anything Related To Popular Culture",
+        "A Graduate Of Northwestern University",
+        "At Pm Edt",
+        "March",
+        "Abc News",
+        "Kathleen Newman-B...",
+        "Follow me on Twitter",
+    ],
+)
+def test_noise_fragments_are_not_names(raw: str) -> None:
+    assert split_byline(raw)[0] == []
+
+
+def test_biography_sentence_keeps_only_the_name() -> None:
+    assert split_byline("Martha Ross Is A Features Writer Who Covers Everything")[0] == ["Martha Ross"]
+
+
+def test_fragments_mode_drops_lone_words_beside_real_names() -> None:
+    names, _ = clean_names(["Image", "Jane Doe", "Health", "Getty"], fragments=True)
+    assert names == ["Jane Doe"]
+    # Without real names, a single word may be a pen name and is kept.
+    assert clean_names(["Realiberry"], fragments=True)[0] == ["Realiberry"]
+
+
+def test_prefix_stripping_and_agency_lookup() -> None:
+    assert strip_byline_prefix("  By   Jane  Doe ") == "Jane Doe"
+    assert agency_name("The Associated Press") == "AP"
+    assert agency_name("Jane Doe") == ""
+
+
+def test_non_string_input_gives_nothing() -> None:
+    assert split_byline(None) == ([], "")  # type: ignore[arg-type]
+    assert split_byline("") == ([], "")
+
+
+def _fakenewsnet_author_lists(shared_dir: Path) -> list[list[str]]:
+    with gzip.open(shared_dir / "corpus/jsonl/fakenewsnet.jsonl.gz", "rt", encoding="utf-8") as lines:
+        return [json.loads(line).get("authors") or [] for line in lines]
+
+
+def test_real_exported_author_lists_lose_their_noise(shared_dir: Path) -> None:
+    lists = _fakenewsnet_author_lists(shared_dir)
+    cleaned = [clean_names(items, fragments=True)[0] for items in lists]
+    names = [n for ns in cleaned for n in ns]
+    assert len(names) > 1000
+    lowered = {n.lower() for n in names}
+    for noise in ("https", "image", "getty", "twitter", "march", "please enter your name here"):
+        assert noise not in lowered
+    # No URL-ish fragment or biography sentence survives.
+    assert not [n for n in names if ".com" in n.lower() or len(n.split()) > 6]
+    # Real people that the export listed are kept.
+    assert {"Lisa Ryan", "Radar Staff"} <= set(names)
