@@ -10,6 +10,7 @@ when the first finds almost nothing.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterator
 
 from lxml import etree
@@ -23,6 +24,8 @@ _TAG_WEIGHT = {"div": 5, "article": 10, "main": 5, "section": 2, "pre": 3, "td":
                "address": -3, "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3, "form": -3,
                "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5}
 _PARAGRAPH_TAGS = frozenset({"p", "pre", "td", "blockquote", "dd", "li"})
+_NEVER_BOILERPLATE = frozenset({"html", "body", "main", "article", "a", "p", "h1", "h2", "td", "tr", "table",
+                                "tbody"})
 _CONTAINER_TAGS = frozenset({"div", "section", "article", "main", "span", "font", "center"})
 
 
@@ -45,6 +48,9 @@ def strip_junk(root: etree._Element) -> None:
                 _HIDDEN_STYLE.search(element.get("style") or "") or element.get("aria-hidden") == "true":
             if tag not in ("html", "body"):
                 doomed.append(element)
+        elif tag in rules.DROP_IF_SMALL_TAGS:
+            if sum(len(t.strip()) for t in element.itertext()) < rules.DROP_IF_SMALL_CHARS:
+                doomed.append(element)
     for element in reversed(doomed):
         parent = element.getparent()
         if parent is None:
@@ -61,12 +67,15 @@ def strip_junk(root: etree._Element) -> None:
 
 def is_boilerplate(element: etree._Element) -> bool:
     """A container whose class or id says it is navigation, sharing, comments and the like."""
-    if element.tag in ("html", "body", "main", "article", "a", "p", "h1", "h2", "td", "tr", "table", "tbody"):
+    if element.tag in _NEVER_BOILERPLATE or element.get("itemprop") == "articleBody":
         return False
     attrs = _attrs(element)
-    if not attrs or not rules.BOILERPLATE.search(attrs):
-        return False
-    if element.get("itemprop") == "articleBody":
+    return bool(attrs) and _boilerplate_attrs(attrs)
+
+
+@lru_cache(maxsize=8192)
+def _boilerplate_attrs(attrs: str) -> bool:
+    if not rules.BOILERPLATE.search(attrs):
         return False
     # "article-content tags" is the article; "post-tags" is not: judge each class token.
     for token in attrs.split():
@@ -81,15 +90,30 @@ class _Stats:
 
     def __init__(self, root: etree._Element, lax: bool) -> None:
         self.skip: set[etree._Element] = set()
-        self.order: list[etree._Element] = []
+        self.order = self._walk(root)
+        self._measure()
+        if lax:
+            return
+        # A boilerplate-looking class on a wrapper of most of the page ("has-sidebar",
+        # "no-print") does not make the page boilerplate: only smaller parts are skipped.
+        limit = self.length.get(root, 0) * rules.BOILERPLATE_MAX_SHARE
+        self.skip = {e for e in self.order if is_boilerplate(e) and self.length.get(e, 0) <= limit}
+        if self.skip:
+            self.order = self._walk(root)
+            self._measure()
+
+    def _walk(self, root: etree._Element) -> list[etree._Element]:
+        order = []
         stack = [root]
         while stack:
             element = stack.pop()
-            if not lax and is_boilerplate(element):
-                self.skip.add(element)
+            if element in self.skip:
                 continue
-            self.order.append(element)
+            order.append(element)
             stack.extend(reversed(element))
+        return order
+
+    def _measure(self) -> None:
         self.length: dict[etree._Element, int] = {}
         self.links: dict[etree._Element, int] = {}
         for element in reversed(self.order):
@@ -190,6 +214,14 @@ def _pick(root: etree._Element, stats: _Stats) -> list[etree._Element]:
     while top.getparent() is not None and top.getparent().tag not in ("body", "html") and \
             len([c for c in top.getparent() if c not in stats.skip and isinstance(c.tag, str)]) == 1:
         top = top.getparent()
+    # The story's own <article> also holds its lead and subheadings: take it whole
+    # when the text block found is most of it.
+    for ancestor in top.iterancestors():
+        if ancestor.tag == "article" or ancestor.get("itemprop") == "articleBody":
+            if stats.length.get(top, 0) >= rules.ARTICLE_EXPAND_SHARE * stats.length.get(ancestor, 1) and \
+                    stats.link_density(ancestor) <= rules.ARTICLE_EXPAND_MAX_LINKS:
+                return [ancestor]
+            break
     parent = top.getparent()
     if parent is None:
         return [top]
@@ -287,6 +319,6 @@ def extract_body(root: etree._Element) -> str:
         chosen = _pick(body, stats)
         paragraphs = list(_paragraphs(chosen, stats))
         text = "\n\n".join(paragraphs)
-        if len(text) >= 200 or stats.length.get(body, 0) < 400:
+        if len(text) >= rules.MIN_BODY_CHARS:
             break
     return text

@@ -8,10 +8,10 @@ selectors, names and patterns are data in rules.py.
 from __future__ import annotations
 
 import re
+from html import unescape
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
-import lxml.html
 from lxml import etree
 
 from newsearch.errors import ParseError
@@ -21,7 +21,7 @@ from newsearch.parse.authors import split_byline
 from newsearch.parse.body import extract_body
 from newsearch.parse.encoding import decode
 from newsearch.parse.meta import (
-    MetaTags, article_object, clean, itemprop_values, json_ld_objects, meta_tags, names_of, strings_of,
+    MetaTags, Microdata, article_object, clean, json_ld_objects, meta_tags, names_of, strings_of,
     text_of, types_of,
 )
 from newsearch.parse.dates import date_from_url, dates_in_text, parse_date
@@ -66,8 +66,8 @@ def parse_html(
 
 def _tree(text: str) -> etree._Element:
     text = _XML_DECLARATION.sub("", text.replace("\x00", ""), count=1)
-    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, recover=True)
-    root = lxml.html.document_fromstring(text, parser=parser)
+    parser = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=True)
+    root = etree.fromstring(text, parser=parser)
     if root is None:
         raise ParseError("", "empty document")
     return root
@@ -79,14 +79,15 @@ def _extract(
     objects = json_ld_objects(root)
     story = article_object(objects) or {}
     meta = meta_tags(root)
+    micro = Microdata(root)
     canonical = _canonical_url(root, meta, story, url)
     site = _site_name(meta, objects, story)
-    title = _title(root, meta, story, site, canonical or url or "")
-    byline, authors, agency = _authors(root, meta, story, site)
+    title = _title(root, meta, micro, story, site, canonical or url or "")
+    byline, authors, agency = _authors(root, meta, micro, story, site)
     language = _language(root, meta, story)
-    date = _date(root, meta, objects, story, urls=(url or "", canonical or ""), language=language,
+    date = _date(root, meta, micro, objects, story, urls=(url or "", canonical or ""), language=language,
                  bounds=(earliest, latest))
-    section = _section(root, meta, story, canonical or url or "")
+    section = _section(root, meta, micro, story, canonical or url or "")
     summary = clean(strings_of(story.get("description"))[0] if strings_of(story.get("description")) else "") \
         or meta.first(rules.META_DESCRIPTION)
     tags = _tags(meta, story)
@@ -159,24 +160,30 @@ def _tags(meta: MetaTags, story: dict) -> list[str]:
 
 # ---------------------------------------------------------------- title
 
-def _h1(root: etree._Element) -> str:
-    for scope in (".//article//h1", ".//main//h1", ".//h1"):
-        for element in root.iterfind(scope):
+def _h1(root: etree._Element) -> tuple[str, bool]:
+    """The headline element's text, and whether it is trustworthy (alone or inside the article)."""
+    texts = [text_of(e) for e in root.iter("h1")]
+    texts = [t for t in texts if t]
+    for scope in (".//article//h1", ".//main//h1", "//*[@itemprop='headline']"):
+        for element in root.iterfind(scope) if not scope.startswith("//") else root.xpath(scope):
             text = text_of(element)
-            if text:
-                return text
-    return ""
+            if text and element.tag == "h1":
+                return text, True
+    if texts:
+        return texts[0], len(texts) == 1
+    return "", False
 
 
-def _title(root: etree._Element, meta: MetaTags, story: dict, site: str, url: str) -> str:
+def _title(root: etree._Element, meta: MetaTags, micro: Microdata, story: dict, site: str, url: str) -> str:
     page_title = ""
     title_element = root.find(".//title")
     if title_element is not None:
         page_title = text_of(title_element)
     headline = clean(strings_of(story.get("headline"))[0]) if strings_of(story.get("headline")) else ""
-    candidates = [headline, meta.first(rules.META_TITLE), *[v for v, _ in itemprop_values(root, ("headline",))]]
-    h1 = _h1(root)
-    return clean_title(candidates=[c for c in candidates if c], h1=h1, page_title=page_title, site=site, url=url)
+    candidates = [headline, meta.first(rules.META_TITLE), *micro.values(("headline",))]
+    h1, trusted = _h1(root)
+    return clean_title(candidates=[unescape(c) for c in candidates if c], h1=h1 if trusted else "",
+                       page_title=page_title, site=site, url=url)
 
 
 # ---------------------------------------------------------------- authors
@@ -203,7 +210,7 @@ def _byline_elements(root: etree._Element) -> list[str]:
     return found
 
 
-def _authors(root: etree._Element, meta: MetaTags, story: dict, site: str) -> tuple[str, list[str], str]:
+def _authors(root: etree._Element, meta: MetaTags, micro: Microdata, story: dict, site: str) -> tuple[str, list[str], str]:
     """(raw byline, person names, agency) from the first source that yields a name."""
     sources: list[list[str]] = []
     if story.get("author") or story.get("creator"):
@@ -212,7 +219,7 @@ def _authors(root: etree._Element, meta: MetaTags, story: dict, site: str) -> tu
         if value.startswith(("http://", "https://", "www.")) or name == "twitter:creator" and value.startswith("@"):
             continue
         sources.append([value])
-    props = [v for v, _ in itemprop_values(root, rules.ITEMPROP_AUTHOR)]
+    props = micro.values(rules.ITEMPROP_AUTHOR)
     if props:
         sources.append(props)
     sources.append(_byline_elements(root))
@@ -236,14 +243,14 @@ def _key(text: str) -> str:
 
 # ---------------------------------------------------------------- section
 
-def _section(root: etree._Element, meta: MetaTags, story: dict, url: str) -> str:
+def _section(root: etree._Element, meta: MetaTags, micro: Microdata, story: dict, url: str) -> str:
     for value in strings_of(story.get("articleSection")):
         if value and len(value) <= rules.SECTION_MAX_CHARS:
             return value
     found = meta.first(rules.META_SECTION)
     if found and len(found) <= rules.SECTION_MAX_CHARS:
         return found.split(",")[0].strip()
-    for value, _ in itemprop_values(root, rules.ITEMPROP_SECTION):
+    for value in micro.values(rules.ITEMPROP_SECTION):
         if len(value) <= rules.SECTION_MAX_CHARS:
             return value
     for element in root.iterfind(".//a[@rel]"):
@@ -283,7 +290,14 @@ def _breadcrumb(root: etree._Element) -> str:
 # ---------------------------------------------------------------- title cleaning
 
 def clean_title(*, candidates: list[str], h1: str, page_title: str, site: str, url: str) -> str:
-    """The headline: structured titles first, <title> next, <h1> last, minus site names."""
+    """The headline: the page's own <h1> when the metadata agrees with it, else the
+    structured title, else <title>, minus site names either way."""
+    keys = _site_keys(site, url)
+    reference = next(iter(candidates), "") or page_title
+    if h1 and not _is_site(h1, keys) and (
+        _overlap(h1, reference) >= rules.TITLE_H1_AGREEMENT or _is_site(reference, keys) or not reference
+    ):
+        return h1
     for candidate in candidates:
         cleaned = _strip_site(candidate, site=site, url=url, h1=h1, aggressive=False)
         if cleaned:
@@ -293,6 +307,13 @@ def clean_title(*, candidates: list[str], h1: str, page_title: str, site: str, u
         if cleaned:
             return cleaned
     return h1
+
+
+def _overlap(part: str, whole: str) -> float:
+    """Share of the words of `part` that also occur in `whole`."""
+    words = re.findall(r"\w+", part.casefold())
+    pool = set(re.findall(r"\w+", whole.casefold()))
+    return sum(w in pool for w in words) / len(words) if words else 0.0
 
 
 def _site_keys(site: str, url: str) -> set[str]:
@@ -348,6 +369,7 @@ def _strip_site(title: str, *, site: str, url: str, h1: str, aggressive: bool) -
 def _date(
     root: etree._Element,
     meta: MetaTags,
+    micro: Microdata,
     objects: list[dict],
     story: dict,
     *,
@@ -372,7 +394,7 @@ def _date(
     structured += [o.get("datePublished") for o in objects if o is not story]
     found = first(v for v in structured if isinstance(v, (str, int, float)))
     found = found or first(meta.all(rules.META_PUBLISHED))
-    found = found or first(v for v, _ in itemprop_values(root, rules.ITEMPROP_PUBLISHED))
+    found = found or first(micro.values(rules.ITEMPROP_PUBLISHED))
     found = found or first(_time_elements(root))
     if found:
         return found
@@ -385,7 +407,7 @@ def _date(
         return found
     modified = [story.get("dateModified")] + [o.get("dateModified") for o in objects if o is not story]
     return first(v for v in modified if isinstance(v, str)) or first(meta.all(rules.META_MODIFIED)) \
-        or first(v for v, _ in itemprop_values(root, rules.ITEMPROP_MODIFIED))
+        or first(micro.values(rules.ITEMPROP_MODIFIED))
 
 
 def _in(value: datetime, bounds: tuple[datetime | None, datetime | None]) -> bool:

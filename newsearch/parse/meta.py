@@ -167,36 +167,35 @@ def meta_tags(tree: etree._Element) -> MetaTags:
 
 # ---------------------------------------------------------------- microdata
 
-def _scope_type(element: etree._Element) -> set[str]:
-    for parent in element.iterancestors():
-        if parent.get("itemscope") is not None or parent.get("itemtype"):
-            return {(parent.get("itemtype") or "").lower().rsplit("/", 1)[-1]}
-    return set()
+class Microdata:
+    """Elements carrying itemprop, indexed once per page by property name."""
 
+    def __init__(self, tree: etree._Element) -> None:
+        self._by_prop: dict[str, list[etree._Element]] = {}
+        for element in tree.iterfind(".//*[@itemprop]"):
+            if element.tag == "meta":
+                continue  # already read by meta_tags
+            for prop in (element.get("itemprop") or "").lower().split():
+                self._by_prop.setdefault(prop, []).append(element)
 
-def itemprop_values(tree: etree._Element, names: Iterable[str]) -> list[tuple[str, etree._Element]]:
-    """(value, element) for elements whose itemprop is one of `names`, in page order.
+    def values(self, names: Iterable[str]) -> list[str]:
+        """Values of the given properties, in the order of `names` then of the page.
 
-    The value is the machine-readable attribute (content, datetime) when present,
-    else the text; for author-like props the nested `name` item wins.
-    """
-    wanted = {n.lower() for n in names}
-    found: list[tuple[str, etree._Element]] = []
-    for element in tree.iterfind(".//*[@itemprop]"):
-        props = {p.lower() for p in (element.get("itemprop") or "").split()}
-        if not props & wanted:
-            continue
-        if element.tag == "meta":
-            continue  # already read by meta_tags
-        value = element.get("content") or element.get("datetime")
-        if value is None:
-            named = element.find(".//*[@itemprop='name']")
-            source = named if named is not None else element
-            value = source.get("content") or text_of(source)
-        value = clean(value)
-        if value:
-            found.append((value, element))
-    return found
+        The value is the machine-readable attribute (content, datetime) when present,
+        else the text; for author-like items the nested `name` property wins.
+        """
+        found: list[str] = []
+        for name in names:
+            for element in self._by_prop.get(name.lower(), ()):
+                value = element.get("content") or element.get("datetime")
+                if value is None:
+                    named = element.find(".//*[@itemprop='name']")
+                    source = named if named is not None else element
+                    value = source.get("content") or text_of(source)
+                value = clean(value)
+                if value:
+                    found.append(value)
+        return found
 
 
 def text_of(element: etree._Element) -> str:

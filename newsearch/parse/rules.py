@@ -89,6 +89,8 @@ HOME_WORDS = frozenset({"home", "startseite", "start", "accueil", "inicio", "hom
 # Separators between a headline and a site name in <title>.
 TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|·|•|»|«|/|:|~)\s+")
 TITLE_MIN_WORDS = 2
+# Share of the <h1> words that the metadata title must contain for the <h1> to be preferred.
+TITLE_H1_AGREEMENT = 0.6
 
 # ---------------------------------------------------------------- dates
 # Dates in URLs: /2021/07/06/, /2021-07-06, _20210706_
@@ -147,9 +149,12 @@ TEXT_DATE_WINDOW = 6000
 
 # ---------------------------------------------------------------- body
 # Elements never part of the article text.
-DROP_TAGS = ("script", "style", "noscript", "iframe", "svg", "canvas", "template", "button", "select",
-             "option", "textarea", "input", "form", "nav", "footer", "aside", "menu", "dialog",
+DROP_TAGS = ("script", "style", "iframe", "figcaption", "svg", "canvas", "template", "button", "select",
+             "option", "textarea", "input", "nav", "footer", "aside", "menu", "dialog",
              "object", "embed", "video", "audio", "map", "link", "meta", "head", "label")
+# Dropped only when nearly empty: some sites wrap the whole page in a <form> or a <noscript>.
+DROP_IF_SMALL_TAGS = ("form", "noscript")
+DROP_IF_SMALL_CHARS = 300
 # class/id fragments of boilerplate containers.
 BOILERPLATE = re.compile(
     r"(^|[-_ ])(nav|navbar|navigation|menu|footer|header-bar|masthead|sidebar|side-bar|widget|"
@@ -157,11 +162,14 @@ BOILERPLATE = re.compile(
     r"newsletter|subscribe|subscription|signup|sign-up|promo|advert\w*|ads?|ad-\w+|banner|sponsor\w*|"
     r"cookie\w*|consent|gdpr|popup|modal|overlay|comments?|comment-\w+|disqus|respond|reply|"
     r"breadcrumbs?|pagination|pager|tags?|tag-list|taglist|keywords|author-bio|about-author|"
-    r"copyright|legal|print|toolbar|tools|skip|hidden|visually-hidden|sr-only|jump|teaser-list|"
+    r"copyright|legal|print-only|toolbar|skip|visually-hidden|sr-only|jump|teaser-list|"
     r"outbrain|taboola|trending|popular|most-read|mostread|meistgelesen|also-read|see-also|"
-    r"partner|rating|rate|feedback|login|signin|account|search|dropdown|offcanvas|off-canvas|"
-    r"caption-credit|credits?|byline|post-meta|entry-meta|article-meta|meta|dateline|"
-    r"infobox|toc|sharebar|share-bar|follow|print-only|rss)([-_ ]|$)",
+    r"partner|rating|rate|feedback|login|signin|dropdown|offcanvas|off-canvas|"
+    r"caption-credit|credits?|byline|post-meta|entry-meta|article-meta|dateline|"
+    r"infobox|toc|sharebar|share-bar|follow|print-only|rss|utility|entryfooter|postfooter)([-_ ]|$)"
+    # ...and fragments that mark boilerplate wherever they occur in a class name.
+    r"|related|share|social|comment(?!ary)|newsletter|sidebar|cookie|breadcrumb|rating|widget|"
+    r"advert|subscri|disqus|outbrain|taboola|caption|meta(?!l)",
     re.I,
 )
 # Fragments that, despite a boilerplate hint beside them, mark the article itself.
@@ -190,6 +198,13 @@ BLOCK_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquo
                         "summary", "figure", "tbody", "thead"})
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 MIN_PARAGRAPH_CHARS = 25
+# A boilerplate class on an element holding more than this share of the page's text is ignored.
+BOILERPLATE_MAX_SHARE = 0.5
+# A first pass that finds less text than this is retried without skipping boilerplate classes.
+MIN_BODY_CHARS = 200
+# The best block is widened to its enclosing <article> when it holds this share of its text.
+ARTICLE_EXPAND_SHARE = 0.7
+ARTICLE_EXPAND_MAX_LINKS = 0.3
 # Sibling of the best candidate kept when its score reaches this share of the best score.
 SIBLING_SHARE = 0.2
 # A block whose linked text exceeds this share of its text is navigation.
