@@ -173,3 +173,20 @@ def test_real_exported_author_lists_lose_their_noise(shared_dir: Path) -> None:
     assert not [n for n in names if ".com" in n.lower() or len(n.split()) > 6]
     # Real people that the export listed are kept.
     assert {"Lisa Ryan", "Radar Staff"} <= set(names)
+
+
+@pytest.mark.parametrize(
+    ("raw", "names"),
+    [
+        ("Kelli Miller\n   WebMD Health News", ["Kelli Miller"]),
+        ("Written by Rob Ewaschuk\n  Edited by Betsy Beyer", ["Rob Ewaschuk"]),
+        ("Martin Untersinger (avec Damien Leloup et Morgane Tual)",
+         ["Martin Untersinger", "Damien Leloup", "Morgane Tual"]),
+        ("Amber Guetebier  Shares", ["Amber Guetebier"]),
+        ("Jane Doe View all posts", ["Jane Doe"]),
+        ("Will Knight", ["Will Knight"]),
+        ("He Yafei", ["He Yafei"]),
+    ],
+)
+def test_layout_leftovers_around_names(raw: str, names: list[str]) -> None:
+    assert split_byline(raw)[0] == names

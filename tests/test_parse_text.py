@@ -318,3 +318,40 @@ def _is_utf8(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+# --- more header-zone arrangements ----------------------------------------------------
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Rockets hit base\nJohn Smith/AFP via Getty Images\nJane Doe\nJuly 6, 2021\nBody one.\nBody two.\n",
+        "Rockets hit base\nA summary line.\nJuly 6, 2021\nJane Doe\nBody one.\nBody two.\n",
+        "Rockets hit base\nA summary line.\nJane Doe | July 6, 2021\nBody one.\nBody two.\n",
+        "Rockets hit base\n\nA summary line.\n\nPhoto by John Smith\n\nBy Jane Doe\n\nJuly 6, 2021\n\n"
+        "Body one.\n\nBody two.\n\nOther story title\nJane Doe | Iraq | Jul 1, 2021\n\n© 2021 Paper\n",
+    ],
+)
+def test_header_zone_in_any_order(text: str) -> None:
+    article = parse_text(text)
+    assert article.title == "Rockets hit base"
+    assert article.authors == ("Jane Doe",)
+    assert article.byline == "Jane Doe"
+    assert article.date == _utc(2021, 7, 6)
+    assert article.body == "Body one.\n\nBody two."
+    assert article.summary in ("", "A summary line.")
+    assert (article.summary == "") == ("summary" not in text)
+
+
+def test_updated_date_is_only_a_fallback() -> None:
+    text = "Title\nBy Jane Doe | Updated July 7, 2021\nPublished July 6, 2021\n\nBody.\n"
+    assert parse_text(text).date == _utc(2021, 7, 6)
+    assert parse_text("Title\nBy Jane Doe | Updated July 7, 2021\n\nBody.\n").date == _utc(2021, 7, 7)
+
+
+def test_closing_wire_credit_gives_authors_and_keeps_body() -> None:
+    text = "Rockets hit base\n\nBAGHDAD (Reuters) - Body text.\n\nReporting by Jane Doe; Editing by Bob Smith\n"
+    article = parse_text(text)
+    assert (article.authors, article.byline, article.agency, article.summary) == (
+        ("Jane Doe",), "Jane Doe", "Reuters", "")
+    assert article.body.startswith("BAGHDAD (Reuters) - Body text.")

@@ -101,25 +101,31 @@ _EMAIL = re.compile(r"\S+@\S+\.\w+")
 _URL = re.compile(r"(?:https?://|www\.)\S*|\b\S+\.(?:com|org|net|co\.uk|de|fr|io|info|gov|edu)\b\S*", re.I)
 _HANDLE = re.compile(r"(?<!\w)@\w+")
 _SEPARATORS = re.compile(
-    r"\s*(?:;|\||•|·|\n|,|&|\s\+\s|\s(?i:and|und)\s|\s(?:et|y|e|og|en)\s|\s[-–—]\s|"
+    r"\s*(?:;|\||•|·|\n|,|&|\(|\)|\s\+\s|\s(?i:and|und)\s|\s(?:et|y|e|og|en)\s|\s[-–—]\s|"
     r"\s(?:with|mit|avec|con)\s+(?=(?:the\s+)?\S+$))\s*"
 )
-_LEADING_CONJUNCTION = re.compile(r"^(?:and|und|et|&)\s+", re.I)
+_LEADING_CONJUNCTION = re.compile(r"^(?:and|und|et|&|with|avec|mit|con)\s+", re.I)
+_SPACE = re.compile(r"[\u00a0\u2009\u202f\s]+")
 _SUFFIXES = re.compile(r"^(?:jr|sr|ii|iii|iv)\.?$", re.I)
 _DEGREES = re.compile(r"^(?:ph\.?\s?d|m\.?d|esq|mba|msc|bsc|rn|dr)\.?$", re.I)
 # Fragments that are interface text, social links or picture credits, not people.
 _NOISE = re.compile(
     r"\b(?:https?|www|facebook|twitter|instagram|linkedin|youtube|tiktok|pinterest|snapchat|whatsapp|"
-    r"reddit|e-?mail|follow|tweet|share|subscribe|newsletter|sign\s+up|getty|shutterstock|image|images|"
+    r"reddit|e-?mail|follow|tweet|shares?|subscribe|newsletter|sign\s+up|getty|shutterstock|image|images|"
     r"photo|photos|picture|pictures|splash|guidelines|enter\s+your|trending|top\s+authors|view\s+all|"
     r"more\s+from|comments?|click|read\s+more|advertisement|sponsored|contact|profile|posts|"
     r"agencies|wires?|staff\s+and\s+agencies|unknown|anonymous|admin|null|none)\b",
     re.I,
 )
+_TRAILING_UI = re.compile(
+    r"(?:\s+\d+)?\s+(?:shares?|follow|comments?|tweet|e-?mail|twitter|facebook|instagram|linkedin|"
+    r"view\s+(?:all\s+)?(?:posts|articles|stories)|more\s+articles)\b.*$",
+    re.I,
+)
 # Function words never found inside a name: their presence marks a sentence or a title.
 _FUNCTION_WORDS = frozenset(
-    "of the to an for with on at is are was were who where when her his she he you your our my their "
-    "this that from about it its has have had will can be by in as or not what how why which into "
+    "of the to an for with on at is are was were who where when her his she you your our my their "
+    "this that from about its has have had by in as or not what how why which into "
     "related across over".split()
 )
 _PARTICLES = frozenset("de da di del della der den van von le la du dos das al el bin ibn ben y e st st.".split())
@@ -178,10 +184,9 @@ def _pieces(raw: str) -> list[str]:
     text = _EMAIL.sub(_LINK, raw)
     text = _URL.sub(_LINK, text)
     text = _HANDLE.sub(_LINK, text)
-    text = re.sub(r"[\u00a0\u2009\u202f\s]+", " ", text).strip()
     pieces: list[str] = []
     for part in _SEPARATORS.split(text):
-        part = (part or "").strip()
+        part = _SPACE.sub(" ", part or "").strip()
         if not part or _NOT_AUTHORS.match(part):
             continue
         part = _LEADING_CONJUNCTION.sub("", part)  # the Oxford comma's "and"
@@ -225,11 +230,14 @@ def _split_trailing_agency(piece: str) -> tuple[str, str]:
 def _clean_piece(piece: str) -> str:
     had_link = _LINK in piece
     text = DATE_TEXT.sub(" ", piece.replace(_LINK, " "))
-    text = re.sub(r"\s+", " ", text).strip(" \t,;:-–—|()[]\"'“”")
+    text = re.sub(r"\s+", " ", text).strip(" \t,;:-–—|()[]\"'“”").lstrip(".")
     if not re.search(r"(?:\b(?:Jr|Sr)|\b[A-Z])\.$", text):
         text = text.rstrip(".")
     if not text or _TRUNCATED.search(piece.strip()) or not re.search(r"[^\W\d_]", text):
         return ""
+    trimmed = _TRAILING_UI.sub("", text)
+    if trimmed != text and len(trimmed.split()) >= 2:
+        text = trimmed  # "Jane Doe Follow on Twitter", "Jane Doe 12 Shares"
     if _DATE_WORDS.match(text) or _NOISE.search(text):
         return ""
     bio = _BIO.match(text)

@@ -66,6 +66,11 @@ _FULL_DATE = re.compile(
 )
 # Without a year a date line would be guessed into the wrong year: not trusted.
 _YEAR = re.compile(r"\b\d{4}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b")
+# Credits inside a byline for people who did not write the piece.
+_NOT_AUTHOR_CREDIT = re.compile(r"^(?:editing|edited|photos?|graphics?|illustrations?)\b.*\bby\b", re.I)
+# Reuters-style closing credit: "Reporting by Jane Doe; Editing by Bob Smith".
+_CLOSING_CREDIT = re.compile(r"^\(?\s*(?:additional\s+)?(?:reporting|writing|written|compiled|reported)\s+by\b", re.I)
+_CLOSING_CREDIT_MAX_WORDS = 30
 # Wire datelines: "BAGHDAD (Reuters) -", "WASHINGTON, July 6 (AP) —".
 _DATELINE = re.compile(r"^[A-Z][A-Za-z.'’ -]{1,40}(?:,[^()\n]{1,40})?\s*\(([^()]{2,40})\)\s*[-–—:]")
 _TERMINAL = re.compile(r"[.!?…:;\"'”’)\]]$")
@@ -146,6 +151,10 @@ def _parse(text: str, *, path: str, section: str, earliest: datetime | None, lat
     body = "\n\n".join(_paragraphs(body_lines))
     if not head.agency:
         head.agency = dateline_agency(body)
+    if not head.names and body_lines:
+        closing = body_lines[-1].text
+        if _CLOSING_CREDIT.match(closing) and len(closing.split()) <= _CLOSING_CREDIT_MAX_WORDS:
+            _apply_byline(head, closing.strip("()"), earliest, latest)
     if not head.title and not body:
         raise ParseError(path, "no title and no body")
     return Article(
@@ -185,6 +194,7 @@ def _lines(text: str) -> list[_Line]:
 def _read_head(lines: list[_Line], head: _Head, *, earliest: datetime | None, latest: datetime | None) -> int:
     """Fill `head` from the top lines; return the index where the body starts."""
     pending: int | None = None  # an unclassified line after the title: standfirst or body
+    summary_at: int | None = None
     body_start = 0
     in_fields = False
     for index, line in enumerate(lines[:_ZONE_LIMIT]):
@@ -202,15 +212,19 @@ def _read_head(lines: list[_Line], head: _Head, *, earliest: datetime | None, la
                 head.title = line.text
                 body_start = index + 1
                 continue
-            if pending is not None or in_fields:
-                break
+            if pending is not None or in_fields or _DATELINE.match(line.text):
+                break  # a second unexplained line, or a wire dateline: the body has begun
             pending = index
             continue
         if pending is not None:
             if not head.summary and len(lines[pending].text.split()) <= _SUMMARY_MAX_WORDS:
-                head.summary = lines[pending].text
+                head.summary, summary_at = lines[pending].text, pending
             pending = None
         body_start = index + 1
+    if body_start >= len(lines) and summary_at is not None:
+        # Header lines cannot be all there is: the "standfirst" was the body, and
+        # what followed it was a closing credit ("Reporting by ...").
+        head.summary, body_start = "", summary_at
     return body_start
 
 
@@ -235,6 +249,8 @@ def _classify(lines: list[_Line], index: int, head: _Head, *, earliest: datetime
             head.updated = head.updated or when
         else:
             head.date = head.date or when
+        if head.title and not head.names and _date_residue(text) and any(split_byline(text)):
+            _apply_byline(head, text, earliest, latest)  # "Jane Doe | July 6, 2021"
         return "date"
     if head.title and not head.names and not head.agency and _implicit_byline(lines, index, head):
         _apply_byline(head, text, earliest, latest)
@@ -265,15 +281,16 @@ def _apply_byline(head: _Head, raw: str, earliest: datetime | None, latest: date
     names, agency = split_byline(raw)
     head.names = _merge(head.names, names)
     head.agency = head.agency or agency
-    parts = [p for p in re.split(r"\s*[|•·]\s*", strip_byline_prefix(raw)) if p]
-    credit = [p for p in parts if any(split_byline(p))]
-    head.byline = head.byline or " | ".join(credit)
-    if head.date is None:
-        for part in parts:
-            if _FULL_DATE.search(part):
-                head.date = parse_date(_DATE_PREFIX.sub("", part), earliest=earliest, latest=latest)
-                if head.date:
-                    break
+    parts = [strip_byline_prefix(p) for p in re.split(r"\s*[|•·;]\s*", raw) if p.strip()]
+    credit = [p for p in parts if not _NOT_AUTHOR_CREDIT.match(p) and any(split_byline(p))]
+    head.byline = head.byline or "; ".join(credit)
+    for part in parts:
+        if _FULL_DATE.search(part) and _YEAR.search(part):
+            when = parse_date(_DATE_PREFIX.sub("", part), earliest=earliest, latest=latest)
+            if _UPDATED_PREFIX.match(part):
+                head.updated = head.updated or when
+            else:
+                head.date = head.date or when
 
 
 def _explicit_byline(text: str) -> bool:
