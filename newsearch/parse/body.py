@@ -266,15 +266,16 @@ def _keep_block(element: etree._Element, stats: _Stats) -> bool:
     return True
 
 
-def _paragraphs(elements: list[etree._Element], stats: _Stats) -> Iterator[str]:
+def _paragraphs(elements: list[etree._Element], stats: _Stats) -> Iterator[tuple[str, int]]:
+    """(text, heading level or 0) for each block of the chosen elements, in reading order."""
     buffer: list[str] = []
 
-    def flush() -> Iterator[str]:
+    def flush(heading: int = 0) -> Iterator[tuple[str, int]]:
         text = "\n".join(_collapse(line) for line in "".join(buffer).split("\n"))
         text = "\n".join(line for line in text.split("\n") if line)
         buffer.clear()
         if text and not (len(text) < 60 and rules.BOILERPLATE_TEXT.match(text)):
-            yield text
+            yield text, heading
 
     # An explicit stack of (element, phase): phase 0 opens, 1 closes (then the tail follows).
     for start in elements:
@@ -285,7 +286,7 @@ def _paragraphs(elements: list[etree._Element], stats: _Stats) -> Iterator[str]:
             block = tag in rules.BLOCK_TAGS
             if phase == 1:
                 if block:
-                    yield from flush()
+                    yield from flush(int(tag[1]) if tag in rules.HEADING_TAGS else 0)
                 if element is not start and element.tail:
                     buffer.append(element.tail)
                 continue
@@ -307,8 +308,32 @@ def _paragraphs(elements: list[etree._Element], stats: _Stats) -> Iterator[str]:
         yield from flush()
 
 
-def extract_body(root: etree._Element) -> str:
-    """The article text of a page as paragraphs separated by blank lines ("" when none)."""
+def _tidy(blocks: list[tuple[str, int]], title: str) -> list[str]:
+    """Drop the headline repeated at the top, headings left without text, date-only lines."""
+    title_key = _key(title)
+    kept: list[tuple[str, int]] = []
+    for index, (text, heading) in enumerate(blocks):
+        if heading and title_key and _key(text) == title_key:
+            continue
+        following = blocks[index + 1][1] if index + 1 < len(blocks) else 1
+        if heading and following and following <= heading:
+            continue
+        if len(text) <= rules.DATE_LINE_MAX_CHARS and rules.DATE_LINE.match(text):
+            continue
+        kept.append((text, heading))
+    return [text for text, _ in (kept or blocks)]
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\W+", "", text.casefold())
+
+
+def extract_body(root: etree._Element, *, title: str = "") -> str:
+    """The article text of a page as paragraphs separated by blank lines ("" when none).
+
+    `title` is the headline already found, so that its repetition at the top of
+    the text is not counted as a paragraph.
+    """
     strip_junk(root)
     body = root.find(".//body")
     if body is None:
@@ -317,8 +342,7 @@ def extract_body(root: etree._Element) -> str:
     for lax in (False, True):
         stats = _Stats(body, lax)
         chosen = _pick(body, stats)
-        paragraphs = list(_paragraphs(chosen, stats))
-        text = "\n\n".join(paragraphs)
+        text = "\n\n".join(_tidy(list(_paragraphs(chosen, stats)), title))
         if len(text) >= rules.MIN_BODY_CHARS:
             break
     return text

@@ -91,7 +91,7 @@ def _extract(
     summary = clean(strings_of(story.get("description"))[0] if strings_of(story.get("description")) else "") \
         or meta.first(rules.META_DESCRIPTION)
     tags = _tags(meta, story)
-    body = extract_body(root)
+    body = extract_body(root, title=title)
     return Article(
         title=title, body=body, url=canonical, summary=summary, byline=byline, authors=tuple(authors),
         section=section, date=date, source=site, agency=agency, language=language, tags=tuple(tags),

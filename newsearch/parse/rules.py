@@ -169,7 +169,8 @@ BOILERPLATE = re.compile(
     r"infobox|toc|sharebar|share-bar|follow|print-only|rss|utility|entryfooter|postfooter)([-_ ]|$)"
     # ...and fragments that mark boilerplate wherever they occur in a class name.
     r"|related|share|social|comment(?!ary)|newsletter|sidebar|cookie|breadcrumb|rating|widget|"
-    r"advert|subscri|disqus|outbrain|taboola|caption|meta(?!l)",
+    r"advert|subscri|disqus|outbrain|taboola|caption|meta(?!l)|author|autor|kommentar|disclosure|"
+    r"affiliate|notice|reading-?time|legend|breaker|subnav|snav|loading|likes|paywall-hint",
     re.I,
 )
 # Fragments that, despite a boilerplate hint beside them, mark the article itself.
@@ -213,9 +214,25 @@ MAX_LINK_DENSITY_LONG = 0.8
 # Short lines that are interface text, not article text.
 BOILERPLATE_TEXT = re.compile(
     r"^(share|tweet|print|email|e-mail|read more|weiterlesen|mehr lesen|lire la suite|leer más|"
-    r"advertisement|anzeige|werbung|publicité|related|related articles|follow us|subscribe|"
+    r"advertisement|anzeige|werbung|publicité|related|related articles|related posts|follow us|subscribe|"
     r"sign up|log in|login|comments?|kommentare|reply|antworten|facebook|twitter|whatsapp|"
     r"linkedin|pinterest|teilen|drucken|back to top|nach oben|zurück|previous|next|skip to content|"
-    r"copyright|©).{0,40}$",
+    r"copyright|©|you may also like|more from|see also|mehr zum thema|auch interessant|"
+    r"ähnliche beiträge|das könnte sie auch interessieren|lesen sie auch|weitere artikel|"
+    r"titelbild|beitragsbild|bild:|foto:|fotos:|photo:|image:|credit:|quelle:|quellen|quellenangaben|"
+    r"bisher keine kommentare|kommentar verfassen|schreibe einen kommentar|leave a comment|"
+    r"leave a reply|wird geladen|loading|sie sind aktuell nicht eingeloggt|möchten sie|"
+    r"war der artikel|was this article|alle angaben ohne gewähr|zum vergrößern|click to enlarge|"
+    r"lesezeit|reading time|\d+ min(?:ute)?s? read|\d+ minut).{0,40}$",
+    re.I,
+)
+# A short line that is only a date, a time and their words ("Dienstag, 4. Juni 2019", "05:28 Uhr").
+DATE_LINE_MAX_CHARS = 60
+DATE_LINE = re.compile(
+    r"^(?:(?:published|posted|updated|veröffentlicht|aktualisiert|stand|am|on|le|el|il|um|at|uhr|"
+    r"mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|"
+    r"vendredi|samedi|dimanche|am|pm|a\.m\.|p\.m\.|cet|cest|utc|gmt|est|edt|pst|pdt|"
+    + _MONTH_WORDS + r"|\d{1,4}(?:st|nd|rd|th|er)?)[\s.,:/|–—-]*)+$",
     re.I,
 )
