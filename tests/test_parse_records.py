@@ -34,7 +34,7 @@ def test_plain_record() -> None:
         "Politics", "Short.", "Example News", "en")
     assert article.tags == ("budget", "tax")
     assert article.id == "https://example.org/a"
-    assert article.path == "x.jsonl:3"
+    assert article.path == "x.jsonl"
 
 
 @pytest.mark.parametrize("field", RECORD_FIELDS["title"])
@@ -244,3 +244,37 @@ def test_time_articles(shared_dir: Path) -> None:
         assert article.title and article.body
         assert article.date is not None and article.date.year == 1963
     assert len(ids) == 423
+
+
+# --- any JSON value at all -----------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+_KEYS = st.sampled_from([k for keys in RECORD_FIELDS.values() for k in keys])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_KEYS, _JSON, max_size=8))
+def test_any_record_gives_an_article_or_a_plain_parse_error(record: dict[str, Any]) -> None:
+    try:
+        article = parse_record(record, path="f.jsonl", line=1)
+    except ParseError as exc:
+        assert exc.reason == "record has no title and no body"
+        return
+    assert article.title
+    assert isinstance(article.id, str) and article.id
+    assert all(isinstance(n, str) and n for n in article.authors)
+    assert all(isinstance(t, str) and t for t in article.tags)
+
+
+def test_exported_page_furniture_is_dropped_from_the_body() -> None:
+    body = ("First paragraph of the story.\nAdvertisement\nSecond paragraph of the story.\n"
+            "You Might Also Like\nAnother story headline\n© 2011 Example Inc. All rights reserved.")
+    assert parse_record({"title": "T", "text": body}).body == (
+        "First paragraph of the story.\n\nSecond paragraph of the story.")

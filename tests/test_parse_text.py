@@ -355,3 +355,47 @@ def test_closing_wire_credit_gives_authors_and_keeps_body() -> None:
     assert (article.authors, article.byline, article.agency, article.summary) == (
         ("Jane Doe",), "Jane Doe", "Reuters", "")
     assert article.body.startswith("BAGHDAD (Reuters) - Body text.")
+
+
+# --- any text at all ------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_LINES = st.sampled_from([
+    "", "Title", "By Jane Doe", "Jane Doe", "July 6, 2021", "Date: 2021-07-06", "Photo by X", "© 2021 X",
+    "A | B | Jan 1, 2020", "Subscribe", "BAGHDAD (Reuters) - Text.", "Body sentence here.", "Title: T",
+    "- item", "Section:", "(", "|", "\u00a0", "By", "Tags: ,,,",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_LINES, st.text(max_size=40)), max_size=25))
+def test_any_text_gives_an_article_or_a_plain_parse_error(lines: list[str]) -> None:
+    try:
+        article = parse_text("\n".join(lines), path="f.txt")
+    except ParseError as exc:
+        # Only the documented refusals, never an internal failure wrapped up.
+        assert exc.reason in ("empty text", "no title and no body")
+        return
+    assert article.title or article.body
+    assert "\n\n\n" not in article.body
+    assert article.date is None or article.date.utcoffset().total_seconds() == 0
+
+
+def test_sentence_under_a_newsletter_prompt_goes_with_it() -> None:
+    text = ("Title\n\nThe story itself.\n\nSign up for our newsletter\n\n"
+            "Get the best stories delivered to your inbox every morning.\n\n© 2020 Paper\n")
+    assert parse_text(text).body == "The story itself."
+
+
+def test_paragraph_after_an_advertisement_slot_is_kept() -> None:
+    text = "Title\n\nFirst part.\n\nAdvertisement\n\nSecond part.\n\nMore from World\n"
+    assert parse_text(text).body == "First part.\n\nSecond part."
+
+
+def test_first_paragraph_after_byline_is_body_not_summary() -> None:
+    text = "Title\nBy Jane Doe\nJuly 6, 2021\nFirst paragraph.\nJohn Smith/Reuters\nSecond paragraph.\n"
+    article = parse_text(text)
+    assert article.summary == ""
+    assert article.body == "First paragraph.\n\nSecond paragraph."

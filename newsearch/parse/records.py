@@ -16,7 +16,7 @@ from ..errors import ParseError
 from ..models import Article
 from .authors import clean_names, split_byline, strip_byline_prefix
 from .dates import parse_date
-from .text import dateline_agency
+from .text import dateline_agency, strip_furniture
 
 # Article field -> record keys accepted for it, in order of preference.
 RECORD_FIELDS: dict[str, tuple[str, ...]] = {
@@ -88,7 +88,7 @@ def _parse(record: Mapping[str, Any], *, path: str, line: int | None, earliest: 
         agency=agency or dateline_agency(body),
         language=_text(_first(record, "language")),
         tags=tuple(_tags(_first(record, "tags"))),
-        path=path if line is None else f"{path}:{line}",
+        path=path,
         warnings=tuple(warnings),
     )
 
@@ -133,13 +133,17 @@ def _name_of(value: Any) -> str:
 
 
 def normalise_body(value: Any) -> str:
-    """Body text with one paragraph per line break, whitespace tidied, joined by blank lines."""
+    """Body text with one paragraph per line break, whitespace tidied, joined by blank lines.
+
+    Exporters keep page furniture ("Advertisement", "Read more", copyright lines)
+    as paragraphs; the plain-text rules for it apply here too.
+    """
     if isinstance(value, (list, tuple)):
         value = "\n".join(_name_of(v) if isinstance(v, Mapping) else str(v) for v in value if v is not None)
     if not isinstance(value, str):
         return ""
     paragraphs = (_SPACE.sub(" ", p).strip() for p in _PARAGRAPH_BREAK.split(value))
-    return "\n\n".join(p for p in paragraphs if p)
+    return "\n\n".join(strip_furniture([p for p in paragraphs if p]))
 
 
 def _credits(value: Any) -> tuple[str, list[str], str]:

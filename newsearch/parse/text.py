@@ -82,7 +82,9 @@ _PROMPT = re.compile(
     r"most (?:popular|read|viewed)|advertisement|click here|download (?:our|the) app|top stories|trending)\b",
     re.I,
 )
-_FURNITURE = frozenset({"copyright", "prompt", "teaser"})
+_SIGN_UP = re.compile(r"^(?:subscribe|sign (?:me )?up|newsletters?\b|get (?:our|the)\b.*\bnewsletter)", re.I)
+_FURNITURE = frozenset({"copyright", "prompt", "teaser", "credit"})
+_CREDIT_MAX_WORDS = 15
 _PROMPT_MAX_WORDS = 10
 _TEASER_PART_MAX_WORDS = 6
 _HEADLINE_MAX_WORDS = 25
@@ -197,6 +199,7 @@ def _read_head(lines: list[_Line], head: _Head, *, earliest: datetime | None, la
     summary_at: int | None = None
     body_start = 0
     in_fields = False
+    meta_seen = False  # a byline, date, credit or field line after the headline
     for index, line in enumerate(lines[:_ZONE_LIMIT]):
         if in_fields and line.blank_before:
             break  # "Key: value" block ends at the first blank line
@@ -212,10 +215,17 @@ def _read_head(lines: list[_Line], head: _Head, *, earliest: datetime | None, la
                 head.title = line.text
                 body_start = index + 1
                 continue
-            if pending is not None or in_fields or _DATELINE.match(line.text):
-                break  # a second unexplained line, or a wire dateline: the body has begun
+            if pending is not None or in_fields or meta_seen or _DATELINE.match(line.text):
+                # A second unexplained line, text after the byline/date lines, or a
+                # wire dateline: the body has begun. A standfirst sits under the headline.
+                break
             pending = index
             continue
+        if kind == "skip":
+            if pending is None:
+                body_start = index + 1
+            continue  # "Advertisement", "5 min read": says nothing about the line before
+        meta_seen = meta_seen or bool(head.title)
         if pending is not None:
             if not head.summary and len(lines[pending].text.split()) <= _SUMMARY_MAX_WORDS:
                 head.summary, summary_at = lines[pending].text, pending
@@ -236,7 +246,7 @@ def _classify(lines: list[_Line], index: int, head: _Head, *, earliest: datetime
     if match and match.group(2).strip():
         _apply_field(head, HEADER_FIELDS[match.group(1).lower()], match.group(2).strip(), earliest, latest)
         return "field"
-    if _CREDIT.search(text) and len(text.split()) <= 15:
+    if _CREDIT.search(text) and len(text.split()) <= _CREDIT_MAX_WORDS:
         return "credit"
     if _SKIP.match(text):
         return "skip"
@@ -368,6 +378,8 @@ def _kind(text: str) -> str:
     words = len(text.split())
     if _COPYRIGHT.search(text) and words <= 25:
         return "copyright"
+    if _CREDIT.search(text) and words <= _CREDIT_MAX_WORDS and not text.endswith("."):
+        return "credit"
     if _PROMPT.match(text) and words <= _PROMPT_MAX_WORDS:
         return "prompt"
     if _is_teaser_meta(text):
@@ -385,6 +397,11 @@ def _is_teaser_meta(text: str) -> bool:
     if any(len(p.split()) > _TEASER_PART_MAX_WORDS for p in parts):
         return False
     return len(parts) >= 3 or any(_FULL_DATE.search(p) for p in parts)
+
+
+def strip_furniture(paragraphs: list[str]) -> list[str]:
+    """Paragraphs of an already extracted body without prompts, teasers and copyright tails."""
+    return [line.text for line in _strip_boilerplate([_Line(p, True) for p in paragraphs])]
 
 
 def _strip_boilerplate(lines: list[_Line]) -> list[_Line]:
@@ -413,7 +430,7 @@ def _tail_start(lines: list[_Line], kinds: list[str]) -> int:
     if not markers:
         return len(kinds)
     start = markers[0]
-    while (start >= 2 and kinds[start - 1] == "paragraph" and kinds[start - 2] in _FURNITURE
+    while (start >= 2 and kinds[start - 1] == "paragraph" and _SIGN_UP.match(lines[start - 2].text)
            and len(lines[start - 1].text.split()) <= _TAIL_NOTE_MAX_WORDS):
         start -= 2
     return start
