@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newsearch.errors import ParseError
 from newsearch.parse.records import RECORD_FIELDS, normalise_body, parse_record
@@ -247,9 +249,6 @@ def test_time_articles(shared_dir: Path) -> None:
 
 
 # --- any JSON value at all -----------------------------------------------------------
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),

@@ -6,8 +6,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newsearch.errors import ParseError
+from newsearch.models import Article
 from newsearch.parse.encoding import decode
 from newsearch.parse.text import parse_text
 
@@ -200,6 +203,8 @@ def test_crlf_and_spaces_are_normalised() -> None:
         ("WASHINGTON (AP) — The Senate voted on Monday.", "AP"),
         ("PARIS, July 6 (AFP) - Talks resumed.", "AFP"),
         ("NEW YORK (Bloomberg) -- Stocks rose.", "Bloomberg"),
+        ("(Reuters) - Oil prices fell.", "Reuters"),
+        ("BEIRUT, Lebanon (The Associated Press) — Text.", "AP"),
     ],
 )
 def test_wire_dateline_sets_agency_not_authors(opening: str, agency: str) -> None:
@@ -272,18 +277,21 @@ def test_seed_article(seed_path: Path) -> None:
     assert article.path == str(seed_path)
 
 
-def _bbc_files(shared_dir: Path) -> list[Path]:
-    return sorted((shared_dir / "corpus/text/bbc").glob("*/*.txt"))
-
-
-def test_every_bbc_file_parses(shared_dir: Path) -> None:
-    files = _bbc_files(shared_dir)
-    assert len(files) == 2225
-    for path in files:
+@pytest.fixture(scope="module")
+def bbc(shared_dir: Path) -> list[tuple[Path, str, Article]]:
+    """Every BBC file with its decoded text and the article parsed from it."""
+    out = []
+    for path in sorted((shared_dir / "corpus/text/bbc").glob("*/*.txt")):
         text = decode(path.read_bytes())
+        out.append((path, text, parse_text(text, path=str(path), section=path.parent.name)))
+    return out
+
+
+def test_every_bbc_file_parses(bbc: list[tuple[Path, str, Article]]) -> None:
+    assert len(bbc) == 2225
+    for path, text, article in bbc:
         raw_lines = [re.sub(r"\s+", " ", line).strip() for line in text.splitlines()]
         raw_lines = [line for line in raw_lines if line]
-        article = parse_text(text, path=str(path), section=path.parent.name)
         assert article.title == raw_lines[0], path
         assert article.section == path.parent.name
         assert article.body, path
@@ -293,23 +301,18 @@ def test_every_bbc_file_parses(shared_dir: Path) -> None:
         assert "\ufffd" not in article.title, path
 
 
-def test_bbc_files_have_no_byline_date_or_summary(shared_dir: Path) -> None:
+def test_bbc_files_have_no_byline_date_or_summary(bbc: list[tuple[Path, str, Article]]) -> None:
     # The collection prints no bylines, dates or standfirsts, so none may be found.
-    found = []
-    for path in _bbc_files(shared_dir):
-        article = parse_text(decode(path.read_bytes()), section=path.parent.name)
-        if article.authors or article.byline or article.date or article.summary or article.agency:
-            found.append(path.name)
+    found = [path.name for path, _, a in bbc if a.authors or a.byline or a.date or a.summary or a.agency]
     assert found == []
 
 
-def test_latin1_bbc_file_is_decoded(shared_dir: Path) -> None:
+def test_latin1_bbc_file_is_decoded(bbc: list[tuple[Path, str, Article]]) -> None:
     # Files that are not valid UTF-8 must still give readable text (the pound sign).
-    latin = [p for p in _bbc_files(shared_dir) if not _is_utf8(p.read_bytes())]
+    latin = [(path, a) for path, _, a in bbc if not _is_utf8(path.read_bytes())]
     assert latin
-    for path in latin:
-        article = parse_text(decode(path.read_bytes()), path=str(path))
-        assert "\ufffd" not in article.body
+    for path, article in latin:
+        assert "\ufffd" not in article.body, path
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -359,9 +362,6 @@ def test_closing_wire_credit_gives_authors_and_keeps_body() -> None:
 
 # --- any text at all ------------------------------------------------------------------
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
 _LINES = st.sampled_from([
     "", "Title", "By Jane Doe", "Jane Doe", "July 6, 2021", "Date: 2021-07-06", "Photo by X", "© 2021 X",
     "A | B | Jan 1, 2020", "Subscribe", "BAGHDAD (Reuters) - Text.", "Body sentence here.", "Title: T",
@@ -399,3 +399,8 @@ def test_first_paragraph_after_byline_is_body_not_summary() -> None:
     article = parse_text(text)
     assert article.summary == ""
     assert article.body == "First paragraph.\n\nSecond paragraph."
+
+
+def test_credit_without_a_person_is_kept_as_printed() -> None:
+    article = parse_text("Title: T\nBy: Wire Services\n\nGENEVA (AP) — Text.\n")
+    assert (article.byline, article.authors, article.agency) == ("Wire Services", (), "AP")

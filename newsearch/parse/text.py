@@ -71,8 +71,8 @@ _NOT_AUTHOR_CREDIT = re.compile(r"^(?:editing|edited|photos?|graphics?|illustrat
 # Reuters-style closing credit: "Reporting by Jane Doe; Editing by Bob Smith".
 _CLOSING_CREDIT = re.compile(r"^\(?\s*(?:additional\s+)?(?:reporting|writing|written|compiled|reported)\s+by\b", re.I)
 _CLOSING_CREDIT_MAX_WORDS = 30
-# Wire datelines: "BAGHDAD (Reuters) -", "WASHINGTON, July 6 (AP) —".
-_DATELINE = re.compile(r"^[A-Z][A-Za-z.'’ -]{1,40}(?:,[^()\n]{1,40})?\s*\(([^()]{2,40})\)\s*[-–—:]")
+# Wire datelines: "BAGHDAD (Reuters) -", "WASHINGTON, July 6 (AP) —", "(Reuters) -".
+_DATELINE = re.compile(r"^(?:[A-Z][A-Za-z.'’ -]{1,40}(?:,[^()\n]{1,40})?\s*)?\(([^()]{2,40})\)\s*[-–—:]")
 _TERMINAL = re.compile(r"[.!?…:;\"'”’)\]]$")
 _COPYRIGHT = re.compile(r"^(?:©|\(c\)\s|copyright\b)|all rights reserved\W*$", re.I)
 _PROMPT = re.compile(
@@ -293,6 +293,8 @@ def _apply_byline(head: _Head, raw: str, earliest: datetime | None, latest: date
     head.agency = head.agency or agency
     parts = [strip_byline_prefix(p) for p in re.split(r"\s*[|•·;]\s*", raw) if p.strip()]
     credit = [p for p in parts if not _NOT_AUTHOR_CREDIT.match(p) and any(split_byline(p))]
+    if not credit:  # "By: Wire Services" names nobody but is still the printed credit
+        credit = [p for p in parts if not _FULL_DATE.search(p) and not _NOT_AUTHOR_CREDIT.match(p)]
     head.byline = head.byline or "; ".join(credit)
     for part in parts:
         if _FULL_DATE.search(part) and _YEAR.search(part):
