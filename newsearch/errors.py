@@ -20,6 +20,14 @@ class ParseError(NewsearchError):
         where = f"{path}:{line}" if line is not None else path
         super().__init__(f"{where}: {reason}")
 
+    def __reduce__(self) -> tuple:
+        # Parse errors travel back from worker processes, so they must pickle.
+        return (_rebuild_parse_error, (self.path, self.reason, self.line))
+
+
+def _rebuild_parse_error(path: str, reason: str, line: int | None) -> ParseError:
+    return ParseError(path, reason, line=line)
+
 
 class IndexNotFound(NewsearchError):
     """No index exists where one was expected."""
@@ -29,6 +37,9 @@ class IndexNotFound(NewsearchError):
         super().__init__(
             f"no index at {path}: build one with `newsearch index PATH...` or `newsearch rebuild`"
         )
+
+    def __reduce__(self) -> tuple:
+        return (IndexNotFound, (self.path,))
 
 
 class IndexLocked(NewsearchError):

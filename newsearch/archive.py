@@ -1,0 +1,268 @@
+"""Archive: the public handle on one index, for reading and small writes.
+
+It delegates to store.py (writing) and query.py (searching) and imports no Whoosh
+itself, so the engine stays replaceable behind this class.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from . import query as _query
+from . import store as _store
+from .errors import NewsearchError
+from .locations import resolve_index_path
+from .models import Article, Hit, SearchResults
+
+DateLike = Any  # str ("2021-07", "July 2021"), datetime.date or datetime.datetime
+Values = str | Sequence[str] | None
+
+
+def _as_tuple(value: Values) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,) if value.strip() else ()
+    return tuple(v for v in value if v and v.strip())
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What `newsearch stats` prints about an index."""
+
+    path: str
+    documents: int
+    segments: int
+    size_bytes: int
+    earliest: str | None
+    latest: str | None
+    sections: tuple[tuple[str, int], ...]
+    language: str
+    stem: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "documents": self.documents,
+            "segments": self.segments,
+            "size_bytes": self.size_bytes,
+            "earliest": self.earliest,
+            "latest": self.latest,
+            "sections": {name: count for name, count in self.sections},
+            "language": self.language,
+            "stem": self.stem,
+        }
+
+
+class Archive:
+    """An opened index: search it, read articles back, add or delete a few.
+
+    >>> with Archive.open("indexes/default") as archive:      # doctest: +SKIP
+    ...     results = archive.search("Ain al-Asad", facets=("section", "year"))
+    """
+
+    def __init__(self, path: Path, ix: Any, options: _store.IndexOptions) -> None:
+        self.path = path
+        self.options = options
+        self._ix = ix
+        self._searcher: Any = None
+        self._facet_cache = _query.FacetCache()
+
+    # -- opening ------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None) -> "Archive":
+        """Open an existing index (default: NEWSEARCH_INDEX or indexes/default)."""
+        resolved = resolve_index_path(path)
+        ix, options = _store.open_index(resolved)
+        return cls(resolved, ix, options)
+
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        language: str = "en",
+        stem: bool = True,
+        overwrite: bool = False,
+    ) -> "Archive":
+        """Create an empty index; refuses to replace one unless `overwrite`."""
+        resolved = resolve_index_path(path)
+        if _store.exists(resolved) and not overwrite:
+            raise NewsearchError(f"{resolved}: an index already exists (pass overwrite=True to replace it)")
+        options = _store.IndexOptions(language=language, stem=stem)
+        ix = _store.create_index(resolved, options)
+        return cls(resolved, ix, options)
+
+    @classmethod
+    def open_or_create(
+        cls, path: str | os.PathLike[str] | None = None, *, language: str = "en", stem: bool = True
+    ) -> "Archive":
+        resolved = resolve_index_path(path)
+        if _store.exists(resolved):
+            return cls.open(resolved)
+        return cls.create(resolved, language=language, stem=stem)
+
+    def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+
+    def __enter__(self) -> "Archive":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return self._current_searcher().doc_count()
+
+    def _current_searcher(self) -> Any:
+        """A searcher on the last committed state, refreshed when a writer committed."""
+        if self._searcher is None:
+            self._searcher = self._ix.searcher(weighting=_query.weighting())
+        elif not self._searcher.up_to_date():
+            self._searcher = self._searcher.refresh()
+        return self._searcher
+
+    # -- searching ------------------------------------------------------------
+
+    def search(
+        self,
+        query: str = "",
+        *,
+        section: Values = None,
+        author: Values = None,
+        source: Values = None,
+        tag: Values = None,
+        since: DateLike = None,
+        until: DateLike = None,
+        facets: Iterable[str] = (),
+        sort: str = "relevance",
+        match: str = "all",
+        limit: int = 10,
+        page: int = 1,
+        highlight: bool = True,
+    ) -> SearchResults:
+        """One page of results with the exact total and the requested facet counts.
+
+        `query` uses Whoosh's syntax (AND/OR/NOT, "phrases", field:value, wildcards,
+        date:[2021-07-01 TO 2021-07-31]); `match="any"` ORs bare words. `since` and
+        `until` are inclusive and accept "2021", "2021-07", "July 2021", "2021-07-06".
+        Each filter accepts one value or a list (any of them matches).
+        """
+        request = self._request(query, section, author, source, tag, since, until,
+                                facets, sort, match, limit, page, highlight)
+        results = _query.run_search(self._current_searcher(), request, facet_cache=self._facet_cache)
+        if results.total < 3 and query.strip():
+            suggestion = _query.suggest(self._current_searcher(), query)
+            if suggestion:
+                from dataclasses import replace
+
+                results = replace(results, suggestion=suggestion)
+        return results
+
+    def iter_results(
+        self,
+        query: str = "",
+        *,
+        section: Values = None,
+        author: Values = None,
+        source: Values = None,
+        tag: Values = None,
+        since: DateLike = None,
+        until: DateLike = None,
+        sort: str = "relevance",
+        match: str = "all",
+        highlight: bool = False,
+    ) -> Iterator[Hit]:
+        """Every hit, not just one page, for exports; streams stored fields one by one."""
+        request = self._request(query, section, author, source, tag, since, until,
+                                (), sort, match, 1, 1, highlight)
+        return _query.iter_hits(self._current_searcher(), request)
+
+    def _request(self, query: str, section: Values, author: Values, source: Values, tag: Values,
+                 since: DateLike, until: DateLike, facets: Iterable[str], sort: str, match: str,
+                 limit: int, page: int, highlight: bool) -> _query.SearchRequest:
+        filters = {
+            name: _as_tuple(value)
+            for name, value in (("section", section), ("author", author), ("source", source), ("tag", tag))
+            if _as_tuple(value)
+        }
+        return _query.SearchRequest(
+            text=query or "",
+            filters=filters,
+            since=since,
+            until=until,
+            facets=tuple(dict.fromkeys(facets)),
+            sort=sort,
+            match=match,
+            limit=limit,
+            page=page,
+            highlight=highlight,
+        )
+
+    def get(self, article_id: str) -> Article:
+        """The stored article with this id; KeyError when there is none."""
+        searcher = self._current_searcher()
+        docnum = _query.find_document(searcher, article_id)
+        if docnum is None:
+            raise KeyError(article_id)
+        return _store.stored_to_article(searcher.stored_fields(docnum))
+
+    def similar(self, article_id: str, *, limit: int = 10) -> SearchResults:
+        """Articles most like the given one (more-like-this over title and body)."""
+        searcher = self._current_searcher()
+        docnum = _query.find_document(searcher, article_id)
+        if docnum is None:
+            raise KeyError(article_id)
+        hits = _query.similar_hits(searcher, docnum, limit=limit)
+        return SearchResults(query=f"similar:{article_id}", total=len(hits), hits=tuple(hits), limit=limit)
+
+    def ids(self) -> Iterator[str]:
+        """Every article id in the index."""
+        for fields in self._current_searcher().all_stored_fields():
+            yield fields["id"]
+
+    def stats(self) -> IndexStats:
+        searcher = self._current_searcher()
+        section = self.search("", facets=("section", "year"), limit=1, highlight=False)
+        dates = _query.date_extent(searcher)
+        size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
+        return IndexStats(
+            path=str(self.path),
+            documents=searcher.doc_count(),
+            segments=_store.segment_count(self._ix),
+            size_bytes=size,
+            earliest=dates[0],
+            latest=dates[1],
+            sections=tuple((c.value, c.count) for c in section.facets["section"]),
+            language=self.options.language,
+            stem=self.options.stem,
+        )
+
+    # -- writing ---------------------------------------------------------------
+
+    def writer(self, **kwargs: Any) -> _store.IndexWriter:
+        """A batch writer (context manager) holding the index's write lock."""
+        return _store.IndexWriter(str(self.path), self._ix, **kwargs)
+
+    def add(self, articles: Iterable[Article]) -> int:
+        """Add or replace articles (same id replaces) and commit; returns how many."""
+        count = 0
+        with self.writer() as writer:
+            for article in articles:
+                writer.add(article)
+                count += 1
+        return count
+
+    def delete(self, ids: Iterable[str]) -> int:
+        with self.writer() as writer:
+            return writer.delete_ids(ids)
+
+    def optimize(self) -> None:
+        """Merge all segments into one (faster searches after many small updates)."""
+        with self.writer() as writer:
+            writer.commit(optimize=True)

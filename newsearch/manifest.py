@@ -1,0 +1,92 @@
+"""What an index was built from: a fingerprint of every source file.
+
+Stored as manifest.json in the index folder and replaced atomically after each
+committed batch, so it never claims a file whose articles were not committed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+MANIFEST_FILE = "manifest.json"
+_HASH_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """Enough to tell whether a file changed without re-reading unchanged ones."""
+
+    path: str
+    size: int
+    mtime: float
+    sha1: str
+    articles: int = 0
+
+
+def file_sha1(path: str) -> str:
+    digest = hashlib.sha1()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(_HASH_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fingerprint(path: str, *, articles: int = 0) -> Fingerprint:
+    stat = os.stat(path)
+    return Fingerprint(path=path, size=stat.st_size, mtime=stat.st_mtime, sha1=file_sha1(path), articles=articles)
+
+
+@dataclass
+class Manifest:
+    """The sources an index holds and the options it was built with."""
+
+    sources: dict[str, Fingerprint] = field(default_factory=dict)
+    inputs: list[str] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, index_path: str | os.PathLike[str]) -> "Manifest":
+        path = Path(index_path) / MANIFEST_FILE
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError):
+            # A damaged manifest only costs a full re-index, never wrong results.
+            return cls()
+        sources = {
+            item["path"]: Fingerprint(**item) for item in data.get("sources", []) if "path" in item
+        }
+        return cls(sources=sources, inputs=list(data.get("inputs", [])), settings=dict(data.get("settings", {})))
+
+    def save(self, index_path: str | os.PathLike[str]) -> None:
+        target = Path(index_path) / MANIFEST_FILE
+        temporary = target.with_suffix(".json.tmp")
+        data = {
+            "inputs": self.inputs,
+            "settings": self.settings,
+            "sources": [asdict(fp) for fp in sorted(self.sources.values(), key=lambda f: f.path)],
+        }
+        temporary.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(temporary, target)
+
+    def is_unchanged(self, path: str, size: int, mtime: float) -> bool | None:
+        """True/False when size and mtime decide it; None when the content must be hashed."""
+        known = self.sources.get(path)
+        if known is None or known.size != size:
+            return False
+        if known.mtime == mtime:
+            return True
+        return None
+
+    def update(self, fingerprints: Iterable[Fingerprint]) -> None:
+        for fp in fingerprints:
+            self.sources[fp.path] = fp
+
+    def forget(self, paths: Iterable[str]) -> None:
+        for path in paths:
+            self.sources.pop(path, None)

@@ -1,0 +1,108 @@
+"""Route a raw document to the parser for its kind and apply ingest-wide limits.
+
+Parsers are imported lazily so that searching never pays for the HTML stack.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..errors import ParseError
+from ..models import Article
+from ..sources import RawDocument
+from .encoding import decode
+
+DEFAULT_MAX_BODY_CHARS = 1_000_000
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """Choices that apply to every document of one ingest run."""
+
+    section_from_dir: bool = False
+    earliest: datetime | None = None
+    latest: datetime | None = None
+    max_body_chars: int = DEFAULT_MAX_BODY_CHARS
+
+
+def parse_document(raw: RawDocument, options: ParseOptions = ParseOptions()) -> list[Article | ParseError]:
+    """All articles in one raw document, with a ParseError in place of each failure.
+
+    Never raises: an unexpected exception inside a parser becomes a ParseError that
+    names the file, so one bad input cannot stop a run.
+    """
+    try:
+        results = _dispatch(raw, options)
+    except ParseError as exc:
+        return [exc]
+    except RecursionError:
+        return [ParseError(raw.path, "document is nested too deeply to parse", line=raw.line)]
+    except Exception as exc:  # a parser bug must not end an overnight run
+        return [ParseError(raw.path, f"parser failed: {type(exc).__name__}: {exc}", line=raw.line)]
+    return [r if isinstance(r, ParseError) else _finish(r, raw, options) for r in results]
+
+
+def _dispatch(raw: RawDocument, options: ParseOptions) -> list[Article | ParseError]:
+    dates = {"earliest": options.earliest, "latest": options.latest}
+    section = raw.section_hint if options.section_from_dir else ""
+    if raw.kind == "html":
+        from .html import parse_html
+
+        return [parse_html(raw.data, path=raw.path, **dates)]
+    if raw.kind == "text":
+        from .text import parse_text
+
+        return [parse_text(decode(raw.data), path=raw.path, section=section, **dates)]
+    if raw.kind in ("jsonl", "json"):
+        return _parse_json(raw, dates)
+    raise ParseError(raw.path, f"unknown input kind {raw.kind!r}")
+
+
+def _parse_json(raw: RawDocument, dates: dict[str, Any]) -> list[Article | ParseError]:
+    from .records import parse_record
+
+    try:
+        value = json.loads(decode(raw.data))
+    except ValueError as exc:
+        raise ParseError(raw.path, f"invalid JSON ({exc})", line=raw.line) from exc
+    records = _records_in(value)
+    if records is None:
+        raise ParseError(raw.path, "JSON is not an article object or a list of them", line=raw.line)
+    results: list[Article | ParseError] = []
+    for offset, record in enumerate(records):
+        line = raw.line if raw.line is not None else (offset + 1 if len(records) > 1 else None)
+        try:
+            results.append(parse_record(record, path=raw.path, line=line, **dates))
+        except ParseError as exc:
+            results.append(exc)
+    return results
+
+
+def _records_in(value: Any) -> list[Any] | None:
+    """A JSON document holds one record, a list of them, or a wrapper like {"articles": [...]}."""
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict):
+        for key in ("articles", "items", "results", "data", "docs"):
+            inner = value.get(key)
+            if isinstance(inner, list) and inner and all(isinstance(x, dict) for x in inner):
+                return inner
+        return [value]
+    return None
+
+
+def _finish(article: Article, raw: RawDocument, options: ParseOptions) -> Article:
+    changes: dict[str, Any] = {}
+    if not article.path:
+        changes["path"] = raw.path
+    if options.section_from_dir and not article.section and raw.section_hint:
+        changes["section"] = raw.section_hint
+    if len(article.body) > options.max_body_chars:
+        changes["body"] = article.body[: options.max_body_chars]
+        changes["id"] = article.id
+        changes["warnings"] = article.warnings + (
+            f"body truncated to {options.max_body_chars:,} characters",
+        )
+    return article.with_changes(**changes) if changes else article

@@ -1,0 +1,478 @@
+"""The Whoosh side of reading: query parsing, filters, exact facets, highlights.
+
+Everything returned is plain data from models.py, copied out before the searcher
+closes; Whoosh errors become QuerySyntaxError or other newsearch errors here.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterable, Iterator, Sequence
+
+from whoosh import qparser, scoring
+from whoosh import query as wq
+
+from .errors import NewsearchError, QuerySyntaxError
+from .models import FacetCount, Hit, SearchResults
+from .periods import Period, date_bounds, parse_period
+from .snippets import make_snippet
+from .store import FACET_FIELDS, VALUE_SEPARATOR, stored_to_article
+
+SEARCH_FIELDS = ("title", "summary", "body", "byline", "section", "tags")
+FIELD_BOOSTS = {"title": 2.5, "summary": 1.5, "body": 1.0, "byline": 1.0, "section": 0.5, "tags": 0.8}
+# Names a user may put before a colon in a query, mapped to index fields.
+QUERY_FIELDS = {
+    "title": "title",
+    "summary": "summary",
+    "body": "body",
+    "byline": "byline",
+    "author": "author",
+    "section": "section",
+    "source": "source",
+    "tags": "tags",
+    "tag": "tags",
+    "date": "date",
+    "language": "language",
+    "id": "id",
+    "url": "url",
+}
+FILTER_FIELDS = {"section": "section", "author": "author", "source": "source", "tag": "tags"}
+SORTS = ("relevance", "newest", "oldest")
+MATCHES = ("all", "any")
+MAX_QUERY_CHARS = 2_000
+MAX_LIMIT = 1_000
+MAX_OFFSET = 100_000
+_DATE_CLAUSE = re.compile(
+    r"""(?<![\w:])date:(?:\[(?P<lo>[^\]]*?)\s+TO\s+(?P<hi>[^\]]*?)\]
+        |(?P<op>>=|<=|>|<)(?P<cmp>"[^"]*"|\S+)
+        |(?P<quoted>"[^"]*")
+        |(?P<bare>[^\s\[\]"()<>]+))""",
+    re.X | re.I,
+)
+_FIELD_PREFIX = re.compile(r'(?<![\w:"])([A-Za-z_][A-Za-z0-9_]*):(?=[^\s])')
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """Everything that shapes one search, validated once."""
+
+    text: str = ""
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    since: Any = None
+    until: Any = None
+    facets: tuple[str, ...] = ()
+    sort: str = "relevance"
+    match: str = "all"
+    limit: int = 10
+    page: int = 1
+    highlight: bool = True
+
+
+def validate(request: SearchRequest) -> None:
+    if request.sort not in SORTS:
+        raise QuerySyntaxError(f"unknown sort {request.sort!r} (choose from {', '.join(SORTS)})")
+    if request.match not in MATCHES:
+        raise QuerySyntaxError(f"unknown match {request.match!r} (choose from {', '.join(MATCHES)})")
+    unknown = [f for f in request.facets if f not in FACET_FIELDS]
+    if unknown:
+        raise QuerySyntaxError(
+            f"unknown facet {unknown[0]!r} (choose from {', '.join(FACET_FIELDS)})"
+        )
+    if not 1 <= request.limit <= MAX_LIMIT:
+        raise QuerySyntaxError(f"limit must be between 1 and {MAX_LIMIT} (use export for more)")
+    if request.page < 1 or (request.page - 1) * request.limit > MAX_OFFSET:
+        raise QuerySyntaxError(
+            f"page must be at least 1 and start within the first {MAX_OFFSET:,} hits (use export for more)"
+        )
+    if len(request.text) > MAX_QUERY_CHARS:
+        raise QuerySyntaxError(f"query is {len(request.text):,} characters long; the limit is {MAX_QUERY_CHARS:,}")
+
+
+# ---------------------------------------------------------------------------
+# Query text
+
+
+def parse_text_query(text: str, schema: Any, *, match: str = "all") -> Any:
+    """The Whoosh query for a user's query string (dates handled separately)."""
+    remaining, date_queries = _extract_date_clauses(text)
+    _check_balanced(remaining)
+    _check_fields(remaining)
+    group = qparser.OrGroup if match == "any" else qparser.AndGroup
+    parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema, fieldboosts=FIELD_BOOSTS, group=group)
+    parser.remove_plugin_class(qparser.FieldAliasPlugin)
+    parser.add_plugin(qparser.FieldAliasPlugin({"tags": ["tag"]}))
+    parts: list[Any] = []
+    if remaining.strip():
+        try:
+            parsed = parser.parse(remaining)
+        except Exception as exc:  # Whoosh's parser raises assorted types on odd input
+            raise QuerySyntaxError(f"cannot parse query {text!r}: {exc}") from exc
+        if isinstance(parsed, wq.NullQuery.__class__) or parsed is wq.NullQuery:
+            parsed = None
+        if parsed is not None:
+            parts.append(parsed)
+    parts.extend(date_queries)
+    if not parts:
+        return wq.Every() if not remaining.strip() else wq.NullQuery
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+def _check_balanced(text: str) -> None:
+    if text.count('"') % 2:
+        raise QuerySyntaxError(f'unbalanced quote in query {text!r}: close the phrase with "')
+    depth = 0
+    pairs = {"(": ")", "[": "]", "{": "}"}
+    stack: list[str] = []
+    in_phrase = False
+    for ch in text:
+        if ch == '"':
+            in_phrase = not in_phrase
+        elif in_phrase:
+            continue
+        elif ch in pairs:
+            stack.append(pairs[ch])
+        elif ch in pairs.values():
+            if not stack or stack.pop() != ch:
+                raise QuerySyntaxError(f"unbalanced {ch!r} in query {text!r}")
+    if stack:
+        raise QuerySyntaxError(f"unclosed bracket in query {text!r}: add {stack[-1]!r}")
+    del depth
+
+
+def _check_fields(text: str) -> None:
+    outside_phrases = re.sub(r'"[^"]*"', " ", text)
+    for match in _FIELD_PREFIX.finditer(outside_phrases):
+        name = match.group(1)
+        if name.lower() not in QUERY_FIELDS:
+            known = ", ".join(sorted(set(QUERY_FIELDS) - {"url", "id", "language"}))
+            raise QuerySyntaxError(f"unknown field {name!r} in query (fields: {known})")
+
+
+def _extract_date_clauses(text: str) -> tuple[str, list[Any]]:
+    """Pull date:... clauses out of the text and turn them into DateRange queries."""
+    queries: list[Any] = []
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group("lo") is not None:
+            lo, hi = match.group("lo").strip(), match.group("hi").strip()
+            start = None if lo in ("", "*") else parse_period(lo.strip('"')).start
+            end = None if hi in ("", "*") else parse_period(hi.strip('"')).end
+        elif match.group("op"):
+            period = parse_period(match.group("cmp").strip('"'))
+            op = match.group("op")
+            start, end = {
+                ">": (period.end, None),
+                ">=": (period.start, None),
+                "<": (None, period.start),
+                "<=": (None, period.end),
+            }[op]
+        else:
+            value = (match.group("quoted") or match.group("bare")).strip('"')
+            period = parse_period(value)
+            start, end = period.start, period.end
+        queries.append(date_range(start, end))
+        return " "
+
+    remaining = _DATE_CLAUSE.sub(replace, text)
+    if re.search(r"(?<![\w:])date:", remaining, re.I):
+        raise QuerySyntaxError(
+            "cannot read the date clause; use date:2021-07, date:[2021-07-01 TO 2021-07-31] or date:>2020"
+        )
+    return remaining, queries
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def date_range(start: datetime | None, end: datetime | None) -> Any:
+    """Articles dated in [start, end); either bound may be open."""
+    return wq.DateRange("date", _naive_utc(start), _naive_utc(end), endexcl=end is not None)
+
+
+def filter_query(name: str, values: Sequence[str], schema: Any) -> Any:
+    """Articles whose `name` field contains any of `values` as a phrase."""
+    fieldname = FILTER_FIELDS[name]
+    parser = qparser.QueryParser(fieldname, schema, plugins=[qparser.PhrasePlugin()])
+    options = []
+    for value in values:
+        cleaned = value.replace('"', " ").strip()
+        if cleaned:
+            options.append(parser.parse(f'"{cleaned}"'))
+    if not options:
+        raise QuerySyntaxError(f"empty {name} filter")
+    return options[0] if len(options) == 1 else wq.Or(options)
+
+
+# ---------------------------------------------------------------------------
+# Facets
+
+
+class FacetCache:
+    """Per-reader arrays mapping each document to its facet values, built on first use.
+
+    Counting then costs one array look-up per matching document, instead of loading
+    stored fields or running Whoosh's grouping machinery.
+    """
+
+    def __init__(self) -> None:
+        self._key: Any = None
+        self._arrays: dict[str, tuple[list[str], list[Any]]] = {}
+
+    def arrays(self, reader: Any, facet: str) -> tuple[list[str], list[Any]]:
+        key = (id(reader), reader.doc_count_all())
+        if key != self._key:
+            self._key, self._arrays = key, {}
+        if facet not in self._arrays:
+            self._arrays[facet] = _build_facet_array(reader, FACET_FIELDS[facet])
+        return self._arrays[facet]
+
+
+def _build_facet_array(reader: Any, fieldname: str) -> tuple[list[str], list[Any]]:
+    labels: list[str] = []
+    per_doc: list[Any] = [None] * reader.doc_count_all()
+    if fieldname not in reader.schema or not reader.has_terms(fieldname) if hasattr(reader, "has_terms") else False:
+        return labels, per_doc
+    for term in reader.lexicon(fieldname):
+        label_id = len(labels)
+        labels.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+        for docnum in reader.postings(fieldname, term).all_ids():
+            current = per_doc[docnum]
+            if current is None:
+                per_doc[docnum] = label_id
+            elif isinstance(current, tuple):
+                per_doc[docnum] = current + (label_id,)
+            else:
+                per_doc[docnum] = (current, label_id)
+    return labels, per_doc
+
+
+def count_facet(labels: list[str], per_doc: list[Any], docs: Iterable[int]) -> Counter[str]:
+    counts: Counter[int] = Counter()
+    for docnum in docs:
+        value = per_doc[docnum]
+        if value is None:
+            continue
+        if isinstance(value, tuple):
+            counts.update(value)
+        else:
+            counts[value] += 1
+    return Counter({labels[k]: v for k, v in counts.items()})
+
+
+def order_facet(name: str, counts: Counter[str]) -> tuple[FacetCount, ...]:
+    """Most frequent first; dates in time order with empty periods filled with zero."""
+    if name in ("year", "month") and counts:
+        return tuple(FacetCount(p, counts.get(p, 0)) for p in _fill_periods(name, counts))
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0].lower()))
+    return tuple(FacetCount(value, count) for value, count in ranked)
+
+
+def _fill_periods(name: str, counts: Counter[str]) -> list[str]:
+    keys = sorted(counts)
+    if name == "year":
+        first, last = int(keys[0]), int(keys[-1])
+        return [f"{y:04d}" for y in range(first, last + 1)]
+    (y, m), (ly, lm) = (map(int, keys[0].split("-")), map(int, keys[-1].split("-")))
+    months = []
+    while (y, m) <= (ly, lm):
+        months.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return months
+
+
+# ---------------------------------------------------------------------------
+# Running a search
+
+
+def build_queries(request: SearchRequest, schema: Any) -> tuple[Any, dict[str, Any]]:
+    """The text query (with date limits) and one filter query per filtered facet."""
+    validate(request)
+    text_query = parse_text_query(request.text, schema, match=request.match)
+    start, end = date_bounds(request.since, request.until)
+    if start is not None or end is not None:
+        text_query = wq.And([text_query, date_range(start, end)])
+    filters = {
+        name: filter_query(name, values, schema)
+        for name, values in request.filters.items()
+        if values
+    }
+    unknown = set(filters) - set(FILTER_FIELDS)
+    if unknown:
+        raise QuerySyntaxError(f"unknown filter {sorted(unknown)[0]!r}")
+    return text_query, filters
+
+
+def _combine(text_query: Any, filters: dict[str, Any], without: str | None = None) -> Any:
+    parts = [text_query] + [q for name, q in filters.items() if name != without]
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+def run_search(
+    searcher: Any,
+    request: SearchRequest,
+    *,
+    facet_cache: FacetCache,
+    weighting_query: Any = None,
+) -> SearchResults:
+    """One page of hits, the exact total, and facet counts for `request`."""
+    text_query, filters = build_queries(request, searcher.schema)
+    combined = _combine(text_query, filters)
+    try:
+        hits, total = _top_hits(searcher, combined, request)
+        facets = _facets(searcher, text_query, filters, request.facets, facet_cache, combined)
+    except NewsearchError:
+        raise
+    except Exception as exc:
+        raise QuerySyntaxError(f"cannot run query {request.text!r}: {exc}") from exc
+    suggestion = None
+    return SearchResults(
+        query=request.text,
+        total=total,
+        hits=tuple(hits),
+        facets=facets,
+        page=request.page,
+        limit=request.limit,
+        suggestion=suggestion,
+    )
+
+
+def _sort_args(sort: str) -> dict[str, Any]:
+    if sort == "newest":
+        return {"sortedby": "date", "reverse": True}
+    if sort == "oldest":
+        return {"sortedby": "date", "reverse": False}
+    return {}
+
+
+def _top_hits(searcher: Any, query: Any, request: SearchRequest) -> tuple[list[Hit], int]:
+    offset = (request.page - 1) * request.limit
+    results = searcher.search(query, limit=offset + request.limit, **_sort_args(request.sort))
+    total = len(results)
+    terms = query_terms(query) if request.highlight else frozenset()
+    hits = [
+        make_hit(searcher, hit.docnum, hit.score, offset + i + 1, terms, request.highlight)
+        for i, hit in enumerate(results[offset: offset + request.limit])
+    ]
+    return hits, total
+
+
+def query_terms(query: Any) -> frozenset[str]:
+    """The analysed words a query looks for in text fields, for highlighting."""
+    words = set()
+    for fieldname, text in query.iter_all_terms(phrases=True):
+        if fieldname in ("body", "title", "summary"):
+            words.add(text.decode("utf-8") if isinstance(text, bytes) else text)
+    return frozenset(words)
+
+
+def make_hit(
+    searcher: Any, docnum: int, score: float | None, rank: int, terms: frozenset[str], highlight: bool
+) -> Hit:
+    stored = searcher.stored_fields(docnum)
+    article = stored_to_article(stored)
+    snippet = ""
+    if highlight:
+        snippet = make_snippet(article.body or article.summary, terms, searcher.schema["body"].analyzer)
+    return Hit(
+        id=article.id,
+        title=article.title,
+        score=round(float(score or 0.0), 4),
+        rank=rank,
+        url=article.url,
+        byline=article.byline,
+        authors=article.authors,
+        section=article.section,
+        date=article.date,
+        source=article.source,
+        tags=article.tags,
+        path=article.path,
+        snippet=snippet,
+    )
+
+
+def _facets(
+    searcher: Any,
+    text_query: Any,
+    filters: dict[str, Any],
+    names: Sequence[str],
+    cache: FacetCache,
+    combined: Any,
+) -> dict[str, tuple[FacetCount, ...]]:
+    """Exact counts. A facet that is itself filtered counts without its own filter,
+    so choosing one section still shows how many hits every other section has."""
+    if not names:
+        return {}
+    reader = searcher.reader()
+    docsets: dict[str | None, list[int]] = {}
+
+    def docs_without(name: str | None) -> list[int]:
+        key = name if name in filters else None
+        if key not in docsets:
+            query = combined if key is None else _combine(text_query, filters, without=key)
+            docsets[key] = list(searcher.docs_for_query(query))
+        return docsets[key]
+
+    result = {}
+    for name in names:
+        filter_name = "tag" if name == "tag" else name
+        labels, per_doc = cache.arrays(reader, name)
+        result[name] = order_facet(name, count_facet(labels, per_doc, docs_without(filter_name)))
+    return result
+
+
+def iter_hits(searcher: Any, request: SearchRequest) -> Iterator[Hit]:
+    """Every hit for a request, in the requested order, one stored-field load at a time."""
+    text_query, filters = build_queries(request, searcher.schema)
+    combined = _combine(text_query, filters)
+    results = searcher.search(combined, limit=None, **_sort_args(request.sort))
+    terms = query_terms(combined) if request.highlight else frozenset()
+    for rank, hit in enumerate(results, start=1):
+        yield make_hit(searcher, hit.docnum, hit.score, rank, terms, request.highlight)
+
+
+def weighting() -> Any:
+    """The ranking function searchers use (BM25F; see analysis/ranking for the tuning)."""
+    try:
+        from .ranking import make_weighting
+    except ImportError:
+        return scoring.BM25F()
+    return make_weighting()
+
+
+def date_extent(searcher: Any) -> tuple[str | None, str | None]:
+    """ISO dates of the oldest and newest dated articles, or (None, None)."""
+    dated = wq.DateRange("date", None, None)
+    ends = []
+    for reverse in (False, True):
+        results = searcher.search(dated, limit=1, sortedby="date", reverse=reverse)
+        if not len(results):
+            return None, None
+        date = results[0].get("date")
+        ends.append(date.replace(tzinfo=timezone.utc).isoformat() if date else None)
+    return ends[0], ends[1]
+
+
+def find_document(searcher: Any, article_id: str) -> int | None:
+    docnum = searcher.document_number(id=article_id)
+    return docnum
+
+
+def similar_hits(searcher: Any, docnum: int, *, limit: int = 10) -> list[Hit]:
+    """More-like-this from the article's most distinctive body and title terms."""
+    stored = searcher.stored_fields(docnum)
+    text = " ".join([stored.get("title", "")] * 2 + [stored.get("body", "")])
+    results = searcher.more_like(docnum, "body", text=text, top=limit, numterms=25)
+    return [make_hit(searcher, hit.docnum, hit.score, i + 1, frozenset(), False) for i, hit in enumerate(results)]
+
+
+def suggest(searcher: Any, text: str) -> str | None:
+    """A corrected query from the index's own vocabulary, or None when nothing better."""
+    return None
+
+
+__all__ = ["SearchRequest", "run_search", "iter_hits", "FacetCache", "Period"]

@@ -1,0 +1,365 @@
+"""The Whoosh side of writing: schema, create/open, batched writes, error mapping.
+
+This module and query.py (plus analysis.py) are the only ones that import whoosh;
+Whoosh exceptions are turned into newsearch's own here, raised `from` the original.
+"""
+from __future__ import annotations
+
+import errno
+import json
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from whoosh import index as whoosh_index
+from whoosh.analysis import RegexTokenizer
+from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.index import EmptyIndexError, LockError
+
+from . import __version__
+from .analysis import SUPPORTED_LANGUAGES, name_analyzer, text_analyzer
+from .errors import (
+    IndexCorrupt,
+    IndexLocked,
+    IndexNotFound,
+    NewsearchError,
+    SchemaMismatch,
+    StorageError,
+)
+from .locking import WriterLock
+from .models import Article
+
+SCHEMA_VERSION = 1
+META_FILE = "newsearch.json"
+# Facet fields hold exact display values; this separator never occurs in real text.
+VALUE_SEPARATOR = "\x1f"
+# Gap between authors in the searchable author field, so a phrase can't span two names.
+NAME_GAP = " \u2016 "
+DEFAULT_LIMIT_MB = 256
+# Facet name -> the field holding its exact values. year and month come from the date.
+FACET_FIELDS = {
+    "section": "facet_section",
+    "author": "facet_author",
+    "source": "facet_source",
+    "tag": "facet_tag",
+    "year": "facet_year",
+    "month": "facet_month",
+}
+
+
+@dataclass(frozen=True)
+class IndexOptions:
+    """Analysis choices fixed when an index is created; changing them needs a rebuild."""
+
+    language: str = "en"
+    stem: bool = True
+
+    def __post_init__(self) -> None:
+        if self.language not in SUPPORTED_LANGUAGES:
+            known = ", ".join(sorted(SUPPORTED_LANGUAGES))
+            raise NewsearchError(f"unsupported language {self.language!r} (known: {known})")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"language": self.language, "stem": self.stem}
+
+
+def build_schema(options: IndexOptions) -> Schema:
+    """Searchable fields use newsearch's analyzers; facet_* fields keep exact values."""
+    text = text_analyzer(options.language, stem=options.stem)
+    names = name_analyzer()
+    exact = RegexTokenizer(r"[^\x1f]+")
+    return Schema(
+        id=ID(stored=True, unique=True),
+        path=ID(stored=True),
+        url=STORED(),
+        title=TEXT(analyzer=text, stored=True, phrase=True),
+        summary=TEXT(analyzer=text, stored=True, phrase=True),
+        body=TEXT(analyzer=text, stored=True, phrase=True),
+        byline=TEXT(analyzer=names, stored=True, phrase=True),
+        author=TEXT(analyzer=names, phrase=True),
+        section=TEXT(analyzer=names, stored=True, phrase=True),
+        source=TEXT(analyzer=names, stored=True, phrase=True),
+        tags=TEXT(analyzer=names, phrase=True),
+        date=DATETIME(stored=True, sortable=True),
+        language=ID(stored=True),
+        meta=STORED(),
+        facet_section=KEYWORD(analyzer=exact, scorable=False),
+        facet_author=KEYWORD(analyzer=exact, scorable=False),
+        facet_source=KEYWORD(analyzer=exact, scorable=False),
+        facet_tag=KEYWORD(analyzer=exact, scorable=False),
+        facet_year=KEYWORD(analyzer=exact, scorable=False),
+        facet_month=KEYWORD(analyzer=exact, scorable=False),
+    )
+
+
+def article_fields(article: Article) -> dict[str, Any]:
+    """The Whoosh document for an article. Dates go in as naive UTC (Whoosh drops tzinfo)."""
+    date = article.date.astimezone(timezone.utc).replace(tzinfo=None) if article.date else None
+    fields: dict[str, Any] = {
+        "id": article.id,
+        "path": article.path,
+        "url": article.url,
+        "title": article.title,
+        "summary": article.summary,
+        "body": article.body,
+        "byline": article.byline,
+        "author": NAME_GAP.join(article.authors),
+        "section": article.section,
+        "source": article.source,
+        "tags": NAME_GAP.join(article.tags),
+        "language": article.language,
+        "meta": {
+            "authors": list(article.authors),
+            "tags": list(article.tags),
+            "agency": article.agency,
+            "warnings": list(article.warnings),
+        },
+    }
+    if date is not None:
+        fields["date"] = date
+        fields["facet_year"] = f"{date.year:04d}"
+        fields["facet_month"] = f"{date.year:04d}-{date.month:02d}"
+    for name, key in (("section", "facet_section"), ("source", "facet_source")):
+        value = getattr(article, name).strip()
+        if value:
+            fields[key] = value
+    for values, key in ((article.authors, "facet_author"), (article.tags, "facet_tag")):
+        cleaned = [v.replace(VALUE_SEPARATOR, " ").strip() for v in dict.fromkeys(values)]
+        if any(cleaned):
+            fields[key] = VALUE_SEPARATOR.join(v for v in cleaned if v)
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def stored_to_article(stored: dict[str, Any]) -> Article:
+    """Rebuild an Article from a document's stored fields."""
+    meta = stored.get("meta") or {}
+    date = stored.get("date")
+    return Article(
+        id=stored.get("id", ""),
+        url=stored.get("url"),
+        title=stored.get("title", ""),
+        summary=stored.get("summary", ""),
+        body=stored.get("body", ""),
+        byline=stored.get("byline", ""),
+        authors=tuple(meta.get("authors", ())),
+        section=stored.get("section", ""),
+        date=date.replace(tzinfo=timezone.utc) if date else None,
+        source=stored.get("source", ""),
+        agency=meta.get("agency", ""),
+        language=stored.get("language", ""),
+        tags=tuple(meta.get("tags", ())),
+        path=stored.get("path", ""),
+        warnings=tuple(meta.get("warnings", ())),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Opening and creating
+
+
+def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The newsearch metadata written beside the Whoosh files ({} when absent)."""
+    meta_path = Path(path) / META_FILE
+    try:
+        return json.loads(meta_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"{meta_path}: unreadable index metadata ({exc})") from exc
+
+
+def write_meta(path: str | os.PathLike[str], meta: dict[str, Any]) -> None:
+    """Replace the metadata file atomically (write a temporary file, then rename)."""
+    target = Path(path) / META_FILE
+    temporary = target.with_suffix(".json.tmp")
+    with storage_errors(str(path)):
+        temporary.write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
+        os.replace(temporary, target)
+
+
+def options_from_meta(path: str, meta: dict[str, Any]) -> IndexOptions:
+    """Check an index's schema version and return its analysis options."""
+    version = meta.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise SchemaMismatch(
+            f"{path}: index schema version {version} does not match this newsearch "
+            f"({SCHEMA_VERSION}); run `newsearch rebuild` (or index again with --rebuild)"
+        )
+    analysis = meta.get("analysis", {})
+    return IndexOptions(language=analysis.get("language", "en"), stem=analysis.get("stem", True))
+
+
+def exists(path: str | os.PathLike[str]) -> bool:
+    return whoosh_index.exists_in(os.fspath(path))
+
+
+def open_index(path: str | os.PathLike[str]) -> tuple[Any, IndexOptions]:
+    """Open an existing index for reading or writing; check its schema version."""
+    path = os.fspath(path)
+    if not os.path.isdir(path) or not whoosh_index.exists_in(path):
+        raise IndexNotFound(path)
+    options = options_from_meta(path, read_meta(path))
+    try:
+        ix = whoosh_index.open_dir(path)
+    except EmptyIndexError as exc:
+        raise IndexNotFound(path) from exc
+    except OSError as exc:
+        raise StorageError(f"{path}: cannot open index ({exc.strerror or exc})") from exc
+    except Exception as exc:
+        raise IndexCorrupt(f"{path}: index files are unreadable ({exc}); run `newsearch rebuild`") from exc
+    expected = build_schema(options)
+    if sorted(ix.schema.names()) != sorted(expected.names()):
+        raise SchemaMismatch(
+            f"{path}: index fields differ from this newsearch's schema; run `newsearch rebuild`"
+        )
+    return ix, options
+
+
+def create_index(path: str | os.PathLike[str], options: IndexOptions = IndexOptions()) -> Any:
+    """Create an empty index (replacing any index already there)."""
+    path = os.fspath(path)
+    with storage_errors(path):
+        os.makedirs(path, exist_ok=True)
+        ix = whoosh_index.create_in(path, build_schema(options))
+    meta = read_meta(path) if os.path.exists(os.path.join(path, META_FILE)) else {}
+    meta.update(
+        newsearch_version=__version__,
+        schema_version=SCHEMA_VERSION,
+        analysis=options.to_dict(),
+    )
+    write_meta(path, meta)
+    return ix
+
+
+@contextmanager
+def storage_errors(path: str) -> Iterator[None]:
+    """Map operating-system write failures to StorageError with a one-line reason."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            reason = "the disk is full"
+        elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            reason = "permission denied (read-only folder?)"
+        else:
+            reason = exc.strerror or str(exc)
+        raise StorageError(f"{path}: {reason}; the last committed index is unchanged") from exc
+
+
+# ---------------------------------------------------------------------------
+# Writing
+
+
+class IndexWriter:
+    """Adds, replaces and deletes articles; commits in batches so a crash loses one batch.
+
+    Use as a context manager: leaving the block normally commits, an exception cancels
+    the uncommitted batch (everything committed before it stays).
+    """
+
+    def __init__(self, path: str, ix: Any, *, limitmb: int = DEFAULT_LIMIT_MB) -> None:
+        self.path = path
+        self._ix = ix
+        self._limitmb = limitmb
+        self._writer: Any = None
+        self._pending = 0
+        self._lock = WriterLock(path)
+
+    def __enter__(self) -> "IndexWriter":
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        try:
+            if exc_type is None:
+                self.commit()
+            else:
+                self.cancel()
+        finally:
+            self._lock.release()
+
+    def _ensure_writer(self) -> Any:
+        if self._writer is None:
+            try:
+                self._writer = self._ix.writer(limitmb=self._limitmb)
+            except LockError as exc:
+                raise IndexLocked(f"{self.path}: the index is locked by another writer") from exc
+        return self._writer
+
+    @property
+    def stale_lock_pid(self) -> int | None:
+        """PID of a writer that died holding the lock before this one took it."""
+        return self._lock.stale_pid
+
+    @property
+    def pending(self) -> int:
+        """Documents added or deleted since the last commit."""
+        return self._pending
+
+    def add(self, article: Article, *, replace: bool = True) -> None:
+        """Add an article; with `replace`, an article with the same id is replaced."""
+        writer = self._ensure_writer()
+        fields = article_fields(article)
+        with storage_errors(self.path):
+            if replace:
+                writer.update_document(**fields)
+            else:
+                writer.add_document(**fields)
+        self._pending += 1
+
+    def delete_ids(self, ids: Iterable[str]) -> int:
+        writer = self._ensure_writer()
+        count = 0
+        for article_id in ids:
+            count += writer.delete_by_term("id", article_id)
+        self._pending += count
+        return count
+
+    def delete_paths(self, paths: Iterable[str]) -> int:
+        """Delete every article that came from one of these files."""
+        writer = self._ensure_writer()
+        count = 0
+        for path in paths:
+            count += writer.delete_by_term("path", path)
+        self._pending += count
+        return count
+
+    def commit(self, *, optimize: bool = False) -> None:
+        """Make pending changes durable and visible to new searchers."""
+        if self._writer is None:
+            if optimize:
+                self._ensure_writer()
+            else:
+                return
+        writer, self._writer = self._writer, None
+        with storage_errors(self.path):
+            try:
+                writer.commit(optimize=optimize)
+            except BaseException:
+                _cancel_quietly(writer)
+                raise
+        self._pending = 0
+
+    def cancel(self) -> None:
+        writer, self._writer = self._writer, None
+        self._pending = 0
+        if writer is not None:
+            _cancel_quietly(writer)
+
+
+def _cancel_quietly(writer: Any) -> None:
+    try:
+        writer.cancel()
+    except Exception:
+        pass
+
+
+def doc_count(ix: Any) -> int:
+    return ix.doc_count()
+
+
+def segment_count(ix: Any) -> int:
+    return len(ix._segments())
