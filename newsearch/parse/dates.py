@@ -19,6 +19,15 @@ _LEADING_DATE = re.compile(
 )
 
 
+# Zone abbreviations dateutil does not know by itself, as offsets in seconds.
+_TZINFOS = {
+    "CET": 3600, "CEST": 7200, "MEZ": 3600, "MESZ": 7200, "WET": 0, "WEST": 3600, "EET": 7200,
+    "EEST": 10800, "BST": 3600, "IST": 19800, "JST": 32400, "KST": 32400, "AEST": 36000, "AEDT": 39600,
+    "EST": -18000, "EDT": -14400, "CST": -21600, "CDT": -18000, "MST": -25200, "MDT": -21600,
+    "PST": -28800, "PDT": -25200, "GMT": 0, "UTC": 0, "Z": 0,
+}
+
+
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
@@ -78,13 +87,25 @@ def _parse_text(text: str, dayfirst: bool) -> datetime | None:
         if not candidate:
             continue
         try:
-            return _aware(_dateutil.parse(candidate, dayfirst=dayfirst, fuzzy=False, default=_DEFAULT))
+            return _text_value(_dateutil.parse(candidate, dayfirst=dayfirst, fuzzy=False, default=_DEFAULT,
+                                               tzinfos=_TZINFOS))
         except (ValueError, OverflowError, TypeError):
             continue
     try:
-        return _aware(_dateutil.parse(text, dayfirst=dayfirst, fuzzy=True, default=_DEFAULT))
+        return _text_value(_dateutil.parse(text, dayfirst=dayfirst, fuzzy=True, default=_DEFAULT, tzinfos=_TZINFOS))
     except (ValueError, OverflowError, TypeError):
         return None
+
+
+def _text_value(value: datetime) -> datetime:
+    """UTC, except that a local midnight stays on its calendar day.
+
+    "2020-02-24T00:00:00+01:00" is how many sites write a bare date; converting it
+    would move the article to the day before.
+    """
+    if value.tzinfo is not None and (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
+        return value.replace(tzinfo=timezone.utc)
+    return _aware(value)
 
 
 def _leading_date(text: str) -> str | None:
@@ -93,8 +114,11 @@ def _leading_date(text: str) -> str | None:
 
 
 def _build(year: str, month: str, day: str) -> datetime | None:
+    number = int(year)
+    if len(year) == 2:  # "26.10.13": two-digit years are this century's or the last's
+        number += 2000 if number < 70 else 1900
     try:
-        return datetime(int(year), int(month), int(day), tzinfo=timezone.utc)
+        return datetime(number, int(month), int(day), tzinfo=timezone.utc)
     except ValueError:
         return None
 

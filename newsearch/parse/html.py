@@ -22,7 +22,7 @@ from newsearch.parse.body import extract_body
 from newsearch.parse.encoding import decode
 from newsearch.parse.meta import (
     MetaTags, Microdata, article_object, clean, json_ld_objects, meta_tags, names_of, strings_of,
-    text_of, types_of,
+    text_of, types_of, visible_text,
 )
 from newsearch.parse.dates import date_from_url, dates_in_text, parse_date
 
@@ -396,15 +396,18 @@ def _date(
     found = found or first(meta.all(rules.META_PUBLISHED))
     found = found or first(micro.values(rules.ITEMPROP_PUBLISHED))
     found = found or first(_time_elements(root))
+    in_url = next((d for d in (date_from_url(u, rules.URL_DATE) for u in urls) if d and _in(d, bounds)), None)
+    printed = _date_in_dom(root, language, bounds)
     if found:
+        # A timestamp a few hours from the day the page prints (or its URL carries) is the
+        # same moment seen from another time zone: the printed day is the publication day.
+        for local in (in_url, printed):
+            if local and rules.SAME_DAY_WINDOW_HOURS[0] * 3600 <= (found - local).total_seconds() \
+                    < rules.SAME_DAY_WINDOW_HOURS[1] * 3600:
+                return local
         return found
-    for url in urls:
-        found = date_from_url(url, rules.URL_DATE)
-        if found and _in(found, bounds):
-            return found
-    found = _date_in_dom(root, language, bounds)
-    if found:
-        return found
+    if in_url or printed:
+        return in_url or printed
     modified = [story.get("dateModified")] + [o.get("dateModified") for o in objects if o is not story]
     return first(v for v in modified if isinstance(v, str)) or first(meta.all(rules.META_MODIFIED)) \
         or first(micro.values(rules.ITEMPROP_MODIFIED))
@@ -434,26 +437,40 @@ def _time_elements(root: etree._Element) -> list[str]:
 
 
 def _date_in_dom(root: etree._Element, language: str, bounds) -> datetime | None:
-    """A date written in an element whose class says "date", else near the top of the text."""
+    """A date printed in an element whose class says "date", else one near the top of the text.
+
+    Dates labelled as updates are kept only as a last resort.
+    """
     monthfirst = language == "en"
+
+    def dates(text: str) -> list[tuple[int, datetime]]:
+        return [(o, v) for o, v in dates_in_text(text, rules.TEXT_DATES, rules.MONTHS, monthfirst=monthfirst)
+                if _in(v, bounds)]
+
+    fallback = None
     for element in root.iter():
-        if not isinstance(element.tag, str) or element.tag in ("html", "body", "script", "style"):
+        if not isinstance(element.tag, str) or element.tag in ("html", "body", "script", "style", "head"):
             continue
         attrs = f"{element.get('class') or ''} {element.get('id') or ''}"
-        if not attrs.strip() or not rules.DATE_HINTS.search(attrs):
+        if len(attrs) < 3 or not rules.DATE_HINTS.search(attrs):
             continue
-        text = text_of(element)
-        if not text or len(text) > 200 or rules.UPDATED_WORDS.search(text[:20]):
+        text = visible_text(element, limit=rules.DATE_ELEMENT_MAX_CHARS + 1)
+        if not text or len(text) > rules.DATE_ELEMENT_MAX_CHARS:
             continue
-        for _, value in dates_in_text(text, rules.TEXT_DATES, rules.MONTHS, monthfirst=monthfirst):
-            if _in(value, bounds):
-                return value
+        found = dates(text)
+        if not found:
+            continue
+        if rules.UPDATED_WORDS.search(attrs) or rules.UPDATED_WORDS.search(text[: found[0][0] + 1]):
+            fallback = fallback or found[0][1]
+            continue
+        return found[0][1]
     body = root.find(".//body")
-    text = text_of(body if body is not None else root)[: rules.TEXT_DATE_WINDOW]
-    candidates = [(o, v) for o, v in dates_in_text(text, rules.TEXT_DATES, rules.MONTHS, monthfirst=monthfirst)
-                  if _in(v, bounds)]
+    text = visible_text(body if body is not None else root, limit=rules.TEXT_DATE_WINDOW)
+    candidates = dates(text)
     for offset, value in candidates:
         before = text[max(0, offset - 40):offset]
         if rules.PUBLISHED_WORDS.search(before) and not rules.UPDATED_WORDS.search(before):
             return value
-    return candidates[0][1] if candidates else None
+    if candidates:
+        return candidates[0][1]
+    return fallback

@@ -177,6 +177,12 @@ class Microdata:
                 continue  # already read by meta_tags
             for prop in (element.get("itemprop") or "").lower().split():
                 self._by_prop.setdefault(prop, []).append(element)
+        # RDFa (property="schema:datePublished") says the same things with another attribute.
+        for element in tree.iterfind(".//*[@property][@content]"):
+            if element.tag == "meta":
+                continue
+            for prop in (element.get("property") or "").lower().split():
+                self._by_prop.setdefault(prop.rsplit(":", 1)[-1], []).append(element)
 
     def values(self, names: Iterable[str]) -> list[str]:
         """Values of the given properties, in the order of `names` then of the page.
@@ -203,3 +209,31 @@ def text_of(element: etree._Element) -> str:
         return clean(" ".join(element.itertext()))
     except ValueError:
         return ""
+
+
+_INVISIBLE = frozenset({"script", "style", "noscript", "template", "head", "title", "svg"})
+
+
+def visible_text(element: etree._Element, *, limit: int = 1_000_000) -> str:
+    """The text a reader sees (no scripts or styles), collapsed, cut near `limit` characters."""
+    parts: list[str] = []
+    size = 0
+    stack: list[tuple[etree._Element, bool]] = [(element, False)]
+    while stack and size < limit:
+        node, closing = stack.pop()
+        if closing:
+            if node is not element and node.tail:
+                parts.append(node.tail)
+                size += len(node.tail)
+            continue
+        if not isinstance(node.tag, str) or node.tag in _INVISIBLE:
+            if node is not element and node.tail:
+                parts.append(node.tail)
+                size += len(node.tail)
+            continue
+        if node.text:
+            parts.append(node.text)
+            size += len(node.text)
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(node))
+    return clean(" ".join(parts))[:limit]

@@ -120,6 +120,10 @@ MONTHS = {
                                    "agosto", "settembre", "ottobre", "novembre", "dicembre"), 1)},
     **{m: i for i, m in enumerate(("janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho",
                                    "agosto", "setembro", "outubro", "novembro", "dezembro"), 1)},
+    **{m: i for i, m in enumerate(("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
+                                   "сентября", "октября", "ноября", "декабря"), 1)},
+    **{m: i for i, m in enumerate(("stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca", "lipca",
+                                   "sierpnia", "września", "października", "listopada", "grudnia"), 1)},
     **{m: i for i, m in enumerate(("januari", "februari", "maart", "april", "mei", "juni", "juli",
                                    "augustus", "september", "oktober", "november", "december"), 1)},
 }
@@ -133,6 +137,8 @@ TEXT_DATES = (
     (re.compile(r"(?<!\w)(" + _MONTH_WORDS + r")\.?\s+(0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?,?\s+((?:1[6-9]|20)\d{2})(?!\d)",
                 re.I), "Mdy"),
     (re.compile(r"(?<!\d)((?:1[6-9]|20)\d{2})/(0[1-9]|1[0-2])/(0[1-9]|[12]\d|3[01])(?!\d)"), "ymd"),
+    (re.compile(r"((?:1[6-9]|20)\d{2})\s?年\s?(0?[1-9]|1[0-2])\s?月\s?(0?[1-9]|[12]\d|3[01])\s?日"), "ymd"),
+    (re.compile(r"(?<![\d.])(0?[1-9]|[12]\d|3[01])\.(0?[1-9]|1[0-2])\.(\d{2})(?![\d.])"), "dmy"),
     (re.compile(r"(?<![\d/])(0?[1-9]|[12]\d|3[01])/(0?[1-9]|1[0-2])/((?:1[6-9]|20)\d{2})(?!\d)"), "dmy"),
 )
 # Words announcing the publication date (or a later update) next to a date in the text.
@@ -142,10 +148,14 @@ PUBLISHED_WORDS = re.compile(
 UPDATED_WORDS = re.compile(r"updated|modified|aktualisiert|geändert|mis à jour|actualizado|aggiornato|"
                            r"last edited|stand:", re.I)
 # class/id fragments of elements whose text is usually the publication date.
-DATE_HINTS = re.compile(r"(^|[-_ ])(date|datum|time|published|pubdate|posted|post-date|entry-date|"
-                        r"article-date|dateline|meta|byline|timestamp|fecha|data)([-_ ]|$)", re.I)
+DATE_HINTS = re.compile(r"date|datum|time|publish|posted|dateline|meta|byline|fecha|(^|[-_ ])data([-_ ]|$)|"
+                        r"submitted|info", re.I)
+DATE_ELEMENT_MAX_CHARS = 200
+# A structured UTC timestamp this many hours from midnight of a printed day yields to that day:
+# the window of UTC times that fall on that calendar day from Europe to the Americas.
+SAME_DAY_WINDOW_HOURS = (-3, 36)
 # Characters of visible text (from the top) searched for a date when nothing else has one.
-TEXT_DATE_WINDOW = 6000
+TEXT_DATE_WINDOW = 20000
 
 # ---------------------------------------------------------------- body
 # Elements never part of the article text.
