@@ -69,6 +69,7 @@ FIRST_YEAR, YEARS = 2000, 25
 BODY_MEDIAN_WORDS, BODY_SIGMA = 520, 0.38
 BODY_MIN_WORDS, BODY_MAX_WORDS = 60, 6_000
 NAME_EVERY_WORDS = 45        # on average one name mention per this many words
+NAMES_PER_WORDS = 250        # one more distinct name per this many words of body
 SECTION_WORD_SHARE = 0.08    # share of body words drawn from the section's topic list
 MULTI_AUTHOR_SHARE = 0.12
 THREE_AUTHOR_SHARE = 0.02
@@ -229,7 +230,9 @@ def _body(rng: random.Random, t: Tables, section: int) -> tuple[str, list[str]]:
     topical = t.section_words[section]
     for i in rng.sample(range(n), int(n * SECTION_WORD_SHARE)):
         words[i] = rng.choice(topical)
-    mentions = rng.choices(t.names, cum_weights=t.names_cum, k=max(1, n // NAME_EVERY_WORDS))
+    # A story is about a few names, each mentioned several times.
+    cast = rng.choices(t.names, cum_weights=t.names_cum, k=1 + n // NAMES_PER_WORDS)
+    mentions = [cast[0]] + rng.choices(cast, k=max(0, n // NAME_EVERY_WORDS - 1))
     for name, i in zip(mentions, rng.sample(range(n), len(mentions))):
         words[i] = name
     paragraphs: list[str] = []

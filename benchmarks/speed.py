@@ -279,11 +279,13 @@ def fts5_open(path: Path) -> Callable[[dict], tuple[int, list[str], dict]]:
         span = window(q)
         within, params = "", [match]
         if span:
-            within = " AND rowid IN (SELECT id FROM meta WHERE date BETWEEN ? AND ?)"
-            params += [span[0].isoformat(), span[1].isoformat()]
+            # CROSS JOIN keeps the full-text match as the outer loop; otherwise SQLite may
+            # probe the FTS index once per article in the date window.
+            within = " CROSS JOIN meta ON meta.id = docs.rowid AND meta.date BETWEEN ? AND ?"
+            params = [span[0].isoformat(), span[1].isoformat(), match]
         db.execute("DROP TABLE IF EXISTS temp.hits")
-        db.execute("CREATE TEMP TABLE hits AS SELECT rowid AS id, rank AS score FROM docs "
-                   f"WHERE docs MATCH ?{within}", params)
+        db.execute("CREATE TEMP TABLE hits AS SELECT docs.rowid AS id, docs.rank AS score FROM docs"
+                   f"{within} WHERE docs MATCH ?", params)
         titles = [r[0] for r in db.execute(
             "SELECT title FROM (SELECT id, score FROM hits ORDER BY score LIMIT 10) "
             "JOIN docs ON docs.rowid = id ORDER BY score")]
@@ -615,7 +617,7 @@ def main(argv: list[str] | None = None) -> int:
         return worker(argv[1:])
     args = parse_args(argv)
     rows = benchmark(args)
-    source = "Reuters-21578" if args.reuters else f"{args.n:,} synthetic articles (seed {args.seed})"
+    source = Path(args.reuters_path).name if args.reuters else f"{args.n:,} synthetic articles (seed {args.seed})"
     print(render(rows, title=f"{source}, jobs={args.jobs}, {args.queries} queries with "
                              f"{'/'.join(FACETS)} facets"))
     if args.json:
