@@ -404,3 +404,28 @@ def test_first_paragraph_after_byline_is_body_not_summary() -> None:
 def test_credit_without_a_person_is_kept_as_printed() -> None:
     article = parse_text("Title: T\nBy: Wire Services\n\nGENEVA (AP) — Text.\n")
     assert (article.byline, article.authors, article.agency) == ("Wire Services", (), "AP")
+
+
+@pytest.mark.parametrize(
+    ("date_line", "expected"),
+    [
+        ("July 6th, 2021", _utc(2021, 7, 6)),
+        ("Tuesday 6 July 2021 10.30 BST", _utc(2021, 7, 6, 9, 30)),
+        ("Mon 5 Jul 2021 06.00 EDT", _utc(2021, 7, 5, 10)),
+        ("July 6, 2021 10:00 PM EST", _utc(2021, 7, 7, 3)),
+        ("2021-07-06T10:00:00+02:00", _utc(2021, 7, 6, 8)),
+        ("Posted on July 6, 2021 by admin", _utc(2021, 7, 6)),
+    ],
+)
+def test_printed_date_lines(date_line: str, expected: datetime) -> None:
+    article = parse_text(f"Headline\nBy Jane Doe\n{date_line}\n\nBody.\n")
+    assert article.date == expected
+    assert article.body == "Body."
+
+
+def test_byline_slot_above_the_date_names_no_person() -> None:
+    text = "Headline\nA standfirst.\nREUTERS/Jane Roe\nWeek in Review\nNov 19, 2021\nBody.\n"
+    article = parse_text(text)
+    assert (article.byline, article.authors, article.summary) == ("Week in Review", (), "A standfirst.")
+    assert article.date == _utc(2021, 11, 19)
+    assert article.body == "Body."

@@ -244,7 +244,7 @@ def _clean_piece(piece: str) -> str:
     if bio:
         text = bio.group(1)
     # "Jane Doe for The Times", "Jane Doe in Baghdad", a dangling "for" left by a link.
-    text = re.sub(r"\s+(?:for|in|at)(?:\s+(?:the\s+)?[A-Z].*)?$", "", text, flags=re.I)
+    text = re.sub(r"^(\S+\s+\S+?.*?)\s+(?:for|in|at)(?:\s+(?:the\s+)?[A-Z].*)?$", r"\1", text, flags=re.I)
     if _ROLE_ONLY.match(text):
         return ""
     staff_credit = bool(_STAFF_CREDIT.search(text))

@@ -45,7 +45,7 @@ _CREDIT = re.compile(
     r"video|courtesy)\b\s*(?:by\b|:|credit\b|courtesy\b|of\b|illustration\b)|"
     r"\b(?:getty\s+images|shutterstock|alamy|istock(?:photo)?|ap\s+photo|afp\s+photo|epa-efe|"
     r"anadolu\s+agency|sipa|pool\s+photo|file\s+photo|handout)\b|"
-    r"\bvia\s+(?:getty|reuters|ap|afp)\b|"
+    r"\bvia\s+(?:getty|reuters|ap|afp)\b|^\(?(?:reuters|afp|ap|epa|xinhua|anadolu|getty\s+images)\s?/|"
     r"^[^/|]{2,60}?\s?/\s?(?:reuters|ap|afp|epa|getty|xinhua|anadolu|sipa|pool|dpa|bloomberg|"
     r"zuma|rex|alamy|shutterstock|handout|the\s+associated\s+press)\b",
     re.I,
@@ -60,10 +60,17 @@ _UPDATED_PREFIX = re.compile(r"^(?:updated|last\s+updated|modified)\b", re.I)
 # A real calendar date (not a bare year): month names, ISO, or numeric day/month/year.
 _MON = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _FULL_DATE = re.compile(
-    rf"\b{_MON}\s+\d{{1,2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MON}|\b{_MON}\s+\d{{4}}\b|"
-    r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b",
+    rf"\b{_MON}\s+\d{{1,2}}(?:st|nd|rd|th)?\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MON}|\b{_MON}\s+\d{{4}}\b|"
+    r"\b\d{4}-\d{1,2}-\d{1,2}(?!\d)|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b",
     re.I,
 )
+# Zone abbreviations dateutil does not know; "ET"/"PT" (summer or winter?) are dropped.
+_ZONE_OFFSETS = {
+    "EDT": "-0400", "EST": "-0500", "CDT": "-0500", "CST": "-0600", "MDT": "-0600", "MST": "-0700",
+    "PDT": "-0700", "PST": "-0800", "BST": "+0100", "CET": "+0100", "CEST": "+0200", "EET": "+0200",
+    "EEST": "+0300", "AST": "+0300", "MSK": "+0300", "JST": "+0900", "AEST": "+1000", "AEDT": "+1100",
+}
+_ZONE_NAME = re.compile(r"\s+\b(" + "|".join(_ZONE_OFFSETS) + r"|ET|PT|CT)\b")
 # Without a year a date line would be guessed into the wrong year: not trusted.
 _YEAR = re.compile(r"\b\d{4}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b")
 # Credits inside a byline for people who did not write the piece.
@@ -274,7 +281,7 @@ def _apply_field(head: _Head, name: str, value: str, earliest: datetime | None, 
     elif name == "byline":
         _apply_byline(head, value, earliest, latest)
     elif name in ("date", "updated"):
-        when = parse_date(_DATE_PREFIX.sub("", value), earliest=earliest, latest=latest)
+        when = _read_date(value, earliest, latest)
         if when is None:
             head.warnings.append(f"unreadable {name}: {value[:60]}")
         elif name == "date":
@@ -298,7 +305,7 @@ def _apply_byline(head: _Head, raw: str, earliest: datetime | None, latest: date
     head.byline = head.byline or "; ".join(credit)
     for part in parts:
         if _FULL_DATE.search(part) and _YEAR.search(part):
-            when = parse_date(_DATE_PREFIX.sub("", part), earliest=earliest, latest=latest)
+            when = _read_date(part, earliest, latest)
             if _UPDATED_PREFIX.match(part):
                 head.updated = head.updated or when
             else:
@@ -325,6 +332,8 @@ def _implicit_byline(lines: list[_Line], index: int, head: _Head) -> bool:
     words = text.split()
     if len(words) > _IMPLICIT_BYLINE_MAX_WORDS or _ends_sentence(text):
         return False
+    if index + 1 < len(lines) and _is_date_text(lines[index + 1].text):
+        return True  # the slot above the date line holds the credit, whatever it names
     if not all(w[0].isupper() or w.lower() in {"and", "&", "de", "van", "von", "al", "bin", "la", "le", "da"}
                for w in words if w[0].isalpha()):
         return False
@@ -337,16 +346,27 @@ def _implicit_byline(lines: list[_Line], index: int, head: _Head) -> bool:
 
 def _is_header_line(text: str) -> bool:
     return bool(_FIELD.match(text) or _CREDIT.search(text) or _EXPLICIT_BYLINE.match(text)
-                or (_FULL_DATE.search(text) and _YEAR.search(text) and _date_residue(text) <= 2))
+                or _is_date_text(text))
+
+
+def _is_date_text(text: str) -> bool:
+    return bool(len(text.split()) <= 12 and _FULL_DATE.search(text) and _YEAR.search(text)
+                and _date_residue(text) <= 2)
 
 
 def _date_line(text: str, earliest: datetime | None, latest: datetime | None) -> datetime | None:
     """The date a short line states, when the line is nothing but a date."""
-    if len(text.split()) > 12 or not _FULL_DATE.search(text) or not _YEAR.search(text):
-        return None
-    if _date_residue(text) > 2:
-        return None
-    return parse_date(_DATE_PREFIX.sub("", text), earliest=earliest, latest=latest)
+    return _read_date(text, earliest, latest) if _is_date_text(text) else None
+
+
+def _read_date(text: str, earliest: datetime | None, latest: datetime | None) -> datetime | None:
+    """A printed date, after the spellings dateutil misreads: "10.30 BST", "6th", "by admin"."""
+    text = _DATE_PREFIX.sub("", text)
+    text = re.sub(r"\s+by\s+.*$", "", text, flags=re.I)
+    text = re.sub(r"\b(\d{1,2})(?:st|nd|rd|th)\b", r"\1", text)
+    text = re.sub(r"\b(\d{1,2})\.(\d{2})(?=\s*(?:[ap]\.?m\b|[A-Z]{2,4}\b|$))", r"\1:\2", text, flags=re.I)
+    text = _ZONE_NAME.sub(lambda m: " " + _ZONE_OFFSETS.get(m.group(1).upper(), ""), text)
+    return parse_date(text.strip(), earliest=earliest, latest=latest)
 
 
 def _date_residue(text: str) -> int:
