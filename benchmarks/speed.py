@@ -532,7 +532,9 @@ def benchmark(args: argparse.Namespace) -> list[dict[str, Any]]:
             found = run_worker(args, "query", engine, "-", str(index_path), "1", str(queries_file))
             lat = [x * 1000 for x in found["latencies"]]
             row.update(p50=percentile(lat, 50), p95=percentile(lat, 95), p99=percentile(lat, 99),
-                       hits=statistics.median(found["totals"]), open=found["open"] * 1000)
+                       hits=statistics.median(found["totals"]), open=found["open"] * 1000,
+                       by_kind={kind: percentile([ms for ms, q in zip(lat, queries) if q["kind"] == kind], 95)
+                                for kind, _ in QUERY_MIX})
         rows.append(row)
     if args.cold_runs and any(r["engine"] == "newsearch" and "p50" in r for r in rows):
         text = query_text(next(q for q in queries if q["kind"] == "and"))
@@ -569,6 +571,11 @@ def render(rows: list[dict[str, Any]], *, title: str) -> str:
             line += (f"{r['p50']:>8.1f}{r['p95']:>8.1f}{r['p99']:>8.1f}"
                      f"{ratio(r['p95'], base and base.get('p95')):>8}{r['hits']:>7.0f}")
         lines.append(line)
+    kinds = [kind for kind, _ in QUERY_MIX]
+    lines.append(f"{'p95 ms by query kind':<28}" + "".join(f"{k:>8}" for k in kinds))
+    for r in rows:
+        if "by_kind" in r:
+            lines.append(f"  {r['engine']:<26}" + "".join(f"{r['by_kind'][k]:>8.1f}" for k in kinds))
     cold = next((r for r in rows if r["engine"] == "cold"), None)
     if cold and "error" in cold:
         lines.append(f"cold query {cold['query']!r}: failed: {cold['error']}")
