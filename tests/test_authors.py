@@ -190,3 +190,17 @@ def test_real_exported_author_lists_lose_their_noise(shared_dir: Path) -> None:
 )
 def test_layout_leftovers_around_names(raw: str, names: list[str]) -> None:
     assert split_byline(raw)[0] == names
+
+
+@pytest.mark.parametrize(
+    ("raw", "names"),
+    [
+        ("Rebecca Kaplan Covers Congress", ["Rebecca Kaplan"]),
+        ("Law Enforcement. He Previously Covered State", []),
+        ("United States Senator Jeff Flake", ["Jeff Flake"]),
+        ("Dr. Jane Doe", ["Jane Doe"]),
+        ("A Small Local Newspaper", []),
+    ],
+)
+def test_biographies_honorifics_and_outlets(raw: str, names: list[str]) -> None:
+    assert split_byline(raw)[0] == names

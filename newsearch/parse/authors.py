@@ -71,7 +71,7 @@ _JOB_WORDS = frozenset(
 _ORGANISATION = re.compile(
     r"\b(?:news|media|magazine|press|network|communications|college|university|institute|school|"
     r"inc|llc|ltd|corp|corporation|company|group|foundation|association|agency|times|post|journal|"
-    r"herald|tribune|gazette|daily|weekly|radio|television|tv|channel|blog|online|website)\b\.?$",
+    r"herald|tribune|gazette|daily|weekly|radio|television|tv|channel|blog|online|website|newspaper)\b\.?$",
     re.I,
 )
 _STAFF_CREDIT = re.compile(r"\s(?:staff|reporter|team|desk|newsroom|editors|editorial\s+board)$", re.I)
@@ -129,7 +129,19 @@ _FUNCTION_WORDS = frozenset(
     "related across over".split()
 )
 _PARTICLES = frozenset("de da di del della der den van von le la du dos das al el bin ibn ben y e st st.".split())
-_BIO = re.compile(r"^(.+?)\s+(?:is|was|has been|has|writes|covers|joined)\s+(?:a|an|the|for|about|on)\b", re.I)
+# "Jane Doe is a features writer...", "Jane Doe covers Congress": a biography after the name.
+_BIO = re.compile(
+    r"^(.+?)\s+(?:(?:is|was|has been|has)\s+(?:a|an|the)\b|(?:writes|wrote|covers|covered|reports|reported|"
+    r"joined|previously|worked|works|lives)\b)",
+    re.I,
+)
+# A sentence break inside a credit ("Moscow Bureau. He Previously Worked") is prose, not a name.
+_SENTENCE_BREAK = re.compile(r"[a-z]{3,}\.\s+\S")
+_HONORIFIC = re.compile(
+    r"^(?:(?:united\s+states|u\.s\.|us)\s+)?(?:senator|sen\.|rep\.|representative|president|governor|gov\.|"
+    r"dr\.?|prof\.?|professor|mr\.?|mrs\.?|ms\.?|sir|dame)\s+(?=\S+\s+\S)",
+    re.I,
+)
 _TRUNCATED = re.compile(r"(?:\.\.\.|…)$")
 _MAX_WORDS = 6
 _LINK = "\x00"
@@ -241,8 +253,11 @@ def _clean_piece(piece: str) -> str:
     if _DATE_WORDS.match(text) or _NOISE.search(text):
         return ""
     bio = _BIO.match(text)
-    if bio:
+    if bio and len(bio.group(1).split()) >= 2:
         text = bio.group(1)
+    if _SENTENCE_BREAK.search(text):
+        return ""
+    text = _HONORIFIC.sub("", text)
     # "Jane Doe for The Times", "Jane Doe in Baghdad", a dangling "for" left by a link.
     text = re.sub(r"^(\S+\s+\S+?.*?)\s+(?:for|in|at)(?:\s+(?:the\s+)?[A-Z].*)?$", r"\1", text, flags=re.I)
     if _ROLE_ONLY.match(text):
