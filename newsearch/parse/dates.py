@@ -13,6 +13,8 @@ from dateutil import parser as _dateutil
 _DEFAULT = datetime(2000, 1, 1)
 _EPOCH_NUMBER = re.compile(r"^\d{9,13}(\.\d+)?$")
 _HAS_DIGIT = re.compile(r"\d")
+# A date needs a year: four digits, or a short numeric date ("26.10.13", "10/26/13").
+_HAS_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)|\d{8}|\d{1,2}[./-]\d{1,2}[./-]\d{2}(?!\d)|\d{4}-\d{2}")
 # "31-MAR-1987 605:12:19" (Reuters-21578): keep the calendar part when the clock is absurd.
 _LEADING_DATE = re.compile(
     r"^\s*(\d{1,2}[-/ ][A-Za-z]{3,9}[-/ ]\d{2,4}|\d{4}-\d{1,2}-\d{1,2}|[A-Za-z]{3,9}\.? \d{1,2},? \d{4})"
@@ -73,6 +75,8 @@ def parse_date(
         text = value.strip()
         if not text or len(text) > 200 or not _HAS_DIGIT.search(text):
             return None
+        if not _EPOCH_NUMBER.match(text) and not _HAS_YEAR.search(text):
+            return None  # "2:33 PM" would otherwise become a day in 2000
         if _EPOCH_NUMBER.match(text):
             result = from_epoch(float(text))
         else:

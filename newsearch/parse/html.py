@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from html import unescape
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -398,6 +398,8 @@ def _date(
     found = found or first(_time_elements(root))
     in_url = next((d for d in (date_from_url(u, rules.URL_DATE) for u in urls) if d and _in(d, bounds)), None)
     printed = _date_in_dom(root, language, bounds)
+    if found and in_url and found > in_url + timedelta(days=rules.URL_DATE_REPUBLISHED_DAYS):
+        return in_url  # the URL keeps the day of first publication when a page is re-dated
     if found:
         # A timestamp a few hours from the day the page prints (or its URL carries) is the
         # same moment seen from another time zone: the printed day is the publication day.

@@ -95,7 +95,7 @@ TITLE_H1_AGREEMENT = 0.6
 # ---------------------------------------------------------------- dates
 # Dates in URLs: /2021/07/06/, /2021-07-06, _20210706_
 URL_DATE = (
-    re.compile(r"(?<!\d)((?:19|20)\d{2})[/_-](0?[1-9]|1[0-2])[/_-](0?[1-9]|[12]\d|3[01])(?!\d)"),
+    re.compile(r"(?<!\d)((?:19|20)\d{2})[/_-](0?[1-9]|1[0-2])[/_-](0[1-9]|[12]\d|3[01]|[1-9](?=/))(?!\d)"),
     re.compile(r"/((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)"),
 )
 URL_MONTH = re.compile(r"/((?:19|20)\d{2})/(0[1-9]|1[0-2])/")
@@ -154,6 +154,8 @@ DATE_ELEMENT_MAX_CHARS = 200
 # A structured UTC timestamp this many hours from midnight of a printed day yields to that day:
 # the window of UTC times that fall on that calendar day from Europe to the Americas.
 SAME_DAY_WINDOW_HOURS = (-3, 36)
+# A structured date this many days after the full date in the URL is a re-publication.
+URL_DATE_REPUBLISHED_DAYS = 30
 # Characters of visible text (from the top) searched for a date when nothing else has one.
 TEXT_DATE_WINDOW = 20000
 
