@@ -408,3 +408,15 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
             if writer.pending >= batch_size:
                 commit()
         commit()
+
+
+def parse_paths(
+    paths: Iterable[str | os.PathLike[str]], *, options: IngestOptions = IngestOptions()
+) -> Iterator[Article | ParseError]:
+    """What indexing would store, without touching an index (`newsearch parse`)."""
+    for item in find_sources([os.fspath(p) for p in paths], kind=options.kind):
+        if isinstance(item, ParseError):
+            yield item
+            continue
+        for unit in _units([item], options):
+            yield from _parse_unit((unit, options)).results

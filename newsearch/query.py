@@ -264,10 +264,23 @@ def count_facet(labels: list[str], per_doc: list[Any], docs: Iterable[int]) -> C
     return Counter({labels[k]: v for k, v in counts.items()})
 
 
+def merge_case_variants(counts: Counter[str]) -> Counter[str]:
+    """"World" and "world" are one section: counted together under the commoner spelling."""
+    groups: dict[str, Counter[str]] = {}
+    for value, count in counts.items():
+        groups.setdefault(value.casefold(), Counter())[value] += count
+    merged: Counter[str] = Counter()
+    for variants in groups.values():
+        label = max(variants.items(), key=lambda item: (item[1], item[0]))[0]
+        merged[label] = sum(variants.values())
+    return merged
+
+
 def order_facet(name: str, counts: Counter[str]) -> tuple[FacetCount, ...]:
     """Most frequent first; dates in time order with empty periods filled with zero."""
     if name in ("year", "month") and counts:
         return tuple(FacetCount(p, counts.get(p, 0)) for p in _fill_periods(name, counts))
+    counts = merge_case_variants(counts)
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0].lower()))
     return tuple(FacetCount(value, count) for value, count in ranked)
 

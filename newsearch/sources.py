@@ -17,7 +17,7 @@ from typing import Iterable, Iterator
 from .errors import ParseError
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml", ".php", ".asp", ".aspx"}
-TEXT_SUFFIXES = {".txt", ".text", ".md"}
+TEXT_SUFFIXES = {".txt", ".text"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 JSON_SUFFIXES = {".json"}
 KINDS = ("html", "text", "jsonl", "json")
@@ -105,8 +105,9 @@ def find_sources(
 ) -> Iterator[SourceFile | ParseError]:
     """Yield every input file under `paths` in a stable order.
 
-    Missing paths and files of unknown kind are yielded as ParseError values, not
-    raised, so one bad path never hides the good ones. `kind` forces a format.
+    Missing paths, unreadable files and binary files are yielded as ParseError
+    values, not raised, so one bad path never hides the good ones. Inside folders,
+    files with an unknown extension are ignored. `kind` forces a format.
     """
     seen: set[str] = set()
     for given in paths:
@@ -115,13 +116,21 @@ def find_sources(
             yield ParseError(os.fspath(given), "no such file, folder or glob match")
             continue
         for match in matches:
-            files = _walk(match) if match.is_dir() else [match]
-            for file in files:
+            walking = match.is_dir()
+            for file in _walk(match) if walking else [match]:
                 key = os.path.abspath(file)
                 if key in seen:
                     continue
                 seen.add(key)
+                if walking and kind is None and not _walk_candidate(file.name):
+                    continue
                 yield _describe(file, kind)
+
+
+def _walk_candidate(name: str) -> bool:
+    """In a folder, take files of a known kind and extension-less ones (sniffed);
+    images, stylesheets, READMEs and the like are not articles and are passed over."""
+    return kind_from_name(name) is not None or "." not in _strip_gz(name)
 
 
 def _describe(file: Path, forced_kind: str | None) -> SourceFile | ParseError:

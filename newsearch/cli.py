@@ -1,0 +1,368 @@
+"""The `newsearch` command: a thin layer over the library.
+
+Each command parses options, calls one library function and renders the result.
+Data goes to stdout; progress and errors go to stderr. Exit codes: 0 success,
+1 error or partial failure (or a stale index for `check`), 2 bad usage.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import time
+from typing import Any, Callable
+
+import click
+
+from . import __version__
+from .errors import NewsearchError
+
+FACET_NAMES = ("section", "author", "source", "tag", "year", "month")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """newsearch errors become one line on stderr and exit code 1, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except NewsearchError as exc:
+            _fail(str(exc))
+        except KeyError as exc:
+            _fail(f"no article with id {exc.args[0]!r} in the index")
+        except KeyboardInterrupt:
+            _fail("interrupted; the last committed state of the index is kept", 130)
+        except BrokenPipeError:
+            sys.stderr.close()
+            sys.exit(0)
+
+    return wrapper
+
+
+def index_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--index", "index_path", metavar="PATH", envvar="NEWSEARCH_INDEX",
+        help="Index folder (default: $NEWSEARCH_INDEX or indexes/default).",
+    )(command)
+
+
+def json_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(command)
+
+
+def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by query and export."""
+    decorators = [
+        click.option("--section", multiple=True, help="Only this section (repeat for any of several)."),
+        click.option("--author", multiple=True, help="Only articles by this author (repeatable)."),
+        click.option("--source", multiple=True, help="Only this publisher (repeatable)."),
+        click.option("--tag", multiple=True, help="Only articles with this tag (repeatable)."),
+        click.option("--since", metavar="DATE", help="From this date on, inclusive: 2021, 2021-07, 'July 2021'."),
+        click.option("--until", metavar="DATE", help="Up to the end of this date or period, inclusive."),
+        click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance",
+                     show_default=True),
+        click.option("--match", type=click.Choice(["all", "any"]), default="all", show_default=True,
+                     help="Require all bare words, or any (for long natural-language queries)."),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def ingest_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    decorators = [
+        click.option("--format", "kind", type=click.Choice(["html", "text", "jsonl", "json"]),
+                     help="Treat every input as this format (default: from the file name or content)."),
+        click.option("--section-from-dir", is_flag=True,
+                     help="Use each file's folder name as its section when the article names none."),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+class ProgressLine:
+    """A single self-updating line on stderr with rate and ETA; silent when not a tty."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._last = 0.0
+
+    def __call__(self, progress: Any) -> None:
+        now = time.monotonic()
+        if not self.enabled or (now - self._last < 0.2 and progress.files_done < progress.files_total):
+            return
+        self._last = now
+        rate = progress.articles / progress.elapsed if progress.elapsed > 0 else 0.0
+        remaining = progress.files_total - progress.files_done
+        file_rate = progress.files_done / progress.elapsed if progress.elapsed > 0 else 0.0
+        eta = f"{int(remaining / file_rate // 60)}:{int(remaining / file_rate % 60):02d}" if file_rate else "?"
+        percent = 100 * progress.files_done / progress.files_total if progress.files_total else 100
+        click.echo(
+            f"\r  {percent:5.1f}%  {progress.files_done:,}/{progress.files_total:,} files  "
+            f"{progress.articles:,} articles  {rate:,.0f}/s  {progress.failures:,} failed  ETA {eta}   ",
+            err=True, nl=False,
+        )
+
+    def close(self) -> None:
+        if self.enabled and self._last:
+            click.echo("", err=True)
+
+
+def _progress(quiet: bool) -> ProgressLine:
+    return ProgressLine(enabled=not quiet and sys.stderr.isatty())
+
+
+def _report_ingest(report: Any, as_json: bool, quiet: bool) -> None:
+    from .output import to_json
+
+    for failure in report.failures:
+        click.echo(f"skipped {failure}", err=True)
+    if report.stale_lock_pid:
+        click.echo(f"note: a previous run (PID {report.stale_lock_pid}) ended without finishing; "
+                   "its committed batches were kept", err=True)
+    if as_json:
+        click.echo(to_json(report.to_dict()))
+    elif not quiet:
+        click.echo(report.summary(), err=True)
+    if not report.ok:
+        sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="newsearch")
+def main() -> None:
+    """Full-text search over news archives: index article files, then query them."""
+
+
+@main.command("index")
+@click.argument("paths", nargs=-1, required=True)
+@index_option
+@ingest_options
+@click.option("--rebuild", is_flag=True, help="Build a fresh index instead of updating.")
+@click.option("--prune", is_flag=True, help="Delete articles whose files are not among PATHS any more.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Parser processes (default: all cores).")
+@click.option("--language", default="en", show_default=True, help="Stemming language for a new index.")
+@click.option("--no-stem", is_flag=True, help="Index words without stemming (new index only).")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first file that fails.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress or summary.")
+@json_option
+@handle_errors
+def index_command(paths: tuple[str, ...], index_path: str | None, kind: str | None, section_from_dir: bool,
+                  rebuild: bool, prune: bool, jobs: int | None, language: str, no_stem: bool,
+                  fail_fast: bool, quiet: bool, as_json: bool) -> None:
+    """Index the articles in PATHS (files, folders, globs; .gz read as is).
+
+    Files unchanged since the last run are skipped; changed ones are re-indexed.
+    """
+    from .ingest import IngestOptions, index_paths
+
+    bar = _progress(quiet)
+    try:
+        report = index_paths(paths, index=index_path, rebuild=rebuild, prune=prune, jobs=jobs,
+                             language=language, stem=not no_stem, fail_fast=fail_fast, progress=bar,
+                             options=IngestOptions(kind=kind, section_from_dir=section_from_dir))
+    finally:
+        bar.close()
+    _report_ingest(report, as_json, quiet)
+
+
+@main.command("rebuild")
+@click.argument("name", default="default")
+@click.option("--indexes-dir", default="indexes", show_default=True, help="Folder of index declarations.")
+@click.option("--full", is_flag=True, help="Rebuild from scratch even when files are unchanged.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Parser processes (default: all cores).")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first file that fails.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress or summary.")
+@json_option
+@handle_errors
+def rebuild_command(name: str, indexes_dir: str, full: bool, jobs: int | None, fail_fast: bool,
+                    quiet: bool, as_json: bool) -> None:
+    """Build or update the declared index NAME from indexes/NAME.toml."""
+    from .lifecycle import rebuild
+
+    bar = _progress(quiet)
+    try:
+        report = rebuild(name, indexes_dir=indexes_dir, full=full, jobs=jobs, fail_fast=fail_fast, progress=bar)
+    finally:
+        bar.close()
+    _report_ingest(report, as_json, quiet)
+
+
+@main.command("check")
+@click.argument("name", required=False)
+@click.option("--index", "index_path", metavar="PATH", help="Check an index built from paths on the command line.")
+@click.option("--indexes-dir", default="indexes", show_default=True, help="Folder of index declarations.")
+@json_option
+@handle_errors
+def check_command(name: str | None, index_path: str | None, indexes_dir: str, as_json: bool) -> None:
+    """Exit 0 when the index matches its sources and options, 1 when it is stale."""
+    from .lifecycle import check
+    from .output import to_json
+
+    report = check(name, index=index_path, indexes_dir=indexes_dir)
+    if as_json:
+        click.echo(to_json(report.to_dict()))
+    else:
+        for label, paths in (("added", report.added), ("changed", report.changed),
+                             ("removed", report.removed), ("missing input", report.missing)):
+            for path in paths:
+                click.echo(f"{label}: {path}")
+        for key, (old, new) in report.settings_changed.items():
+            click.echo(f"setting changed: {key}: index has {old!r}, declared {new!r}")
+        click.echo(f"{report.index}: " + ("up to date" if report.fresh else
+                                          "stale; run `newsearch rebuild` or `newsearch index`"))
+    sys.exit(0 if report.fresh else 1)
+
+
+@main.command("query")
+@click.argument("text", default="")
+@index_option
+@filter_options
+@click.option("--facet", "facets", multiple=True, type=click.Choice(FACET_NAMES),
+              help="Count hits per value of this field (repeatable).")
+@click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--page", type=click.IntRange(1, None), default=1, show_default=True)
+@click.option("--no-highlight", is_flag=True, help="Leave out snippets.")
+@json_option
+@handle_errors
+def query_command(text: str, index_path: str | None, section: tuple[str, ...], author: tuple[str, ...],
+                  source: tuple[str, ...], tag: tuple[str, ...], since: str | None, until: str | None,
+                  sort: str, match: str, facets: tuple[str, ...], limit: int, page: int,
+                  no_highlight: bool, as_json: bool) -> None:
+    """Search the index. TEXT uses the query syntax in the README (phrases, AND/OR/NOT, field:value)."""
+    from .archive import Archive
+    from .output import results_text, to_json
+
+    with Archive.open(index_path) as archive:
+        results = archive.search(text, section=section, author=author, source=source, tag=tag,
+                                 since=since, until=until, facets=facets, sort=sort, match=match,
+                                 limit=limit, page=page, highlight=not no_highlight)
+    if as_json:
+        click.echo(to_json(results.to_dict()))
+    else:
+        click.echo(results_text(results, color=sys.stdout.isatty()))
+
+
+@main.command("show")
+@click.argument("article_id")
+@index_option
+@json_option
+@handle_errors
+def show_command(article_id: str, index_path: str | None, as_json: bool) -> None:
+    """Print one stored article by its id."""
+    from .archive import Archive
+    from .output import article_text, to_json
+
+    with Archive.open(index_path) as archive:
+        article = archive.get(article_id)
+    click.echo(to_json(article.to_dict()) if as_json else article_text(article))
+
+
+@main.command("similar")
+@click.argument("article_id")
+@index_option
+@click.option("--limit", "-n", type=click.IntRange(1, 100), default=10, show_default=True)
+@json_option
+@handle_errors
+def similar_command(article_id: str, index_path: str | None, limit: int, as_json: bool) -> None:
+    """Articles most like the one with ARTICLE_ID."""
+    from .archive import Archive
+    from .output import results_text, to_json
+
+    with Archive.open(index_path) as archive:
+        results = archive.similar(article_id, limit=limit)
+    click.echo(to_json(results.to_dict()) if as_json else results_text(results))
+
+
+@main.command("export")
+@click.argument("text", default="")
+@index_option
+@filter_options
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-", help="File (default: stdout).")
+@handle_errors
+def export_command(text: str, index_path: str | None, section: tuple[str, ...], author: tuple[str, ...],
+                   source: tuple[str, ...], tag: tuple[str, ...], since: str | None, until: str | None,
+                   sort: str, match: str, fmt: str, output: Any) -> None:
+    """Stream every hit (not one page) as JSONL or CSV, with a fixed column order."""
+    from .archive import Archive
+    from .output import write_export
+
+    with Archive.open(index_path) as archive:
+        hits = archive.iter_results(text, section=section, author=author, source=source, tag=tag,
+                                    since=since, until=until, sort=sort, match=match)
+        count = write_export(hits, output, fmt=fmt)
+    click.echo(f"exported {count:,} articles", err=True)
+
+
+@main.command("parse")
+@click.argument("paths", nargs=-1, required=True)
+@ingest_options
+@json_option
+@handle_errors
+def parse_command(paths: tuple[str, ...], kind: str | None, section_from_dir: bool, as_json: bool) -> None:
+    """Show what would be indexed for PATHS, without indexing (one JSON object per article with --json)."""
+    from .errors import ParseError
+    from .ingest import IngestOptions, parse_paths
+    from .output import article_text, to_json_line
+
+    failed = 0
+    for item in parse_paths(paths, options=IngestOptions(kind=kind, section_from_dir=section_from_dir)):
+        if isinstance(item, ParseError):
+            failed += 1
+            click.echo(f"skipped {item}", err=True)
+        elif as_json:
+            click.echo(to_json_line(item.to_dict()))
+        else:
+            click.echo(article_text(item) + "\n" + "-" * 60)
+    sys.exit(1 if failed else 0)
+
+
+@main.command("stats")
+@index_option
+@json_option
+@handle_errors
+def stats_command(index_path: str | None, as_json: bool) -> None:
+    """Documents, segments, size on disk, date range and per-section counts."""
+    from .archive import Archive
+    from .output import human_size, to_json
+
+    with Archive.open(index_path) as archive:
+        stats = archive.stats()
+    if as_json:
+        click.echo(to_json(stats.to_dict()))
+        return
+    click.echo(f"index:     {stats.path}")
+    click.echo(f"documents: {stats.documents:,}")
+    click.echo(f"segments:  {stats.segments}")
+    click.echo(f"size:      {human_size(stats.size_bytes)}")
+    click.echo(f"dates:     {(stats.earliest or '-')[:10]} to {(stats.latest or '-')[:10]}")
+    click.echo(f"analysis:  {stats.language}{'' if stats.stem else ', no stemming'}")
+    if stats.sections:
+        click.echo("sections:")
+        width = max(len(name) for name, _ in stats.sections)
+        for name, count in stats.sections:
+            click.echo(f"  {name:<{width}}  {count:>7,}")
+
+
+@main.command("optimize")
+@index_option
+@handle_errors
+def optimize_command(index_path: str | None) -> None:
+    """Merge the index's segments into one for faster searches."""
+    from .archive import Archive
+
+    with Archive.open(index_path) as archive:
+        archive.optimize()
+        click.echo(f"optimized {archive.path}: {len(archive):,} documents", err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

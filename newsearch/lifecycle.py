@@ -1,0 +1,177 @@
+"""Declared indexes (indexes/NAME.toml), rebuilding them, and checking freshness.
+
+A declaration names an index's sources and options; the built files live in
+indexes/NAME/ (ignored by git). `check` compares an index's manifest with the files
+on disk, so CI can fail when a committed declaration and its index disagree.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from . import store as _store
+from .errors import ConfigError, IndexNotFound
+from .ingest import IngestOptions, IngestReport, Progress, index_paths, plan
+from .locations import DEFAULT_NAME, INDEXES_DIR
+from .manifest import Manifest
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+_SOURCE_KEYS = {"paths", "format", "section_from_dir"}
+_ANALYSIS_KEYS = {"language", "stem"}
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """One index as the repository declares it."""
+
+    name: str
+    file: Path
+    index_path: Path
+    paths: tuple[str, ...]
+    options: IngestOptions
+    language: str = "en"
+    stem: bool = True
+
+    def settings(self) -> dict[str, Any]:
+        return {"language": self.language, "stem": self.stem, **self.options.to_dict()}
+
+
+def declaration_file(name: str = DEFAULT_NAME, *, indexes_dir: str | os.PathLike[str] = INDEXES_DIR) -> Path:
+    return Path(indexes_dir) / f"{name}.toml"
+
+
+def load_declaration(name: str = DEFAULT_NAME, *, indexes_dir: str | os.PathLike[str] = INDEXES_DIR) -> Declaration:
+    """Read indexes/NAME.toml; paths in it are relative to the folder holding indexes/."""
+    file = declaration_file(name, indexes_dir=indexes_dir)
+    if not file.is_file():
+        known = ", ".join(list_declarations(indexes_dir=indexes_dir)) or "none"
+        raise ConfigError(f"{file}: no such index declaration (declared: {known})")
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read declaration ({exc})") from exc
+    sources = data.get("sources", {})
+    analysis = data.get("analysis", {})
+    unknown = (set(sources) - _SOURCE_KEYS) | (set(analysis) - _ANALYSIS_KEYS) | (set(data) - {"sources", "analysis"})
+    if unknown:
+        raise ConfigError(f"{file}: unknown key {sorted(unknown)[0]!r}")
+    paths = sources.get("paths")
+    if not isinstance(paths, list) or not paths or not all(isinstance(p, str) for p in paths):
+        raise ConfigError(f"{file}: [sources] paths must be a non-empty list of strings")
+    root = file.parent.parent
+    return Declaration(
+        name=name,
+        file=file,
+        index_path=file.parent / name,
+        paths=tuple(os.path.normpath(os.path.join(root, p)) for p in paths),
+        options=IngestOptions(kind=sources.get("format"), section_from_dir=bool(sources.get("section_from_dir", False))),
+        language=str(analysis.get("language", "en")),
+        stem=bool(analysis.get("stem", True)),
+    )
+
+
+def list_declarations(*, indexes_dir: str | os.PathLike[str] = INDEXES_DIR) -> list[str]:
+    folder = Path(indexes_dir)
+    return sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
+
+
+def rebuild(
+    name: str = DEFAULT_NAME,
+    *,
+    indexes_dir: str | os.PathLike[str] = INDEXES_DIR,
+    full: bool = False,
+    jobs: int | None = None,
+    fail_fast: bool = False,
+    progress: Callable[[Progress], None] | None = None,
+) -> IngestReport:
+    """Bring a declared index up to date: new and changed files indexed, removed ones pruned.
+
+    A full rebuild happens when asked, when there is no index yet, or when the
+    declared analysis options differ from the ones the index was built with.
+    """
+    declaration = load_declaration(name, indexes_dir=indexes_dir)
+    manifest = Manifest.load(declaration.index_path)
+    options_changed = manifest.settings != declaration.settings() or set(manifest.inputs) != set(declaration.paths)
+    needs_full = full or options_changed or not _store.exists(declaration.index_path)
+    if not needs_full:
+        try:
+            _store.open_index(declaration.index_path)
+        except Exception:
+            needs_full = True
+    return index_paths(
+        declaration.paths,
+        index=declaration.index_path,
+        rebuild=needs_full,
+        prune=True,
+        jobs=jobs,
+        language=declaration.language,
+        stem=declaration.stem,
+        options=declaration.options,
+        fail_fast=fail_fast,
+        progress=progress,
+    )
+
+
+@dataclass
+class Freshness:
+    """Whether an index still matches its sources and options."""
+
+    index: str
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    settings_changed: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+    @property
+    def fresh(self) -> bool:
+        return not (self.added or self.changed or self.removed or self.missing or self.settings_changed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "fresh": self.fresh,
+            "added": self.added,
+            "changed": self.changed,
+            "removed": self.removed,
+            "missing_inputs": self.missing,
+            "settings_changed": {k: {"index": a, "declared": b} for k, (a, b) in self.settings_changed.items()},
+        }
+
+
+def check(
+    name: str | None = None,
+    *,
+    index: str | os.PathLike[str] | None = None,
+    indexes_dir: str | os.PathLike[str] = INDEXES_DIR,
+) -> Freshness:
+    """Compare an index with its sources: a declared one by name, or any index by path."""
+    declaration = None
+    if index is None:
+        declaration = load_declaration(name or DEFAULT_NAME, indexes_dir=indexes_dir)
+        index = declaration.index_path
+    index_path = Path(index)
+    if not _store.exists(index_path):
+        raise IndexNotFound(str(index_path))
+    manifest = Manifest.load(index_path)
+    inputs = list(declaration.paths) if declaration else manifest.inputs
+    kind = manifest.settings.get("kind")
+    report = Freshness(index=str(index_path))
+    if declaration is not None:
+        declared = declaration.settings()
+        for key in sorted(set(declared) | set(manifest.settings)):
+            if manifest.settings.get(key) != declared.get(key):
+                report.settings_changed[key] = (manifest.settings.get(key), declared.get(key))
+    work = plan(inputs, manifest, kind=kind, prune=True)
+    for source in work.to_index:
+        (report.changed if source.path in manifest.sources else report.added).append(source.path)
+    report.removed = list(work.removed)
+    report.missing = [e.path for e in work.missing if e.reason.startswith("no such")]
+    return report

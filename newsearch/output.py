@@ -1,0 +1,152 @@
+"""Renderings of results for people and machines: table text, JSON, JSONL and CSV.
+
+One function per shape; the CLI picks one. Nothing here reads the index.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from typing import Any, Iterable, Sequence, TextIO
+
+from .models import Article, FacetCount, Hit, SearchResults
+
+EXPORT_COLUMNS = (
+    "rank", "id", "title", "date", "section", "byline", "authors", "source", "tags", "url", "path", "score", "snippet",
+)
+BAR_WIDTH = 40
+_MARK = re.compile(r"\*\*(.+?)\*\*")
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def to_json_line(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def render_marks(snippet: str, *, color: bool) -> str:
+    """Matched words are **marked**; on a terminal they become bold yellow instead."""
+    if not color:
+        return snippet
+    return _MARK.sub(lambda m: f"\x1b[1;33m{m.group(1)}\x1b[0m", snippet)
+
+
+def _date(hit_or_article: Hit | Article) -> str:
+    return hit_or_article.date.date().isoformat() if hit_or_article.date else ""
+
+
+def hit_lines(hit: Hit, *, color: bool = False) -> list[str]:
+    meta = " · ".join(p for p in (_date(hit), hit.section, hit.byline or ", ".join(hit.authors)) if p)
+    lines = [f"{hit.rank:>3}. {hit.title or '(untitled)'}"]
+    if meta:
+        lines.append(f"     {meta}")
+    if hit.snippet:
+        lines.append(f"     {render_marks(hit.snippet, color=color)}")
+    lines.append(f"     id: {hit.id}")
+    return lines
+
+
+def results_text(results: SearchResults, *, color: bool = False) -> str:
+    """The human listing: a header line, numbered hits, then facet tables."""
+    noun = "result" if results.total == 1 else "results"
+    quoted = f' for "{results.query}"' if results.query else ""
+    lines = [f"{results.total:,} {noun}{quoted} (page {results.page} of {results.pages})"]
+    if results.suggestion:
+        lines.append(f'Did you mean: "{results.suggestion}"?')
+    for hit in results.hits:
+        lines.append("")
+        lines.extend(hit_lines(hit, color=color))
+    for name, counts in results.facets.items():
+        lines.append("")
+        lines.extend(facet_lines(name, counts))
+    return "\n".join(lines)
+
+
+def facet_lines(name: str, counts: Sequence[FacetCount], *, top: int = 15) -> list[str]:
+    """A compact count table; dates as a bar chart so gaps show as gaps."""
+    if not counts:
+        return [f"{name}: (none)"]
+    if name in ("year", "month"):
+        return histogram_lines(name, counts)
+    shown = list(counts[:top])
+    width = max(len(c.value) for c in shown)
+    lines = [f"{name}:"]
+    lines.extend(f"  {c.value:<{width}}  {c.count:>6,}" for c in shown)
+    if len(counts) > top:
+        rest = sum(c.count for c in counts[top:])
+        lines.append(f"  … {len(counts) - top} more ({rest:,})")
+    return lines
+
+
+def histogram_lines(name: str, counts: Sequence[FacetCount]) -> list[str]:
+    peak = max(c.count for c in counts) or 1
+    lines = [f"{name}:"]
+    for c in counts:
+        bar = "█" * max(1 if c.count else 0, round(c.count / peak * BAR_WIDTH))
+        lines.append(f"  {c.value}  {c.count:>6,} {bar}")
+    return lines
+
+
+def article_text(article: Article) -> str:
+    """`newsearch show`: the stored article as readable text."""
+    fields = [
+        ("id", article.id),
+        ("title", article.title),
+        ("byline", article.byline),
+        ("authors", ", ".join(article.authors)),
+        ("date", article.date.isoformat() if article.date else ""),
+        ("section", article.section),
+        ("source", article.source),
+        ("agency", article.agency),
+        ("url", article.url or ""),
+        ("tags", ", ".join(article.tags)),
+        ("path", article.path),
+    ]
+    lines = [f"{k + ':':<9} {v}" for k, v in fields if v]
+    if article.summary:
+        lines += ["", article.summary]
+    lines += ["", article.body]
+    return "\n".join(lines)
+
+
+def export_row(hit: Hit) -> dict[str, Any]:
+    data = hit.to_dict()
+    data["authors"] = "; ".join(hit.authors)
+    data["tags"] = "; ".join(hit.tags)
+    return {k: data.get(k) for k in EXPORT_COLUMNS}
+
+
+def write_export(hits: Iterable[Hit], stream: TextIO, *, fmt: str) -> int:
+    """Stream every hit as JSONL or CSV with a fixed column order; returns the count."""
+    count = 0
+    if fmt == "csv":
+        writer = csv.DictWriter(stream, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for hit in hits:
+            writer.writerow(export_row(hit))
+            count += 1
+        return count
+    for hit in hits:
+        data = hit.to_dict()
+        stream.write(to_json_line({k: data.get(k) for k in EXPORT_COLUMNS}) + "\n")
+        count += 1
+    return count
+
+
+def csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def human_size(size: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TB"
