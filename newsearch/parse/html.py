@@ -83,7 +83,7 @@ def _extract(
     canonical = _canonical_url(root, meta, story, url)
     site = _site_name(meta, objects, story)
     title = _title(root, meta, micro, story, site, canonical or url or "")
-    byline, authors, agency = _authors(root, meta, micro, story, site)
+    byline, authors, agency = _authors(root, meta, micro, story, objects, site, canonical or url or "")
     language = _language(root, meta, story)
     date = _date(root, meta, micro, objects, story, urls=(url or "", canonical or ""), language=language,
                  bounds=(earliest, latest))
@@ -188,53 +188,81 @@ def _title(root: etree._Element, meta: MetaTags, micro: Microdata, story: dict, 
 
 # ---------------------------------------------------------------- authors
 
-def _byline_elements(root: etree._Element) -> list[str]:
-    found: list[str] = []
-    for element in root.iterfind(".//a[@rel]"):
-        if "author" in (element.get("rel") or "").lower().split():
-            text = text_of(element)
-            if text:
-                found.append(text)
-    if found:
-        return found
+def _byline_elements(root: etree._Element) -> list[list[str]]:
+    """Candidate bylines from the DOM, best first: rel=author links, then byline-like
+    containers, then short lines that read "By Jane Doe"."""
+    candidates: list[list[str]] = []
+    linked = [text_of(a) for a in root.iterfind(".//a[@rel]") if "author" in (a.get("rel") or "").lower().split()]
+    if any(linked):
+        candidates.append([t for t in linked if t][:rules.BYLINE_MAX_NAMES])
+    texts: list[str] = []
+    lines: list[str] = []
     for element in root.iter():
-        if not isinstance(element.tag, str) or element.tag in ("html", "body", "meta", "link", "script", "img"):
+        tag = element.tag
+        if not isinstance(tag, str) or tag in ("html", "body", "meta", "link", "script", "style", "img", "head"):
             continue
         attrs = f"{element.get('class') or ''} {element.get('id') or ''}"
-        if not rules.BYLINE_HINTS.search(attrs) or rules.BYLINE_EXCLUDE.search(attrs):
-            continue
-        text = text_of(element)
-        if text and len(text) <= rules.BYLINE_MAX_CHARS:
-            found.append(text)
-            break
-    return found
+        if len(attrs) > 2 and rules.BYLINE_HINTS.search(attrs) and not rules.BYLINE_EXCLUDE.search(attrs):
+            text = text_of(element)
+            if text and len(text) <= rules.BYLINE_MAX_CHARS and text not in texts:
+                texts.append(text)
+        elif len(lines) < rules.BYLINE_MAX_NAMES and element.text and rules.BYLINE_LINE.match(element.text.strip()):
+            text = text_of(element)
+            if len(text) <= rules.BYLINE_LINE_MAX_CHARS:
+                lines.append(text)
+    candidates.extend([t] for t in texts[: rules.BYLINE_MAX_CANDIDATES])
+    candidates.extend([t] for t in lines)
+    return candidates
 
 
-def _authors(root: etree._Element, meta: MetaTags, micro: Microdata, story: dict, site: str) -> tuple[str, list[str], str]:
-    """(raw byline, person names, agency) from the first source that yields a name."""
+def _trim_byline(raw: str) -> str:
+    """Drop what pages print around a byline: a label before "By", a date after the name."""
+    text = clean(raw)
+    label = rules.BYLINE_LABEL.match(text)
+    if label:
+        text = text[label.end():]
+    cut = rules.BYLINE_TAIL.search(text)
+    if cut and cut.start() > 0:
+        text = text[: cut.start()]
+    return text.strip(" ,;|-–—:")
+
+
+def _authors(
+    root: etree._Element, meta: MetaTags, micro: Microdata, story: dict, objects: list[dict], site: str, url: str
+) -> tuple[str, list[str], str]:
+    """(raw byline, person names, agency) from the first source that yields a name.
+
+    A name that is the site's or the publisher's own is kept only when no source
+    names anyone else.
+    """
     sources: list[list[str]] = []
     if story.get("author") or story.get("creator"):
-        sources.append(names_of(story.get("author") or story.get("creator")))
+        sources.append(names_of(story.get("author") or story.get("creator"), objects=objects))
     for name, value in meta.each(rules.META_AUTHOR):
         if value.startswith(("http://", "https://", "www.")) or name == "twitter:creator" and value.startswith("@"):
             continue
         sources.append([value])
     props = micro.values(rules.ITEMPROP_AUTHOR)
     if props:
-        sources.append(props)
-    sources.append(_byline_elements(root))
-    site_key = _key(site)
+        sources.append(props[: rules.BYLINE_MAX_NAMES])
+    sources.extend(_byline_elements(root))
+    keys = _site_keys(site, url) | {_key(n) for n in names_of(story.get("publisher"), objects=objects)}
+    fallback: tuple[str, list[str], str] | None = None
     for raws in sources:
         names: list[str] = []
         agencies: list[str] = []
         for raw in raws:
-            people, agency = split_byline(raw)
-            names.extend(n for n in people if _key(n) != site_key and n not in names)
+            people, agency = split_byline(_trim_byline(raw))
+            names.extend(n for n in people if n not in names)
             if agency:
                 agencies.append(agency)
-        if names or agencies:
-            return "; ".join(raws), names, ", ".join(dict.fromkeys(agencies))
-    return "", [], ""
+        people = [n for n in names if not _is_site(n, keys)]
+        found = ("; ".join(raws), people, ", ".join(dict.fromkeys(agencies)))
+        if people or agencies:
+            return found
+        if names and fallback is None:
+            fallback = ("; ".join(raws), names, "")
+    return fallback or ("", [], "")
 
 
 def _key(text: str) -> str:

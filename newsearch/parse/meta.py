@@ -91,11 +91,16 @@ def article_object(objects: list[dict]) -> dict | None:
     return pages
 
 
-def names_of(value: Any, *, persons_only: bool = False) -> list[str]:
-    """Names from a JSON-LD author/creator: a string, an object or a list of either."""
+def names_of(value: Any, *, persons_only: bool = False, objects: list[dict] | None = None) -> list[str]:
+    """Names from a JSON-LD author/creator: a string, an object or a list of either.
+
+    An object that is only a reference ({"@id": ...}) is looked up among `objects`.
+    """
     names: list[str] = []
     items = value if isinstance(value, list) else [value]
     for item in items:
+        if isinstance(item, dict) and "name" not in item and item.get("@id") and objects:
+            item = next((o for o in objects if o.get("@id") == item["@id"] and "name" in o), item)
         if isinstance(item, str):
             names.append(clean(item))
         elif isinstance(item, dict):

@@ -72,6 +72,28 @@ BYLINE_EXCLUDE = re.compile(
     re.I,
 )
 BYLINE_MAX_CHARS = 120
+BYLINE_MAX_CANDIDATES = 4
+BYLINE_MAX_NAMES = 6
+# A short line of text that is a byline by its wording alone.
+BYLINE_LINE = re.compile(r"^[-–—\s]*(?:by|von|par|por|door|written by|text(?:e)?|autor(?:in)?|author|"
+                         r"auteur|autore|geschrieben von|verfasst von)\s*:?\s+\S", re.I)
+BYLINE_LINE_MAX_CHARS = 80
+# A label printed before the byline proper ("Post author By ...", "Veröffentlicht von ...").
+BYLINE_LABEL = re.compile(
+    r"^(?:(?:post\s+)?author\s*:?\s*(?=by\b)|(?:veröffentlicht|publiziert|eingestellt|geschrieben|verfasst|"
+    r"erstellt|gepostet|posted|written|published|publié|publicado|pubblicato)\s+(?:von|by|par|por|da)\s+|"
+    r"(?:interview|text|texte|autor(?:in)?|author|auteur|autore|fotos?|redaktion)\s*:\s*|vom\s+)",
+    re.I,
+)
+# Where the byline ends and a date, a time or a role begins.
+BYLINE_TAIL = re.compile(
+    r"\s(?:am|on|le|el|il|um|at|,)?\s*(?:\d{1,2}[./]\s?\d{1,2}[./]|\d{1,2}\.?\s+(?:"
+    + "|".join(("jan", "feb", "mär", "mar", "apr", "mai", "may", "jun", "jul", "aug", "sep", "okt", "oct", "nov",
+                "dez", "dec"))
+    + r")|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\.?\s+\d|\d{4}-\d\d|\d{1,2}:\d\d|"
+    r"stand:|updated|aktualisiert|\d+\s+(?:min|words|kommentare|comments))",
+    re.I,
+)
 # class/id fragments of breadcrumbs and category links (sections).
 BREADCRUMB_HINTS = re.compile(r"breadcrumb|crumbs|brotkrumen|fil-d-ariane|path-nav", re.I)
 CATEGORY_HINTS = re.compile(
