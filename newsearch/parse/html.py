@@ -192,9 +192,12 @@ def _byline_elements(root: etree._Element) -> list[list[str]]:
     """Candidate bylines from the DOM, best first: rel=author links, then byline-like
     containers, then short lines that read "By Jane Doe"."""
     candidates: list[list[str]] = []
-    linked = [text_of(a) for a in root.iterfind(".//a[@rel]") if "author" in (a.get("rel") or "").lower().split()]
-    if any(linked):
-        candidates.append([t for t in linked if t][:rules.BYLINE_MAX_NAMES])
+    linked = [a for a in root.iterfind(".//a[@rel]") if "author" in (a.get("rel") or "").lower().split()]
+    if linked:
+        # Several authors of one story sit side by side; links elsewhere name other stories' authors.
+        parent = linked[0].getparent()
+        texts_ = [text_of(a) for a in linked if a.getparent() is parent]
+        candidates.append([t for t in texts_ if t][: rules.BYLINE_MAX_NAMES])
     texts: list[str] = []
     lines: list[str] = []
     for element in root.iter():
@@ -206,9 +209,11 @@ def _byline_elements(root: etree._Element) -> list[list[str]]:
             text = text_of(element)
             if text and len(text) <= rules.BYLINE_MAX_CHARS and text not in texts:
                 texts.append(text)
-        elif len(lines) < rules.BYLINE_MAX_NAMES and element.text and rules.BYLINE_LINE.match(element.text.strip()):
-            text = text_of(element)
-            if len(text) <= rules.BYLINE_LINE_MAX_CHARS:
+        elif len(lines) < rules.BYLINE_MAX_NAMES and tag not in rules.HEADINGS and element.text:
+            line = rules.BYLINE_LINE.match(element.text.strip())
+            text = text_of(element) if line else ""
+            if line and len(text) <= rules.BYLINE_LINE_MAX_CHARS and \
+                    not rules.NOT_A_NAME_LINE.search(" " + text[line.end() - 1:]):
                 lines.append(text)
     candidates.extend([t] for t in texts[: rules.BYLINE_MAX_CANDIDATES])
     candidates.extend([t] for t in lines)
@@ -216,8 +221,9 @@ def _byline_elements(root: etree._Element) -> list[list[str]]:
 
 
 def _trim_byline(raw: str) -> str:
-    """Drop what pages print around a byline: a label before "By", a date after the name."""
-    text = clean(raw)
+    """Drop what pages print around a byline: labels, dates and times, reading times."""
+    text = rules.BYLINE_DATES.sub(" ", clean(raw))
+    text = clean(text).strip(" ,;|-–—:")
     label = rules.BYLINE_LABEL.match(text)
     if label:
         text = text[label.end():]
@@ -225,6 +231,13 @@ def _trim_byline(raw: str) -> str:
     if cut and cut.start() > 0:
         text = text[: cut.start()]
     return text.strip(" ,;|-–—:")
+
+
+def _weak_name(name: str, keys: set[str]) -> bool:
+    """The site's own name, a login ("robert.stitz") or interface text: used only when nothing better."""
+    if _is_site(name, keys) or rules.BYLINE_NOISE.search(name):
+        return True
+    return " " not in name and (bool(re.search(r"[._\d]", name)) or name.islower())
 
 
 def _authors(
@@ -256,10 +269,11 @@ def _authors(
             names.extend(n for n in people if n not in names)
             if agency:
                 agencies.append(agency)
-        people = [n for n in names if not _is_site(n, keys)]
+        people = [n for n in names if not _weak_name(n, keys)]
         found = ("; ".join(raws), people, ", ".join(dict.fromkeys(agencies)))
         if people or agencies:
             return found
+        names = [n for n in names if not rules.BYLINE_NOISE.search(n)]
         if names and fallback is None:
             fallback = ("; ".join(raws), names, "")
     return fallback or ("", [], "")

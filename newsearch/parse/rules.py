@@ -78,9 +78,26 @@ BYLINE_MAX_NAMES = 6
 BYLINE_LINE = re.compile(r"^[-–—\s]*(?:by|von|par|por|door|written by|text(?:e)?|autor(?:in)?|author|"
                          r"auteur|autore|geschrieben von|verfasst von)\s*:?\s+\S", re.I)
 BYLINE_LINE_MAX_CHARS = 80
+HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "title"})
+# "Von der Ringform zur Kastenform": a lower-case word that is not a name particle means a sentence.
+NOT_A_NAME_LINE = re.compile(
+    r"\s(?!(?:von|van|de|der|den|da|di|del|du|la|le|und|and|et|y|e|zu|bin|al)\b)[a-zäöüßàâçéèêëîïôûùÿñ]\w*", re.U)
+# Interface words that byline containers also hold; never part of a name.
+BYLINE_NOISE = re.compile(
+    r"\b(?:vorlesen|beiträge|artikel|alle|jobs|hire|mehr|weitere|kommentare?|publiziert|veröffentlicht|"
+    r"favor|teilen|drucken|anzeigen|profil|posts|articles|all|more|read|listen|print)\b",
+    re.I,
+)
+# Dates, times and weekdays anywhere in a byline.
+BYLINE_DATES = re.compile(
+    r"\b(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|montag|dienstag|mittwoch|donnerstag|freitag|samstag|"
+    r"sonntag)\b,?|\b\d{1,2}\.\s?(?:\d{1,2}\.\s?\d{2,4}|\w+\s+\d{4})|\b\d{4}-\d\d-\d\d\S*|"
+    r"\b\d{1,2}/\d{1,2}/\d{2,4}\b,?|\b\d{1,2}:\d\d(?:\s*(?:uhr|[ap]\.?m\.?))?",
+    re.I,
+)
 # A label printed before the byline proper ("Post author By ...", "Veröffentlicht von ...").
 BYLINE_LABEL = re.compile(
-    r"^(?:(?:post\s+)?author\s*:?\s*(?=by\b)|(?:veröffentlicht|publiziert|eingestellt|geschrieben|verfasst|"
+    r"^(?:(?:post\s+)?author\s*:?\s*(?=by\b)|artikel\s+von\s*:?\s*|(?:publiziert|veröffentlicht)\s+am\s+|(?:veröffentlicht|publiziert|eingestellt|geschrieben|verfasst|"
     r"erstellt|gepostet|posted|written|published|publié|publicado|pubblicato)\s+(?:von|by|par|por|da)\s+|"
     r"(?:interview|text|texte|autor(?:in)?|author|auteur|autore|fotos?|redaktion)\s*:\s*|vom\s+)",
     re.I,
