@@ -204,3 +204,38 @@ def test_layout_leftovers_around_names(raw: str, names: list[str]) -> None:
 )
 def test_biographies_honorifics_and_outlets(raw: str, names: list[str]) -> None:
     assert split_byline(raw)[0] == names
+
+
+@pytest.mark.parametrize(
+    ("raw", "names"),
+    [
+        ("Veröffentlicht von Chris Jung", ["Chris Jung"]),
+        ("VON MORITZ GATHMANN am 21. April 2020", ["Moritz Gathmann"]),
+        ("von Ulrike 18.10.2019 16:06 Uhr", ["Ulrike"]),
+        ("Sara Zinnecker Stand: 05. Februar 2020", ["Sara Zinnecker"]),
+        ("Christoph Hein Chefredakteur", ["Christoph Hein"]),
+        ("Interview: Julia Lauter", ["Julia Lauter"]),
+        ("Par Jean Dupont, publié le 1 mars 2019 à 15:20", ["Jean Dupont"]),
+        ("Isabel Caro, Rocío Latorre y José Miguel Wilson Hace 13 horas", ["Isabel Caro", "Rocío Latorre",
+                                                                          "José Miguel Wilson"]),
+        ("Von Christian Thiele, 07 Dezember, 2022", ["Christian Thiele"]),
+    ],
+)
+def test_bylines_in_other_languages(raw: str, names: list[str]) -> None:
+    assert split_byline(raw)[0] == names
+
+
+@pytest.mark.parametrize(
+    ("raw", "names", "agency"),
+    [
+        ("By Emily Burack 8 January 2020, 3:51 pm 11 Edit", ["Emily Burack"], ""),
+        ("By John Walk - January 10, 2020 21 minutes - 4312 words", ["John Walk"], ""),
+        ("by Lucas Nolan 22 Dec 2016 651", ["Lucas Nolan"], ""),
+        ("Brenda Goodman, MA", ["Brenda Goodman"], ""),
+        ("Richard (R.J.) Eskow", ["Richard Eskow"], ""),
+        ("det/dpa", [], "dpa"),
+        ("Georgia Mars", ["Georgia Mars"], ""),
+    ],
+)
+def test_widget_counters_degrees_and_editor_initials(raw: str, names: list[str], agency: str) -> None:
+    assert split_byline(raw) == (names, agency)

@@ -35,7 +35,10 @@ _AGENCY_BY_ALIAS = {alias: name for name, aliases in WIRE_AGENCIES.items() for a
 # Words that introduce a byline; the names follow.
 _PREFIX = re.compile(
     r"^(?:(?:additional\s+)?(?:written|reporting|reported|posted|words|story|text|compiled|"
-    r"published|produced|interview|research|analysis)\s+(?:and\s+\w+\s+)?by|by|von|par|por)\b[\s:]*",
+    r"published|produced|interview|research|analysis)\s+(?:and\s+\w+\s+)?by|by|"
+    r"(?:veröffentlicht|eingestellt|geschrieben|verfasst|erstellt|gepostet)\s+von|von|vom|"
+    r"(?:escrito|publicado)\s+por|por|(?:écrit|publié)\s+par|par|door|av|"
+    r"(?:author|autor|autorin|auteur|interview|text|texte|texto|reporter)\s*:)(?=[\s:]|$)[\s:]*",
     re.I,
 )
 # Credits for people who did not write the piece.
@@ -65,13 +68,17 @@ _TRAILING_ROLE = re.compile(
 # A piece ending in one of these names a job, not a person ("Washington Correspondent").
 _JOB_WORDS = frozenset(
     "writer editor correspondent contributor columnist producer journalist analyst intern "
-    "photographer critic anchor blogger author director manager strategist".split()
+    "photographer critic anchor blogger author director manager strategist technologist scientist "
+    "economist attorney lawyer officer founder specialist consultant coordinator adviser advisor "
+    "chefredakteur chefredakteurin redakteur redakteurin korrespondent korrespondentin journalistin "
+    "autorin rédacteur rédactrice journaliste periodista redactor redactora corresponsal".split()
 )
 # Organisations posing as authors ("Abc News", "Mills College").
 _ORGANISATION = re.compile(
     r"\b(?:news|media|magazine|press|network|communications|college|university|institute|school|"
     r"inc|llc|ltd|corp|corporation|company|group|foundation|association|agency|times|post|journal|"
-    r"herald|tribune|gazette|daily|weekly|radio|television|tv|channel|blog|online|website|newspaper)\b\.?$",
+    r"herald|tribune|gazette|daily|weekly|radio|television|tv|channel|blog|online|website|newspaper|"
+    r"project|program|programme|initiative|center|centre|council|committee|gmbh|ag|e\.\s?v)\b\.?$",
     re.I,
 )
 _STAFF_CREDIT = re.compile(r"\s(?:staff|reporter|team|desk|newsroom|editors|editorial\s+board)$", re.I)
@@ -80,6 +87,14 @@ _MONTHS = (
     "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     "sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 )
+# Months in the other languages archives often hold (only read next to a day or year).
+_OTHER_MONTHS = (
+    "januar|februar|märz|maerz|mai|juni|juli|oktober|dezember|janvier|février|fevrier|mars|avril|juin|"
+    "juillet|août|aout|septembre|octobre|novembre|décembre|decembre|enero|febrero|marzo|abril|mayo|junio|"
+    "julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre|gennaio|febbraio|aprile|maggio|giugno|"
+    "luglio|settembre|ottobre|dicembre"
+)
+_ANY_MONTH = f"{_MONTHS}|{_OTHER_MONTHS}"
 _WEEKDAYS = (
     "monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
     "(?:mon|tue|tues|wed|thu|thurs|fri|sat|sun)(?=[.,])"
@@ -87,16 +102,23 @@ _WEEKDAYS = (
 # Dates and clock times as printed in bylines and date lines.
 DATE_TEXT = re.compile(
     rf"\b(?:{_WEEKDAYS})\b,?|"
-    rf"\b(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?\b|"
-    rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\.?(?:,?\s+\d{{4}})?\b|"
-    rf"\b(?:{_MONTHS})\.?\s+\d{{4}}\b|"
+    rf"\b(?:{_ANY_MONTH})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?\b|"
+    rf"\b\d{{1,2}}(?:st|nd|rd|th|er|\.)?\s+(?:de\s+)?(?:{_ANY_MONTH})\.?(?:,?\s+(?:de\s+)?\d{{4}})?\b|"
+    rf"\b(?:{_ANY_MONTH})\.?\s+\d{{4}}\b|"
     r"\b\d{4}-\d{1,2}-\d{1,2}(?:[T ][\d:.+-]+Z?)?|\b\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|"
-    r"\b\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?(?:\s*(?:[A-Z]{2,4}T|GMT|UTC|ET|PT))?\b|\b\d{4}\b",
+    r"\b\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?|uhr|h)?(?:\s*(?:[A-Z]{2,4}T|GMT|UTC|ET|PT))?\b|\b\d{4}\b",
     re.I,
 )
 _DATE_WORDS = re.compile(rf"^(?:(?:{_MONTHS}|{_WEEKDAYS}|[ap]m|edt|est|cst|cdt|pdt|pst|gmt|utc|bst|cet|at|on|"
                          r"today|yesterday|ago|hours?|minutes?|days?|updated|published|\d+)\W*\s*)+$", re.I)
-_UPDATED = re.compile(r"\b(?:updated|last\s+updated|published|posted|modified|first\s+published)\b.*$", re.I)
+_UPDATED = re.compile(
+    r"\b(?:updated|last\s+updated|published|posted|modified|first\s+published|stand|aktualisiert|"
+    r"veröffentlicht|publiziert|mis\s+à\s+jour|publié\s+le|actualizado|hace|tiempo\s+de\s+lectura|"
+    r"\d+\s+min(?:ute)?s?\s+read|reading\s+time)\b.*$",
+    re.I,
+)
+# Words a removed date leaves dangling at the end ("Jane Doe am", "Jean Dupont à").
+_DANGLING = re.compile(r"(?:(?:^|\s+)(?:am|um|on|at|le|el|il|à|den|der|de|the|-))+$", re.I)
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
 _URL = re.compile(r"(?:https?://|www\.)\S*|\b\S+\.(?:com|org|net|co\.uk|de|fr|io|info|gov|edu)\b\S*", re.I)
 _HANDLE = re.compile(r"(?<!\w)@\w+")
@@ -104,17 +126,19 @@ _SEPARATORS = re.compile(
     r"\s*(?:;|\||•|·|\n|,|&|\(|\)|\s\+\s|\s(?i:and|und)\s|\s(?:et|y|e|og|en)\s|\s[-–—]\s|"
     r"\s(?:with|mit|avec|con)\s+(?=(?:the\s+)?\S+$))\s*"
 )
+_PAREN_INITIALS = re.compile(r"\s*\((?:[A-Z]\.\s?){1,3}\)(?=\s+\w)")
 _LEADING_CONJUNCTION = re.compile(r"^(?:and|und|et|&|with|avec|mit|con)\s+", re.I)
 _SPACE = re.compile(r"[\u00a0\u2009\u202f\s]+")
 _SUFFIXES = re.compile(r"^(?:jr|sr|ii|iii|iv)\.?$", re.I)
-_DEGREES = re.compile(r"^(?:ph\.?\s?d|m\.?d|esq|mba|msc|bsc|rn|dr)\.?$", re.I)
+_DEGREES = re.compile(r"^(?:ph\.?\s?d|m\.?d|esq|mba|msc|bsc|rn|dr|ma|ba|ms|mph|np|lcsw|dds|do)\.?$", re.I)
 # Fragments that are interface text, social links or picture credits, not people.
 _NOISE = re.compile(
     r"\b(?:https?|www|facebook|twitter|instagram|linkedin|youtube|tiktok|pinterest|snapchat|whatsapp|"
     r"reddit|e-?mail|follow|tweet|shares?|subscribe|newsletter|sign\s+up|getty|shutterstock|image|images|"
     r"photo|photos|picture|pictures|splash|guidelines|enter\s+your|trending|top\s+authors|view\s+all|"
     r"more\s+from|comments?|click|read\s+more|advertisement|sponsored|contact|profile|posts|"
-    r"agencies|wires?|staff\s+and\s+agencies|unknown|anonymous|admin|null|none)\b",
+    r"agencies|wires?|staff\s+and\s+agencies|unknown|anonymous|admin|null|none|edit|words|"
+    r"alle\s+beiträge|all\s+posts|min\s+read)\b",
     re.I,
 )
 _TRAILING_UI = re.compile(
@@ -193,7 +217,8 @@ def clean_names(items: Iterable[str], *, fragments: bool = False) -> tuple[list[
 
 def _pieces(raw: str) -> list[str]:
     # Links become a marker so a piece that was only a link can be dropped whole.
-    text = _EMAIL.sub(_LINK, raw)
+    text = _PAREN_INITIALS.sub(" ", raw)  # "Richard (R.J.) Eskow"
+    text = _EMAIL.sub(_LINK, text)
     text = _URL.sub(_LINK, text)
     text = _HANDLE.sub(_LINK, text)
     pieces: list[str] = []
@@ -212,10 +237,16 @@ def _pieces(raw: str) -> list[str]:
 
 
 def _split_slash(part: str) -> list[str]:
-    """ "dpa/lno", "Jane Doe/AFP": slashes join credits, unless part of a date."""
+    """ "dpa/lno", "Jane Doe/AFP": slashes join credits, unless part of a date.
+
+    Beside an agency, a short lower-case piece is an editor's initials, not a name.
+    """
     if "/" not in part or re.search(r"\d/\d", part):
         return [part]
-    return [p.strip() for p in part.split("/")]
+    pieces = [p.strip() for p in part.split("/")]
+    if any(agency_name(p) for p in pieces):
+        pieces = [p for p in pieces if agency_name(p) or not (p.islower() and len(p) <= 3)]
+    return pieces
 
 
 def _agency_of(piece: str) -> str:
@@ -242,7 +273,9 @@ def _split_trailing_agency(piece: str) -> tuple[str, str]:
 def _clean_piece(piece: str) -> str:
     had_link = _LINK in piece
     text = DATE_TEXT.sub(" ", piece.replace(_LINK, " "))
+    text = re.sub(r"(?<![\w.])\d+(?![\w.])", " ", text)  # counters left by widgets ("651", "11")
     text = re.sub(r"\s+", " ", text).strip(" \t,;:-–—|()[]\"'“”").lstrip(".")
+    text = _DANGLING.sub("", text)
     if not re.search(r"(?:\b(?:Jr|Sr)|\b[A-Z])\.$", text):
         text = text.rstrip(".")
     if not text or _TRUNCATED.search(piece.strip()) or not re.search(r"[^\W\d_]", text):
@@ -265,8 +298,13 @@ def _clean_piece(piece: str) -> str:
     staff_credit = bool(_STAFF_CREDIT.search(text))
     if not staff_credit:
         text = _TRAILING_ROLE.sub("", text).strip()
-        if _ORGANISATION.search(text) or text.rsplit(" ", 1)[-1].lower() in _JOB_WORDS:
+        if _ORGANISATION.search(text):
             return ""
+        head, _, last = text.rpartition(" ")
+        if last.lower() in _JOB_WORDS:
+            if len(head.split()) < 2:
+                return ""  # "Washington Correspondent"
+            text = head  # "Christoph Hein Chefredakteur"
     words = text.split()
     if not words or len(words) > _MAX_WORDS or (had_link and len(words) < 2):
         return ""
