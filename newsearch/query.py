@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator, Sequence
 
-from whoosh import qparser, scoring
+from whoosh import qparser, scoring, sorting
 from whoosh import query as wq
 
 from .errors import NewsearchError, QuerySyntaxError
@@ -355,11 +355,13 @@ def run_search(
 
 
 def _sort_args(sort: str) -> dict[str, Any]:
-    if sort == "newest":
-        return {"sortedby": "date", "reverse": True}
-    if sort == "oldest":
-        return {"sortedby": "date", "reverse": False}
-    return {}
+    """Date order with undated articles last either way (Whoosh would put them first
+    for newest, as its column default is the largest value)."""
+    if sort not in ("newest", "oldest"):
+        return {}
+    dated_first = sorting.QueryFacet({0: wq.DateRange("date", None, None)}, other=1)
+    by_date = sorting.FieldFacet("date", reverse=sort == "newest")
+    return {"sortedby": sorting.MultiFacet([dated_first, by_date])}
 
 
 def _top_hits(searcher: Any, query: Any, request: SearchRequest) -> tuple[list[Hit], int]:
@@ -394,7 +396,7 @@ def make_hit(
     return Hit(
         id=article.id,
         title=article.title,
-        score=round(float(score or 0.0), 4),
+        score=round(float(score), 4) if isinstance(score, (int, float)) else 0.0,
         rank=rank,
         url=article.url,
         byline=article.byline,

@@ -1,0 +1,175 @@
+"""The search API on a small hand-made archive: filters, facets, dates, sorting, paging."""
+from collections import Counter
+
+import pytest
+
+from newsearch import Archive, NewsearchError, QuerySyntaxError
+
+from helpers import article, utc
+
+ARTICLES = [
+    article("Rockets hit Ain al-Asad base", "Three rockets struck the Ain al-Asad air base in Anbar.",
+            section="World", authors=("Omar Haddad",), byline="Omar Haddad", date=utc(2021, 7, 7),
+            tags=("iraq", "security"), source="Gazette", url="https://ex.org/1"),
+    article("Drone downed near embassy", "An armed drone was shot down near the embassy in Baghdad.",
+            section="World", authors=("Omar Haddad", "Dana Reyes"), date=utc(2021, 7, 6),
+            tags=("iraq",), source="Gazette", url="https://ex.org/2"),
+    article("Port of Basra expands", "Investors from the Gulf are funding new berths at the Basra port.",
+            section="Business", authors=("Dana Reyes",), date=utc(2021, 9, 1), source="Ledger",
+            url="https://ex.org/3"),
+    article("Wheat prices climb", "Drought pushed wheat prices higher across the region.",
+            section="Business", authors=("Kenji Watanabe",), date=utc(2020, 1, 21), source="Ledger",
+            url="https://ex.org/4"),
+    article("Council delays vote", "The city council delayed its vote on the transit levy again.",
+            section="Politics", authors=("Marcus Bell",), date=utc(2019, 11, 5), url="https://ex.org/5"),
+    article("Undated wire copy", "Markets were calm as traders waited for the central bank.",
+            section="business", url="https://ex.org/6"),
+]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ix") / "index"
+    created = Archive.create(path)
+    assert created.add(ARTICLES) == len(ARTICLES)
+    with Archive.open(path) as opened:
+        yield opened
+
+
+def direct_counts(matching, field):
+    counts = Counter()
+    for art in matching:
+        values = getattr(art, field)
+        for value in (values if isinstance(values, tuple) else (values,)):
+            if value:
+                counts[value] += 1
+    return counts
+
+
+def test_search_finds_and_reports_plain_hits(archive):
+    results = archive.search("rockets")
+    assert results.total == 1
+    hit = results.hits[0]
+    assert hit.title == "Rockets hit Ain al-Asad base"
+    assert hit.section == "World" and hit.authors == ("Omar Haddad",)
+    assert hit.date == utc(2021, 7, 7) and hit.url == "https://ex.org/1"
+    assert "**rockets**" in hit.snippet.lower()
+
+
+def test_highlights_follow_stemming(archive):
+    hit = archive.search("rocket").hits[0]
+    assert "**rockets**" in hit.snippet.lower()
+
+
+def test_match_all_and_any(archive):
+    assert archive.search("wheat embassy").total == 0
+    assert archive.search("wheat embassy", match="any").total == 2
+
+
+def test_facet_counts_equal_direct_counts(archive):
+    results = archive.search("", facets=("section", "author", "source", "tag"), limit=1)
+    assert results.total == len(ARTICLES)
+    section = {c.value.casefold(): c.count for c in results.facets["section"]}
+    assert section == {k.casefold(): v for k, v in
+                       (Counter({"world": 2, "business": 3, "politics": 1})).items()}
+    assert {c.value: c.count for c in results.facets["author"]} == direct_counts(ARTICLES, "authors")
+    assert {c.value: c.count for c in results.facets["source"]} == direct_counts(ARTICLES, "source")
+    assert {c.value: c.count for c in results.facets["tag"]} == direct_counts(ARTICLES, "tags")
+
+
+def test_month_histogram_fills_empty_months(archive):
+    results = archive.search("", since="2021-07", until="2021-09", facets=("month",))
+    assert [(c.value, c.count) for c in results.facets["month"]] == [
+        ("2021-07", 2), ("2021-08", 0), ("2021-09", 1)]
+
+
+def test_section_filter_keeps_other_sections_counts(archive):
+    results = archive.search("", section="world", facets=("section", "author"))
+    assert results.total == 2
+    # The section facet ignores its own filter; other facets respect it.
+    assert {c.value.casefold() for c in results.facets["section"]} == {"world", "business", "politics"}
+    assert {c.value: c.count for c in results.facets["author"]} == {"Omar Haddad": 2, "Dana Reyes": 1}
+
+
+def test_author_filter_matches_multi_author_articles(archive):
+    results = archive.search("", author="Dana Reyes", sort="oldest")
+    assert [h.url for h in results.hits] == ["https://ex.org/2", "https://ex.org/3"]
+
+
+@pytest.mark.parametrize(
+    "since,until,expected",
+    [("2021", "2021", 3), ("July 2021", None, 3), (None, "2020", 2), ("2021-07-07", "2021-07-07", 1),
+     ("6 July 2021", "July 6, 2021", 1)],
+)
+def test_date_filters_are_inclusive_periods(archive, since, until, expected):
+    assert archive.search("", since=since, until=until).total == expected
+
+
+def test_date_ranges_inside_the_query(archive):
+    assert archive.search("date:[2021-07-01 TO 2021-07-31]").total == 2
+    assert archive.search("date:2021-07").total == 2
+    assert archive.search("date:>2020").total == 3
+    assert archive.search("date:<=2020").total == 2
+    with pytest.raises(QuerySyntaxError):
+        archive.search("date:[2021-07-01 TO someday]")
+
+
+def test_sorting_by_date(archive):
+    newest = [h.date for h in archive.search("", sort="newest", limit=5).hits]
+    assert newest == sorted(newest, reverse=True)
+    oldest = [h.date for h in archive.search("", sort="oldest", limit=5).hits if h.date]
+    assert oldest == sorted(oldest)
+
+
+def test_paging_is_consistent(archive):
+    all_ids = [h.id for h in archive.search("", sort="oldest", limit=6).hits]
+    pages = [h.id for p in (1, 2, 3) for h in archive.search("", sort="oldest", limit=2, page=p).hits]
+    assert pages == all_ids
+    assert archive.search("", limit=2).pages == 3
+
+
+def test_query_language_fields_phrases_boolean(archive):
+    assert archive.search("section:politics").total == 1
+    assert archive.search('"transit levy"').total == 1
+    assert archive.search('"levy transit"').total == 0
+    assert archive.search("iraq OR wheat").total >= 2
+    assert archive.search("drone NOT embassy").total == 0
+    assert archive.search("basr*").total == 1
+
+
+def test_bad_queries_raise_clear_errors(archive):
+    for text in ('"unclosed', "(open", "nosuchfield:x"):
+        with pytest.raises(QuerySyntaxError):
+            archive.search(text)
+    with pytest.raises(QuerySyntaxError):
+        archive.search("x", limit=10_000)
+    with pytest.raises(QuerySyntaxError):
+        archive.search("x", facets=("colour",))
+
+
+def test_get_iter_results_and_similar(archive):
+    stored = archive.get("https://ex.org/3")
+    assert stored.title == "Port of Basra expands" and stored.authors == ("Dana Reyes",)
+    assert stored.body.startswith("Investors from the Gulf")
+    with pytest.raises(KeyError):
+        archive.get("missing")
+    assert len(list(archive.iter_results(""))) == len(ARTICLES)
+    similar = archive.similar("https://ex.org/1", limit=3)
+    assert all(h.id != "https://ex.org/1" for h in similar.hits)
+
+
+def test_readding_an_article_replaces_it(tmp_path):
+    archive = Archive.create(tmp_path / "ix")
+    archive.add([ARTICLES[0]])
+    archive.add([ARTICLES[0].with_changes(title="Rockets hit base again")])
+    assert len(archive) == 1
+    assert archive.get("https://ex.org/1").title == "Rockets hit base again"
+    with pytest.raises(NewsearchError):
+        Archive.create(tmp_path / "ix")
+
+
+def test_stats(archive):
+    stats = archive.stats()
+    assert stats.documents == len(ARTICLES)
+    assert stats.earliest.startswith("2019-11-05") and stats.latest.startswith("2021-09-01")
+    assert dict(stats.sections)["Business"] == 3
