@@ -29,6 +29,7 @@ def test_introductory_words_and_editing_credits_are_dropped(raw: str, names: lis
         ("Jane Doe, Staff Writer", ["Jane Doe"]),
         ("Jane Doe - Senior Correspondent", ["Jane Doe"]),
         ("Jane Doe Senior Correspondent", ["Jane Doe"]),
+        ("Ben Silverman Games Editor", ["Ben Silverman"]),
         ("Written by Jane Doe, Washington Correspondent", ["Jane Doe"]),
         ("Staff Writer", []),
         ("Sports Editor", []),
@@ -219,6 +220,9 @@ def test_biographies_honorifics_and_outlets(raw: str, names: list[str]) -> None:
         ("Isabel Caro, Rocío Latorre y José Miguel Wilson Hace 13 horas", ["Isabel Caro", "Rocío Latorre",
                                                                           "José Miguel Wilson"]),
         ("Von Christian Thiele, 07 Dezember, 2022", ["Christian Thiele"]),
+        ("Zuletzt geändert am: 15.10.2021", []),
+        ("Jacobo Betancur Peláez | Publicado hace 3 horas", ["Jacobo Betancur Peláez"]),
+        ("Publicado por Ana Ruiz", ["Ana Ruiz"]),
     ],
 )
 def test_bylines_in_other_languages(raw: str, names: list[str]) -> None:

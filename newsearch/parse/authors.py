@@ -58,7 +58,9 @@ _ROLE_MODIFIERS = (
     "digital|special|national|international|investigative|guest|freelance|white house|legal|"
     "economics?|education|environment(?:al)?|royal|general|lead|local|regional|breaking|trending|"
     "social media|web|online|travel|food|fashion|beauty|style|lifestyle|music|film|tv|opinion|"
-    "world|us|u\\.s\\.|metro|city|desk|copy|photo|video|data|editorial|weekend|night|the|a|an|and|&|of"
+    "world|us|u\\.s\\.|metro|city|desk|copy|photo|video|data|editorial|weekend|night|games|gaming|"
+    "politics|arts|books|markets|finance|economy|energy|climate|religion|crime|courts|transport|property|"
+    "motoring|wine|gardening|family|parenting|media|the|a|an|and|&|of"
 )
 _ROLE_ONLY = re.compile(rf"^(?:(?:{_ROLE_MODIFIERS})\s+)*(?:{_ROLE_HEADS}|staff|team|desk)(?:\s+(?:{_ROLE_HEADS}))*$", re.I)
 _TRAILING_ROLE = re.compile(
@@ -113,7 +115,8 @@ _DATE_WORDS = re.compile(rf"^(?:(?:{_MONTHS}|{_WEEKDAYS}|[ap]m|edt|est|cst|cdt|p
                          r"today|yesterday|ago|hours?|minutes?|days?|updated|published|\d+)\W*\s*)+$", re.I)
 _UPDATED = re.compile(
     r"\b(?:updated|last\s+updated|published|posted|modified|first\s+published|stand|aktualisiert|"
-    r"veröffentlicht|publiziert|mis\s+à\s+jour|publié\s+le|actualizado|hace|tiempo\s+de\s+lectura|"
+    r"veröffentlicht|publiziert|zuletzt|geändert|mis\s+à\s+jour|publié\s+le|actualizado|hace|"
+    r"publicad[oa](?!\s+por)|tiempo\s+de\s+lectura|"
     r"\d+\s+min(?:ute)?s?\s+read|reading\s+time)\b.*$",
     re.I,
 )
