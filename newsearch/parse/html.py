@@ -205,15 +205,18 @@ def _byline_elements(root: etree._Element) -> list[list[str]]:
         if not isinstance(tag, str) or tag in ("html", "body", "meta", "link", "script", "style", "img", "head"):
             continue
         attrs = f"{element.get('class') or ''} {element.get('id') or ''}"
-        if len(attrs) > 2 and rules.BYLINE_HINTS.search(attrs) and not rules.BYLINE_EXCLUDE.search(attrs):
+        if tag in rules.BYLINE_TAGS or (
+            len(attrs) > 2 and rules.BYLINE_HINTS.search(attrs) and not rules.BYLINE_EXCLUDE.search(attrs)
+        ):
             text = text_of(element)
             if text and len(text) <= rules.BYLINE_MAX_CHARS and text not in texts:
                 texts.append(text)
-        elif len(lines) < rules.BYLINE_MAX_NAMES and tag not in rules.HEADINGS and element.text:
-            line = rules.BYLINE_LINE.match(element.text.strip())
-            text = text_of(element) if line else ""
-            if line and len(text) <= rules.BYLINE_LINE_MAX_CHARS and \
-                    not rules.NOT_A_NAME_LINE.search(" " + text[line.end() - 1:]):
+        elif len(lines) < rules.BYLINE_MAX_NAMES and tag not in rules.HEADINGS and element.text and \
+                rules.BYLINE_START.match(element.text):
+            text = text_of(element)
+            line = rules.BYLINE_LINE.match(text)
+            if line and len(_trim_byline(text)) <= rules.BYLINE_LINE_MAX_CHARS and \
+                    not rules.NOT_A_NAME_LINE.search(" " + _trim_byline(text[line.end() - 1:])):
                 lines.append(text)
     candidates.extend([t] for t in texts[: rules.BYLINE_MAX_CANDIDATES])
     candidates.extend([t] for t in lines)

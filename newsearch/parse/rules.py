@@ -75,9 +75,12 @@ BYLINE_MAX_CHARS = 120
 BYLINE_MAX_CANDIDATES = 4
 BYLINE_MAX_NAMES = 6
 # A short line of text that is a byline by its wording alone.
-BYLINE_LINE = re.compile(r"^[-–—\s]*(?:by|von|par|por|door|written by|text(?:e)?|autor(?:in)?|author|"
+BYLINE_LINE = re.compile(r"^\s*(?:[-–—]+\s*)?(?:by|von|par|por|door|written by|text(?:e)?|autor(?:in)?|author|"
                          r"auteur|autore|geschrieben von|verfasst von)\s*:?\s+\S", re.I)
 BYLINE_LINE_MAX_CHARS = 80
+BYLINE_START = re.compile(r"^\s*(?:[-–—]+\s*)?(?:by|von|par|por|door|written|text|autor|author|auteur|autore|"
+                          r"geschrieben|verfasst)\b", re.I)
+BYLINE_TAGS = frozenset({"byline", "author", "address"})
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "title"})
 # "Von der Ringform zur Kastenform": a lower-case word that is not a name particle means a sentence.
 NOT_A_NAME_LINE = re.compile(
@@ -92,12 +95,14 @@ BYLINE_NOISE = re.compile(
 BYLINE_DATES = re.compile(
     r"\b(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|montag|dienstag|mittwoch|donnerstag|freitag|samstag|"
     r"sonntag)\b,?|\b\d{1,2}\.\s?(?:\d{1,2}\.\s?\d{2,4}|\w+\s+\d{4})|\b\d{4}-\d\d-\d\d\S*|"
-    r"\b\d{1,2}/\d{1,2}/\d{2,4}\b,?|\b\d{1,2}:\d\d(?:\s*(?:uhr|[ap]\.?m\.?))?",
+    r"\b\d{1,2}/\d{1,2}/\d{2,4}\b,?|\b\d{1,2}:\d\d(?:\s*(?:uhr|[ap]\.?m\.?))?|"
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}|"
+    r"\b\d{1,2}\.?\s+(?:jan|feb|mär|mar|apr|mai|may|jun|jul|aug|sep|okt|oct|nov|dez|dec)[a-zä]*\.?,?\s+\d{4}",
     re.I,
 )
 # A label printed before the byline proper ("Post author By ...", "Veröffentlicht von ...").
 BYLINE_LABEL = re.compile(
-    r"^(?:(?:post\s+)?author\s*:?\s*(?=by\b)|artikel\s+von\s*:?\s*|(?:publiziert|veröffentlicht)\s+am\s+|(?:veröffentlicht|publiziert|eingestellt|geschrieben|verfasst|"
+    r"^(?:(?:post\s+)?author\s*:?\s*(?=by\b)|posted\s+(?:on\s+)?(?=by\b)|artikel\s+von\s*:?\s*|(?:publiziert|veröffentlicht)\s+am\s+|(?:veröffentlicht|publiziert|eingestellt|geschrieben|verfasst|"
     r"erstellt|gepostet|posted|written|published|publié|publicado|pubblicato)\s+(?:von|by|par|por|da)\s+|"
     r"(?:interview|text|texte|autor(?:in)?|author|auteur|autore|fotos?|redaktion)\s*:\s*|vom\s+)",
     re.I,
@@ -108,7 +113,8 @@ BYLINE_TAIL = re.compile(
     + "|".join(("jan", "feb", "mär", "mar", "apr", "mai", "may", "jun", "jul", "aug", "sep", "okt", "oct", "nov",
                 "dez", "dec"))
     + r")|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\.?\s+\d|\d{4}-\d\d|\d{1,2}:\d\d|"
-    r"stand:|updated|aktualisiert|\d+\s+(?:min|words|kommentare|comments))",
+    r"stand:|updated|aktualisiert|tags:|schlagworte:|kategorien?:|categories:|filed under|"
+    r"\d+\s+(?:min|words|kommentare|comments))",
     re.I,
 )
 # class/id fragments of breadcrumbs and category links (sections).
