@@ -41,6 +41,9 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except BrokenPipeError:
             sys.stderr.close()
             sys.exit(0)
+        except OSError as exc:  # a disk or permission failure the library did not map
+            where = f"{exc.filename}: " if exc.filename else ""
+            _fail(f"{where}{exc.strerror or exc}; the last committed state of the index is kept")
 
     return wrapper
 
@@ -69,6 +72,44 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      show_default=True),
         click.option("--match", type=click.Choice(["all", "any"]), default="all", show_default=True,
                      help="Require all bare words, or any (for long natural-language queries)."),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+_SIZE_UNITS = {"": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "M": 1 << 20, "MB": 1 << 20, "G": 1 << 30, "GB": 1 << 30}
+
+
+class SizeType(click.ParamType):
+    """A byte count written as 5000, 64K, 50MB or 2G (binary units)."""
+
+    name = "SIZE"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().upper().replace(" ", "")
+        number = text.rstrip("KMGB")
+        unit = text[len(number):]
+        try:
+            size = int(float(number) * _SIZE_UNITS[unit])
+        except (ValueError, KeyError, OverflowError):
+            self.fail(f"{value!r} is not a size (write e.g. 500000, 64K, 50MB or 2G)", param, ctx)
+        if size < 1:
+            self.fail(f"{value!r} must be at least 1 byte", param, ctx)
+        return size
+
+
+def limit_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Input limits; each lands in IngestOptions under the option's own name."""
+    decorators = [
+        click.option("--max-file-size", "max_file_bytes", type=SizeType(),
+                     help="Skip files (and JSONL lines) larger than this (default 50MB)."),
+        click.option("--max-decompressed-size", "max_decompressed_bytes", type=SizeType(),
+                     help="Refuse .gz files that expand past this (default 200MB)."),
+        click.option("--max-body-chars", "max_body_chars", type=click.IntRange(1, None),
+                     help="Index at most this many characters of each body (default 1,000,000)."),
     ]
     for decorator in reversed(decorators):
         command = decorator(command)
@@ -148,15 +189,16 @@ def main() -> None:
 @click.option("--rebuild", is_flag=True, help="Build a fresh index instead of updating.")
 @click.option("--prune", is_flag=True, help="Delete articles whose files are not among PATHS any more.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Parser processes (default: all cores).")
-@click.option("--language", default="en", show_default=True, help="Stemming language for a new index.")
+@click.option("--language", help="Stemming language for a new index (default: en, or the index's own).")
 @click.option("--no-stem", is_flag=True, help="Index words without stemming (new index only).")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first file that fails.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary.")
+@limit_options
 @json_option
 @handle_errors
 def index_command(paths: tuple[str, ...], index_path: str | None, kind: str | None, section_from_dir: bool,
-                  rebuild: bool, prune: bool, jobs: int | None, language: str, no_stem: bool,
-                  fail_fast: bool, quiet: bool, as_json: bool) -> None:
+                  rebuild: bool, prune: bool, jobs: int | None, language: str | None, no_stem: bool,
+                  fail_fast: bool, quiet: bool, as_json: bool, **limits: int | None) -> None:
     """Index the articles in PATHS (files, folders, globs; .gz read as is).
 
     Files unchanged since the last run are skipped; changed ones are re-indexed.
@@ -166,8 +208,9 @@ def index_command(paths: tuple[str, ...], index_path: str | None, kind: str | No
     bar = _progress(quiet)
     try:
         report = index_paths(paths, index=index_path, rebuild=rebuild, prune=prune, jobs=jobs,
-                             language=language, stem=not no_stem, fail_fast=fail_fast, progress=bar,
-                             options=IngestOptions(kind=kind, section_from_dir=section_from_dir))
+                             language=language, stem=False if no_stem else None, fail_fast=fail_fast, progress=bar,
+                             options=IngestOptions(kind=kind, section_from_dir=section_from_dir,
+                                                   **{k: v for k, v in limits.items() if v is not None}))
     finally:
         bar.close()
     _report_ingest(report, as_json, quiet)

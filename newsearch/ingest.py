@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from . import __version__
 from . import store as _store
-from .errors import IndexCorrupt, NewsearchError, ParseError
+from .errors import IndexCorrupt, NewsearchError, ParseError, SchemaMismatch
 from .locations import resolve_index_path
-from .locking import WriterLock
+from .locking import LOCK_FILE, WriterLock
 from .manifest import Fingerprint, Manifest, file_sha1
 from .models import Article
 from .parse.dispatch import DEFAULT_MAX_BODY_CHARS, ParseOptions, parse_document
@@ -32,6 +33,8 @@ from .sources import (
 )
 
 DEFAULT_BATCH_SIZE = 2_000
+# Articles per commit when the caller gives none; smaller means less lost on a crash.
+BATCH_SIZE_ENV = "NEWSEARCH_BATCH_SIZE"
 JSONL_CHUNK_LINES = 200
 
 
@@ -81,6 +84,7 @@ class IngestReport:
     seconds: float = 0.0
     stopped_early: bool = False
     stale_lock_pid: int | None = None
+    resumed: bool = False
 
     @property
     def ok(self) -> bool:
@@ -100,8 +104,12 @@ class IngestReport:
             parts.append(f"{self.files_removed:,} removed")
         parts.append(f"{len(self.failures):,} failed")
         text = ", ".join(parts) + f" in {self.seconds:.1f}s ({rate:,.0f}/s)"
-        if not self.changed and not self.failures:
+        if self.resumed:
+            text += "; resumed an interrupted build"
+        elif not self.changed and not self.failures:
             text += "; index already up to date"
+        if self.stopped_early:
+            text += "; stopped at the first failure (a fresh build is not swapped in)"
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -116,6 +124,8 @@ class IngestReport:
             "failures": [f.to_dict() for f in self.failures],
             "seconds": round(self.seconds, 3),
             "ok": self.ok,
+            "resumed": self.resumed,
+            "stale_lock_pid": self.stale_lock_pid,
         }
 
 
@@ -149,8 +159,9 @@ class Plan:
     found: int
 
 
-def plan(paths: Iterable[str], manifest: Manifest, *, kind: str | None, prune: bool) -> Plan:
-    """Compare the files under `paths` with the manifest."""
+def plan(paths: Iterable[str], manifest: Manifest, *, kind: str | None, prune: bool,
+         reread: bool = False) -> Plan:
+    """Compare the files under `paths` with the manifest (`reread`: treat all as changed)."""
     to_index: list[SourceFile] = []
     unchanged: list[str] = []
     missing: list[ParseError] = []
@@ -160,6 +171,9 @@ def plan(paths: Iterable[str], manifest: Manifest, *, kind: str | None, prune: b
             missing.append(item)
             continue
         seen.add(item.path)
+        if reread:
+            to_index.append(item)
+            continue
         verdict = manifest.is_unchanged(item.path, item.size, item.mtime)
         if verdict is None:
             try:
@@ -266,10 +280,10 @@ def index_paths(
     rebuild: bool = False,
     prune: bool = False,
     jobs: int | None = None,
-    language: str = "en",
-    stem: bool = True,
+    language: str | None = None,
+    stem: bool | None = None,
     options: IngestOptions = IngestOptions(),
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     fail_fast: bool = False,
     progress: Callable[[Progress], None] | None = None,
 ) -> IngestReport:
@@ -277,50 +291,120 @@ def index_paths(
 
     With `rebuild`, a fresh index is built beside the old one and swapped in at the
     end, so searches keep working (on the old index) during the rebuild and a failed
-    rebuild leaves the old index in place.
+    rebuild leaves the old index in place. `language` and `stem` default to the
+    existing index's (English with stemming for a new one); asking for others
+    without `rebuild` raises SchemaMismatch. `batch_size` defaults to
+    $NEWSEARCH_BATCH_SIZE, else 2,000 articles per commit.
     """
     started = time.monotonic()
     inputs = [os.path.normpath(os.fspath(p)) for p in paths]
     target = resolve_index_path(index)
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+    batch_size = _batch_size(batch_size)
+    _recover_interrupted_swap(target)
     if rebuild or not _store.exists(target):
-        return _build_fresh(inputs, target, language, stem, options, jobs, batch_size, fail_fast, progress, started)
-    return _update(inputs, target, prune, options, jobs, batch_size, fail_fast, progress, started)
+        index_options = _store.IndexOptions(language=language or "en", stem=True if stem is None else stem)
+        return _build_fresh(inputs, target, index_options, options, jobs, batch_size, fail_fast, progress,
+                            started)
+    return _update(inputs, target, prune, options, jobs, batch_size, fail_fast, progress, started,
+                   language=language, stem=stem)
 
 
-def _build_fresh(inputs: list[str], target: Path, language: str, stem: bool, options: IngestOptions,
-                 jobs: int, batch_size: int, fail_fast: bool, progress: Any, started: float) -> IngestReport:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    building = target.with_name(target.name + ".building")
-    if building.exists():
-        shutil.rmtree(building)
-    index_options = _store.IndexOptions(language=language, stem=stem)
-    ix = _store.create_index(building, index_options)
-    manifest = Manifest(inputs=inputs, settings=_settings(index_options, options))
-    work = plan(inputs, manifest, kind=options.kind, prune=False)
-    report = IngestReport(index=str(target), files_found=work.found)
-    report.failures.extend(Failure.from_error(e) for e in work.missing)
-    guard = WriterLock(str(target)) if target.exists() else None
-    if guard:
-        guard.acquire()
+def _batch_size(given: int | None) -> int:
+    if given is not None:
+        return max(1, given)
+    text = os.environ.get(BATCH_SIZE_ENV, "").strip()
     try:
-        _run(ix, building, manifest, work, options, jobs, batch_size, fail_fast, progress, report, fresh=True)
+        return max(1, int(text)) if text else DEFAULT_BATCH_SIZE
+    except ValueError:
+        raise NewsearchError(f"{BATCH_SIZE_ENV}={text!r} is not a whole number") from None
+
+
+def _build_fresh(inputs: list[str], target: Path, index_options: _store.IndexOptions, options: IngestOptions,
+                 jobs: int, batch_size: int, fail_fast: bool, progress: Any, started: float) -> IngestReport:
+    """Build into `<index>.building` and swap it in; a killed build of the same inputs resumes.
+
+    The lock is taken on the target folder (created empty for a first build) before
+    the building folder is touched, so two builders never share one.
+    """
+    created = not target.exists()
+    target.mkdir(parents=True, exist_ok=True)
+    guard = WriterLock(str(target))
+    guard.acquire()
+    building = target.with_name(target.name + ".building")
+    try:
+        settings = _settings(index_options, options)
+        resumed = _resumable(building, inputs, settings)
+        if resumed:
+            ix, _ = _store.open_index(building)
+            manifest = Manifest.load(building)
+        else:
+            if building.exists():
+                shutil.rmtree(building)
+            ix = _store.create_index(building, index_options)
+            manifest = Manifest(inputs=inputs, settings=settings)
+        # A resumed build may hold files deleted since, and part of a file cut off by
+        # the crash: prune, and replace by path (fresh=False) rather than append.
+        work = plan(inputs, manifest, kind=options.kind, prune=resumed)
+        report = IngestReport(index=str(target), files_found=work.found, files_unchanged=len(work.unchanged),
+                              resumed=resumed)
+        report.failures.extend(Failure.from_error(e) for e in work.missing)
+        _run(ix, building, manifest, work, options, jobs, batch_size, fail_fast, progress, report,
+             fresh=not resumed)
+        report.stale_lock_pid = guard.stale_pid or report.stale_lock_pid
         ix.close()
-        _swap_in(building, target)
+        if not report.stopped_early:
+            _swap_in(building, target)
     finally:
-        if guard:
-            guard.release()
+        guard.release()
+        if created:
+            _remove_if_only_lock(target)
     report.seconds = time.monotonic() - started
     return report
 
 
+def _resumable(building: Path, inputs: list[str], settings: dict[str, Any]) -> bool:
+    """Whether `building` is a killed build of these inputs, by this version, worth continuing."""
+    if not _store.exists(building):
+        return False
+    try:
+        meta = _store.read_meta(building)
+    except NewsearchError:
+        return False
+    manifest = Manifest.load(building)
+    return (
+        meta.get("newsearch_version") == __version__
+        and meta.get("schema_version") == _store.SCHEMA_VERSION
+        and bool(manifest.sources)
+        and manifest.settings == settings
+        and sorted(manifest.inputs) == sorted(inputs)
+    )
+
+
+def _remove_if_only_lock(folder: Path) -> None:
+    """Undo the empty folder a failed first build created to hold its lock."""
+    try:
+        if folder.is_dir() and {p.name for p in folder.iterdir()} <= {LOCK_FILE}:
+            shutil.rmtree(folder, ignore_errors=True)
+    except OSError:
+        pass
+
+
 def _update(inputs: list[str], target: Path, prune: bool, options: IngestOptions, jobs: int,
-            batch_size: int, fail_fast: bool, progress: Any, started: float) -> IngestReport:
+            batch_size: int, fail_fast: bool, progress: Any, started: float, *,
+            language: str | None, stem: bool | None) -> IngestReport:
     ix, index_options = _store.open_index(target)
+    _check_analysis(target, index_options, language=language, stem=stem)
     manifest = Manifest.load(target)
     manifest.inputs = sorted(set(manifest.inputs) | set(inputs))
-    manifest.settings = _settings(index_options, options)
-    work = plan(inputs, manifest, kind=options.kind, prune=prune)
+    settings = _settings(index_options, options)
+    # Files read with other options (format, section from folder) would keep stale
+    # articles if skipped as unchanged, so they are all read again.
+    reread = bool(manifest.sources) and any(
+        manifest.settings.get(key) != value for key, value in options.to_dict().items()
+    )
+    manifest.settings = settings
+    work = plan(inputs, manifest, kind=options.kind, prune=prune, reread=reread)
     report = IngestReport(index=str(target), files_found=work.found, files_unchanged=len(work.unchanged))
     report.failures.extend(Failure.from_error(e) for e in work.missing)
     _run(ix, target, manifest, work, options, jobs, batch_size, fail_fast, progress, report, fresh=False)
@@ -328,12 +412,28 @@ def _update(inputs: list[str], target: Path, prune: bool, options: IngestOptions
     return report
 
 
+def _check_analysis(target: Path, current: _store.IndexOptions, *, language: str | None,
+                    stem: bool | None) -> None:
+    """Analysis is fixed when an index is created; asking for other options needs a rebuild."""
+    for key, wanted in (("language", language), ("stem", stem)):
+        have = getattr(current, key)
+        if wanted is not None and wanted != have:
+            raise SchemaMismatch(
+                f"{target}: index was built with {key}={have!r}, not {wanted!r}; "
+                "index again with --rebuild (or run `newsearch rebuild`) to change it"
+            )
+
+
 def _settings(index_options: _store.IndexOptions, options: IngestOptions) -> dict[str, Any]:
     return {**index_options.to_dict(), **options.to_dict()}
 
 
 def _swap_in(building: Path, target: Path) -> None:
-    """Replace `target` with the freshly built index in two renames."""
+    """Replace `target` with the freshly built index in two renames.
+
+    The caller's lock file moves with the old folder, so it stays held until the
+    swap is over; `_recover_interrupted_swap` finishes a swap cut off between renames.
+    """
     old = target.with_name(target.name + ".old")
     if old.exists():
         shutil.rmtree(old)
@@ -342,6 +442,27 @@ def _swap_in(building: Path, target: Path) -> None:
     os.replace(building, target)
     if old.exists():
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover_interrupted_swap(target: Path) -> None:
+    """Finish (or clean up after) a swap killed between its renames.
+
+    `<index>.old` only exists during a swap: with the target gone, the building
+    folder is complete and goes in; with the target present, `.old` is left over.
+    """
+    old = target.with_name(target.name + ".old")
+    if not old.is_dir():
+        return
+    lock = WriterLock(str(old))
+    lock.acquire()  # IndexLocked while the swapping process is still alive
+    try:
+        building = target.with_name(target.name + ".building")
+        if not target.exists() and _store.exists(building):
+            os.replace(building, target)
+        if target.exists():
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        lock.release()
 
 
 def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOptions, jobs: int,
