@@ -429,3 +429,10 @@ def test_byline_slot_above_the_date_names_no_person() -> None:
     assert (article.byline, article.authors, article.summary) == ("Week in Review", (), "A standfirst.")
     assert article.date == _utc(2021, 11, 19)
     assert article.body == "Body."
+
+
+def test_question_and_exclamation_teasers_are_furniture_too() -> None:
+    text = ("Title\nThe story in one long sentence that ends the article properly.\n"
+            "Is the base the next target?\nAnn Lee | Iraq | Dec 1, 2021\nSubscribe to Our Newsletters\n"
+            "Why the talks stalled again?\nFive things to watch this week!\n© 2021 Paper\n")
+    assert parse_text(text).body == "The story in one long sentence that ends the article properly."

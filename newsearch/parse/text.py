@@ -429,9 +429,9 @@ def strip_furniture(paragraphs: list[str]) -> list[str]:
 def _strip_boilerplate(lines: list[_Line]) -> list[_Line]:
     """Body lines without teasers, prompts, copyright and the promo tail after the article."""
     kinds = [_kind(line.text) for line in lines]
-    # A teaser is a headline line followed by its pipe-separated meta line.
-    for i, kind in enumerate(kinds):
-        if kind == "teaser" and i > 0 and kinds[i - 1] == "headline":
+    # A teaser is a headline-sized line (even "Is X next?") followed by its pipe-separated meta line.
+    for i in range(1, len(kinds)):
+        if kinds[i] == "teaser" and kinds[i - 1] not in _FURNITURE and _headline_sized(lines[i - 1].text):
             kinds[i - 1] = "teaser"
     end = _tail_start(lines, kinds)
     return [line for line, kind in zip(lines[:end], kinds[:end]) if kind not in _FURNITURE]
@@ -440,13 +440,13 @@ def _strip_boilerplate(lines: list[_Line]) -> list[_Line]:
 def _tail_start(lines: list[_Line], kinds: list[str]) -> int:
     """Where the page furniture after the article begins (len(kinds) when there is none).
 
-    The tail is what follows the last real paragraph; it is cut from its first
-    teaser, prompt or copyright line on. Short lines before that first marker are
-    kept (they may be a list closing the article); a short sentence sitting under
-    a newsletter prompt goes with the prompt.
+    The tail is the run of furniture and headline-sized lines (no closing full
+    stop) at the end; it is cut from its first teaser, prompt or copyright line
+    on. Short lines before that first marker are kept (they may be a list closing
+    the article); a short sentence sitting under a newsletter prompt goes with it.
     """
     end = len(kinds)
-    while end > 0 and kinds[end - 1] != "paragraph":
+    while end > 0 and (kinds[end - 1] in _FURNITURE or _headline_sized(lines[end - 1].text)):
         end -= 1
     markers = [i for i in range(end, len(kinds)) if kinds[i] in _FURNITURE]
     if not markers:
@@ -456,6 +456,11 @@ def _tail_start(lines: list[_Line], kinds: list[str]) -> int:
            and len(lines[start - 1].text.split()) <= _TAIL_NOTE_MAX_WORDS):
         start -= 2
     return start
+
+
+def _headline_sized(text: str) -> bool:
+    """Short and not closed by a full stop: a link title ("Why did X happen?"), not prose."""
+    return len(text.split()) <= _HEADLINE_MAX_WORDS and not text.rstrip("\"'”’)]").endswith((".", "…"))
 
 
 def _paragraphs(lines: list[_Line]) -> list[str]:
