@@ -277,3 +277,31 @@ def test_exported_page_furniture_is_dropped_from_the_body() -> None:
             "You Might Also Like\nAnother story headline\n© 2011 Example Inc. All rights reserved.")
     assert parse_record({"title": "T", "text": body}).body == (
         "First paragraph of the story.\n\nSecond paragraph of the story.")
+
+
+def test_html_bodies_become_paragraphs() -> None:
+    record = {"title": {"rendered": "Budget passes"},
+              "content": {"rendered": "<p>First <a href='/x'>linked</a> part.</p><script>x()</script>"
+                                      "<p>Second<br>line.</p><ul><li>Item</li></ul>"}}
+    article = parse_record(record)
+    assert article.title == "Budget passes"
+    assert article.body == "First linked part.\n\nSecond\n\nline.\n\nItem"
+
+
+def test_plain_text_with_angle_brackets_is_not_html() -> None:
+    body = "Standard Oil <Srd> and <A> said 3 < 4 and 5 > 2 <P>."
+    assert parse_record({"title": "T", "body": body}).body == body
+
+
+def test_database_export_date_object() -> None:
+    assert parse_record({"title": "T", "date": {"$date": "2021-07-06T00:00:00Z"}}).date == _utc(2021, 7, 6)
+
+
+def test_reuters_tickers_in_angle_brackets_stay_text(shared_dir: Path) -> None:
+    path = shared_dir / "corpus/jsonl/reuters21578.jsonl.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        records = [json.loads(line) for line in lines if "<" in line]
+    with_tags = [r for r in records if "<" in r["body"]]
+    assert len(with_tags) > 100
+    for record in with_tags:
+        assert parse_record(record).body.split() == record["body"].split(), record["id"]

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from bs4 import BeautifulSoup
+
 from ..errors import ParseError
 from ..models import Article
 from .authors import clean_names, split_byline, strip_byline_prefix
@@ -33,7 +35,12 @@ RECORD_FIELDS: dict[str, tuple[str, ...]] = {
     "tags": ("tags", "keywords"),
     "language": ("language", "lang"),
 }
-_NAME_KEYS = ("name", "fullname", "full_name", "display_name", "title")
+_NAME_KEYS = ("name", "fullname", "full_name", "display_name", "title", "rendered", "value", "text")
+_DATE_KEYS = ("$date", "date", "iso", "value", "$numberLong")
+# Bodies exported as HTML fragments ("<p>...</p>"), e.g. from CMS APIs.
+# A closing tag is required: wire copy writes tickers such as "<A>" or "<P>" in plain text.
+_HTML = re.compile(r"</(?:p|div|span|a|em|strong|li|ul|ol|h[1-6]|blockquote|figure|section)\s*>", re.I)
+_BLOCKS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "figure", "tr", "section")
 _PARAGRAPH_BREAK = re.compile(r"\s*\n\s*")
 _SPACE = re.compile(r"[ \t\u00a0\u2009\u202f\u200b\ufeff]+")
 _TITLE_FROM_BODY_CHARS = 150
@@ -70,6 +77,8 @@ def _parse(record: Mapping[str, Any], *, path: str, line: int | None, earliest: 
         warnings.append("no title field: title taken from the body")
     byline, names, agency = _credits(_first(record, "byline"))
     raw_date = _first(record, "date")
+    if isinstance(raw_date, Mapping):  # {"$date": ...} from database exports
+        raw_date = next((raw_date[k] for k in _DATE_KEYS if raw_date.get(k) not in (None, "")), None)
     date = parse_date(raw_date, earliest=earliest, latest=latest) if raw_date is not None else None
     if raw_date not in (None, "") and date is None:
         warnings.append(f"unreadable or out-of-range date: {str(raw_date)[:60]}")
@@ -138,12 +147,29 @@ def normalise_body(value: Any) -> str:
     Exporters keep page furniture ("Advertisement", "Read more", copyright lines)
     as paragraphs; the plain-text rules for it apply here too.
     """
+    if isinstance(value, Mapping):
+        value = next((value[k] for k in _NAME_KEYS if isinstance(value.get(k), str)), "")
     if isinstance(value, (list, tuple)):
         value = "\n".join(_name_of(v) if isinstance(v, Mapping) else str(v) for v in value if v is not None)
     if not isinstance(value, str):
         return ""
+    if _HTML.search(value):
+        value = _html_text(value)
     paragraphs = (_SPACE.sub(" ", p).strip() for p in _PARAGRAPH_BREAK.split(value))
     return "\n\n".join(strip_furniture([p for p in paragraphs if p]))
+
+
+def _html_text(markup: str) -> str:
+    """Text of an HTML fragment with one line per block element, scripts and styles dropped."""
+    soup = BeautifulSoup(markup, "lxml")
+    for tag in soup.find_all(["script", "style", "noscript"]):
+        tag.decompose()
+    for tag in soup.find_all("br"):
+        tag.replace_with("\n")
+    for tag in soup.find_all(_BLOCKS):
+        tag.insert_before("\n")
+        tag.insert_after("\n")
+    return soup.get_text()
 
 
 def _credits(value: Any) -> tuple[str, list[str], str]:
