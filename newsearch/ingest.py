@@ -485,7 +485,8 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
             )
         manifest.update(completed)
         completed.clear()
-        manifest.save(path)
+        with _store.storage_errors(str(path)):
+            manifest.save(path)
 
     with writer:
         report.stale_lock_pid = writer.stale_lock_pid

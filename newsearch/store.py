@@ -284,7 +284,8 @@ class IndexWriter:
     def _ensure_writer(self) -> Any:
         if self._writer is None:
             try:
-                self._writer = self._ix.writer(limitmb=self._limitmb)
+                with storage_errors(self.path):  # opening a writer creates segment files
+                    self._writer = self._ix.writer(limitmb=self._limitmb)
             except LockError as exc:
                 raise IndexLocked(f"{self.path}: the index is locked by another writer") from exc
         return self._writer

@@ -15,6 +15,10 @@ from ..sources import RawDocument
 from .encoding import decode
 
 DEFAULT_MAX_BODY_CHARS = 1_000_000
+# C0 controls other than tab and newlines: noise from binary junk or bad exports,
+# and a NUL breaks CSV export and terminals.
+_CONTROLS = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
+_TEXT_FIELDS = ("title", "body", "summary", "byline", "section", "source")
 
 
 @dataclass(frozen=True)
@@ -33,15 +37,17 @@ def parse_document(raw: RawDocument, options: ParseOptions = ParseOptions()) -> 
     Never raises: an unexpected exception inside a parser becomes a ParseError that
     names the file, so one bad input cannot stop a run.
     """
+    if not raw.data.strip():
+        return [ParseError(raw.path, "empty file" if raw.line is None else "empty line", line=raw.line)]
     try:
         results = _dispatch(raw, options)
+        return [r if isinstance(r, ParseError) else _finish(r, raw, options) for r in results]
     except ParseError as exc:
         return [exc]
     except RecursionError:
         return [ParseError(raw.path, "document is nested too deeply to parse", line=raw.line)]
     except Exception as exc:  # a parser bug must not end an overnight run
         return [ParseError(raw.path, f"parser failed: {type(exc).__name__}: {exc}", line=raw.line)]
-    return [r if isinstance(r, ParseError) else _finish(r, raw, options) for r in results]
 
 
 def _dispatch(raw: RawDocument, options: ParseOptions) -> list[Article | ParseError]:
@@ -95,12 +101,19 @@ def _records_in(value: Any) -> list[Any] | None:
 
 def _finish(article: Article, raw: RawDocument, options: ParseOptions) -> Article:
     changes: dict[str, Any] = {}
+    for name in _TEXT_FIELDS:
+        value = getattr(article, name)
+        if value.translate(_CONTROLS) != value:
+            changes[name] = value.translate(_CONTROLS)
+    if changes:
+        changes["id"] = article.id  # the id stays the one the parser gave
     if not article.path:
         changes["path"] = raw.path
     if options.section_from_dir and not article.section and raw.section_hint:
         changes["section"] = raw.section_hint
-    if len(article.body) > options.max_body_chars:
-        changes["body"] = article.body[: options.max_body_chars]
+    body = changes.get("body", article.body)
+    if len(body) > options.max_body_chars:
+        changes["body"] = body[: options.max_body_chars]
         changes["id"] = article.id
         changes["warnings"] = article.warnings + (
             f"body truncated to {options.max_body_chars:,} characters",
