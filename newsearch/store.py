@@ -192,6 +192,24 @@ def options_from_meta(path: str, meta: dict[str, Any]) -> IndexOptions:
     return IndexOptions(language=analysis.get("language", "en"), stem=analysis.get("stem", True))
 
 
+def ensure_single_whoosh() -> None:
+    """Refuse to run when the original Whoosh is installed beside whoosh-reloaded:
+    both write the same `whoosh` package, so which one is imported is an accident."""
+    from importlib import metadata
+
+    names = set()
+    for dist in metadata.distributions():
+        name = (dist.metadata["Name"] or "").lower().replace("_", "-")
+        if name in ("whoosh", "whoosh-reloaded"):
+            names.add(name)
+    if "whoosh" in names:
+        raise NewsearchError(
+            "the original 'whoosh' distribution is installed; newsearch needs only "
+            "'whoosh-reloaded': run `pip uninstall -y whoosh whoosh-reloaded && "
+            "pip install whoosh-reloaded==2.7.5`"
+        )
+
+
 def exists(path: str | os.PathLike[str]) -> bool:
     return whoosh_index.exists_in(os.fspath(path))
 
@@ -199,6 +217,7 @@ def exists(path: str | os.PathLike[str]) -> bool:
 def open_index(path: str | os.PathLike[str]) -> tuple[Any, IndexOptions]:
     """Open an existing index for reading or writing; check its schema version."""
     path = os.fspath(path)
+    ensure_single_whoosh()
     if not os.path.isdir(path) or not whoosh_index.exists_in(path):
         raise IndexNotFound(path)
     options = options_from_meta(path, read_meta(path))
@@ -221,6 +240,7 @@ def open_index(path: str | os.PathLike[str]) -> tuple[Any, IndexOptions]:
 def create_index(path: str | os.PathLike[str], options: IndexOptions = IndexOptions()) -> Any:
     """Create an empty index (replacing any index already there)."""
     path = os.fspath(path)
+    ensure_single_whoosh()
     with storage_errors(path):
         os.makedirs(path, exist_ok=True)
         ix = whoosh_index.create_in(path, build_schema(options))

@@ -173,3 +173,15 @@ def test_stats(archive):
     assert stats.documents == len(ARTICLES)
     assert stats.earliest.startswith("2019-11-05") and stats.latest.startswith("2021-09-01")
     assert dict(stats.sections)["Business"] == 3
+
+
+def test_refuses_to_run_beside_the_original_whoosh(monkeypatch, tmp_path):
+    from importlib import metadata
+
+    class FakeDist:
+        def __init__(self, name):
+            self.metadata = {"Name": name}
+
+    monkeypatch.setattr(metadata, "distributions", lambda: [FakeDist("Whoosh"), FakeDist("Whoosh-Reloaded")])
+    with pytest.raises(NewsearchError, match="original 'whoosh'"):
+        Archive.create(tmp_path / "ix")
