@@ -8,6 +8,7 @@ selectors, names and patterns are data in rules.py.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from html import unescape
 from datetime import datetime, timedelta
 from urllib.parse import urljoin, urlsplit
@@ -87,7 +88,7 @@ def _extract(
     language = _language(root, meta, story)
     date = _date(root, meta, micro, objects, story, urls=(url or "", canonical or ""), language=language,
                  bounds=(earliest, latest))
-    section = _section(root, meta, micro, story, canonical or url or "")
+    section = _section(root, meta, micro, story, canonical or url or "", site=site, title=title)
     summary = clean(strings_of(story.get("description"))[0] if strings_of(story.get("description")) else "") \
         or meta.first(rules.META_DESCRIPTION)
     tags = _tags(meta, story)
@@ -206,7 +207,7 @@ def _byline_elements(root: etree._Element) -> list[list[str]]:
             continue
         attrs = f"{element.get('class') or ''} {element.get('id') or ''}"
         if tag in rules.BYLINE_TAGS or (
-            len(attrs) > 2 and rules.BYLINE_HINTS.search(attrs) and not rules.BYLINE_EXCLUDE.search(attrs)
+            len(attrs) > 2 and _hint(rules.BYLINE_HINTS, attrs) and not _hint(rules.BYLINE_EXCLUDE, attrs)
         ):
             text = text_of(element)
             if text and len(text) <= rules.BYLINE_MAX_CHARS and text not in texts:
@@ -282,54 +283,83 @@ def _authors(
     return fallback or ("", [], "")
 
 
+@lru_cache(maxsize=32768)
+def _hint(pattern: re.Pattern[str], attrs: str) -> bool:
+    """Whether class/id text matches a hint pattern; pages repeat the same class names a lot."""
+    return pattern.search(attrs) is not None
+
+
 def _key(text: str) -> str:
     return re.sub(r"\W+", "", text.casefold())
 
 
 # ---------------------------------------------------------------- section
 
-def _section(root: etree._Element, meta: MetaTags, micro: Microdata, story: dict, url: str) -> str:
-    for value in strings_of(story.get("articleSection")):
-        if value and len(value) <= rules.SECTION_MAX_CHARS:
-            return value
-    found = meta.first(rules.META_SECTION)
-    if found and len(found) <= rules.SECTION_MAX_CHARS:
-        return found.split(",")[0].strip()
-    for value in micro.values(rules.ITEMPROP_SECTION):
-        if len(value) <= rules.SECTION_MAX_CHARS:
-            return value
-    for element in root.iterfind(".//a[@rel]"):
-        if "category" in (element.get("rel") or "").lower().split() or "tag" == (element.get("rel") or "").lower():
-            text = text_of(element)
-            if "category" in (element.get("rel") or "").lower() and text and len(text) <= rules.SECTION_MAX_CHARS:
-                return text
-    crumb = _breadcrumb(root)
-    if crumb:
-        return crumb
+def _section(
+    root: etree._Element, meta: MetaTags, micro: Microdata, story: dict, url: str, *, site: str, title: str
+) -> str:
+    """The section: structured data, category links, breadcrumbs, category labels, the URL."""
+    keys = _site_keys(site, url)
+
+    def usable(values: list[str]) -> str:
+        parts = [clean(p) for v in values for p in re.split(r"[,;|]", v)]
+        parts = [p for p in parts if p and len(p) <= rules.SECTION_MAX_CHARS and not _is_site(p, keys)
+                 and not rules.BOILERPLATE_TEXT.match(p) and _key(p) != _key(title)]
+        specific = [p for p in parts if p.casefold() not in rules.GENERIC_SECTIONS]
+        return (specific or parts or [""])[0]
+
+    links = [a for a in root.iterfind(".//a[@rel]") if "category" in (a.get("rel") or "").lower().split()]
+    for values in (
+        strings_of(story.get("articleSection")),
+        meta.all(rules.META_SECTION),
+        micro.values(rules.ITEMPROP_SECTION),
+        [text_of(a) for a in links],
+        _breadcrumb(root),
+        _category_labels(root),
+        _url_sections(url),
+    ):
+        found = usable(values)
+        if found:
+            return found
+    return ""
+
+
+def _category_labels(root: etree._Element) -> list[str]:
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
         attrs = f"{element.get('class') or ''} {element.get('id') or ''}"
-        if attrs.strip() and rules.CATEGORY_HINTS.search(attrs):
+        if len(attrs) > 2 and _hint(rules.CATEGORY_HINTS, attrs):
             link = element.find(".//a")
             text = text_of(link if link is not None else element)
-            if text and len(text) <= rules.SECTION_MAX_CHARS and not re.search(r"\d{3}", text):
-                return text
-    return ""
+            if text and not re.search(r"\d{3}", text):
+                return [text]
+    return []
 
 
-def _breadcrumb(root: etree._Element) -> str:
+def _url_sections(url: str) -> list[str]:
+    """The first folder of the URL path when it is a word ("/politics/2020/..." -> "politics")."""
+    if not url.startswith(("http://", "https://")):
+        return []
+    folders = [p for p in urlsplit(url).path.split("/") if p][:-1]
+    if folders and rules.URL_SECTION.match(folders[0]) and folders[0].casefold() not in rules.GENERIC_URL_FOLDERS:
+        return [folders[0]]
+    return []
+
+
+def _breadcrumb(root: etree._Element) -> list[str]:
+    """The most specific level of a breadcrumb trail (its last link), if the page has one."""
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
         attrs = f"{element.get('class') or ''} {element.get('id') or ''} {element.get('aria-label') or ''}"
-        if not rules.BREADCRUMB_HINTS.search(attrs):
+        if not _hint(rules.BREADCRUMB_HINTS, attrs):
             continue
         items = [text_of(a) for a in element.iter("a")]
         items = [t for t in items if t and t.casefold() not in rules.HOME_WORDS and len(t) <= rules.SECTION_MAX_CHARS]
         if items:
-            return items[0]
-    return ""
+            return [items[rules.BREADCRUMB_LEVEL if len(items) > abs(rules.BREADCRUMB_LEVEL) else 0]]
+    return []
 
 
 # ---------------------------------------------------------------- title cleaning
@@ -499,7 +529,7 @@ def _date_in_dom(root: etree._Element, language: str, bounds) -> datetime | None
         if not isinstance(element.tag, str) or element.tag in ("html", "body", "script", "style", "head"):
             continue
         attrs = f"{element.get('class') or ''} {element.get('id') or ''}"
-        if len(attrs) < 3 or not rules.DATE_HINTS.search(attrs):
+        if len(attrs) < 3 or not _hint(rules.DATE_HINTS, attrs):
             continue
         text = visible_text(element, limit=rules.DATE_ELEMENT_MAX_CHARS + 1)
         if not text or len(text) > rules.DATE_ELEMENT_MAX_CHARS:
@@ -507,7 +537,7 @@ def _date_in_dom(root: etree._Element, language: str, bounds) -> datetime | None
         found = dates(text)
         if not found:
             continue
-        if rules.UPDATED_WORDS.search(attrs) or rules.UPDATED_WORDS.search(text[: found[0][0] + 1]):
+        if _hint(rules.UPDATED_WORDS, attrs) or rules.UPDATED_WORDS.search(text[: found[0][0] + 1]):
             fallback = fallback or found[0][1]
             continue
         return found[0][1]

@@ -121,11 +121,23 @@ BYLINE_TAIL = re.compile(
 BREADCRUMB_HINTS = re.compile(r"breadcrumb|crumbs|brotkrumen|fil-d-ariane|path-nav", re.I)
 CATEGORY_HINTS = re.compile(
     r"(^|[-_ ])(cat-links|categories|category|post-categories|entry-categor\w*|article-section|"
-    r"section-name|kicker|rubrik|ressort|rubrique|dachzeile|overline|eyebrow|post-category|"
+    r"section-name|rubrik|ressort|rubrique|post-category|"
     r"meta-category|cat)([-_ ]|$)",
     re.I,
 )
 SECTION_MAX_CHARS = 40
+# Labels that say where a story is shown rather than what it is about.
+GENERIC_SECTIONS = frozenset({"main blog", "blog", "à la une", "a la une", "aktuell", "aktuelles", "uncategorized",
+                              "allgemein", "home", "startseite", "featured", "top stories", "homepage",
+                              "non classé", "sin categoría", "senza categoria", "general"})
+# Which breadcrumb link names the section: -1 is the deepest level.
+BREADCRUMB_LEVEL = -1
+URL_SECTION = re.compile(r"^[a-z][a-z-]{2,24}$")
+GENERIC_URL_FOLDERS = frozenset({"article", "artikel", "story", "stories", "post", "posts", "p", "blog",
+                                 "de", "en", "fr", "es", "it", "www", "index", "content", "page", "pages", "detail",
+                                 "details", "node", "cms", "home", "html", "view", "a", "s", "amp", "id", "magazin", "service",
+                                 "item", "items", "entry", "entries", "read", "archive", "archives", "doi",
+                                 "wiki", "forum", "discussion", "tipp", "produkt", "product", "products", "themen"})
 # Words that a breadcrumb starts with and that are never a section.
 HOME_WORDS = frozenset({"home", "startseite", "start", "accueil", "inicio", "homepage", "news", "index",
                         "home page", "hauptseite", "portada", "página inicial", "pagina iniziale"})
@@ -280,6 +292,7 @@ BOILERPLATE_TEXT = re.compile(
     r"bisher keine kommentare|kommentar verfassen|schreibe einen kommentar|leave a comment|"
     r"leave a reply|wird geladen|loading|sie sind aktuell nicht eingeloggt|möchten sie|"
     r"war der artikel|was this article|alle angaben ohne gewähr|zum vergrößern|click to enlarge|"
+    r"rss|impressum|datenschutz\w*|privacy|kontakt|contact|kategorien|categories|"
     r"lesezeit|reading time|\d+ min(?:ute)?s? read|\d+ minut).{0,40}$",
     re.I,
 )
