@@ -436,3 +436,16 @@ def test_question_and_exclamation_teasers_are_furniture_too() -> None:
             "Is the base the next target?\nAnn Lee | Iraq | Dec 1, 2021\nSubscribe to Our Newsletters\n"
             "Why the talks stalled again?\nFive things to watch this week!\n© 2021 Paper\n")
     assert parse_text(text).body == "The story in one long sentence that ends the article properly."
+
+
+def test_wrapped_line_naming_a_picture_agency_is_not_a_credit() -> None:
+    text = ("Title\n\nThe agency said a picture sold to Getty Images in\n"
+            "2019 had been altered, and it withdrew the image.\n\nJane Roe/Getty Images\n")
+    assert parse_text(text).body == ("The agency said a picture sold to Getty Images in "
+                                     "2019 had been altered, and it withdrew the image.")
+
+
+def test_short_one_line_paragraphs_are_not_mistaken_for_wrapping() -> None:
+    text = "Title\nBy Jane Doe\n\nThe vote was close.\nThe mayor will sign on Friday.\nCritics vowed to appeal.\n"
+    assert parse_text(text).body == ("The vote was close.\n\nThe mayor will sign on Friday.\n\n"
+                                     "Critics vowed to appeal.")

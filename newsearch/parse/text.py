@@ -44,7 +44,7 @@ _CREDIT = re.compile(
     r"^\(?\s*(?:photo(?:graph)?s?|pictures?|images?|illustration|credit|photo credit|file photo|"
     r"video|courtesy)\b\s*(?:by\b|:|credit\b|courtesy\b|of\b|illustration\b)|"
     r"\b(?:getty\s+images|shutterstock|alamy|istock(?:photo)?|ap\s+photo|afp\s+photo|epa-efe|"
-    r"anadolu\s+agency|sipa|pool\s+photo|file\s+photo|handout)\b|"
+    r"anadolu\s+agency|sipa|pool\s+photo|file\s+photo)\b|"
     r"\bvia\s+(?:getty|reuters|ap|afp)\b|^\(?(?:reuters|afp|ap|epa|xinhua|anadolu|getty\s+images)\s?/|"
     r"^[^/|]{2,60}?\s?/\s?(?:reuters|ap|afp|epa|getty|xinhua|anadolu|sipa|pool|dpa|bloomberg|"
     r"zuma|rex|alamy|shutterstock|handout|the\s+associated\s+press)\b",
@@ -80,7 +80,6 @@ _CLOSING_CREDIT = re.compile(r"^\(?\s*(?:additional\s+)?(?:reporting|writing|wri
 _CLOSING_CREDIT_MAX_WORDS = 30
 # Wire datelines: "BAGHDAD (Reuters) -", "WASHINGTON, July 6 (AP) —", "(Reuters) -".
 _DATELINE = re.compile(r"^(?:[A-Z][A-Za-z.'’ -]{1,40}(?:,[^()\n]{1,40})?\s*)?\(([^()]{2,40})\)\s*[-–—:]")
-_TERMINAL = re.compile(r"[.!?…:;\"'”’)\]]$")
 _COPYRIGHT = re.compile(r"^(?:©|\(c\)\s|copyright\b)|all rights reserved\W*$", re.I)
 _PROMPT = re.compile(
     r"^(?:subscribe|sign (?:me )?up|sign in|log in|register|newsletters?\b|get (?:our|the)\b.*\bnewsletter|"
@@ -92,6 +91,11 @@ _PROMPT = re.compile(
 _SIGN_UP = re.compile(r"^(?:subscribe|sign (?:me )?up|newsletters?\b|get (?:our|the)\b.*\bnewsletter)", re.I)
 _FURNITURE = frozenset({"copyright", "prompt", "teaser", "credit"})
 _CREDIT_MAX_WORDS = 15
+_CREDIT_END = re.compile(
+    r"(?:images|photo|photos|reuters|afp|ap|epa|getty|shutterstock|alamy|handout|pool|splash|instagram|twitter)"
+    r"\W*$",
+    re.I,
+)
 _PROMPT_MAX_WORDS = 10
 _TEASER_PART_MAX_WORDS = 6
 _HEADLINE_MAX_WORDS = 25
@@ -102,6 +106,7 @@ _EXPLICIT_BYLINE_MAX_WORDS = 16
 _TAIL_NOTE_MAX_WORDS = 30  # a sentence under a newsletter prompt ("Get the best stories...")
 _LONG_TITLE_CHARS = 250
 _HARD_WRAP_MAX_CHARS = 100
+_HARD_WRAP_MIN_FILL = 0.6  # wrapped lines (but the last) fill most of the width
 _BULLET = re.compile(r"^(?:[-*•–—]|\d{1,2}[.)])\s")
 _SPACE = re.compile(r"[ \t\u00a0\u2009\u202f\u200b\ufeff]+")
 
@@ -253,7 +258,7 @@ def _classify(lines: list[_Line], index: int, head: _Head, *, earliest: datetime
     if match and match.group(2).strip():
         _apply_field(head, HEADER_FIELDS[match.group(1).lower()], match.group(2).strip(), earliest, latest)
         return "field"
-    if _CREDIT.search(text) and len(text.split()) <= _CREDIT_MAX_WORDS:
+    if len(text.split()) <= _CREDIT_MAX_WORDS and _is_credit(text):
         return "credit"
     if _SKIP.match(text):
         return "skip"
@@ -345,7 +350,7 @@ def _implicit_byline(lines: list[_Line], index: int, head: _Head) -> bool:
 
 
 def _is_header_line(text: str) -> bool:
-    return bool(_FIELD.match(text) or _CREDIT.search(text) or _EXPLICIT_BYLINE.match(text)
+    return bool(_FIELD.match(text) or _is_credit(text) or _EXPLICIT_BYLINE.match(text)
                 or _is_date_text(text))
 
 
@@ -400,15 +405,19 @@ def _kind(text: str) -> str:
     words = len(text.split())
     if _COPYRIGHT.search(text) and words <= 25:
         return "copyright"
-    if _CREDIT.search(text) and words <= _CREDIT_MAX_WORDS and not text.endswith("."):
+    if words <= _CREDIT_MAX_WORDS and _is_credit(text):
         return "credit"
     if _PROMPT.match(text) and words <= _PROMPT_MAX_WORDS:
         return "prompt"
     if _is_teaser_meta(text):
         return "teaser"
-    if not _TERMINAL.search(text) and words <= _HEADLINE_MAX_WORDS:
-        return "headline"
-    return "paragraph"
+    return "text"
+
+
+def _is_credit(text: str) -> bool:
+    """A picture credit standing alone, not a sentence that names a picture agency in passing."""
+    match = _CREDIT.search(text)
+    return bool(match) and not text.endswith(".") and (match.start() == 0 or bool(_CREDIT_END.search(text)))
 
 
 def _is_teaser_meta(text: str) -> bool:
@@ -452,7 +461,7 @@ def _tail_start(lines: list[_Line], kinds: list[str]) -> int:
     if not markers:
         return len(kinds)
     start = markers[0]
-    while (start >= 2 and kinds[start - 1] == "paragraph" and _SIGN_UP.match(lines[start - 2].text)
+    while (start >= 2 and kinds[start - 1] == "text" and _SIGN_UP.match(lines[start - 2].text)
            and len(lines[start - 1].text.split()) <= _TAIL_NOTE_MAX_WORDS):
         start -= 2
     return start
@@ -464,7 +473,7 @@ def _headline_sized(text: str) -> bool:
 
 
 def _paragraphs(lines: list[_Line]) -> list[str]:
-    """Blank-line blocks of short lines are hard-wrapped paragraphs; otherwise a line is one."""
+    """A line is a paragraph, unless blank lines separate blocks of hard-wrapped lines."""
     if not lines:
         return []
     blocks: list[list[str]] = []
@@ -472,10 +481,18 @@ def _paragraphs(lines: list[_Line]) -> list[str]:
         if i == 0 or line.blank_before:
             blocks.append([])
         blocks[-1].append(line.text)
-    has_blanks = len(blocks) > 1
+    has_blanks = any(line.blank_before for line in lines)
     out: list[str] = []
     for block in blocks:
-        wrapped = (has_blanks and len(block) > 1 and max(len(t) for t in block) <= _HARD_WRAP_MAX_CHARS
-                   and not any(_BULLET.match(t) for t in block[1:]))
-        out.extend([" ".join(block)] if wrapped else block)
+        out.extend([" ".join(block)] if has_blanks and _hard_wrapped(block) else block)
     return out
+
+
+def _hard_wrapped(block: list[str]) -> bool:
+    """Lines cut at a fixed width: short, of similar length, some ending mid-sentence."""
+    if len(block) < 2 or any(_BULLET.match(t) for t in block[1:]):
+        return False
+    widest = max(len(t) for t in block)
+    inner = block[:-1]
+    return (widest <= _HARD_WRAP_MAX_CHARS and all(len(t) >= widest * _HARD_WRAP_MIN_FILL for t in inner)
+            and any(not t.endswith((".", "!", "?", ":", '"', "”")) for t in inner))
