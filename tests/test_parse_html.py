@@ -1,0 +1,217 @@
+"""One small page per heuristic of the HTML cascade, written by hand for these tests."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from newsearch.errors import ParseError
+from newsearch.models import Article
+from newsearch.parse.html import parse_html
+
+FILLER = (
+    "The council met on Tuesday evening to debate the new budget for the harbour district, "
+    "and members spoke at length about repairs, ferries and the cost of dredging the channel. "
+)
+
+
+def page(head: str = "", body: str = "", *, lang: str = "en") -> str:
+    """A minimal page whose article text is long enough to be found as the body."""
+    article = body or f"<article><p>{FILLER}</p><p>{FILLER}</p></article>"
+    return f"<!doctype html><html lang='{lang}'><head>{head}</head><body>{article}</body></html>"
+
+
+def parse(html: str | bytes, **kwargs) -> Article:
+    return parse_html(html, path="test.html", **kwargs)
+
+
+# ---------------------------------------------------------------- structured data
+
+def test_json_ld_graph_gives_headline_authors_date_and_section() -> None:
+    ld = """<script type="application/ld+json">{"@context": "https://schema.org", "@graph": [
+      {"@type": "WebSite", "name": "Harbour Times", "datePublished": "1999-01-01"},
+      {"@type": "NewsArticle", "headline": "Council approves harbour budget",
+       "datePublished": "2021-07-06T09:30:00+02:00", "dateModified": "2021-07-08T10:00:00Z",
+       "articleSection": ["Local"], "author": [{"@type": "Person", "name": "Jane Roe"},
+       {"@type": "Person", "name": "Omar Haddad"}]}]}</script>"""
+    article = parse(page(ld))
+    assert article.title == "Council approves harbour budget"
+    assert article.authors == ("Jane Roe", "Omar Haddad")
+    assert article.date == datetime(2021, 7, 6, 7, 30, tzinfo=timezone.utc)
+    assert article.section == "Local"
+
+
+def test_json_ld_author_as_plain_string_and_as_reference() -> None:
+    as_string = """<script type="application/ld+json">{"@type": "Article", "headline": "A",
+      "author": "Maria Lopez"}</script>"""
+    assert parse(page(as_string)).authors == ("Maria Lopez",)
+    as_reference = """<script type="application/ld+json">{"@graph": [
+      {"@type": "Article", "headline": "B", "author": {"@id": "#p1"}},
+      {"@type": "Person", "@id": "#p1", "name": "Ken Ito"}]}</script>"""
+    assert parse(page(as_reference)).authors == ("Ken Ito",)
+
+
+def test_broken_json_ld_is_skipped_not_fatal() -> None:
+    head = '<script type="application/ld+json">{"@type": "Article", "headline": </script>' \
+           '<meta property="og:title" content="Ferry timetable changes">'
+    assert parse(page(head)).title == "Ferry timetable changes"
+
+
+def test_opengraph_and_article_tags() -> None:
+    head = """<meta property="og:title" content="Dredging to start in May">
+      <meta property="og:site_name" content="Harbour Times">
+      <meta property="og:url" content="https://example.org/news/dredging">
+      <meta property="og:description" content="Work on the channel begins soon.">
+      <meta property="article:published_time" content="2020-03-01T12:00:00Z">
+      <meta property="article:section" content="Business">
+      <meta property="article:tag" content="ports"><meta property="article:tag" content="dredging">"""
+    article = parse(page(head), url="https://example.org/?utm=x")
+    assert article.title == "Dredging to start in May"
+    assert article.source == "Harbour Times"
+    assert article.url == "https://example.org/news/dredging"
+    assert article.summary == "Work on the channel begins soon."
+    assert article.date == datetime(2020, 3, 1, 12, 0, tzinfo=timezone.utc)
+    assert article.section == "Business"
+    assert article.tags == ("ports", "dredging")
+    assert article.language == "en"
+
+
+def test_publisher_meta_names() -> None:
+    head = """<meta name="byl" content="By Anna Berg and Tom Lind">
+      <meta name="parsely-pub-date" content="2019-11-05">
+      <meta name="parsely-section" content="Science">"""
+    article = parse(page(head))
+    assert article.authors == ("Anna Berg", "Tom Lind")
+    assert article.byline == "By Anna Berg and Tom Lind"
+    assert article.date is not None and article.date.date().isoformat() == "2019-11-05"
+    assert article.section == "Science"
+
+
+def test_wire_agency_is_recorded_apart_from_people() -> None:
+    head = '<meta name="author" content="Reuters">'
+    article = parse(page(head))
+    assert article.agency == "Reuters"
+    assert article.authors == ()
+
+
+def test_microdata_itemprops() -> None:
+    body = f"""<div itemscope itemtype="https://schema.org/NewsArticle">
+      <h1 itemprop="headline">Lighthouse reopens</h1>
+      <span itemprop="author" itemscope><span itemprop="name">Ines Costa</span></span>
+      <span itemprop="datePublished" content="2018-05-04">4 May</span>
+      <div itemprop="articleBody"><p>{FILLER}</p><p>{FILLER}</p></div></div>"""
+    article = parse(page(body=body))
+    assert article.title == "Lighthouse reopens"
+    assert article.authors == ("Ines Costa",)
+    assert article.date == datetime(2018, 5, 4, tzinfo=timezone.utc)
+
+
+# ---------------------------------------------------------------- DOM, URL, text
+
+def test_time_element_datetime_attribute() -> None:
+    body = f"""<article><h1>Quay wall repaired</h1><time datetime="2017-02-03T08:00:00-05:00">Feb 3</time>
+      <p>{FILLER}</p><p>{FILLER}</p></article>"""
+    assert parse(page(body=body)).date == datetime(2017, 2, 3, 13, 0, tzinfo=timezone.utc)
+
+
+def test_date_from_url_when_the_page_has_none() -> None:
+    article = parse(page(), url="https://example.org/2016/09/14/harbour-budget/")
+    assert article.date == datetime(2016, 9, 14, tzinfo=timezone.utc)
+
+
+def test_date_printed_in_german_text() -> None:
+    body = f"""<article><h1>Hafen</h1><div class="article-date">Veröffentlicht am 12. März 2015</div>
+      <p>{FILLER}</p><p>{FILLER}</p></article>"""
+    assert parse(page(body=body, lang="de")).date == datetime(2015, 3, 12, tzinfo=timezone.utc)
+
+
+def test_timezone_converted_to_utc_and_bounds_respected() -> None:
+    head = '<meta property="article:published_time" content="2022-01-10T23:30:00+05:30">'
+    article = parse(page(head))
+    assert article.date == datetime(2022, 1, 10, 18, 0, tzinfo=timezone.utc)
+    assert article.date.tzinfo == timezone.utc
+    late = parse(page(head), latest=datetime(2021, 12, 31, tzinfo=timezone.utc))
+    assert late.date is None
+
+
+def test_dates_before_1995_are_accepted() -> None:
+    head = '<meta name="dc.date" content="1912-04-15">'
+    assert parse(page(head)).date == datetime(1912, 4, 15, tzinfo=timezone.utc)
+
+
+def test_publication_date_preferred_over_modification_date() -> None:
+    head = """<meta property="article:modified_time" content="2021-05-05T10:00:00Z">
+      <meta property="article:published_time" content="2020-01-02T10:00:00Z">"""
+    assert parse(page(head)).date == datetime(2020, 1, 2, 10, 0, tzinfo=timezone.utc)
+
+
+def test_byline_container_cleaned_of_prefix_and_date() -> None:
+    body = f"""<article><h1>Tides</h1><div class="byline">By Sam Okafor, 3 June 2020</div>
+      <p>{FILLER}</p><p>{FILLER}</p></article>"""
+    assert parse(page(body=body)).authors == ("Sam Okafor",)
+
+
+def test_title_site_suffix_is_removed() -> None:
+    head = "<title>Harbour budget passes | Harbour Times</title><meta property='og:site_name' content='Harbour Times'>"
+    assert parse(page(head)).title == "Harbour budget passes"
+
+
+def test_title_prefers_agreeing_h1() -> None:
+    head = "<title>Harbour Times - Harbour budget passes after long debate</title>"
+    body = f"<article><h1>Harbour budget passes after long debate</h1><p>{FILLER}</p><p>{FILLER}</p></article>"
+    assert parse(page(head, body)).title == "Harbour budget passes after long debate"
+
+
+def test_breadcrumb_gives_section() -> None:
+    body = f"""<nav class="breadcrumb"><a href="/">Home</a> › <a href="/sport">Sport</a> ›
+      <a href="/sport/sailing">Sailing</a></nav><article><h1>Regatta</h1><p>{FILLER}</p><p>{FILLER}</p></article>"""
+    assert parse(page(body=body)).section == "Sailing"
+
+
+# ---------------------------------------------------------------- body
+
+def test_boilerplate_dropped_and_paragraphs_kept() -> None:
+    body = f"""<header><nav><a href="/">Home</a><a href="/news">News</a></nav></header>
+      <div class="share-bar"><a>Share on Facebook</a><a>Tweet</a></div>
+      <main><article><h1>Budget</h1><p>First paragraph. {FILLER}</p><p>Second paragraph. {FILLER}</p>
+      <div class="related-articles"><h3>Related</h3><ul><li><a href="/a">Other story one</a></li>
+      <li><a href="/b">Other story two</a></li></ul></div></article></main>
+      <aside class="sidebar"><p>Subscribe to our newsletter for weekly updates on everything.</p></aside>
+      <div id="comments"><p>Great article, thanks for writing it up so clearly!</p></div>
+      <footer><p>Copyright 2021 Harbour Times. All rights reserved.</p></footer>"""
+    text = parse(page(body=body)).body
+    paragraphs = text.split("\n\n")
+    assert paragraphs[0].startswith("First paragraph.")
+    assert paragraphs[1].startswith("Second paragraph.")
+    for junk in ("Share on Facebook", "Other story", "newsletter", "Great article", "Copyright", "News"):
+        assert junk not in text
+
+
+def test_encoding_declared_in_meta_is_used() -> None:
+    html = page('<meta charset="iso-8859-1"><title>Café crème in Zürich</title>').encode("iso-8859-1")
+    assert parse(html).title == "Café crème in Zürich"
+
+
+# ---------------------------------------------------------------- failures
+
+@pytest.mark.parametrize("data", [b"", b"just some plain text, no markup at all", b"\x00\x01\x02\x03" * 200,
+                                  "%PDF-1.4 binary"])
+def test_non_html_raises_parse_error(data: bytes | str) -> None:
+    with pytest.raises(ParseError) as info:
+        parse(data)
+    assert info.value.path == "test.html"
+
+
+def test_markup_without_text_raises_parse_error() -> None:
+    with pytest.raises(ParseError):
+        parse("<html><head></head><body><div></div></body></html>")
+
+
+@pytest.mark.parametrize("data", ["<html><body>" + "<div>" * 5000 + "deep" + "</div>" * 5000 + "</body></html>",
+                                  "<html><body><p>unclosed <b><i>tags" + "<table><tr><td>" * 50,
+                                  "<?xml version='1.0' encoding='utf-8'?><html><body><p>x</p></body></html>"])
+def test_hostile_markup_never_raises_anything_but_parse_error(data: str) -> None:
+    try:
+        parse(data)
+    except ParseError:
+        pass
