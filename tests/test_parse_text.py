@@ -72,7 +72,8 @@ def test_web_copy_body_without_teasers_prompts_or_copyright() -> None:
     ],
 )
 def test_photo_credit_is_never_the_byline(credit: str) -> None:
-    text = f"Headline here\nA standfirst that sums the story up.\n{credit}\nBy Sam Field\nMarch 3, 2020\nBody text.\n"
+    text = (f"Headline here\nA standfirst that sums the story up.\n{credit}\nBy Sam Field\n"
+            "March 3, 2020\nBody text.\n")
     article = parse_text(text)
     assert article.authors == ("Sam Field",)
     assert "Roe" not in article.byline

@@ -62,7 +62,9 @@ _ROLE_MODIFIERS = (
     "politics|arts|books|markets|finance|economy|energy|climate|religion|crime|courts|transport|property|"
     "motoring|wine|gardening|family|parenting|media|the|a|an|and|&|of"
 )
-_ROLE_ONLY = re.compile(rf"^(?:(?:{_ROLE_MODIFIERS})\s+)*(?:{_ROLE_HEADS}|staff|team|desk)(?:\s+(?:{_ROLE_HEADS}))*$", re.I)
+_ROLE_ONLY = re.compile(
+    rf"^(?:(?:{_ROLE_MODIFIERS})\s+)*(?:{_ROLE_HEADS}|staff|team|desk)(?:\s+(?:{_ROLE_HEADS}))*$", re.I
+)
 _TRAILING_ROLE = re.compile(
     rf"\s+(?:(?:{_ROLE_MODIFIERS})\s+)+(?:{_ROLE_HEADS})(?:\s+(?:{_ROLE_HEADS}))*$", re.I
 )
@@ -274,20 +276,42 @@ def _split_trailing_agency(piece: str) -> tuple[str, str]:
 
 
 def _clean_piece(piece: str) -> str:
+    """One credit reduced to a person's (or newsroom's) name, or "" when it names nobody."""
     had_link = _LINK in piece
-    text = DATE_TEXT.sub(" ", piece.replace(_LINK, " "))
+    if _TRUNCATED.search(piece.strip()):
+        return ""  # "Kathleen Newman-B...": a cut-off name would never match the real one
+    text = _strip_dates_and_widgets(piece.replace(_LINK, " "))
+    if not re.search(r"[^\W\d_]", text) or _DATE_WORDS.match(text) or _NOISE.search(text):
+        return ""
+    staff_credit = bool(_STAFF_CREDIT.search(text))
+    text = _strip_context(text, staff_credit)
+    words = text.split()
+    if not words or len(words) > _MAX_WORDS or (had_link and len(words) < 2):
+        return ""
+    if not staff_credit and any(w.lower().strip(".,") in _FUNCTION_WORDS for w in words):
+        return ""
+    if len(words) > 1 and text.islower() and len(words) <= 3:
+        return _restore_case(text.title())  # "keith grant": a name typed in lower case
+    if sum(w[0].islower() and w.lower() not in _PARTICLES for w in words) >= 2:
+        return ""
+    return _title_case_if_shouting(text)
+
+
+def _strip_dates_and_widgets(text: str) -> str:
+    text = DATE_TEXT.sub(" ", text)
     text = re.sub(r"(?<![\w.])\d+(?![\w.])", " ", text)  # counters left by widgets ("651", "11")
     text = re.sub(r"\s+", " ", text).strip(" \t,;:-–—|()[]\"'“”").lstrip(".")
     text = _DANGLING.sub("", text)
     if not re.search(r"(?:\b(?:Jr|Sr)|\b[A-Z])\.$", text):
         text = text.rstrip(".")
-    if not text or _TRUNCATED.search(piece.strip()) or not re.search(r"[^\W\d_]", text):
-        return ""
     trimmed = _TRAILING_UI.sub("", text)
     if trimmed != text and len(trimmed.split()) >= 2:
         text = trimmed  # "Jane Doe Follow on Twitter", "Jane Doe 12 Shares"
-    if _DATE_WORDS.match(text) or _NOISE.search(text):
-        return ""
+    return text
+
+
+def _strip_context(text: str, staff_credit: bool) -> str:
+    """The name without biography, honorific, outlet, place or job title ("" if only those)."""
     bio = _BIO.match(text)
     if bio and len(bio.group(1).split()) >= 2:
         text = bio.group(1)
@@ -298,27 +322,16 @@ def _clean_piece(piece: str) -> str:
     text = re.sub(r"^(\S+\s+\S+?.*?)\s+(?:for|in|at)(?:\s+(?:the\s+)?[A-Z].*)?$", r"\1", text, flags=re.I)
     if _ROLE_ONLY.match(text):
         return ""
-    staff_credit = bool(_STAFF_CREDIT.search(text))
-    if not staff_credit:
-        text = _TRAILING_ROLE.sub("", text).strip()
-        if _ORGANISATION.search(text):
-            return ""
-        head, _, last = text.rpartition(" ")
-        if last.lower() in _JOB_WORDS:
-            if len(head.split()) < 2:
-                return ""  # "Washington Correspondent"
-            text = head  # "Christoph Hein Chefredakteur"
-    words = text.split()
-    if not words or len(words) > _MAX_WORDS or (had_link and len(words) < 2):
+    if staff_credit:
+        return text
+    text = _TRAILING_ROLE.sub("", text).strip()
+    if _ORGANISATION.search(text):
         return ""
-    lowered = [w.lower().strip(".,") for w in words]
-    if any(w in _FUNCTION_WORDS for w in lowered) and not staff_credit:
-        return ""
-    if len(words) > 1 and text.islower() and len(words) <= 3:
-        return _restore_case(text.title())  # "keith grant": a name typed in lower case
-    if sum(w[0].islower() and w.lower() not in _PARTICLES for w in words) >= 2:
-        return ""
-    return _title_case_if_shouting(text)
+    head, _, last = text.rpartition(" ")
+    if last.lower() in _JOB_WORDS:
+        # "Christoph Hein Chefredakteur" keeps the name; "Washington Correspondent" is no one.
+        return head if len(head.split()) >= 2 else ""
+    return text
 
 
 def _title_case_if_shouting(name: str) -> str:

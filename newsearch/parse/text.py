@@ -55,7 +55,9 @@ _SKIP = re.compile(
     r"listen(?: to this article)?|advertisement|print|email|save|follow)\W*$",
     re.I,
 )
-_DATE_PREFIX = re.compile(r"^(?:published|posted|updated|last\s+updated|first\s+published|modified|on|date)\b[\s:]*", re.I)
+_DATE_PREFIX = re.compile(
+    r"^(?:published|posted|updated|last\s+updated|first\s+published|modified|on|date)\b[\s:]*", re.I
+)
 _UPDATED_PREFIX = re.compile(r"^(?:updated|last\s+updated|modified)\b", re.I)
 # A real calendar date (not a bare year): month names, ISO, or numeric day/month/year.
 _MON = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
@@ -76,7 +78,9 @@ _YEAR = re.compile(r"\b\d{4}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b")
 # Credits inside a byline for people who did not write the piece.
 _NOT_AUTHOR_CREDIT = re.compile(r"^(?:editing|edited|photos?|graphics?|illustrations?)\b.*\bby\b", re.I)
 # Reuters-style closing credit: "Reporting by Jane Doe; Editing by Bob Smith".
-_CLOSING_CREDIT = re.compile(r"^\(?\s*(?:additional\s+)?(?:reporting|writing|written|compiled|reported)\s+by\b", re.I)
+_CLOSING_CREDIT = re.compile(
+    r"^\(?\s*(?:additional\s+)?(?:reporting|writing|written|compiled|reported)\s+by\b", re.I
+)
 _CLOSING_CREDIT_MAX_WORDS = 30
 # Wire datelines: "BAGHDAD (Reuters) -", "WASHINGTON, July 6 (AP) —", "(Reuters) -".
 _DATELINE = re.compile(r"^(?:[A-Z][A-Za-z.'’ -]{1,40}(?:,[^()\n]{1,40})?\s*)?\(([^()]{2,40})\)\s*[-–—:]")
@@ -106,6 +110,7 @@ _EXPLICIT_BYLINE_MAX_WORDS = 16
 _TAIL_NOTE_MAX_WORDS = 30  # a sentence under a newsletter prompt ("Get the best stories...")
 _LONG_TITLE_CHARS = 250
 _HARD_WRAP_MAX_CHARS = 100
+_CLOCK_WORDS = frozenset({"at", "on", "am", "pm", "gmt", "utc", "et", "bst", "edt", "est"})
 _HARD_WRAP_MIN_FILL = 0.6  # wrapped lines (but the last) fill most of the width
 _BULLET = re.compile(r"^(?:[-*•–—]|\d{1,2}[.)])\s")
 _SPACE = re.compile(r"[ \t\u00a0\u2009\u202f\u200b\ufeff]+")
@@ -377,7 +382,7 @@ def _read_date(text: str, earliest: datetime | None, latest: datetime | None) ->
 def _date_residue(text: str) -> int:
     rest = DATE_TEXT.sub(" ", _DATE_PREFIX.sub("", text))
     words = [w for w in re.split(r"[\s,|•·/-]+", rest) if re.search(r"\w", w)]
-    return len([w for w in words if w.lower() not in {"at", "on", "am", "pm", "gmt", "utc", "et", "bst", "edt", "est"}])
+    return len([w for w in words if w.lower() not in _CLOCK_WORDS])
 
 
 def _first_sentence(text: str) -> str:
