@@ -163,16 +163,36 @@ def _tags(meta: MetaTags, story: dict) -> list[str]:
 
 def _h1(root: etree._Element) -> tuple[str, bool]:
     """The headline element's text, and whether it is trustworthy (alone or inside the article)."""
-    texts = [text_of(e) for e in root.iter("h1")]
+    texts = [_headline_text(e) for e in root.iter("h1")]
     texts = [t for t in texts if t]
     for scope in (".//article//h1", ".//main//h1", "//*[@itemprop='headline']"):
         for element in root.iterfind(scope) if not scope.startswith("//") else root.xpath(scope):
-            text = text_of(element)
+            text = _headline_text(element)
             if text and element.tag == "h1":
                 return text, True
     if texts:
         return texts[0], len(texts) == 1
     return "", False
+
+
+def _headline_text(element: etree._Element) -> str:
+    """An <h1>'s text without the kicker line some sites print inside it."""
+    kickers = [e for e in element.iter() if e is not element and isinstance(e.tag, str)
+               and _hint(rules.KICKER_HINTS, f"{e.get('class') or ''} {e.get('id') or ''}")]
+    if not kickers:
+        return text_of(element)
+    skip = {id(k) for k in kickers}
+    parts = [element.text or ""]
+    for child in element.iter():
+        if child is element:
+            continue
+        if id(child) in skip or any(id(a) in skip for a in child.iterancestors()):
+            if id(child) in skip:
+                parts.append(child.tail or "")
+            continue
+        parts.append(child.text or "")
+        parts.append(child.tail or "")
+    return clean(" ".join(parts))
 
 
 def _title(root: etree._Element, meta: MetaTags, micro: Microdata, story: dict, site: str, url: str) -> str:
@@ -368,8 +388,9 @@ def clean_title(*, candidates: list[str], h1: str, page_title: str, site: str, u
     """The headline: the page's own <h1> when the metadata agrees with it, else the
     structured title, else <title>, minus site names either way."""
     keys = _site_keys(site, url)
+    candidates = [c for c in candidates if not _is_site(c, keys) and c.casefold() not in rules.GENERIC_TITLES]
     reference = next(iter(candidates), "") or page_title
-    if h1 and not _is_site(h1, keys) and (
+    if h1 and not _is_site(h1, keys) and h1.casefold() not in rules.GENERIC_TITLES and (
         _overlap(h1, reference) >= rules.TITLE_H1_AGREEMENT or _is_site(reference, keys) or not reference
     ):
         return h1
@@ -416,6 +437,12 @@ def _strip_site(title: str, *, site: str, url: str, h1: str, aggressive: bool) -
     bounds = [0] + [e for _, e in spans]
     ends = [s for s, _ in spans] + [len(title)]
     parts = [title[b:e] for b, e in zip(bounds, ends)]
+    while len(parts) > 1 and rules.DATE_LINE.match(parts[-1]):  # "Headline : 31.10.2023, 10.19 Uhr"
+        parts.pop()
+        bounds.pop()
+        ends.pop()
+        spans.pop()
+        title = title[: ends[-1]]
     # The h1 repeats a run of the parts: that run is the headline.
     if h1:
         for i in range(len(parts)):

@@ -146,6 +146,12 @@ HOME_WORDS = frozenset({"home", "startseite", "start", "accueil", "inicio", "hom
 # Separators between a headline and a site name in <title>.
 TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|·|•|»|«|/|:|~)\s+")
 TITLE_MIN_WORDS = 2
+# Titles that name a page type or a site section, never a story.
+GENERIC_TITLES = frozenset({"home", "homepage", "startseite", "blog", "news", "index", "accueil", "inicio",
+                            "untitled", "aktuelles", "willkommen", "welcome"})
+# Elements inside a headline that hold its kicker ("Nach Corona-Lockerungen"), not the headline.
+KICKER_HINTS = re.compile(r"kicker|dachzeile|topline|overline|eyebrow|roofline|spitzmarke|supertitle|"
+                          r"headline-intro|title-intro|pre-?title|subline|label", re.I)
 # Share of the <h1> words that the metadata title must contain for the <h1> to be preferred.
 TITLE_H1_AGREEMENT = 0.6
 
