@@ -210,6 +210,8 @@ def test_reuters_records(shared_dir: Path) -> None:
         assert article.body.split() == record["body"].split()
         if record["byline"]:
             assert article.authors
+        if record["body"].rstrip().endswith((". Reuter", ". REUTER")):
+            assert article.agency == "Reuters"
 
 
 def test_fakenewsnet_records(shared_dir: Path) -> None:

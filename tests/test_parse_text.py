@@ -450,3 +450,12 @@ def test_short_one_line_paragraphs_are_not_mistaken_for_wrapping() -> None:
     text = "Title\nBy Jane Doe\n\nThe vote was close.\nThe mayor will sign on Friday.\nCritics vowed to appeal.\n"
     assert parse_text(text).body == ("The vote was close.\n\nThe mayor will sign on Friday.\n\n"
                                      "Critics vowed to appeal.")
+
+
+@pytest.mark.parametrize(
+    ("ending", "agency"),
+    [("The company said. Reuter", "Reuters"), ("Talks resume Monday. (AFP)", "AFP"),
+     ("He told the AP.", ""), ("It was the end. Smith", "")],
+)
+def test_wire_sign_off_names_the_agency(ending: str, agency: str) -> None:
+    assert parse_text(f"Headline\n\nSome text. {ending}\n").agency == agency

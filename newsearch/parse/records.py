@@ -18,7 +18,7 @@ from ..errors import ParseError
 from ..models import Article
 from .authors import clean_names, split_byline, strip_byline_prefix
 from .dates import parse_date
-from .text import dateline_agency, strip_furniture
+from .text import strip_furniture, wire_agency
 
 # Article field -> record keys accepted for it, in order of preference.
 RECORD_FIELDS: dict[str, tuple[str, ...]] = {
@@ -94,7 +94,7 @@ def _parse(record: Mapping[str, Any], *, path: str, line: int | None, earliest: 
         section=_section(_first(record, "section")),
         date=date,
         source=_name_of(_first(record, "source")),
-        agency=agency or dateline_agency(body),
+        agency=agency or wire_agency(body),
         language=_text(_first(record, "language")),
         tags=tuple(_tags(_first(record, "tags"))),
         path=path,

@@ -82,6 +82,8 @@ _CLOSING_CREDIT = re.compile(
     r"^\(?\s*(?:additional\s+)?(?:reporting|writing|written|compiled|reported)\s+by\b", re.I
 )
 _CLOSING_CREDIT_MAX_WORDS = 30
+# A wire sign-off after the last sentence: "... the company said. Reuter".
+_SIGN_OFF = re.compile(r"[.!?\"”]\s+\(?([A-Z][A-Za-z]{1,7})\)?\s*$")
 # Wire datelines: "BAGHDAD (Reuters) -", "WASHINGTON, July 6 (AP) —", "(Reuters) -".
 _DATELINE = re.compile(r"^(?:[A-Z][A-Za-z.'’ -]{1,40}(?:,[^()\n]{1,40})?\s*)?\(([^()]{2,40})\)\s*[-–—:]")
 _COPYRIGHT = re.compile(r"^(?:©|\(c\)\s|copyright\b)|all rights reserved\W*$", re.I)
@@ -169,7 +171,7 @@ def _parse(text: str, *, path: str, section: str, earliest: datetime | None, lat
     body_lines = _strip_boilerplate(lines[start:])
     body = "\n\n".join(_paragraphs(body_lines))
     if not head.agency:
-        head.agency = dateline_agency(body)
+        head.agency = wire_agency(body)
     if not head.names and body_lines:
         closing = body_lines[-1].text
         if _CLOSING_CREDIT.match(closing) and len(closing.split()) <= _CLOSING_CREDIT_MAX_WORDS:
@@ -397,9 +399,10 @@ def _merge(old: list[str], new: list[str]) -> list[str]:
     return old + [n for n in new if n.casefold() not in seen]
 
 
-def dateline_agency(body: str) -> str:
-    """The wire agency of a dateline that opens the body ("BAGHDAD (Reuters) -"), or ""."""
-    match = _DATELINE.match(body)
+def wire_agency(body: str) -> str:
+    """The agency a dateline opening the body ("BAGHDAD (Reuters) -") or a closing sign-off
+    ("... said. REUTER") names, or ""."""
+    match = _DATELINE.match(body) or _SIGN_OFF.search(body[-200:])
     return agency_name(match.group(1)) if match else ""
 
 
