@@ -23,7 +23,7 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _TAG_WEIGHT = {"div": 5, "article": 10, "main": 5, "section": 2, "pre": 3, "td": 3, "blockquote": 3,
                "address": -3, "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3, "form": -3,
                "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5}
-_PARAGRAPH_TAGS = frozenset({"p", "pre", "td", "blockquote", "dd", "li"})
+_PARAGRAPH_TAGS = frozenset({"p", "pre", "td", "blockquote", "dd"})
 _NEVER_BOILERPLATE = frozenset({"html", "body", "main", "article", "a", "p", "h1", "h2", "td", "tr", "table",
                                 "tbody"})
 _CONTAINER_TAGS = frozenset({"div", "section", "article", "main", "span", "font", "center"})

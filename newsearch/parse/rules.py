@@ -243,7 +243,7 @@ BOILERPLATE = re.compile(
     r"caption-credit|credits?|byline|post-meta|entry-meta|article-meta|dateline|"
     r"infobox|toc|sharebar|share-bar|follow|print-only|rss|utility|entryfooter|postfooter)([-_ ]|$)"
     # ...and fragments that mark boilerplate wherever they occur in a class name.
-    r"|related|share|social|comment(?!ary)|newsletter|sidebar|cookie|breadcrumb|rating|widget|"
+    r"|related|share(?!d)|social|comment(?!ary)|newsletter|sidebar|cookie|breadcrumb|rating|widget|"
     r"advert|subscri|disqus|outbrain|taboola|caption|meta(?!l)|author|autor|kommentar|disclosure|"
     r"affiliate|notice|reading-?time|legend|breaker|subnav|snav|loading|likes|paywall-hint",
     re.I,
