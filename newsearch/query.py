@@ -52,6 +52,9 @@ _DATE_CLAUSE = re.compile(
     re.X | re.I,
 )
 _FIELD_PREFIX = re.compile(r'(?<![\w:"])([A-Za-z_][A-Za-z0-9_]*):(?=[^\s])')
+# An operator with nothing to join at either end ("oil AND") would otherwise be
+# searched as the word "and" and match nothing.
+_DANGLING = re.compile(r"^(?:\s*\b(?:AND|OR)\b)+|(?:\b(?:AND|OR|NOT)\b\s*)+$")
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,12 @@ class SearchRequest:
 
 
 def validate(request: SearchRequest) -> None:
+    if not isinstance(request.text, str):
+        raise QuerySyntaxError(f"the query must be a string, not {type(request.text).__name__}")
+    for name in ("limit", "page"):
+        value = getattr(request, name)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise QuerySyntaxError(f"{name} must be a whole number, not {value!r}")
     if request.sort not in SORTS:
         raise QuerySyntaxError(f"unknown sort {request.sort!r} (choose from {', '.join(SORTS)})")
     if request.match not in MATCHES:
@@ -97,6 +106,9 @@ def validate(request: SearchRequest) -> None:
 def parse_text_query(text: str, schema: Any, *, match: str = "all") -> Any:
     """The Whoosh query for a user's query string (dates handled separately)."""
     remaining, date_queries = _extract_date_clauses(text)
+    if remaining.strip() and not _DANGLING.sub("", remaining).strip() and not date_queries:
+        raise QuerySyntaxError(f"query {text!r} holds only AND/OR/NOT; add words to search for")
+    remaining = _DANGLING.sub("", remaining)
     _check_balanced(remaining)
     _check_fields(remaining)
     group = qparser.OrGroup if match == "any" else qparser.AndGroup
@@ -148,6 +160,8 @@ def _check_fields(text: str) -> None:
         if name.lower() not in QUERY_FIELDS:
             known = ", ".join(sorted(set(QUERY_FIELDS) - {"url", "id", "language"}))
             raise QuerySyntaxError(f"unknown field {name!r} in query (fields: {known})")
+        if name.lower() == "url":
+            raise QuerySyntaxError('url: cannot be searched; an article\'s id is its URL, so use id:"https://..."')
 
 
 def _extract_date_clauses(text: str) -> tuple[str, list[Any]]:

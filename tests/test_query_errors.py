@@ -1,0 +1,99 @@
+"""Bad queries give QuerySyntaxError with a message that says what to fix; odd but
+valid ones just search. Never a traceback, from the API or the command line."""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from newsearch import Archive, QuerySyntaxError
+from newsearch.cli import main
+
+from helpers import article, utc
+
+ARTICLES = [
+    article("Oil prices climb", "Crude oil rose as the C++ compiler team at AT&T sent e-mail.",
+            section="Business", date=utc(1987, 3, 31), url="https://ex.org/oil"),
+    article("Wheat harvest", "Farmers brought in the wheat harvest early this year.",
+            section="World", date=utc(2021, 7, 6), url="https://ex.org/wheat"),
+]
+
+
+@pytest.fixture(scope="module")
+def index_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("q") / "ix"
+    Archive.create(path).add(ARTICLES)
+    return path
+
+
+@pytest.fixture(scope="module")
+def archive(index_path):
+    with Archive.open(index_path) as opened:
+        yield opened
+
+
+@pytest.mark.parametrize("query,message", [
+    ('"crude oil', "unbalanced quote"),
+    ("title:(oil", "unclosed bracket"),
+    ("oil)", "unbalanced ')'"),
+    ("[oil TO", "unclosed bracket"),
+    ("oil]", "unbalanced ']'"),
+    ("colour:red", "unknown field 'colour'"),
+    ("url:https://ex.org/oil", "use id:"),
+    ("date:[2021-13-45 TO 2022]", "cannot read '2021-13-45' as a date"),
+    ("date:[soon TO 2022]", "cannot read 'soon' as a date"),
+    ("date:>whenever", "cannot read 'whenever' as a date"),
+    ("date:2021-02-30", "cannot read '2021-02-30' as a date"),
+    ("date: oil", "cannot read the date clause"),
+    ("oil " * 700, "the limit is 2,000"),
+    ("AND OR NOT", "holds only AND/OR/NOT"),
+])
+def test_bad_queries_say_what_is_wrong(archive, query, message):
+    with pytest.raises(QuerySyntaxError) as caught:
+        archive.search(query)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("options,message", [
+    ({"limit": 10 ** 9}, "limit must be between 1 and 1000"),
+    ({"limit": 0}, "limit must be between 1 and 1000"),
+    ({"page": 10 ** 9}, "page must be at least 1"),
+    ({"page": 0}, "page must be at least 1"),
+    ({"limit": "5"}, "limit must be a whole number"),
+    ({"since": "soon"}, "cannot read 'soon' as a date"),
+    ({"since": "2022", "until": "2021"}, "is after"),
+    ({"sort": "loudest"}, "unknown sort"),
+    ({"facets": ("colour",)}, "unknown facet"),
+])
+def test_bad_options_say_what_is_wrong(archive, options, message):
+    with pytest.raises(QuerySyntaxError, match=message):
+        archive.search("oil", **options)
+
+
+def test_a_non_string_query_is_refused_clearly(archive):
+    with pytest.raises(QuerySyntaxError, match="must be a string"):
+        archive.search(b"oil")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("C++", 1), ("e-mail", 1), ("oil*", 1), ("wheat OR oil", 2), ("NOT oil", 1),
+    ("date:[1987 TO 1988]", 1), ("date:1987-03", 1), ('"crude oil"', 1), ("\x00", 0),
+    ('id:"https://ex.org/wheat"', 1), ("", 2), ("()", 0),
+    ("oil AND", 1), ("OR wheat", 1), ("oil NOT", 1), ("AND oil OR", 1),
+])
+def test_odd_but_valid_queries_search(archive, query, expected):
+    assert archive.search(query).total == expected
+
+
+def test_cli_prints_one_line_errors_and_exits_1(index_path):
+    result = CliRunner().invoke(main, ["query", '"crude oil', "--index", str(index_path)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: unbalanced quote") and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.output
+
+
+def test_cli_bounds_huge_limit_and_page(index_path):
+    too_many = CliRunner().invoke(main, ["query", "oil", "--limit", "100000000", "--index", str(index_path)])
+    assert too_many.exit_code == 2 and "--limit" in too_many.output
+    far_page = CliRunner().invoke(main, ["query", "oil", "--page", str(10 ** 12), "--index", str(index_path)])
+    assert far_page.exit_code == 1 and "page must be at least 1" in far_page.stderr
