@@ -305,7 +305,7 @@ class IndexWriter:
         if self._writer is None:
             try:
                 with storage_errors(self.path):  # opening a writer creates segment files
-                    self._writer = self._ix.writer(limitmb=self._limitmb)
+                    self._writer = _open_writer(self._ix, self._limitmb)
             except LockError as exc:
                 raise IndexLocked(f"{self.path}: the index is locked by another writer") from exc
         return self._writer
@@ -369,6 +369,25 @@ class IndexWriter:
         self._pending = 0
         if writer is not None:
             _cancel_quietly(writer)
+
+
+def _open_writer(ix: Any, limitmb: int) -> Any:
+    """A Whoosh writer whose lock is freed even when opening it fails.
+
+    Whoosh takes its lock before creating the new segment's files and keeps it when
+    that creation fails (a full disk), so later writers in this process would see
+    a locked index. Taking the lock here lets a failure give it back.
+    """
+    lock = ix.lock("WRITELOCK")
+    if not lock.acquire(False):
+        raise LockError
+    try:
+        writer = ix.writer(limitmb=limitmb, _lk=False)
+    except BaseException:
+        lock.release()
+        raise
+    writer.writelock = lock  # released by the writer's commit or cancel
+    return writer
 
 
 def _cancel_quietly(writer: Any) -> None:
