@@ -1,0 +1,152 @@
+"""Ranking: BM25F field combination, the RSJ idf and RM3 feedback on a tiny real index."""
+from __future__ import annotations
+
+import math
+
+import pytest
+from whoosh import fields, index
+from whoosh import query as wq
+from whoosh.qparser import MultifieldParser, OrGroup
+
+from newsearch.analysis import text_analyzer
+from newsearch.ranking import (
+    K1,
+    FieldsTerm,
+    NewsBM25,
+    combine_fields,
+    expand_query,
+    feedback_terms,
+    make_weighting,
+    rsj_idf,
+)
+
+DOCS = [
+    ("both", "Volcano erupts", "The volcano sent ash over the island."),
+    ("body-twice", "Island news", "A volcano and another volcano were seen from the island."),
+    ("body-once", "Weather report", "Clouds, rain and a distant volcano on the horizon."),
+    ("lava-1", "Lava flows reach the coast", "Lava and magma flowed; the volcano crater glowed."),
+    ("lava-2", "Magma chamber studied", "Scientists measured magma and lava temperatures near the crater."),
+    ("lava-3", "Crater lake", "The crater filled with water after lava cooled into basalt magma rock."),
+    ("crater-only", "Crater rim survey", "Geologists walked the crater rim and sampled magma vents."),
+    ("budget", "Budget vote", "Parliament passed the budget after a long debate."),
+    ("budget-2", "Tax plans", "The finance minister defended the tax plans in parliament."),
+]
+
+
+@pytest.fixture(scope="module")
+def ix(tmp_path_factory):
+    analyzer = text_analyzer()
+    schema = fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        title=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
+        body=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
+        section=fields.TEXT(stored=True),
+    )
+    ix = index.create_in(str(tmp_path_factory.mktemp("ranking-ix")), schema)
+    with ix.writer() as writer:
+        for key, title, body in DOCS:
+            writer.add_document(id=key, title=title, body=body, section="science")
+    return ix
+
+
+def ranked(searcher, query, limit=None):
+    return [hit["id"] for hit in searcher.search(query, limit=limit)]
+
+
+def test_rsj_idf_falls_with_document_frequency_and_stays_positive():
+    assert rsj_idf(1, 1000) > rsj_idf(10, 1000) > rsj_idf(500, 1000) > rsj_idf(1000, 1000) > 0
+    assert rsj_idf(1000, 1000) == pytest.approx(math.log(1 + 0.5 / 1000.5))
+
+
+def test_fields_term_score_is_bm25_of_the_weighted_frequency_sum(ix):
+    # b = 0 switches length normalisation off, so the expected score needs no lengths.
+    term = FieldsTerm("volcano", {"title": 2.0, "body": 1.0}, b=0.0, field_b={})
+    with ix.searcher() as searcher:
+        scores = {hit["id"]: hit.score for hit in searcher.search(term, limit=None)}
+    df, n = 4, len(DOCS)  # "volcano" is in the body of 4 of the 8 documents
+    idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def expected(tf):
+        return idf * tf * (K1 + 1) / (tf + K1)
+
+    assert scores["both"] == pytest.approx(expected(2.0 * 1 + 1.0 * 1))
+    assert scores["body-twice"] == pytest.approx(expected(2.0))
+    assert scores["body-once"] == pytest.approx(expected(1.0))
+    assert set(scores) == {"both", "body-twice", "body-once", "lava-1"}
+
+
+def test_title_and_body_saturate_together(ix):
+    with ix.searcher() as searcher:
+        combined = {h["id"]: h.score for h in searcher.search(
+            FieldsTerm("volcano", {"title": 2.0, "body": 1.0}, b=0.0, field_b={}), limit=None)}
+        body_only = {h["id"]: h.score for h in searcher.search(
+            FieldsTerm("volcano", {"body": 1.0}, b=0.0, field_b={}), limit=None)}
+    # A headline mention adds to the body mention but far less than doubling it.
+    assert body_only["both"] < combined["both"] < 2 * body_only["both"]
+
+
+def test_combine_fields_groups_one_word_across_text_fields(ix):
+    parser = MultifieldParser(["title", "body", "section"], ix.schema, group=OrGroup,
+                              fieldboosts={"title": 2.0, "body": 1.0, "section": 0.5})
+    query = combine_fields(parser.parse('volcano "crater lake" science'))
+    leaves = list(query.leaves()) if hasattr(query, "leaves") else [query]
+    grouped = [q for q in leaves if isinstance(q, FieldsTerm)]
+    assert sorted((q.text, q.weights) for q in grouped) == [
+        ("scienc", {"title": 2.0, "body": 1.0}),
+        ("volcano", {"title": 2.0, "body": 1.0}),
+    ]
+    assert any(isinstance(q, wq.Phrase) for q in query.subqueries) or any(
+        isinstance(q, wq.Or) and any(isinstance(s, wq.Phrase) for s in q.subqueries)
+        for q in query.subqueries
+    )
+    # Non-text fields keep their own term, and every field's term is still reported.
+    assert ("section", "science") in set(query.iter_all_terms())
+    assert {("title", "volcano"), ("body", "volcano")} <= set(query.iter_all_terms())
+
+
+def test_combine_fields_keeps_all_words_required(ix):
+    parser = MultifieldParser(["title", "body"], ix.schema)  # AND of words
+    query = combine_fields(parser.parse("volcano island"))
+    with ix.searcher(weighting=make_weighting()) as searcher:
+        assert set(ranked(searcher, query)) == {"both", "body-twice"}
+
+
+def test_weighting_prefers_the_rarer_word(ix):
+    parser = MultifieldParser(["title", "body"], ix.schema, group=OrGroup)
+    with ix.searcher(weighting=make_weighting()) as searcher:
+        assert isinstance(searcher.weighting, NewsBM25)
+        # "volcano" is in half the documents, "ash" in one: the ash article wins
+        # although "volcano" appears more often elsewhere.
+        order = ranked(searcher, combine_fields(parser.parse("volcano ash")))
+    assert order[0] == "both"
+
+
+def test_feedback_terms_come_from_the_top_documents(ix):
+    with ix.searcher(weighting=make_weighting()) as searcher:
+        top = [(h.docnum, h.score) for h in searcher.search(FieldsTerm("lava", {"title": 2, "body": 1}), limit=3)]
+        weights = feedback_terms(searcher, top, terms=5)
+    assert sum(weights.values()) == pytest.approx(1.0)
+    assert {"magma", "crater"} <= set(weights)
+    assert "budget" not in weights and "parliament" not in weights
+
+
+def test_expand_query_broadens_or_only_reorders(ix):
+    original = FieldsTerm("lava", {"title": 2, "body": 1})
+    with ix.searcher(weighting=make_weighting()) as searcher:
+        plain = set(ranked(searcher, original))
+        narrow = expand_query(searcher, original, docs=3, terms=5, broaden=False)
+        broad = expand_query(searcher, original, docs=3, terms=5, broaden=True)
+        assert set(ranked(searcher, narrow)) == plain
+        found = set(ranked(searcher, broad))
+    assert plain < found and "crater-only" in found  # on the subject, without the word "lava"
+    assert not found & {"budget", "budget-2"}
+
+
+def test_expand_query_respects_restrict_and_empty_results(ix):
+    with ix.searcher(weighting=make_weighting()) as searcher:
+        nothing = FieldsTerm("submarine", {"title": 2, "body": 1})
+        assert expand_query(searcher, nothing) is nothing
+        only_budget = wq.Term("id", "budget")
+        expanded = expand_query(searcher, FieldsTerm("lava", {"body": 1}), restrict=only_budget)
+        # The feedback search found nothing inside the restriction, so nothing is added.
+        assert expanded == FieldsTerm("lava", {"body": 1})
