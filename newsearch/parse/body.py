@@ -46,7 +46,8 @@ def strip_junk(root: etree._Element) -> None:
             doomed.append(element)  # comments, processing instructions
         elif tag in rules.DROP_TAGS or element.get("hidden") is not None or \
                 _HIDDEN_STYLE.search(element.get("style") or "") or element.get("aria-hidden") == "true":
-            if tag not in ("html", "body"):
+            if tag not in ("html", "body") and (tag not in rules.DROP_TAGS or tag in ("script", "style")
+                                                or not _holds_story(element)):
                 doomed.append(element)
         elif tag in rules.DROP_IF_SMALL_TAGS:
             if sum(len(t.strip()) for t in element.itertext()) < rules.DROP_IF_SMALL_CHARS:
@@ -63,6 +64,13 @@ def strip_junk(root: etree._Element) -> None:
             else:
                 parent.text = (parent.text or "") + tail
         parent.remove(element)
+
+
+def _holds_story(element: etree._Element) -> bool:
+    """Broken markup can leave the whole story inside a <nav> or an <audio>: never drop that."""
+    if element.find(".//article") is not None or element.find(".//main") is not None:
+        return True
+    return element.tag in rules.MEDIA_TAGS and len(element.findall(".//p")) >= rules.STORY_MIN_PARAGRAPHS
 
 
 def is_boilerplate(element: etree._Element) -> bool:

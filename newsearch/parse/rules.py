@@ -227,6 +227,10 @@ TEXT_DATE_WINDOW = 20000
 DROP_TAGS = ("script", "style", "iframe", "figcaption", "svg", "canvas", "template", "button", "select",
              "option", "textarea", "input", "nav", "footer", "aside", "menu", "dialog",
              "object", "embed", "video", "audio", "map", "link", "meta", "head", "label")
+# A dropped tag (nav, aside, hidden...) holding an <article> or this many paragraphs is kept:
+# unclosed tags have put the story inside it.
+STORY_MIN_PARAGRAPHS = 5
+MEDIA_TAGS = frozenset({"audio", "video", "object", "embed", "iframe", "canvas", "svg", "map"})
 # Dropped only when nearly empty: some sites wrap the whole page in a <form> or a <noscript>.
 DROP_IF_SMALL_TAGS = ("form", "noscript")
 DROP_IF_SMALL_CHARS = 300
