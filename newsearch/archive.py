@@ -124,7 +124,10 @@ class Archive:
         if self._searcher is None:
             self._searcher = self._ix.searcher(weighting=_query.weighting())
         elif not self._searcher.up_to_date():
-            self._searcher = self._searcher.refresh()
+            # Not Searcher.refresh(): in whoosh-reloaded 2.7.5 it keeps segment readers
+            # with stale deletions and brings merged-away segments back (duplicates).
+            stale, self._searcher = self._searcher, self._ix.searcher(weighting=_query.weighting())
+            stale.close()
         return self._searcher
 
     # -- searching ------------------------------------------------------------

@@ -352,8 +352,9 @@ def _build_fresh(inputs: list[str], target: Path, index_options: _store.IndexOpt
         _run(ix, building, manifest, work, options, jobs, batch_size, fail_fast, progress, report,
              fresh=not resumed)
         report.stale_lock_pid = guard.stale_pid or report.stale_lock_pid
-        ix.close()
         if not report.stopped_early:
+            _store.advance_generation(ix, beyond=_store.generation(target))
+            ix.close()
             _swap_in(building, target)
     finally:
         guard.release()

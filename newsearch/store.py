@@ -237,6 +237,28 @@ def open_index(path: str | os.PathLike[str]) -> tuple[Any, IndexOptions]:
     return ix, options
 
 
+def generation(path: str | os.PathLike[str]) -> int:
+    """The number of an index's latest commit (-1 when there is no index)."""
+    try:
+        return whoosh_index.open_dir(os.fspath(path)).latest_generation()
+    except (EmptyIndexError, OSError):
+        return -1
+
+
+def advance_generation(ix: Any, *, beyond: int) -> None:
+    """Make the latest commit's number exceed `beyond`, with an empty commit if needed.
+
+    Open searchers notice a commit by its generation number, so an index rebuilt
+    beside an older one must count on from the old one's before it is swapped in,
+    or readers of the old one would never see the new state.
+    """
+    if ix.latest_generation() > beyond:
+        return
+    writer = ix.writer()
+    writer.generation = beyond + 1
+    writer.commit(merge=False)
+
+
 def create_index(path: str | os.PathLike[str], options: IndexOptions = IndexOptions()) -> Any:
     """Create an empty index (replacing any index already there)."""
     path = os.fspath(path)
