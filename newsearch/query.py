@@ -17,11 +17,11 @@ from whoosh import query as wq
 from .errors import NewsearchError, QuerySyntaxError
 from .models import FacetCount, Hit, SearchResults
 from .periods import Period, date_bounds, parse_period
+from .ranking import FIELD_BOOSTS, combine_fields, expand_query
 from .snippets import make_snippet
 from .store import FACET_FIELDS, VALUE_SEPARATOR, stored_to_article
 
 SEARCH_FIELDS = ("title", "summary", "body", "byline", "section", "tags")
-FIELD_BOOSTS = {"title": 2.5, "summary": 1.5, "body": 1.0, "byline": 1.0, "section": 0.5, "tags": 0.8}
 # Names a user may put before a colon in a query, mapped to index fields.
 QUERY_FIELDS = {
     "title": "title",
@@ -71,6 +71,7 @@ class SearchRequest:
     limit: int = 10
     page: int = 1
     highlight: bool = True
+    feedback: bool = False  # RM3 pseudo-relevance feedback (ranking.expand_query)
 
 
 def validate(request: SearchRequest) -> None:
@@ -124,7 +125,7 @@ def parse_text_query(text: str, schema: Any, *, match: str = "all") -> Any:
         if isinstance(parsed, wq.NullQuery.__class__) or parsed is wq.NullQuery:
             parsed = None
         if parsed is not None:
-            parts.append(parsed)
+            parts.append(combine_fields(parsed))
     parts.extend(date_queries)
     if not parts:
         return wq.Every() if not remaining.strip() else wq.NullQuery
@@ -334,6 +335,14 @@ def build_queries(request: SearchRequest, schema: Any) -> tuple[Any, dict[str, A
     return text_query, filters
 
 
+def _with_feedback(searcher: Any, request: SearchRequest, text_query: Any, filters: dict[str, Any]) -> Any:
+    """Add feedback words when asked and ranking by relevance; filters pick the feedback articles."""
+    if not request.feedback or request.sort != "relevance" or not request.text.strip():
+        return text_query
+    restrict = _combine(wq.Every(), filters) if filters else None
+    return expand_query(searcher, text_query, restrict=restrict, broaden=request.match == "any")
+
+
 def _combine(text_query: Any, filters: dict[str, Any], without: str | None = None) -> Any:
     parts = [text_query] + [q for name, q in filters.items() if name != without]
     return parts[0] if len(parts) == 1 else wq.And(parts)
@@ -348,6 +357,7 @@ def run_search(
 ) -> SearchResults:
     """One page of hits, the exact total, and facet counts for `request`."""
     text_query, filters = build_queries(request, searcher.schema)
+    text_query = _with_feedback(searcher, request, text_query, filters)
     combined = _combine(text_query, filters)
     try:
         hits, total = _top_hits(searcher, combined, request)
@@ -457,6 +467,7 @@ def _facets(
 def iter_hits(searcher: Any, request: SearchRequest) -> Iterator[Hit]:
     """Every hit for a request, in the requested order, one stored-field load at a time."""
     text_query, filters = build_queries(request, searcher.schema)
+    text_query = _with_feedback(searcher, request, text_query, filters)
     combined = _combine(text_query, filters)
     results = searcher.search(combined, limit=None, **_sort_args(request.sort))
     terms = query_terms(combined) if request.highlight else frozenset()
