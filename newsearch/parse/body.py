@@ -199,7 +199,9 @@ def _score(root: etree._Element, stats: _Stats) -> dict[etree._Element, float]:
             ancestor = ancestor.getparent()
             level += 1
     for element in scores:
-        scores[element] *= 1 - stats.link_density(element)
+        # A small box with a promising class name is not the story: scale by how much text it holds.
+        share = min(1.0, stats.length.get(element, 0) / rules.CANDIDATE_FULL_CHARS)
+        scores[element] *= (1 - stats.link_density(element)) * share
     return scores
 
 

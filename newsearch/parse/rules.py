@@ -278,6 +278,8 @@ BLOCK_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquo
                         "summary", "figure", "tbody", "thead"})
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 MIN_PARAGRAPH_CHARS = 25
+# Candidates holding less text than this have their score scaled down in proportion.
+CANDIDATE_FULL_CHARS = 600
 # A boilerplate class on an element holding more than this share of the page's text is ignored.
 BOILERPLATE_MAX_SHARE = 0.5
 # A first pass that finds less text than this is retried without skipping boilerplate classes.
