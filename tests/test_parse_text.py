@@ -459,3 +459,14 @@ def test_short_one_line_paragraphs_are_not_mistaken_for_wrapping() -> None:
 )
 def test_wire_sign_off_names_the_agency(ending: str, agency: str) -> None:
     assert parse_text(f"Headline\n\nSome text. {ending}\n").agency == agency
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Title: T\nDate: 2020-01-02\nBody:\nFirst part.\n\nSecond part.\n",
+     "Title: T\nDate: 2020-01-02\nText: First part.\n\nSecond part.\n"],
+)
+def test_body_label_after_header_fields(text: str) -> None:
+    article = parse_text(text)
+    assert (article.title, article.body) == ("T", "First part.\n\nSecond part.")
+    assert article.date == _utc(2020, 1, 2)

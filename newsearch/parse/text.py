@@ -36,6 +36,7 @@ _FIELD = re.compile(
     r"^(" + "|".join(sorted((re.escape(k) for k in HEADER_FIELDS), key=len, reverse=True)) + r")\s*:\s*(.*)$",
     re.I,
 )
+_BODY_LABEL = re.compile(r"^(?:body|text|content|article|story|full text)\s*:\s*", re.I)
 _EXPLICIT_BYLINE = re.compile(
     r"^(?:by|written by|words by|story by|reporting by|reported by|text by)\b(?!:)\s*\S", re.I
 )
@@ -222,6 +223,11 @@ def _read_head(lines: list[_Line], head: _Head, *, earliest: datetime | None, la
     for index, line in enumerate(lines[:_ZONE_LIMIT]):
         if in_fields and line.blank_before:
             break  # "Key: value" block ends at the first blank line
+        label = _BODY_LABEL.match(line.text)
+        if label and in_fields:
+            # "Body:" / "Text: first paragraph": the label goes, the text is the body.
+            line.text = line.text[label.end():]
+            return index if line.text else index + 1
         kind = _classify(lines, index, head, earliest=earliest, latest=latest)
         if kind == "field":
             in_fields = True
