@@ -318,6 +318,25 @@ def _paragraphs(elements: list[etree._Element], stats: _Stats) -> Iterator[tuple
         yield from flush()
 
 
+def _lead(chosen: list[etree._Element], stats: _Stats) -> list[etree._Element]:
+    """The standfirst printed just before the story's container ("leadIn", "teaser-text")."""
+    element = chosen[0]
+    for _ in range(rules.LEAD_LEVELS):
+        for sibling in list(element.itersiblings(preceding=True))[: rules.LEAD_SIBLINGS]:
+            for candidate in sibling.iter():
+                if not isinstance(candidate.tag, str) or candidate in stats.skip:
+                    continue
+                attrs = _attrs(candidate)
+                if attrs and rules.LEAD_HINTS.search(attrs) and \
+                        rules.LEAD_MIN_CHARS <= stats.length.get(candidate, 0) <= rules.LEAD_MAX_CHARS and \
+                        stats.link_density(candidate) < rules.MAX_LINK_DENSITY:
+                    return [candidate]
+        element = element.getparent()
+        if element is None or element.tag in ("body", "html"):
+            break
+    return []
+
+
 def _tidy(blocks: list[tuple[str, int]], title: str) -> list[str]:
     """Drop the headline repeated at the top, headings left without text, date-only lines."""
     title_key = _key(title)
@@ -352,6 +371,7 @@ def extract_body(root: etree._Element, *, title: str = "") -> str:
     for lax in (False, True):
         stats = _Stats(body, lax)
         chosen = _pick(body, stats)
+        chosen = _lead(chosen, stats) + chosen
         text = "\n\n".join(_tidy(list(_paragraphs(chosen, stats)), title))
         if len(text) >= rules.MIN_BODY_CHARS:
             break

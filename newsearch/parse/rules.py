@@ -287,6 +287,14 @@ MIN_BODY_CHARS = 200
 # The best block is widened to its enclosing <article> when it holds this share of its text.
 ARTICLE_EXPAND_SHARE = 0.7
 ARTICLE_EXPAND_MAX_LINKS = 0.3
+# The lead paragraph ("standfirst") printed before the story's container, looked for in the
+# preceding siblings of the container and of its nearest ancestors.
+LEAD_HINTS = re.compile(r"lead|intro|teaser|abstract|standfirst|summary|excerpt|dek|deck|hero-text|"
+                        r"subtitle|sub-title|description|chapeau|vorspann|sapo", re.I)
+LEAD_LEVELS = 4
+LEAD_SIBLINGS = 4
+LEAD_MIN_CHARS = 60
+LEAD_MAX_CHARS = 1000
 # Sibling of the best candidate kept when its score reaches this share of the best score.
 SIBLING_SHARE = 0.2
 # A block whose linked text exceeds this share of its text is navigation.
