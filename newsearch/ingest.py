@@ -157,6 +157,9 @@ class Plan:
     removed: list[str]
     missing: list[ParseError]
     found: int
+    # Unchanged files whose modification time moved (a fresh checkout, a cache restore):
+    # recorded so the next run need not hash them again.
+    retimed: list[Fingerprint] = field(default_factory=list)
 
 
 def plan(paths: Iterable[str], manifest: Manifest, *, kind: str | None, prune: bool,
@@ -165,6 +168,7 @@ def plan(paths: Iterable[str], manifest: Manifest, *, kind: str | None, prune: b
     to_index: list[SourceFile] = []
     unchanged: list[str] = []
     missing: list[ParseError] = []
+    retimed: list[Fingerprint] = []
     seen: set[str] = set()
     for item in find_sources(paths, kind=kind):
         if isinstance(item, ParseError):
@@ -176,13 +180,16 @@ def plan(paths: Iterable[str], manifest: Manifest, *, kind: str | None, prune: b
             continue
         verdict = manifest.is_unchanged(item.path, item.size, item.mtime)
         if verdict is None:
+            known = manifest.sources[item.path]
             try:
-                verdict = file_sha1(item.path) == manifest.sources[item.path].sha1
+                verdict = file_sha1(item.path) == known.sha1
             except OSError:
                 verdict = False
+            if verdict:
+                retimed.append(Fingerprint(known.path, known.size, item.mtime, known.sha1, known.articles))
         (unchanged.append(item.path) if verdict else to_index.append(item))
     removed = sorted(set(manifest.sources) - seen) if prune else []
-    return Plan(to_index, unchanged, removed, missing, len(seen))
+    return Plan(to_index, unchanged, removed, missing, len(seen), retimed)
 
 
 # ---------------------------------------------------------------------------
@@ -489,6 +496,7 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
         with _store.storage_errors(str(path)):
             manifest.save(path)
 
+    manifest.update(work.retimed)
     with writer:
         report.stale_lock_pid = writer.stale_lock_pid
         if work.removed:

@@ -217,6 +217,22 @@ def test_readers_see_the_last_committed_state(tmp_path: Path) -> None:
         assert reader.search("zeppelin").total == 0
 
 
+def test_long_lived_reader_matches_a_new_one_after_updates_and_merges(tmp_path: Path) -> None:
+    corpus, index = tmp_path / "corpus", tmp_path / "ix"
+    write_story(corpus, "one.txt", "Harbour crane repaired", "The harbour crane was repaired.")
+    index_paths([corpus], index=index, jobs=1)
+    with Archive.open(index) as reader:
+        assert reader.search("crane").total == 1
+        for round_number in range(4):
+            write_story(corpus, "one.txt", f"Harbour crane repaired {round_number}",
+                        f"The harbour crane was repaired, round {round_number}.")
+            index_paths([corpus], index=index, jobs=1)
+            assert reader.search("crane").total == 1 and len(reader) == 1
+        Archive.open(index).optimize()
+        assert [hit.title for hit in reader.search("crane").hits] == ["Harbour crane repaired 3"]
+        assert len(reader) == 1
+
+
 def test_reader_keeps_working_across_a_rebuild_swap(tmp_path: Path) -> None:
     corpus, index = tmp_path / "corpus", tmp_path / "ix"
     write_story(corpus, "one.txt", "Harbour crane repaired", "The harbour crane was repaired.")

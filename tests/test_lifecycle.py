@@ -12,6 +12,7 @@ from newsearch import Archive, index_paths
 from newsearch.cli import main
 from newsearch.errors import SchemaMismatch
 from newsearch.lifecycle import check, rebuild
+from newsearch.manifest import Manifest
 from newsearch.store import META_FILE
 
 from conftest import EXAMPLES
@@ -96,6 +97,8 @@ def test_touched_but_identical_file_is_not_reindexed(tmp_path: Path) -> None:
     os.utime(corpus / "otters.txt", (later, later))
     assert check(index=index).fresh
     assert index_paths([corpus], index=index, jobs=1).files_indexed == 0
+    # The new time is recorded, so later runs need not hash the file again.
+    assert Manifest.load(index).sources[str(corpus / "otters.txt")].mtime == later
 
 
 def test_modified_file_is_reindexed_and_check_reports_it(tmp_path: Path) -> None:
@@ -341,3 +344,41 @@ def test_stats_on_missing_index_is_one_line_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["stats", "--index", str(tmp_path / "nothing")])
     assert result.exit_code == 1
     assert result.output.count("\n") == 1 and "no index at" in result.output
+
+
+# ---------------------------------------------------------------------------
+# The CI recipe in docs/
+
+
+def _workflow_commands() -> list[list[str]]:
+    """The `newsearch ...` commands of the example workflow, shell redirections and `|| true` dropped."""
+    import shlex
+
+    text = (EXAMPLES.parent / "docs" / "github-actions-example.yml").read_text(encoding="utf-8")
+    commands = []
+    for line in text.splitlines():
+        line = line.strip().removeprefix("run:").strip()
+        if line.startswith("newsearch "):
+            words = shlex.split(line.split("||")[0].split(">")[0])
+            commands.append(words[1:])
+    return commands
+
+
+def test_ci_example_commands_work_on_a_fresh_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    shutil.copytree(EXAMPLES, tmp_path / "examples")
+    (tmp_path / "indexes").mkdir()
+    shutil.copy(EXAMPLES.parent / "indexes" / "default.toml", tmp_path / "indexes")
+    monkeypatch.chdir(tmp_path)
+    commands = _workflow_commands()
+    assert [c[0] for c in commands] == ["check", "rebuild", "check", "query"]
+    runner = CliRunner()
+    outputs = []
+    for args in commands:
+        result = runner.invoke(main, args + (["-j", "1"] if args[0] == "rebuild" else []))
+        outputs.append(result)
+    assert outputs[0].exit_code == 1  # no cached index yet: the step tolerates it
+    assert outputs[1].exit_code == 0 and json.loads(outputs[1].stdout)["articles"] >= 20
+    assert outputs[2].exit_code == 0
+    assert outputs[3].exit_code == 0 and json.loads(outputs[3].stdout)["total"] > 0
