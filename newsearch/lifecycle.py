@@ -164,6 +164,10 @@ def check(
     inputs = list(declaration.paths) if declaration else manifest.inputs
     kind = manifest.settings.get("kind")
     report = Freshness(index=str(index_path))
+    # An index this newsearch cannot open is stale whatever its sources say.
+    schema_version = _store.read_meta(index_path).get("schema_version")
+    if schema_version != _store.SCHEMA_VERSION:
+        report.settings_changed["schema_version"] = (schema_version, _store.SCHEMA_VERSION)
     if declaration is not None:
         declared = declaration.settings()
         for key in sorted(set(declared) | set(manifest.settings)):

@@ -198,10 +198,15 @@ def test_crash_between_commit_and_manifest_does_not_duplicate(tmp_path: Path, up
     assert check(index=index).fresh
 
 
-def test_readers_see_the_last_committed_state(tmp_path: Path) -> None:
-    corpus, index = tmp_path / "corpus", tmp_path / "ix"
+def one_story_index(root: Path) -> tuple[Path, Path]:
+    corpus, index = root / "corpus", root / "ix"
     write_story(corpus, "one.txt", "Harbour crane repaired", "The harbour crane was repaired.")
     index_paths([corpus], index=index, jobs=1)
+    return corpus, index
+
+
+def test_readers_see_the_last_committed_state(tmp_path: Path) -> None:
+    _, index = one_story_index(tmp_path)
     extra = Article(title="Zeppelin over the bay", body="A zeppelin flew over the bay.",
                     date=datetime(2021, 1, 1, tzinfo=timezone.utc))
     with Archive.open(index) as reader, Archive.open(index) as writer_side:
@@ -218,9 +223,7 @@ def test_readers_see_the_last_committed_state(tmp_path: Path) -> None:
 
 
 def test_long_lived_reader_matches_a_new_one_after_updates_and_merges(tmp_path: Path) -> None:
-    corpus, index = tmp_path / "corpus", tmp_path / "ix"
-    write_story(corpus, "one.txt", "Harbour crane repaired", "The harbour crane was repaired.")
-    index_paths([corpus], index=index, jobs=1)
+    corpus, index = one_story_index(tmp_path)
     with Archive.open(index) as reader:
         assert reader.search("crane").total == 1
         for round_number in range(4):
@@ -234,9 +237,7 @@ def test_long_lived_reader_matches_a_new_one_after_updates_and_merges(tmp_path: 
 
 
 def test_reader_keeps_working_across_a_rebuild_swap(tmp_path: Path) -> None:
-    corpus, index = tmp_path / "corpus", tmp_path / "ix"
-    write_story(corpus, "one.txt", "Harbour crane repaired", "The harbour crane was repaired.")
-    index_paths([corpus], index=index, jobs=1)
+    corpus, index = one_story_index(tmp_path)
     with Archive.open(index) as reader:
         assert reader.search("crane").total == 1
         write_story(corpus, "two.txt", "Second crane ordered", "A second crane was ordered.")
@@ -245,9 +246,7 @@ def test_reader_keeps_working_across_a_rebuild_swap(tmp_path: Path) -> None:
 
 
 def test_swap_cut_between_renames_is_finished_by_next_run(tmp_path: Path) -> None:
-    corpus, index = tmp_path / "corpus", tmp_path / "ix"
-    write_story(corpus, "one.txt", "Harbour crane repaired", "The harbour crane was repaired.")
-    index_paths([corpus], index=index, jobs=1)
+    corpus, index = one_story_index(tmp_path)
     write_story(corpus, "two.txt", "Second crane ordered", "A second crane was ordered.")
     index_paths([corpus], index=tmp_path / "new", jobs=1)
     # The state a kill between the two renames of a swap leaves behind.
@@ -262,9 +261,7 @@ def test_swap_cut_between_renames_is_finished_by_next_run(tmp_path: Path) -> Non
 
 
 def test_leftover_old_folder_is_removed(tmp_path: Path) -> None:
-    corpus, index = tmp_path / "corpus", tmp_path / "ix"
-    write_story(corpus, "one.txt", "Harbour crane repaired", "The harbour crane was repaired.")
-    index_paths([corpus], index=index, jobs=1)
+    corpus, index = one_story_index(tmp_path)
     shutil.copytree(index, tmp_path / "ix.old")
     assert index_paths([corpus], index=index, jobs=1).files_unchanged == 1
     assert not (tmp_path / "ix.old").exists()

@@ -13,7 +13,7 @@ from newsearch.cli import main
 from newsearch.errors import SchemaMismatch
 from newsearch.lifecycle import check, rebuild
 from newsearch.manifest import Manifest
-from newsearch.store import META_FILE
+from newsearch.store import META_FILE, SCHEMA_VERSION
 
 from conftest import EXAMPLES
 
@@ -295,6 +295,8 @@ def test_schema_mismatch_says_rebuild(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.output.startswith("Error: ") and "newsearch rebuild" in result.output
     assert "Traceback" not in result.output
+    stale = check("news", indexes_dir=indexes)
+    assert stale.settings_changed == {"schema_version": (999, SCHEMA_VERSION)} and not stale.changed
 
     report = rebuild("news", indexes_dir=indexes, jobs=1)
     assert report.articles == 3
