@@ -233,9 +233,13 @@ def _units(files: list[SourceFile], options: IngestOptions) -> Iterator[Unit]:
         yield Unit(source, tuple(chunk), last=True)
 
 
-def _parse_unit(args: tuple[Unit, IngestOptions]) -> UnitResult:
-    """Runs in a worker: read and parse one unit; never raises."""
-    unit, options = args
+def _parse_unit(args: tuple[Unit, IngestOptions, _store.IndexOptions | None]) -> UnitResult:
+    """Runs in a worker: read and parse one unit; never raises.
+
+    With index options, articles come back as PreparedDocuments, their text already
+    analysed here, so the single writer only has postings to add.
+    """
+    unit, options, analyse_with = args
     source = unit.source
     parse_options = options.parse_options()
     results: list[Article | ParseError] = []
@@ -263,11 +267,23 @@ def _parse_unit(args: tuple[Unit, IngestOptions]) -> UnitResult:
             sha1 = file_sha1(source.path)
         except OSError:
             sha1 = ""
+    if analyse_with is not None:
+        results = [_prepared(item, analyse_with) for item in results]
     return UnitResult(unit, results, sha1)
 
 
-def _map_units(units: Iterator[Unit], options: IngestOptions, jobs: int) -> Iterator[UnitResult]:
-    work = ((unit, options) for unit in units)
+def _prepared(item: Article | ParseError, options: _store.IndexOptions) -> Any:
+    if isinstance(item, ParseError):
+        return item
+    try:
+        return _store.prepare(item, options)
+    except Exception as exc:  # an analyzer bug must not end the run either
+        return ParseError(item.path, f"cannot analyse article: {type(exc).__name__}: {exc}")
+
+
+def _map_units(units: Iterator[Unit], options: IngestOptions, jobs: int,
+               analyse_with: _store.IndexOptions | None = None) -> Iterator[UnitResult]:
+    work = ((unit, options, analyse_with) for unit in units)
     if jobs <= 1:
         yield from map(_parse_unit, work)
         return
@@ -310,11 +326,23 @@ def index_paths(
     batch_size = _batch_size(batch_size)
     _recover_interrupted_swap(target)
     if rebuild or not _store.exists(target):
-        index_options = _store.IndexOptions(language=language or "en", stem=True if stem is None else stem)
+        index_options = _analysis_for_build(target, language=language, stem=stem)
         return _build_fresh(inputs, target, index_options, options, jobs, batch_size, fail_fast, progress,
                             started)
     return _update(inputs, target, prune, options, jobs, batch_size, fail_fast, progress, started,
                    language=language, stem=stem)
+
+
+def _analysis_for_build(target: Path, *, language: str | None, stem: bool | None) -> _store.IndexOptions:
+    """Options not given are kept from the index being rebuilt, so a rebuild never switches language."""
+    try:
+        current = _store.read_meta(target).get("analysis", {}) if _store.exists(target) else {}
+    except NewsearchError:
+        current = {}
+    return _store.IndexOptions(
+        language=language or str(current.get("language", "en")),
+        stem=stem if stem is not None else bool(current.get("stem", True)),
+    )
 
 
 def _batch_size(given: int | None) -> int:
@@ -504,7 +532,8 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
             manifest.forget(work.removed)
             report.files_removed = len(work.removed)
         files_done = 0
-        for result in _map_units(_units(work.to_index, options), options, jobs):
+        analysis = _store.options_from_meta(str(path), _store.read_meta(path))
+        for result in _map_units(_units(work.to_index, options), options, jobs, analysis):
             source = result.unit.source
             if not fresh and source.path not in per_file:
                 report.articles_removed += writer.delete_paths([source.path])
@@ -550,4 +579,4 @@ def parse_paths(
             yield item
             continue
         for unit in _units([item], options):
-            yield from _parse_unit((unit, options)).results
+            yield from _parse_unit((unit, options, None)).results

@@ -245,11 +245,16 @@ def test_language_mismatch_needs_rebuild(tmp_path: Path) -> None:
     result = runner.invoke(main, ["index", str(corpus), "--index", str(index), "--language", "fr"])
     assert result.exit_code == 1
     assert result.output.count("\n") == 1 and "language='en'" in result.output and "--rebuild" in result.output
-    # Without --language an update keeps the index's own analysis.
     result = runner.invoke(main, ["index", str(corpus), "--index", str(index), "--rebuild", "--language", "fr",
                                   "-j", "1"])
     assert result.exit_code == 0, result.output
-    assert index_paths([corpus], index=index, jobs=1).files_indexed == 0
+    # Without --language an update keeps the index's own analysis.
+    result = runner.invoke(main, ["index", str(corpus), "--index", str(index), "-j", "1"])
+    assert result.exit_code == 0 and "already up to date" in result.output
+    with Archive.open(index) as archive:
+        assert archive.options.language == "fr"
+    # Nor does a rebuild that names no language switch back to English.
+    assert index_paths([corpus], index=index, rebuild=True, jobs=1).articles == 3
     with Archive.open(index) as archive:
         assert archive.options.language == "fr"
 
