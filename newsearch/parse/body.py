@@ -277,14 +277,15 @@ def _keep_block(element: etree._Element, stats: _Stats) -> bool:
 
 
 def _paragraphs(elements: list[etree._Element], stats: _Stats) -> Iterator[tuple[str, int]]:
-    """(text, heading level or 0) for each block of the chosen elements, in reading order."""
+    """(text, kind) for each block of the chosen elements in reading order; kind is the
+    heading level, -1 for a list item, 0 for other blocks."""
     buffer: list[str] = []
 
     def flush(heading: int = 0) -> Iterator[tuple[str, int]]:
         text = "\n".join(_collapse(line) for line in "".join(buffer).split("\n"))
         text = "\n".join(line for line in text.split("\n") if line)
         buffer.clear()
-        if text and not (len(text) < 60 and rules.BOILERPLATE_TEXT.match(text)):
+        if text and not (len(text) < 60 and (rules.BOILERPLATE_TEXT.match(text) or rules.CREDIT_LINE.search(text))):
             yield text, heading
 
     # An explicit stack of (element, phase): phase 0 opens, 1 closes (then the tail follows).
@@ -296,7 +297,7 @@ def _paragraphs(elements: list[etree._Element], stats: _Stats) -> Iterator[tuple
             block = tag in rules.BLOCK_TAGS
             if phase == 1:
                 if block:
-                    yield from flush(int(tag[1]) if tag in rules.HEADING_TAGS else 0)
+                    yield from flush(int(tag[1]) if tag in rules.HEADING_TAGS else -1 if tag == "li" else 0)
                 if element is not start and element.tail:
                     buffer.append(element.tail)
                 continue
@@ -342,13 +343,16 @@ def _tidy(blocks: list[tuple[str, int]], title: str) -> list[str]:
     title_key = _key(title)
     kept: list[tuple[str, int]] = []
     for index, (text, heading) in enumerate(blocks):
-        if heading and title_key and _key(text) == title_key:
+        if heading > 0 and title_key and _key(text) == title_key:
             continue
         following = blocks[index + 1][1] if index + 1 < len(blocks) else 1
-        if heading and following and following <= heading:
+        if heading > 0 and following > 0 and following <= heading:
             continue
         if len(text) <= rules.DATE_LINE_MAX_CHARS and rules.DATE_LINE.match(text):
             continue
+        if heading == 0 and len(text) <= rules.LABEL_MAX_CHARS and len(text.split()) <= rules.LABEL_MAX_WORDS \
+                and not _SENTENCE_END.search(text):
+            continue  # a lone label ("PDF", "Twitter", "Wohnen") between paragraphs
         kept.append((text, heading))
     return [text for text, _ in (kept or blocks)]
 

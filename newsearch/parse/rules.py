@@ -313,9 +313,19 @@ BOILERPLATE_TEXT = re.compile(
     r"leave a reply|wird geladen|loading|sie sind aktuell nicht eingeloggt|möchten sie|"
     r"war der artikel|was this article|alle angaben ohne gewähr|zum vergrößern|click to enlarge|"
     r"rss|impressum|datenschutz\w*|privacy|kontakt|contact|kategorien|categories|"
+    r"weitere (?:beiträge|artikel|informationen|infos|themen|links)|zum weiterlesen|noch mehr|"
+    r"empfehlungen|mehr (?:zu|zum|über|infos|informationen)|siehe auch|more on|read also|lire aussi|"
+    r"leggi anche|lee también|czytaj (?:też|także)|alles über|telefon:|tel\.:|e-mail:|fax:|"
     r"lesezeit|reading time|\d+ min(?:ute)?s? read|\d+ minut).{0,40}$",
     re.I,
 )
+# A line this short, of this few words and without a full stop, is a label, not a paragraph.
+LABEL_MAX_CHARS = 25
+LABEL_MAX_WORDS = 1
+# Picture credits printed as lines of their own.
+CREDIT_LINE = re.compile(r"getty\s*images|shutterstock|imago\b|/\s*dpa\b|\bafp\s*/|/\s*afp\b|\breuters\s*/|"
+                         r"/\s*reuters\b|\bap\s*photo|wenn\.com|bildquelle|bildnachweis|photo credit|"
+                         r"foto\s*:|photo\s*:|bild\s*:|image\s*:|©", re.I)
 # A short line that is only a date, a time and their words ("Dienstag, 4. Juni 2019", "05:28 Uhr").
 DATE_LINE_MAX_CHARS = 60
 DATE_LINE = re.compile(
