@@ -174,6 +174,34 @@ def test_crash_between_commit_and_manifest_does_not_duplicate(tmp_path: Path, up
     (corpus / "b").mkdir()
     (corpus / "b" / "records.jsonl").write_text(_records(450), encoding="utf-8")
 
+    crash_after_second_commit(monkeypatch, lambda: index_paths([corpus], index=index, jobs=1, batch_size=100))
+
+    report = index_paths([corpus], index=index, jobs=1)
+    assert report.files_indexed == 1 and report.files_unchanged == 2 and report.resumed is not update
+    with Archive.open(index) as archive:
+        ids = list(archive.ids())
+        assert len(ids) == len(set(ids)) == 452
+        assert archive.search("keyword449").total == 1
+    assert check(index=index).fresh
+
+
+def test_killed_build_of_other_inputs_is_started_over(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus, index = tmp_path / "corpus", tmp_path / "ix"
+    for name in ("a1.txt", "a2.txt"):
+        write_story(corpus / "a", name, f"Short note {name}", f"Text of {name}.")
+    (corpus / "b").mkdir()
+    (corpus / "b" / "records.jsonl").write_text(_records(450), encoding="utf-8")
+    crash_after_second_commit(monkeypatch, lambda: index_paths([corpus], index=index, jobs=1, batch_size=100))
+    assert committed_files(tmp_path / "ix.building") == 2
+
+    report = index_paths([corpus / "a"], index=index, jobs=1)
+    assert not report.resumed and report.articles == 2
+    with Archive.open(index) as archive:
+        assert len(archive) == 2 and archive.search("keyword1").total == 0
+
+
+def crash_after_second_commit(monkeypatch: pytest.MonkeyPatch, run: Callable[[], object]) -> None:
+    """Run `run` with the manifest write after its second commit failing, as a kill there would."""
     saves = 0
     original = Manifest.save
 
@@ -186,16 +214,8 @@ def test_crash_between_commit_and_manifest_does_not_duplicate(tmp_path: Path, up
 
     monkeypatch.setattr(Manifest, "save", crash_on_second_save)
     with pytest.raises(RuntimeError, match="simulated"):
-        index_paths([corpus], index=index, jobs=1, batch_size=100)
+        run()
     monkeypatch.setattr(Manifest, "save", original)
-
-    report = index_paths([corpus], index=index, jobs=1)
-    assert report.files_indexed == 1 and report.files_unchanged == 2
-    with Archive.open(index) as archive:
-        ids = list(archive.ids())
-        assert len(ids) == len(set(ids)) == 452
-        assert archive.search("keyword449").total == 1
-    assert check(index=index).fresh
 
 
 def one_story_index(root: Path) -> tuple[Path, Path]:

@@ -16,7 +16,7 @@ from newsearch import Archive, IndexLocked, index_paths
 from newsearch.cli import main
 from newsearch.locking import LOCK_FILE, WriterLock
 
-from test_lifecycle import small_corpus
+from test_lifecycle import declare, small_corpus
 
 HOLD_LOCK = """
 import os, sys
@@ -129,3 +129,17 @@ def test_index_run_reports_stale_lock_in_one_line(tmp_path: Path) -> None:
     assert notes == [f"note: a previous run (PID {pid}) ended without finishing; its committed batches were kept"]
     # Reported once: the run that found it cleared it.
     assert index_paths([corpus], index=index, jobs=1).stale_lock_pid is None
+
+
+def test_rebuild_of_a_locked_declared_index_fails_in_one_line(tmp_path: Path) -> None:
+    small_corpus(tmp_path)
+    indexes = tmp_path / "indexes"
+    declare(indexes, "news", ["corpus"])
+    runner = CliRunner()
+    assert runner.invoke(main, ["rebuild", "news", "--indexes-dir", str(indexes), "-j", "1"]).exit_code == 0
+    for args in (["rebuild", "news"], ["rebuild", "news", "--full"]):
+        with lock_held_by_subprocess(indexes / "news") as pid:
+            result = runner.invoke(main, args + ["--indexes-dir", str(indexes), "-j", "1"])
+        assert result.exit_code == 1
+        assert result.output.count("\n") == 1
+        assert result.output.startswith("Error: ") and f"being written by PID {pid}" in result.output
