@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Iterator
 
 from whoosh.analysis import Analyzer, CompositeAnalyzer, StemFilter, Token, Tokenizer
@@ -100,6 +101,14 @@ def fold(text: str) -> str:
     return text.translate(_DROP_MARKS).translate(_SPECIAL)
 
 
+@lru_cache(maxsize=100_000)
+def _fold_word(word: str) -> str:
+    """fold() for one token; words repeat (Zipf), so a cache saves most of the work."""
+    if word.isascii() and word.isalnum():
+        return word.lower()
+    return fold(word)
+
+
 def language_code(language: str) -> str:
     """The two-letter code for a language given as code or name ("english")."""
     key = (language or "en").strip().lower()
@@ -156,9 +165,12 @@ class NewsTokenizer(Tokenizer):
     # -- splitting -------------------------------------------------------
     def _words(self, match: re.Match, group: int) -> list[_Piece]:
         """The pieces of one regex match: hyphen parts, apostrophes and dots resolved."""
+        raw = match.group(0)
+        if raw.isalnum():  # the common case: one plain word
+            text = _fold_word(raw)
+            return [_Piece(text, match.start(), match.end(), group)] if text else []
         pieces: list[_Piece] = []
         base = match.start()
-        raw = match.group(0)
         start = 0
         for part_match in list(_HYPHEN.finditer(raw)) + [None]:
             end = part_match.start() if part_match else len(raw)
@@ -183,16 +195,16 @@ class NewsTokenizer(Tokenizer):
         if len(segments) > 1 and not all(s.isdigit() for s in segments):
             if all(len(s) == 1 and s.isalpha() for s in segments):
                 # An acronym: "U.S." -> "us", "U.N." -> "un".
-                pieces.append(_Piece(fold(part.replace(".", "")), offset, offset + len(part), group))
+                pieces.append(_Piece(_fold_word(part.replace(".", "")), offset, offset + len(part), group))
             else:
                 # Words run together at a sentence end: "end.The" -> "end", "the".
                 pos = offset
                 for seg in segments:
                     if seg:
-                        pieces.append(_Piece(fold(seg), pos, pos + len(seg), group))
+                        pieces.append(_Piece(_fold_word(seg), pos, pos + len(seg), group))
                     pos += len(seg) + 1
             return [p for p in pieces if p.text]
-        text = fold(part.replace(",", ""))
+        text = _fold_word(part.replace(",", ""))
         return [_Piece(text, offset, offset + len(part), group)] if text else []
 
     # -- the tokenizer protocol -----------------------------------------------
