@@ -389,7 +389,8 @@ def _build_fresh(inputs: list[str], target: Path, index_options: _store.IndexOpt
         report.stale_lock_pid = guard.stale_pid or report.stale_lock_pid
         if not report.stopped_early:
             _store.advance_generation(ix, beyond=_store.generation(target))
-            ix.close()
+        ix.close()
+        if not report.stopped_early:
             _swap_in(building, target)
     finally:
         guard.release()

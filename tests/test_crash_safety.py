@@ -285,3 +285,18 @@ def test_leftover_old_folder_is_removed(tmp_path: Path) -> None:
     shutil.copytree(index, tmp_path / "ix.old")
     assert index_paths([corpus], index=index, jobs=1).files_unchanged == 1
     assert not (tmp_path / "ix.old").exists()
+
+
+def test_rebuild_stopped_by_fail_fast_keeps_the_old_index(tmp_path: Path) -> None:
+    corpus, index = one_story_index(tmp_path)
+    write_story(corpus, "two.txt", "Second crane ordered", "A second crane was ordered.")
+    (corpus / "aaa.txt").write_text("   \n", encoding="utf-8")
+    report = index_paths([corpus], index=index, rebuild=True, fail_fast=True, jobs=1)
+    assert report.stopped_early and not report.ok
+    assert "stopped at the first failure" in report.summary()
+    with Archive.open(index) as archive:
+        assert archive.search("crane").total == 1
+    result = CliRunner().invoke(main, ["index", str(corpus), "--index", str(index), "--rebuild", "-j", "1"])
+    assert result.exit_code == 0, result.output
+    with Archive.open(index) as archive:
+        assert archive.search("crane").total == 2
