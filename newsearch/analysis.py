@@ -37,6 +37,7 @@ __all__ = [
     "SUPPORTED_LANGUAGES",
     "NewsTokenizer",
     "fold",
+    "join_particles",
     "language_code",
     "name_analyzer",
     "text_analyzer",
@@ -286,6 +287,29 @@ class NewsTokenizer(Tokenizer):
         if t.chars:
             t.startchar, t.endchar = start_char + start, start_char + end
         return t
+
+
+# Particles that are rarely English words join the next query word whatever its
+# case; the others ("bin", "ad", "ash"...) only before a capitalised name.
+_ALWAYS_JOIN = "al|el|ibn|abu"
+_JOIN_BEFORE_NAME = "|".join(sorted(PARTICLES - set(_ALWAYS_JOIN.split("|"))))
+_QUERY_PARTICLE = re.compile(
+    r"(?<![\w:\-])((?i:" + _ALWAYS_JOIN + r")|(?i:" + _JOIN_BEFORE_NAME + r")(?=\s+[A-Z]))"
+    r"\s+(?!(?:AND|OR|NOT|TO|ANDNOT|ANDMAYBE)\b)(?=[^\W\d_][^\s:]*(?:\s|$))"
+)
+_QUOTED = re.compile(r'("[^"]*")')
+
+
+def join_particles(text: str) -> str:
+    """Glue a particle to the next word in a query string: "al Asad" -> "al-Asad".
+
+    Whoosh's parser analyses unquoted words one at a time, so "al" alone would
+    stay a required word and "al Asad" would miss articles that write "Asad";
+    joined, the analyzer drops the particle as it does for "al-Asad".  Phrases,
+    field prefixes and operators are left alone.
+    """
+    parts = _QUOTED.split(text)
+    return "".join(p if p.startswith('"') else _QUERY_PARTICLE.sub(r"\1-", p) for p in parts)
 
 
 def _stoplist(code: str) -> frozenset[str]:

@@ -14,6 +14,7 @@ from typing import Any, Iterable, Iterator, Sequence
 from whoosh import qparser, scoring, sorting
 from whoosh import query as wq
 
+from .analysis import join_particles
 from .errors import NewsearchError, QuerySyntaxError
 from .models import FacetCount, Hit, SearchResults
 from .periods import Period, date_bounds, parse_period
@@ -119,7 +120,7 @@ def parse_text_query(text: str, schema: Any, *, match: str = "all") -> Any:
     parts: list[Any] = []
     if remaining.strip():
         try:
-            parsed = parser.parse(remaining)
+            parsed = parser.parse(join_particles(remaining))
         except Exception as exc:  # Whoosh's parser raises assorted types on odd input
             raise QuerySyntaxError(f"cannot parse query {text!r}: {exc}") from exc
         if isinstance(parsed, wq.NullQuery.__class__) or parsed is wq.NullQuery:

@@ -16,6 +16,7 @@ from newsearch.analysis import (
     PARTICLES,
     SUPPORTED_LANGUAGES,
     fold,
+    join_particles,
     language_code,
     name_analyzer,
     text_analyzer,
@@ -211,3 +212,33 @@ def test_analyzers_pickle_as_whoosh_schemas_require():
     clone = pickle.loads(pickle.dumps(analyzer))
     assert _terms(clone, "Ain al-Asad elections") == ["ain", "asad", "elect"]
     assert clone == analyzer
+
+
+@pytest.mark.parametrize(
+    "typed, joined",
+    [
+        ("al Asad", "al-Asad"),
+        ("Ain Al Asad base", "Ain Al-Asad base"),
+        ("bin Laden", "bin-Laden"),
+        ("ash Sham", "ash-Sham"),
+        ("trash bin", "trash bin"),
+        ("ad campaign", "ad campaign"),
+        ("ash cloud", "ash cloud"),
+        ("al OR asad", "al OR asad"),
+        ("al title:asad", "al title:asad"),
+        ("al 2020", "al 2020"),
+        ('"ain al asad" al Kadhimi', '"ain al asad" al-Kadhimi'),
+    ],
+)
+def test_join_particles_in_query_strings(typed, joined):
+    assert join_particles(typed) == joined
+
+
+@pytest.mark.parametrize("typed", ["al Asad", "Al Asad", "ain al asad"])
+def test_unquoted_particle_and_name_match_every_form_when_all_words_required(searcher, typed):
+    expected = ASAD_DOCS | ({"asad-bare"} if not typed.startswith("ain") else set())
+    assert hits(searcher, join_particles(typed)) == expected
+
+
+def test_unquoted_kadhimi_with_spaced_particle(searcher):
+    assert hits(searcher, join_particles("al Kadhimi")) == {"kadhimi-hyphen", "kadhimi-bare"}
