@@ -32,7 +32,7 @@ from .errors import (
 from .locking import WriterLock
 from .models import Article
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 META_FILE = "newsearch.json"
 # Facet fields hold exact display values; this separator never occurs in real text.
 VALUE_SEPARATOR = "\x1f"
@@ -66,6 +66,55 @@ class IndexOptions:
         return {"language": self.language, "stem": self.stem}
 
 
+class PreAnalyzed(list):  # type: ignore[type-arg]
+    """A field's postings computed ahead of time, as (term, freq, weight, value) tuples.
+
+    Worker processes analyse text in parallel and send these to the single writer,
+    so the writer's critical path is only adding postings, not tokenising.
+    """
+
+
+class NewsText(TEXT):
+    """TEXT that also accepts PreAnalyzed values in place of the raw string."""
+
+    def index(self, value: Any, **kwargs: Any) -> Any:
+        if isinstance(value, PreAnalyzed):
+            return iter(value)
+        return super().index(value, **kwargs)
+
+
+# Text fields whose analysis is done in worker processes (see PreAnalyzed).
+PREANALYZED_FIELDS = ("title", "summary", "body", "byline", "author", "section", "source", "tags")
+
+
+@dataclass(frozen=True)
+class PreparedDocument:
+    """An article turned into Whoosh fields, with its text already analysed."""
+
+    id: str
+    path: str
+    fields: dict[str, Any]
+
+
+_schemas: dict[IndexOptions, Schema] = {}
+
+
+def prepare(article: Article, options: IndexOptions) -> PreparedDocument:
+    """Analyse an article's text fields now (in a worker) rather than in the writer."""
+    schema = _schemas.get(options)
+    if schema is None:
+        schema = _schemas[options] = build_schema(options)
+    fields = article_fields(article)
+    for name in PREANALYZED_FIELDS:
+        value = fields.get(name)
+        if isinstance(value, str) and value:
+            field = schema[name]
+            fields[name] = PreAnalyzed(field.index(value))
+            if field.stored:
+                fields["_stored_" + name] = value
+    return PreparedDocument(article.id, article.path, fields)
+
+
 def build_schema(options: IndexOptions) -> Schema:
     """Searchable fields use newsearch's analyzers; facet_* fields keep exact values."""
     text = text_analyzer(options.language, stem=options.stem)
@@ -75,14 +124,14 @@ def build_schema(options: IndexOptions) -> Schema:
         id=ID(stored=True, unique=True),
         path=ID(stored=True),
         url=STORED(),
-        title=TEXT(analyzer=text, stored=True, phrase=True),
-        summary=TEXT(analyzer=text, stored=True, phrase=True),
-        body=TEXT(analyzer=text, stored=True, phrase=True),
-        byline=TEXT(analyzer=names, stored=True, phrase=True),
-        author=TEXT(analyzer=names, phrase=True),
-        section=TEXT(analyzer=names, stored=True, phrase=True),
-        source=TEXT(analyzer=names, stored=True, phrase=True),
-        tags=TEXT(analyzer=names, phrase=True),
+        title=NewsText(analyzer=text, stored=True, phrase=True),
+        summary=NewsText(analyzer=text, stored=True, phrase=True),
+        body=NewsText(analyzer=text, stored=True, phrase=True),
+        byline=NewsText(analyzer=names, stored=True, phrase=True),
+        author=NewsText(analyzer=names, phrase=True),
+        section=NewsText(analyzer=names, stored=True, phrase=True),
+        source=NewsText(analyzer=names, stored=True, phrase=True),
+        tags=NewsText(analyzer=names, phrase=True),
         date=DATETIME(stored=True, sortable=True),
         language=ID(stored=True),
         meta=STORED(),
@@ -309,6 +358,7 @@ class IndexWriter:
         self._writer: Any = None
         self._pending = 0
         self._lock = WriterLock(path)
+        self._batch_ids: set[str] = set()
 
     def __enter__(self) -> "IndexWriter":
         self._lock.acquire()
@@ -342,10 +392,13 @@ class IndexWriter:
         """Documents added or deleted since the last commit."""
         return self._pending
 
-    def add(self, article: Article, *, replace: bool = True) -> None:
+    def add(self, article: Article | PreparedDocument, *, replace: bool = True) -> None:
         """Add an article; with `replace`, an article with the same id is replaced."""
+        if replace and article.id in self._batch_ids:
+            self.commit()  # Whoosh replaces committed documents only: a repeat within a batch would stay twice
+        self._batch_ids.add(article.id)
         writer = self._ensure_writer()
-        fields = article_fields(article)
+        fields = article.fields if isinstance(article, PreparedDocument) else article_fields(article)
         with storage_errors(self.path):
             if replace:
                 writer.update_document(**fields)
@@ -385,10 +438,12 @@ class IndexWriter:
                 _cancel_quietly(writer)
                 raise
         self._pending = 0
+        self._batch_ids.clear()
 
     def cancel(self) -> None:
         writer, self._writer = self._writer, None
         self._pending = 0
+        self._batch_ids.clear()
         if writer is not None:
             _cancel_quietly(writer)
 
