@@ -44,8 +44,8 @@ def strip_junk(root: etree._Element) -> None:
         tag = element.tag
         if not isinstance(tag, str):
             doomed.append(element)  # comments, processing instructions
-        elif tag in rules.DROP_TAGS or element.get("hidden") is not None or \
-                _HIDDEN_STYLE.search(element.get("style") or "") or element.get("aria-hidden") == "true":
+        elif tag in rules.DROP_TAGS or element.get("hidden") is not None or element.get("aria-hidden") == "true" \
+                or ("style" in element.attrib and _HIDDEN_STYLE.search(element.get("style") or "")):
             if tag not in ("html", "body") and (tag not in rules.DROP_TAGS or tag in ("script", "style")
                                                 or not _holds_story(element)):
                 doomed.append(element)
@@ -77,20 +77,22 @@ def is_boilerplate(element: etree._Element) -> bool:
     """A container whose class or id says it is navigation, sharing, comments and the like."""
     if element.tag in _NEVER_BOILERPLATE or element.get("itemprop") == "articleBody":
         return False
-    attrs = _attrs(element)
-    return bool(attrs) and _boilerplate_attrs(attrs)
+    # Classes repeat across elements and pages, ids rarely: judge (and cache) them apart.
+    verdicts = (_boilerplate_words(element.get("class") or ""), _boilerplate_words(element.get("id") or ""))
+    return -1 not in verdicts and 1 in verdicts
 
 
-@lru_cache(maxsize=8192)
-def _boilerplate_attrs(attrs: str) -> bool:
-    if not rules.BOILERPLATE.search(attrs):
-        return False
+@lru_cache(maxsize=16384)
+def _boilerplate_words(attrs: str) -> int:
+    """1 for a boilerplate class, -1 for an article class beside it, 0 for neither."""
+    if not attrs or not rules.BOILERPLATE.search(attrs):
+        return 0
     # "article-content tags" is the article; "post-tags" is not: judge each class token.
     for token in attrs.split():
         if rules.CONTENT_HINTS.search(token) and not rules.BOILERPLATE.search(token):
             if rules.POSITIVE.search(token) and not rules.NEGATIVE.search(token):
-                return False
-    return True
+                return -1
+    return 1
 
 
 class _Stats:
@@ -142,7 +144,11 @@ class _Stats:
 
 
 def _class_weight(element: etree._Element) -> int:
-    attrs = _attrs(element)
+    return _weight_of(element.get("class") or "") + _weight_of(element.get("id") or "")
+
+
+@lru_cache(maxsize=16384)
+def _weight_of(attrs: str) -> int:
     if not attrs:
         return 0
     weight = 0

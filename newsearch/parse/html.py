@@ -81,14 +81,15 @@ def _extract(
     story = article_object(objects) or {}
     meta = meta_tags(root)
     micro = Microdata(root)
+    classed = _classed(root)
     canonical = _canonical_url(root, meta, story, url)
     site = _site_name(meta, objects, story)
     title = _title(root, meta, micro, story, site, canonical or url or "")
-    byline, authors, agency = _authors(root, meta, micro, story, objects, site, canonical or url or "")
+    byline, authors, agency = _authors(root, meta, micro, story, objects, site, canonical or url or "", classed)
     language = _language(root, meta, story)
     date = _date(root, meta, micro, objects, story, urls=(url or "", canonical or ""), language=language,
-                 bounds=(earliest, latest))
-    section = _section(root, meta, micro, story, canonical or url or "", site=site, title=title)
+                 bounds=(earliest, latest), classed=classed)
+    section = _section(root, meta, micro, story, canonical or url or "", site=site, title=title, classed=classed)
     summary = clean(strings_of(story.get("description"))[0] if strings_of(story.get("description")) else "") \
         or meta.first(rules.META_DESCRIPTION)
     tags = _tags(meta, story)
@@ -209,7 +210,7 @@ def _title(root: etree._Element, meta: MetaTags, micro: Microdata, story: dict, 
 
 # ---------------------------------------------------------------- authors
 
-def _byline_elements(root: etree._Element) -> list[list[str]]:
+def _byline_elements(root: etree._Element, classed: list[tuple[etree._Element, str]]) -> list[list[str]]:
     """Candidate bylines from the DOM, best first: rel=author links, then byline-like
     containers, then short lines that read "By Jane Doe"."""
     candidates: list[list[str]] = []
@@ -220,28 +221,43 @@ def _byline_elements(root: etree._Element) -> list[list[str]]:
         texts_ = [text_of(a) for a in linked if a.getparent() is parent]
         candidates.append([t for t in texts_ if t][: rules.BYLINE_MAX_NAMES])
     texts: list[str] = []
-    lines: list[str] = []
-    for element in root.iter():
-        tag = element.tag
-        if not isinstance(tag, str) or tag in ("html", "body", "meta", "link", "script", "style", "img", "head"):
+    for element, attrs in classed:
+        if element.tag in _NOT_BYLINE_TAGS:
             continue
-        attrs = f"{element.get('class') or ''} {element.get('id') or ''}"
-        if tag in rules.BYLINE_TAGS or (
-            len(attrs) > 2 and _hint(rules.BYLINE_HINTS, attrs) and not _hint(rules.BYLINE_EXCLUDE, attrs)
+        if element.tag in rules.BYLINE_TAGS or (
+            _hint(rules.BYLINE_HINTS, attrs) and not _hint(rules.BYLINE_EXCLUDE, attrs)
         ):
             text = text_of(element)
             if text and len(text) <= rules.BYLINE_MAX_CHARS and text not in texts:
                 texts.append(text)
-        elif len(lines) < rules.BYLINE_MAX_NAMES and tag not in rules.HEADINGS and element.text and \
-                rules.BYLINE_START.match(element.text):
+    for tag in rules.BYLINE_TAGS:
+        for element in root.iter(tag):
             text = text_of(element)
-            line = rules.BYLINE_LINE.match(text)
-            if line and len(_trim_byline(text)) <= rules.BYLINE_LINE_MAX_CHARS and \
-                    not rules.NOT_A_NAME_LINE.search(" " + _trim_byline(text[line.end() - 1:])):
-                lines.append(text)
+            if text and len(text) <= rules.BYLINE_MAX_CHARS and text not in texts:
+                texts.append(text)
+    lines: list[str] = []
+    for element in root.iter():
+        text = element.text
+        if not text or len(lines) >= rules.BYLINE_MAX_NAMES or not isinstance(element.tag, str) or \
+                element.tag in rules.HEADINGS or element.tag in _NOT_BYLINE_TAGS or not rules.BYLINE_START.match(text):
+            continue
+        text = text_of(element)
+        line = rules.BYLINE_LINE.match(text)
+        if line and len(_trim_byline(text)) <= rules.BYLINE_LINE_MAX_CHARS and \
+                not rules.NOT_A_NAME_LINE.search(" " + _trim_byline(text[line.end() - 1:])):
+            lines.append(text)
     candidates.extend([t] for t in texts[: rules.BYLINE_MAX_CANDIDATES])
     candidates.extend([t] for t in lines)
     return candidates
+
+
+_NOT_BYLINE_TAGS = frozenset({"html", "body", "meta", "link", "script", "style", "img", "head", "title"})
+
+
+def _classed(root: etree._Element) -> list[tuple[etree._Element, str]]:
+    """Elements with a class or id, with that text: the hints of bylines, dates and sections."""
+    return [(e, f"{e.get('class') or ''}|{e.get('id') or ''}") for e in root.xpath("//*[@class or @id]")
+            if isinstance(e.tag, str)]
 
 
 def _trim_byline(raw: str) -> str:
@@ -265,7 +281,8 @@ def _weak_name(name: str, keys: set[str]) -> bool:
 
 
 def _authors(
-    root: etree._Element, meta: MetaTags, micro: Microdata, story: dict, objects: list[dict], site: str, url: str
+    root: etree._Element, meta: MetaTags, micro: Microdata, story: dict, objects: list[dict], site: str, url: str,
+    classed: list[tuple[etree._Element, str]],
 ) -> tuple[str, list[str], str]:
     """(raw byline, person names, agency) from the first source that yields a name.
 
@@ -282,7 +299,7 @@ def _authors(
     props = micro.values(rules.ITEMPROP_AUTHOR)
     if props:
         sources.append(props[: rules.BYLINE_MAX_NAMES])
-    sources.extend(_byline_elements(root))
+    sources.extend(_byline_elements(root, classed))
     keys = _site_keys(site, url) | {_key(n) for n in names_of(story.get("publisher"), objects=objects)}
     fallback: tuple[str, list[str], str] | None = None
     for raws in sources:
@@ -303,10 +320,19 @@ def _authors(
     return fallback or ("", [], "")
 
 
-@lru_cache(maxsize=32768)
 def _hint(pattern: re.Pattern[str], attrs: str) -> bool:
-    """Whether class/id text matches a hint pattern; pages repeat the same class names a lot."""
-    return pattern.search(attrs) is not None
+    """Whether "class|id" text matches a hint pattern.
+
+    Class names repeat across elements and pages, ids rarely, so each half is
+    cached on its own.
+    """
+    klass, _, ident = attrs.partition("|")
+    return _hint_part(pattern, klass) or (bool(ident) and _hint_part(pattern, ident))
+
+
+@lru_cache(maxsize=16384)
+def _hint_part(pattern: re.Pattern[str], text: str) -> bool:
+    return bool(text) and pattern.search(text) is not None
 
 
 def _key(text: str) -> str:
@@ -316,7 +342,8 @@ def _key(text: str) -> str:
 # ---------------------------------------------------------------- section
 
 def _section(
-    root: etree._Element, meta: MetaTags, micro: Microdata, story: dict, url: str, *, site: str, title: str
+    root: etree._Element, meta: MetaTags, micro: Microdata, story: dict, url: str, *, site: str, title: str,
+    classed: list[tuple[etree._Element, str]],
 ) -> str:
     """The section: structured data, category links, breadcrumbs, category labels, the URL."""
     keys = _site_keys(site, url)
@@ -334,8 +361,8 @@ def _section(
         meta.all(rules.META_SECTION),
         micro.values(rules.ITEMPROP_SECTION),
         [text_of(a) for a in links],
-        _breadcrumb(root),
-        _category_labels(root),
+        _breadcrumb(root, classed),
+        _category_labels(classed),
         _url_sections(url),
     ):
         found = usable(values)
@@ -344,12 +371,9 @@ def _section(
     return ""
 
 
-def _category_labels(root: etree._Element) -> list[str]:
-    for element in root.iter():
-        if not isinstance(element.tag, str):
-            continue
-        attrs = f"{element.get('class') or ''} {element.get('id') or ''}"
-        if len(attrs) > 2 and _hint(rules.CATEGORY_HINTS, attrs):
+def _category_labels(classed: list[tuple[etree._Element, str]]) -> list[str]:
+    for element, attrs in classed:
+        if _hint(rules.CATEGORY_HINTS, attrs):
             link = element.find(".//a")
             text = text_of(link if link is not None else element)
             if text and not re.search(r"\d{3}", text):
@@ -367,12 +391,10 @@ def _url_sections(url: str) -> list[str]:
     return []
 
 
-def _breadcrumb(root: etree._Element) -> list[str]:
+def _breadcrumb(root: etree._Element, classed: list[tuple[etree._Element, str]]) -> list[str]:
     """The most specific level of a breadcrumb trail (its last link), if the page has one."""
-    for element in root.iter():
-        if not isinstance(element.tag, str):
-            continue
-        attrs = f"{element.get('class') or ''} {element.get('id') or ''} {element.get('aria-label') or ''}"
+    labelled = [(e, e.get("aria-label") or "") for e in root.xpath("//*[@aria-label]")]
+    for element, attrs in classed + labelled:
         if not _hint(rules.BREADCRUMB_HINTS, attrs):
             continue
         items = [text_of(a) for a in element.iter("a")]
@@ -478,6 +500,7 @@ def _date(
     urls: tuple[str, ...],
     language: str,
     bounds: tuple[datetime | None, datetime | None],
+    classed: list[tuple[etree._Element, str]],
 ) -> datetime | None:
     """The publication date: the first trustworthy source of the cascade wins."""
     earliest, latest = bounds
@@ -499,7 +522,7 @@ def _date(
     found = found or first(micro.values(rules.ITEMPROP_PUBLISHED))
     found = found or first(_time_elements(root))
     in_url = next((d for d in (date_from_url(u, rules.URL_DATE) for u in urls) if d and _in(d, bounds)), None)
-    printed = _date_in_dom(root, language, bounds)
+    printed = _date_in_dom(root, language, bounds, classed)
     if found and in_url and found > in_url + timedelta(days=rules.URL_DATE_REPUBLISHED_DAYS):
         return in_url  # the URL keeps the day of first publication when a page is re-dated
     if found:
@@ -540,7 +563,9 @@ def _time_elements(root: etree._Element) -> list[str]:
     return marked + inside + other[:1]
 
 
-def _date_in_dom(root: etree._Element, language: str, bounds) -> datetime | None:
+def _date_in_dom(
+    root: etree._Element, language: str, bounds, classed: list[tuple[etree._Element, str]]
+) -> datetime | None:
     """A date printed in an element whose class says "date", else one near the top of the text.
 
     Dates labelled as updates are kept only as a last resort.
@@ -552,11 +577,8 @@ def _date_in_dom(root: etree._Element, language: str, bounds) -> datetime | None
                 if _in(v, bounds)]
 
     fallback = None
-    for element in root.iter():
-        if not isinstance(element.tag, str) or element.tag in ("html", "body", "script", "style", "head"):
-            continue
-        attrs = f"{element.get('class') or ''} {element.get('id') or ''}"
-        if len(attrs) < 3 or not _hint(rules.DATE_HINTS, attrs):
+    for element, attrs in classed:
+        if element.tag in ("html", "body", "script", "style", "head") or not _hint(rules.DATE_HINTS, attrs):
             continue
         text = visible_text(element, limit=rules.DATE_ELEMENT_MAX_CHARS + 1)
         if not text or len(text) > rules.DATE_ELEMENT_MAX_CHARS:

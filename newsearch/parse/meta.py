@@ -229,16 +229,16 @@ def visible_text(element: etree._Element, *, limit: int = 1_000_000) -> str:
         if closing:
             if node is not element and node.tail:
                 parts.append(node.tail)
-                size += len(node.tail)
+                size += len(node.tail.strip())
             continue
         if not isinstance(node.tag, str) or node.tag in _INVISIBLE:
             if node is not element and node.tail:
                 parts.append(node.tail)
-                size += len(node.tail)
+                size += len(node.tail.strip())
             continue
         if node.text:
             parts.append(node.text)
-            size += len(node.text)
+            size += len(node.text.strip())
         stack.append((node, True))
         stack.extend((child, False) for child in reversed(node))
     return clean(" ".join(parts))[:limit]
