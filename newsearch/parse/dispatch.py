@@ -41,13 +41,20 @@ def parse_document(raw: RawDocument, options: ParseOptions = ParseOptions()) -> 
         return [ParseError(raw.path, "empty file" if raw.line is None else "empty line", line=raw.line)]
     try:
         results = _dispatch(raw, options)
-        return [r if isinstance(r, ParseError) else _finish(r, raw, options) for r in results]
+        return [_located(r, raw) if isinstance(r, ParseError) else _finish(r, raw, options) for r in results]
     except ParseError as exc:
-        return [exc]
+        return [_located(exc, raw)]
     except RecursionError:
         return [ParseError(raw.path, "document is nested too deeply to parse", line=raw.line)]
     except Exception as exc:  # a parser bug must not end an overnight run
         return [ParseError(raw.path, f"parser failed: {type(exc).__name__}: {exc}", line=raw.line)]
+
+
+def _located(error: ParseError, raw: RawDocument) -> ParseError:
+    """The error with this document's path and line, for parsers that did not know them."""
+    if error.path and (error.line is not None or raw.line is None):
+        return error
+    return ParseError(error.path or raw.path, error.reason, line=error.line if error.line is not None else raw.line)
 
 
 def _dispatch(raw: RawDocument, options: ParseOptions) -> list[Article | ParseError]:
