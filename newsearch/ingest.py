@@ -504,6 +504,9 @@ def _recover_interrupted_swap(target: Path) -> None:
 
 def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOptions, jobs: int,
          batch_size: int, fail_fast: bool, progress: Any, report: IngestReport, *, fresh: bool) -> None:
+    if fail_fast and report.failures:
+        report.stopped_early = True  # a path that could not be found or read is already the first failure
+        return
     started = time.monotonic()
     writer = _store.IndexWriter(str(path), ix)
     expected = ix.doc_count()

@@ -286,3 +286,17 @@ def test_real_legacy_pages_decode_as_their_declaration_says(shared_dir):
         checked += 1
     assert checked >= 5
 
+
+
+def test_fail_fast_stops_before_indexing_when_a_path_is_missing(tmp_path):
+    root = tmp_path / "corpus"
+    root.mkdir()
+    (root / "a.txt").write_text("Alpha headline\n\nThe first story mentions quokka.\n")
+    first = CliRunner().invoke(main, ["index", str(root), "--index", str(tmp_path / "ix"), "-j", "1"])
+    assert first.exit_code == 0, first.output
+    (root / "b.txt").write_text("Beta headline\n\nThe second story mentions numbat.\n")
+    result = CliRunner().invoke(main, ["index", str(tmp_path / "missing.txt"), str(root), "--index",
+                                       str(tmp_path / "ix"), "-j", "1", "--fail-fast"])
+    assert result.exit_code == 1 and "missing.txt: no such file" in result.stderr
+    with Archive.open(tmp_path / "ix") as archive:
+        assert archive.search("numbat").total == 0
