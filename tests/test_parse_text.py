@@ -470,3 +470,26 @@ def test_body_label_after_header_fields(text: str) -> None:
     article = parse_text(text)
     assert (article.title, article.body) == ("T", "First part.\n\nSecond part.")
     assert article.date == _utc(2020, 1, 2)
+
+
+@pytest.mark.parametrize(
+    "line,holder",
+    [
+        ("© 2021 Example Gazette, LLC. All rights reserved.", "Example Gazette"),
+        ("Copyright 2004 Northern Daily", "Northern Daily"),
+        ("(c) 1999-2004 The Harbour Times Ltd", "The Harbour Times"),
+        ("All rights reserved.", ""),
+        ("A sentence that mentions nothing of the kind.", ""),
+    ],
+)
+def test_copyright_line_names_the_publisher(line, holder):
+    from newsearch.parse.text import copyright_holder
+
+    assert copyright_holder([line]) == holder
+
+
+def test_seed_publisher_comes_from_its_copyright_line(seed_path):
+    from newsearch.parse.encoding import decode
+
+    article = parse_text(decode(seed_path.read_bytes()), path=str(seed_path))
+    assert article.source == "Al-Monitor"

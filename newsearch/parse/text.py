@@ -10,6 +10,8 @@ tuning them is a data change.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -88,6 +90,14 @@ _SIGN_OFF = re.compile(r"[.!?\"”]\s+\(?([A-Z][A-Za-z]{1,7})\)?\s*$")
 # Wire datelines: "BAGHDAD (Reuters) -", "WASHINGTON, July 6 (AP) —", "(Reuters) -".
 _DATELINE = re.compile(r"^(?:[A-Z][A-Za-z.'’ -]{1,40}(?:,[^()\n]{1,40})?\s*)?\(([^()]{2,40})\)\s*[-–—:]")
 _COPYRIGHT = re.compile(r"^(?:©|\(c\)\s|copyright\b)|all rights reserved\W*$", re.I)
+# "© 2021 Al-Monitor, LLC. All rights reserved." names the publisher: "Al-Monitor".
+_COPYRIGHT_HOLDER = re.compile(
+    r"^(?:©|\(c\)|copyright)\s*(?:©\s*)?(?:\d{4}(?:\s*[-–]\s*\d{4})?\s*,?\s*)?"
+    r"(?P<holder>[^.,|]{2,60}?)"
+    r"(?:,?\s*(?:LLC|L\.L\.C\.|Inc|Ltd|Limited|Corp|Corporation|GmbH|plc|PLC|S\.A|AG|Co)\b\.?)?"
+    r"\s*(?:[.,|]\s*all rights reserved\W*)?$",
+    re.I,
+)
 _PROMPT = re.compile(
     r"^(?:subscribe|sign (?:me )?up|sign in|log in|register|newsletters?\b|get (?:our|the)\b.*\bnewsletter|"
     r"join (?:us|our)|follow us|share (?:this|on)|read (?:more|next|also)|see also|related(?: articles| stories| "
@@ -179,6 +189,8 @@ def _parse(text: str, *, path: str, section: str, earliest: datetime | None, lat
             _apply_byline(head, closing.strip("()"), earliest, latest)
     if not head.title and not body:
         raise ParseError(path, "no title and no body")
+    if not head.source:
+        head.source = copyright_holder(line.text for line in lines[start:])
     return Article(
         title=head.title,
         body=body,
@@ -442,6 +454,16 @@ def _is_teaser_meta(text: str) -> bool:
     if any(len(p.split()) > _TEASER_PART_MAX_WORDS for p in parts):
         return False
     return len(parts) >= 3 or any(_FULL_DATE.search(p) for p in parts)
+
+
+def copyright_holder(lines: Iterable[str]) -> str:
+    """The publisher named by the last copyright line ("© 2021 Example, LLC."), or ""."""
+    holder = ""
+    for text in lines:
+        match = _COPYRIGHT_HOLDER.match(text.strip())
+        if match and not re.search(r"\d", match.group("holder")):
+            holder = match.group("holder").strip(" -–")
+    return holder
 
 
 def strip_furniture(paragraphs: list[str]) -> list[str]:
