@@ -168,6 +168,8 @@ def check(
     schema_version = _store.read_meta(index_path).get("schema_version")
     if schema_version != _store.SCHEMA_VERSION:
         report.settings_changed["schema_version"] = (schema_version, _store.SCHEMA_VERSION)
+    else:
+        _store.open_index(index_path)[0].close()  # IndexCorrupt when its files are unreadable
     if declaration is not None:
         declared = declaration.settings()
         for key in sorted(set(declared) | set(manifest.settings)):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timezone
@@ -32,6 +33,8 @@ from .errors import (
 from .locking import WriterLock
 from .models import Article
 
+# Whoosh names each commit's table of contents _MAIN_<generation>.toc.
+_TOC_NAME = re.compile(r"_MAIN_(\d+)\.toc$")
 SCHEMA_VERSION = 2
 META_FILE = "newsearch.json"
 # Facet fields hold exact display values; this separator never occurs in real text.
@@ -260,14 +263,19 @@ def ensure_single_whoosh() -> None:
 
 
 def exists(path: str | os.PathLike[str]) -> bool:
-    return whoosh_index.exists_in(os.fspath(path))
+    """Whether `path` holds an index, readable or not (opening a damaged one raises IndexCorrupt)."""
+    try:
+        return whoosh_index.exists_in(os.fspath(path))
+    except Exception:
+        # exists_in reads the table of contents; a truncated one raises EOFError and the like.
+        return generation(path) >= 0
 
 
 def open_index(path: str | os.PathLike[str]) -> tuple[Any, IndexOptions]:
     """Open an existing index for reading or writing; check its schema version."""
     path = os.fspath(path)
     ensure_single_whoosh()
-    if not os.path.isdir(path) or not whoosh_index.exists_in(path):
+    if not os.path.isdir(path) or not exists(path):
         raise IndexNotFound(path)
     options = options_from_meta(path, read_meta(path))
     try:
@@ -287,11 +295,12 @@ def open_index(path: str | os.PathLike[str]) -> tuple[Any, IndexOptions]:
 
 
 def generation(path: str | os.PathLike[str]) -> int:
-    """The number of an index's latest commit (-1 when there is no index)."""
+    """The number of an index's latest commit (-1 when there is none), from file names only."""
     try:
-        return whoosh_index.open_dir(os.fspath(path)).latest_generation()
-    except (EmptyIndexError, OSError):
+        names = os.listdir(path)
+    except OSError:
         return -1
+    return max((int(m.group(1)) for m in map(_TOC_NAME.match, names) if m), default=-1)
 
 
 def advance_generation(ix: Any, *, beyond: int) -> None:

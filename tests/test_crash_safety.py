@@ -15,7 +15,7 @@ from typing import Callable
 import pytest
 from click.testing import CliRunner
 
-from newsearch import Archive, Article, IndexNotFound, index_paths
+from newsearch import Archive, Article, IndexCorrupt, IndexNotFound, index_paths
 from newsearch.cli import main
 from newsearch.ingest import IngestOptions
 from newsearch.lifecycle import check
@@ -300,3 +300,31 @@ def test_rebuild_stopped_by_fail_fast_keeps_the_old_index(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     with Archive.open(index) as archive:
         assert archive.search("crane").total == 2
+
+
+def test_damaged_index_files_say_rebuild_and_a_rebuild_repairs(tmp_path: Path) -> None:
+    corpus, index = one_story_index(tmp_path)
+    for toc in index.glob("_MAIN_*.toc"):
+        toc.write_bytes(toc.read_bytes()[:50])
+    with pytest.raises(IndexCorrupt, match="newsearch rebuild"):
+        Archive.open(index)
+    with pytest.raises(IndexCorrupt):
+        check(index=index)
+    result = CliRunner().invoke(main, ["query", "crane", "--index", str(index)])
+    assert result.exit_code == 1 and result.output.count("\n") == 1
+    assert result.output.startswith("Error: ") and "newsearch rebuild" in result.output
+    assert index_paths([corpus], index=index, rebuild=True, jobs=1).articles == 1
+    with Archive.open(index) as archive:
+        assert archive.search("crane").total == 1
+
+
+def test_damaged_manifest_costs_a_reindex_not_duplicates(tmp_path: Path) -> None:
+    corpus, index = one_story_index(tmp_path)
+    write_story(corpus, "two.txt", "Second crane ordered", "A second crane was ordered.")
+    index_paths([corpus], index=index, jobs=1)
+    (index / "manifest.json").write_text('{"sources": [', encoding="utf-8")
+    report = index_paths([corpus], index=index, jobs=1)
+    assert report.files_indexed == 2
+    with Archive.open(index) as archive:
+        assert len(archive) == 2 and archive.search("crane").total == 2
+    assert check(index=index).fresh
