@@ -214,23 +214,32 @@ def iter_lines(
     An overlong line is yielded as a ParseError so the lines after it still count;
     an unreadable or oversized file raises ParseError.
     """
-    opener = gzip.open if path.lower().endswith(".gz") else open
+    compressed = path.lower().endswith(".gz")
     total = 0
+
+    def count(size: int) -> None:
+        nonlocal total
+        total += size
+        if compressed and total > max_decompressed_bytes:
+            raise ParseError(path, f"decompresses to more than {max_decompressed_bytes:,} bytes (limit), refused")
+
     try:
-        with opener(path, "rb") as handle:
-            for number, line in enumerate(handle, start=1):
-                total += len(line)
-                if total > max_decompressed_bytes and opener is gzip.open:
-                    raise ParseError(
-                        path, f"decompresses to more than {max_decompressed_bytes:,} bytes (limit), refused"
-                    )
-                if len(line) > max_line_bytes:
-                    yield number, ParseError(
-                        path, f"line is over the {max_line_bytes:,}-byte limit", line=number
-                    )
-                elif line.strip():
-                    yield number, line
+        with (gzip.open if compressed else open)(path, "rb") as handle:
+            number = 0
+            while line := handle.readline(max_line_bytes + 1):
+                number += 1
+                count(len(line))
+                if len(line) <= max_line_bytes:
+                    if line.strip():
+                        yield number, line
+                    continue
+                # Too long: skip the rest of the line without ever holding it whole.
+                rest = line
+                while not rest.endswith(b"\n") and (rest := handle.readline(_READ_CHUNK)):
+                    count(len(rest))
+                yield number, ParseError(path, f"line is over the {max_line_bytes:,}-byte limit", line=number)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise ParseError(path, f"not a valid gzip file ({exc})") from exc
     except OSError as exc:
         raise ParseError(path, f"cannot read: {exc.strerror or exc}") from exc
+

@@ -300,3 +300,24 @@ def test_fail_fast_stops_before_indexing_when_a_path_is_missing(tmp_path):
     assert result.exit_code == 1 and "missing.txt: no such file" in result.stderr
     with Archive.open(tmp_path / "ix") as archive:
         assert archive.search("numbat").total == 0
+
+
+def test_an_overlong_jsonl_line_is_skipped_without_being_held_whole(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "long.jsonl"
+    with open(path, "wb") as handle:
+        handle.write(b'{"title": "Before", "body": "First."}\n{"title": "Huge", "body": "')
+        for _ in range(24):
+            handle.write(b"z" * (1 << 20))
+        handle.write(b'"}\n{"title": "After", "body": "Last."}\n')
+    tracemalloc.start()
+    try:
+        lines = list(iter_lines(str(path), max_line_bytes=64 << 10))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [n for n, _ in lines] == [1, 2, 3]
+    assert isinstance(lines[1][1], ParseError) and lines[1][1].line == 2 and "limit" in lines[1][1].reason
+    assert lines[2][1].startswith(b'{"title": "After"')
+    assert peak < 8 << 20
