@@ -113,6 +113,8 @@ def parse_text_query(text: str, schema: Any, *, match: str = "all") -> Any:
     remaining = _DANGLING.sub("", remaining)
     _check_balanced(remaining)
     _check_fields(remaining)
+    # Field names are case-insensitive for people ("Title:oil"); Whoosh's are not.
+    remaining = _FIELD_PREFIX.sub(lambda m: m.group(1).lower() + ":", remaining)
     group = qparser.OrGroup if match == "any" else qparser.AndGroup
     parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema, fieldboosts=FIELD_BOOSTS, group=group)
     parser.remove_plugin_class(qparser.FieldAliasPlugin)

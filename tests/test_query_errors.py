@@ -79,7 +79,7 @@ def test_a_non_string_query_is_refused_clearly(archive):
     ("C++", 1), ("e-mail", 1), ("oil*", 1), ("wheat OR oil", 2), ("NOT oil", 1),
     ("date:[1987 TO 1988]", 1), ("date:1987-03", 1), ('"crude oil"', 1), ("\x00", 0),
     ('id:"https://ex.org/wheat"', 1), ("", 2), ("()", 0),
-    ("oil AND", 1), ("OR wheat", 1), ("oil NOT", 1), ("AND oil OR", 1),
+    ("oil AND", 1), ("OR wheat", 1), ("oil NOT", 1), ("AND oil OR", 1), ("Title:wheat", 1), ("TITLE:oil", 1),
 ])
 def test_odd_but_valid_queries_search(archive, query, expected):
     assert archive.search(query).total == expected
