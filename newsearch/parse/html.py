@@ -410,7 +410,7 @@ def clean_title(*, candidates: list[str], h1: str, page_title: str, site: str, u
     """The headline: the page's own <h1> when the metadata agrees with it, else the
     structured title, else <title>, minus site names either way."""
     keys = _site_keys(site, url)
-    candidates = [c for c in candidates if not _is_site(c, keys) and c.casefold() not in rules.GENERIC_TITLES]
+    candidates = [c for c in candidates if _key(c) not in keys and c.casefold() not in rules.GENERIC_TITLES]
     reference = next(iter(candidates), "") or page_title
     if h1 and not _is_site(h1, keys) and h1.casefold() not in rules.GENERIC_TITLES and (
         _overlap(h1, reference) >= rules.TITLE_H1_AGREEMENT or _is_site(reference, keys) or not reference

@@ -314,7 +314,7 @@ BOILERPLATE_TEXT = re.compile(
     r"war der artikel|was this article|alle angaben ohne gewähr|zum vergrößern|click to enlarge|"
     r"rss|impressum|datenschutz\w*|privacy|kontakt|contact|kategorien|categories|"
     r"weitere (?:beiträge|artikel|informationen|infos|themen|links)|zum weiterlesen|noch mehr|"
-    r"empfehlungen|mehr (?:zu|zum|über|infos|informationen)|siehe auch|more on|read also|lire aussi|"
+    r"empfehlungen aus|mehr (?:zu|zum|über|infos|informationen)|siehe auch|more on|read also|lire aussi|"
     r"leggi anche|lee también|czytaj (?:też|także)|alles über|telefon:|tel\.:|e-mail:|fax:|"
     r"lesezeit|reading time|\d+ min(?:ute)?s? read|\d+ minut).{0,40}$",
     re.I,
