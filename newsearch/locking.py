@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+import weakref
 
 from .errors import IndexLocked, StorageError
 
@@ -25,6 +26,7 @@ class WriterLock:
         self.path = os.path.join(index_path, LOCK_FILE)
         self._fd: int | None = None
         self.stale_pid: int | None = None
+        _HELD.add(self)
 
     def acquire(self) -> None:
         try:
@@ -60,6 +62,26 @@ class WriterLock:
         except OSError:
             pass
         os.close(fd)  # closing drops the flock
+
+
+# A forked child (a parser worker) inherits the lock's descriptor, and an flock lasts
+# until every copy is closed; so each child closes its copies, and a killed writer's
+# lock is free at once even while a worker it started is still busy with a file.
+_HELD: "weakref.WeakSet[WriterLock]" = weakref.WeakSet()
+
+
+def _drop_inherited_locks() -> None:
+    for lock in list(_HELD):
+        fd, lock._fd = lock._fd, None
+        if fd is not None:
+            try:
+                os.close(fd)  # the parent's copy keeps the lock held
+            except OSError:
+                pass
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_inherited_locks)
 
 
 def _read_pid(fd: int) -> int | None:

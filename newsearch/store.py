@@ -9,6 +9,7 @@ import errno
 import json
 import os
 import re
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timezone
@@ -367,6 +368,7 @@ class IndexWriter:
         self._writer: Any = None
         self._pending = 0
         self._lock = WriterLock(path)
+        _LIVE_WRITERS.add(self)
         self._batch_ids: set[str] = set()
 
     def __enter__(self) -> "IndexWriter":
@@ -455,6 +457,27 @@ class IndexWriter:
         self._batch_ids.clear()
         if writer is not None:
             _cancel_quietly(writer)
+
+
+# Whoosh's write lock is an flock too: forked children close their copies of it, as
+# locking.py does for newsearch's own lock, so it ends with the writing process.
+_LIVE_WRITERS: "weakref.WeakSet[IndexWriter]" = weakref.WeakSet()
+
+
+def _drop_inherited_whoosh_locks() -> None:
+    for index_writer in list(_LIVE_WRITERS):
+        lock = getattr(index_writer._writer, "writelock", None)
+        fd = getattr(lock, "fd", None)
+        if fd is not None:
+            lock.fd = None
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_inherited_whoosh_locks)
 
 
 def _open_writer(ix: Any, limitmb: int) -> Any:

@@ -36,6 +36,20 @@ WriterLock(sys.argv[1]).acquire()
 os.kill(os.getpid(), signal.SIGKILL)
 """
 
+WORKER_OUTLIVES_WRITER = """
+import multiprocessing, os, signal, sys, time
+from newsearch import Archive, Article
+archive = Archive.open(sys.argv[1])
+writer = archive.writer()
+writer.__enter__()
+writer.add(Article(title="Uncommitted", body="Never committed."))
+pool = multiprocessing.get_context("fork").Pool(1)
+print(pool.apply(os.getpid), flush=True)
+pool.apply_async(time.sleep, (60,))
+time.sleep(0.3)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
 
 @contextmanager
 def lock_held_by_subprocess(index: Path) -> Iterator[int]:
@@ -143,3 +157,22 @@ def test_rebuild_of_a_locked_declared_index_fails_in_one_line(tmp_path: Path) ->
         assert result.exit_code == 1
         assert result.output.count("\n") == 1
         assert result.output.startswith("Error: ") and f"being written by PID {pid}" in result.output
+
+
+def test_locks_end_with_the_writer_not_with_its_forked_workers(tmp_path: Path) -> None:
+    corpus, index = small_corpus(tmp_path), tmp_path / "ix"
+    index_paths([corpus], index=index, jobs=1)
+    proc = subprocess.Popen([sys.executable, "-c", WORKER_OUTLIVES_WRITER, str(index)], stdout=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout is not None
+    worker = int(proc.stdout.readline())
+    try:
+        assert proc.wait(timeout=60) == -signal.SIGKILL
+        os.kill(worker, 0)  # the worker is still busy, holding copies of the descriptors
+        (corpus / "tram.txt").write_text("Title: Tram line opens\n\nThe tram line opens.\n", encoding="utf-8")
+        report = index_paths([corpus], index=index, jobs=1)
+        assert report.stale_lock_pid == proc.pid and report.files_indexed == 1
+        with Archive.open(index) as archive:
+            assert archive.search("opens").total == 1 and archive.search("uncommitted").total == 0
+    finally:
+        os.kill(worker, signal.SIGKILL)
