@@ -11,6 +11,7 @@ from dateutil import parser as _dateutil
 
 # Missing parts of a date ("2021", "July 2021") default to the start of the period.
 _DEFAULT = datetime(2000, 1, 1)
+_DOTTED_DATE = re.compile(r"^\s*\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}")
 _EPOCH_NUMBER = re.compile(r"^\d{9,13}(\.\d+)?$")
 _HAS_DIGIT = re.compile(r"\d")
 # A date needs a year: four digits, or a short numeric date ("26.10.13", "10/26/13").
@@ -80,7 +81,8 @@ def parse_date(
         if _EPOCH_NUMBER.match(text):
             result = from_epoch(float(text))
         else:
-            result = _parse_text(text, dayfirst)
+            # "10.12.2022" is the 10th of December wherever dots separate a date.
+            result = _parse_text(text, dayfirst or bool(_DOTTED_DATE.match(text)))
     if result is None or not _in_bounds(result, earliest, latest):
         return None
     return result

@@ -520,9 +520,14 @@ def _date(
     found = first(v for v in structured if isinstance(v, (str, int, float)))
     found = found or first(meta.all(rules.META_PUBLISHED))
     found = found or first(micro.values(rules.ITEMPROP_PUBLISHED))
-    found = found or first(_time_elements(root))
+    timed = None if found else first(_time_elements(root))
     in_url = next((d for d in (date_from_url(u, rules.URL_DATE) for u in urls) if d and _in(d, bounds)), None)
     printed = _date_in_dom(root, language, bounds, classed)
+    if timed and printed and not found:
+        # A bare <time> may belong to a teaser or a comment; the date printed as the
+        # page's own wins when they disagree.
+        found = printed
+    found = found or timed
     if found and in_url and found > in_url + timedelta(days=rules.URL_DATE_REPUBLISHED_DAYS):
         return in_url  # the URL keeps the day of first publication when a page is re-dated
     if found:
@@ -535,6 +540,11 @@ def _date(
         return found
     if in_url or printed:
         return in_url or printed
+    # The publisher's own image folders often carry the upload day (".../2016/05/04/photo.png").
+    for image in meta.all(rules.META_IMAGE):
+        found = date_from_url(image, rules.URL_DATE)
+        if found and _in(found, bounds):
+            return found
     modified = [story.get("dateModified")] + [o.get("dateModified") for o in objects if o is not story]
     return first(v for v in modified if isinstance(v, str)) or first(meta.all(rules.META_MODIFIED)) \
         or first(micro.values(rules.ITEMPROP_MODIFIED))

@@ -50,6 +50,7 @@ META_TAGS = ("article:tag", "og:article:tag", "keywords", "news_keywords", "pars
              "dc.subject")
 META_SITE = ("og:site_name", "application-name", "publisher", "dc.publisher", "twitter:site",
              "citation_publisher", "citation_journal_title")
+META_IMAGE = ("og:image", "twitter:image", "og:image:url", "og:image:secure_url")
 META_URL = ("og:url", "twitter:url")
 META_LANGUAGE = ("og:locale", "content-language", "language", "dc.language", "dcterms.language")
 
@@ -211,7 +212,7 @@ PUBLISHED_WORDS = re.compile(
 UPDATED_WORDS = re.compile(r"updated|modified|aktualisiert|geändert|mis à jour|actualizado|aggiornato|"
                            r"last edited|stand:", re.I)
 # class/id fragments of elements whose text is usually the publication date.
-DATE_HINTS = re.compile(r"date|datum|time|publish|posted|dateline|meta|byline|fecha|(^|[-_ ])data([-_ ]|$)|"
+DATE_HINTS = re.compile(r"date|datum|time|publish|publication|posted|erschienen|dateline|meta|byline|fecha|(^|[-_ ])data([-_ ]|$)|"
                         r"submitted|info", re.I)
 DATE_ELEMENT_MAX_CHARS = 200
 # A structured UTC timestamp this many hours from midnight of a printed day yields to that day:
