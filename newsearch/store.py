@@ -9,6 +9,7 @@ import errno
 import json
 import os
 import re
+import time
 import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -272,10 +273,20 @@ def exists(path: str | os.PathLike[str]) -> bool:
         return generation(path) >= 0
 
 
+def _wait_for_swap(path: str, *, patience: float = 2.0) -> None:
+    """A rebuild swaps folders in two renames (index -> index.old, index.building -> index);
+    a reader arriving between them waits for the second instead of finding no index."""
+    old = path.rstrip(os.sep) + ".old"
+    deadline = time.monotonic() + patience
+    while not os.path.isdir(path) and os.path.isdir(old) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def open_index(path: str | os.PathLike[str]) -> tuple[Any, IndexOptions]:
     """Open an existing index for reading or writing; check its schema version."""
     path = os.fspath(path)
     ensure_single_whoosh()
+    _wait_for_swap(path)
     if not os.path.isdir(path) or not exists(path):
         raise IndexNotFound(path)
     options = options_from_meta(path, read_meta(path))

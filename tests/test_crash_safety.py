@@ -328,3 +328,19 @@ def test_damaged_manifest_costs_a_reindex_not_duplicates(tmp_path: Path) -> None
     with Archive.open(index) as archive:
         assert len(archive) == 2 and archive.search("crane").total == 2
     assert check(index=index).fresh
+
+
+def test_reader_arriving_between_the_swap_renames_waits_for_the_new_index(tmp_path: Path) -> None:
+    import threading
+
+    _, index = one_story_index(tmp_path)
+    # Mid-swap: the old index renamed away, the new one not yet renamed in.
+    os.replace(index, tmp_path / "ix.new")
+    (tmp_path / "ix.old").mkdir()
+    later = threading.Timer(0.3, os.replace, (tmp_path / "ix.new", index))
+    later.start()
+    try:
+        with Archive.open(index) as archive:
+            assert archive.search("crane").total == 1
+    finally:
+        later.join()
