@@ -587,6 +587,7 @@ def _date_in_dom(
                 if _in(v, bounds)]
 
     fallback = None
+    printed: list[tuple[etree._Element, datetime]] = []
     for element, attrs in classed:
         if element.tag in ("html", "body", "script", "style", "head") or not _hint(rules.DATE_HINTS, attrs):
             continue
@@ -599,7 +600,18 @@ def _date_in_dom(
         if _hint(rules.UPDATED_WORDS, attrs) or rules.UPDATED_WORDS.search(text[: found[0][0] + 1]):
             fallback = fallback or found[0][1]
             continue
-        return found[0][1]
+        if not printed or printed[-1][0] not in element.iterancestors():
+            printed.append((element, found[0][1]))
+    if printed:
+        # Toolbars and teasers print dates before the story; the story's own date follows its headline.
+        headline = root.find(".//h1")
+        if headline is not None and len(printed) > 1:
+            order = {id(e): i for i, e in enumerate(root.iter())}
+            start = order.get(id(headline), 0)
+            after = [value for element, value in printed if order.get(id(element), 0) > start]
+            if after:
+                return after[0]
+        return printed[0][1]
     body = root.find(".//body")
     text = visible_text(body if body is not None else root, limit=rules.TEXT_DATE_WINDOW)
     candidates = dates(text)
