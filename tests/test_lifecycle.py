@@ -378,6 +378,7 @@ def test_ci_example_commands_work_on_a_fresh_checkout(tmp_path: Path, monkeypatc
     (tmp_path / "indexes").mkdir()
     shutil.copy(EXAMPLES.parent / "indexes" / "default.toml", tmp_path / "indexes")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NEWSEARCH_INDEX", raising=False)
     commands = _workflow_commands()
     assert [c[0] for c in commands] == ["check", "rebuild", "check", "query"]
     runner = CliRunner()
