@@ -109,7 +109,7 @@ def parse_text_query(text: str, schema: Any, *, match: str = "all") -> Any:
     """The Whoosh query for a user's query string (dates handled separately)."""
     remaining, date_queries = _extract_date_clauses(text)
     if remaining.strip() and not _DANGLING.sub("", remaining).strip() and not date_queries:
-        raise QuerySyntaxError(f"query {text!r} holds only AND/OR/NOT; add words to search for")
+        raise QuerySyntaxError(f"query {_shown(text)} holds only AND/OR/NOT; add words to search for")
     remaining = _DANGLING.sub("", remaining)
     _check_balanced(remaining)
     _check_fields(remaining)
@@ -124,7 +124,7 @@ def parse_text_query(text: str, schema: Any, *, match: str = "all") -> Any:
         try:
             parsed = parser.parse(join_particles(remaining))
         except Exception as exc:  # Whoosh's parser raises assorted types on odd input
-            raise QuerySyntaxError(f"cannot parse query {text!r}: {exc}") from exc
+            raise QuerySyntaxError(f"cannot parse query {_shown(text)}: {exc}") from exc
         if isinstance(parsed, wq.NullQuery.__class__) or parsed is wq.NullQuery:
             parsed = None
         if parsed is not None:
@@ -135,9 +135,14 @@ def parse_text_query(text: str, schema: Any, *, match: str = "all") -> Any:
     return parts[0] if len(parts) == 1 else wq.And(parts)
 
 
+def _shown(text: str, limit: int = 80) -> str:
+    """A query as quoted in an error message: one line, cut short when long."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
 def _check_balanced(text: str) -> None:
     if text.count('"') % 2:
-        raise QuerySyntaxError(f'unbalanced quote in query {text!r}: close the phrase with "')
+        raise QuerySyntaxError(f'unbalanced quote in query {_shown(text)}: close the phrase with "')
     depth = 0
     pairs = {"(": ")", "[": "]", "{": "}"}
     stack: list[str] = []
@@ -151,9 +156,9 @@ def _check_balanced(text: str) -> None:
             stack.append(pairs[ch])
         elif ch in pairs.values():
             if not stack or stack.pop() != ch:
-                raise QuerySyntaxError(f"unbalanced {ch!r} in query {text!r}")
+                raise QuerySyntaxError(f"unbalanced {ch!r} in query {_shown(text)}")
     if stack:
-        raise QuerySyntaxError(f"unclosed bracket in query {text!r}: add {stack[-1]!r}")
+        raise QuerySyntaxError(f"unclosed bracket in query {_shown(text)}: add {stack[-1]!r}")
     del depth
 
 
@@ -368,7 +373,7 @@ def run_search(
     except NewsearchError:
         raise
     except Exception as exc:
-        raise QuerySyntaxError(f"cannot run query {request.text!r}: {exc}") from exc
+        raise QuerySyntaxError(f"cannot run query {_shown(request.text)}: {exc}") from exc
     suggestion = None
     return SearchResults(
         query=request.text,

@@ -97,3 +97,10 @@ def test_cli_bounds_huge_limit_and_page(index_path):
     assert too_many.exit_code == 2 and "--limit" in too_many.output
     far_page = CliRunner().invoke(main, ["query", "oil", "--page", str(10 ** 12), "--index", str(index_path)])
     assert far_page.exit_code == 1 and "page must be at least 1" in far_page.stderr
+
+
+def test_long_queries_are_cut_short_in_messages(archive):
+    with pytest.raises(QuerySyntaxError) as caught:
+        archive.search("(" * 990 + "oil" + ")" * 990)
+    assert len(str(caught.value)) < 300
+
