@@ -219,12 +219,13 @@ def run_newsearch(col: Collection, path: Path, *, feedback: bool) -> Ranking:
 class Setting:
     title: float = 2.0
     k1: float = 1.2
+    proximity: float = 0.1
     docs: int = 0  # 0 = no feedback
     terms: int = 10
     original: float = 0.5
 
     def label(self) -> str:
-        base = f"title {self.title:g}, k1 {self.k1:g}"
+        base = f"title {self.title:g}, k1 {self.k1:g}, proximity {self.proximity:g}"
         if not self.docs:
             return base + ", no feedback"
         return base + f", feedback {self.docs} docs/{self.terms} terms/{self.original:g}"
@@ -234,7 +235,6 @@ def run_setting(col: Collection, path: Path, setting: Setting, qids: Iterable[st
                 lengths: dict | None = None) -> Ranking:
     """Like run_newsearch, with explicit ranking settings (and optionally exact lengths)."""
     from whoosh import qparser
-    from whoosh import query as wq
 
     from newsearch import query as nq
     from newsearch import ranking
@@ -251,7 +251,8 @@ def run_setting(col: Collection, path: Path, setting: Setting, qids: Iterable[st
         for qid in qids:
             query = ranking.combine_fields(parser.parse(col.queries[qid]), weights=weights, k1=setting.k1)
             if lengths:
-                query = _swap_terms(query, term_class, wq)
+                query = _swap_terms(query, term_class)
+            query = ranking.add_proximity(query, schema=ix.schema, weight=setting.proximity)
             if setting.docs:
                 query = ranking.expand_query(searcher, query, docs=setting.docs, terms=setting.terms,
                                              original_weight=setting.original, weights=weights,
@@ -295,13 +296,13 @@ def _exact_length_term(lengths: dict[str, dict[int, int]]) -> type:
     return ExactLengthTerm
 
 
-def _swap_terms(query, term_class, wq):
+def _swap_terms(query, term_class):
     from newsearch.ranking import FieldsTerm
 
     if isinstance(query, FieldsTerm):
         return term_class(query.text, query.weights, boost=query.boost, k1=query.k1, b=query.b,
                           field_b=query.field_b)
-    return query.apply(lambda sub: _swap_terms(sub, term_class, wq))
+    return query.apply(lambda sub: _swap_terms(sub, term_class))
 
 
 def cross_validate(col: Collection, path: Path, grid: list[Setting], default: Setting) -> list[tuple]:
@@ -389,11 +390,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default = Setting(docs=_default_feedback().docs, terms=_default_feedback().terms,
                           original=_default_feedback().original)
         grid = [Setting(title=t, k1=k) for t in (1.0, 2.0, 3.0) for k in (0.9, 1.2, 1.6)]
+        grid += [Setting(proximity=p) for p in (0.0, 0.2)]
         grid += [Setting(docs=d, terms=n, original=o) for d in (3, 5, 10) for n in (10, 20) for o in (0.5, 0.7)]
         print(f"default: {default.label()}")
-        print(f"{'tuned on':<9} {'best setting on that half':<58} {'train':>6} {'test':>6} {'default':>8}")
+        print(f"{'tuned on':<9} {'best setting on that half':<72} {'train':>6} {'test':>6} {'default':>8}")
         for name, label, train, test, fixed in cross_validate(col, path, grid, default):
-            print(f"{name:<9} {label:<58} {train:6.3f} {test:6.3f} {fixed:8.3f}")
+            print(f"{name:<9} {label:<72} {train:6.3f} {test:6.3f} {fixed:8.3f}")
     return 0
 
 

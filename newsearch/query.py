@@ -18,7 +18,7 @@ from .analysis import join_particles
 from .errors import NewsearchError, QuerySyntaxError
 from .models import FacetCount, Hit, SearchResults
 from .periods import Period, date_bounds, parse_period
-from .ranking import FIELD_BOOSTS, combine_fields, expand_query
+from .ranking import FIELD_BOOSTS, add_proximity, combine_fields, expand_query
 from .snippets import make_snippet
 from .store import FACET_FIELDS, VALUE_SEPARATOR, stored_to_article
 
@@ -128,7 +128,7 @@ def parse_text_query(text: str, schema: Any, *, match: str = "all") -> Any:
         if isinstance(parsed, wq.NullQuery.__class__) or parsed is wq.NullQuery:
             parsed = None
         if parsed is not None:
-            parts.append(combine_fields(parsed))
+            parts.append(add_proximity(combine_fields(parsed), schema=schema))
     parts.extend(date_queries)
     if not parts:
         return wq.Every() if not remaining.strip() else wq.NullQuery

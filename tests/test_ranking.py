@@ -13,6 +13,7 @@ from newsearch.ranking import (
     K1,
     FieldsTerm,
     NewsBM25,
+    add_proximity,
     combine_fields,
     expand_query,
     feedback_terms,
@@ -28,6 +29,8 @@ DOCS = [
     ("lava-2", "Magma chamber studied", "Scientists measured magma and lava temperatures near the crater."),
     ("lava-3", "Crater lake", "The crater filled with water after lava cooled into basalt magma rock."),
     ("crater-only", "Crater rim survey", "Geologists walked the crater rim and sampled magma vents."),
+    ("west-germany", "Talks", "Troops in West Germany and talks in the east of the country."),
+    ("west-apart", "Talks", "Troops in the west of the country; talks in Germany and the east."),
     ("budget", "Budget vote", "Parliament passed the budget after a long debate."),
     ("budget-2", "Tax plans", "The finance minister defended the tax plans in parliament."),
 ]
@@ -150,3 +153,76 @@ def test_expand_query_respects_restrict_and_empty_results(ix):
         expanded = expand_query(searcher, FieldsTerm("lava", {"body": 1}), restrict=only_budget)
         # The feedback search found nothing inside the restriction, so nothing is added.
         assert expanded == FieldsTerm("lava", {"body": 1})
+
+
+def test_proximity_rewards_adjacent_words_without_changing_the_matches(ix):
+    parser = MultifieldParser(["title", "body"], ix.schema, group=OrGroup)
+    plain = combine_fields(parser.parse("west germany"))
+    near = add_proximity(plain, schema=ix.schema)
+    with ix.searcher(weighting=make_weighting()) as searcher:
+        plain_scores = {h["id"]: h.score for h in searcher.search(plain, limit=None)}
+        near_scores = {h["id"]: h.score for h in searcher.search(near, limit=None)}
+    assert set(near_scores) == set(plain_scores)
+    assert near_scores["west-germany"] > plain_scores["west-germany"]
+    assert near_scores["west-apart"] == pytest.approx(plain_scores["west-apart"])
+    assert near_scores["west-germany"] > near_scores["west-apart"]
+
+
+def test_proximity_needs_two_words_and_positions(ix):
+    parser = MultifieldParser(["title", "body"], ix.schema, group=OrGroup)
+    single = combine_fields(parser.parse("germany"))
+    assert add_proximity(single, schema=ix.schema) is single
+    pair = combine_fields(parser.parse("west germany"))
+    no_positions = fields.Schema(body=fields.TEXT(phrase=False))
+    assert add_proximity(pair, schema=no_positions) is pair
+    assert add_proximity(pair, schema=ix.schema, weight=0) is pair
+
+
+WORDS = ("army navy treaty border election budget coalition crisis embassy envoy famine harbour "
+         "island jungle kingdom labour mine nuclear oil parliament pact rebel riot senate strike "
+         "summit tariff trade union veto war wheat").split()
+
+
+@pytest.fixture(scope="module")
+def random_ix(tmp_path_factory):
+    import random
+
+    rng = random.Random(7)
+    analyzer = text_analyzer()
+    schema = fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        title=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
+        body=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
+    )
+    ix = index.create_in(str(tmp_path_factory.mktemp("random-ix")), schema)
+    with ix.writer() as writer:
+        for n in range(300):
+            title = " ".join(rng.choices(WORDS, k=4))
+            body = " ".join(rng.choices(WORDS[: rng.randint(8, len(WORDS))], k=rng.randint(10, 60)))
+            writer.add_document(id=str(n), title=title, body=body)
+    return ix
+
+
+@pytest.mark.parametrize("text", ["army treaty border election", "nuclear pact summit veto war", "oil trade tariff"])
+def test_top_hits_equal_the_full_ranking_with_optional_clauses(random_ix, text):
+    # Whoosh prunes top-N searches with each matcher's maximum score; an Or that
+    # understates it makes AndMaybe drop documents that belong in the top hits.
+    parser = MultifieldParser(["title", "body"], random_ix.schema, group=OrGroup)
+    query = add_proximity(combine_fields(parser.parse(text)), schema=random_ix.schema)
+    with random_ix.searcher(weighting=make_weighting()) as searcher:
+        expanded = expand_query(searcher, query, docs=3, terms=5, broaden=False)
+        for q in (query, expanded):
+            full = [h["id"] for h in searcher.search(q, limit=None)]
+            for limit in (5, 20):
+                assert [h["id"] for h in searcher.search(q, limit=limit)] == full[:limit]
+
+
+@pytest.mark.parametrize("text", ["army treaty border election", "nuclear pact summit veto war"])
+def test_top_hits_of_any_words_within_a_required_word(random_ix, text):
+    # And prunes with its parts' maximum scores too; the any-words part must not understate its own.
+    parser = MultifieldParser(["title", "body"], random_ix.schema, group=OrGroup)
+    query = wq.And([combine_fields(parser.parse(text)), FieldsTerm("union", {"title": 2, "body": 1})])
+    with random_ix.searcher(weighting=make_weighting()) as searcher:
+        full = [h["id"] for h in searcher.search(query, limit=None)]
+        for limit in (3, 10):
+            assert [h["id"] for h in searcher.search(query, limit=limit)] == full[:limit]
