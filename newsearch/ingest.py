@@ -19,7 +19,7 @@ from . import store as _store
 from .errors import IndexCorrupt, NewsearchError, ParseError, SchemaMismatch
 from .locations import resolve_index_path
 from .locking import LOCK_FILE, WriterLock
-from .manifest import Fingerprint, Manifest, file_sha1
+from .manifest import MANIFEST_FILE, Fingerprint, Manifest, file_sha1
 from .models import Article
 from .parse.dispatch import DEFAULT_MAX_BODY_CHARS, ParseOptions, parse_document
 from .sources import (
@@ -362,7 +362,8 @@ def _build_fresh(inputs: list[str], target: Path, index_options: _store.IndexOpt
     The lock is taken on the target folder (created empty for a first build) before
     the building folder is touched, so two builders never share one.
     """
-    created = not target.exists()
+    _ensure_replaceable(target)
+    created = not _store.exists(target)
     target.mkdir(parents=True, exist_ok=True)
     guard = WriterLock(str(target))
     guard.acquire()
@@ -398,6 +399,21 @@ def _build_fresh(inputs: list[str], target: Path, index_options: _store.IndexOpt
             _remove_if_only_lock(target)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _ensure_replaceable(target: Path) -> None:
+    """Refuse to build over a folder holding anything but an index: the swap deletes it."""
+    if not target.exists():
+        return
+    ours = {LOCK_FILE, MANIFEST_FILE, _store.META_FILE}
+    foreign = sorted(
+        p.name for p in target.iterdir()
+        if p.name.removesuffix(".tmp") not in ours and not _store.is_engine_file(p.name)
+    ) if target.is_dir() else [target.name]
+    if foreign:
+        raise NewsearchError(
+            f"{target}: not an index folder (it holds {foreign[0]!r}); give --index a new or empty folder"
+        )
 
 
 def _resumable(building: Path, inputs: list[str], settings: dict[str, Any]) -> bool:

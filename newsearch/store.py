@@ -273,6 +273,11 @@ def exists(path: str | os.PathLike[str]) -> bool:
         return generation(path) >= 0
 
 
+def is_engine_file(name: str) -> bool:
+    """Whether a file name in an index folder is one of Whoosh's (segments, TOC, lock)."""
+    return name.startswith(("MAIN_", "_MAIN_"))
+
+
 def _wait_for_swap(path: str, *, patience: float = 2.0) -> None:
     """A rebuild swaps folders in two renames (index -> index.old, index.building -> index);
     a reader arriving between them waits for the second instead of finding no index."""

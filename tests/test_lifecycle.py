@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from newsearch import Archive, index_paths
 from newsearch.cli import main
-from newsearch.errors import SchemaMismatch
+from newsearch.errors import NewsearchError, SchemaMismatch
 from newsearch.lifecycle import check, rebuild
 from newsearch.manifest import Manifest
 from newsearch.store import META_FILE, SCHEMA_VERSION
@@ -159,6 +159,18 @@ def test_deleted_file_is_pruned_only_when_asked(tmp_path: Path) -> None:
     with Archive.open(index) as archive:
         assert len(archive) == 2
     assert check(index=index).fresh
+
+
+def test_index_refuses_a_folder_that_is_not_an_index(tmp_path: Path) -> None:
+    corpus, target = small_corpus(tmp_path), tmp_path / "documents"
+    target.mkdir()
+    (target / "notes.txt").write_text("my notes", encoding="utf-8")
+    with pytest.raises(NewsearchError, match="not an index folder"):
+        index_paths([corpus], index=target, jobs=1)
+    result = CliRunner().invoke(main, ["index", str(corpus), "--index", str(target), "--rebuild"])
+    assert result.exit_code == 1 and result.output.count("\n") == 1 and "notes.txt" in result.output
+    assert sorted(p.name for p in target.iterdir()) == ["notes.txt"]
+    assert not (tmp_path / "documents.old").exists()
 
 
 # ---------------------------------------------------------------------------
