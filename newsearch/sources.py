@@ -12,6 +12,7 @@ import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 from typing import Iterable, Iterator
 
 from .errors import ParseError
@@ -95,7 +96,7 @@ def _walk(root: Path) -> Iterator[Path]:
 
 
 def _expand(path: str) -> list[Path]:
-    if any(ch in path for ch in "*?["):
+    if any(ch in path for ch in "*?[") and not os.path.exists(path):  # "photo[1].html" is a name
         return [Path(p) for p in sorted(glob.glob(path, recursive=True))]
     return [Path(path)]
 
@@ -138,6 +139,8 @@ def _describe(file: Path, forced_kind: str | None) -> SourceFile | ParseError:
         stat = file.stat()
     except OSError as exc:
         return ParseError(str(file), f"cannot read: {exc.strerror or exc}")
+    if not S_ISREG(stat.st_mode):
+        return ParseError(str(file), "not a regular file (device, pipe or socket), skipped")
     found = forced_kind or kind_from_name(file.name)
     if found is None:
         try:
@@ -179,7 +182,10 @@ def read_bytes(
             raise ParseError(path, f"file is {size:,} bytes, over the {max_bytes:,}-byte limit")
         if not path.lower().endswith(".gz"):
             with open(path, "rb") as handle:
-                return handle.read()
+                data = handle.read(max_bytes + 1)  # a file that grew since it was measured
+            if len(data) > max_bytes:
+                raise ParseError(path, f"file is over the {max_bytes:,}-byte limit")
+            return data
         return b"".join(_gunzip_chunks(path, max_decompressed_bytes))
     except OSError as exc:
         raise ParseError(path, f"cannot read: {exc.strerror or exc}") from exc

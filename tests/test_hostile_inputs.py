@@ -14,7 +14,7 @@ from newsearch.archive import Archive
 from newsearch.cli import main
 from newsearch.ingest import IngestOptions, index_paths
 from newsearch.parse.dispatch import ParseOptions, parse_document
-from newsearch.sources import RawDocument, read_bytes, iter_lines
+from newsearch.sources import RawDocument, find_sources, iter_lines, read_bytes
 from newsearch.errors import ParseError
 from newsearch.parse.encoding import decode, declared_encoding
 
@@ -321,3 +321,15 @@ def test_an_overlong_jsonl_line_is_skipped_without_being_held_whole(tmp_path):
     assert isinstance(lines[1][1], ParseError) and lines[1][1].line == 2 and "limit" in lines[1][1].reason
     assert lines[2][1].startswith(b'{"title": "After"')
     assert peak < 8 << 20
+
+
+def test_names_with_glob_characters_and_non_regular_files(tmp_path):
+    import os
+
+    page = tmp_path / "photo[1].txt"
+    page.write_text("Bracketed name\n\nA file whose name looks like a glob.\n")
+    pipe = tmp_path / "pipe.txt"
+    os.mkfifo(pipe)
+    found = list(find_sources([str(page), str(pipe)]))
+    assert getattr(found[0], "path", None) == str(page)
+    assert isinstance(found[1], ParseError) and "not a regular file" in found[1].reason
