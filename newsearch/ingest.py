@@ -367,7 +367,7 @@ def _build_fresh(inputs: list[str], target: Path, index_options: _store.IndexOpt
     target.mkdir(parents=True, exist_ok=True)
     guard = WriterLock(str(target))
     guard.acquire()
-    building = target.with_name(target.name + ".building")
+    building = target.with_name(target.name + _store.BUILDING_SUFFIX)
     try:
         settings = _settings(index_options, options)
         resumed = _resumable(building, inputs, settings)
@@ -487,7 +487,7 @@ def _swap_in(building: Path, target: Path) -> None:
     The caller's lock file moves with the old folder, so it stays held until the
     swap is over; `_recover_interrupted_swap` finishes a swap cut off between renames.
     """
-    old = target.with_name(target.name + ".old")
+    old = target.with_name(target.name + _store.REPLACED_SUFFIX)
     if old.exists():
         shutil.rmtree(old)
     if target.exists():
@@ -500,16 +500,16 @@ def _swap_in(building: Path, target: Path) -> None:
 def _recover_interrupted_swap(target: Path) -> None:
     """Finish (or clean up after) a swap killed between its renames.
 
-    `<index>.old` only exists during a swap: with the target gone, the building
-    folder is complete and goes in; with the target present, `.old` is left over.
+    `<index>.replaced` only exists during a swap: with the target gone, the building
+    folder is complete and goes in; with the target present, it is left over.
     """
-    old = target.with_name(target.name + ".old")
+    old = target.with_name(target.name + _store.REPLACED_SUFFIX)
     if not old.is_dir():
         return
     lock = WriterLock(str(old))
     lock.acquire()  # IndexLocked while the swapping process is still alive
     try:
-        building = target.with_name(target.name + ".building")
+        building = target.with_name(target.name + _store.BUILDING_SUFFIX)
         if not target.exists() and _store.exists(building):
             os.replace(building, target)
         if target.exists():

@@ -278,10 +278,16 @@ def is_engine_file(name: str) -> bool:
     return name.startswith(("MAIN_", "_MAIN_"))
 
 
+# A rebuild writes INDEX.building, then swaps it in with two renames: INDEX ->
+# INDEX.replaced (deleted afterwards), INDEX.building -> INDEX. The names are unusual
+# enough not to meet a user's own folder (a backup called INDEX.old, say).
+BUILDING_SUFFIX = ".building"
+REPLACED_SUFFIX = ".replaced"
+
+
 def _wait_for_swap(path: str, *, patience: float = 2.0) -> None:
-    """A rebuild swaps folders in two renames (index -> index.old, index.building -> index);
-    a reader arriving between them waits for the second instead of finding no index."""
-    old = path.rstrip(os.sep) + ".old"
+    """A reader arriving between a swap's two renames waits for the second instead of finding no index."""
+    old = path.rstrip(os.sep) + REPLACED_SUFFIX
     deadline = time.monotonic() + patience
     while not os.path.isdir(path) and os.path.isdir(old) and time.monotonic() < deadline:
         time.sleep(0.01)

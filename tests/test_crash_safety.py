@@ -270,21 +270,24 @@ def test_swap_cut_between_renames_is_finished_by_next_run(tmp_path: Path) -> Non
     write_story(corpus, "two.txt", "Second crane ordered", "A second crane was ordered.")
     index_paths([corpus], index=tmp_path / "new", jobs=1)
     # The state a kill between the two renames of a swap leaves behind.
-    os.replace(index, tmp_path / "ix.old")
+    os.replace(index, tmp_path / "ix.replaced")
     os.replace(tmp_path / "new", tmp_path / "ix.building")
 
     report = index_paths([corpus], index=index, jobs=1)
     assert report.files_indexed == 0 and report.files_unchanged == 2
-    assert not (tmp_path / "ix.old").exists() and not (tmp_path / "ix.building").exists()
+    assert not (tmp_path / "ix.replaced").exists() and not (tmp_path / "ix.building").exists()
     with Archive.open(index) as archive:
         assert archive.search("crane").total == 2
 
 
 def test_leftover_old_folder_is_removed(tmp_path: Path) -> None:
     corpus, index = one_story_index(tmp_path)
-    shutil.copytree(index, tmp_path / "ix.old")
+    shutil.copytree(index, tmp_path / "ix.replaced")
+    shutil.copytree(index, tmp_path / "ix.old")  # a user's backup, not ours
     assert index_paths([corpus], index=index, jobs=1).files_unchanged == 1
-    assert not (tmp_path / "ix.old").exists()
+    assert index_paths([corpus], index=index, rebuild=True, jobs=1).articles == 1
+    assert not (tmp_path / "ix.replaced").exists()
+    assert (tmp_path / "ix.old" / "manifest.json").exists()
 
 
 def test_rebuild_stopped_by_fail_fast_keeps_the_old_index(tmp_path: Path) -> None:
@@ -336,7 +339,7 @@ def test_reader_arriving_between_the_swap_renames_waits_for_the_new_index(tmp_pa
     _, index = one_story_index(tmp_path)
     # Mid-swap: the old index renamed away, the new one not yet renamed in.
     os.replace(index, tmp_path / "ix.new")
-    (tmp_path / "ix.old").mkdir()
+    (tmp_path / "ix.replaced").mkdir()
     later = threading.Timer(0.3, os.replace, (tmp_path / "ix.new", index))
     later.start()
     try:

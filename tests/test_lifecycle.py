@@ -170,7 +170,7 @@ def test_index_refuses_a_folder_that_is_not_an_index(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["index", str(corpus), "--index", str(target), "--rebuild"])
     assert result.exit_code == 1 and result.output.count("\n") == 1 and "notes.txt" in result.output
     assert sorted(p.name for p in target.iterdir()) == ["notes.txt"]
-    assert not (tmp_path / "documents.old").exists()
+    assert not (tmp_path / "documents.replaced").exists()
 
 
 # ---------------------------------------------------------------------------
