@@ -376,6 +376,7 @@ def _build_fresh(inputs: list[str], target: Path, index_options: _store.IndexOpt
             manifest = Manifest.load(building)
         else:
             if building.exists():
+                _ensure_replaceable(building)
                 shutil.rmtree(building)
             ix = _store.create_index(building, index_options)
             manifest = Manifest(inputs=inputs, settings=settings)

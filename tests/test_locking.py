@@ -114,11 +114,11 @@ def test_first_build_is_locked_before_its_building_folder_is_touched(tmp_path: P
     corpus, index = small_corpus(tmp_path), tmp_path / "ix"
     building = tmp_path / "ix.building"
     building.mkdir()
-    (building / "marker").write_text("another build's files", encoding="utf-8")
+    (building / "manifest.json").write_text("another build's files", encoding="utf-8")
     with lock_held_by_subprocess(index) as pid:
         with pytest.raises(IndexLocked, match=f"PID {pid}"):
             index_paths([corpus], index=index, jobs=1)
-        assert (building / "marker").exists()
+        assert (building / "manifest.json").read_text(encoding="utf-8") == "another build's files"
     report = index_paths([corpus], index=index, jobs=1)
     assert report.articles == 3 and not building.exists()
 
