@@ -518,8 +518,63 @@ def similar_hits(searcher: Any, docnum: int, *, limit: int = 10) -> list[Hit]:
     return [make_hit(searcher, hit.docnum, hit.score, i + 1, frozenset(), False) for i, hit in enumerate(results)]
 
 
+_SUGGESTABLE_WORD = re.compile(r"(?<![\w:*?])([^\W\d_]{3,})(?![\w:*?])")
+_OPERATORS = {"AND", "OR", "NOT", "TO", "ANDNOT", "ANDMAYBE"}
+# Suggestions replace words found in at most this many articles...
+RARE_WORD_DOCS = 2
+# ...by a word at least this many times as common.
+COMMONER_FACTOR = 20
+
+
 def suggest(searcher: Any, text: str) -> str | None:
-    """A corrected query from the index's own vocabulary, or None when nothing better."""
+    """"Did you mean": the query with unknown words replaced by the closest indexed ones.
+
+    Candidates come from the body's own (stemmed) vocabulary; each is shown as the
+    word really printed in an article that contains it, so the suggestion reads
+    "embassy", not the stem "embassi". None when every word is known.
+    """
+    analyzer = searcher.schema["body"].analyzer
+    corrector = searcher.corrector("body")
+    suggestion = text
+    changed = False
+    for match in _SUGGESTABLE_WORD.finditer(re.sub(r'"[^"]*"|\w+:\S+', " ", text)):
+        word = match.group(1)
+        if word in _OPERATORS:
+            continue
+        terms = [token.text for token in analyzer(word, mode="query")]
+        if not terms:
+            continue
+        known = max(searcher.doc_frequency(f, t) for t in terms for f in ("body", "title"))
+        if known > RARE_WORD_DOCS:
+            continue
+        best = _closest_term(searcher, corrector, terms[-1], exclude=terms[-1])
+        # A known but rare word (archives have typos too) gives way only to a far commoner one.
+        if best is None or searcher.doc_frequency("body", best) < max(1, known * COMMONER_FACTOR):
+            continue
+        surface = _printed_form(searcher, best, analyzer) or best
+        suggestion = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", surface, suggestion, count=1)
+        changed = True
+    return suggestion if changed and suggestion != text else None
+
+
+def _closest_term(searcher: Any, corrector: Any, term: str, *, exclude: str) -> str | None:
+    """The most common indexed term one edit away, else two; same first letter."""
+    for distance in (1, 2):
+        candidates = [c for c in corrector.suggest(term, limit=20, maxdist=distance, prefix=1) if c != exclude]
+        if candidates:
+            return max(candidates, key=lambda c: (searcher.doc_frequency("body", c), c))
+    return None
+
+
+def _printed_form(searcher: Any, term: str, analyzer: Any) -> str | None:
+    """How an indexed term is actually written in the first article that has it."""
+    postings = searcher.reader().postings("body", term)
+    if not postings.is_active():
+        return None
+    body = searcher.stored_fields(postings.id()).get("body", "")
+    for token in analyzer(body, chars=True, mode="index"):
+        if token.text == term:
+            return body[token.startchar: token.endchar].lower()
     return None
 
 

@@ -185,3 +185,11 @@ def test_refuses_to_run_beside_the_original_whoosh(monkeypatch, tmp_path):
     monkeypatch.setattr(metadata, "distributions", lambda: [FakeDist("Whoosh"), FakeDist("Whoosh-Reloaded")])
     with pytest.raises(NewsearchError, match="original 'whoosh'"):
         Archive.create(tmp_path / "ix")
+
+
+def test_did_you_mean_uses_the_index_vocabulary_and_printed_words(archive):
+    results = archive.search("rokets")
+    assert results.total == 0
+    assert results.suggestion == "rockets"
+    assert archive.search("embasy").suggestion == "embassy"  # the printed word, not the stem
+    assert archive.search("rockets").suggestion is None
