@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from typing import Callable
 
 from dateutil import parser as _dateutil
 from dateutil.relativedelta import relativedelta
@@ -45,12 +46,11 @@ def parse_period(text: str | date | datetime) -> Period:
         raise QuerySyntaxError(f"cannot read {text!r} as a date")
     year_only = _YEAR_ONLY.match(value)
     if year_only:
-        start = datetime(int(year_only.group(1)), 1, 1, tzinfo=timezone.utc)
-        return Period(start, start + relativedelta(years=1))
+        return _period(text, lambda: datetime(int(year_only.group(1)), 1, 1), relativedelta(years=1))
     try:
         first = _dateutil.parse(value, default=_DEFAULT_A)
         second = _dateutil.parse(value, default=_DEFAULT_B)
-    except (ValueError, OverflowError) as exc:
+    except (ValueError, ArithmeticError) as exc:  # OverflowError, and decimal errors from dateutil
         raise QuerySyntaxError(f"cannot read {text!r} as a date (try 2021-07-06, 2021-07 or 'July 2021')") from exc
     if first.year != second.year:
         raise QuerySyntaxError(f"{text!r} has no year; write e.g. 'July 2021' or 2021-07")
@@ -66,8 +66,16 @@ def parse_period(text: str | date | datetime) -> Period:
         start, step = first, relativedelta(minutes=1)
     else:
         start, step = first, relativedelta(seconds=1)
-    start = _utc(start)
-    return Period(start, start + step)
+    return _period(text, lambda: start, step)
+
+
+def _period(text: object, start: Callable[[], datetime], step: relativedelta) -> Period:
+    """[start, start + step) in UTC; QuerySyntaxError past either end of the calendar."""
+    try:
+        begin = _utc(start())
+        return Period(begin, begin + step)
+    except (ValueError, OverflowError) as exc:
+        raise QuerySyntaxError(f"{text!r} is outside the years 1 to 9998") from exc
 
 
 def date_bounds(

@@ -21,7 +21,9 @@ from hypothesis import strategies as st
 from newsearch import Archive, QuerySyntaxError
 from newsearch.errors import ParseError
 from newsearch.models import Article
+from newsearch.parse.dates import parse_date
 from newsearch.parse.dispatch import ParseOptions, parse_document
+from newsearch.periods import parse_period
 from newsearch.sources import RawDocument
 
 # NEWSEARCH_FUZZ_SCALE=20 runs twenty times the examples, with fresh random seeds.
@@ -161,6 +163,23 @@ def test_index_built_from_fuzzed_inputs_holds_exactly_the_articles(real_pages, d
             assert len(reopened) == len(unique)
             for article_id, expected in unique.items():
                 assert reopened.get(article_id).title == expected.title
+
+
+DATE_BITS = ["31", "MAR", "1987", "605:12:19", "-", "/", " ", "T", "Z", "+99:99", "GMT", "0000", "9999", "0001",
+             "99999999999999", "2021-02-30", "12:00", "PM", ".", "H", ".5", "+14:00", "Dec", "年", "月"]
+
+
+@settings(FUZZ, max_examples=300 * SCALE)
+@given(text=st.lists(st.sampled_from(DATE_BITS) | st.text(max_size=4), max_size=10).map("".join))
+def test_dates_are_read_or_left_empty_never_raised(text):
+    value = parse_date(text)
+    assert value is None or value.tzinfo is not None
+    try:
+        period = parse_period(text)
+    except QuerySyntaxError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert period.start < period.end
 
 
 # ---------------------------------------------------------------- queries

@@ -46,6 +46,9 @@ def archive(index_path):
     ("date: oil", "cannot read the date clause"),
     ("oil " * 700, "the limit is 2,000"),
     ("AND OR NOT", "holds only AND/OR/NOT"),
+    ("date:9999", "outside the years 1 to 9998"),
+    ("date:0000", "outside the years 1 to 9998"),
+    ("date:319999999999999999999999999999H", "cannot read"),
 ])
 def test_bad_queries_say_what_is_wrong(archive, query, message):
     with pytest.raises(QuerySyntaxError) as caught:

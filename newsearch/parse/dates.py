@@ -95,11 +95,11 @@ def _parse_text(text: str, dayfirst: bool) -> datetime | None:
         try:
             return _text_value(_dateutil.parse(candidate, dayfirst=dayfirst, fuzzy=False, default=_DEFAULT,
                                                tzinfos=_TZINFOS))
-        except (ValueError, OverflowError, TypeError):
+        except (ValueError, ArithmeticError, TypeError):  # dateutil can raise decimal errors
             continue
     try:
         return _text_value(_dateutil.parse(text, dayfirst=dayfirst, fuzzy=True, default=_DEFAULT, tzinfos=_TZINFOS))
-    except (ValueError, OverflowError, TypeError):
+    except (ValueError, ArithmeticError, TypeError):
         return None
 
 

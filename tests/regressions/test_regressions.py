@@ -42,6 +42,12 @@ def test_reuters_clock_keeps_the_day():
     assert article.date is not None and article.date.date().isoformat() == "1987-03-31"
 
 
+def test_unreadable_date_is_left_empty_with_a_warning():
+    [article] = parse_paths([INPUTS / "decimal-date.jsonl"])
+    assert isinstance(article, Article) and article.date is None
+    assert any("date" in w for w in article.warnings)
+
+
 def test_same_id_twice_in_one_batch_keeps_the_last(tmp_path):
     articles = list(parse_paths([INPUTS / "same-id-twice.jsonl"]))
     assert [a.id for a in articles] == ["https://ex.org/same"] * 2
