@@ -317,7 +317,23 @@ def _authors(
         names = [n for n in names if not rules.BYLINE_NOISE.search(n)]
         if names and fallback is None:
             fallback = ("; ".join(raws), names, "")
-    return fallback or ("", [], "")
+    return fallback or _copyright_holder(root, classed)
+
+
+def _copyright_holder(
+    root: etree._Element, classed: list[tuple[etree._Element, str]]
+) -> tuple[str, list[str], str]:
+    """Last resort for personal sites: the holder named in the footer's copyright line."""
+    footers = [e for e, attrs in classed if _hint(rules.COPYRIGHT_HINTS, attrs)] + list(root.iter("footer"))
+    for element in footers:
+        text = text_of(element)
+        match = rules.COPYRIGHT_LINE.search(text[: rules.COPYRIGHT_MAX_CHARS])
+        if not match:
+            continue
+        people, _ = split_byline(match.group(1))
+        if len(people) == 1 and " " in people[0]:
+            return match.group(0).strip(), people, ""
+    return "", [], ""
 
 
 def _hint(pattern: re.Pattern[str], attrs: str) -> bool:

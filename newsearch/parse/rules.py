@@ -74,6 +74,13 @@ BYLINE_EXCLUDE = re.compile(
 )
 BYLINE_MAX_CHARS = 120
 BYLINE_MAX_CANDIDATES = 4
+# The copyright line of a personal site names its author: "© 2020 Jane Doe", "(c) Jane Doe •".
+COPYRIGHT_HINTS = re.compile(r"copyright|footer|legal|credits", re.I)
+COPYRIGHT_LINE = re.compile(
+    r"(?:©|\(c\)|copyright)\s*(?:\(c\)\s*)?(?:\d{4}(?:\s*[-–]\s*(?:\d{4})?)?\s*,?\s*)?(?:by\s+)?"
+    r"([A-ZÀ-Ý][\w.'-]+(?:\s+[A-ZÀ-Ý][\w.'-]+){1,2})(?=\s*(?:[.,|•·]|\d{4}|all rights|alle rechte|$))",
+)
+COPYRIGHT_MAX_CHARS = 300
 BYLINE_MAX_NAMES = 6
 # A short line of text that is a byline by its wording alone.
 BYLINE_LINE = re.compile(r"^\s*(?:[-–—]+\s*)?(?:by|von|par|por|door|written by|text(?:e)?|autor(?:in)?|author|"
