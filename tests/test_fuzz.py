@@ -204,7 +204,7 @@ def _search_or_syntax_error(archive: Archive, query: str) -> None:
 
 
 @QUERIES
-@given(query=st.lists(st.sampled_from(OPERATORS) | st.text(max_size=8), max_size=12).map("".join))
+@given(query=st.lists(st.sampled_from(OPERATORS + DATE_BITS) | st.text(max_size=8), max_size=12).map("".join))
 def test_random_queries_search_or_raise_query_syntax_error(archive, query):
     _search_or_syntax_error(archive, query)
 
