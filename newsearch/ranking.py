@@ -11,9 +11,10 @@ FTS5 and tantivy and checks them by two-fold cross-validation.
 Defaults are the usual values from the literature, not fitted to the benchmark:
 k1 = 1.2, b = 0.75, a 0.1 bonus for query words found side by side (sequential
 dependence), RM3 feedback adding 10 words with half the weight on the original
-query.  Feedback reads the top 5 articles rather than 10: a news story
-is covered by a handful of articles, so only the first few hits are reliably on
-topic (two-fold tuning on the benchmark picks 5 in both halves).
+query.  Feedback reads the top 5 articles (between Terrier's 3 and Anserini's
+10): a news story is covered by a handful of articles, so only the first few
+hits are reliably on topic.  The benchmark's two-fold check reports how settings
+tuned on half the queries fare on the other half against these defaults.
 
 Use (query.py):
     searcher = ix.searcher(weighting=make_weighting())
