@@ -333,3 +333,15 @@ def test_names_with_glob_characters_and_non_regular_files(tmp_path):
     found = list(find_sources([str(page), str(pipe)]))
     assert getattr(found[0], "path", None) == str(page)
     assert isinstance(found[1], ParseError) and "not a regular file" in found[1].reason
+
+
+def test_json_report_lists_failures_with_file_line_and_reason(hostile, tmp_path):
+    result = CliRunner().invoke(main, [
+        "index", str(hostile), "--index", str(tmp_path / "ix"), "-j", "1", "--json",
+        "--max-file-size", str(MAX_FILE), "--max-decompressed-size", str(MAX_GUNZIPPED)])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["ok"] is False and report["articles"] == len(GOOD)
+    failures = {(Path(f["path"]).name, f["line"]) for f in report["failures"]}
+    assert failures == {(name, line) for name, line, _ in BAD}
+    assert all(f["reason"] for f in report["failures"])
