@@ -257,7 +257,8 @@ BOILERPLATE = re.compile(
     # ...and fragments that mark boilerplate wherever they occur in a class name.
     r"|related|share(?!d)|social|comment(?!ary)|newsletter|sidebar|cookie|breadcrumb|rating|widget|"
     r"advert|subscri|disqus|outbrain|taboola|caption|meta(?!l)|author|autor|kommentar|disclosure|"
-    r"affiliate|notice|reading-?time|legend|breaker|subnav|snav|loading|likes|paywall-hint",
+    r"affiliate|notice|reading-?time|legend|breaker|subnav|snav|loading|likes|paywall-hint|sabox|"
+    r"about-?the-?author|author-?box|jp-relatedposts|yarpp|addtoany|a2a_",
     re.I,
 )
 # Fragments that, despite a boilerplate hint beside them, mark the article itself.
@@ -324,12 +325,24 @@ BOILERPLATE_TEXT = re.compile(
     r"weitere (?:beiträge|artikel|informationen|infos|themen|links)|zum weiterlesen|noch mehr|"
     r"empfehlungen aus|mehr (?:zu|zum|über|infos|informationen)|siehe auch|more on|read also|lire aussi|"
     r"leggi anche|lee también|czytaj (?:też|także)|alles über|telefon:|tel\.:|e-mail:|fax:|"
+    r"kommentieren|favorisieren|więcej|drukuj|udostępnij|imprimer|partager|compartir|imprimir|"
+    r"condividi|stampa|gefällt mir|like this|teile diesen|share this|"
     r"lesezeit|reading time|\d+ min(?:ute)?s? read|\d+ minut).{0,40}$",
     re.I,
 )
 # A line this short, of this few words and without a full stop, is a label, not a paragraph.
 LABEL_MAX_CHARS = 25
 LABEL_MAX_WORDS = 1
+# Calls to action closing an article ("If you enjoyed reading this post, ...").
+CALL_TO_ACTION = re.compile(
+    r"^(?:if you (?:enjoyed|liked|found)|do you want to (?:be informed|stay)|want to (?:read|stay|know) more|"
+    r"support (?:us|our)|subscribe to|sign up (?:for|to)|follow us|zapraszamy|bitte registrieren|"
+    r"unterstützen sie|jetzt (?:abonnieren|anmelden|registrieren)|melden sie sich|abonnieren sie|"
+    r"hat ihnen (?:dieser|der) (?:artikel|beitrag)|gefällt ihnen|vous avez aimé|abonnez-vous|"
+    r"suscríbete|iscriviti)",
+    re.I,
+)
+CALL_TO_ACTION_MAX_CHARS = 300
 # Picture credits printed as lines of their own.
 CREDIT_LINE = re.compile(r"getty\s*images|shutterstock|imago\b|/\s*dpa\b|\bafp\s*/|/\s*afp\b|\breuters\s*/|"
                          r"/\s*reuters\b|\bap\s*photo|wenn\.com|bildquelle|bildnachweis|photo credit|"
