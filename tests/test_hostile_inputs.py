@@ -16,6 +16,7 @@ from newsearch.ingest import IngestOptions, index_paths
 from newsearch.parse.dispatch import ParseOptions, parse_document
 from newsearch.sources import RawDocument, find_sources, iter_lines, read_bytes
 from newsearch.errors import ParseError
+from newsearch.models import Article
 from newsearch.parse.encoding import decode, declared_encoding
 
 MAX_FILE = 100_000
@@ -345,3 +346,40 @@ def test_json_report_lists_failures_with_file_line_and_reason(hostile, tmp_path)
     failures = {(Path(f["path"]).name, f["line"]) for f in report["failures"]}
     assert failures == {(name, line) for name, line, _ in BAD}
     assert all(f["reason"] for f in report["failures"])
+
+
+def test_html_parsing_expands_no_external_entity_and_fetches_nothing(tmp_path):
+    import http.server
+    import threading
+
+    requests: list[str] = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the name http.server calls
+            requests.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'<!ENTITY leak "FETCHED">')
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRET")
+    page = (f'<?xml version="1.0"?><!DOCTYPE html [<!ENTITY file SYSTEM "file://{secret}">'
+            f'<!ENTITY net SYSTEM "{base}/entity"><!ENTITY % dtd SYSTEM "{base}/dtd"> %dtd;]>'
+            f'<html><head><title>Entities &file; &net;</title><link rel="stylesheet" href="{base}/css">'
+            f'<script src="{base}/js"></script></head><body><article><p>Story text &file; &net; &leak; '
+            f'long enough to be the body of a short news article about entities.</p>'
+            f'<img src="{base}/img"><iframe src="{base}/frame"></iframe></article></body></html>')
+    try:
+        [article] = parse_document(RawDocument("entities.html", "html", page.encode()))
+    finally:
+        server.shutdown()
+    assert isinstance(article, Article)
+    text = article.title + article.body
+    assert "TOPSECRET" not in text and "FETCHED" not in text
+    assert requests == []
