@@ -274,8 +274,9 @@ def exists(path: str | os.PathLike[str]) -> bool:
 
 
 def is_engine_file(name: str) -> bool:
-    """Whether a file name in an index folder is one of Whoosh's (segments, TOC, lock)."""
-    return name.startswith(("MAIN_", "_MAIN_"))
+    """Whether a name in an index folder is Whoosh's: segments, TOC, lock, or the
+    MAIN.tmp folder a killed writer leaves (the next writer removes it)."""
+    return name.startswith(("MAIN_", "_MAIN_")) or name == "MAIN.tmp"
 
 
 # A rebuild writes INDEX.building, then swaps it in with two renames: INDEX ->

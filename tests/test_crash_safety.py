@@ -333,6 +333,15 @@ def test_damaged_manifest_costs_a_reindex_not_duplicates(tmp_path: Path) -> None
     assert check(index=index).fresh
 
 
+def test_rebuild_accepts_the_temporary_folder_a_killed_writer_leaves(tmp_path: Path) -> None:
+    corpus, index = one_story_index(tmp_path)
+    (index / "MAIN.tmp").mkdir()
+    (index / "MAIN.tmp" / "pool.tmp").write_bytes(b"half-written postings")
+    assert index_paths([corpus], index=index, rebuild=True, jobs=1).articles == 1
+    with Archive.open(index) as archive:
+        assert archive.search("crane").total == 1
+
+
 def test_reader_arriving_between_the_swap_renames_waits_for_the_new_index(tmp_path: Path) -> None:
     import threading
 
@@ -347,3 +356,48 @@ def test_reader_arriving_between_the_swap_renames_waits_for_the_new_index(tmp_pa
             assert archive.search("crane").total == 1
     finally:
         later.join()
+
+
+def test_kills_at_many_moments_never_break_the_index(tmp_path: Path) -> None:
+    """Kill update and rebuild runs after varied delays while files change; every committed state is consistent."""
+    import random
+
+    corpus, index = big_corpus(tmp_path, 160), tmp_path / "ix"
+    index_paths([corpus / "s0"], index=index, jobs=1)
+    delays = random.Random(5).sample([0.1 * n for n in range(3, 18)], 5)
+    for round_number, delay in enumerate(delays):
+        for number in (0, 6, 7):  # files that change between runs
+            write_story(corpus / f"s{number % 6}", f"story{number:04d}.txt", f"Lantern festival note {number}",
+                        f"Volunteers lit lantern{number} on evening round{round_number}.")
+        args = ["index", str(corpus), "--index", str(index)] + (["--rebuild"] if round_number % 2 else [])
+        proc = subprocess.Popen([sys.executable, "-m", "newsearch.cli", *args, "-j", "1", "-q"],
+                                env={**os.environ, "NEWSEARCH_BATCH_SIZE": "1"},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.kill()
+        assert proc.wait(timeout=30) in (0, -signal.SIGKILL)  # finished or killed, never an error
+        for folder in (index, tmp_path / "ix.building"):
+            if (folder / "manifest.json").exists():
+                assert_consistent(folder)
+
+    index_paths([corpus], index=index, jobs=1)
+    with Archive.open(index) as archive:
+        ids = list(archive.ids())
+        assert len(ids) == len(set(ids)) == 160
+        assert archive.search(f"round{len(delays) - 1}").total == 3
+        assert archive.search(f"round{len(delays) - 2}").total == 0
+    assert check(index=index).fresh
+    assert not (tmp_path / "ix.replaced").exists()
+
+
+def assert_consistent(folder: Path) -> None:
+    """Opens; no duplicate ids; every file the manifest calls done has all its articles in the index."""
+    manifest = Manifest.load(folder)
+    with Archive.open(folder) as archive:
+        hits = list(archive.iter_results(""))
+    assert len({hit.id for hit in hits}) == len(hits)
+    per_path: dict[str, int] = {}
+    for hit in hits:
+        per_path[hit.path] = per_path.get(hit.path, 0) + 1
+    for path, fp in manifest.sources.items():
+        assert per_path.get(path, 0) == fp.articles, path
