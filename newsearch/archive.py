@@ -148,16 +148,19 @@ class Archive:
         limit: int = 10,
         page: int = 1,
         highlight: bool = True,
+        feedback: bool = False,
     ) -> SearchResults:
         """One page of results with the exact total and the requested facet counts.
 
         `query` uses Whoosh's syntax (AND/OR/NOT, "phrases", field:value, wildcards,
         date:[2021-07-01 TO 2021-07-31]); `match="any"` ORs bare words. `since` and
         `until` are inclusive and accept "2021", "2021-07", "July 2021", "2021-07-06".
-        Each filter accepts one value or a list (any of them matches).
+        Each filter accepts one value or a list (any of them matches). `feedback`
+        expands the query with words from the top hits (pseudo-relevance feedback):
+        better recall for topic searches, about three times slower.
         """
         request = self._request(query, section, author, source, tag, since, until,
-                                facets, sort, match, limit, page, highlight)
+                                facets, sort, match, limit, page, highlight, feedback)
         results = _query.run_search(self._current_searcher(), request, facet_cache=self._facet_cache)
         if results.total < 3 and query.strip():
             suggestion = _query.suggest(self._current_searcher(), query)
@@ -180,15 +183,16 @@ class Archive:
         sort: str = "relevance",
         match: str = "all",
         highlight: bool = False,
+        feedback: bool = False,
     ) -> Iterator[Hit]:
         """Every hit, not just one page, for exports; streams stored fields one by one."""
         request = self._request(query, section, author, source, tag, since, until,
-                                (), sort, match, 1, 1, highlight)
+                                (), sort, match, 1, 1, highlight, feedback)
         return _query.iter_hits(self._current_searcher(), request)
 
     def _request(self, query: str, section: Values, author: Values, source: Values, tag: Values,
                  since: DateLike, until: DateLike, facets: Iterable[str], sort: str, match: str,
-                 limit: int, page: int, highlight: bool) -> _query.SearchRequest:
+                 limit: int, page: int, highlight: bool, feedback: bool) -> _query.SearchRequest:
         filters = {
             name: _as_tuple(value)
             for name, value in (("section", section), ("author", author), ("source", source), ("tag", tag))
@@ -205,6 +209,7 @@ class Archive:
             limit=limit,
             page=page,
             highlight=highlight,
+            feedback=feedback,
         )
 
     def get(self, article_id: str) -> Article:

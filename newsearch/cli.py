@@ -72,6 +72,8 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      show_default=True),
         click.option("--match", type=click.Choice(["all", "any"]), default="all", show_default=True,
                      help="Require all bare words, or any (for long natural-language queries)."),
+        click.option("--feedback", is_flag=True,
+                     help="Expand the query with words from the top hits (better recall, slower)."),
     ]
     for decorator in reversed(decorators):
         command = decorator(command)
@@ -277,7 +279,7 @@ def check_command(name: str | None, index_path: str | None, indexes_dir: str, as
 @handle_errors
 def query_command(text: str, index_path: str | None, section: tuple[str, ...], author: tuple[str, ...],
                   source: tuple[str, ...], tag: tuple[str, ...], since: str | None, until: str | None,
-                  sort: str, match: str, facets: tuple[str, ...], limit: int, page: int,
+                  sort: str, match: str, feedback: bool, facets: tuple[str, ...], limit: int, page: int,
                   no_highlight: bool, as_json: bool) -> None:
     """Search the index. TEXT uses the query syntax in the README (phrases, AND/OR/NOT, field:value)."""
     from .archive import Archive
@@ -286,7 +288,7 @@ def query_command(text: str, index_path: str | None, section: tuple[str, ...], a
     with Archive.open(index_path) as archive:
         results = archive.search(text, section=section, author=author, source=source, tag=tag,
                                  since=since, until=until, facets=facets, sort=sort, match=match,
-                                 limit=limit, page=page, highlight=not no_highlight)
+                                 limit=limit, page=page, highlight=not no_highlight, feedback=feedback)
     if as_json:
         click.echo(to_json(results.to_dict()))
     else:
@@ -333,14 +335,14 @@ def similar_command(article_id: str, index_path: str | None, limit: int, as_json
 @handle_errors
 def export_command(text: str, index_path: str | None, section: tuple[str, ...], author: tuple[str, ...],
                    source: tuple[str, ...], tag: tuple[str, ...], since: str | None, until: str | None,
-                   sort: str, match: str, fmt: str, output: Any) -> None:
+                   sort: str, match: str, feedback: bool, fmt: str, output: Any) -> None:
     """Stream every hit (not one page) as JSONL or CSV, with a fixed column order."""
     from .archive import Archive
     from .output import write_export
 
     with Archive.open(index_path) as archive:
         hits = archive.iter_results(text, section=section, author=author, source=source, tag=tag,
-                                    since=since, until=until, sort=sort, match=match)
+                                    since=since, until=until, sort=sort, match=match, feedback=feedback)
         count = write_export(hits, output, fmt=fmt)
     click.echo(f"exported {count:,} articles", err=True)
 

@@ -18,7 +18,7 @@ from .analysis import join_particles
 from .errors import NewsearchError, QuerySyntaxError
 from .models import FacetCount, Hit, SearchResults
 from .periods import Period, date_bounds, parse_period
-from .ranking import FIELD_BOOSTS, add_proximity, combine_fields, expand_query
+from .ranking import FIELD_BOOSTS, SumOr, add_proximity, combine_fields, expand_query
 from .snippets import make_snippet
 from .store import FACET_FIELDS, VALUE_SEPARATOR, stored_to_article
 
@@ -228,7 +228,8 @@ def filter_query(name: str, values: Sequence[str], schema: Any) -> Any:
             options.append(parser.parse(f'"{cleaned}"'))
     if not options:
         raise QuerySyntaxError(f"empty {name} filter")
-    return options[0] if len(options) == 1 else wq.Or(options)
+    # SumOr, not Or: a plain Or of 3+ clauses under And can drop hits from a top-N search.
+    return options[0] if len(options) == 1 else SumOr(options)
 
 
 # ---------------------------------------------------------------------------
@@ -365,10 +366,11 @@ def run_search(
 ) -> SearchResults:
     """One page of hits, the exact total, and facet counts for `request`."""
     text_query, filters = build_queries(request, searcher.schema)
+    typed_terms = query_terms(text_query)  # feedback words rank but are not highlighted
     text_query = _with_feedback(searcher, request, text_query, filters)
     combined = _combine(text_query, filters)
     try:
-        hits, total = _top_hits(searcher, combined, request)
+        hits, total = _top_hits(searcher, combined, request, typed_terms)
         facets = _facets(searcher, text_query, filters, request.facets, facet_cache, combined)
     except NewsearchError:
         raise
@@ -396,11 +398,11 @@ def _sort_args(sort: str) -> dict[str, Any]:
     return {"sortedby": sorting.MultiFacet([dated_first, by_date])}
 
 
-def _top_hits(searcher: Any, query: Any, request: SearchRequest) -> tuple[list[Hit], int]:
+def _top_hits(searcher: Any, query: Any, request: SearchRequest,
+              terms: frozenset[str]) -> tuple[list[Hit], int]:
     offset = (request.page - 1) * request.limit
     results = searcher.search(query, limit=offset + request.limit, **_sort_args(request.sort))
     total = len(results)
-    terms = query_terms(query) if request.highlight else frozenset()
     hits = [
         make_hit(searcher, hit.docnum, hit.score, offset + i + 1, terms, request.highlight)
         for i, hit in enumerate(results[offset: offset + request.limit])
@@ -475,10 +477,10 @@ def _facets(
 def iter_hits(searcher: Any, request: SearchRequest) -> Iterator[Hit]:
     """Every hit for a request, in the requested order, one stored-field load at a time."""
     text_query, filters = build_queries(request, searcher.schema)
+    terms = query_terms(text_query) if request.highlight else frozenset()
     text_query = _with_feedback(searcher, request, text_query, filters)
     combined = _combine(text_query, filters)
     results = searcher.search(combined, limit=None, **_sort_args(request.sort))
-    terms = query_terms(combined) if request.highlight else frozenset()
     for rank, hit in enumerate(results, start=1):
         yield make_hit(searcher, hit.docnum, hit.score, rank, terms, request.highlight)
 

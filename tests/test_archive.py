@@ -193,3 +193,15 @@ def test_did_you_mean_uses_the_index_vocabulary_and_printed_words(archive):
     assert results.suggestion == "rockets"
     assert archive.search("embasy").suggestion == "embassy"  # the printed word, not the stem
     assert archive.search("rockets").suggestion is None
+
+
+def test_feedback_is_an_option_that_keeps_the_best_hit(archive):
+    plain = archive.search("rockets base", match="any")
+    expanded = archive.search("rockets base", match="any", feedback=True)
+    assert expanded.hits[0].id == plain.hits[0].id == "https://ex.org/1"
+    assert len(list(archive.iter_results("rockets base", match="any", feedback=True))) >= plain.total
+
+
+def test_filter_with_many_values_keeps_every_hit(archive):
+    results = archive.search("", section=["world", "business", "politics"], limit=10)
+    assert results.total == len(ARTICLES)
