@@ -292,7 +292,8 @@ def _paragraphs(elements: list[etree._Element], stats: _Stats) -> Iterator[tuple
         text = "\n".join(line for line in text.split("\n") if line)
         buffer.clear()
         if text and not (len(text) < 60 and (rules.BOILERPLATE_TEXT.match(text) or rules.CREDIT_LINE.search(text))) \
-                and not (len(text) < rules.CALL_TO_ACTION_MAX_CHARS and rules.CALL_TO_ACTION.match(text)):
+                and not (len(text) < rules.CALL_TO_ACTION_MAX_CHARS and rules.CALL_TO_ACTION.match(text)) \
+                and not (len(text) < rules.CREDIT_END_MAX_CHARS and rules.CREDIT_END.search(text)):
             yield text, heading
 
     # An explicit stack of (element, phase): phase 0 opens, 1 closes (then the tail follows).

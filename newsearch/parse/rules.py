@@ -326,7 +326,8 @@ BOILERPLATE_TEXT = re.compile(
     r"empfehlungen aus|mehr (?:zu|zum|über|infos|informationen)|siehe auch|more on|read also|lire aussi|"
     r"leggi anche|lee también|czytaj (?:też|także)|alles über|telefon:|tel\.:|e-mail:|fax:|"
     r"kommentieren|favorisieren|więcej|drukuj|udostępnij|imprimer|partager|compartir|imprimir|"
-    r"condividi|stampa|gefällt mir|like this|teile diesen|share this|"
+    r"condividi|stampa|gefällt mir|like this|teile diesen|share this|neueste (?:artikel|beiträge)|"
+    r"latest (?:articles|posts|news)|release date|"
     r"lesezeit|reading time|\d+ min(?:ute)?s? read|\d+ minut).{0,40}$",
     re.I,
 )
@@ -339,10 +340,16 @@ CALL_TO_ACTION = re.compile(
     r"support (?:us|our)|subscribe to|sign up (?:for|to)|follow us|zapraszamy|bitte registrieren|"
     r"unterstützen sie|jetzt (?:abonnieren|anmelden|registrieren)|melden sie sich|abonnieren sie|"
     r"hat ihnen (?:dieser|der) (?:artikel|beitrag)|gefällt ihnen|vous avez aimé|abonnez-vous|"
-    r"suscríbete|iscriviti)",
+    r"suscríbete|iscriviti|to (?:view|read) the full|to continue reading|become a (?:member|subscriber)|"
+    r"hazte (?:miembro|socio)|tú también puedes|jetzt mitglied|werden sie mitglied|kennt ihr schon|"
+    r"anzeige\b)",
     re.I,
 )
 CALL_TO_ACTION_MAX_CHARS = 300
+# A caption or line ending in a picture credit ("... © AFP / JEFF PACHOUD").
+CREDIT_END = re.compile(r"(?:©|\(c\)|foto:|photo:|bild:|credit:|getty images|/\s*(?:afp|dpa|reuters|ap|imago|"
+                        r"getty|epa|picture alliance))[^.!?]{0,60}$", re.I)
+CREDIT_END_MAX_CHARS = 250
 # Picture credits printed as lines of their own.
 CREDIT_LINE = re.compile(r"getty\s*images|shutterstock|imago\b|/\s*dpa\b|\bafp\s*/|/\s*afp\b|\breuters\s*/|"
                          r"/\s*reuters\b|\bap\s*photo|wenn\.com|bildquelle|bildnachweis|photo credit|"
