@@ -24,7 +24,7 @@ FLOORS = {
     "authors": 0.65,
     "date": 0.87,
     "sections": 0.59,
-    "snippets": 0.72,
+    "snippets": 0.74,
     "body": 0.94,
 }
 
