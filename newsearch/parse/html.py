@@ -546,6 +546,12 @@ def _date(
     found = found or timed
     if found and in_url and found > in_url + timedelta(days=rules.URL_DATE_REPUBLISHED_DAYS):
         return in_url  # the URL keeps the day of first publication when a page is re-dated
+    if found and printed and printed.date() != found.date():
+        # A page that prints only its revision day presents that day as its date.
+        revised = [story.get("dateModified")] + meta.all(rules.META_MODIFIED)
+        revised_days = {d.date() for d in (parsed(v) for v in revised if isinstance(v, str)) if d}
+        if printed.date() in revised_days:
+            return printed
     if found:
         # A timestamp a few hours from the day the page prints (or its URL carries) is the
         # same moment seen from another time zone: the printed day is the publication day.
