@@ -562,6 +562,16 @@ def _date(
         return found
     if in_url or printed:
         return in_url or printed
+    # Any other <meta> whose name says "published" or "created", then a date in the description.
+    for key, values in meta.values.items():
+        if rules.META_DATE_KEY.search(key) and not rules.META_NOT_PUBLISHED_KEY.search(key):
+            found = first(values)
+            if found:
+                return found
+    for description in meta.all(rules.META_DESCRIPTION)[:2]:
+        in_text = dates_in_text(description, rules.TEXT_DATES, rules.MONTHS, monthfirst=language == "en")
+        if in_text and _in(in_text[0][1], bounds):
+            return in_text[0][1]
     # The publisher's own image folders often carry the upload day (".../2016/05/04/photo.png").
     for image in meta.all(rules.META_IMAGE):
         found = date_from_url(image, rules.URL_DATE)

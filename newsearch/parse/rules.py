@@ -40,6 +40,9 @@ META_PUBLISHED = (
     "date", "created", "release_date", "displaydate", "dc.date.published", "bt:pubdate",
     "last-modified-date-of-publish",
 )
+# Other <meta> names that carry a publication date, and names that never do.
+META_DATE_KEY = re.compile(r"publish|creat|released?|date", re.I)
+META_NOT_PUBLISHED_KEY = re.compile(r"modif|updat|expir|revis|birth|valid|event|start|end|copyright", re.I)
 META_MODIFIED = ("article:modified_time", "og:updated_time", "og:article:modified_time", "dateModified",
                  "last-modified", "dc.date.modified", "dcterms.modified", "article.updated",
                  "modified", "lastmod", "revised")
