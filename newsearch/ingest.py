@@ -6,7 +6,6 @@ committed, so a killed run loses at most one batch and the next run resumes.
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
 import shutil
 import time
@@ -31,6 +30,7 @@ from .sources import (
     iter_lines,
     read_bytes,
 )
+from .workers import map_in_processes
 
 DEFAULT_BATCH_SIZE = 2_000
 # Articles per commit when the caller gives none; smaller means less lost on a crash.
@@ -287,9 +287,24 @@ def _map_units(units: Iterator[Unit], options: IngestOptions, jobs: int,
     if jobs <= 1:
         yield from map(_parse_unit, work)
         return
-    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    with context.Pool(jobs) as pool:
-        yield from pool.imap(_parse_unit, work, chunksize=4)
+    # Not multiprocessing.Pool: it waits forever for a worker that was killed.
+    yield from map_in_processes(_parse_unit, work, jobs=jobs, on_death=_died)
+
+
+def _died(args: tuple[Unit, IngestOptions, _store.IndexOptions | None], reason: str) -> UnitResult:
+    """A unit whose parser process died twice: one failure for its file (or its lines)."""
+    unit = args[0]
+    line = None
+    if unit.lines:
+        line = unit.lines[0][0]
+        reason += f" (somewhere in lines {line}-{unit.lines[-1][0]})"
+    sha1 = None
+    if unit.last:
+        try:
+            sha1 = file_sha1(unit.source.path)
+        except OSError:
+            sha1 = ""
+    return UnitResult(unit, [ParseError(unit.source.path, reason, line=line)], sha1)
 
 
 # ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import zlib
 from pathlib import Path
 
@@ -325,8 +326,6 @@ def test_an_overlong_jsonl_line_is_skipped_without_being_held_whole(tmp_path):
 
 
 def test_names_with_glob_characters_and_non_regular_files(tmp_path):
-    import os
-
     page = tmp_path / "photo[1].txt"
     page.write_text("Bracketed name\n\nA file whose name looks like a glob.\n")
     pipe = tmp_path / "pipe.txt"
@@ -383,3 +382,39 @@ def test_html_parsing_expands_no_external_entity_and_fetches_nothing(tmp_path):
     text = article.title + article.body
     assert "TOPSECRET" not in text and "FETCHED" not in text
     assert requests == []
+
+
+def _square_or_die(number: int) -> int:
+    if number == 7:
+        os._exit(3)  # what an out-of-memory kill or a crash in C looks like to the pool
+    return number * number
+
+
+def test_worker_processes_survive_one_dying_and_keep_order():
+    from newsearch.workers import map_in_processes
+
+    results = list(map_in_processes(_square_or_die, range(20), jobs=2, window=5,
+                                    on_death=lambda item, reason: ("died", item)))
+    assert results == [n * n if n != 7 else ("died", 7) for n in range(20)]
+
+
+def test_a_parser_process_that_dies_is_reported_and_the_run_goes_on(tmp_path, monkeypatch):
+    import newsearch.ingest as ingest
+
+    root = tmp_path / "corpus"
+    root.mkdir()
+    for name in ("ant", "bee", "cicada", "dragonfly", "earwig"):
+        (root / f"{name}.txt").write_text(f"{name.title()} headline\n\nThe {name} story in full.\n")
+    real = ingest.parse_document
+
+    def dies_on_cicada(raw, options):
+        if raw.path.endswith("cicada.txt"):
+            os._exit(9)
+        return real(raw, options)
+
+    monkeypatch.setattr(ingest, "parse_document", dies_on_cicada)
+    report = index_paths([root], index=tmp_path / "ix", jobs=2)
+    assert [(Path(f.path).name, "process died" in f.reason) for f in report.failures] == [("cicada.txt", True)]
+    assert report.articles == 4
+    with Archive.open(tmp_path / "ix") as archive:
+        assert all(archive.search(word).total == 1 for word in ("ant", "bee", "dragonfly", "earwig"))

@@ -1,0 +1,74 @@
+"""Work in parallel processes that survives one of them dying.
+
+multiprocessing.Pool waits forever for a task whose worker was killed (out of
+memory, a crash inside a C extension such as lxml), which would hang an overnight
+run. concurrent.futures notices instead (BrokenProcessPool): the unfinished items
+are then retried one per fresh process, so only the item that kills its process
+again is given up on, and the rest of the run carries on.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Callable, Iterable, Iterator, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+DIED = "the parser process died on this input (out of memory, or a crash in a C library)"
+
+
+def map_in_processes(
+    func: Callable[[T], R],
+    items: Iterable[T],
+    *,
+    jobs: int,
+    on_death: Callable[[T, str], R],
+    window: int | None = None,
+) -> Iterator[R]:
+    """func(item) for every item, in order, in `jobs` processes.
+
+    An item whose process dies (twice: once in the pool, once alone) yields
+    on_death(item, reason) instead. At most `window` items are in flight, so a long
+    input stream is never read far ahead of the results.
+    """
+    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    window = window or jobs * 4
+    source = iter(items)
+    pending: deque[tuple[T, Future[R]]] = deque()
+    pool = ProcessPoolExecutor(jobs, mp_context=context)
+    try:
+        while True:
+            while len(pending) < window:
+                try:
+                    item = next(source)
+                except StopIteration:
+                    break
+                pending.append((item, pool.submit(func, item)))
+            if not pending:
+                return
+            item, future = pending.popleft()
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                pool.shutdown(wait=False, cancel_futures=True)
+                retry = [item] + [waiting for waiting, _ in pending]
+                pending.clear()
+                for one in retry:
+                    yield _alone(func, one, context, on_death)
+                pool = ProcessPoolExecutor(jobs, mp_context=context)
+                continue
+            yield result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _alone(func: Callable[[T], R], item: T, context: object, on_death: Callable[[T, str], R]) -> R:
+    with ProcessPoolExecutor(1, mp_context=context) as solo:  # type: ignore[arg-type]
+        try:
+            return solo.submit(func, item).result()
+        except BrokenProcessPool:
+            return on_death(item, DIED)
