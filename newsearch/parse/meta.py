@@ -164,8 +164,8 @@ def meta_tags(tree: etree._Element) -> MetaTags:
         if not content:
             continue
         for attr in ("property", "name", "itemprop", "http-equiv"):
-            key = (meta.get(attr) or "").strip().lower()
-            if key:
+            # property="dc:creator twitter:site_name" gives one value under several names.
+            for key in (meta.get(attr) or "").lower().split():
                 tags.values.setdefault(key, []).append(content)
     return tags
 

@@ -23,12 +23,12 @@ PAGE_TYPES = frozenset({"webpage", "itempage", "collectionpage", "aboutpage", "m
 PERSON_TYPES = frozenset({"person"})
 
 # <meta> names/properties per field, most trusted first.
-META_TITLE = ("og:title", "twitter:title", "dc.title", "dcterms.title", "citation_title", "title",
+META_TITLE = ("dc:title", "dcterm:title", "og:title", "twitter:title", "dc.title", "dcterms.title", "citation_title", "title",
               "parsely-title", "sailthru.title", "headline")
-META_DESCRIPTION = ("og:description", "description", "twitter:description", "dc.description",
+META_DESCRIPTION = ("dc:description", "dcterm:description", "og:description", "description", "twitter:description", "dc.description",
                     "dcterms.description", "sailthru.description")
-META_AUTHOR = ("author", "article:author", "og:article:author", "byl", "parsely-author", "sailthru.author",
-               "dc.creator", "dcterms.creator", "citation_author", "dc.creator.author", "twitter:creator",
+META_AUTHOR = ("dc:creator", "dcterm:creator", "dc.creator", "author", "article:author", "og:article:author", "byl",
+               "parsely-author", "sailthru.author", "dcterms.creator", "citation_author", "dc.creator.author", "twitter:creator",
                "cxenseparse:author", "article.author", "authors", "creator", "book:author")
 META_PUBLISHED = (
     "article:published_time", "og:article:published_time", "article:published", "og:published_time",
@@ -99,7 +99,8 @@ NOT_A_NAME_LINE = re.compile(
 # Interface words that byline containers also hold; never part of a name.
 BYLINE_NOISE = re.compile(
     r"\b(?:vorlesen|beiträge|artikel|alle|jobs|hire|mehr|weitere|kommentare?|publiziert|veröffentlicht|"
-    r"favor|teilen|drucken|anzeigen|profil|posts|articles|all|more|read|listen|print)\b",
+    r"favor|teilen|drucken|anzeigen|profil|posts|articles|all|more|read|listen|print|inhalte|sponsored|"
+    r"gesponsert|straße|strasse)\b|^(?:auteur|autor|author|autorin)$",
     re.I,
 )
 # Dates, times and weekdays anywhere in a byline.
