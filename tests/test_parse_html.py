@@ -215,3 +215,36 @@ def test_hostile_markup_never_raises_anything_but_parse_error(data: str) -> None
         parse(data)
     except ParseError:
         pass
+
+
+# ---------------------------------------------------------------- later additions to the cascade
+
+def test_kicker_inside_h1_is_not_part_of_the_title() -> None:
+    body = f"""<article><h1><span class="headline-kicker">After the storm</span> Harbour wall holds</h1>
+      <p>{FILLER}</p><p>{FILLER}</p></article>"""
+    assert parse(page(body=body)).title == "Harbour wall holds"
+
+
+def test_lead_paragraph_before_the_story_container_is_kept() -> None:
+    body = f"""<div class="page"><div class="article-intro"><p>The lead sentence sums up the whole story for
+      readers who stop here.</p></div><div class="article-text"><p>{FILLER}</p><p>{FILLER}</p><p>{FILLER}</p>
+      </div></div>"""
+    text = parse(page(body=body)).body
+    assert text.startswith("The lead sentence sums up")
+    assert FILLER.strip()[:40] in text
+
+
+def test_copyright_holder_is_the_last_resort_author() -> None:
+    body = f"""<article><h1>Notes from the quay</h1><p>{FILLER}</p><p>{FILLER}</p></article>
+      <footer><p>© 2020 Greta Lindqvist. All rights reserved.</p></footer>"""
+    assert parse(page(body=body)).authors == ("Greta Lindqvist",)
+    with_byline = body.replace("<h1>", "<div class='byline'>By Paul Mensah</div><h1>")
+    assert parse(page(body=with_byline)).authors == ("Paul Mensah",)
+
+
+def test_picture_credits_and_calls_to_action_are_not_body_text() -> None:
+    body = f"""<article><h1>Ferries</h1><p>{FILLER}</p><p>The new ferry at the quay. © AFP / Jan Berg</p>
+      <p>{FILLER}</p><p>If you enjoyed reading this post, please share it with a friend.</p></article>"""
+    text = parse(page(body=body)).body
+    assert "AFP" not in text and "enjoyed" not in text
+    assert text.count("The council met") == 2
