@@ -155,6 +155,8 @@ def dates_in_text(
     settles the ambiguous cases (US style) unless one part cannot be a month.
     """
     found: list[tuple[int, datetime]] = []
+    if not _HAS_DIGIT.search(text):
+        return found
     seen: set[int] = set()
     for pattern, order in patterns:
         for match in pattern.finditer(text):
