@@ -123,7 +123,7 @@ def _absolute(href: str, base: str | None) -> str | None:
 
 
 def _site_name(meta: MetaTags, objects: list[dict], story: dict) -> str:
-    found = meta.first(("og:site_name", "application-name"))
+    found = meta.first(rules.META_SITE)
     if found:
         return found
     publisher = story.get("publisher")

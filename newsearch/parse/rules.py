@@ -51,14 +51,12 @@ META_SECTION = ("article:section", "og:article:section", "parsely-section", "sai
                 "article-section", "news_section")
 META_TAGS = ("article:tag", "og:article:tag", "keywords", "news_keywords", "parsely-tags", "sailthru.tags",
              "dc.subject")
-META_SITE = ("og:site_name", "application-name", "publisher", "dc.publisher", "twitter:site",
-             "citation_publisher", "citation_journal_title")
+META_SITE = ("og:site_name", "application-name")
 META_IMAGE = ("og:image", "twitter:image", "og:image:url", "og:image:secure_url")
 META_URL = ("og:url", "twitter:url")
 META_LANGUAGE = ("og:locale", "content-language", "language", "dc.language", "dcterms.language")
 
 # ---------------------------------------------------------------- microdata / DOM
-ITEMPROP_TITLE = ("headline", "name")
 ITEMPROP_AUTHOR = ("author", "creator")
 ITEMPROP_PUBLISHED = ("datepublished", "datecreated", "uploaddate")
 ITEMPROP_MODIFIED = ("datemodified",)
@@ -157,7 +155,6 @@ HOME_WORDS = frozenset({"home", "startseite", "start", "accueil", "inicio", "hom
 # ---------------------------------------------------------------- title
 # Separators between a headline and a site name in <title>.
 TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|·|•|»|«|/|:|~)\s+")
-TITLE_MIN_WORDS = 2
 # Titles that name a page type or a site section, never a story.
 GENERIC_TITLES = frozenset({"home", "homepage", "startseite", "blog", "news", "index", "accueil", "inicio",
                             "untitled", "aktuelles", "willkommen", "welcome"})
@@ -173,7 +170,6 @@ URL_DATE = (
     re.compile(r"(?<!\d)((?:19|20)\d{2})[/_-](0?[1-9]|1[0-2])[/_-](0[1-9]|[12]\d|3[01]|[1-9](?=/))(?!\d)"),
     re.compile(r"/((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)"),
 )
-URL_MONTH = re.compile(r"/((?:19|20)\d{2})/(0[1-9]|1[0-2])/")
 
 # Month names in the languages the archives are mostly in, mapped to numbers.
 MONTHS = {
@@ -282,8 +278,6 @@ NEGATIVE = re.compile(
     r"shopping|tags|tool|widget|teaser|newsletter|social|navigation|breadcrumb|cookie",
     re.I,
 )
-# Tags whose text counts as a paragraph when scoring candidates.
-SCORE_TAGS = ("p", "pre", "td", "blockquote", "li", "h2", "h3", "div", "section", "dd")
 # Tags emitted as separate paragraphs of the body.
 BLOCK_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd", "dt",
                         "figcaption", "caption", "tr", "div", "section", "article", "ul", "ol", "table",
