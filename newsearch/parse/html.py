@@ -572,6 +572,12 @@ def _date(
         in_text = dates_in_text(description, rules.TEXT_DATES, rules.MONTHS, monthfirst=language == "en")
         if in_text and _in(in_text[0][1], bounds):
             return in_text[0][1]
+    # Page state that scripts carry ("published_at": "2019-03-02T06:22:28+01:00").
+    for script in root.iter("script"):
+        match = rules.SCRIPT_DATE.search(script.text or "")
+        found = parsed(match.group(1)) if match else None
+        if found:
+            return found
     # The publisher's own image folders often carry the upload day (".../2016/05/04/photo.png").
     for image in meta.all(rules.META_IMAGE):
         found = date_from_url(image, rules.URL_DATE)

@@ -40,6 +40,9 @@ META_PUBLISHED = (
     "date", "created", "release_date", "displaydate", "dc.date.published", "bt:pubdate",
     "last-modified-date-of-publish",
 )
+# A publication date in the JSON state a script carries.
+SCRIPT_DATE = re.compile(r"[\"'](?:datePublished|published_at|publishedAt|publishDate|publish_date|pubDate|"
+                         r"date_published|firstPublished|first_published_at)[\"']\s*:\s*[\"']([^\"']{8,40})[\"']")
 # Other <meta> names that carry a publication date, and names that never do.
 META_DATE_KEY = re.compile(r"publish|creat|released?|date", re.I)
 META_NOT_PUBLISHED_KEY = re.compile(r"modif|updat|expir|revis|birth|valid|event|start|end|copyright", re.I)
