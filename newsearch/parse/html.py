@@ -243,8 +243,10 @@ def _byline_elements(root: etree._Element, classed: list[tuple[etree._Element, s
             continue
         text = text_of(element)
         line = rules.BYLINE_LINE.match(text)
+        rest = _trim_byline(text[line.end() - 1:]) if line else ""
+        # One lower-case word is a user name ("Verfasst von: mitundvoneinander"); several make a sentence.
         if line and len(_trim_byline(text)) <= rules.BYLINE_LINE_MAX_CHARS and \
-                not rules.NOT_A_NAME_LINE.search(" " + _trim_byline(text[line.end() - 1:])):
+                (" " not in rest or not rules.NOT_A_NAME_LINE.search(" " + rest)):
             lines.append(text)
     candidates.extend([t] for t in texts[: rules.BYLINE_MAX_CANDIDATES])
     candidates.extend([t] for t in lines)

@@ -68,7 +68,8 @@ ITEMPROP_SECTION = ("articlesection",)
 # class/id fragments of elements that hold a byline.
 BYLINE_HINTS = re.compile(
     r"(^|[-_ ])(byline|by-line|author|autor|auteur|autore|writer|reporter|creator|contributor|"
-    r"posted-by|postedby|article-by|meta-author|entry-author|post-author|td-post-author)s?([-_ ]|$)",
+    r"posted-by|postedby|article-by|meta-author|entry-author|post-author|td-post-author|fullname|full-name|"
+    r"user-?name|profile-name|nickname)s?([-_ ]|$)",
     re.I,
 )
 BYLINE_EXCLUDE = re.compile(
