@@ -102,7 +102,8 @@ NOT_A_NAME_LINE = re.compile(
 BYLINE_NOISE = re.compile(
     r"\b(?:vorlesen|beiträge|artikel|alle|jobs|hire|mehr|weitere|kommentare?|publiziert|veröffentlicht|"
     r"favor|teilen|drucken|anzeigen|profil|posts|articles|all|more|read|listen|print|inhalte|sponsored|"
-    r"gesponsert|straße|strasse)\b|^(?:auteur|autor|author|autorin)$",
+    r"gesponsert|straße|strasse|username|welcome|willkommen|password|passwort|login|anmelden|einloggen)\b|"
+    r"^(?:auteur|autor|author|autorin)$",
     re.I,
 )
 # Dates, times and weekdays anywhere in a byline.
