@@ -423,10 +423,10 @@ def worker(argv: list[str]) -> int:
     started = time.perf_counter()
     run = OPENERS[engine](index_path)
     opened = time.perf_counter() - started
-    for q in queries[:WARMUP_QUERIES]:
+    for q in queries[:WARMUP_QUERIES]:  # separate queries, so the timed ones start cold
         run(q)
     latencies, totals = [], []
-    for q in queries:
+    for q in queries[WARMUP_QUERIES:]:
         t0 = time.perf_counter()
         total, _titles, facets = run(q)
         latencies.append(time.perf_counter() - t0)
@@ -503,7 +503,8 @@ def benchmark(args: argparse.Namespace) -> list[dict[str, Any]]:
     t0 = time.perf_counter()
     jsonl, html_dir = prepare_data(args)
     log(f"data ready in {time.perf_counter() - t0:.1f}s: {jsonl}")
-    queries = make_queries(jsonl, count=args.queries, seed=args.seed)
+    queries = make_queries(jsonl, count=WARMUP_QUERIES + args.queries, seed=args.seed)
+    timed = queries[WARMUP_QUERIES:]
     queries_file = args.workdir / "queries.json"
     queries_file.write_text(json.dumps(queries))
     rows = []
@@ -528,22 +529,27 @@ def benchmark(args: argparse.Namespace) -> list[dict[str, Any]]:
                "rss": built["rss"], "child_rss": built["child_rss"], "index": str(index_path)}
         log(f"  {row['count']:,} articles in {row['seconds']:.1f}s ({row['rate']:,.0f}/s)")
         if kind == "jsonl":
-            log(f"{engine}: {len(queries)} queries ...")
-            found = run_worker(args, "query", engine, "-", str(index_path), "1", str(queries_file))
+            log(f"{engine}: {len(timed)} queries ...")
+            try:
+                found = run_worker(args, "query", engine, "-", str(index_path), "1", str(queries_file))
+            except (RuntimeError, subprocess.TimeoutExpired) as error:
+                log(f"  queries failed: {error}")
+                rows.append({**row, "error": "queries: " + str(error).splitlines()[0]})
+                continue
             lat = [x * 1000 for x in found["latencies"]]
             row.update(p50=percentile(lat, 50), p95=percentile(lat, 95), p99=percentile(lat, 99),
                        hits=statistics.median(found["totals"]), open=found["open"] * 1000,
-                       by_kind={kind: percentile([ms for ms, q in zip(lat, queries) if q["kind"] == kind], 95)
-                                for kind, _ in QUERY_MIX})
+                       by_kind={k: percentile([ms for ms, q in zip(lat, timed) if q["kind"] == k], 95)
+                                for k, _ in QUERY_MIX})
         rows.append(row)
-    if args.cold_runs and any(r["engine"] == "newsearch" and "p50" in r for r in rows):
-        text = query_text(next(q for q in queries if q["kind"] == "and"))
-        ns_index = args.workdir / "indexes" / "newsearch-jsonl"
-        try:
-            rows.append({"engine": "cold", "query": text, **cold_query(args, ns_index, text)})
-        except (RuntimeError, subprocess.TimeoutExpired) as error:
-            log(f"cold query skipped: {error}")
-            rows.append({"engine": "cold", "query": text, "error": str(error).splitlines()[0]})
+        if engine == "newsearch" and kind == "jsonl" and args.cold_runs:
+            # Right after the build, so a newsearch upgrade mid-run can't break it.
+            text = query_text(next(q for q in timed if q["kind"] == "and"))
+            try:
+                rows.append({"engine": "cold", "query": text, **cold_query(args, index_path, text)})
+            except (RuntimeError, subprocess.TimeoutExpired) as error:
+                log(f"cold query skipped: {error}")
+                rows.append({"engine": "cold", "query": text, "error": str(error).splitlines()[0]})
     return rows
 
 
