@@ -548,7 +548,7 @@ def _date(
     found = found or timed
     if found and in_url and found > in_url + timedelta(days=rules.URL_DATE_REPUBLISHED_DAYS):
         return in_url  # the URL keeps the day of first publication when a page is re-dated
-    if found and printed and printed.date() != found.date():
+    if found and printed and printed.date() > found.date():
         # A page that prints only its revision day presents that day as its date.
         revised = [story.get("dateModified")] + meta.all(rules.META_MODIFIED)
         revised_days = {d.date() for d in (parsed(v) for v in revised if isinstance(v, str)) if d}
