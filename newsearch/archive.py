@@ -68,7 +68,7 @@ class Archive:
         self.options = options
         self._ix = ix
         self._searcher: Any = None
-        self._facet_cache = _query.FacetCache()
+        self._facet_cache = _query.FacetCache(path)
 
     # -- opening ------------------------------------------------------------
 

@@ -5,10 +5,14 @@ closes; Whoosh errors become QuerySyntaxError or other newsearch errors here.
 """
 from __future__ import annotations
 
+import marshal
+import os
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from whoosh import qparser, scoring, sorting
@@ -41,6 +45,7 @@ QUERY_FIELDS = {
 }
 FILTER_FIELDS = {"section": "section", "author": "author", "source": "source", "tag": "tags"}
 SORTS = ("relevance", "newest", "oldest")
+FACET_CACHE_DIR = "facets"
 MATCHES = ("all", "any")
 MAX_QUERY_CHARS = 2_000
 MAX_LIMIT = 1_000
@@ -237,55 +242,128 @@ def filter_query(name: str, values: Sequence[str], schema: Any) -> Any:
 
 
 class FacetCache:
-    """Per-reader arrays mapping each document to its facet values, built on first use.
+    """Per-segment arrays mapping each document to its facet values.
 
     Counting then costs one array look-up per matching document, instead of loading
-    stored fields or running Whoosh's grouping machinery.
+    stored fields or running Whoosh's grouping machinery. Segments never change once
+    written (a deleted document is simply never matched), so each segment's array is
+    built once, kept in memory and saved beside the index (`facets/`), and a cold
+    `newsearch query` only reads it back; after an update only new segments are built.
     """
 
-    def __init__(self) -> None:
-        self._key: Any = None
-        self._arrays: dict[str, tuple[list[str], list[Any]]] = {}
+    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
+        self._dir = Path(directory) / FACET_CACHE_DIR if directory is not None else None
+        self._segments: dict[tuple[str, str], list[Any]] = {}
+        self._joined: dict[tuple[int, str], list[Any]] = {}
 
-    def arrays(self, reader: Any, facet: str) -> tuple[list[str], list[Any]]:
-        key = (id(reader), reader.doc_count_all())
-        if key != self._key:
-            self._key, self._arrays = key, {}
-        if facet not in self._arrays:
-            self._arrays[facet] = _build_facet_array(reader, FACET_FIELDS[facet])
-        return self._arrays[facet]
+    def values(self, reader: Any, facet: str) -> list[Any]:
+        """For each document number of `reader`: None, a value, or a tuple of values."""
+        key = (id(reader), facet)
+        if key not in self._joined:
+            if len(self._joined) > 32:
+                self._joined.clear()
+            fieldname = FACET_FIELDS[facet]
+            joined: list[Any] = []
+            for segment_reader, offset in _leaves(reader):
+                if offset != len(joined):  # pragma: no cover - Whoosh's leaves are contiguous
+                    joined.extend([None] * (offset - len(joined)))
+                joined.extend(self._segment_values(segment_reader, fieldname))
+            self._joined[key] = joined
+        return self._joined[key]
+
+    def _segment_values(self, reader: Any, fieldname: str) -> list[Any]:
+        segment_id = _segment_id(reader)
+        key = (segment_id, fieldname)
+        if key in self._segments:
+            return self._segments[key]
+        values = self._load(segment_id, fieldname, reader.doc_count_all()) if segment_id else None
+        if values is None:
+            values = _build_facet_values(reader, fieldname)
+            if segment_id:
+                self._save(segment_id, fieldname, values, reader)
+        self._segments[key] = values
+        return values
+
+    def _file(self, segment_id: str, fieldname: str) -> Path | None:
+        return self._dir / f"{segment_id}.{fieldname}.marshal" if self._dir is not None else None
+
+    def _load(self, segment_id: str, fieldname: str, size: int) -> list[Any] | None:
+        file = self._file(segment_id, fieldname)
+        if file is None:
+            return None
+        try:
+            values = marshal.loads(file.read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
+            return None
+        return values if isinstance(values, list) and len(values) == size else None
+
+    def _save(self, segment_id: str, fieldname: str, values: list[Any], reader: Any) -> None:
+        """Best effort: a read-only index folder just means rebuilding next time."""
+        file = self._file(segment_id, fieldname)
+        if file is None:
+            return
+        try:
+            file.parent.mkdir(exist_ok=True)
+            temporary = file.with_suffix(f".tmp{os.getpid()}")
+            temporary.write_bytes(marshal.dumps(values))
+            os.replace(temporary, file)
+            live = {_segment_id(r) for r, _ in _leaves(reader)} | {segment_id}
+            for old in file.parent.glob("*.marshal"):
+                if old.name.split(".", 1)[0] not in live and _is_stale(old):
+                    old.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
-def _build_facet_array(reader: Any, fieldname: str) -> tuple[list[str], list[Any]]:
-    labels: list[str] = []
+def _is_stale(file: Path) -> bool:
+    """Files of merged-away segments go once they are a minute old (a reader of the
+    previous generation may still be loading them)."""
+    try:
+        return time.time() - file.stat().st_mtime > 60
+    except OSError:
+        return False
+
+
+def _leaves(reader: Any) -> list[tuple[Any, int]]:
+    return list(reader.leaf_readers()) if hasattr(reader, "leaf_readers") else [(reader, 0)]
+
+
+def _segment_id(reader: Any) -> str | None:
+    segment = getattr(reader, "segment", None)
+    try:
+        return segment().segment_id() if callable(segment) else None
+    except Exception:
+        return None
+
+
+def _build_facet_values(reader: Any, fieldname: str) -> list[Any]:
     per_doc: list[Any] = [None] * reader.doc_count_all()
-    if fieldname not in reader.schema or not reader.has_terms(fieldname) if hasattr(reader, "has_terms") else False:
-        return labels, per_doc
+    if fieldname not in reader.schema:
+        return per_doc
     for term in reader.lexicon(fieldname):
-        label_id = len(labels)
-        labels.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+        label = term.decode("utf-8") if isinstance(term, bytes) else term
         for docnum in reader.postings(fieldname, term).all_ids():
             current = per_doc[docnum]
             if current is None:
-                per_doc[docnum] = label_id
+                per_doc[docnum] = label
             elif isinstance(current, tuple):
-                per_doc[docnum] = current + (label_id,)
+                per_doc[docnum] = current + (label,)
             else:
-                per_doc[docnum] = (current, label_id)
-    return labels, per_doc
+                per_doc[docnum] = (current, label)
+    return per_doc
 
 
-def count_facet(labels: list[str], per_doc: list[Any], docs: Iterable[int]) -> Counter[str]:
-    counts: Counter[int] = Counter()
+def count_facet(values: list[Any], docs: Iterable[int]) -> Counter[str]:
+    counts: Counter[str] = Counter()
     for docnum in docs:
-        value = per_doc[docnum]
+        value = values[docnum]
         if value is None:
             continue
         if isinstance(value, tuple):
             counts.update(value)
         else:
             counts[value] += 1
-    return Counter({labels[k]: v for k, v in counts.items()})
+    return counts
 
 
 def merge_case_variants(counts: Counter[str]) -> Counter[str]:
@@ -469,8 +547,7 @@ def _facets(
     result = {}
     for name in names:
         filter_name = "tag" if name == "tag" else name
-        labels, per_doc = cache.arrays(reader, name)
-        result[name] = order_facet(name, count_facet(labels, per_doc, docs_without(filter_name)))
+        result[name] = order_facet(name, count_facet(cache.values(reader, name), docs_without(filter_name)))
     return result
 
 

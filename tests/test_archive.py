@@ -205,3 +205,29 @@ def test_feedback_is_an_option_that_keeps_the_best_hit(archive):
 def test_filter_with_many_values_keeps_every_hit(archive):
     results = archive.search("", section=["world", "business", "politics"], limit=10)
     assert results.total == len(ARTICLES)
+
+
+def test_facet_arrays_are_saved_per_segment_and_reused(tmp_path):
+    path = tmp_path / "ix"
+    Archive.create(path).add(ARTICLES[:3])
+    with Archive.open(path) as first:
+        counts = first.search("", facets=("author",)).facets["author"]
+    saved = sorted(p.name for p in (path / "facets").iterdir())
+    assert saved and all(name.endswith(".facet_author.marshal") for name in saved)
+    Archive.open(path).add(ARTICLES[3:])  # a new segment; the old one's file stays valid
+    with Archive.open(path) as second:
+        after = {c.value: c.count for c in second.search("", facets=("author",)).facets["author"]}
+    assert after == direct_counts(ARTICLES, "authors")
+    assert {c.value: c.count for c in counts} == direct_counts(ARTICLES[:3], "authors")
+
+
+def test_a_corrupt_facet_file_is_rebuilt_not_trusted(tmp_path):
+    path = tmp_path / "ix"
+    Archive.create(path).add(ARTICLES)
+    with Archive.open(path) as archive:
+        archive.search("", facets=("section",))
+    for file in (path / "facets").iterdir():
+        file.write_bytes(b"not marshal data")
+    with Archive.open(path) as archive:
+        sections = archive.search("", facets=("section",)).facets["section"]
+    assert sum(c.count for c in sections) == len(ARTICLES)
