@@ -22,7 +22,7 @@ SCORING_PY = Path(__file__).resolve().parent.parent / "benchmarks" / "scoring.py
 FLOORS = {
     "title": 0.80,
     "authors": 0.68,
-    "date": 0.88,
+    "date": 0.89,
     "sections": 0.59,
     "snippets": 0.74,
     "body": 0.94,

@@ -616,7 +616,8 @@ def _time_elements(root: etree._Element) -> list[str]:
 def _date_in_dom(
     root: etree._Element, language: str, bounds, classed: list[tuple[etree._Element, str]]
 ) -> datetime | None:
-    """A date printed in an element whose class says "date", else one near the top of the text.
+    """The date the page prints: right beside the headline, else in an element whose
+    class says "date", else near the top of the text.
 
     Dates labelled as updates are kept only as a last resort.
     """
@@ -626,6 +627,17 @@ def _date_in_dom(
         return [(o, v) for o, v in dates_in_text(text, rules.TEXT_DATES, rules.MONTHS, monthfirst=monthfirst)
                 if _in(v, bounds)]
 
+    body = root.find(".//body")
+    if body is None:
+        body = root
+    headline = root.find(".//h1")
+    title = text_of(headline) if headline is not None else ""
+    top = visible_text(body, limit=rules.HEADLINE_WINDOW) if title else ""
+    at = top.find(title) if title else -1
+    if at >= rules.HEADLINE_MIN_OFFSET:
+        near = dates(top[: at + len(title) + rules.HEADLINE_DATE_DISTANCE])
+        if near and abs(near[0][0] - at) <= rules.HEADLINE_DATE_DISTANCE:
+            return near[0][1]  # the first date in the text sits right beside the headline
     fallback = None
     printed: list[tuple[etree._Element, datetime]] = []
     for element, attrs in classed:
@@ -652,8 +664,7 @@ def _date_in_dom(
             if after:
                 return after[0]
         return printed[0][1]
-    body = root.find(".//body")
-    text = visible_text(body if body is not None else root, limit=rules.TEXT_DATE_WINDOW)
+    text = visible_text(body, limit=rules.TEXT_DATE_WINDOW)
     candidates = dates(text)
     for offset, value in candidates:
         before = text[max(0, offset - 40):offset]

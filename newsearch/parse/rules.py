@@ -232,6 +232,11 @@ DATE_ELEMENT_MAX_CHARS = 200
 SAME_DAY_WINDOW_HOURS = (-3, 36)
 # A structured date this many days after the full date in the URL is a re-publication.
 URL_DATE_REPUBLISHED_DAYS = 30
+# The first date of the text wins when it is printed this close (in characters) to the headline,
+# and the headline is not the very top of the page (where a site's logo sits in an <h1>).
+HEADLINE_DATE_DISTANCE = 250
+HEADLINE_MIN_OFFSET = 50
+HEADLINE_WINDOW = 4000
 # Characters of visible text (from the top) searched for a date when nothing else has one.
 TEXT_DATE_WINDOW = 20000
 
