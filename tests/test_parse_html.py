@@ -248,3 +248,11 @@ def test_picture_credits_and_calls_to_action_are_not_body_text() -> None:
     text = parse(page(body=body)).body
     assert "AFP" not in text and "enjoyed" not in text
     assert text.count("The council met") == 2
+
+
+def test_date_beside_the_headline_beats_toolbar_dates() -> None:
+    body = f"""<div class="topbar"><span class="date">Monday, 1 March 2021</span> Weather: rain</div>
+      <nav class="menu">{'<a href="/s">Sections of the paper</a> ' * 12}</nav>
+      <article><h1>Pier closed for repairs</h1><p class="meta">15 February 2021</p>
+      <p>{FILLER}</p><p>{FILLER}</p></article>"""
+    assert parse(page(body=body)).date == datetime(2021, 2, 15, tzinfo=timezone.utc)

@@ -658,9 +658,10 @@ def _date_in_dom(
         # Toolbars and teasers print dates before the story; the story's own date follows its headline.
         headline = root.find(".//h1")
         if headline is not None and len(printed) > 1:
-            order = {id(e): i for i, e in enumerate(root.iter())}
-            start = order.get(id(headline), 0)
-            after = [value for element, value in printed if order.get(id(element), 0) > start]
+            # Keyed by the elements themselves: holding them keeps lxml's proxies (and so identity) stable.
+            order = {e: i for i, e in enumerate(root.iter())}
+            start = order.get(headline, 0)
+            after = [value for element, value in printed if order.get(element, 0) > start]
             if after:
                 return after[0]
         return printed[0][1]
