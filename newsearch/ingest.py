@@ -421,7 +421,7 @@ def _ensure_replaceable(target: Path) -> None:
     """Refuse to build over a folder holding anything but an index: the swap deletes it."""
     if not target.exists():
         return
-    ours = {LOCK_FILE, MANIFEST_FILE, _store.META_FILE}
+    ours = {LOCK_FILE, MANIFEST_FILE, _store.META_FILE, _store.FACET_CACHE_DIR}
     foreign = sorted(
         p.name for p in target.iterdir()
         if p.name.removesuffix(".tmp") not in ours and not _store.is_engine_file(p.name)

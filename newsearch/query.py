@@ -24,7 +24,7 @@ from .models import FacetCount, Hit, SearchResults
 from .periods import Period, date_bounds, parse_period
 from .ranking import FIELD_BOOSTS, SumOr, add_proximity, combine_fields, expand_query
 from .snippets import make_snippet
-from .store import FACET_FIELDS, VALUE_SEPARATOR, stored_to_article
+from .store import FACET_CACHE_DIR, FACET_FIELDS, VALUE_SEPARATOR, stored_to_article
 
 SEARCH_FIELDS = ("title", "summary", "body", "byline", "section", "tags")
 # Names a user may put before a colon in a query, mapped to index fields.
@@ -45,7 +45,6 @@ QUERY_FIELDS = {
 }
 FILTER_FIELDS = {"section": "section", "author": "author", "source": "source", "tag": "tags"}
 SORTS = ("relevance", "newest", "oldest")
-FACET_CACHE_DIR = "facets"
 MATCHES = ("all", "any")
 MAX_QUERY_CHARS = 2_000
 MAX_LIMIT = 1_000

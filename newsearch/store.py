@@ -39,6 +39,8 @@ from .models import Article
 _TOC_NAME = re.compile(r"_MAIN_(\d+)\.toc$")
 SCHEMA_VERSION = 2
 META_FILE = "newsearch.json"
+# Per-segment facet arrays saved by query.FacetCache (a cache: safe to delete).
+FACET_CACHE_DIR = "facets"
 # Facet fields hold exact display values; this separator never occurs in real text.
 VALUE_SEPARATOR = "\x1f"
 # Gap between authors in the searchable author field, so a phrase can't span two names.
