@@ -164,11 +164,13 @@ def _html_text(markup: str) -> str:
     soup = BeautifulSoup(markup, "lxml")
     for tag in soup.find_all(["script", "style", "noscript"]):
         tag.decompose()
+    # Newlines go inside the tags: inserting beside a tag makes bs4 search the
+    # parent's children each time, quadratic in a body of thousands of paragraphs.
     for tag in soup.find_all("br"):
-        tag.replace_with("\n")
+        tag.append("\n")
     for tag in soup.find_all(_BLOCKS):
-        tag.insert_before("\n")
-        tag.insert_after("\n")
+        tag.insert(0, "\n")
+        tag.append("\n")
     return soup.get_text()
 
 

@@ -68,3 +68,22 @@ def test_index_of_all_inputs_is_consistent_and_every_query_answers(tmp_path):
                 archive.search(query)
             except QuerySyntaxError as exc:
                 assert str(exc) and "\n" not in str(exc) and "STORED" not in str(exc)
+
+
+def test_html_bodies_in_records_cost_linear_work(monkeypatch):
+    """A record body of thousands of <p> once took minutes: each inserted newline made
+    bs4 look the tag up among its siblings. Counted, not timed."""
+    import json
+
+    from bs4.element import Tag
+
+    from newsearch.parse.dispatch import parse_document
+    from newsearch.sources import RawDocument
+
+    lookups = []
+    real_index = Tag.index
+    monkeypatch.setattr(Tag, "index", lambda self, element: lookups.append(1) or real_index(self, element))
+    body = "<p>One paragraph of the story.</p>" * 3000 + "line<br>" * 1000
+    [article] = parse_document(RawDocument("big.jsonl", "jsonl", json.dumps({"title": "Big", "body": body}).encode(), line=1))
+    assert article.body.count("One paragraph of the story.") == 3000
+    assert len(lookups) < 100
