@@ -306,8 +306,11 @@ def open_index(path: str | os.PathLike[str]) -> tuple[Any, IndexOptions]:
     options = options_from_meta(path, read_meta(path))
     try:
         ix = whoosh_index.open_dir(path)
+        ix.reader().close()  # reads every segment's directory: damage shows here, not mid-search
     except EmptyIndexError as exc:
         raise IndexNotFound(path) from exc
+    except FileNotFoundError as exc:
+        raise IndexCorrupt(f"{path}: index file {exc.filename} is missing; run `newsearch rebuild`") from exc
     except OSError as exc:
         raise StorageError(f"{path}: cannot open index ({exc.strerror or exc})") from exc
     except Exception as exc:

@@ -165,3 +165,18 @@ def test_locked_index_is_refused_while_searches_go_on(index):
     holder.close()
     with Archive.open(index) as archive:
         assert len(archive) == 2
+
+
+@pytest.mark.parametrize("damage", ["truncate", "delete"])
+def test_damaged_segment_is_reported_when_the_index_opens(index, damage):
+    from newsearch.errors import IndexCorrupt
+
+    [segment] = index.glob("*.seg")
+    if damage == "truncate":
+        segment.write_bytes(segment.read_bytes()[:100])
+    else:
+        segment.unlink()
+    with pytest.raises(IndexCorrupt, match="run `newsearch rebuild`"):
+        Archive.open(index)
+    result = CliRunner().invoke(main, ["query", "harbour", "--index", str(index)])
+    assert result.exit_code == 1 and result.stderr.startswith("Error: ") and "rebuild" in result.stderr
