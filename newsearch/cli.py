@@ -18,6 +18,7 @@ from . import __version__
 from .errors import NewsearchError
 
 FACET_NAMES = ("section", "author", "source", "tag", "year", "month")
+DEBUG_ENV = "NEWSEARCH_DEBUG"
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -44,6 +45,13 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except OSError as exc:  # a disk or permission failure the library did not map
             where = f"{exc.filename}: " if exc.filename else ""
             _fail(f"{where}{exc.strerror or exc}; the last committed state of the index is kept")
+        except click.ClickException:
+            raise
+        except Exception as exc:  # a bug: still one line, with a way to see the traceback
+            if os.environ.get(DEBUG_ENV):
+                raise
+            _fail(f"unexpected {type(exc).__name__}: {exc} (a bug; please report it, "
+                  f"with the traceback that {DEBUG_ENV}=1 shows)")
 
     return wrapper
 

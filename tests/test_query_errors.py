@@ -107,3 +107,16 @@ def test_long_queries_are_cut_short_in_messages(archive):
         archive.search("(" * 990 + "oil" + ")" * 990)
     assert len(str(caught.value)) < 300
 
+
+
+def test_an_unexpected_error_is_one_line_unless_debugging(index_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("simulated bug")
+
+    monkeypatch.setattr(Archive, "search", broken)
+    result = CliRunner().invoke(main, ["query", "oil", "--index", str(index_path)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: unexpected ZeroDivisionError: simulated bug")
+    assert result.stderr.count("\n") == 1
+    debug = CliRunner(env={"NEWSEARCH_DEBUG": "1"}).invoke(main, ["query", "oil", "--index", str(index_path)])
+    assert isinstance(debug.exception, ZeroDivisionError)
