@@ -45,8 +45,8 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except OSError as exc:  # a disk or permission failure the library did not map
             where = f"{exc.filename}: " if exc.filename else ""
             _fail(f"{where}{exc.strerror or exc}; the last committed state of the index is kept")
-        except click.ClickException:
-            raise
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # Click's own ways of ending a command
         except Exception as exc:  # a bug: still one line, with a way to see the traceback
             if os.environ.get(DEBUG_ENV):
                 raise
