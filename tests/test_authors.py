@@ -243,3 +243,13 @@ def test_bylines_in_other_languages(raw: str, names: list[str]) -> None:
 )
 def test_widget_counters_degrees_and_editor_initials(raw: str, names: list[str], agency: str) -> None:
     assert split_byline(raw) == (names, agency)
+
+
+def test_team_credit_beside_people_is_their_affiliation() -> None:
+    raw = "Posted by Ada Brook, Tom Vale and Lin Osei - Harbour Security team"
+    assert split_byline(raw)[0] == ["Ada Brook", "Tom Vale", "Lin Osei"]
+    assert split_byline("Harbour Security team")[0] == ["Harbour Security team"]
+
+
+def test_job_title_of_modifiers_only_is_no_one() -> None:
+    assert split_byline("By Ada Brook, Senior Staff Technologist")[0] == ["Ada Brook"]

@@ -256,3 +256,45 @@ def test_date_beside_the_headline_beats_toolbar_dates() -> None:
       <article><h1>Pier closed for repairs</h1><p class="meta">15 February 2021</p>
       <p>{FILLER}</p><p>{FILLER}</p></article>"""
     assert parse(page(body=body)).date == datetime(2021, 2, 15, tzinfo=timezone.utc)
+
+
+# ---------------------------------------------------------------- authors and titles (later rules)
+
+def test_json_ld_with_raw_line_breaks_in_strings_is_read() -> None:
+    ld = ('<script type="application/ld+json">{"@type": "BlogPosting", "headline": "Harbour dredging",\n'
+          '"articleBody": "First line\nsecond line", "author": {"@type": "Person", "name": "Ada Brook"}}</script>')
+    assert parse(page(ld)).authors == ("Ada Brook",)
+
+
+def test_json_ld_inside_bare_cdata_is_read() -> None:
+    ld = ('<script type="application/ld+json"><![CDATA[{"@type": "NewsArticle", "headline": "Harbour dredging",'
+          ' "author": {"@type": "Person", "name": "Ada Brook"}}]]></script>')
+    assert parse(page(ld)).authors == ("Ada Brook",)
+
+
+def test_organisation_declared_as_author_is_a_last_resort_credit() -> None:
+    ld = ('<script type="application/ld+json">{"@type": "Article", "headline": "Harbour dredging",'
+          ' "author": {"@type": "Organization", "name": "Friends of the Harbour"},'
+          ' "publisher": {"@type": "Organization", "name": "Harbour Times"}}</script>')
+    assert parse(page(ld)).authors == ("Friends of the Harbour",)
+    same = ld.replace("Friends of the Harbour", "Harbour Times")
+    assert parse(page(same)).authors == ()
+
+
+def test_headline_unlike_title_and_h1_is_a_description() -> None:
+    ld = ('<script type="application/ld+json">{"@type": "Article", '
+          '"headline": "port city district on the southern coast"}</script>')
+    body = f"<article><h1>Harbour district</h1><p>{FILLER}</p><p>{FILLER}</p></article>"
+    html = page(f"<title>Harbour district - Encyclopedia</title>{ld}", body)
+    assert parse(html).title == "Harbour district"
+
+
+def test_written_by_label_and_data_meta_pair_names_the_author() -> None:
+    head = ('<meta name="twitter:label1" content="Written by"><meta name="twitter:data1" content="Ada Brook">'
+            '<meta name="twitter:label2" content="Est. reading time"><meta name="twitter:data2" content="3 minutes">')
+    assert parse(page(head)).authors == ("Ada Brook",)
+
+
+def test_byline_label_in_its_own_element_is_followed_by_the_name() -> None:
+    body = f"<article><p>{FILLER}</p><p>{FILLER}<br><strong>Text:</strong> Ada Brook</p></article>"
+    assert parse(page(body=body)).authors == ("Ada Brook",)

@@ -65,6 +65,7 @@ _ROLE_MODIFIERS = (
 _ROLE_ONLY = re.compile(
     rf"^(?:(?:{_ROLE_MODIFIERS})\s+)*(?:{_ROLE_HEADS}|staff|team|desk)(?:\s+(?:{_ROLE_HEADS}))*$", re.I
 )
+_MODIFIERS_ONLY = re.compile(rf"^(?:(?:{_ROLE_MODIFIERS})(?:\s+|$))+$", re.I)
 _TRAILING_ROLE = re.compile(
     rf"\s+(?:(?:{_ROLE_MODIFIERS})\s+)+(?:{_ROLE_HEADS})(?:\s+(?:{_ROLE_HEADS}))*$", re.I
 )
@@ -217,6 +218,9 @@ def clean_names(items: Iterable[str], *, fragments: bool = False) -> tuple[list[
                 names.append(name)
     if fragments and any(" " in n for n in names):
         names = [n for n in names if " " in n or n.isupper()]
+    if any(not _STAFF_CREDIT.search(n) for n in names):
+        # "Jane Doe - Chrome Security team": a newsroom credit beside people is their affiliation.
+        names = [n for n in names if not _STAFF_CREDIT.search(n)]
     return _dedupe(names), ", ".join(_dedupe(agencies))
 
 
@@ -330,7 +334,8 @@ def _strip_context(text: str, staff_credit: bool) -> str:
     head, _, last = text.rpartition(" ")
     if last.lower() in _JOB_WORDS:
         # "Christoph Hein Chefredakteur" keeps the name; "Washington Correspondent" is no one.
-        return head if len(head.split()) >= 2 else ""
+        # "Senior Staff Technologist" leaves only role modifiers: no one either.
+        return head if len(head.split()) >= 2 and not _MODIFIERS_ONLY.match(head) else ""
     return text
 
 

@@ -202,8 +202,11 @@ def _title(root: etree._Element, meta: MetaTags, micro: Microdata, story: dict, 
     if title_element is not None:
         page_title = text_of(title_element)
     headline = clean(strings_of(story.get("headline"))[0]) if strings_of(story.get("headline")) else ""
-    candidates = [headline, meta.first(rules.META_TITLE), *micro.values(("headline",))]
     h1, trusted = _h1(root)
+    if headline and trusted and page_title and _overlap(headline, page_title) < rules.TITLE_HEADLINE_MIN_OVERLAP \
+            and _overlap(h1, page_title) >= rules.TITLE_H1_AGREEMENT:
+        headline = ""  # a JSON-LD "headline" unlike both <title> and <h1> describes something else
+    candidates = [headline, meta.first(rules.META_TITLE), *micro.values(("headline",))]
     return clean_title(candidates=[unescape(c) for c in candidates if c], h1=h1 if trusted else "",
                        page_title=page_title, site=site, url=url)
 
@@ -242,6 +245,8 @@ def _byline_elements(root: etree._Element, classed: list[tuple[etree._Element, s
                 element.tag in rules.HEADINGS or element.tag in _NOT_BYLINE_TAGS or not rules.BYLINE_START.match(text):
             continue
         text = text_of(element)
+        if element.tail and rules.BYLINE_START.sub("", text).strip(" :") == "":
+            text = clean(f"{text} {element.tail}")  # "<b>Text:</b> Jane Doe": the name follows the label
         line = rules.BYLINE_LINE.match(text)
         rest = _trim_byline(text[line.end() - 1:]) if line else ""
         # One lower-case word is a user name ("Verfasst von: mitundvoneinander"); several make a sentence.
@@ -298,6 +303,7 @@ def _authors(
         if value.startswith(("http://", "https://", "www.")) or name == "twitter:creator" and value.startswith("@"):
             continue
         sources.append([value])
+    sources.extend([value] for value in meta.labelled(rules.META_AUTHOR_LABEL))
     props = micro.values(rules.ITEMPROP_AUTHOR)
     if props:
         sources.append(props[: rules.BYLINE_MAX_NAMES])
@@ -319,7 +325,19 @@ def _authors(
         names = [n for n in names if not rules.BYLINE_NOISE.search(n)]
         if names and fallback is None:
             fallback = ("; ".join(raws), names, "")
+    if fallback is None:
+        # An organisation the structured data names as author, unless it is the site itself.
+        credits = [n for n in _organisation_authors(story.get("author"), objects) if not _is_site(n, keys)]
+        if credits:
+            fallback = ("; ".join(credits), credits, "")
     return fallback or _copyright_holder(root, classed)
+
+
+def _organisation_authors(value: object, objects: list[dict]) -> list[str]:
+    """Names of the JSON-LD author objects typed as organisations, kept whole."""
+    items = value if isinstance(value, list) else [value]
+    orgs = [i for i in items if isinstance(i, dict) and types_of(i) & rules.ORGANISATION_TYPES]
+    return names_of(orgs, objects=objects)
 
 
 def _copyright_holder(

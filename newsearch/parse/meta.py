@@ -17,6 +17,8 @@ from newsearch.parse import rules
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 _SPACE = re.compile(r"\s+")
+# "<![CDATA[" or "//<![CDATA[" wrapped around a script's JSON.
+_CDATA = re.compile(r"^(?://\s*)?<!\[CDATA\[")
 
 
 def clean(text: Any) -> str:
@@ -34,11 +36,13 @@ def _load_json(text: str) -> Any:
     text = text.strip()
     if text.startswith("<!--"):
         text = text[4:].rsplit("-->", 1)[0]
-    if text.startswith("//<![CDATA["):
-        text = text[len("//<![CDATA["):].rsplit("//]]>", 1)[0]
+    cdata = _CDATA.match(text)
+    if cdata:
+        text = text[cdata.end():].rsplit("]]>", 1)[0].rstrip("/ \t\r\n")
     for candidate in (text, _TRAILING_COMMA.sub(r"\1", _CONTROL.sub(" ", text))):
         try:
-            return json.loads(candidate)
+            # strict=False: raw line breaks inside strings are common in hand-made JSON-LD.
+            return json.loads(candidate, strict=False)
         except (ValueError, RecursionError):
             continue
     return None
@@ -155,6 +159,16 @@ class MetaTags:
     def each(self, names: Iterable[str]) -> list[tuple[str, str]]:
         """(name, value) pairs in the order of `names`, for cascades that care which name matched."""
         return [(name, v) for name in names for v in self.values.get(name.lower(), ()) if v]
+
+
+    def labelled(self, label: re.Pattern[str]) -> list[str]:
+        """Values of twitter:dataN whose twitter:labelN matches `label` ("Written by" -> the author)."""
+        found: list[str] = []
+        for number in range(1, rules.META_LABEL_PAIRS + 1):
+            labels = self.values.get(f"twitter:label{number}", ())
+            if labels and label.match(labels[0]):
+                found.extend(v for v in self.values.get(f"twitter:data{number}", ())[:1] if v)
+        return found
 
 
 def meta_tags(tree: etree._Element) -> MetaTags:

@@ -21,6 +21,9 @@ ARTICLE_TYPES = frozenset({
 # Types that describe a whole page rather than the story: used only when no article type is present.
 PAGE_TYPES = frozenset({"webpage", "itempage", "collectionpage", "aboutpage", "medicalwebpage", "qapage"})
 PERSON_TYPES = frozenset({"person"})
+# JSON-LD types of an organisation credited as an article's author ("Contributors to ...").
+ORGANISATION_TYPES = frozenset({"organization", "corporation", "newsmediaorganization", "ngo",
+                                "governmentorganization", "educationalorganization"})
 
 # <meta> names/properties per field, most trusted first.
 META_TITLE = ("dc:title", "dcterm:title", "og:title", "twitter:title", "dc.title", "dcterms.title", "citation_title", "title",
@@ -30,6 +33,11 @@ META_DESCRIPTION = ("dc:description", "dcterm:description", "og:description", "d
 META_AUTHOR = ("dc:creator", "dcterm:creator", "dc.creator", "author", "article:author", "og:article:author", "byl",
                "parsely-author", "sailthru.author", "dcterms.creator", "citation_author", "dc.creator.author", "twitter:creator",
                "cxenseparse:author", "article.author", "authors", "creator", "book:author")
+# Label/value <meta> pairs (twitter:label1 "Written by" / twitter:data1 "Jane Doe") naming the author.
+META_LABEL_PAIRS = 4
+META_AUTHOR_LABEL = re.compile(r"^\s*(?:written\s+by|posted\s+by|by|author|autor(?:in)?|auteur|autore|"
+                               r"geschrieben\s+von|verfasst\s+von|von|écrit\s+par|escrito\s+por|scritto\s+da)\s*:?\s*$",
+                               re.I)
 META_PUBLISHED = (
     "article:published_time", "og:article:published_time", "article:published", "og:published_time",
     "published_time", "article.published", "article_date_original", "article.created",
@@ -168,6 +176,9 @@ KICKER_HINTS = re.compile(r"kicker|dachzeile|topline|overline|eyebrow|roofline|s
                           r"headline-intro|title-intro|pre-?title|subline|label", re.I)
 # Share of the <h1> words that the metadata title must contain for the <h1> to be preferred.
 TITLE_H1_AGREEMENT = 0.6
+# A JSON-LD headline sharing less than this share of its words with <title> (which agrees with
+# the <h1>) is a description of the subject, not the headline.
+TITLE_HEADLINE_MIN_OVERLAP = 0.34
 
 # ---------------------------------------------------------------- dates
 # Dates in URLs: /2021/07/06/, /2021-07-06, _20210706_
