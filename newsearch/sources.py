@@ -26,6 +26,9 @@ KINDS = ("html", "text", "jsonl", "json")
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_DECOMPRESSED_BYTES = 200 * 1024 * 1024
 _IGNORED_NAMES = {".DS_Store", "Thumbs.db"}
+# Files only a newsearch index folder holds (store.META_FILE, locking.LOCK_FILE),
+# so `newsearch index .` never reads its own index as input.
+_INDEX_MARKERS = ("newsearch.json", "newsearch.lock")
 _READ_CHUNK = 1 << 20
 
 
@@ -87,9 +90,16 @@ def sniff_kind(head: bytes) -> str | None:
     return "text"
 
 
+def is_index_folder(folder: Path) -> bool:
+    """A newsearch index (or one being built): its files are not articles."""
+    return any((folder / marker).exists() for marker in _INDEX_MARKERS)
+
+
 def _walk(root: Path) -> Iterator[Path]:
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and not is_index_folder(Path(dirpath) / d)
+        )
         for name in sorted(filenames):
             if not name.startswith(".") and name not in _IGNORED_NAMES:
                 yield Path(dirpath) / name
@@ -118,6 +128,9 @@ def find_sources(
             continue
         for match in matches:
             walking = match.is_dir()
+            if walking and is_index_folder(match):
+                yield ParseError(str(match), "a newsearch index folder, not articles")
+                continue
             for file in _walk(match) if walking else [match]:
                 key = os.path.abspath(file)
                 if key in seen:

@@ -38,20 +38,25 @@ def map_in_processes(
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     window = window or jobs * 4
     source = iter(items)
-    pending: deque[tuple[T, Future[R]]] = deque()
+    pending: deque[tuple[T, Future[R] | None]] = deque()  # None: the pool broke before it took the item
     pool = ProcessPoolExecutor(jobs, mp_context=context)
     try:
         while True:
-            while len(pending) < window:
+            while len(pending) < window and (not pending or pending[-1][1] is not None):
                 try:
                     item = next(source)
                 except StopIteration:
                     break
-                pending.append((item, pool.submit(func, item)))
+                try:
+                    pending.append((item, pool.submit(func, item)))
+                except BrokenProcessPool:
+                    pending.append((item, None))
             if not pending:
                 return
             item, future = pending.popleft()
             try:
+                if future is None:
+                    raise BrokenProcessPool(DIED)
                 result = future.result()
             except BrokenProcessPool:
                 pool.shutdown(wait=False, cancel_futures=True)

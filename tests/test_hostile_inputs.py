@@ -418,3 +418,14 @@ def test_a_parser_process_that_dies_is_reported_and_the_run_goes_on(tmp_path, mo
     assert report.articles == 4
     with Archive.open(tmp_path / "ix") as archive:
         assert all(archive.search(word).total == 1 for word in ("ant", "bee", "dragonfly", "earwig"))
+
+
+def test_an_index_inside_the_input_folder_is_not_read_as_input(tmp_path):
+    root = tmp_path / "corpus"
+    root.mkdir()
+    (root / "a.txt").write_text("Alpha headline\n\nThe first story mentions quokka.\n")
+    for run in range(2):
+        report = index_paths([root], index=root / "indexes" / "default", jobs=1)
+        assert report.ok and report.failures == [], (run, [str(f) for f in report.failures])
+    report = index_paths([root / "indexes" / "default"], index=tmp_path / "other", jobs=1)
+    assert [f.reason for f in report.failures] == ["a newsearch index folder, not articles"]
