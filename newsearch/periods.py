@@ -6,11 +6,13 @@ an inclusive range `since="2021-07"`, `until="2021-07"` covers the full month.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 
 from dateutil import parser as _dateutil
+from dateutil.parser import UnknownTimezoneWarning
 from dateutil.relativedelta import relativedelta
 
 from .errors import QuerySyntaxError
@@ -48,8 +50,10 @@ def parse_period(text: str | date | datetime) -> Period:
     if year_only:
         return _period(text, lambda: datetime(int(year_only.group(1)), 1, 1), relativedelta(years=1))
     try:
-        first = _dateutil.parse(value, default=_DEFAULT_A)
-        second = _dateutil.parse(value, default=_DEFAULT_B)
+        with warnings.catch_warnings():  # unknown zone names ("10:00 XYZ") are not worth a stderr warning
+            warnings.simplefilter("ignore", UnknownTimezoneWarning)
+            first = _dateutil.parse(value, default=_DEFAULT_A)
+            second = _dateutil.parse(value, default=_DEFAULT_B)
     except (ValueError, ArithmeticError) as exc:  # OverflowError, and decimal errors from dateutil
         raise QuerySyntaxError(f"cannot read {text!r} as a date (try 2021-07-06, 2021-07 or 'July 2021')") from exc
     if first.year != second.year:

@@ -429,3 +429,16 @@ def test_an_index_inside_the_input_folder_is_not_read_as_input(tmp_path):
         assert report.ok and report.failures == [], (run, [str(f) for f in report.failures])
     report = index_paths([root / "indexes" / "default"], index=tmp_path / "other", jobs=1)
     assert [f.reason for f in report.failures] == ["a newsearch index folder, not articles"]
+
+
+def test_unknown_zone_names_keep_the_clock_without_a_warning():
+    import warnings
+    from datetime import datetime, timezone
+
+    from newsearch.parse.dates import parse_date
+    from newsearch.periods import parse_period
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert parse_date("5 May 2021 10:00 XYZ") == datetime(2021, 5, 5, 10, tzinfo=timezone.utc)
+        assert parse_period("5 May 2021 10:00 XYZ").start == datetime(2021, 5, 5, 10, tzinfo=timezone.utc)

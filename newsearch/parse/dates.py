@@ -5,9 +5,11 @@ Bounds are parameters: archives reach back centuries, so there is no built-in fl
 from __future__ import annotations
 
 import re
+import warnings
 from datetime import datetime, timezone
 
 from dateutil import parser as _dateutil
+from dateutil.parser import UnknownTimezoneWarning
 
 # Missing parts of a date ("2021", "July 2021") default to the start of the period.
 _DEFAULT = datetime(2000, 1, 1)
@@ -89,6 +91,13 @@ def parse_date(
 
 
 def _parse_text(text: str, dayfirst: bool) -> datetime | None:
+    with warnings.catch_warnings():
+        # "10:00 XYZ": dateutil warns on stderr about zone names it does not know; the clock is kept.
+        warnings.simplefilter("ignore", UnknownTimezoneWarning)
+        return _parse_text_quietly(text, dayfirst)
+
+
+def _parse_text_quietly(text: str, dayfirst: bool) -> datetime | None:
     for candidate in (text, _leading_date(text)):
         if not candidate:
             continue
