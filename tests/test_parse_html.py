@@ -298,3 +298,36 @@ def test_written_by_label_and_data_meta_pair_names_the_author() -> None:
 def test_byline_label_in_its_own_element_is_followed_by_the_name() -> None:
     body = f"<article><p>{FILLER}</p><p>{FILLER}<br><strong>Text:</strong> Ada Brook</p></article>"
     assert parse(page(body=body)).authors == ("Ada Brook",)
+
+
+# ---------------------------------------------------------------- dates (later rules)
+
+NAV = f"<nav class='menu'>{'<a href=/s>Sections of the paper</a> ' * 12}</nav>"
+
+
+def test_utc_timestamp_a_day_and_a_half_after_the_printed_day_is_another_day() -> None:
+    # 09:52 UTC on 1 November falls on 31 October only west of UTC-8: the printed day is not its day.
+    head = '<meta property="article:published_time" content="2021-11-01T09:52:00Z">'
+    body = f"<article><h1>Pier closed for repairs</h1><p class='meta'>31 October 2021</p><p>{FILLER}</p></article>"
+    assert parse(page(head, NAV + body)).date == datetime(2021, 11, 1, 9, 52, tzinfo=timezone.utc)
+
+
+def test_time_element_and_printed_day_agreeing_beat_a_nearby_metadata_day() -> None:
+    head = '<meta property="article:published_time" content="2022-01-21T14:38:00Z">'
+    body = (f"<article><h1>Pier closed for repairs</h1><p class='meta'><time datetime='2022-01-27'>27.01.2022"
+            f"</time></p><p>{FILLER}</p><p>{FILLER}</p></article>")
+    assert parse(page(head, NAV + body)).date == datetime(2022, 1, 27, tzinfo=timezone.utc)
+    far = head.replace("2022-01-21", "2019-01-21")
+    assert parse(page(far, NAV + body)).date == datetime(2019, 1, 21, 14, 38, tzinfo=timezone.utc)
+
+
+def test_date_labelled_as_the_publication_date_in_the_text_wins() -> None:
+    body = (f"<div class='topbar'><span class='date'>14.10.2021</span></div>{NAV}<article><h1>Zoll</h1>"
+            f"<p>{FILLER}</p><div><span>Datum:</span> <span>18.10.2021</span></div><p>{FILLER}</p></article>")
+    assert parse(page(body=body, lang="de")).date == datetime(2021, 10, 18, tzinfo=timezone.utc)
+
+
+def test_dates_of_readers_comments_are_not_the_story_date() -> None:
+    body = (f"{NAV}<article><h1>Pier closed for repairs</h1><p>{FILLER}</p><p>{FILLER}</p><p>29.11.2022 - {FILLER}</p>"
+            "</article><div class='comments'><span class='comment-date'>02.12.2022, 15:57</span> Great piece!</div>")
+    assert parse(page(body=body)).date == datetime(2022, 11, 29, tzinfo=timezone.utc)

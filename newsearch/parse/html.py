@@ -556,9 +556,16 @@ def _date(
     found = first(v for v in structured if isinstance(v, (str, int, float)))
     found = found or first(meta.all(rules.META_PUBLISHED))
     found = found or first(micro.values(rules.ITEMPROP_PUBLISHED))
-    timed = None if found else first(_time_elements(root))
+    timed = first(_time_elements(root))
     in_url = next((d for d in (date_from_url(u, rules.URL_DATE) for u in urls) if d and _in(d, bounds)), None)
     printed = _date_in_dom(root, language, bounds, classed)
+    if found and timed and printed and timed.date() == printed.date() != found.date() and not in_url \
+            and abs(printed - found) <= timedelta(days=rules.VISIBLE_DATE_MAX_DAYS):
+        # The <time> element and the printed date agree on a day near the metadata's: the page
+        # shows its readers that day, the metadata often keeps the draft's.
+        found = printed
+    elif found:
+        timed = None
     if timed and printed and not found:
         # A bare <time> may belong to a teaser or a comment; the date printed as the
         # page's own wins when they disagree.
@@ -656,10 +663,15 @@ def _date_in_dom(
         near = dates(top[: at + len(title) + rules.HEADLINE_DATE_DISTANCE])
         if near and abs(near[0][0] - at) <= rules.HEADLINE_DATE_DISTANCE:
             return near[0][1]  # the first date in the text sits right beside the headline
+    page_text = visible_text(body, limit=rules.TEXT_DATE_WINDOW)
+    for offset, value in dates(page_text):
+        if rules.PUBLISHED_LABEL.search(page_text[max(0, offset - rules.PUBLISHED_LABEL_CHARS):offset]):
+            return value  # "Datum: 18.10.2021", "Published on March 2, 2020": the page says what it is
     fallback = None
     printed: list[tuple[etree._Element, datetime]] = []
     for element, attrs in classed:
-        if element.tag in ("html", "body", "script", "style", "head") or not _hint(rules.DATE_HINTS, attrs):
+        if element.tag in ("html", "body", "script", "style", "head") or not _hint(rules.DATE_HINTS, attrs) \
+                or _hint(rules.DATE_EXCLUDE, attrs):
             continue
         text = visible_text(element, limit=rules.DATE_ELEMENT_MAX_CHARS + 1)
         if not text or len(text) > rules.DATE_ELEMENT_MAX_CHARS:
@@ -683,7 +695,7 @@ def _date_in_dom(
             if after:
                 return after[0]
         return printed[0][1]
-    text = visible_text(body, limit=rules.TEXT_DATE_WINDOW)
+    text = page_text
     candidates = dates(text)
     for offset, value in candidates:
         before = text[max(0, offset - 40):offset]

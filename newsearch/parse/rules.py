@@ -232,15 +232,25 @@ TEXT_DATES = (
 PUBLISHED_WORDS = re.compile(
     r"published|posted|veröffentlicht|publiziert|erschienen|publié|publicado|pubblicato|gepubliceerd|"
     r"erstellt|created|date|datum|fecha|data|le\s", re.I)
+# A label right before a date that names it the publication date ("Datum:", "Published on").
+PUBLISHED_LABEL = re.compile(
+    r"(?:^|[\s|(])(?:published|posted|veröffentlicht|publiziert|erschienen|publié|publicado|pubblicato|"
+    r"gepubliceerd|datum|date|fecha|data)(?:\s+(?:on|am|le|el|il|op))?\s*:?\s*$", re.I)
+PUBLISHED_LABEL_CHARS = 30
 UPDATED_WORDS = re.compile(r"updated|modified|aktualisiert|geändert|mis à jour|actualizado|aggiornato|"
                            r"last edited|stand:", re.I)
 # class/id fragments of elements whose text is usually the publication date.
 DATE_HINTS = re.compile(r"date|datum|time|publish|publication|posted|erschienen|dateline|meta|byline|fecha|(^|[-_ ])data([-_ ]|$)|"
                         r"submitted|info", re.I)
 DATE_ELEMENT_MAX_CHARS = 200
+# class/id fragments of dated elements that belong to readers' comments, not to the story.
+DATE_EXCLUDE = re.compile(r"comment|kommentar|reply|antwort|respond|commentaire|comentario", re.I)
 # A structured UTC timestamp this many hours from midnight of a printed day yields to that day:
-# the window of UTC times that fall on that calendar day from Europe to the Americas.
-SAME_DAY_WINDOW_HOURS = (-3, 36)
+# the window of UTC times that fall on that calendar day from Europe (UTC+3) to the Americas (UTC-8).
+SAME_DAY_WINDOW_HOURS = (-3, 32)
+# The day both a <time> element and the printed text show replaces a structured date at most
+# this many days away (a draft's date); farther apart, the <time> belongs to something else.
+VISIBLE_DATE_MAX_DAYS = 14
 # A structured date this many days after the full date in the URL is a re-publication.
 URL_DATE_REPUBLISHED_DAYS = 30
 # The first date of the text wins when it is printed this close (in characters) to the headline,
