@@ -190,7 +190,8 @@ def plan(paths: Iterable[str], manifest: Manifest, *, kind: str | None, prune: b
             except OSError:
                 verdict = False
             if verdict:
-                retimed.append(Fingerprint(known.path, known.size, item.mtime, known.sha1, known.articles))
+                retimed.append(Fingerprint(known.path, known.size, item.mtime, known.sha1, known.articles,
+                                           known.failures))
         (unchanged.append(item.path) if verdict else to_index.append(item))
     removed = sorted(set(manifest.sources) - seen) if prune else []
     return Plan(to_index, unchanged, removed, missing, len(seen), retimed)
@@ -405,6 +406,7 @@ def _build_fresh(inputs: list[str], target: Path, index_options: _store.IndexOpt
         report = IngestReport(index=str(target), files_found=work.found, files_unchanged=len(work.unchanged),
                               resumed=resumed)
         report.failures.extend(Failure.from_error(e) for e in work.missing)
+        report.failures.extend(recorded_failures(manifest, work.unchanged))
         _run(ix, building, manifest, work, options, jobs, batch_size, fail_fast, progress, report,
              fresh=not resumed)
         report.stale_lock_pid = guard.stale_pid or report.stale_lock_pid
@@ -480,6 +482,7 @@ def _update(inputs: list[str], target: Path, prune: bool, options: IngestOptions
     work = plan(inputs, manifest, kind=options.kind, prune=prune, reread=reread)
     report = IngestReport(index=str(target), files_found=work.found, files_unchanged=len(work.unchanged))
     report.failures.extend(Failure.from_error(e) for e in work.missing)
+    report.failures.extend(recorded_failures(manifest, work.unchanged))
     _run(ix, target, manifest, work, options, jobs, batch_size, fail_fast, progress, report, fresh=False)
     report.seconds = time.monotonic() - started
     return report
@@ -550,6 +553,7 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
     batch_ids: set[str] = set()
     seen_ids: set[str] = set()
     per_file: dict[str, int] = {}
+    file_failures: dict[str, list[tuple[int | None, str]]] = {}
 
     def commit() -> None:
         nonlocal expected
@@ -581,6 +585,7 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
             for item in result.results:
                 if isinstance(item, ParseError):
                     report.failures.append(Failure.from_error(item))
+                    file_failures.setdefault(source.path, []).append((item.line, item.reason))
                     if fail_fast:
                         report.stopped_early = True
                         break
@@ -599,7 +604,8 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
                 files_done += 1
                 report.files_indexed += 1
                 completed.append(Fingerprint(source.path, source.size, source.mtime, result.sha1 or "",
-                                             per_file.pop(source.path, 0)))
+                                             per_file.pop(source.path, 0),
+                                             tuple(file_failures.pop(source.path, ()))))
             if progress is not None:
                 progress(Progress(files_done, len(work.to_index), report.articles, len(report.failures),
                                   time.monotonic() - started))
@@ -608,6 +614,17 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
             if writer.pending >= batch_size:
                 commit()
         commit()
+
+
+def recorded_failures(manifest: Manifest, paths: Iterable[str]) -> list[Failure]:
+    """Failures of files skipped as unchanged: a bad file keeps failing every run (and
+    keeps the exit code non-zero) until it is fixed, instead of passing silently."""
+    found = []
+    for path in paths:
+        known = manifest.sources.get(path)
+        for line, reason in known.failures if known else ():
+            found.append(Failure(path=path, reason=f"{reason} (unchanged since it failed)", line=line))
+    return found
 
 
 def parse_paths(

@@ -25,6 +25,8 @@ class Fingerprint:
     mtime: float
     sha1: str
     articles: int = 0
+    # (line or None, reason) for each part that failed: reported again while unchanged.
+    failures: tuple = ()
 
 
 def file_sha1(path: str) -> str:

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import marshal
 import os
+import pickle
 import re
+import struct
 import time
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -19,7 +22,7 @@ from whoosh import qparser, scoring, sorting
 from whoosh import query as wq
 
 from .analysis import join_particles
-from .errors import NewsearchError, QuerySyntaxError
+from .errors import IndexCorrupt, NewsearchError, QuerySyntaxError
 from .models import FacetCount, Hit, SearchResults
 from .periods import Period, date_bounds, parse_period
 from .ranking import FIELD_BOOSTS, SumOr, add_proximity, combine_fields, expand_query
@@ -45,6 +48,8 @@ QUERY_FIELDS = {
 }
 FILTER_FIELDS = {"section": "section", "author": "author", "source": "source", "tag": "tags"}
 SORTS = ("relevance", "newest", "oldest")
+# Errors that mean the files under a search are damaged, not that the query is wrong.
+_DAMAGE = (EOFError, OSError, struct.error, zlib.error, pickle.UnpicklingError)
 MATCHES = ("all", "any")
 MAX_QUERY_CHARS = 2_000
 MAX_LIMIT = 1_000
@@ -451,6 +456,10 @@ def run_search(
         facets = _facets(searcher, text_query, filters, request.facets, facet_cache, combined)
     except NewsearchError:
         raise
+    except _DAMAGE as exc:
+        raise IndexCorrupt(
+            f"index files are damaged ({type(exc).__name__}: {exc}); run `newsearch rebuild`"
+        ) from exc
     except Exception as exc:
         raise QuerySyntaxError(f"cannot run query {_shown(request.text)}: {exc}") from exc
     suggestion = None

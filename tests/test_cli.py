@@ -140,3 +140,19 @@ def test_stats_lists_sections(index):
     result = run("stats", "--index", index)
     assert "documents: 3" in result.output
     assert "dates:     2021-07-07 to 2021-09-15" in result.output
+
+
+def test_a_bad_file_keeps_failing_until_it_is_fixed(tmp_path):
+    folder = tmp_path / "in"
+    write_jsonl(folder / "good.jsonl", RECORDS[:1])
+    bad = folder / "bad.jsonl"
+    bad.write_text('{"title": "ok", "body": "fine text here"}\n{broken\n')
+    index = tmp_path / "ix"
+    assert run("index", folder, "--index", index, "--jobs", "1").exit_code == 1
+    again = run("index", folder, "--index", index, "--jobs", "1")
+    assert again.exit_code == 1
+    assert "bad.jsonl:2:" in again.output and "unchanged since it failed" in again.output
+    bad.write_text('{"title": "ok", "body": "fine text here"}\n')
+    fixed = run("index", folder, "--index", index, "--jobs", "1")
+    assert fixed.exit_code == 0, fixed.output
+    assert "0 failed" in fixed.output

@@ -180,3 +180,22 @@ def test_damaged_segment_is_reported_when_the_index_opens(index, damage):
         Archive.open(index)
     result = CliRunner().invoke(main, ["query", "harbour", "--index", str(index)])
     assert result.exit_code == 1 and result.stderr.startswith("Error: ") and "rebuild" in result.stderr
+
+
+def test_damage_found_while_searching_is_index_corrupt_not_a_query_error(tmp_path, monkeypatch):
+    from newsearch import Archive, IndexCorrupt, QuerySyntaxError
+    from newsearch import query as query_module
+
+    from helpers import article
+
+    path = tmp_path / "ix"
+    Archive.create(path).add([article("Crane ordered", "The port ordered a crane.")])
+
+    def broken(*args, **kwargs):
+        raise EOFError("segment ended early")
+
+    monkeypatch.setattr(query_module, "_top_hits", broken)
+    with Archive.open(path) as archive:
+        with pytest.raises(IndexCorrupt, match="newsearch rebuild") as caught:
+            archive.search("crane")
+    assert not isinstance(caught.value, QuerySyntaxError)
