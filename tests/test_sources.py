@@ -56,3 +56,15 @@ def test_jsonl_lines_are_numbered_and_blank_lines_skipped(tmp_path):
     path = tmp_path / "a.jsonl.gz"
     path.write_bytes(gzip.compress(b'{"a":1}\n\n{"a":2}\n'))
     assert [(n, line.strip()) for n, line in iter_lines(str(path))] == [(1, b'{"a":1}'), (3, b'{"a":2}')]
+
+
+def test_future_dates_are_dropped_with_a_warning():
+    from newsearch.parse.dispatch import parse_document
+    from newsearch.sources import RawDocument
+
+    line = b'{"title": "T", "body": "Body text.", "date": "3021-01-01"}'
+    (article,) = parse_document(RawDocument("x.jsonl", "jsonl", line, line=1))
+    assert article.date is None
+    assert any("3021" in w for w in article.warnings)
+    (past,) = parse_document(RawDocument("x.jsonl", "jsonl", line.replace(b"3021", b"1821"), line=1))
+    assert past.date is not None and past.date.year == 1821  # archives reach back centuries

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..errors import ParseError
@@ -57,8 +57,16 @@ def _located(error: ParseError, raw: RawDocument) -> ParseError:
     return ParseError(error.path or raw.path, error.reason, line=error.line if error.line is not None else raw.line)
 
 
+# Articles are not published in the future: a date past tomorrow is a misreading.
+FUTURE_TOLERANCE = timedelta(days=2)
+
+
+def _default_latest() -> datetime:
+    return datetime.now(timezone.utc) + FUTURE_TOLERANCE
+
+
 def _dispatch(raw: RawDocument, options: ParseOptions) -> list[Article | ParseError]:
-    dates = {"earliest": options.earliest, "latest": options.latest}
+    dates = {"earliest": options.earliest, "latest": options.latest or _default_latest()}
     section = raw.section_hint if options.section_from_dir else ""
     if raw.kind == "html":
         from .html import parse_html
