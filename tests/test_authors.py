@@ -253,3 +253,13 @@ def test_team_credit_beside_people_is_their_affiliation() -> None:
 
 def test_job_title_of_modifiers_only_is_no_one() -> None:
     assert split_byline("By Ada Brook, Senior Staff Technologist")[0] == ["Ada Brook"]
+
+
+@pytest.mark.parametrize("raw", ["J J", "© 2021 Example Fachverlag München", "Das Magazin für Lesben",
+                                 "Bayerische Landesanstalt für Wald"])
+def test_monograms_copyright_lines_and_organisations_are_not_names(raw: str) -> None:
+    assert split_byline(raw)[0] == []
+
+
+def test_soft_hyphens_inside_names_are_removed() -> None:
+    assert split_byline("Von Mat\u00adthi\u00adas Lauerer")[0] == ["Matthias Lauerer"]

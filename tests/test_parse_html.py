@@ -331,3 +331,26 @@ def test_dates_of_readers_comments_are_not_the_story_date() -> None:
     body = (f"{NAV}<article><h1>Pier closed for repairs</h1><p>{FILLER}</p><p>{FILLER}</p><p>29.11.2022 - {FILLER}</p>"
             "</article><div class='comments'><span class='comment-date'>02.12.2022, 15:57</span> Great piece!</div>")
     assert parse(page(body=body)).date == datetime(2022, 11, 29, tzinfo=timezone.utc)
+
+
+def test_date_nearest_the_headline_beats_todays_date_in_the_masthead() -> None:
+    body = (f"<div class='top'>Thursday, 16 February 2012 {NAV}</div><p>Politics 14 February 2012</p>"
+            f"<article><h1>Court lets the trial go on</h1><p>{FILLER}</p><p>{FILLER}</p></article>")
+    assert parse(page(body=body)).date == datetime(2012, 2, 14, tzinfo=timezone.utc)
+
+
+def test_labelled_publication_date_beats_a_nearby_metadata_day() -> None:
+    head = '<meta property="article:published_time" content="2021-10-15T08:00:00Z">'
+    body = (f"{NAV}<article><h1>New president elected</h1><p>{FILLER}</p><p>{FILLER}</p>"
+            "<p>Erschienen am: 13.10.2021</p></article>")
+    assert parse(page(head, body, lang="de")).date == datetime(2021, 10, 13, tzinfo=timezone.utc)
+
+
+def test_created_at_in_page_state_script_is_a_last_resort_date() -> None:
+    script = '<script>window.state = {"photo": {"created_at": "2013-02-16T04:36:36-05:00"}};</script>'
+    assert parse(page(script)).date == datetime(2013, 2, 16, 9, 36, 36, tzinfo=timezone.utc)
+
+
+def test_login_of_first_and_last_name_becomes_a_name() -> None:
+    body = f"<article><h1>Pier</h1><span class='author'>robert.stitz</span><p>{FILLER}</p><p>{FILLER}</p></article>"
+    assert parse(page(body=body)).authors == ("Robert Stitz",)

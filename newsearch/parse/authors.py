@@ -83,7 +83,9 @@ _ORGANISATION = re.compile(
     r"\b(?:news|media|magazine|press|network|communications|college|university|institute|school|"
     r"inc|llc|ltd|corp|corporation|company|group|foundation|association|agency|times|post|journal|"
     r"herald|tribune|gazette|daily|weekly|radio|television|tv|channel|blog|online|website|newspaper|"
-    r"project|program|programme|initiative|center|centre|council|committee|gmbh|ag|e\.\s?v)\b\.?$",
+    r"project|program|programme|initiative|center|centre|council|committee|gmbh|ag|e\.\s?v|"
+    r"magazin|zeitung|verlag|verband|verein|stiftung|institut|akademie|universität|hochschule|anstalt|"
+    r"landesanstalt|ministerium|revue|diario|périodique)\b\.?$",
     re.I,
 )
 _STAFF_CREDIT = re.compile(r"\s(?:staff|reporter|team|desk|newsroom|editors|editorial\s+board)$", re.I)
@@ -156,7 +158,7 @@ _TRAILING_UI = re.compile(
 _FUNCTION_WORDS = frozenset(
     "of the to an for with on at is are was were who where when her his she you your our my their "
     "this that from about its has have had by in as or not what how why which into "
-    "related across over".split()
+    "related across over für pour para per".split()
 )
 _PARTICLES = frozenset("de da di del della der den van von le la du dos das al el bin ibn ben y e st st.".split())
 # "Jane Doe is a features writer...", "Jane Doe covers Congress": a biography after the name.
@@ -172,6 +174,7 @@ _HONORIFIC = re.compile(
     r"dr\.?|prof\.?|professor|mr\.?|mrs\.?|ms\.?|sir|dame)\s+(?=\S+\s+\S)",
     re.I,
 )
+_COPYRIGHT = re.compile(r"^\s*(?:©|\(c\)|copyright\b)", re.I)
 _TRUNCATED = re.compile(r"(?:\.\.\.|…)$")
 _MAX_WORDS = 6
 _LINK = "\x00"
@@ -226,7 +229,9 @@ def clean_names(items: Iterable[str], *, fragments: bool = False) -> tuple[list[
 
 def _pieces(raw: str) -> list[str]:
     # Links become a marker so a piece that was only a link can be dropped whole.
-    text = _PAREN_INITIALS.sub(" ", raw)  # "Richard (R.J.) Eskow"
+    if _COPYRIGHT.match(raw):
+        return []  # "© 2021 Example Verlag": the rights holder, not the writer
+    text = _PAREN_INITIALS.sub(" ", raw.replace("\u00ad", ""))  # "Richard (R.J.) Eskow"; soft hyphens
     text = _EMAIL.sub(_LINK, text)
     text = _URL.sub(_LINK, text)
     text = _HANDLE.sub(_LINK, text)
@@ -298,6 +303,8 @@ def _clean_piece(piece: str) -> str:
         return _restore_case(text.title())  # "keith grant": a name typed in lower case
     if sum(w[0].islower() and w.lower() not in _PARTICLES for w in words) >= 2:
         return ""
+    if len(words) > 1 and all(len(w.strip(".")) <= 1 for w in words):
+        return ""  # "J J": initials alone are a monogram, not a name
     return _title_case_if_shouting(text)
 
 

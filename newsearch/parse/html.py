@@ -287,6 +287,12 @@ def _weak_name(name: str, keys: set[str]) -> bool:
     return " " not in name and (bool(re.search(r"[._\d]", name)) or name.islower())
 
 
+def _login_to_name(name: str) -> str:
+    """ "robert.stitz" -> "Robert Stitz": a login made of a first and a last name."""
+    login = rules.LOGIN_NAME.match(name)
+    return f"{login.group(1).title()} {login.group(2).title()}" if login else name
+
+
 def _authors(
     root: etree._Element, meta: MetaTags, micro: Microdata, story: dict, objects: list[dict], site: str, url: str,
     classed: list[tuple[etree._Element, str]],
@@ -322,7 +328,7 @@ def _authors(
         found = ("; ".join(raws), people, ", ".join(dict.fromkeys(agencies)))
         if people or agencies:
             return found
-        names = [n for n in names if not rules.BYLINE_NOISE.search(n)]
+        names = [_login_to_name(n) for n in names if not rules.BYLINE_NOISE.search(n)]
         if names and fallback is None:
             fallback = ("; ".join(raws), names, "")
     if fallback is None:
@@ -558,7 +564,10 @@ def _date(
     found = found or first(micro.values(rules.ITEMPROP_PUBLISHED))
     timed = first(_time_elements(root))
     in_url = next((d for d in (date_from_url(u, rules.URL_DATE) for u in urls) if d and _in(d, bounds)), None)
-    printed = _date_in_dom(root, language, bounds, classed)
+    printed, labelled = _date_in_dom(root, language, bounds, classed)
+    if found and labelled and printed and printed.date() != found.date() \
+            and abs(printed - found) <= timedelta(days=rules.VISIBLE_DATE_MAX_DAYS):
+        found = printed  # "Published: 13.10.2021" in the text is the page's own word on it
     if found and timed and printed and timed.date() == printed.date() != found.date() and not in_url \
             and abs(printed - found) <= timedelta(days=rules.VISIBLE_DATE_MAX_DAYS):
         # The <time> element and the printed date agree on a day near the metadata's: the page
@@ -640,11 +649,12 @@ def _time_elements(root: etree._Element) -> list[str]:
 
 def _date_in_dom(
     root: etree._Element, language: str, bounds, classed: list[tuple[etree._Element, str]]
-) -> datetime | None:
+) -> tuple[datetime | None, bool]:
     """The date the page prints: right beside the headline, else in an element whose
     class says "date", else near the top of the text.
 
-    Dates labelled as updates are kept only as a last resort.
+    Dates labelled as updates are kept only as a last resort. The flag says whether the
+    text itself labels the date as the publication date ("Published: ...").
     """
     monthfirst = language == "en"
 
@@ -660,13 +670,15 @@ def _date_in_dom(
     top = visible_text(body, limit=rules.HEADLINE_WINDOW) if title else ""
     at = top.find(title) if title else -1
     if at >= rules.HEADLINE_MIN_OFFSET:
-        near = dates(top[: at + len(title) + rules.HEADLINE_DATE_DISTANCE])
-        if near and abs(near[0][0] - at) <= rules.HEADLINE_DATE_DISTANCE:
-            return near[0][1]  # the first date in the text sits right beside the headline
+        near = [value for offset, value in dates(top[: at + len(title) + rules.HEADLINE_DATE_DISTANCE])
+                if abs(offset - at) <= rules.HEADLINE_DATE_DISTANCE]
+        if near:
+            return near[0], False  # the first date printed right beside the headline
     page_text = visible_text(body, limit=rules.TEXT_DATE_WINDOW)
-    for offset, value in dates(page_text):
-        if rules.PUBLISHED_LABEL.search(page_text[max(0, offset - rules.PUBLISHED_LABEL_CHARS):offset]):
-            return value  # "Datum: 18.10.2021", "Published on March 2, 2020": the page says what it is
+    for label in rules.PUBLISHED_LABEL.finditer(page_text):
+        labelled = dates(page_text[label.end(): label.end() + rules.PUBLISHED_LABEL_CHARS])
+        if labelled and labelled[0][0] == 0:
+            return labelled[0][1], True  # "Datum: 18.10.2021", "Published on March 2, 2020"
     fallback = None
     printed: list[tuple[etree._Element, datetime]] = []
     for element, attrs in classed:
@@ -693,14 +705,14 @@ def _date_in_dom(
             start = order.get(headline, 0)
             after = [value for element, value in printed if order.get(element, 0) > start]
             if after:
-                return after[0]
-        return printed[0][1]
+                return after[0], False
+        return printed[0][1], False
     text = page_text
     candidates = dates(text)
     for offset, value in candidates:
         before = text[max(0, offset - 40):offset]
         if rules.PUBLISHED_WORDS.search(before) and not rules.UPDATED_WORDS.search(before):
-            return value
+            return value, False
     if candidates:
-        return candidates[0][1]
-    return fallback
+        return candidates[0][1], False
+    return fallback, False

@@ -50,7 +50,7 @@ META_PUBLISHED = (
 )
 # A publication date in the JSON state a script carries.
 SCRIPT_DATE = re.compile(r"[\"'](?:datePublished|published_at|publishedAt|publishDate|publish_date|pubDate|"
-                         r"date_published|firstPublished|first_published_at)[\"']\s*:\s*[\"']([^\"']{8,40})[\"']")
+                         r"date_published|firstPublished|first_published_at|created_at|createdAt)[\"']\s*:\s*[\"']([^\"']{8,40})[\"']")
 # Other <meta> names that carry a publication date, and names that never do.
 META_DATE_KEY = re.compile(r"publish|creat|released?|date", re.I)
 META_NOT_PUBLISHED_KEY = re.compile(r"modif|updat|expir|revis|birth|valid|event|start|end|copyright", re.I)
@@ -95,6 +95,8 @@ COPYRIGHT_LINE = re.compile(
 )
 COPYRIGHT_MAX_CHARS = 300
 BYLINE_MAX_NAMES = 6
+# A login of a first and a last name ("robert.stitz"); the last part is too long for a domain's TLD.
+LOGIN_NAME = re.compile(r"^([a-zà-ÿ]{2,})[._]([a-zà-ÿ]{4,})$")
 # A short line of text that is a byline by its wording alone.
 BYLINE_LINE = re.compile(r"^\s*(?:[-–—]+\s*)?(?:by|von|par|por|door|written by|text(?:e)?|autor(?:in)?|author|"
                          r"auteur|autore|geschrieben von|verfasst von)\s*:?\s+\S", re.I)
@@ -234,9 +236,10 @@ PUBLISHED_WORDS = re.compile(
     r"erstellt|created|date|datum|fecha|data|le\s", re.I)
 # A label right before a date that names it the publication date ("Datum:", "Published on").
 PUBLISHED_LABEL = re.compile(
-    r"(?:^|[\s|(])(?:published|posted|veröffentlicht|publiziert|erschienen|publié|publicado|pubblicato|"
-    r"gepubliceerd|datum|date|fecha|data)(?:\s+(?:on|am|le|el|il|op))?\s*:?\s*$", re.I)
-PUBLISHED_LABEL_CHARS = 30
+    r"(?<![\w-])(?:published|posted|veröffentlicht|publiziert|erschienen|publié|publicado|pubblicato|"
+    r"gepubliceerd|datum|date|fecha|data)(?:\s+(?:on|am|le|el|il|op))?\s*:?\s*(?=\d|[^\W\d_]+\.?\s+\d)", re.I)
+# Characters after such a label searched for its date.
+PUBLISHED_LABEL_CHARS = 40
 UPDATED_WORDS = re.compile(r"updated|modified|aktualisiert|geändert|mis à jour|actualizado|aggiornato|"
                            r"last edited|stand:", re.I)
 # class/id fragments of elements whose text is usually the publication date.
