@@ -9,10 +9,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .analysis import PARTICLES
+
 MARK_OPEN = "**"
 MARK_CLOSE = "**"
 SNIPPET_CHARS = 240
 _SENTENCE_START = re.compile(r"(?<=[.!?])\s+")
+_JOINER = re.compile(
+    r"[ \-\u2010\u2011]+(?:(?:" + "|".join(sorted(PARTICLES)) + r")[ \-\u2010\u2011]+)?", re.I
+)
 
 
 def make_snippet(text: str, terms: frozenset[str], analyzer: Any, *, width: int = SNIPPET_CHARS) -> str:
@@ -49,7 +54,9 @@ def _matching_spans(text: str, terms: frozenset[str], analyzer: Any) -> list[tup
     ordered = sorted((s, e, t) for (s, e), t in spans.items())
     merged: list[tuple[int, int, str]] = []
     for s, e, t in ordered:
-        if merged and s < merged[-1][1]:
+        if merged and (s < merged[-1][1] or _JOINER.fullmatch(text, merged[-1][1], s)):
+            # Overlapping, or one name split only by space, hyphen or a particle:
+            # "Ain al-Asad" is marked as one phrase, not as "Ain" and "Asad".
             last = merged[-1]
             merged[-1] = (last[0], max(last[1], e), last[2])
         else:

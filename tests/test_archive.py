@@ -231,3 +231,9 @@ def test_a_corrupt_facet_file_is_rebuilt_not_trusted(tmp_path):
     with Archive.open(path) as archive:
         sections = archive.search("", facets=("section",)).facets["section"]
     assert sum(c.count for c in sections) == len(ARTICLES)
+
+
+def test_a_name_split_by_a_particle_is_marked_as_one(archive):
+    snippet = archive.search('"Ain al-Asad"').hits[0].snippet
+    assert "**Ain al-Asad**" in snippet
+    assert "**Ain al-Asad**" in archive.search("ain asad").hits[0].snippet
