@@ -6,7 +6,7 @@ itself, so the engine stays replaceable behind this class.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -165,8 +165,6 @@ class Archive:
         if results.total < 3 and query.strip():
             suggestion = _query.suggest(self._current_searcher(), query)
             if suggestion:
-                from dataclasses import replace
-
                 results = replace(results, suggestion=suggestion)
         return results
 

@@ -152,7 +152,6 @@ def _shown(text: str, limit: int = 80) -> str:
 def _check_balanced(text: str) -> None:
     if text.count('"') % 2:
         raise QuerySyntaxError(f'unbalanced quote in query {_shown(text)}: close the phrase with "')
-    depth = 0
     pairs = {"(": ")", "[": "]", "{": "}"}
     stack: list[str] = []
     in_phrase = False
@@ -168,7 +167,6 @@ def _check_balanced(text: str) -> None:
                 raise QuerySyntaxError(f"unbalanced {ch!r} in query {_shown(text)}")
     if stack:
         raise QuerySyntaxError(f"unclosed bracket in query {_shown(text)}: add {stack[-1]!r}")
-    del depth
 
 
 def _check_fields(text: str) -> None:
@@ -444,7 +442,6 @@ def run_search(
     request: SearchRequest,
     *,
     facet_cache: FacetCache,
-    weighting_query: Any = None,
 ) -> SearchResults:
     """One page of hits, the exact total, and facet counts for `request`."""
     text_query, filters = build_queries(request, searcher.schema)
@@ -462,7 +459,6 @@ def run_search(
         ) from exc
     except Exception as exc:
         raise QuerySyntaxError(f"cannot run query {_shown(request.text)}: {exc}") from exc
-    suggestion = None
     return SearchResults(
         query=request.text,
         total=total,
@@ -470,7 +466,6 @@ def run_search(
         facets=facets,
         page=request.page,
         limit=request.limit,
-        suggestion=suggestion,
     )
 
 
@@ -593,8 +588,8 @@ def date_extent(searcher: Any) -> tuple[str | None, str | None]:
 
 
 def find_document(searcher: Any, article_id: str) -> int | None:
-    docnum = searcher.document_number(id=article_id)
-    return docnum
+    """The document number of an article id, or None."""
+    return searcher.document_number(id=article_id)
 
 
 def similar_hits(searcher: Any, docnum: int, *, limit: int = 10) -> list[Hit]:
