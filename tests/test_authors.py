@@ -263,3 +263,9 @@ def test_monograms_copyright_lines_and_organisations_are_not_names(raw: str) -> 
 
 def test_soft_hyphens_inside_names_are_removed() -> None:
     assert split_byline("Von Mat\u00adthi\u00adas Lauerer")[0] == ["Matthias Lauerer"]
+
+
+def test_lone_words_beside_a_rejected_organisation_are_its_fragments() -> None:
+    raw = "Bayerische Landesanstalt für Wald und Forstwirtschaft - LWF"
+    assert split_byline(raw)[0] == []
+    assert split_byline("Ada Brook - LWF")[0] == ["Ada Brook", "LWF"]

@@ -354,3 +354,17 @@ def test_created_at_in_page_state_script_is_a_last_resort_date() -> None:
 def test_login_of_first_and_last_name_becomes_a_name() -> None:
     body = f"<article><h1>Pier</h1><span class='author'>robert.stitz</span><p>{FILLER}</p><p>{FILLER}</p></article>"
     assert parse(page(body=body)).authors == ("Robert Stitz",)
+
+
+def test_author_in_page_state_script_is_a_last_resort_when_it_is_a_full_name() -> None:
+    script = '<script>var page = {"section": "news", "authors": "Ada Brook", "twitterCard": "summary"};</script>'
+    assert parse(page(script)).authors == ("Ada Brook",)
+    login = script.replace("Ada Brook", "adabrook")
+    assert parse(page(login)).authors == ()
+
+
+def test_author_credits_that_each_say_by_belong_to_several_stories() -> None:
+    cards = "".join(f"<div class='card'><span itemprop='author'>by {n}</span></div>"
+                    for n in ("Ada Brook", "Tom Vale", "Lin Osei"))
+    body = f"<article><h1>Pier</h1><p>{FILLER}</p><p>{FILLER}</p></article>{cards}"
+    assert parse(page(body=body)).authors == ("Ada Brook",)

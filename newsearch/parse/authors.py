@@ -158,7 +158,8 @@ _TRAILING_UI = re.compile(
 _FUNCTION_WORDS = frozenset(
     "of the to an for with on at is are was were who where when her his she you your our my their "
     "this that from about its has have had by in as or not what how why which into "
-    "related across over für pour para per".split()
+    "related across over für pour para per mit zum zur vom beim über unter dein deine deinen unser unsere "
+    "euer eure mein meine".split()
 )
 _PARTICLES = frozenset("de da di del della der den van von le la du dos das al el bin ibn ben y e st st.".split())
 # "Jane Doe is a features writer...", "Jane Doe covers Congress": a biography after the name.
@@ -177,6 +178,7 @@ _HONORIFIC = re.compile(
 _COPYRIGHT = re.compile(r"^\s*(?:©|\(c\)|copyright\b)", re.I)
 _TRUNCATED = re.compile(r"(?:\.\.\.|…)$")
 _MAX_WORDS = 6
+_LONG_CREDIT_WORDS = 3
 _LINK = "\x00"
 
 
@@ -208,6 +210,8 @@ def clean_names(items: Iterable[str], *, fragments: bool = False) -> tuple[list[
     for item in items:
         if not isinstance(item, str):
             continue
+        found: list[str] = []
+        long_rejected = False
         for piece in _pieces(item):
             agency = _agency_of(piece)
             if agency:
@@ -218,7 +222,14 @@ def clean_names(items: Iterable[str], *, fragments: bool = False) -> tuple[list[
                 agencies.append(agency)
             name = _clean_piece(piece)
             if name:
-                names.append(name)
+                found.append(name)
+            elif len(piece.split()) >= _LONG_CREDIT_WORDS:
+                long_rejected = True
+        if long_rejected:
+            # "Landesanstalt für Wald und Forstwirtschaft - LWF": lone words beside a rejected
+            # organisation or sentence are fragments of it, not people.
+            found = [n for n in found if " " in n]
+        names.extend(found)
     if fragments and any(" " in n for n in names):
         names = [n for n in names if " " in n or n.isupper()]
     if any(not _STAFF_CREDIT.search(n) for n in names):

@@ -221,8 +221,8 @@ def _byline_elements(root: etree._Element, classed: list[tuple[etree._Element, s
     if linked:
         # Several authors of one story sit side by side; links elsewhere name other stories' authors.
         parent = linked[0].getparent()
-        texts_ = [text_of(a) for a in linked if a.getparent() is parent]
-        candidates.append([t for t in texts_ if t][: rules.BYLINE_MAX_NAMES])
+        texts_ = [t for t in (text_of(a) for a in linked if a.getparent() is parent) if t]
+        candidates.append(_one_story(texts_)[: rules.BYLINE_MAX_NAMES])
     texts: list[str] = []
     for element, attrs in classed:
         if element.tag in _NOT_BYLINE_TAGS:
@@ -256,6 +256,13 @@ def _byline_elements(root: etree._Element, classed: list[tuple[etree._Element, s
     candidates.extend([t] for t in texts[: rules.BYLINE_MAX_CANDIDATES])
     candidates.extend([t] for t in lines)
     return candidates
+
+
+def _one_story(credits: list[str]) -> list[str]:
+    """Author credits that each say "By ...": bylines of several stories on one page, the first is the page's."""
+    if len(credits) > 1 and all(rules.BYLINE_START.match(c) for c in credits):
+        return credits[:1]
+    return credits
 
 
 _NOT_BYLINE_TAGS = frozenset({"html", "body", "meta", "link", "script", "style", "img", "head", "title"})
@@ -310,7 +317,7 @@ def _authors(
             continue
         sources.append([value])
     sources.extend([value] for value in meta.labelled(rules.META_AUTHOR_LABEL))
-    props = micro.values(rules.ITEMPROP_AUTHOR)
+    props = _one_story(micro.values(rules.ITEMPROP_AUTHOR))
     if props:
         sources.append(props[: rules.BYLINE_MAX_NAMES])
     sources.extend(_byline_elements(root, classed))
@@ -336,7 +343,19 @@ def _authors(
         credits = [n for n in _organisation_authors(story.get("author"), objects) if not _is_site(n, keys)]
         if credits:
             fallback = ("; ".join(credits), credits, "")
-    return fallback or _copyright_holder(root, classed)
+    return fallback or _script_author(root) or _copyright_holder(root, classed)
+
+
+def _script_author(root: etree._Element) -> tuple[str, list[str], str] | None:
+    """Page state that scripts carry ("authors": "Jane Doe"), when it holds a full name."""
+    for script in root.iter("script"):
+        match = rules.SCRIPT_AUTHOR.search(script.text or "")
+        if match:
+            people, _ = split_byline(match.group(1))
+            people = [p for p in people if " " in p]
+            if people:
+                return match.group(1), people, ""
+    return None
 
 
 def _organisation_authors(value: object, objects: list[dict]) -> list[str]:

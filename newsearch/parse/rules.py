@@ -51,6 +51,9 @@ META_PUBLISHED = (
 # A publication date in the JSON state a script carries.
 SCRIPT_DATE = re.compile(r"[\"'](?:datePublished|published_at|publishedAt|publishDate|publish_date|pubDate|"
                          r"date_published|firstPublished|first_published_at|created_at|createdAt)[\"']\s*:\s*[\"']([^\"']{8,40})[\"']")
+# The author in page state that scripts carry, read only when nothing else names one.
+SCRIPT_AUTHOR = re.compile(r"[\"'](?:author|authors|authorName|author_name|article_author|byline)[\"']\s*:\s*\[?\s*"
+                           r"[\"']([^\"'<>{}]{3,80})[\"']")
 # Other <meta> names that carry a publication date, and names that never do.
 META_DATE_KEY = re.compile(r"publish|creat|released?|date", re.I)
 META_NOT_PUBLISHED_KEY = re.compile(r"modif|updat|expir|revis|birth|valid|event|start|end|copyright", re.I)
