@@ -368,3 +368,12 @@ def test_author_credits_that_each_say_by_belong_to_several_stories() -> None:
                     for n in ("Ada Brook", "Tom Vale", "Lin Osei"))
     body = f"<article><h1>Pier</h1><p>{FILLER}</p><p>{FILLER}</p></article>{cards}"
     assert parse(page(body=body)).authors == ("Ada Brook",)
+
+
+def test_date_labelled_as_an_update_does_not_replace_the_publication_date() -> None:
+    ld = ('<script type="application/ld+json">{"@type": "Article", "headline": "Pier closed for repairs",'
+          ' "datePublished": "2020-07-10T14:15:00Z", "dateModified": "2025-01-07T09:08:00Z"}</script>')
+    unlabelled = f"{NAV}<article><h1>Pier closed for repairs</h1><p class='x'>January 7, 2025</p><p>{FILLER}</p></article>"
+    assert parse(page(ld, unlabelled)).date == datetime(2025, 1, 7, tzinfo=timezone.utc)
+    labelled = unlabelled.replace("January 7, 2025", "Last Updated: January 7, 2025")
+    assert parse(page(ld, labelled)).date == datetime(2020, 7, 10, 14, 15, tzinfo=timezone.utc)

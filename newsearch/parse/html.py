@@ -584,7 +584,7 @@ def _date(
     timed = first(_time_elements(root))
     in_url = next((d for d in (date_from_url(u, rules.URL_DATE) for u in urls) if d and _in(d, bounds)), None)
     printed, labelled = _date_in_dom(root, language, bounds, classed)
-    if found and labelled and printed and printed.date() != found.date() \
+    if found and labelled == "published" and printed and printed.date() != found.date() \
             and abs(printed - found) <= timedelta(days=rules.VISIBLE_DATE_MAX_DAYS):
         found = printed  # "Published: 13.10.2021" in the text is the page's own word on it
     if found and timed and printed and timed.date() == printed.date() != found.date() and not in_url \
@@ -605,7 +605,7 @@ def _date(
         # A page that prints only its revision day presents that day as its date.
         revised = [story.get("dateModified")] + meta.all(rules.META_MODIFIED)
         revised_days = {d.date() for d in (parsed(v) for v in revised if isinstance(v, str)) if d}
-        if printed.date() in revised_days:
+        if printed.date() in revised_days and labelled != "updated":
             return printed
     if found:
         # A timestamp a few hours from the day the page prints (or its URL carries) is the
@@ -668,12 +668,12 @@ def _time_elements(root: etree._Element) -> list[str]:
 
 def _date_in_dom(
     root: etree._Element, language: str, bounds, classed: list[tuple[etree._Element, str]]
-) -> tuple[datetime | None, bool]:
+) -> tuple[datetime | None, str]:
     """The date the page prints: right beside the headline, else in an element whose
     class says "date", else near the top of the text.
 
-    Dates labelled as updates are kept only as a last resort. The flag says whether the
-    text itself labels the date as the publication date ("Published: ...").
+    Dates labelled as updates are kept only as a last resort. The second value says how
+    the text labels the date: "published" ("Published: ..."), "updated" ("Last updated ...") or "".
     """
     monthfirst = language == "en"
 
@@ -689,15 +689,15 @@ def _date_in_dom(
     top = visible_text(body, limit=rules.HEADLINE_WINDOW) if title else ""
     at = top.find(title) if title else -1
     if at >= rules.HEADLINE_MIN_OFFSET:
-        near = [value for offset, value in dates(top[: at + len(title) + rules.HEADLINE_DATE_DISTANCE])
+        near = [(offset, value) for offset, value in dates(top[: at + len(title) + rules.HEADLINE_DATE_DISTANCE])
                 if abs(offset - at) <= rules.HEADLINE_DATE_DISTANCE]
-        if near:
-            return near[0], False  # the first date printed right beside the headline
+        if near:  # the first date printed right beside the headline
+            return near[0][1], _update_label(top, near[0][0])
     page_text = visible_text(body, limit=rules.TEXT_DATE_WINDOW)
     for label in rules.PUBLISHED_LABEL.finditer(page_text):
         labelled = dates(page_text[label.end(): label.end() + rules.PUBLISHED_LABEL_CHARS])
         if labelled and labelled[0][0] == 0:
-            return labelled[0][1], True  # "Datum: 18.10.2021", "Published on March 2, 2020"
+            return labelled[0][1], "published"  # "Datum: 18.10.2021", "Published on March 2, 2020"
     fallback = None
     printed: list[tuple[etree._Element, datetime]] = []
     for element, attrs in classed:
@@ -724,14 +724,19 @@ def _date_in_dom(
             start = order.get(headline, 0)
             after = [value for element, value in printed if order.get(element, 0) > start]
             if after:
-                return after[0], False
-        return printed[0][1], False
+                return after[0], ""
+        return printed[0][1], ""
     text = page_text
     candidates = dates(text)
     for offset, value in candidates:
         before = text[max(0, offset - 40):offset]
         if rules.PUBLISHED_WORDS.search(before) and not rules.UPDATED_WORDS.search(before):
-            return value, False
+            return value, ""
     if candidates:
-        return candidates[0][1], False
-    return fallback, False
+        return candidates[0][1], _update_label(text, candidates[0][0])
+    return fallback, "updated" if fallback else ""
+
+
+def _update_label(text: str, offset: int) -> str:
+    """ "updated" when the words just before the date at `offset` say it is a revision's."""
+    return "updated" if rules.UPDATED_WORDS.search(text[max(0, offset - rules.PUBLISHED_LABEL_CHARS):offset]) else ""
