@@ -114,8 +114,12 @@ def validate(request: SearchRequest) -> None:
 # Query text
 
 
-def parse_text_query(text: str, schema: Any, *, match: str = "all") -> Any:
-    """The Whoosh query for a user's query string (dates handled separately)."""
+def parse_text_query(text: str, schema: Any, *, match: str = "all") -> tuple[Any, list[Any]]:
+    """The Whoosh query for a user's query string, and its date: clauses as ranges.
+
+    Dates are kept apart so that they can filter (a document set computed once)
+    instead of taking part in scoring.
+    """
     remaining, date_queries = _extract_date_clauses(text)
     if remaining.strip() and not _DANGLING.sub("", remaining).strip() and not date_queries:
         raise QuerySyntaxError(f"query {_shown(text)} holds only AND/OR/NOT; add words to search for")
@@ -138,10 +142,9 @@ def parse_text_query(text: str, schema: Any, *, match: str = "all") -> Any:
             parsed = None
         if parsed is not None:
             parts.append(add_proximity(combine_fields(parsed), schema=schema))
-    parts.extend(date_queries)
-    if not parts:
-        return wq.Every() if not remaining.strip() else wq.NullQuery
-    return parts[0] if len(parts) == 1 else wq.And(parts)
+    if parts:
+        return parts[0], date_queries
+    return (wq.Every() if date_queries or not remaining.strip() else wq.NullQuery), date_queries
 
 
 def _shown(text: str, limit: int = 80) -> str:
@@ -406,13 +409,14 @@ def _fill_periods(name: str, counts: Counter[str]) -> list[str]:
 # Running a search
 
 
-def build_queries(request: SearchRequest, schema: Any) -> tuple[Any, dict[str, Any]]:
-    """The text query (with date limits) and one filter query per filtered facet."""
+def build_queries(request: SearchRequest, schema: Any) -> tuple[Any, dict[str, Any], Any]:
+    """The text query, one filter query per filtered facet, and the date limits (or None)."""
     validate(request)
-    text_query = parse_text_query(request.text, schema, match=request.match)
+    text_query, dates = parse_text_query(request.text, schema, match=request.match)
     start, end = date_bounds(request.since, request.until)
     if start is not None or end is not None:
-        text_query = wq.And([text_query, date_range(start, end)])
+        dates.append(date_range(start, end))
+    date_query = (dates[0] if len(dates) == 1 else wq.And(dates)) if dates else None
     filters = {
         name: filter_query(name, values, schema)
         for name, values in request.filters.items()
@@ -421,14 +425,17 @@ def build_queries(request: SearchRequest, schema: Any) -> tuple[Any, dict[str, A
     unknown = set(filters) - set(FILTER_FIELDS)
     if unknown:
         raise QuerySyntaxError(f"unknown filter {sorted(unknown)[0]!r}")
-    return text_query, filters
+    return text_query, filters, date_query
 
 
-def _with_feedback(searcher: Any, request: SearchRequest, text_query: Any, filters: dict[str, Any]) -> Any:
-    """Add feedback words when asked and ranking by relevance; filters pick the feedback articles."""
+def _with_feedback(searcher: Any, request: SearchRequest, text_query: Any, filters: dict[str, Any],
+                   date_query: Any) -> Any:
+    """Add feedback words when asked and ranking by relevance; filters and dates pick the
+    feedback articles (and the date filter binds the added words too)."""
     if not request.feedback or request.sort != "relevance" or not request.text.strip():
         return text_query
-    restrict = _combine(wq.Every(), filters) if filters else None
+    limits = dict(filters, _dates=date_query) if date_query is not None else filters
+    restrict = _combine(wq.Every(), limits) if limits else None
     return expand_query(searcher, text_query, restrict=restrict, broaden=request.match == "any")
 
 
@@ -444,13 +451,15 @@ def run_search(
     facet_cache: FacetCache,
 ) -> SearchResults:
     """One page of hits, the exact total, and facet counts for `request`."""
-    text_query, filters = build_queries(request, searcher.schema)
+    text_query, filters, date_query = build_queries(request, searcher.schema)
     typed_terms = query_terms(text_query)  # feedback words rank but are not highlighted
-    text_query = _with_feedback(searcher, request, text_query, filters)
+    text_query = _with_feedback(searcher, request, text_query, filters, date_query)
     combined = _combine(text_query, filters)
     try:
-        hits, total = _top_hits(searcher, combined, request, typed_terms)
-        facets = _facets(searcher, text_query, filters, request.facets, facet_cache, combined)
+        allowed = _date_docs(searcher, date_query)
+        matching = _matching_docs(searcher, combined, allowed)
+        hits = _top_hits(searcher, combined, request, typed_terms, allowed)
+        facets = _facets(searcher, text_query, filters, request.facets, facet_cache, matching, allowed)
     except NewsearchError:
         raise
     except _DAMAGE as exc:
@@ -461,7 +470,7 @@ def run_search(
         raise QuerySyntaxError(f"cannot run query {_shown(request.text)}: {exc}") from exc
     return SearchResults(
         query=request.text,
-        total=total,
+        total=len(matching),
         hits=tuple(hits),
         facets=facets,
         page=request.page,
@@ -479,16 +488,25 @@ def _sort_args(sort: str) -> dict[str, Any]:
     return {"sortedby": sorting.MultiFacet([dated_first, by_date])}
 
 
+def _date_docs(searcher: Any, date_query: Any) -> set[int] | None:
+    """Documents inside the date limits, computed once and used as a filter (None: no limits)."""
+    return None if date_query is None else set(searcher.docs_for_query(date_query))
+
+
+def _matching_docs(searcher: Any, query: Any, allowed: set[int] | None) -> list[int]:
+    docs = searcher.docs_for_query(query)
+    return list(docs) if allowed is None else [d for d in docs if d in allowed]
+
+
 def _top_hits(searcher: Any, query: Any, request: SearchRequest,
-              terms: frozenset[str]) -> tuple[list[Hit], int]:
+              terms: frozenset[str], allowed: set[int] | None) -> list[Hit]:
     offset = (request.page - 1) * request.limit
-    results = searcher.search(query, limit=offset + request.limit, **_sort_args(request.sort))
-    total = len(results)
+    results = searcher.search(query, limit=offset + request.limit, filter=allowed, **_sort_args(request.sort))
     hits = [
         make_hit(searcher, hit.docnum, hit.score, offset + i + 1, terms, request.highlight)
         for i, hit in enumerate(results[offset: offset + request.limit])
     ]
-    return hits, total
+    return hits
 
 
 def query_terms(query: Any) -> frozenset[str]:
@@ -531,20 +549,20 @@ def _facets(
     filters: dict[str, Any],
     names: Sequence[str],
     cache: FacetCache,
-    combined: Any,
+    matching: list[int],
+    allowed: set[int] | None,
 ) -> dict[str, tuple[FacetCount, ...]]:
     """Exact counts. A facet that is itself filtered counts without its own filter,
     so choosing one section still shows how many hits every other section has."""
     if not names:
         return {}
     reader = searcher.reader()
-    docsets: dict[str | None, list[int]] = {}
+    docsets: dict[str | None, list[int]] = {None: matching}
 
     def docs_without(name: str | None) -> list[int]:
         key = name if name in filters else None
         if key not in docsets:
-            query = combined if key is None else _combine(text_query, filters, without=key)
-            docsets[key] = list(searcher.docs_for_query(query))
+            docsets[key] = _matching_docs(searcher, _combine(text_query, filters, without=key), allowed)
         return docsets[key]
 
     result = {}
@@ -556,11 +574,12 @@ def _facets(
 
 def iter_hits(searcher: Any, request: SearchRequest) -> Iterator[Hit]:
     """Every hit for a request, in the requested order, one stored-field load at a time."""
-    text_query, filters = build_queries(request, searcher.schema)
+    text_query, filters, date_query = build_queries(request, searcher.schema)
     terms = query_terms(text_query) if request.highlight else frozenset()
-    text_query = _with_feedback(searcher, request, text_query, filters)
+    text_query = _with_feedback(searcher, request, text_query, filters, date_query)
     combined = _combine(text_query, filters)
-    results = searcher.search(combined, limit=None, **_sort_args(request.sort))
+    results = searcher.search(combined, limit=None, filter=_date_docs(searcher, date_query),
+                              **_sort_args(request.sort))
     for rank, hit in enumerate(results, start=1):
         yield make_hit(searcher, hit.docnum, hit.score, rank, terms, request.highlight)
 
