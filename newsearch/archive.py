@@ -122,11 +122,11 @@ class Archive:
     def _current_searcher(self) -> Any:
         """A searcher on the last committed state, refreshed when a writer committed."""
         if self._searcher is None:
-            self._searcher = self._ix.searcher(weighting=_query.weighting())
-        elif not self._searcher.up_to_date():
+            self._searcher = _query.open_searcher(self._ix, str(self.path))
+        elif not _query.up_to_date(self._searcher, str(self.path)):
             # Not Searcher.refresh(): in whoosh-reloaded 2.7.5 it keeps segment readers
             # with stale deletions and brings merged-away segments back (duplicates).
-            stale, self._searcher = self._searcher, self._ix.searcher(weighting=_query.weighting())
+            stale, self._searcher = self._searcher, _query.open_searcher(self._ix, str(self.path))
             stale.close()
         return self._searcher
 

@@ -20,9 +20,10 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from whoosh import qparser, scoring, sorting
 from whoosh import query as wq
+from whoosh.index import EmptyIndexError
 
 from .analysis import join_particles
-from .errors import IndexCorrupt, NewsearchError, QuerySyntaxError
+from .errors import IndexCorrupt, IndexNotFound, NewsearchError, QuerySyntaxError
 from .models import FacetCount, Hit, SearchResults
 from .periods import Period, date_bounds, parse_period
 from .ranking import FIELD_BOOSTS, SumOr, add_proximity, combine_fields, expand_query
@@ -591,6 +592,26 @@ def weighting() -> Any:
     except ImportError:
         return scoring.BM25F()
     return make_weighting()
+
+
+def open_searcher(ix: Any, path: str) -> Any:
+    """A searcher on the index's last commit; a folder emptied or damaged underneath
+    an open Archive gives newsearch's errors, not Whoosh's."""
+    try:
+        return ix.searcher(weighting=weighting())
+    except EmptyIndexError as exc:
+        raise IndexNotFound(path) from exc
+    except _DAMAGE as exc:
+        raise IndexCorrupt(f"{path}: index files are damaged ({exc}); run `newsearch rebuild`") from exc
+
+
+def up_to_date(searcher: Any, path: str) -> bool:
+    try:
+        return searcher.up_to_date()
+    except EmptyIndexError as exc:
+        raise IndexNotFound(path) from exc
+    except _DAMAGE as exc:
+        raise IndexCorrupt(f"{path}: index files are damaged ({exc}); run `newsearch rebuild`") from exc
 
 
 def date_extent(searcher: Any) -> tuple[str | None, str | None]:

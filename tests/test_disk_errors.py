@@ -199,3 +199,19 @@ def test_damage_found_while_searching_is_index_corrupt_not_a_query_error(tmp_pat
         with pytest.raises(IndexCorrupt, match="newsearch rebuild") as caught:
             archive.search("crane")
     assert not isinstance(caught.value, QuerySyntaxError)
+
+
+def test_an_index_deleted_under_an_open_archive_is_index_not_found(tmp_path):
+    import shutil
+
+    from newsearch import Archive, IndexNotFound
+
+    from helpers import article
+
+    path = tmp_path / "ix"
+    archive = Archive.create(path)
+    archive.add([article("Crane ordered", "The port ordered a crane.")])
+    assert archive.search("crane").total == 1
+    shutil.rmtree(path)
+    with pytest.raises(IndexNotFound):
+        archive.search("crane")
