@@ -76,8 +76,10 @@ class Archive:
     def open(cls, path: str | os.PathLike[str] | None = None) -> "Archive":
         """Open an existing index (default: NEWSEARCH_INDEX or indexes/default)."""
         resolved = resolve_index_path(path)
-        ix, options = _store.open_index(resolved)
-        return cls(resolved, ix, options)
+        ix, options = _store.open_index(resolved, read_segments=False)
+        archive = cls(resolved, ix, options)
+        archive._current_searcher()  # reads every segment now: damage shows at open
+        return archive
 
     @classmethod
     def create(

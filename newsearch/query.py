@@ -20,15 +20,14 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from whoosh import qparser, scoring, sorting
 from whoosh import query as wq
-from whoosh.index import EmptyIndexError
 
 from .analysis import join_particles
-from .errors import IndexCorrupt, IndexNotFound, NewsearchError, QuerySyntaxError
+from .errors import IndexCorrupt, NewsearchError, QuerySyntaxError
 from .models import FacetCount, Hit, SearchResults
 from .periods import Period, date_bounds, parse_period
 from .ranking import FIELD_BOOSTS, SumOr, add_proximity, combine_fields, expand_query
 from .snippets import make_snippet
-from .store import FACET_CACHE_DIR, FACET_FIELDS, VALUE_SEPARATOR, stored_to_article
+from .store import FACET_CACHE_DIR, FACET_FIELDS, opening_errors, VALUE_SEPARATOR, stored_to_article
 
 SEARCH_FIELDS = ("title", "summary", "body", "byline", "section", "tags")
 # Names a user may put before a colon in a query, mapped to index fields.
@@ -597,21 +596,13 @@ def weighting() -> Any:
 def open_searcher(ix: Any, path: str) -> Any:
     """A searcher on the index's last commit; a folder emptied or damaged underneath
     an open Archive gives newsearch's errors, not Whoosh's."""
-    try:
+    with opening_errors(path):
         return ix.searcher(weighting=weighting())
-    except EmptyIndexError as exc:
-        raise IndexNotFound(path) from exc
-    except _DAMAGE as exc:
-        raise IndexCorrupt(f"{path}: index files are damaged ({exc}); run `newsearch rebuild`") from exc
 
 
 def up_to_date(searcher: Any, path: str) -> bool:
-    try:
+    with opening_errors(path):
         return searcher.up_to_date()
-    except EmptyIndexError as exc:
-        raise IndexNotFound(path) from exc
-    except _DAMAGE as exc:
-        raise IndexCorrupt(f"{path}: index files are damaged ({exc}); run `newsearch rebuild`") from exc
 
 
 def date_extent(searcher: Any) -> tuple[str | None, str | None]:

@@ -296,17 +296,38 @@ def _wait_for_swap(path: str, *, patience: float = 2.0) -> None:
         time.sleep(0.01)
 
 
-def open_index(path: str | os.PathLike[str]) -> tuple[Any, IndexOptions]:
-    """Open an existing index for reading or writing; check its schema version."""
+def open_index(path: str | os.PathLike[str], *, read_segments: bool = True) -> tuple[Any, IndexOptions]:
+    """Open an existing index for reading or writing; check its schema version.
+
+    With `read_segments`, every segment's directory is read now, so damage shows
+    here rather than mid-search; a caller about to open a searcher anyway passes
+    False and opens it inside `opening_errors`.
+    """
     path = os.fspath(path)
     ensure_single_whoosh()
     _wait_for_swap(path)
     if not os.path.isdir(path) or not exists(path):
         raise IndexNotFound(path)
     options = options_from_meta(path, read_meta(path))
-    try:
+    with opening_errors(path):
         ix = whoosh_index.open_dir(path)
-        ix.reader().close()  # reads every segment's directory: damage shows here, not mid-search
+        if read_segments:
+            ix.reader().close()
+    expected = build_schema(options)
+    if sorted(ix.schema.names()) != sorted(expected.names()):
+        raise SchemaMismatch(
+            f"{path}: index fields differ from this newsearch's schema; run `newsearch rebuild`"
+        )
+    return ix, options
+
+
+@contextmanager
+def opening_errors(path: str) -> Iterator[None]:
+    """Whoosh's failures while opening an index or reader, as newsearch errors."""
+    try:
+        yield
+    except NewsearchError:
+        raise
     except EmptyIndexError as exc:
         raise IndexNotFound(path) from exc
     except FileNotFoundError as exc:
@@ -315,12 +336,6 @@ def open_index(path: str | os.PathLike[str]) -> tuple[Any, IndexOptions]:
         raise StorageError(f"{path}: cannot open index ({exc.strerror or exc})") from exc
     except Exception as exc:
         raise IndexCorrupt(f"{path}: index files are unreadable ({exc}); run `newsearch rebuild`") from exc
-    expected = build_schema(options)
-    if sorted(ix.schema.names()) != sorted(expected.names()):
-        raise SchemaMismatch(
-            f"{path}: index fields differ from this newsearch's schema; run `newsearch rebuild`"
-        )
-    return ix, options
 
 
 def generation(path: str | os.PathLike[str]) -> int:

@@ -10,11 +10,21 @@ def test_public_api_is_exactly_all():
         name for name in dir(newsearch)
         if not name.startswith("_") and not isinstance(getattr(newsearch, name), ModuleType)
     }
-    assert public - {"annotations"} == set(newsearch.__all__) - {"__version__"}
+    assert public - {"annotations", "import_module", "TYPE_CHECKING", "Any"} == set(newsearch.__all__) - {"__version__"}
+    for name in newsearch.__all__:
+        assert getattr(newsearch, name) is not None
 
 
-def test_library_does_not_import_click_or_the_html_stack_for_searching():
+def test_unknown_names_raise_attribute_error():
+    import pytest
+
+    with pytest.raises(AttributeError):
+        newsearch.NoSuchThing  # noqa: B018
+
+
+def test_searching_does_not_import_click_the_html_stack_or_the_indexer():
     code = ("import sys, newsearch; from newsearch import Archive; "
-            "print(sorted(m for m in ('click', 'bs4', 'lxml') if m in sys.modules))")
+            "print(sorted(m for m in ('click', 'bs4', 'lxml', 'newsearch.ingest', 'newsearch.lifecycle')"
+            " if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
