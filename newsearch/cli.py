@@ -67,6 +67,13 @@ def json_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(command)
 
 
+def _apply(decorators: list[Callable[..., Any]], command: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate as if the decorators were written in this order above the command."""
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
 def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by query and export."""
     decorators = [
@@ -83,9 +90,7 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--feedback", is_flag=True,
                      help="Expand the query with words from the top hits (better recall, slower)."),
     ]
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
+    return _apply(decorators, command)
 
 
 _SIZE_UNITS = {"": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "M": 1 << 20, "MB": 1 << 20, "G": 1 << 30, "GB": 1 << 30}
@@ -121,9 +126,7 @@ def limit_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--max-body-chars", "max_body_chars", type=click.IntRange(1, None),
                      help="Index at most this many characters of each body (default 1,000,000)."),
     ]
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
+    return _apply(decorators, command)
 
 
 def ingest_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -133,9 +136,7 @@ def ingest_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--section-from-dir", is_flag=True,
                      help="Use each file's folder name as its section when the article names none."),
     ]
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
+    return _apply(decorators, command)
 
 
 class ProgressLine:

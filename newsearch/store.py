@@ -461,19 +461,16 @@ class IndexWriter:
         self._pending += 1
 
     def delete_ids(self, ids: Iterable[str]) -> int:
-        writer = self._ensure_writer()
-        count = 0
-        for article_id in ids:
-            count += writer.delete_by_term("id", article_id)
-        self._pending += count
-        return count
+        """Delete articles by id; returns how many were deleted."""
+        return self._delete_by("id", ids)
 
     def delete_paths(self, paths: Iterable[str]) -> int:
         """Delete every article that came from one of these files."""
+        return self._delete_by("path", paths)
+
+    def _delete_by(self, fieldname: str, values: Iterable[str]) -> int:
         writer = self._ensure_writer()
-        count = 0
-        for path in paths:
-            count += writer.delete_by_term("path", path)
+        count = sum(writer.delete_by_term(fieldname, value) for value in values)
         self._pending += count
         return count
 
