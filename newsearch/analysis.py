@@ -102,12 +102,25 @@ def fold(text: str) -> str:
     return text.translate(_DROP_MARKS).translate(_SPECIAL)
 
 
+# Romanised Arabic and Persian names write one diphthong two ways: "Ayn"/"Ain",
+# "Zayd"/"Zaid", "Shawkat"/"Shaukat". Before a consonant or at the end of a word,
+# "ay" is read as "ai" and "aw" as "au" (index and query alike); English loses
+# little, as its stemmer already turns a final "ay" into "ai" ("day" -> "dai").
+_DIPHTHONG = re.compile(r"a(?:(y)|w)(?![aeiouy])")
+
+
+def _diphthongs(word: str) -> str:
+    if "ay" not in word and "aw" not in word:
+        return word
+    return _DIPHTHONG.sub(lambda m: "ai" if m.group(1) else "au", word)
+
+
 @lru_cache(maxsize=100_000)
 def _fold_word(word: str) -> str:
-    """fold() for one token; words repeat (Zipf), so a cache saves most of the work."""
+    """fold() for one token, diphthongs unified; words repeat (Zipf), so a cache saves most of the work."""
     if word.isascii() and word.isalnum():
-        return word.lower()
-    return fold(word)
+        return _diphthongs(word.lower())
+    return _diphthongs(fold(word))
 
 
 def language_code(language: str) -> str:
@@ -317,7 +330,7 @@ def _stoplist(code: str) -> frozenset[str]:
         words = stopwords_for_language(code)
     except Exception:  # Whoosh raises its own NoStopWords; any failure means none
         return frozenset()
-    return frozenset(fold(w) for w in words)
+    return frozenset(_fold_word(w) for w in words)
 
 
 def text_analyzer(language: str = "en", *, stem: bool = True) -> Analyzer:

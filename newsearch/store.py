@@ -37,7 +37,7 @@ from .models import Article
 
 # Whoosh names each commit's table of contents _MAIN_<generation>.toc.
 _TOC_NAME = re.compile(r"_MAIN_(\d+)\.toc$")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 META_FILE = "newsearch.json"
 # Per-segment facet arrays saved by query.FacetCache (a cache: safe to delete).
 FACET_CACHE_DIR = "facets"
