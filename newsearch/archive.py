@@ -236,7 +236,7 @@ class Archive:
 
     def stats(self) -> IndexStats:
         searcher = self._current_searcher()
-        section = self.search("", facets=("section", "year"), limit=1, highlight=False)
+        section = self.search("", facets=("section",), limit=1, highlight=False)
         dates = _query.date_extent(searcher)
         size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
         return IndexStats(

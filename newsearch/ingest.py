@@ -556,7 +556,6 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
     file_failures: dict[str, list[tuple[int | None, str]]] = {}
 
     def commit() -> None:
-        nonlocal expected
         writer.commit()
         batch_ids.clear()
         if fresh and ix.doc_count() != expected:

@@ -5,7 +5,6 @@ One function per shape; the CLI picks one. Nothing here reads the index.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 from typing import Any, Iterable, Sequence, TextIO
@@ -134,14 +133,6 @@ def write_export(hits: Iterable[Hit], stream: TextIO, *, fmt: str) -> int:
         stream.write(to_json_line({k: data.get(k) for k in EXPORT_COLUMNS}) + "\n")
         count += 1
     return count
-
-
-def csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
 
 
 def human_size(size: float) -> str:

@@ -24,10 +24,10 @@ from whoosh import query as wq
 from .analysis import join_particles
 from .errors import IndexCorrupt, NewsearchError, QuerySyntaxError
 from .models import FacetCount, Hit, SearchResults
-from .periods import Period, date_bounds, parse_period
+from .periods import date_bounds, parse_period
 from .ranking import FIELD_BOOSTS, SumOr, add_proximity, combine_fields, expand_query
 from .snippets import make_snippet
-from .store import FACET_CACHE_DIR, FACET_FIELDS, opening_errors, VALUE_SEPARATOR, stored_to_article
+from .store import FACET_CACHE_DIR, FACET_FIELDS, opening_errors, stored_to_article
 
 SEARCH_FIELDS = ("title", "summary", "body", "byline", "section", "tags")
 # Names a user may put before a colon in a query, mapped to index fields.
@@ -567,8 +567,7 @@ def _facets(
 
     result = {}
     for name in names:
-        filter_name = "tag" if name == "tag" else name
-        result[name] = order_facet(name, count_facet(cache.values(reader, name), docs_without(filter_name)))
+        result[name] = order_facet(name, count_facet(cache.values(reader, name), docs_without(name)))
     return result
 
 
@@ -691,4 +690,4 @@ def _printed_form(searcher: Any, term: str, analyzer: Any) -> str | None:
     return None
 
 
-__all__ = ["SearchRequest", "run_search", "iter_hits", "FacetCache", "Period"]
+__all__ = ["SearchRequest", "run_search", "iter_hits", "FacetCache"]

@@ -14,7 +14,6 @@ from .analysis import PARTICLES
 MARK_OPEN = "**"
 MARK_CLOSE = "**"
 SNIPPET_CHARS = 240
-_SENTENCE_START = re.compile(r"(?<=[.!?])\s+")
 _JOINER = re.compile(
     r"[ \-\u2010\u2011]+(?:(?:" + "|".join(sorted(PARTICLES)) + r")[ \-\u2010\u2011]+)?", re.I
 )
