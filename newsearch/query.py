@@ -5,6 +5,7 @@ closes; Whoosh errors become QuerySyntaxError or other newsearch errors here.
 """
 from __future__ import annotations
 
+import heapq
 import marshal
 import os
 import pickle
@@ -20,6 +21,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from whoosh import qparser, scoring, sorting
 from whoosh import query as wq
+from whoosh.util.times import datetime_to_long
 
 from .analysis import join_particles
 from .errors import IndexCorrupt, NewsearchError, QuerySyntaxError
@@ -51,6 +53,10 @@ SORTS = ("relevance", "newest", "oldest")
 # Errors that mean the files under a search are damaged, not that the query is wrong.
 _DAMAGE = (EOFError, OSError, struct.error, zlib.error, pickle.UnpicklingError)
 MATCHES = ("all", "any")
+# FacetCache key of the per-document dates, and the value of an undated document:
+# one more than the last datetime Whoosh can store.
+_DATE_KEY = "_date"
+_NO_DATE = datetime_to_long(datetime.max) + 1
 MAX_QUERY_CHARS = 2_000
 MAX_LIMIT = 1_000
 MAX_OFFSET = 100_000
@@ -267,7 +273,7 @@ class FacetCache:
         if key not in self._joined:
             if len(self._joined) > 32:
                 self._joined.clear()
-            fieldname = FACET_FIELDS[facet]
+            fieldname = "date" if facet == _DATE_KEY else FACET_FIELDS[facet]
             joined: list[Any] = []
             for segment_reader, offset in _leaves(reader):
                 if offset != len(joined):  # pragma: no cover - Whoosh's leaves are contiguous
@@ -276,6 +282,11 @@ class FacetCache:
             self._joined[key] = joined
         return self._joined[key]
 
+    def dates(self, reader: Any) -> list[int]:
+        """For each document number of `reader`: its date as Whoosh's number, or
+        _NO_DATE (larger than any date) when it has none."""
+        return self.values(reader, _DATE_KEY)
+
     def _segment_values(self, reader: Any, fieldname: str) -> list[Any]:
         segment_id = _segment_id(reader)
         key = (segment_id, fieldname)
@@ -283,7 +294,8 @@ class FacetCache:
             return self._segments[key]
         values = self._load(segment_id, fieldname, reader.doc_count_all()) if segment_id else None
         if values is None:
-            values = _build_facet_values(reader, fieldname)
+            build = _build_date_values if fieldname == "date" else _build_facet_values
+            values = build(reader, fieldname)
             if segment_id:
                 self._save(segment_id, fieldname, values, reader)
         self._segments[key] = values
@@ -356,6 +368,16 @@ def _build_facet_values(reader: Any, fieldname: str) -> list[Any]:
             else:
                 per_doc[docnum] = (current, label)
     return per_doc
+
+
+def _build_date_values(reader: Any, fieldname: str) -> list[int]:
+    """The sortable date column, read raw: undated documents hold the column's
+    default, which is above every real date (clamped to _NO_DATE)."""
+    size = reader.doc_count_all()
+    if fieldname not in reader.schema or not reader.has_column(fieldname):
+        return [_NO_DATE] * size
+    values = [min(v, _NO_DATE) for v in reader.column_reader(fieldname, translate=False)]
+    return values + [_NO_DATE] * (size - len(values))
 
 
 def count_facet(values: list[Any], docs: Iterable[int]) -> Counter[str]:
@@ -450,16 +472,20 @@ def run_search(
     *,
     facet_cache: FacetCache,
 ) -> SearchResults:
-    """One page of hits, the exact total, and facet counts for `request`."""
+    """One page of hits, the exact total, and facet counts for `request`.
+
+    The query runs once: every match is scored in one pass, so the count, the
+    page of hits and the facets all come from the same list of documents.
+    """
     text_query, filters, date_query = build_queries(request, searcher.schema)
     typed_terms = query_terms(text_query)  # feedback words rank but are not highlighted
     text_query = _with_feedback(searcher, request, text_query, filters, date_query)
     combined = _combine(text_query, filters)
     try:
-        allowed = _date_docs(searcher, date_query)
-        matching = _matching_docs(searcher, combined, allowed)
-        hits = _top_hits(searcher, combined, request, typed_terms, allowed)
-        facets = _facets(searcher, text_query, filters, request.facets, facet_cache, matching, allowed)
+        dates = _DateFilter.of(searcher, date_query, facet_cache)
+        matching, scores = scored_matches(searcher, combined, dates)
+        hits = _top_hits(searcher, combined, request, typed_terms, matching, scores)
+        facets = _facets(searcher, text_query, filters, request.facets, facet_cache, matching, dates)
     except NewsearchError:
         raise
     except _DAMAGE as exc:
@@ -488,25 +514,94 @@ def _sort_args(sort: str) -> dict[str, Any]:
     return {"sortedby": sorting.MultiFacet([dated_first, by_date])}
 
 
+class _DateFilter:
+    """Date limits checked against each document's stored date column.
+
+    Comparing one number per matching document is far cheaper than expanding a
+    date range into the set of every article inside it, which costs in
+    proportion to the window, not to the hits.
+    """
+
+    def __init__(self, dates: list[int], low: int, high: int) -> None:
+        self.dates = dates
+        self.low = low
+        self.high = high
+
+    @classmethod
+    def of(cls, searcher: Any, date_query: Any, cache: FacetCache) -> "_DateFilter | None":
+        if date_query is None:
+            return None
+        low, high = _date_window(date_query)
+        return cls(cache.dates(searcher.reader()), low, high)
+
+    def keep(self, docs: Iterable[int]) -> list[int]:
+        dates, low, high = self.dates, self.low, self.high
+        return [d for d in docs if low <= dates[d] < high]
+
+
+def _date_window(date_query: Any) -> tuple[int, int]:
+    """[low, high) in Whoosh's date numbers for a DateRange or an And of them."""
+    ranges = date_query.subqueries if isinstance(date_query, wq.And) else [date_query]
+    low, high = 0, _NO_DATE
+    for part in ranges:
+        if part.start is not None:
+            low = max(low, part.start + (1 if part.startexcl else 0))
+        if part.end is not None:
+            high = min(high, part.end + (0 if part.endexcl else 1))
+    return low, high
+
+
 def _date_docs(searcher: Any, date_query: Any) -> set[int] | None:
-    """Documents inside the date limits, computed once and used as a filter (None: no limits)."""
+    """Documents inside the date limits as a set, for Whoosh's own filter (None: no limits)."""
     return None if date_query is None else set(searcher.docs_for_query(date_query))
 
 
-def _matching_docs(searcher: Any, query: Any, allowed: set[int] | None) -> list[int]:
+def scored_matches(searcher: Any, query: Any, dates: _DateFilter | None = None) -> tuple[list[int], list[float]]:
+    """Every matching document inside the date limits, with its score, in document order.
+
+    One pass of each segment's matcher: the exact count, the top hits and the
+    facets all come from it, where counting and ranking separately would run a
+    phrase or a many-word query two or three times.
+    """
+    context = searcher.context(needs_current=True)
+    docs: list[int] = []
+    scores: list[float] = []
+    for subsearcher, offset in searcher.leaf_searchers():
+        matcher = query.matcher(subsearcher, context)
+        add_doc, add_score = docs.append, scores.append
+        while matcher.is_active():
+            add_doc(matcher.id() + offset)
+            add_score(matcher.score())
+            matcher.next()
+    if dates is not None:
+        kept = set(dates.keep(docs))
+        pairs = [(d, s) for d, s in zip(docs, scores) if d in kept]
+        docs, scores = [d for d, _ in pairs], [s for _, s in pairs]
+    return docs, scores
+
+
+def _matching_docs(searcher: Any, query: Any, dates: _DateFilter | None) -> list[int]:
     docs = searcher.docs_for_query(query)
-    return list(docs) if allowed is None else [d for d in docs if d in allowed]
+    return list(docs) if dates is None else dates.keep(docs)
 
 
-def _top_hits(searcher: Any, query: Any, request: SearchRequest,
-              terms: frozenset[str], allowed: set[int] | None) -> list[Hit]:
+def _top_hits(searcher: Any, query: Any, request: SearchRequest, terms: frozenset[str],
+              matching: list[int], scores: list[float]) -> list[Hit]:
+    """The requested page: best score first, ties in index order (as Whoosh ranks them)."""
     offset = (request.page - 1) * request.limit
-    results = searcher.search(query, limit=offset + request.limit, filter=allowed, **_sort_args(request.sort))
-    hits = [
-        make_hit(searcher, hit.docnum, hit.score, offset + i + 1, terms, request.highlight)
-        for i, hit in enumerate(results[offset: offset + request.limit])
+    wanted = offset + request.limit
+    if request.sort == "relevance":
+        best = heapq.nsmallest(wanted, range(len(matching)), key=lambda i: (-scores[i], matching[i]))
+        ranked = [(matching[i], scores[i]) for i in best]
+    elif matching:
+        results = searcher.search(query, limit=wanted, filter=set(matching), **_sort_args(request.sort))
+        ranked = [(hit.docnum, hit.score) for hit in results]
+    else:
+        ranked = []
+    return [
+        make_hit(searcher, docnum, score, offset + i + 1, terms, request.highlight)
+        for i, (docnum, score) in enumerate(ranked[offset:wanted])
     ]
-    return hits
 
 
 def query_terms(query: Any) -> frozenset[str]:
@@ -550,7 +645,7 @@ def _facets(
     names: Sequence[str],
     cache: FacetCache,
     matching: list[int],
-    allowed: set[int] | None,
+    dates: _DateFilter | None,
 ) -> dict[str, tuple[FacetCount, ...]]:
     """Exact counts. A facet that is itself filtered counts without its own filter,
     so choosing one section still shows how many hits every other section has."""
@@ -562,7 +657,7 @@ def _facets(
     def docs_without(name: str | None) -> list[int]:
         key = name if name in filters else None
         if key not in docsets:
-            docsets[key] = _matching_docs(searcher, _combine(text_query, filters, without=key), allowed)
+            docsets[key] = _matching_docs(searcher, _combine(text_query, filters, without=key), dates)
         return docsets[key]
 
     result = {}
