@@ -269,3 +269,17 @@ def test_lone_words_beside_a_rejected_organisation_are_its_fragments() -> None:
     raw = "Bayerische Landesanstalt für Wald und Forstwirtschaft - LWF"
     assert split_byline(raw)[0] == []
     assert split_byline("Ada Brook - LWF")[0] == ["Ada Brook", "LWF"]
+
+
+def test_particle_before_a_lower_case_word_is_not_a_surname() -> None:
+    assert split_byline("Blog von human")[0] == []
+    assert split_byline("Ada von Brook")[0] == ["Ada von Brook"]
+    assert split_byline("Mobasir hassan")[0] == ["Mobasir hassan"]
+
+
+@pytest.mark.parametrize(("raw", "agency"), [("Peter Vogt/SP-X", "SP-X"), ("Ada Brook (KNA)", "KNA"),
+                                             ("epd", "epd")])
+def test_german_press_services_are_agencies(raw: str, agency: str) -> None:
+    names, found = split_byline(raw)
+    assert found == agency
+    assert agency not in names

@@ -377,3 +377,28 @@ def test_date_labelled_as_an_update_does_not_replace_the_publication_date() -> N
     assert parse(page(ld, unlabelled)).date == datetime(2025, 1, 7, tzinfo=timezone.utc)
     labelled = unlabelled.replace("January 7, 2025", "Last Updated: January 7, 2025")
     assert parse(page(ld, labelled)).date == datetime(2020, 7, 10, 14, 15, tzinfo=timezone.utc)
+
+
+def test_date_after_the_headline_beats_a_farther_one_in_a_teaser_before_it() -> None:
+    teaser = "<div class='ad'>Online seminar 19.1.23, 10:00 Uhr, jetzt anmelden</div>"
+    body = (f"{NAV}{teaser}<article><h1>Pier closed for repairs</h1><p>20.12.2022</p>"
+            f"<p>{FILLER}</p><p>{FILLER}</p></article>")
+    assert parse(page(body=body, lang="de")).date == datetime(2022, 12, 20, tzinfo=timezone.utc)
+    # Both dates on the same side of the headline: the first (published, then updated) wins.
+    before = (f"{NAV}<article><p>Veröffentlicht am 10. Februar 2019 9. Februar 2019</p><h1>Pier closed for"
+              f" repairs</h1><p>{FILLER}</p><p>{FILLER}</p></article>")
+    assert parse(page(body=before, lang="de")).date == datetime(2019, 2, 10, tzinfo=timezone.utc)
+
+
+def test_the_pages_own_update_stamp_beats_a_date_mentioned_in_its_prose() -> None:
+    body = (f"<h1>Children at work</h1><article><p>{FILLER}</p><p>Since 4 August 2014 a new law is in force. "
+            f"{FILLER}</p><p class='info'>Aktualisiert: 30.12.2016</p></article>")
+    assert parse(page(body=body)).date == datetime(2016, 12, 30, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("credit", ["<h5 class='t'>Autor: </h5>Ada Brook", "<b>Von:</b> <br> <br> Ada Brook",
+                                    "<span>Erstellt von Ada Brook</span>",
+                                    "<p>Blog Beitrag von Ada Brook</p>", "<em>Ein Gastbeitrag von Ada Brook</em>"])
+def test_byline_labels_and_kinds_of_piece_before_the_name(credit: str) -> None:
+    body = f"<article><h1>Pier</h1><p>{FILLER}</p><p>{FILLER}</p><div>{credit}</div></article>"
+    assert parse(page(body=body)).authors == ("Ada Brook",)

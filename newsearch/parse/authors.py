@@ -29,6 +29,13 @@ WIRE_AGENCIES: dict[str, tuple[str, ...]] = {
     "PTI": ("pti", "press trust of india"),
     "IANS": ("ians",),
     "APA": ("apa",),
+    "KNA": ("kna", "katholische nachrichten-agentur"),
+    "epd": ("epd", "evangelischer pressedienst"),
+    "SP-X": ("sp-x", "spx"),
+    "ANP": ("anp",),
+    "Belga": ("belga",),
+    "Lusa": ("lusa",),
+    "Europa Press": ("europa press",),
 }
 _AGENCY_BY_ALIAS = {alias: name for name, aliases in WIRE_AGENCIES.items() for alias in aliases}
 
@@ -314,6 +321,9 @@ def _clean_piece(piece: str) -> str:
         return _restore_case(text.title())  # "keith grant": a name typed in lower case
     if sum(w[0].islower() and w.lower() not in _PARTICLES for w in words) >= 2:
         return ""
+    if any(w.lower() in _PARTICLES and nxt[0].islower() and nxt.lower() not in _PARTICLES
+           for w, nxt in zip(words[1:], words[2:])):
+        return ""  # "Blog von human": a particle inside a name comes before a capitalised surname
     if len(words) > 1 and all(len(w.strip(".")) <= 1 for w in words):
         return ""  # "J J": initials alone are a monogram, not a name
     return _title_case_if_shouting(text)

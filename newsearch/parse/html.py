@@ -242,11 +242,15 @@ def _byline_elements(root: etree._Element, classed: list[tuple[etree._Element, s
     for element in root.iter():
         text = element.text
         if not text or len(lines) >= rules.BYLINE_MAX_NAMES or not isinstance(element.tag, str) or \
-                element.tag in rules.HEADINGS or element.tag in _NOT_BYLINE_TAGS or not rules.BYLINE_START.match(text):
+                element.tag in _NOT_BYLINE_TAGS or not rules.BYLINE_START.match(text):
             continue
         text = text_of(element)
-        if element.tail and rules.BYLINE_START.sub("", text).strip(" :") == "":
-            text = clean(f"{text} {element.tail}")  # "<b>Text:</b> Jane Doe": the name follows the label
+        if rules.BYLINE_START.sub("", text).strip(" :") == "":
+            # "<b>Text:</b> Jane Doe", "<h5>Autor:</h5> Jane Doe": the name follows the label, in the
+            # label's tail or, past line breaks, in the text of the element holding both.
+            text = _after_label(element, text)
+        elif element.tag in rules.HEADINGS:
+            continue
         line = rules.BYLINE_LINE.match(text)
         rest = _trim_byline(text[line.end() - 1:]) if line else ""
         # One lower-case word is a user name ("Verfasst von: mitundvoneinander"); several make a sentence.
@@ -256,6 +260,19 @@ def _byline_elements(root: etree._Element, classed: list[tuple[etree._Element, s
     candidates.extend([t] for t in texts[: rules.BYLINE_MAX_CANDIDATES])
     candidates.extend([t] for t in lines)
     return candidates
+
+
+def _after_label(element: etree._Element, label: str) -> str:
+    """A byline label element's text joined with the name printed after it, if any."""
+    tail = clean(element.tail)
+    if tail:
+        return clean(f"{label} {tail}")
+    parent = element.getparent()
+    if parent is not None and parent.tag not in _NOT_BYLINE_TAGS:
+        whole = text_of(parent)
+        if whole.startswith(label) and len(whole) <= rules.BYLINE_MAX_CHARS:
+            return whole
+    return label
 
 
 def _one_story(credits: list[str]) -> list[str]:
@@ -689,9 +706,15 @@ def _date_in_dom(
     top = visible_text(body, limit=rules.HEADLINE_WINDOW) if title else ""
     at = top.find(title) if title else -1
     if at >= rules.HEADLINE_MIN_OFFSET:
-        near = [(offset, value) for offset, value in dates(top[: at + len(title) + rules.HEADLINE_DATE_DISTANCE])
+        end = at + len(title)
+        near = [(offset, value) for offset, value in dates(top[: end + rules.HEADLINE_DATE_DISTANCE])
                 if abs(offset - at) <= rules.HEADLINE_DATE_DISTANCE]
-        if near:  # the first date printed right beside the headline
+        before = [item for item in near if item[0] < at]
+        after = [item for item in near if item[0] >= at]
+        if before and after and after[0][0] - end < at - before[-1][0]:
+            before = []  # the dates after the headline are closer: those before belong to a teaser
+        near = before or after
+        if near:  # the first date printed right beside the headline (published before updated)
             return near[0][1], _update_label(top, near[0][0])
     page_text = visible_text(body, limit=rules.TEXT_DATE_WINDOW)
     for label in rules.PUBLISHED_LABEL.finditer(page_text):
@@ -732,6 +755,9 @@ def _date_in_dom(
         before = text[max(0, offset - 40):offset]
         if rules.PUBLISHED_WORDS.search(before) and not rules.UPDATED_WORDS.search(before):
             return value, ""
+    if fallback:
+        # The page's own date stamp, even a revision's, beats a date mentioned in its prose.
+        return fallback, "updated"
     if candidates:
         return candidates[0][1], _update_label(text, candidates[0][0])
     return fallback, "updated" if fallback else ""

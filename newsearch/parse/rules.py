@@ -101,11 +101,16 @@ BYLINE_MAX_NAMES = 6
 # A login of a first and a last name ("robert.stitz"); the last part is too long for a domain's TLD.
 LOGIN_NAME = re.compile(r"^([a-zà-ÿ]{2,})[._]([a-zà-ÿ]{4,})$")
 # A short line of text that is a byline by its wording alone.
+# "Ein Gastbeitrag von", "Blog post by": the kind of piece named before its author.
+_PIECE_BY = (r"(?:(?:ein|eine|a|an|un|une|uno|una)\s+)?(?:blog\s*-?\s*|gast\s*-?\s*|guest\s+)?(?:beitrag|kommentar|"
+             r"interview|artikel|bericht|essay|analyse|reportage|rezension|kolumne|post|article|story|column|"
+             r"commentary|review|analysis|chronique|tribune|entretien)\s+(?:von|by|par|de|di|por)")
 BYLINE_LINE = re.compile(r"^\s*(?:[-–—]+\s*)?(?:by|von|par|por|door|written by|text(?:e)?|autor(?:in)?|author|"
-                         r"auteur|autore|geschrieben von|verfasst von)\s*:?\s+\S", re.I)
+                         r"auteur|autore|geschrieben von|verfasst von|erstellt von|" + _PIECE_BY + r")\s*:?\s+\S",
+                         re.I)
 BYLINE_LINE_MAX_CHARS = 80
 BYLINE_START = re.compile(r"^\s*(?:[-–—]+\s*)?(?:by|von|par|por|door|written|text|autor|author|auteur|autore|"
-                          r"geschrieben|verfasst)\b", re.I)
+                          r"geschrieben|verfasst|erstellt\s+von|" + _PIECE_BY + r")\b", re.I)
 BYLINE_TAGS = frozenset({"byline", "author", "address"})
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "title"})
 # "Von der Ringform zur Kastenform": a lower-case word that is not a name particle means a sentence.
@@ -132,7 +137,8 @@ BYLINE_DATES = re.compile(
 BYLINE_LABEL = re.compile(
     r"^(?:(?:post\s+)?author\s*:?\s*(?=by\b)|posted\s+(?:on\s+)?(?=by\b)|artikel\s+von\s*:?\s*|(?:publiziert|veröffentlicht)\s+am\s+|(?:veröffentlicht|publiziert|eingestellt|geschrieben|verfasst|"
     r"erstellt|gepostet|posted|written|published|publié|publicado|pubblicato)\s+(?:von|by|par|por|da)\s+|"
-    r"(?:interview|text|texte|autor(?:in)?|author|auteur|autore|fotos?|redaktion)\s*:\s*|vom\s+)",
+    r"(?:interview|text|texte|autor(?:in)?|author|auteur|autore|fotos?|redaktion)\s*:\s*|vom\s+|"
+    + _PIECE_BY + r"\s+)",
     re.I,
 )
 # Where the byline ends and a date, a time or a role begins.
