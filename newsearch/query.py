@@ -27,7 +27,7 @@ from .analysis import join_particles
 from .errors import IndexCorrupt, NewsearchError, QuerySyntaxError
 from .models import FacetCount, Hit, SearchResults
 from .periods import date_bounds, parse_period
-from .ranking import FIELD_BOOSTS, SumOr, add_proximity, combine_fields, expand_query
+from .ranking import FIELD_BOOSTS, SumOr, add_proximity, adjacent_words, combine_fields, expand_query
 from .snippets import make_snippet
 from .store import FACET_CACHE_DIR, FACET_FIELDS, opening_errors, stored_to_article
 
@@ -147,7 +147,7 @@ def parse_text_query(text: str, schema: Any, *, match: str = "all") -> tuple[Any
         if isinstance(parsed, wq.NullQuery.__class__) or parsed is wq.NullQuery:
             parsed = None
         if parsed is not None:
-            parts.append(add_proximity(combine_fields(parsed), schema=schema))
+            parts.append(add_proximity(combine_fields(adjacent_words(parsed)), schema=schema))
     if parts:
         return parts[0], date_queries
     return (wq.Every() if date_queries or not remaining.strip() else wq.NullQuery), date_queries
@@ -241,7 +241,7 @@ def filter_query(name: str, values: Sequence[str], schema: Any) -> Any:
     for value in values:
         cleaned = value.replace('"', " ").strip()
         if cleaned:
-            options.append(parser.parse(f'"{cleaned}"'))
+            options.append(adjacent_words(parser.parse(f'"{cleaned}"')))
     if not options:
         raise QuerySyntaxError(f"empty {name} filter")
     # SumOr, not Or: a plain Or of 3+ clauses under And can drop hits from a top-N search.

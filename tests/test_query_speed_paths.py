@@ -1,0 +1,171 @@
+"""The fast query paths give exactly Whoosh's answers: phrases, one scored pass, date limits."""
+from __future__ import annotations
+
+import random
+
+import pytest
+from whoosh import index
+from whoosh import query as wq
+
+from newsearch import Archive
+from newsearch.analysis import text_analyzer
+from newsearch.query import scored_matches
+from newsearch.ranking import AdjacentWords, add_proximity, adjacent_words, combine_fields, make_weighting
+from newsearch.store import IndexOptions, build_schema
+
+from helpers import article, utc
+
+# Few words, many documents: frequent words span many posting blocks (Whoosh
+# writes 128 postings a block), so block skipping and multi-block reads are exercised.
+WORDS = "army navy treaty border oil trade union veto war wheat rare".split()
+PHRASES = [["army", "navy"], ["navy", "army"], ["war", "war"], ["oil", "trade", "union"],
+           ["rare", "wheat"], ["wheat", "rare"], ["veto", "veto", "veto"], ["border", "absent"]]
+
+
+@pytest.fixture(scope="module")
+def blocks_ix(tmp_path_factory):
+    """Three segments, with deletions in the first, of random bodies and titles."""
+    rng = random.Random(11)
+    ix = index.create_in(str(tmp_path_factory.mktemp("blocks-ix")), build_schema(IndexOptions()))
+    weights = [30] * (len(WORDS) - 1) + [1]  # "rare" is rare
+    n = 0
+    for _ in range(3):
+        writer = ix.writer()
+        for _ in range(700):
+            body = " ".join(rng.choices(WORDS, weights, k=rng.randint(3, 40)))
+            writer.add_document(id=str(n), title=" ".join(rng.choices(WORDS, weights, k=3)), body=body)
+            n += 1
+        writer.commit(merge=False)
+    writer = ix.writer()
+    for docid in range(0, 700, 7):
+        writer.delete_by_term("id", str(docid))
+    writer.commit(merge=False)
+    return ix
+
+
+def terms(words):
+    """Words as the index holds them (stemmed), so queries built by hand find them."""
+    return [token.text for token in text_analyzer()(" ".join(words))]
+
+
+def whoosh_ranking(searcher, query):
+    return [(hit.docnum, hit.score) for hit in searcher.search(query, limit=None)]
+
+
+@pytest.mark.parametrize("words", PHRASES, ids=["-".join(w) for w in PHRASES])
+@pytest.mark.parametrize("boost", [1.0, 0.3])
+def test_adjacent_words_match_and_score_like_whoosh_phrase(blocks_ix, words, boost):
+    words = terms(words)
+    with blocks_ix.searcher(weighting=make_weighting()) as searcher:
+        assert len(searcher.leaf_searchers()) == 3 and searcher.reader().has_deletions()
+        for fieldname in ("body", "title"):
+            expected = whoosh_ranking(searcher, wq.Phrase(fieldname, words, boost=boost))
+            got = whoosh_ranking(searcher, AdjacentWords(fieldname, words, boost=boost))
+            assert got == expected
+            assert expected or fieldname == "title" or "absent" in words or "rare" in words
+            assert sorted(searcher.docs_for_query(AdjacentWords(fieldname, words))) == sorted(
+                d for d, _ in expected)
+
+
+def test_the_index_really_spans_blocks_and_skips_deleted_documents(blocks_ix):
+    deleted = {str(n) for n in range(0, 700, 7)}
+    with blocks_ix.searcher(weighting=make_weighting()) as searcher:
+        assert searcher.doc_frequency("body", terms(["army"])[0]) > 3 * 128
+        hits = searcher.search(AdjacentWords("body", terms(["army", "navy"])), limit=None)
+        ids = {hit["id"] for hit in hits}
+        assert len(ids) > 100 and not ids & deleted
+
+
+def test_phrases_with_other_slops_fall_back_to_whoosh(blocks_ix):
+    with blocks_ix.searcher(weighting=make_weighting()) as searcher:
+        pair = terms(["army", "navy"])
+        near = whoosh_ranking(searcher, AdjacentWords("body", pair, slop=3))
+        assert near == whoosh_ranking(searcher, wq.Phrase("body", pair, slop=3))
+        assert len(near) > len(whoosh_ranking(searcher, AdjacentWords("body", pair)))
+
+
+def test_adjacent_words_replaces_phrases_throughout_a_query():
+    query = wq.Or([wq.Phrase("body", ["a", "b"], boost=2.0), wq.And([wq.Term("title", "c"),
+                                                                     wq.Phrase("title", ["d", "e"])])])
+    converted = adjacent_words(query)
+    phrases = [q for q in converted.leaves() if isinstance(q, wq.Phrase)]
+    assert [type(q) for q in phrases] == [AdjacentWords, AdjacentWords]
+    assert [(q.fieldname, q.words, q.boost) for q in phrases] == [("body", ["a", "b"], 2.0), ("title", ["d", "e"], 1.0)]
+
+
+@pytest.mark.parametrize("text", [["army", "navy"], ["oil", "wheat", "veto"], ["rare"]])
+def test_one_scored_pass_equals_whoosh_full_ranking(blocks_ix, text):
+    from whoosh.qparser import AndGroup, MultifieldParser
+
+    parser = MultifieldParser(["title", "body"], blocks_ix.schema, group=AndGroup)
+    query = add_proximity(combine_fields(parser.parse(" ".join(text))), schema=blocks_ix.schema)
+    with blocks_ix.searcher(weighting=make_weighting()) as searcher:
+        docs, scores = scored_matches(searcher, query)
+        expected = whoosh_ranking(searcher, query)
+        assert docs == sorted(docs)
+        assert sorted(zip(docs, scores), key=lambda p: (-p[1], p[0])) == expected
+
+
+# -- date limits through the public API --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dated(tmp_path_factory):
+    """Articles either side of day and month edges, one undated, over two segments."""
+    path = tmp_path_factory.mktemp("dated") / "ix"
+    stamps = {
+        "june-last-second": utc(2021, 6, 30, 23, 59, 59),
+        "july-first": utc(2021, 7, 1, 0, 0, 0),
+        "july-mid": utc(2021, 7, 15, 12),
+        "july-last-second": utc(2021, 7, 31, 23, 59, 59),
+        "august-first": utc(2021, 8, 1),
+        "old": utc(1987, 3, 2),
+        "undated": None,
+    }
+    archive = Archive.create(path)
+    items = [article(f"Harbour {key}", f"The harbour story {key}.", id=key, date=date)
+             for key, date in stamps.items()]
+    archive.add(items[:4])
+    archive.add(items[4:])
+    archive.close()
+    with Archive.open(path) as opened:
+        yield opened
+
+
+def found(results):
+    return sorted(hit.id for hit in results.hits)
+
+
+@pytest.mark.parametrize("options, expected", [
+    ({"since": "2021-07", "until": "2021-07"}, ["july-first", "july-last-second", "july-mid"]),
+    ({"since": "2021-07-01"}, ["august-first", "july-first", "july-last-second", "july-mid"]),
+    ({"until": "2021-06-30"}, ["june-last-second", "old"]),
+    ({"since": "2021-07-15", "until": "2021-07-15"}, ["july-mid"]),
+    ({"since": "2022"}, []),
+])
+def test_date_limits_keep_exactly_the_articles_inside(dated, options, expected):
+    for text in ("harbour", ""):
+        results = dated.search(text, limit=20, facets=("year",), **options)
+        assert found(results) == expected
+        assert results.total == len(expected)
+        assert sum(c.count for c in results.facets["year"]) == len(expected)
+
+
+def test_date_clauses_and_limits_combine(dated):
+    results = dated.search("harbour date:>=2021-07-15", until="2021-07-31", limit=20)
+    assert found(results) == ["july-last-second", "july-mid"]
+    results = dated.search("harbour date:[1980 TO 2021-06]", limit=20)
+    assert found(results) == ["june-last-second", "old"]
+
+
+def test_date_limits_hold_for_other_sort_orders(dated):
+    newest = dated.search("harbour", since="2021-06-30", until="2021-07-31", sort="newest", limit=20)
+    assert [hit.id for hit in newest.hits] == ["july-last-second", "july-mid", "july-first", "june-last-second"]
+    oldest = dated.search("harbour", until="2021-07-01", sort="oldest", limit=2, page=2)
+    assert [hit.id for hit in oldest.hits] == ["july-first"] and oldest.total == 3
+
+
+def test_undated_articles_are_found_without_date_limits(dated):
+    results = dated.search("harbour", limit=20)
+    assert results.total == 7 and "undated" in found(results)
+    assert dated.search("harbour", limit=20, sort="newest").hits[-1].id == "undated"
