@@ -15,6 +15,7 @@ import time
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
@@ -381,23 +382,34 @@ def _build_date_values(reader: Any, fieldname: str) -> list[int]:
 
 
 def count_facet(values: list[Any], docs: Iterable[int]) -> Counter[str]:
+    """How many of `docs` hold each value. Documents are tallied by their whole
+    value (a name, a tuple of names, or None) first, at C speed; only the few
+    distinct tuples are then split into names."""
     counts: Counter[str] = Counter()
-    for docnum in docs:
-        value = values[docnum]
+    for value, count in Counter(map(values.__getitem__, docs)).items():
         if value is None:
             continue
         if isinstance(value, tuple):
-            counts.update(value)
+            for name in value:
+                counts[name] += count
         else:
-            counts[value] += 1
+            counts[value] += count
     return counts
+
+
+@lru_cache(maxsize=100_000)
+def _folded(value: str) -> str:
+    return value.casefold()
 
 
 def merge_case_variants(counts: Counter[str]) -> Counter[str]:
     """"World" and "world" are one section: counted together under the commoner spelling."""
+    folded = [_folded(value) for value in counts]
+    if len(set(folded)) == len(folded):
+        return counts
     groups: dict[str, Counter[str]] = {}
-    for value, count in counts.items():
-        groups.setdefault(value.casefold(), Counter())[value] += count
+    for key, (value, count) in zip(folded, counts.items()):
+        groups.setdefault(key, Counter())[value] += count
     merged: Counter[str] = Counter()
     for variants in groups.values():
         label = max(variants.items(), key=lambda item: (item[1], item[0]))[0]
@@ -566,18 +578,27 @@ def scored_matches(searcher: Any, query: Any, dates: _DateFilter | None = None) 
     context = searcher.context(needs_current=True)
     docs: list[int] = []
     scores: list[float] = []
+    add_doc, add_score = docs.append, scores.append
     for subsearcher, offset in searcher.leaf_searchers():
         matcher = query.matcher(subsearcher, context)
-        add_doc, add_score = docs.append, scores.append
         while matcher.is_active():
-            add_doc(matcher.id() + offset)
-            add_score(matcher.score())
-            matcher.next()
+            # Now and then drop exhausted branches (as Whoosh's collector does):
+            # a word absent from bylines no longer costs a check per match.
+            matcher = matcher.replace(0)
+            for _ in range(_REPLACE_EVERY):
+                if not matcher.is_active():
+                    break
+                add_doc(matcher.id() + offset)
+                add_score(matcher.score())
+                matcher.next()
     if dates is not None:
         kept = set(dates.keep(docs))
         pairs = [(d, s) for d, s in zip(docs, scores) if d in kept]
         docs, scores = [d for d, _ in pairs], [s for _, s in pairs]
     return docs, scores
+
+
+_REPLACE_EVERY = 64
 
 
 def _matching_docs(searcher: Any, query: Any, dates: _DateFilter | None) -> list[int]:

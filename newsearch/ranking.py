@@ -25,14 +25,16 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+from weakref import WeakKeyDictionary
 
 from whoosh import matching
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query import qcore
 from whoosh.scoring import BM25FScorer, WeightingModel, WeightScorer
+from whoosh.util.numeric import byte_to_length
 
 # BM25 saturation and length normalisation (Robertson's usual values).
 K1 = 1.2
@@ -167,17 +169,25 @@ class FieldsTerm(qcore.Query):
         if not df:
             return matching.NullMatcher()
         combined: dict[int, float] = defaultdict(float)
+        reader = searcher.reader()
         for fieldname, weight, btext in fields:
-            if (fieldname, btext) not in searcher.reader():
+            if (fieldname, btext) not in reader:
                 continue
             average = parent.avg_field_length(fieldname) or 1.0
             b = self.field_b.get(fieldname, self.b)
-            postings = searcher.postings(fieldname, btext)
-            while postings.is_active():
-                docnum = postings.id()
-                length = searcher.doc_field_length(docnum, fieldname, 1)
-                combined[docnum] += weight * postings.weight() / ((1 - b) + b * length / average)
-                postings.next()
+            lengths = field_lengths(reader, fieldname)
+            blocks = posting_blocks(reader, fieldname, btext) if lengths is not None else None
+            if blocks is None:
+                postings = searcher.postings(fieldname, btext)
+                while postings.is_active():
+                    docnum = postings.id()
+                    length = searcher.doc_field_length(docnum, fieldname, 1)
+                    combined[docnum] += weight * postings.weight() / ((1 - b) + b * length / average)
+                    postings.next()
+                continue
+            for ids, weights, _ in blocks:
+                for docnum, tf in zip(ids, weights):
+                    combined[docnum] += weight * tf / ((1 - b) + b * lengths[docnum] / average)
         if not combined:
             return matching.NullMatcher()
         idf = rsj_idf(df, parent.doc_count_all()) * self.boost
@@ -275,10 +285,27 @@ def _pairwise_sum(parts: list[float]) -> float:
 
 def _read_postings(reader: Any, fieldname: str, btext: bytes,
                    wanted: set[int] | None) -> dict[int, tuple[float, bytes]] | None:
-    """docnum -> (weight, encoded positions) of one term, limited to `wanted`.
+    """docnum -> (weight, encoded positions) of one term, limited to `wanted`;
+    None for a posting reader this does not know."""
+    blocks = posting_blocks(reader, fieldname, btext, wanted, values=True)
+    if blocks is None:
+        return None
+    found: dict[int, tuple[float, bytes]] = {}
+    for ids, weights, values in blocks:
+        for docnum, weight, value in zip(ids, weights, values):
+            if wanted is None or docnum in wanted:
+                found[docnum] = (weight, value)
+    return found
 
-    Reads whole blocks of Whoosh's posting format and skips, unread, blocks
-    holding no wanted document.  None for a posting reader this does not know.
+
+def posting_blocks(reader: Any, fieldname: str, btext: bytes, wanted: set[int] | None = None,
+                   *, values: bool = False) -> Iterator[tuple[Sequence[int], Sequence[float], Sequence[Any]]] | None:
+    """One term's postings in one segment as (ids, weights, values) per block.
+
+    Reading Whoosh's blocks whole (ids, weights and, if asked, values) avoids a
+    few method calls per posting; blocks holding no `wanted` document are
+    skipped unread.  Deleted documents are left out.  None for a posting reader
+    this does not know (the caller then walks Whoosh's matcher).
     """
     matcher = reader.postings(fieldname, btext)
     deleted: Any = ()
@@ -286,13 +313,16 @@ def _read_postings(reader: Any, fieldname: str, btext: bytes,
         deleted, matcher = matcher._ids, matcher.child
     if not isinstance(matcher, W3LeafMatcher):
         return None
-    pending = sorted(wanted) if wanted is not None else None
+    return _blocks(matcher, deleted, sorted(wanted) if wanted is not None else None, values)
+
+
+def _blocks(matcher: Any, deleted: Any, pending: list[int] | None,
+            values: bool) -> Iterator[tuple[Sequence[int], Sequence[float], Sequence[Any]]]:
     cursor = 0  # pending[cursor]: the first wanted document after the blocks passed
-    found: dict[int, tuple[float, bytes]] = {}
     while matcher.is_active():
         if pending is not None:
             if cursor == len(pending):
-                break
+                return
             last = matcher.block_max_id()
             if pending[cursor] > last:
                 matcher._next_block()
@@ -301,12 +331,49 @@ def _read_postings(reader: Any, fieldname: str, btext: bytes,
                 cursor += 1
         matcher._read_ids()
         matcher._read_weights()
-        matcher._read_values()
-        for docnum, weight, value in zip(matcher._ids, matcher._weights, matcher._values):
-            if (wanted is None or docnum in wanted) and docnum not in deleted:
-                found[docnum] = (weight, value)
+        ids, weights = matcher._ids, matcher._weights
+        if values:
+            matcher._read_values()
+        block_values = matcher._values if values else ()
+        if deleted:
+            kept = [k for k, docnum in enumerate(ids) if docnum not in deleted]
+            ids, weights = [ids[k] for k in kept], [weights[k] for k in kept]
+            block_values = [block_values[k] for k in kept] if values else ()
+        yield ids, weights, block_values
         matcher._next_block()
-    return found
+
+
+_BYTE_LENGTHS = [byte_to_length(code) for code in range(256)]
+_LENGTHS: "WeakKeyDictionary[Any, dict[str, list[int] | None]]" = WeakKeyDictionary()
+
+
+def field_lengths(reader: Any, fieldname: str) -> list[int] | None:
+    """Every document's length in `fieldname` for one segment, read once per reader
+    straight from Whoosh's length column (a byte per document).  None when the
+    reader keeps its lengths some other way."""
+    try:
+        cached = _LENGTHS.setdefault(reader, {})
+    except TypeError:
+        return None
+    if fieldname not in cached:
+        cached[fieldname] = _read_lengths(reader, fieldname)
+    return cached[fieldname]
+
+
+def _read_lengths(reader: Any, fieldname: str) -> list[int] | None:
+    perdoc = getattr(reader, "_perdoc", None)
+    if perdoc is None or not hasattr(perdoc, "_cached_reader"):
+        return None
+    column = perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
+    size = reader.doc_count_all()
+    if column is None:
+        return [0] * size
+    raw = getattr(column, "_dbfile", None)
+    if raw is None or getattr(column, "_fixedlen", None) != 1:
+        return None
+    codes = raw.get(column._basepos, column._count)
+    lengths = [_BYTE_LENGTHS[code] for code in codes]
+    return lengths + [0] * (size - len(lengths))
 
 
 class SumOr(wq.Or):
