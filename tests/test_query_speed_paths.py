@@ -10,7 +10,18 @@ from whoosh import query as wq
 from newsearch import Archive
 from newsearch.analysis import text_analyzer
 from newsearch.query import scored_matches
-from newsearch.ranking import AdjacentWords, add_proximity, adjacent_words, combine_fields, make_weighting
+from newsearch.ranking import (
+    B,
+    FIELD_B,
+    K1,
+    AdjacentWords,
+    FieldsTerm,
+    add_proximity,
+    adjacent_words,
+    combine_fields,
+    make_weighting,
+    rsj_idf,
+)
 from newsearch.store import IndexOptions, build_schema
 
 from helpers import article, utc
@@ -169,3 +180,22 @@ def test_undated_articles_are_found_without_date_limits(dated):
     results = dated.search("harbour", limit=20)
     assert results.total == 7 and "undated" in found(results)
     assert dated.search("harbour", limit=20, sort="newest").hits[-1].id == "undated"
+
+
+def test_bm25f_terms_use_each_documents_own_field_length(blocks_ix):
+    word = terms(["army"])[0]
+    with blocks_ix.searcher(weighting=make_weighting()) as searcher:
+        got = dict(whoosh_ranking(searcher, FieldsTerm(word, {"title": 2.0, "body": 1.0})))
+        tf: dict[int, float] = {}
+        for fieldname, weight in (("title", 2.0), ("body", 1.0)):
+            b, average = FIELD_B.get(fieldname, B), searcher.avg_field_length(fieldname)
+            postings = searcher.postings(fieldname, word)  # global numbers, deletions left out
+            while postings.is_active():
+                docnum, length = postings.id(), searcher.doc_field_length(postings.id(), fieldname)
+                tf[docnum] = tf.get(docnum, 0.0) + weight * postings.weight() / ((1 - b) + b * length / average)
+                postings.next()
+        idf = rsj_idf(max(searcher.doc_frequency(f, word) for f in ("title", "body")), searcher.doc_count_all())
+        assert len({searcher.doc_field_length(d, "body") for d in got}) > 10  # lengths really vary
+    assert sorted(got) == sorted(tf)
+    for docnum, score in got.items():
+        assert score == pytest.approx(idf * tf[docnum] * (K1 + 1) / (tf[docnum] + K1), rel=1e-12)
