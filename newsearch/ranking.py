@@ -24,16 +24,20 @@ Use (query.py):
 from __future__ import annotations
 
 import math
+import pickle
 from collections import Counter, defaultdict
+from itertools import accumulate
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 from weakref import WeakKeyDictionary
 
 from whoosh import matching
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
+from whoosh.formats import Positions
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query import qcore
 from whoosh.scoring import BM25FScorer, WeightingModel, WeightScorer
+from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import byte_to_length
 
 # BM25 saturation and length normalisation (Robertson's usual values).
@@ -229,19 +233,42 @@ class AdjacentWords(wq.Phrase):
             wanted = set(found)
             if not wanted:
                 return matching.NullMatcher()
-        ids = _adjacent(sorted(wanted or ()), [postings[b] for b in btexts], field.format.decode_positions)
+        ids = _adjacent(sorted(wanted or ()), [postings[b] for b in btexts], _position_decoder(field.format))
         if not ids:
             return matching.NullMatcher()
         weighting = searcher.weighting if context is None else context.weighting
         if weighting is None:  # a boolean search: only the matches count
             return matching.ListMatcher(ids)
-        scorers = [weighting.scorer(searcher, self.fieldname, btext) for btext in btexts]
-        scores = [
-            _pairwise_sum([scorer.score(_Posting(docnum, postings[btext][docnum][0]))
-                           for scorer, btext in zip(scorers, btexts)]) * self.boost
-            for docnum in ids
-        ]
+        scores = [0.0] * len(ids)
+        parts = [_word_scores(weighting.scorer(searcher, self.fieldname, btext), ids, postings[btext],
+                              field_lengths(reader, self.fieldname)) for btext in btexts]
+        for k in range(len(ids)):
+            scores[k] = _pairwise_sum([part[k] for part in parts]) * self.boost
         return matching.ListMatcher(ids, scores)
+
+
+def _word_scores(scorer: Any, ids: list[int], postings: dict[int, tuple[float, bytes]],
+                 lengths: list[int] | None) -> list[float]:
+    """One phrase word's score in each matching document, as Whoosh's scorer gives it."""
+    if isinstance(scorer, BM25FScorer) and lengths is not None:
+        # What BM25FScorer.score computes, with the length from the column read once.
+        return [scorer._score(postings[docnum][0], lengths[docnum]) for docnum in ids]
+    return [scorer.score(_Posting(docnum, postings[docnum][0])) for docnum in ids]
+
+
+def _position_decoder(fmt: Any) -> Any:
+    """Decode a posting's positions; for Whoosh's own Positions format (a 4-byte
+    count, then the pickled gaps, maybe without the pickle's final stop byte)
+    without its per-call overhead."""
+    if type(fmt) is not Positions:
+        return fmt.decode_positions
+
+    def decode(value: bytes) -> Iterable[int]:
+        if value[-1:] != b".":
+            value += b"."
+        return accumulate(pickle.loads(value[_INT_SIZE:]))
+
+    return decode
 
 
 def _adjacent(candidates: list[int], words: list[dict[int, tuple[float, bytes]]], decode: Any) -> list[int]:

@@ -199,3 +199,16 @@ def test_bm25f_terms_use_each_documents_own_field_length(blocks_ix):
     assert sorted(got) == sorted(tf)
     for docnum, score in got.items():
         assert score == pytest.approx(idf * tf[docnum] * (K1 + 1) / (tf[docnum] + K1), rel=1e-12)
+
+
+def test_positions_of_the_index_schema_decode_without_whoosh_per_call_path(blocks_ix):
+    from newsearch.ranking import _position_decoder
+
+    fmt = blocks_ix.schema["body"].format
+    decode = _position_decoder(fmt)
+    assert decode != fmt.decode_positions  # the schema's format is the one the fast decoder knows
+    with blocks_ix.searcher() as searcher:
+        postings = searcher.reader().leaf_readers()[0][0].postings("body", terms(["army"])[0])
+        for _ in range(50):
+            assert list(decode(postings.value())) == fmt.decode_positions(postings.value())
+            postings.next()
