@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import heapq
 import marshal
+import operator
 import os
 import pickle
 import re
@@ -15,8 +16,9 @@ import time
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime, timezone
+from functools import lru_cache
+from itertools import compress
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -58,6 +60,8 @@ MATCHES = ("all", "any")
 # one more than the last datetime Whoosh can store.
 _DATE_KEY = "_date"
 _NO_DATE = datetime_to_long(datetime.max) + 1
+# How many matches the scored pass takes between prunings of exhausted branches.
+_REPLACE_EVERY = 64
 MAX_QUERY_CHARS = 2_000
 MAX_LIMIT = 1_000
 MAX_OFFSET = 100_000
@@ -546,6 +550,10 @@ class _DateFilter:
         low, high = _date_window(date_query)
         return cls(cache.dates(searcher.reader()), low, high)
 
+    def inside(self, docs: Iterable[int]) -> list[bool]:
+        dates, low, high = self.dates, self.low, self.high
+        return [low <= dates[d] < high for d in docs]
+
     def keep(self, docs: Iterable[int]) -> list[int]:
         dates, low, high = self.dates, self.low, self.high
         return [d for d in docs if low <= dates[d] < high]
@@ -592,13 +600,9 @@ def scored_matches(searcher: Any, query: Any, dates: _DateFilter | None = None) 
                 add_score(matcher.score())
                 matcher.next()
     if dates is not None:
-        kept = set(dates.keep(docs))
-        pairs = [(d, s) for d, s in zip(docs, scores) if d in kept]
-        docs, scores = [d for d, _ in pairs], [s for _, s in pairs]
+        inside = dates.inside(docs)
+        docs, scores = list(compress(docs, inside)), list(compress(scores, inside))
     return docs, scores
-
-
-_REPLACE_EVERY = 64
 
 
 def _matching_docs(searcher: Any, query: Any, dates: _DateFilter | None) -> list[int]:
@@ -612,8 +616,8 @@ def _top_hits(searcher: Any, query: Any, request: SearchRequest, terms: frozense
     offset = (request.page - 1) * request.limit
     wanted = offset + request.limit
     if request.sort == "relevance":
-        best = heapq.nsmallest(wanted, range(len(matching)), key=lambda i: (-scores[i], matching[i]))
-        ranked = [(matching[i], scores[i]) for i in best]
+        best = heapq.nsmallest(wanted, zip(map(operator.neg, scores), matching))
+        ranked = [(docnum, -negated) for negated, docnum in best]
     elif matching:
         results = searcher.search(query, limit=wanted, filter=set(matching), **_sort_args(request.sort))
         ranked = [(hit.docnum, hit.score) for hit in results]
