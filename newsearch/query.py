@@ -22,7 +22,7 @@ from itertools import compress
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from whoosh import qparser, scoring, sorting
+from whoosh import matching, qparser, scoring, sorting
 from whoosh import query as wq
 from whoosh.util.times import datetime_to_long
 
@@ -30,7 +30,7 @@ from .analysis import join_particles
 from .errors import IndexCorrupt, NewsearchError, QuerySyntaxError
 from .models import FacetCount, Hit, SearchResults
 from .periods import date_bounds, parse_period
-from .ranking import FIELD_BOOSTS, SumOr, add_proximity, adjacent_words, combine_fields, expand_query
+from .ranking import FIELD_BOOSTS, Bonus, SumOr, add_proximity, adjacent_words, combine_fields, expand_query
 from .snippets import make_snippet
 from .store import FACET_CACHE_DIR, FACET_FIELDS, opening_errors, stored_to_article
 
@@ -593,6 +593,11 @@ def scored_matches(searcher: Any, query: Any, dates: _DateFilter | None = None) 
             # Now and then drop exhausted branches (as Whoosh's collector does):
             # a word absent from bylines no longer costs a check per match.
             matcher = matcher.replace(0)
+            bulk = _bulk(matcher)
+            if bulk is not None:
+                docs.extend(docnum + offset for docnum in bulk[0])
+                scores.extend(bulk[1])
+                break
             for _ in range(_REPLACE_EVERY):
                 if not matcher.is_active():
                     break
@@ -603,6 +608,48 @@ def scored_matches(searcher: Any, query: Any, dates: _DateFilter | None = None) 
         inside = dates.inside(docs)
         docs, scores = list(compress(docs, inside)), list(compress(scores, inside))
     return docs, scores
+
+
+def _bulk(matcher: Any) -> tuple[list[int], list[float]] | None:
+    """The remaining matches and scores of a matcher tree made only of precomputed
+    lists (BM25F words, phrases) joined by and/or/optional, computed with
+    dictionaries instead of a few method calls per document.  Each score is the
+    same sum, in the same order, as the matcher's own score(); None for any
+    other kind of tree.
+    """
+    kind = type(matcher)
+    if not matcher.is_active():
+        return [], []
+    if kind is matching.ListMatcher and matcher._scorer is None:
+        start = matcher._i
+        ids = list(matcher._ids[start:])
+        if matcher._all_weights:
+            return ids, [matcher._all_weights] * len(ids)
+        if matcher._weights:
+            return ids, list(matcher._weights[start:])
+        return ids, [1.0] * len(ids)
+    if kind is matching.WrappingMatcher:
+        child = _bulk(matcher.child)
+        return None if child is None else (child[0], [score * matcher.boost for score in child[1]])
+    if kind not in _JOINS:
+        return None
+    a, b = _bulk(matcher.a), _bulk(matcher.b)
+    if a is None or b is None:
+        return None
+    b_scores = dict(zip(*b))
+    if kind is matching.IntersectionMatcher:
+        pairs = [(d, s + b_scores[d]) for d, s in zip(*a) if d in b_scores]
+    elif kind is matching.UnionMatcher:
+        a_scores = dict(zip(*a))
+        merged = {d: s + b_scores[d] if d in b_scores else s for d, s in a_scores.items()}
+        merged.update((d, s) for d, s in b_scores.items() if d not in a_scores)
+        pairs = sorted(merged.items())
+    else:  # optional b: a's documents, plus b's score where b matches too
+        pairs = [(d, s + b_scores[d] if d in b_scores else s) for d, s in zip(*a)]
+    return [d for d, _ in pairs], [s for _, s in pairs]
+
+
+_JOINS = (matching.IntersectionMatcher, matching.UnionMatcher, matching.AndMaybeMatcher, Bonus.matcherclass)
 
 
 def _matching_docs(searcher: Any, query: Any, dates: _DateFilter | None) -> list[int]:

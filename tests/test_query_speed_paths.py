@@ -9,16 +9,14 @@ from whoosh import query as wq
 
 from newsearch import Archive
 from newsearch.analysis import text_analyzer
-from newsearch.query import scored_matches
+from newsearch.query import _bulk, parse_text_query, scored_matches
 from newsearch.ranking import (
     B,
     FIELD_B,
     K1,
     AdjacentWords,
     FieldsTerm,
-    add_proximity,
     adjacent_words,
-    combine_fields,
     make_weighting,
     rsj_idf,
 )
@@ -104,17 +102,30 @@ def test_adjacent_words_replaces_phrases_throughout_a_query():
     assert [(q.fieldname, q.words, q.boost) for q in phrases] == [("body", ["a", "b"], 2.0), ("title", ["d", "e"], 1.0)]
 
 
-@pytest.mark.parametrize("text", [["army", "navy"], ["oil", "wheat", "veto"], ["rare"]])
-def test_one_scored_pass_equals_whoosh_full_ranking(blocks_ix, text):
-    from whoosh.qparser import AndGroup, MultifieldParser
+QUERIES = [("army navy", "all"), ("oil wheat veto", "all"), ("rare", "all"), ('"army navy" OR wheat', "all"),
+           ("army NOT navy", "all"), ("army OR navy OR oil", "all"), ("treaty border union", "any"),
+           ('title:war "oil trade"', "all")]
 
-    parser = MultifieldParser(["title", "body"], blocks_ix.schema, group=AndGroup)
-    query = add_proximity(combine_fields(parser.parse(" ".join(text))), schema=blocks_ix.schema)
+
+@pytest.mark.parametrize("text, match", QUERIES)
+def test_one_scored_pass_equals_whoosh_full_ranking(blocks_ix, text, match):
+    query, _ = parse_text_query(text, blocks_ix.schema, match=match)
     with blocks_ix.searcher(weighting=make_weighting()) as searcher:
         docs, scores = scored_matches(searcher, query)
         expected = whoosh_ranking(searcher, query)
-        assert docs == sorted(docs)
+        assert docs == sorted(docs) and len(docs) == len(set(docs))
         assert sorted(zip(docs, scores), key=lambda p: (-p[1], p[0])) == expected
+        assert expected or text == "rare"
+
+
+@pytest.mark.parametrize("text, match", [("army navy", "all"), ("oil wheat veto", "any"), ('"army navy"', "all")])
+def test_lists_joined_by_and_or_optional_take_the_bulk_path(blocks_ix, text, match):
+    query, _ = parse_text_query(text, blocks_ix.schema, match=match)
+    with blocks_ix.searcher(weighting=make_weighting()) as searcher:
+        subsearcher, _ = searcher.leaf_searchers()[0]
+        matcher = query.matcher(subsearcher, searcher.context(needs_current=True)).replace(0)
+        bulk = _bulk(matcher)
+        assert bulk is not None and len(bulk[0]) > 10
 
 
 # -- date limits through the public API --------------------------------------------
