@@ -27,10 +27,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Iterator
+from typing import Callable, Iterator
 
 from whoosh.analysis import Analyzer, CompositeAnalyzer, StemFilter, Token, Tokenizer
-from whoosh.lang import stopwords_for_language
+from whoosh.lang import stemmer_for_language, stopwords_for_language
 
 __all__ = [
     "PARTICLES",
@@ -221,6 +221,86 @@ class NewsTokenizer(Tokenizer):
         text = _fold_word(part.replace(",", ""))
         return [_Piece(text, offset, offset + len(part), group)] if text else []
 
+    def _pieces(self, value: str) -> list[_Piece]:
+        """Every word of `value` in order, particles marked (a particle counts as one
+        only when a real word follows it)."""
+        pieces: list[_Piece] = []
+        append = pieces.append
+        for group, match in enumerate(_TOKEN.finditer(value)):
+            raw = match.group(0)
+            if raw.isalnum():  # the common case, without building a list
+                text = _fold_word(raw)
+                if text and len(text) <= _MAX_TERM:
+                    append(_Piece(text, match.start(), match.end(), group))
+            else:
+                pieces.extend(p for p in self._words(match, group) if len(p.text) <= _MAX_TERM)
+        nxt = None
+        for piece in reversed(pieces):
+            if piece.text in self.stoplist:
+                continue
+            piece.particle = piece.text in self.particles and nxt is not None
+            nxt = piece
+        return pieces
+
+    def index_positions(self, value: str, stem: Callable[[str], str] | None = None) -> dict[str, list[int]]:
+        """Term -> positions for indexing `value`: what the token stream gives in
+        index mode with stop words removed, without building Token objects.
+
+        Indexing spends most of its time here, so this path is kept lean (plain
+        lists, no per-word objects); a test checks it against the token stream.
+        """
+        texts: list[str] = []
+        groups: list[int] = []
+        for group, match in enumerate(_TOKEN.finditer(value)):
+            raw = match.group(0)
+            if raw.isalnum():
+                text = _fold_word(raw)
+                if text and len(text) <= _MAX_TERM:
+                    texts.append(text)
+                    groups.append(group)
+            else:
+                for piece in self._words(match, group):
+                    if len(piece.text) <= _MAX_TERM:
+                        texts.append(piece.text)
+                        groups.append(group)
+        stoplist, particles = self.stoplist, self.particles
+        count = len(texts)
+        # A particle takes no position of its own when a real word follows it.
+        transparent = [False] * count
+        follows = False
+        for i in range(count - 1, -1, -1):
+            text = texts[i]
+            if text in stoplist:
+                continue
+            transparent[i] = follows and text in particles
+            follows = True
+        positions: dict[str, list[int]] = {}
+        pos = 0
+        last = count - 1
+        for i in range(count):
+            text = texts[i]
+            if text in stoplist:
+                continue
+            group = groups[i]
+            if (not transparent[i] and i > 0 and groups[i - 1] == group
+                    and (i == last or groups[i + 1] != group)):
+                first = i
+                while first > 0 and groups[first - 1] == group:
+                    first -= 1
+                joined = "".join(texts[first:i + 1])
+                if len(joined) <= _MAX_TERM:
+                    term = stem(joined) if stem else joined
+                    positions.setdefault(term, []).append(pos)
+            term = stem(text) if stem else text
+            where = positions.get(term)
+            if where is None:
+                positions[term] = [pos]
+            else:
+                where.append(pos)
+            if not transparent[i]:
+                pos += 1
+        return positions
+
     # -- the tokenizer protocol -----------------------------------------------
     def __call__(  # type: ignore[override]
         self,
@@ -246,18 +326,8 @@ class NewsTokenizer(Tokenizer):
             yield t
             return
 
-        pieces: list[_Piece] = []
-        for group, match in enumerate(_TOKEN.finditer(value)):
-            pieces.extend(p for p in self._words(match, group) if len(p.text) <= _MAX_TERM)
+        pieces = self._pieces(value)
         query = mode == "query"
-
-        # A particle counts as one only when a real word follows it.
-        nxt = None
-        for piece in reversed(pieces):
-            if piece.text in self.stoplist:
-                continue
-            piece.particle = piece.text in self.particles and nxt is not None
-            nxt = piece
 
         pos = start_pos
         for i, piece in enumerate(pieces):
@@ -353,3 +423,32 @@ def name_analyzer() -> Analyzer:
     ("Hastings" and "Hast"), and short name parts ("Le", "Do") matter.
     """
     return CompositeAnalyzer(NewsTokenizer())
+
+
+_stem_caches: dict[Callable[[str], str], Callable[[str], str]] = {}
+
+
+def fast_index_path(analyzer: Analyzer) -> Callable[[str], dict[str, list[int]]] | None:
+    """A function giving term -> positions for `analyzer`'s index-time output, when
+    the analyzer is one of ours (NewsTokenizer, then optionally a StemFilter);
+    None for any other analyzer, whose token stream must then be used."""
+    items = list(getattr(analyzer, "items", [analyzer]))
+    if not items or type(items[0]) is not NewsTokenizer:
+        return None
+    tokenizer = items[0]
+    if len(items) == 1:
+        return tokenizer.index_positions
+    if len(items) != 2 or type(items[1]) is not StemFilter:
+        return None
+    stemmer = items[1]
+    # functools' cache is much cheaper per call than Whoosh's own, and words repeat.
+    stemfn = stemmer_for_language(stemmer.lang) if stemmer.lang else stemmer.stemfn  # as StemFilter.clear()
+    cached = _stem_caches.get(stemfn)
+    if cached is None:
+        cached = _stem_caches[stemfn] = lru_cache(maxsize=200_000)(stemfn)
+    ignore = stemmer.ignore
+
+    def stem(word: str) -> str:
+        return word if word in ignore else cached(word)
+
+    return lambda value: tokenizer.index_positions(value, cached if not ignore else stem)

@@ -1,8 +1,10 @@
 """sources -> parse -> store: building and updating an index from files.
 
-Parsing runs in worker processes; the single Whoosh writer runs here and commits in
-batches. After each commit the manifest records the files whose articles are all
-committed, so a killed run loses at most one batch and the next run resumes.
+Worker processes parse batches of files and write each batch as a Whoosh segment
+(batches.py, segments.py); this process holds the index lock, drops replaced
+articles, adopts the segments and commits. After each commit the manifest records
+the files whose articles are all committed, so a killed run loses at most the
+batches in flight and the next run resumes.
 """
 from __future__ import annotations
 
@@ -20,17 +22,10 @@ from .locations import resolve_index_path
 from .locking import LOCK_FILE, WriterLock
 from .manifest import MANIFEST_FILE, Fingerprint, Manifest, file_sha1
 from .models import Article
-from .parse.dispatch import DEFAULT_MAX_BODY_CHARS, ParseOptions, parse_document
-from .sources import (
-    DEFAULT_MAX_DECOMPRESSED_BYTES,
-    DEFAULT_MAX_FILE_BYTES,
-    RawDocument,
-    SourceFile,
-    find_sources,
-    iter_lines,
-    read_bytes,
-)
-from .workers import map_in_processes
+from .parse.dispatch import DEFAULT_MAX_BODY_CHARS, ParseOptions
+from .batches import batches, parse_unit, run_batches, share_progress_counter, units
+from .segments import remove_parts
+from .sources import DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_FILE_BYTES, SourceFile, find_sources
 
 # Articles per commit when the caller gives none; smaller means less lost on a crash.
 DEFAULT_BATCH_SIZE = 2_000
@@ -39,7 +34,10 @@ DEFAULT_BATCH_SIZE = 2_000
 # 2 segments instead of 10, a quarter smaller on disk, for about 20% more build time).
 FRESH_BUILD_BATCH_SIZE = 10_000
 BATCH_SIZE_ENV = "NEWSEARCH_BATCH_SIZE"
-JSONL_CHUNK_LINES = 200
+# A typical news article as a JSON line, to guess how many articles a file holds.
+JSONL_BYTES_PER_ARTICLE = 3_000
+# Fewer articles than this per batch costs more in segments than it gains.
+MIN_BATCH = 64
 
 
 @dataclass(frozen=True)
@@ -195,121 +193,6 @@ def plan(paths: Iterable[str], manifest: Manifest, *, kind: str | None, prune: b
         (unchanged.append(item.path) if verdict else to_index.append(item))
     removed = sorted(set(manifest.sources) - seen) if prune else []
     return Plan(to_index, unchanged, removed, missing, len(seen), retimed)
-
-
-# ---------------------------------------------------------------------------
-# Work units, parsed in worker processes
-
-
-@dataclass(frozen=True)
-class Unit:
-    """A whole file, or a chunk of a JSON Lines file (last=True closes the file)."""
-
-    source: SourceFile
-    lines: tuple[tuple[int, bytes | ParseError], ...] | None = None
-    last: bool = True
-
-
-@dataclass(frozen=True)
-class UnitResult:
-    unit: Unit
-    results: list[Article | ParseError]
-    sha1: str | None
-
-
-def _units(files: list[SourceFile], options: IngestOptions) -> Iterator[Unit]:
-    for source in files:
-        if source.kind != "jsonl":
-            yield Unit(source)
-            continue
-        chunk: list[tuple[int, bytes | ParseError]] = []
-        try:
-            for number, line in iter_lines(
-                source.path,
-                max_line_bytes=options.max_file_bytes,
-                max_decompressed_bytes=options.max_decompressed_bytes,
-            ):
-                chunk.append((number, line))
-                if len(chunk) >= JSONL_CHUNK_LINES:
-                    yield Unit(source, tuple(chunk), last=False)
-                    chunk = []
-        except ParseError as exc:
-            chunk.append((exc.line or 0, exc))
-        yield Unit(source, tuple(chunk), last=True)
-
-
-def _parse_unit(args: tuple[Unit, IngestOptions, _store.IndexOptions | None]) -> UnitResult:
-    """Runs in a worker: read and parse one unit; never raises.
-
-    With index options, articles come back as PreparedDocuments, their text already
-    analysed here, so the single writer only has postings to add.
-    """
-    unit, options, analyse_with = args
-    source = unit.source
-    parse_options = options.parse_options()
-    results: list[Article | ParseError] = []
-    sha1 = None
-    if unit.lines is None:
-        try:
-            data = read_bytes(
-                source.path,
-                max_bytes=options.max_file_bytes,
-                max_decompressed_bytes=options.max_decompressed_bytes,
-            )
-            raw = RawDocument(source.path, source.kind, data, section_hint=source.section_hint)
-            results = parse_document(raw, parse_options)
-        except ParseError as exc:
-            results = [exc]
-    else:
-        for number, line in unit.lines:
-            if isinstance(line, ParseError):
-                results.append(line)
-                continue
-            raw = RawDocument(source.path, "jsonl", line, line=number, section_hint=source.section_hint)
-            results.extend(parse_document(raw, parse_options))
-    if unit.last:
-        try:
-            sha1 = file_sha1(source.path)
-        except OSError:
-            sha1 = ""
-    if analyse_with is not None:
-        results = [_prepared(item, analyse_with) for item in results]
-    return UnitResult(unit, results, sha1)
-
-
-def _prepared(item: Article | ParseError, options: _store.IndexOptions) -> Any:
-    if isinstance(item, ParseError):
-        return item
-    try:
-        return _store.prepare(item, options)
-    except Exception as exc:  # an analyzer bug must not end the run either
-        return ParseError(item.path, f"cannot analyse article: {type(exc).__name__}: {exc}")
-
-
-def _map_units(units: Iterator[Unit], options: IngestOptions, jobs: int,
-               analyse_with: _store.IndexOptions | None = None) -> Iterator[UnitResult]:
-    work = ((unit, options, analyse_with) for unit in units)
-    if jobs <= 1:
-        yield from map(_parse_unit, work)
-        return
-    # Not multiprocessing.Pool: it waits forever for a worker that was killed.
-    yield from map_in_processes(_parse_unit, work, jobs=jobs, on_death=_died)
-
-
-def _died(args: tuple[Unit, IngestOptions, _store.IndexOptions | None], reason: str) -> UnitResult:
-    """A unit whose parser process died twice: one failure for its file (or its lines)."""
-    unit = args[0]
-    line = None
-    if unit.lines:
-        line = unit.lines[0][0]
-        reason += f" (somewhere in lines {line}-{unit.lines[-1][0]})"
-    sha1 = None
-    if unit.last:
-        try:
-            sha1 = file_sha1(unit.source.path)
-        except OSError:
-            sha1 = ""
-    return UnitResult(unit, [ParseError(unit.source.path, reason, line=line)], sha1)
 
 
 # ---------------------------------------------------------------------------
@@ -550,14 +433,17 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
     writer = _store.IndexWriter(str(path), ix)
     expected = ix.doc_count()
     completed: list[Fingerprint] = []
-    batch_ids: set[str] = set()
+    # Articles of this run not yet committed: id -> (its segment, document number),
+    # so a later copy of the same article drops the earlier one.
+    uncommitted: dict[str, tuple[Any, int]] = {}
     seen_ids: set[str] = set()
     per_file: dict[str, int] = {}
     file_failures: dict[str, list[tuple[int | None, str]]] = {}
+    counter = share_progress_counter()
 
     def commit() -> None:
         writer.commit()
-        batch_ids.clear()
+        uncommitted.clear()
         if fresh and ix.doc_count() != expected:
             raise IndexCorrupt(
                 f"{path}: index holds {ix.doc_count():,} articles after commit, expected {expected:,}"
@@ -567,52 +453,85 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
         with _store.storage_errors(str(path)):
             manifest.save(path)
 
+    def report_progress() -> None:
+        if progress is not None:
+            progress(Progress(counter[0], len(work.to_index), max(report.articles, counter[1]),
+                              len(report.failures), time.monotonic() - started))
+
     manifest.update(work.retimed)
+    analysis = _store.options_from_meta(str(path), _store.read_meta(path))
+    size = _per_batch(work.to_index, batch_size, jobs)
     with writer:
         report.stale_lock_pid = writer.stale_lock_pid
+        remove_parts(path)
         if work.removed:
             report.articles_removed += writer.delete_paths(work.removed)
             manifest.forget(work.removed)
             report.files_removed = len(work.removed)
-        files_done = 0
-        analysis = _store.options_from_meta(str(path), _store.read_meta(path))
-        for result in _map_units(_units(work.to_index, options), options, jobs, analysis):
-            source = result.unit.source
-            if not fresh and source.path not in per_file:
-                report.articles_removed += writer.delete_paths([source.path])
-            per_file.setdefault(source.path, 0)
-            for item in result.results:
-                if isinstance(item, ParseError):
-                    report.failures.append(Failure.from_error(item))
-                    file_failures.setdefault(source.path, []).append((item.line, item.reason))
-                    if fail_fast:
-                        report.stopped_early = True
+        todo = batches(units(work.to_index, options), size=size, index_path=str(path), analysis=analysis,
+                       options=options)
+        try:
+            for result in run_batches(todo, jobs=jobs, on_wait=report_progress):
+                if result.storage_error is not None:
+                    with _store.storage_errors(str(path)):
+                        raise result.storage_error
+                written, docnum = result.written, 0
+                for outcome in result.outcomes:
+                    source = outcome.source
+                    if not fresh and source.path not in per_file:
+                        report.articles_removed += writer.delete_paths([source.path])
+                    per_file.setdefault(source.path, 0)
+                    for item in outcome.items:
+                        if isinstance(item, ParseError):
+                            report.failures.append(Failure.from_error(item))
+                            file_failures.setdefault(source.path, []).append((item.line, item.reason))
+                            if fail_fast:
+                                report.stopped_early = True
+                                break
+                            continue
+                        earlier = uncommitted.get(item)
+                        if earlier is not None:
+                            earlier[0].drop(earlier[1])
+                        elif not fresh or item in seen_ids:
+                            writer.delete_ids([item])
+                        elif fresh:
+                            expected += 1
+                        uncommitted[item] = (written, docnum)
+                        docnum += 1
+                        seen_ids.add(item)
+                        per_file[source.path] += 1
+                        report.articles += 1
+                    if report.stopped_early:
                         break
-                    continue
-                if item.id in batch_ids:
+                    if outcome.last:
+                        report.files_indexed += 1
+                        completed.append(Fingerprint(source.path, source.size, source.mtime, outcome.sha1 or "",
+                                                     per_file.pop(source.path, 0),
+                                                     tuple(file_failures.pop(source.path, ()))))
+                if written is not None:
+                    for later in range(docnum, len(written.ids)):  # after a fail-fast stop
+                        written.drop(later)
+                    writer.add_segment(written)
+                report_progress()
+                if report.stopped_early:
+                    break
+                if writer.pending >= batch_size:
                     commit()
-                replace = not fresh or item.id in seen_ids
-                if fresh and not replace:
-                    expected += 1
-                writer.add(item, replace=replace)
-                batch_ids.add(item.id)
-                seen_ids.add(item.id)
-                per_file[source.path] += 1
-                report.articles += 1
-            if result.unit.last:
-                files_done += 1
-                report.files_indexed += 1
-                completed.append(Fingerprint(source.path, source.size, source.mtime, result.sha1 or "",
-                                             per_file.pop(source.path, 0),
-                                             tuple(file_failures.pop(source.path, ()))))
-            if progress is not None:
-                progress(Progress(files_done, len(work.to_index), report.articles, len(report.failures),
-                                  time.monotonic() - started))
-            if report.stopped_early:
-                break
-            if writer.pending >= batch_size:
-                commit()
-        commit()
+            commit()
+        finally:
+            remove_parts(path)
+
+
+def _per_batch(files: list[SourceFile], batch_size: int, jobs: int) -> int:
+    """Articles per worker batch: at most a commit's worth, and small enough that
+    every worker gets a share of a small run. JSON Lines sizes are guessed from bytes."""
+    guess = 0
+    for source in files:
+        if source.kind == "jsonl":
+            guess += max(1, source.size * (4 if source.path.endswith(".gz") else 1) // JSONL_BYTES_PER_ARTICLE)
+        else:
+            guess += 1
+    return max(MIN_BATCH, min(batch_size, -(-guess // jobs)))
 
 
 def recorded_failures(manifest: Manifest, paths: Iterable[str]) -> list[Failure]:
@@ -634,5 +553,5 @@ def parse_paths(
         if isinstance(item, ParseError):
             yield item
             continue
-        for unit in _units([item], options):
-            yield from _parse_unit((unit, options, None)).results
+        for unit in units([item], options):
+            yield from parse_unit(unit, options)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import pickle
 import re
 import time
 import weakref
@@ -20,10 +21,12 @@ from typing import Any, Iterable, Iterator
 from whoosh import index as whoosh_index
 from whoosh.analysis import RegexTokenizer
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.formats import Positions
+from whoosh.system import pack_uint
 from whoosh.index import EmptyIndexError, LockError
 
 from . import __version__
-from .analysis import SUPPORTED_LANGUAGES, name_analyzer, text_analyzer
+from .analysis import SUPPORTED_LANGUAGES, fast_index_path, name_analyzer, text_analyzer
 from .errors import (
     IndexCorrupt,
     IndexLocked,
@@ -34,6 +37,7 @@ from .errors import (
 )
 from .locking import WriterLock
 from .models import Article
+from .segments import WrittenSegment, commit_with
 
 # Whoosh names each commit's table of contents _MAIN_<generation>.toc.
 _TOC_NAME = re.compile(r"_MAIN_(\d+)\.toc$")
@@ -73,53 +77,41 @@ class IndexOptions:
         return {"language": self.language, "stem": self.stem}
 
 
-class PreAnalyzed(list):  # type: ignore[type-arg]
-    """A field's postings computed ahead of time, as (term, freq, weight, value) tuples.
-
-    Worker processes analyse text in parallel and send these to the single writer,
-    so the writer's critical path is only adding postings, not tokenising.
-    """
-
-
 class NewsText(TEXT):
-    """TEXT that also accepts PreAnalyzed values in place of the raw string."""
+    """TEXT whose index-time analysis takes newsearch's fast path: the same terms and
+    positions as the token stream (tests/test_segments.py checks), without Token objects."""
 
     def index(self, value: Any, **kwargs: Any) -> Any:
-        if isinstance(value, PreAnalyzed):
-            return iter(value)
-        return super().index(value, **kwargs)
+        known = _fast_paths.get(id(self))
+        if known is None or known[0] is not self:
+            known = _fast_paths[id(self)] = (self, fast_index_path(self.analyzer))
+        fast = known[1]
+        if fast is None or not isinstance(value, str) or kwargs or not isinstance(self.format, Positions):
+            return super().index(value, **kwargs)
+        boost = self.format.field_boost
+        return [
+            (term.encode("utf-8"), len(where), len(where) * boost, _encode_positions(where))
+            for term, where in fast(value).items()
+        ]
 
 
-# Text fields whose analysis is done in worker processes (see PreAnalyzed).
-PREANALYZED_FIELDS = ("title", "summary", "body", "byline", "author", "section", "source", "tags")
+_SINGLE_POSITIONS: dict[int, bytes] = {}
+# id(field) -> (field, its fast path or None); fields are unhashable, and few.
+_fast_paths: dict[int, tuple[Any, Any]] = {}
 
 
-@dataclass(frozen=True)
-class PreparedDocument:
-    """An article turned into Whoosh fields, with its text already analysed."""
-
-    id: str
-    path: str
-    fields: dict[str, Any]
-
-
-_schemas: dict[IndexOptions, Schema] = {}
-
-
-def prepare(article: Article, options: IndexOptions) -> PreparedDocument:
-    """Analyse an article's text fields now (in a worker) rather than in the writer."""
-    schema = _schemas.get(options)
-    if schema is None:
-        schema = _schemas[options] = build_schema(options)
-    fields = article_fields(article)
-    for name in PREANALYZED_FIELDS:
-        value = fields.get(name)
-        if isinstance(value, str) and value:
-            field = schema[name]
-            fields[name] = PreAnalyzed(field.index(value))
-            if field.stored:
-                fields["_stored_" + name] = value
-    return PreparedDocument(article.id, article.path, fields)
+def _encode_positions(positions: list[int]) -> bytes:
+    """Whoosh's Positions encoding (count, then pickled deltas), written out here
+    so the fast path needs no Token objects. Most terms occur once in a field, so
+    single positions come from a cache."""
+    if len(positions) == 1 and positions[0] < 8192:
+        encoded = _SINGLE_POSITIONS.get(positions[0])
+        if encoded is None:
+            encoded = _SINGLE_POSITIONS[positions[0]] = pack_uint(1) + pickle.dumps(positions, 2)
+        return encoded
+    deltas = [positions[0]]
+    deltas.extend(b - a for a, b in zip(positions, positions[1:]))
+    return pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
 
 
 def build_schema(options: IndexOptions) -> Schema:
@@ -413,6 +405,7 @@ class IndexWriter:
         self._lock = WriterLock(path)
         _LIVE_WRITERS.add(self)
         self._batch_ids: set[str] = set()
+        self._written: list[WrittenSegment] = []
 
     def __enter__(self) -> "IndexWriter":
         self._lock.acquire()
@@ -446,19 +439,25 @@ class IndexWriter:
         """Documents added or deleted since the last commit."""
         return self._pending
 
-    def add(self, article: Article | PreparedDocument, *, replace: bool = True) -> None:
+    def add(self, article: Article, *, replace: bool = True) -> None:
         """Add an article; with `replace`, an article with the same id is replaced."""
         if replace and article.id in self._batch_ids:
             self.commit()  # Whoosh replaces committed documents only: a repeat within a batch would stay twice
         self._batch_ids.add(article.id)
         writer = self._ensure_writer()
-        fields = article.fields if isinstance(article, PreparedDocument) else article_fields(article)
+        fields = article_fields(article)
         with storage_errors(self.path):
             if replace:
                 writer.update_document(**fields)
             else:
                 writer.add_document(**fields)
         self._pending += 1
+
+    def add_segment(self, written: WrittenSegment) -> None:
+        """Adopt, at the next commit, a segment a worker wrote (see segments.py)."""
+        self._ensure_writer()  # the lock, and a writer for this batch's deletions
+        self._written.append(written)
+        self._pending += written.doc_count
 
     def delete_ids(self, ids: Iterable[str]) -> int:
         """Delete articles by id; returns how many were deleted."""
@@ -482,21 +481,32 @@ class IndexWriter:
             else:
                 return
         writer, self._writer = self._writer, None
+        written, self._written = self._written, []
         with storage_errors(self.path):
             try:
-                writer.commit(optimize=optimize)
+                if written:
+                    commit_with(writer, written, self.path)
+                else:
+                    writer.commit(optimize=optimize)
             except BaseException:
                 _cancel_quietly(writer)
+                for part in written:
+                    part.discard()
                 raise
         self._pending = 0
         self._batch_ids.clear()
+        if written and optimize:
+            self.commit(optimize=True)
 
     def cancel(self) -> None:
         writer, self._writer = self._writer, None
+        written, self._written = self._written, []
         self._pending = 0
         self._batch_ids.clear()
         if writer is not None:
             _cancel_quietly(writer)
+        for part in written:
+            part.discard()
 
 
 # Whoosh's write lock is an flock too: forked children close their copies of it, as

@@ -11,13 +11,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
+WAIT_TICK = 0.25  # seconds between on_wait calls
 DIED = "the parser process died on this input (out of memory, or a crash in a C library)"
 
 
@@ -28,12 +29,16 @@ def map_in_processes(
     jobs: int,
     on_death: Callable[[T, str], R],
     window: int | None = None,
-) -> Iterator[R]:
+    on_wait: Callable[[], None] | None = None,
+    with_items: bool = False,
+) -> Iterator[Any]:
     """func(item) for every item, in order, in `jobs` processes.
 
     An item whose process dies (twice: once in the pool, once alone) yields
     on_death(item, reason) instead. At most `window` items are in flight, so a long
-    input stream is never read far ahead of the results.
+    input stream is never read far ahead of the results. `on_wait` is called a few
+    times a second while the next result is not ready; `with_items` yields
+    (item, result) pairs.
     """
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     window = window or jobs * 4
@@ -57,16 +62,20 @@ def map_in_processes(
             try:
                 if future is None:
                     raise BrokenProcessPool(DIED)
+                if on_wait is not None:
+                    while not wait([future], timeout=WAIT_TICK).done:
+                        on_wait()
                 result = future.result()
             except BrokenProcessPool:
                 pool.shutdown(wait=False, cancel_futures=True)
                 retry = [item] + [waiting for waiting, _ in pending]
                 pending.clear()
                 for one in retry:
-                    yield _alone(func, one, context, on_death)
+                    alone = _alone(func, one, context, on_death)
+                    yield (one, alone) if with_items else alone
                 pool = ProcessPoolExecutor(jobs, mp_context=context)
                 continue
-            yield result
+            yield (item, result) if with_items else result
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

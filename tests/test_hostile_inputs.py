@@ -399,20 +399,20 @@ def test_worker_processes_survive_one_dying_and_keep_order():
 
 
 def test_a_parser_process_that_dies_is_reported_and_the_run_goes_on(tmp_path, monkeypatch):
-    import newsearch.ingest as ingest
+    import newsearch.batches as batches
 
     root = tmp_path / "corpus"
     root.mkdir()
     for name in ("ant", "bee", "cicada", "dragonfly", "earwig"):
         (root / f"{name}.txt").write_text(f"{name.title()} headline\n\nThe {name} story in full.\n")
-    real = ingest.parse_document
+    real = batches.parse_document
 
     def dies_on_cicada(raw, options):
         if raw.path.endswith("cicada.txt"):
             os._exit(9)
         return real(raw, options)
 
-    monkeypatch.setattr(ingest, "parse_document", dies_on_cicada)
+    monkeypatch.setattr(batches, "parse_document", dies_on_cicada)
     report = index_paths([root], index=tmp_path / "ix", jobs=2)
     assert [(Path(f.path).name, "process died" in f.reason) for f in report.failures] == [("cicada.txt", True)]
     assert report.articles == 4

@@ -1,0 +1,251 @@
+"""Work for the parser processes: batches of input files, each written as one segment.
+
+A worker reads, parses and analyses a batch's files and writes their articles
+as a complete Whoosh segment of its own (segments.py); the indexing process
+only decides what to keep and adopts finished segments. So every core does the
+whole job, and nothing bigger than article ids and errors comes back.
+
+A batch that kills its process twice (a crash in a C library, the OOM killer)
+is split and its files run one per batch, so only the file that kills again
+is given up on; a batch whose article breaks the writer is split the same way.
+"""
+from __future__ import annotations
+
+import multiprocessing
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+
+from .errors import ParseError
+from .manifest import file_sha1
+from .models import Article
+from .parse.dispatch import parse_document
+from .sources import RawDocument, SourceFile, iter_lines, read_bytes
+from .workers import map_in_processes
+
+if TYPE_CHECKING:
+    from .ingest import IngestOptions
+    from .segments import WrittenSegment
+    from .store import IndexOptions
+
+# Lines of a JSON Lines file per unit: small enough to spread a single big file
+# over every worker and to report progress, large enough to be cheap to send.
+JSONL_CHUNK_LINES = 200
+# Posting memory of one worker's Whoosh pool before it spills to disk.
+WORKER_LIMIT_MB = 128
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A whole file, or a chunk of a JSON Lines file (last=True closes the file)."""
+
+    source: SourceFile
+    lines: tuple[tuple[int, bytes | ParseError], ...] | None = None
+    last: bool = True
+
+    @property
+    def size(self) -> int:
+        """Articles expected (a guess for files: usually one)."""
+        return 1 if self.lines is None else len(self.lines)
+
+
+def units(files: Iterable[SourceFile], options: IngestOptions) -> Iterator[Unit]:
+    """Files as units of work; JSON Lines files cut into chunks of lines."""
+    for source in files:
+        if source.kind != "jsonl":
+            yield Unit(source)
+            continue
+        chunk: list[tuple[int, bytes | ParseError]] = []
+        try:
+            for number, line in iter_lines(
+                source.path,
+                max_line_bytes=options.max_file_bytes,
+                max_decompressed_bytes=options.max_decompressed_bytes,
+            ):
+                chunk.append((number, line))
+                if len(chunk) >= JSONL_CHUNK_LINES:
+                    yield Unit(source, tuple(chunk), last=False)
+                    chunk = []
+        except ParseError as exc:
+            chunk.append((exc.line or 0, exc))
+        yield Unit(source, tuple(chunk), last=True)
+
+
+def parse_unit(unit: Unit, options: IngestOptions) -> list[Article | ParseError]:
+    """Read and parse one unit; never raises."""
+    source = unit.source
+    parse_options = options.parse_options()
+    if unit.lines is None:
+        try:
+            data = read_bytes(
+                source.path,
+                max_bytes=options.max_file_bytes,
+                max_decompressed_bytes=options.max_decompressed_bytes,
+            )
+            raw = RawDocument(source.path, source.kind, data, section_hint=source.section_hint)
+            return list(parse_document(raw, parse_options))
+        except ParseError as exc:
+            return [exc]
+    results: list[Article | ParseError] = []
+    for number, line in unit.lines:
+        if isinstance(line, ParseError):
+            results.append(line)
+            continue
+        raw = RawDocument(source.path, "jsonl", line, line=number, section_hint=source.section_hint)
+        results.extend(parse_document(raw, parse_options))
+    return results
+
+
+def _sha1_if_last(unit: Unit) -> str | None:
+    if not unit.last:
+        return None
+    try:
+        return file_sha1(unit.source.path)
+    except OSError:
+        return ""
+
+
+# ---------------------------------------------------------------------------
+# Batches
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Units whose articles go into one new segment of the index at `index_path`."""
+
+    units: tuple[Unit, ...]
+    index_path: str
+    analysis: IndexOptions
+    options: IngestOptions
+
+    def split(self) -> list["Batch"]:
+        return [Batch((unit,), self.index_path, self.analysis, self.options) for unit in self.units]
+
+
+@dataclass(frozen=True)
+class UnitOutcome:
+    """One unit's articles (their ids, in segment order) and parse errors, in input order."""
+
+    source: SourceFile
+    last: bool
+    items: list[str | ParseError]
+    sha1: str | None
+
+
+@dataclass
+class BatchResult:
+    """What a worker made of a batch. `storage_error` is a failure to write (a full
+    disk): the run must stop. `broken` asks for the batch to be split and redone."""
+
+    outcomes: list[UnitOutcome] = field(default_factory=list)
+    written: WrittenSegment | None = None
+    storage_error: OSError | None = None
+    broken: str | None = None
+
+
+def batches(work: Iterable[Unit], *, size: int, index_path: str, analysis: IndexOptions,
+            options: IngestOptions) -> Iterator[Batch]:
+    """Group units into batches of about `size` articles."""
+    group: list[Unit] = []
+    count = 0
+    for unit in work:
+        group.append(unit)
+        count += unit.size
+        if count >= size:
+            yield Batch(tuple(group), index_path, analysis, options)
+            group, count = [], 0
+    if group:
+        yield Batch(tuple(group), index_path, analysis, options)
+
+
+def write_batch(batch: Batch) -> BatchResult:
+    """Runs in a worker: parse the batch and write its articles as one segment. Never raises."""
+    from .segments import SegmentBuilder
+    from .store import article_fields, build_schema
+
+    try:
+        builder = SegmentBuilder(batch.index_path, build_schema(batch.analysis), limitmb=WORKER_LIMIT_MB)
+    except OSError as exc:
+        return BatchResult(storage_error=exc)
+    result = BatchResult()
+    try:
+        for unit in batch.units:
+            items: list[str | ParseError] = []
+            for item in parse_unit(unit, batch.options):
+                if isinstance(item, ParseError):
+                    items.append(item)
+                    continue
+                builder.add(article_fields(item))
+                items.append(item.id)
+            result.outcomes.append(UnitOutcome(unit.source, unit.last, items, _sha1_if_last(unit)))
+            _count_progress(unit)
+        result.written = builder.finish()
+    except OSError as exc:
+        builder.discard()
+        return BatchResult(storage_error=exc)
+    except Exception as exc:  # an analyzer or writer bug: redo the files one by one
+        builder.discard()
+        return BatchResult(broken=f"cannot index article: {type(exc).__name__}: {exc}")
+    return result
+
+
+def _died(batch: Batch, reason: str) -> BatchResult:
+    return BatchResult(broken=reason)
+
+
+def _given_up(batch: Batch, reason: str) -> BatchResult:
+    """A one-unit batch that failed again: one failure for its file (or its lines)."""
+    unit = batch.units[0]
+    line = None
+    if unit.lines:
+        line = unit.lines[0][0]
+        reason += f" (somewhere in lines {line}-{unit.lines[-1][0]})"
+    error = ParseError(unit.source.path, reason, line=line)
+    return BatchResult(outcomes=[UnitOutcome(unit.source, unit.last, [error], _sha1_if_last(unit))])
+
+
+def run_batches(work: Iterable[Batch], *, jobs: int,
+                on_wait: Callable[[], None] | None = None) -> Iterator[BatchResult]:
+    """write_batch over every batch, in order, in `jobs` processes (here when jobs is 1).
+
+    `on_wait` is called every fraction of a second while a batch is being written,
+    for progress reports (read the counter from share_progress_counter)."""
+    global _on_unit
+    if jobs <= 1:
+        _on_unit = on_wait
+        pairs: Iterator[tuple[Batch, BatchResult]] = ((batch, write_batch(batch)) for batch in work)
+    else:
+        pairs = map_in_processes(write_batch, work, jobs=jobs, on_death=_died, window=jobs + 1,
+                                 on_wait=on_wait, with_items=True)
+    try:
+        for batch, result in pairs:
+            if result.broken is None:
+                yield result
+            elif len(batch.units) > 1:
+                yield from run_batches(batch.split(), jobs=jobs, on_wait=on_wait)
+            else:
+                yield _given_up(batch, result.broken)
+    finally:
+        _on_unit = None
+
+
+# ---------------------------------------------------------------------------
+# Progress: workers count finished units in shared memory; the parent reads it.
+
+_progress_counter: Any = None
+_on_unit: Callable[[], None] | None = None  # the progress hook when batches run in this process
+
+
+def share_progress_counter() -> Any:
+    """A counter of (files finished, articles parsed) visible to forked workers."""
+    global _progress_counter
+    _progress_counter = multiprocessing.get_context("fork").Array("q", 2, lock=False)
+    return _progress_counter
+
+
+def _count_progress(unit: Unit) -> None:
+    counter = _progress_counter
+    if counter is not None:
+        counter[0] += 1 if unit.last else 0
+        counter[1] += unit.size
+    if _on_unit is not None:
+        _on_unit()

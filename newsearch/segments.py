@@ -1,0 +1,194 @@
+"""Whoosh segments written whole by worker processes, then adopted by the index.
+
+A Whoosh writer is single-threaded: fed by parallel parsers it becomes the
+bottleneck and leaves the other cores idle. So each worker writes a complete
+segment for its batch of articles (analysis, postings, stored fields, columns)
+in a private folder under the index, and the process holding the index lock
+only renames the finished segment file in and writes the table of contents
+(`commit_with`). A segment that is never adopted (a killed run) is only a
+folder under PARTS_DIR, which the next run removes; the index itself never
+refers to it.
+
+With store.py, query.py and analysis.py, the only module that imports whoosh.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh.filedb.filestore import FileStorage
+from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.writing import SegmentWriter
+
+# Private folders of segments being written; Whoosh's own clean-up skips names
+# that start with a dot, so it never deletes a worker's files mid-write.
+PARTS_DIR = ".parts"
+# Bytes Whoosh's posting pool counts for one posting besides its strings.
+_POSTING_BYTES = 150
+
+
+@dataclass
+class WrittenSegment:
+    """A finished segment waiting in its private folder to be adopted."""
+
+    segment: Any  # Whoosh's segment object: picklable, names its files
+    folder: str
+    ids: list[str] = field(default_factory=list)  # article id by document number
+
+    def drop(self, docnum: int) -> None:
+        """Mark one of its documents deleted (a later copy of the same article won)."""
+        self.segment.delete_document(docnum)
+
+    @property
+    def doc_count(self) -> int:
+        return self.segment.doc_count()
+
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class _InMemoryLengths:
+    """Field lengths of the documents just added, for the segment's own flush.
+
+    Whoosh reads every posting's document length back from the column file it
+    has just written (a file seek per posting); the same bytes are at hand.
+    """
+
+    def __init__(self) -> None:
+        self.by_field: dict[str, dict[int, int]] = {}
+
+    def record(self, fieldname: str, docnum: int, length: int) -> None:
+        self.by_field.setdefault(fieldname, {})[docnum] = length_to_byte(length)
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
+        lengths = self.by_field.get(fieldname)
+        if lengths is None:
+            return default
+        encoded = lengths.get(docnum, 0)
+        return byte_to_length(encoded) if encoded else None
+
+
+class _BatchWriter(SegmentWriter):
+    """A SegmentWriter for one private segment that keeps field lengths in memory."""
+
+    def __init__(self, ix: Any, **kwargs: Any) -> None:
+        super().__init__(ix, **kwargs)
+        self._lengths = _InMemoryLengths()
+        add_field = self.perdocwriter.add_field
+
+        def add_field_recording_length(fieldname: str, fieldobj: Any, value: Any, length: int) -> None:
+            if length:
+                self._lengths.record(fieldname, self.docnum, length)
+            add_field(fieldname, fieldobj, value, length)
+
+        self.perdocwriter.add_field = add_field_recording_length
+        # Term vectors and separate spelling words need Whoosh's full add_document.
+        self._special = any(f.vector or f.separate_spelling() for f in self.schema)
+
+    def add_document(self, **fields: Any) -> None:
+        """Whoosh's add_document for plain fields (no boosts, vectors or spelling),
+        handing each field's postings to the pool in one step rather than one call
+        per posting; anything else goes through Whoosh's own."""
+        if any(name.startswith("_") and not name.startswith("_stored_") for name in fields) or self._special:
+            return super().add_document(**fields)
+        schema, perdocwriter, pool = self.schema, self.perdocwriter, self.pool
+        docnum = self.docnum
+        names = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(schema, names)
+        perdocwriter.start_doc(docnum)
+        try:
+            for name in names:
+                value = fields[name]
+                if value is None:
+                    continue
+                field = schema[name]
+                length = 0
+                if field.indexed:
+                    items = list(field.index(value))
+                    if field.scorable:
+                        length = sum(item[1] for item in items)
+                    pool.fieldnames.add(name)
+                    pool.current.extend([(name, term, docnum, weight, encoded)
+                                         for term, _, weight, encoded in items])
+                    # The memory estimate Whoosh's pool keeps, to know when to spill to disk.
+                    pool.currentsize += sum(_POSTING_BYTES + len(name) + 2 * len(term) + len(encoded or b"")
+                                            for term, _, _, encoded in items)
+                    if pool.currentsize > pool.limit:
+                        pool.save()
+                stored = fields.get("_stored_" + name, value)
+                perdocwriter.add_field(name, field, stored if field.stored else None, length)
+                column = field.column_type
+                if column and stored is not None:
+                    perdocwriter.add_column_value(name, column, field.to_column_value(stored))
+        except Exception:
+            perdocwriter.cancel_doc()
+            raise
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        self.fieldwriter.add_postings(self.schema, self._lengths, self.pool.iter_postings())
+        self.fieldwriter.close()
+
+
+class SegmentBuilder:
+    """Writes one segment in a private folder under the index (used in a worker)."""
+
+    def __init__(self, index_path: str, schema: Any, *, limitmb: int) -> None:
+        self.folder = os.path.join(index_path, PARTS_DIR, uuid.uuid4().hex)
+        os.makedirs(self.folder)
+        private = FileStorage(self.folder).create_index(schema)
+        self._writer = _BatchWriter(private, _lk=False, limitmb=limitmb)
+        self.ids: list[str] = []
+
+    def add(self, fields: dict[str, Any]) -> None:
+        self._writer.add_document(**fields)
+        self.ids.append(fields["id"])
+
+    def finish(self) -> WrittenSegment | None:
+        """Write the segment's files; None (and nothing left behind) when it is empty."""
+        if not self.ids:
+            self.discard()
+            return None
+        writer = self._writer
+        segment = writer._finalize_segment()
+        writer._finish()
+        return WrittenSegment(segment, self.folder, self.ids)
+
+    def discard(self) -> None:
+        try:
+            self._writer.cancel()
+        except Exception:
+            pass
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def commit_with(writer: Any, written: list[WrittenSegment], index_path: str) -> None:
+    """Commit a Whoosh writer's own changes (deletions, additions, small-segment
+    merges) together with segments written elsewhere, in one new generation."""
+    final = writer._merge_segments(None, None, None)
+    if writer._added:
+        final.append(writer._finalize_segment())
+    else:
+        writer._close_segment()
+    for part in written:
+        prefix = part.segment.segment_id() + "."
+        for name in os.listdir(part.folder):
+            if name.startswith(prefix):
+                os.replace(os.path.join(part.folder, name), os.path.join(index_path, name))
+        final.append(part.segment)
+    writer._commit_toc(final)
+    writer._finish()
+    for part in written:
+        part.discard()
+
+
+def remove_parts(index_path: str | os.PathLike[str]) -> None:
+    """Remove private segment folders left by a run that was killed (call under the lock)."""
+    shutil.rmtree(Path(index_path) / PARTS_DIR, ignore_errors=True)

@@ -1,0 +1,165 @@
+"""Segments written by workers must hold exactly what Whoosh's own writer would write.
+
+The batch writer takes shortcuts (analysis without Token objects, postings handed
+to the pool per field, field lengths kept in memory); these tests index the same
+articles both ways and compare every term, posting, position, length and stored
+field, so a shortcut that drifts from Whoosh fails here.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+
+import pytest
+from whoosh.fields import TEXT
+
+from newsearch import store
+from newsearch.batches import parse_unit, units
+from newsearch.ingest import IngestOptions, index_paths
+from newsearch.models import Article
+from newsearch.segments import PARTS_DIR, SegmentBuilder
+from newsearch.sources import find_sources
+
+from conftest import EXAMPLES
+
+
+def _example_articles() -> list[Article]:
+    options = IngestOptions()
+    files = [f for f in find_sources([str(EXAMPLES)]) if not isinstance(f, Exception)]
+    found = [a for unit in units(files, options) for a in parse_unit(unit, options) if isinstance(a, Article)]
+    assert len(found) >= 20
+    return found
+
+
+def _contents(path: Path) -> dict:
+    """Everything a search can read from an index, keyed by article id."""
+    ix, _ = store.open_index(path)
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        by_doc = {docnum: fields["id"] for docnum, fields in reader.iter_docs()}
+        postings = {}
+        for fieldname, term in reader.all_terms():
+            matcher = reader.postings(fieldname, term)
+            entries = []
+            while matcher.is_active():
+                value = matcher.value()
+                entries.append((by_doc[matcher.id()], matcher.weight(), value))
+                matcher.next()
+            info = reader.term_info(fieldname, term)
+            stats = (info.doc_frequency(), info.weight(), info.min_length(), info.max_length(), info.max_weight())
+            postings[(fieldname, term)] = (stats, sorted(entries))
+        lengths = {
+            (by_doc[d], name): reader.doc_field_length(d, name)
+            for d in by_doc for name in ix.schema.scorable_names()
+        }
+        stored = {fields["id"]: fields for _, fields in reader.iter_docs()}
+        totals = {name: reader.field_length(name) for name in ix.schema.scorable_names()}
+    return {"postings": postings, "lengths": lengths, "stored": stored, "totals": totals}
+
+
+def test_a_worker_segment_equals_whooshs_own_writing(tmp_path, monkeypatch):
+    articles = _example_articles()
+    plain = tmp_path / "plain"
+    ix = store.create_index(plain)
+    with monkeypatch.context() as patch:
+        # Whoosh's own TEXT.index and add_document for the reference copy.
+        patch.setattr(store.NewsText, "index", TEXT.index)
+        writer = ix.writer()
+        for article in articles:
+            writer.add_document(**store.article_fields(article))
+        writer.commit()
+
+    batch = tmp_path / "batch"
+    ix = store.create_index(batch)
+    builder = SegmentBuilder(str(batch), ix.schema, limitmb=32)
+    for article in articles:
+        builder.add(store.article_fields(article))
+    written = builder.finish()
+    assert written is not None and written.ids == [a.id for a in articles]
+    with store.IndexWriter(str(batch), ix) as index_writer:
+        index_writer.add_segment(written)
+
+    ours, theirs = _contents(batch), _contents(plain)
+    assert ours["stored"] == theirs["stored"]
+    assert ours["totals"] == theirs["totals"]
+    assert ours["lengths"] == theirs["lengths"]
+    assert ours["postings"].keys() == theirs["postings"].keys()
+    assert ours["postings"] == theirs["postings"]
+    assert not (batch / PARTS_DIR).exists() or not any((batch / PARTS_DIR).iterdir())
+
+
+def test_a_small_pool_spills_to_disk_and_loses_nothing(tmp_path):
+    articles = _example_articles()
+    roomy, tight = tmp_path / "roomy", tmp_path / "tight"
+    for path, limit in ((roomy, 64), (tight, 0)):
+        ix = store.create_index(path)
+        builder = SegmentBuilder(str(path), ix.schema, limitmb=limit)  # 0 MB: a spill after every article
+        for article in articles:
+            builder.add(store.article_fields(article))
+        with store.IndexWriter(str(path), ix) as writer:
+            writer.add_segment(builder.finish())
+    assert _contents(tight) == _contents(roomy)
+
+
+def test_fast_analysis_gives_the_token_streams_terms_and_positions(shared_dir):
+    schema = store.build_schema(store.IndexOptions())
+    texts = []
+    with gzip.open(shared_dir / "corpus" / "jsonl" / "reuters21578.jsonl.gz", "rt", encoding="utf-8") as fh:
+        for _, line in zip(range(400), fh):
+            record = json.loads(line)
+            texts += [record.get("title") or "", record.get("body") or ""]
+    texts += [
+        "Ain al-Asad air base; al Asad; Abu Bakr al-Baghdadi; bin Laden's e-mail",
+        "U.S. officials said 1,000.5 troops... end.The next-of-kin l'Élysée Baʿath",
+        "al", "al al al", "the of and", "-", "x" * 150, "",
+    ]
+    for name in ("body", "byline", "title"):
+        field = schema[name]
+        for text in texts:
+            assert sorted(field.index(text)) == sorted(TEXT.index(field, text)), (name, text[:80])
+
+
+def test_an_index_run_leaves_no_private_segment_folders(tmp_path):
+    report = index_paths([EXAMPLES], index=tmp_path / "ix", jobs=2)
+    assert report.ok and report.articles >= 20
+    assert not (tmp_path / "ix" / PARTS_DIR).exists()
+    assert not any(name.startswith(".") for name in os.listdir(tmp_path / "ix"))
+
+
+def test_a_killed_runs_private_segments_are_ignored_and_removed(tmp_path):
+    path = tmp_path / "ix"
+    assert index_paths([EXAMPLES / "text"], index=path, jobs=1).ok
+    ix, _ = store.open_index(path)
+    orphan = SegmentBuilder(str(path), ix.schema, limitmb=8)
+    orphan.add(store.article_fields(Article(id="orphan-1", title="Quokka sighting", body="A quokka.")))
+    assert orphan.finish() is not None  # written, never adopted: as if the run died here
+    before = store.open_index(path)[0].doc_count()
+    from newsearch import Archive
+
+    with Archive.open(path) as archive:
+        assert archive.search("quokka").total == 0
+    report = index_paths([EXAMPLES], index=path, jobs=1)
+    assert report.ok
+    assert not (path / PARTS_DIR).exists()
+    assert store.open_index(path)[0].doc_count() > before
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_same_article_twice_in_one_run_is_kept_once(tmp_path, jobs):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    lines = [json.dumps({"id": f"a{i % 7}", "title": f"Story {i}", "body": f"Body of story {i} zebra"})
+             for i in range(300)]
+    (corpus / "part1.jsonl").write_text("\n".join(lines[:150]) + "\n")
+    (corpus / "part2.jsonl").write_text("\n".join(lines[150:]) + "\n")
+    report = index_paths([corpus], index=tmp_path / "ix", jobs=jobs, batch_size=100)
+    assert report.ok
+    from newsearch import Archive
+
+    with Archive.open(tmp_path / "ix") as archive:
+        assert len(archive) == 7
+        assert archive.search("zebra").total == 7
+        # The last copy of each id wins: story 293..299 carry ids a6, a0 .. a5.
+        assert {archive.get(f"a{i % 7}").title for i in range(293, 300)} == {f"Story {i}" for i in range(293, 300)}
