@@ -283,3 +283,8 @@ def test_german_press_services_are_agencies(raw: str, agency: str) -> None:
     names, found = split_byline(raw)
     assert found == agency
     assert agency not in names
+
+
+@pytest.mark.parametrize("raw", ["Deutscher Handballbund", "Redner bei Hafenstadt", "Bayerische Agentur"])
+def test_german_prepositions_and_compound_organisations_are_not_names(raw: str) -> None:
+    assert split_byline(raw)[0] == []

@@ -402,3 +402,32 @@ def test_the_pages_own_update_stamp_beats_a_date_mentioned_in_its_prose() -> Non
 def test_byline_labels_and_kinds_of_piece_before_the_name(credit: str) -> None:
     body = f"<article><h1>Pier</h1><p>{FILLER}</p><p>{FILLER}</p><div>{credit}</div></article>"
     assert parse(page(body=body)).authors == ("Ada Brook",)
+
+
+def test_label_for_text_and_pictures_is_followed_by_the_name() -> None:
+    body = (f"<article><div><span>Text &amp; Fotos:</span> Ada Brook</div><h1>Pier</h1><p>{FILLER}</p>"
+            f"<p>{FILLER}</p></article>")
+    assert parse(page(body=body)).authors == ("Ada Brook",)
+
+
+def test_meta_author_that_is_the_publisher_yields_to_the_printed_byline() -> None:
+    head = '<meta name="author" content="Harbour Illustrated"><meta name="dc.publisher" content="Harbour Illustrated">'
+    body = f"<article><h1>Pier</h1><p>Von Ada Brook</p><p>{FILLER}</p><p>{FILLER}</p></article>"
+    assert parse(page(head, body)).authors == ("Ada Brook",)
+    assert parse(page(head.split("<meta name=\"dc")[0], body)).authors == ("Harbour Illustrated",)
+
+
+def test_dated_copyright_paragraph_signs_a_page_without_byline() -> None:
+    body = f"<article><h1>Pier</h1><p>{FILLER}</p><p>{FILLER}</p><p>© 2019 Ada Brook</p></article>"
+    assert parse(page(body=body)).authors == ("Ada Brook",)
+    undated = body.replace("© 2019 Ada Brook", "© Ada Brook")
+    assert parse(page(body=undated)).authors == ()
+
+
+def test_byline_line_with_a_role_after_the_full_name_but_not_a_headline_starting_with_von() -> None:
+    credit = "<p><em>Autor: Ada Brook (Gastbeitrag), Redner bei hafen.example.com</em></p>"
+    body = f"<article><h1>Pier</h1><p>{FILLER}</p><p>{FILLER}</p>{credit}</article>"
+    assert parse(page(body=body)).authors == ("Ada Brook",)
+    teaser = "<p><a href='/x'>Von Hexen, Henkern und Vampiren in Bernau – Tipps zu Halloween</a></p>"
+    body = f"<article><h1>Pier</h1><p>{FILLER}</p><p>{FILLER}</p>{teaser}</article>"
+    assert parse(page(body=body)).authors == ()

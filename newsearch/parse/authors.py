@@ -92,7 +92,8 @@ _ORGANISATION = re.compile(
     r"herald|tribune|gazette|daily|weekly|radio|television|tv|channel|blog|online|website|newspaper|"
     r"project|program|programme|initiative|center|centre|council|committee|gmbh|ag|e\.\s?v|"
     r"magazin|zeitung|verlag|verband|verein|stiftung|institut|akademie|universität|hochschule|anstalt|"
-    r"landesanstalt|ministerium|revue|diario|périodique)\b\.?$",
+    r"landesanstalt|ministerium|revue|diario|périodique|agentur|agence|agencia|\w+(?:bund|verband|verein|"
+    r"gesellschaft|genossenschaft|kammer))\b\.?$",
     re.I,
 )
 _STAFF_CREDIT = re.compile(r"\s(?:staff|reporter|team|desk|newsroom|editors|editorial\s+board)$", re.I)
@@ -166,7 +167,7 @@ _FUNCTION_WORDS = frozenset(
     "of the to an for with on at is are was were who where when her his she you your our my their "
     "this that from about its has have had by in as or not what how why which into "
     "related across over für pour para per mit zum zur vom beim über unter dein deine deinen unser unsere "
-    "euer eure mein meine".split()
+    "euer eure mein meine bei aus nach seit durch gegen ohne".split()
 )
 _PARTICLES = frozenset("de da di del della der den van von le la du dos das al el bin ibn ben y e st st.".split())
 # "Jane Doe is a features writer...", "Jane Doe covers Congress": a biography after the name.

@@ -245,7 +245,7 @@ def _byline_elements(root: etree._Element, classed: list[tuple[etree._Element, s
                 element.tag in _NOT_BYLINE_TAGS or not rules.BYLINE_START.match(text):
             continue
         text = text_of(element)
-        if rules.BYLINE_START.sub("", text).strip(" :") == "":
+        if rules.BYLINE_LABEL_ONLY.match(text):
             # "<b>Text:</b> Jane Doe", "<h5>Autor:</h5> Jane Doe": the name follows the label, in the
             # label's tail or, past line breaks, in the text of the element holding both.
             text = _after_label(element, text)
@@ -253,6 +253,9 @@ def _byline_elements(root: etree._Element, classed: list[tuple[etree._Element, s
             continue
         line = rules.BYLINE_LINE.match(text)
         rest = _trim_byline(text[line.end() - 1:]) if line else ""
+        first = rules.BYLINE_CREDIT_END.split(rest, maxsplit=1)[0]
+        if len(first.split()) >= 2:
+            rest = first  # "Jane Doe (guest post), speaker at ...": a role may follow a full name in prose
         # One lower-case word is a user name ("Verfasst von: mitundvoneinander"); several make a sentence.
         if line and len(_trim_byline(text)) <= rules.BYLINE_LINE_MAX_CHARS and \
                 (" " not in rest or not rules.NOT_A_NAME_LINE.search(" " + rest)):
@@ -338,7 +341,9 @@ def _authors(
     if props:
         sources.append(props[: rules.BYLINE_MAX_NAMES])
     sources.extend(_byline_elements(root, classed))
-    keys = _site_keys(site, url) | {_key(n) for n in names_of(story.get("publisher"), objects=objects)}
+    publishers = names_of(story.get("publisher"), objects=objects) + [
+        p for p in meta.all(rules.META_PUBLISHER) if not p.startswith(("http://", "https://", "www."))]
+    keys = _site_keys(site, url) | {_key(n) for n in publishers}
     fallback: tuple[str, list[str], str] | None = None
     for raws in sources:
         names: list[str] = []
@@ -387,6 +392,8 @@ def _copyright_holder(
 ) -> tuple[str, list[str], str]:
     """Last resort for personal sites: the holder named in the footer's copyright line."""
     footers = [e for e, attrs in classed if _hint(rules.COPYRIGHT_HINTS, attrs)] + list(root.iter("footer"))
+    # A paragraph of its own that is only a dated copyright line ("© 2019 Jane Doe") signs the text.
+    footers += [p for p in root.iter("p") if rules.COPYRIGHT_PARAGRAPH.match(text_of(p))]
     for element in footers:
         text = text_of(element)
         match = rules.COPYRIGHT_LINE.search(text[: rules.COPYRIGHT_MAX_CHARS])

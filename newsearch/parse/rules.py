@@ -66,6 +66,8 @@ META_SECTION = ("article:section", "og:article:section", "parsely-section", "sai
 META_TAGS = ("article:tag", "og:article:tag", "keywords", "news_keywords", "parsely-tags", "sailthru.tags",
              "dc.subject")
 META_SITE = ("og:site_name", "application-name")
+# The publisher as <meta> names it: an author credit equal to it names the publisher, not a writer.
+META_PUBLISHER = ("dc.publisher", "dcterms.publisher", "publisher", "citation_publisher")
 META_IMAGE = ("og:image", "twitter:image", "og:image:url", "og:image:secure_url")
 META_URL = ("og:url", "twitter:url")
 META_LANGUAGE = ("og:locale", "content-language", "language", "dc.language", "dcterms.language")
@@ -97,6 +99,7 @@ COPYRIGHT_LINE = re.compile(
     r"([A-ZÀ-Ý][\w.'-]+(?:\s+[A-ZÀ-Ý][\w.'-]+){1,2})(?=\s*(?:[.,|•·]|\d{4}|all rights|alle rechte|$))",
 )
 COPYRIGHT_MAX_CHARS = 300
+COPYRIGHT_PARAGRAPH = re.compile(r"^(?:©|\(c\)|copyright)\s*(?:\(c\)\s*)?\d{4}\s*,?\s*\w[^©]{2,50}$", re.I)
 BYLINE_MAX_NAMES = 6
 # A login of a first and a last name ("robert.stitz"); the last part is too long for a domain's TLD.
 LOGIN_NAME = re.compile(r"^([a-zà-ÿ]{2,})[._]([a-zà-ÿ]{4,})$")
@@ -109,8 +112,14 @@ BYLINE_LINE = re.compile(r"^\s*(?:[-–—]+\s*)?(?:by|von|par|por|door|written 
                          r"auteur|autore|geschrieben von|verfasst von|erstellt von|" + _PIECE_BY + r")\s*:?\s+\S",
                          re.I)
 BYLINE_LINE_MAX_CHARS = 80
-BYLINE_START = re.compile(r"^\s*(?:[-–—]+\s*)?(?:by|von|par|por|door|written|text|autor|author|auteur|autore|"
-                          r"geschrieben|verfasst|erstellt\s+von|" + _PIECE_BY + r")\b", re.I)
+# Where the first credit of a byline line ends: "Jane Doe (guest post), speaker at ...".
+BYLINE_CREDIT_END = re.compile(r"\s*[,(|;]\s*|\s[-–—]\s")
+_BYLINE_WORDS = (r"(?:by|von|par|por|door|written|text|autor|author|auteur|autore|geschrieben|verfasst|"
+                 r"erstellt\s+von|" + _PIECE_BY + r")\b")
+BYLINE_START = re.compile(r"^\s*(?:[-–—]+\s*)?" + _BYLINE_WORDS, re.I)
+# A label alone in its element ("Von:", "Text & Fotos:"): the name is printed after the element.
+BYLINE_LABEL_ONLY = re.compile(r"^\s*(?:[-–—]+\s*)?" + _BYLINE_WORDS
+                               + r"(?:\s*(?:&|und|and|/|\+)\s*(?:fotos?|bilder?|photos?|bild))?[\s:]*$", re.I)
 BYLINE_TAGS = frozenset({"byline", "author", "address"})
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "title"})
 # "Von der Ringform zur Kastenform": a lower-case word that is not a name particle means a sentence.
@@ -137,7 +146,8 @@ BYLINE_DATES = re.compile(
 BYLINE_LABEL = re.compile(
     r"^(?:(?:post\s+)?author\s*:?\s*(?=by\b)|posted\s+(?:on\s+)?(?=by\b)|artikel\s+von\s*:?\s*|(?:publiziert|veröffentlicht)\s+am\s+|(?:veröffentlicht|publiziert|eingestellt|geschrieben|verfasst|"
     r"erstellt|gepostet|posted|written|published|publié|publicado|pubblicato)\s+(?:von|by|par|por|da)\s+|"
-    r"(?:interview|text|texte|autor(?:in)?|author|auteur|autore|fotos?|redaktion)\s*:\s*|vom\s+|"
+    r"(?:interview|text|texte|autor(?:in)?|author|auteur|autore|fotos?|redaktion)"
+    r"(?:\s*(?:&|und|and|/|\+)\s*(?:fotos?|bilder?|photos?|bild))?\s*:\s*|vom\s+|"
     + _PIECE_BY + r"\s+)",
     re.I,
 )
