@@ -47,6 +47,13 @@ class Unit:
         """Articles expected (a guess for files: usually one)."""
         return 1 if self.lines is None else len(self.lines)
 
+    @property
+    def content_bytes(self) -> int:
+        """Bytes of input this unit covers, for progress (see sources.content_bytes)."""
+        if self.lines is None:
+            return self.source.size
+        return sum(len(line) for _, line in self.lines if isinstance(line, bytes))
+
 
 def units(files: Iterable[SourceFile], options: IngestOptions) -> Iterator[Unit]:
     """Files as units of work; JSON Lines files cut into chunks of lines."""
@@ -236,9 +243,9 @@ _on_unit: Callable[[], None] | None = None  # the progress hook when batches run
 
 
 def share_progress_counter() -> Any:
-    """A counter of (files finished, articles parsed) visible to forked workers."""
+    """A counter of (files finished, articles parsed, bytes read) visible to forked workers."""
     global _progress_counter
-    _progress_counter = multiprocessing.get_context("fork").Array("q", 2, lock=False)
+    _progress_counter = multiprocessing.get_context("fork").Array("q", 3, lock=False)
     return _progress_counter
 
 
@@ -247,5 +254,6 @@ def _count_progress(unit: Unit) -> None:
     if counter is not None:
         counter[0] += 1 if unit.last else 0
         counter[1] += unit.size
+        counter[2] += unit.content_bytes
     if _on_unit is not None:
         _on_unit()

@@ -152,10 +152,13 @@ class ProgressLine:
             return
         self._last = now
         rate = progress.articles / progress.elapsed if progress.elapsed > 0 else 0.0
-        remaining = progress.files_total - progress.files_done
-        file_rate = progress.files_done / progress.elapsed if progress.elapsed > 0 else 0.0
-        eta = f"{int(remaining / file_rate // 60)}:{int(remaining / file_rate % 60):02d}" if file_rate else "?"
-        percent = 100 * progress.files_done / progress.files_total if progress.files_total else 100
+        if progress.bytes_total:  # bytes measure a few big files as well as many small ones
+            done, total = min(progress.bytes_done, progress.bytes_total), progress.bytes_total
+        else:
+            done, total = progress.files_done, progress.files_total
+        speed = done / progress.elapsed if progress.elapsed > 0 else 0.0
+        eta = f"{int((total - done) / speed // 60)}:{int((total - done) / speed % 60):02d}" if speed else "?"
+        percent = 100 * done / total if total else 100
         click.echo(
             f"\r  {percent:5.1f}%  {progress.files_done:,}/{progress.files_total:,} files  "
             f"{progress.articles:,} articles  {rate:,.0f}/s  {progress.failures:,} failed  ETA {eta}   ",

@@ -25,7 +25,13 @@ from .models import Article
 from .parse.dispatch import DEFAULT_MAX_BODY_CHARS, ParseOptions
 from .batches import batches, parse_unit, run_batches, share_progress_counter, units
 from .segments import remove_parts
-from .sources import DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_FILE_BYTES, SourceFile, find_sources
+from .sources import (
+    DEFAULT_MAX_DECOMPRESSED_BYTES,
+    DEFAULT_MAX_FILE_BYTES,
+    SourceFile,
+    content_bytes,
+    find_sources,
+)
 
 # Articles per commit when the caller gives none; smaller means less lost on a crash.
 DEFAULT_BATCH_SIZE = 2_000
@@ -62,13 +68,15 @@ class Failure:
 
 @dataclass(frozen=True)
 class Progress:
-    """Sent to the progress callback after each unit of work."""
+    """Sent to the progress callback a few times a second during a run."""
 
     files_done: int
     files_total: int
     articles: int
     failures: int
     elapsed: float
+    bytes_done: int = 0  # of input read so far (uncompressed), the measure of how far a run is
+    bytes_total: int = 0
 
 
 @dataclass
@@ -456,9 +464,11 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
     def report_progress() -> None:
         if progress is not None:
             progress(Progress(counter[0], len(work.to_index), max(report.articles, counter[1]),
-                              len(report.failures), time.monotonic() - started))
+                              len(report.failures), time.monotonic() - started,
+                              bytes_done=counter[2], bytes_total=bytes_total))
 
     manifest.update(work.retimed)
+    bytes_total = sum(content_bytes(source) for source in work.to_index)
     analysis = _store.options_from_meta(str(path), _store.read_meta(path))
     size = _per_batch(work.to_index, batch_size, jobs)
     with writer:

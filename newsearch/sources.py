@@ -222,6 +222,21 @@ def _gunzip_chunks(path: str, limit: int) -> Iterator[bytes]:
             yield chunk
 
 
+def content_bytes(source: SourceFile) -> int:
+    """How many bytes reading `source` will go through: a gzip file's stored
+    uncompressed size (its last four bytes, exact below 4 GiB), else the file size.
+    For progress reports only."""
+    if not source.path.lower().endswith(".gz") or source.size < 18:
+        return source.size
+    try:
+        with open(source.path, "rb") as handle:
+            handle.seek(-4, os.SEEK_END)
+            stored = int.from_bytes(handle.read(4), "little")
+    except OSError:
+        return source.size
+    return stored if stored >= source.size else source.size
+
+
 def iter_lines(
     path: str,
     *,
