@@ -24,13 +24,24 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from whoosh import matching, qparser, scoring, sorting
 from whoosh import query as wq
+from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.times import datetime_to_long
 
 from .analysis import join_particles
 from .errors import IndexCorrupt, NewsearchError, QuerySyntaxError
 from .models import FacetCount, Hit, SearchResults
 from .periods import date_bounds, parse_period
-from .ranking import FIELD_BOOSTS, Bonus, SumOr, add_proximity, adjacent_words, combine_fields, expand_query
+from .ranking import (
+    FIELD_BOOSTS,
+    Bonus,
+    SumOr,
+    add_proximity,
+    adjacent_words,
+    combine_fields,
+    expand_query,
+    reads_term_in_bulk,
+    term_scores,
+)
 from .snippets import make_snippet
 from .store import FACET_CACHE_DIR, FACET_FIELDS, opening_errors, stored_to_article
 
@@ -593,7 +604,7 @@ def scored_matches(searcher: Any, query: Any, dates: _DateFilter | None = None) 
             # Now and then drop exhausted branches (as Whoosh's collector does):
             # a word absent from bylines no longer costs a check per match.
             matcher = matcher.replace(0)
-            bulk = _bulk(matcher)
+            bulk = _bulk(matcher, subsearcher.reader())
             if bulk is not None:
                 docs.extend(docnum + offset for docnum in bulk[0])
                 scores.extend(bulk[1])
@@ -610,17 +621,34 @@ def scored_matches(searcher: Any, query: Any, dates: _DateFilter | None = None) 
     return docs, scores
 
 
-def _bulk(matcher: Any) -> tuple[list[int], list[float]] | None:
+def _bulk(matcher: Any, reader: Any) -> tuple[list[int], list[float]] | None:
     """The remaining matches and scores of a matcher tree made only of precomputed
-    lists (BM25F words, phrases) joined by and/or/optional, computed with
-    dictionaries instead of a few method calls per document.  Each score is the
-    same sum, in the same order, as the matcher's own score(); None for any
-    other kind of tree.
+    lists (BM25F words, phrases) and BM25 terms joined by and/or/optional,
+    computed with dictionaries instead of a few method calls per document.
+    Each score is the same sum, in the same order, as the tree's own score();
+    None (with the matcher untouched) for any other kind of tree.
     """
+    return _read_bulk(matcher, reader) if _bulkable(matcher, reader) else None
+
+
+def _bulkable(matcher: Any, reader: Any) -> bool:
+    kind = type(matcher)
+    if not matcher.is_active():
+        return True
+    if kind is matching.ListMatcher:
+        return matcher._scorer is None
+    if kind is matching.WrappingMatcher or (kind is FilterMatcher):
+        return _bulkable(matcher.child, reader)
+    if kind in _JOINS:
+        return _bulkable(matcher.a, reader) and _bulkable(matcher.b, reader)
+    return reads_term_in_bulk(matcher, reader)
+
+
+def _read_bulk(matcher: Any, reader: Any) -> tuple[list[int], list[float]]:
     kind = type(matcher)
     if not matcher.is_active():
         return [], []
-    if kind is matching.ListMatcher and matcher._scorer is None:
+    if kind is matching.ListMatcher:
         start = matcher._i
         ids = list(matcher._ids[start:])
         if matcher._all_weights:
@@ -628,14 +656,15 @@ def _bulk(matcher: Any) -> tuple[list[int], list[float]] | None:
         if matcher._weights:
             return ids, list(matcher._weights[start:])
         return ids, [1.0] * len(ids)
-    if kind is matching.WrappingMatcher:
-        child = _bulk(matcher.child)
-        return None if child is None else (child[0], [score * matcher.boost for score in child[1]])
+    if kind is matching.WrappingMatcher or kind is FilterMatcher:
+        ids, scores = _read_bulk(matcher.child, reader)
+        if kind is FilterMatcher:  # Whoosh's wrapper for deleted documents (or a kept set)
+            keep = [(d in matcher._ids) != matcher._exclude for d in ids]
+            ids, scores = list(compress(ids, keep)), list(compress(scores, keep))
+        return ids, [score * matcher.boost for score in scores]
     if kind not in _JOINS:
-        return None
-    a, b = _bulk(matcher.a), _bulk(matcher.b)
-    if a is None or b is None:
-        return None
+        return term_scores(matcher, reader)
+    a, b = _read_bulk(matcher.a, reader), _read_bulk(matcher.b, reader)
     b_scores = dict(zip(*b))
     if kind is matching.IntersectionMatcher:
         pairs = [(d, s + b_scores[d]) for d, s in zip(*a) if d in b_scores]

@@ -370,6 +370,31 @@ def _blocks(matcher: Any, deleted: Any, pending: list[int] | None,
         matcher._next_block()
 
 
+def reads_term_in_bulk(matcher: Any, reader: Any) -> bool:
+    """Whether term_scores can read this matcher (a Whoosh term scored by BM25)."""
+    return (type(matcher) is W3LeafMatcher and type(matcher.scorer) is BM25FScorer
+            and matcher.term() is not None and field_lengths(reader, matcher.term()[0]) is not None)
+
+
+def term_scores(matcher: Any, reader: Any) -> tuple[list[int], list[float]]:
+    """The rest of a term matcher's postings with the scores its score() would give,
+    read a block at a time (check reads_term_in_bulk first).  Uses up the matcher."""
+    lengths = field_lengths(reader, matcher.term()[0]) or []
+    score = matcher.scorer._score
+    ids: list[int] = []
+    scores: list[float] = []
+    start = matcher._i
+    while matcher.is_active():
+        matcher._read_ids()
+        matcher._read_weights()
+        block_ids, block_weights = matcher._ids[start:], matcher._weights[start:]
+        ids.extend(block_ids)
+        scores.extend(score(weight, lengths[docnum]) for docnum, weight in zip(block_ids, block_weights))
+        start = 0
+        matcher._next_block()
+    return ids, scores
+
+
 _BYTE_LENGTHS = [byte_to_length(code) for code in range(256)]
 _LENGTHS: "WeakKeyDictionary[Any, dict[str, list[int] | None]]" = WeakKeyDictionary()
 

@@ -42,7 +42,8 @@ def blocks_ix(tmp_path_factory):
         writer = ix.writer()
         for _ in range(700):
             body = " ".join(rng.choices(WORDS, weights, k=rng.randint(3, 40)))
-            writer.add_document(id=str(n), title=" ".join(rng.choices(WORDS, weights, k=3)), body=body)
+            extra = {"tags": rng.choice(WORDS)} if n % 3 == 0 else {}  # name fields join the query too
+            writer.add_document(id=str(n), title=" ".join(rng.choices(WORDS, weights, k=3)), body=body, **extra)
             n += 1
         writer.commit(merge=False)
     writer = ix.writer()
@@ -119,12 +120,13 @@ def test_one_scored_pass_equals_whoosh_full_ranking(blocks_ix, text, match):
 
 
 @pytest.mark.parametrize("text, match", [("army navy", "all"), ("oil wheat veto", "any"), ('"army navy"', "all")])
-def test_lists_joined_by_and_or_optional_take_the_bulk_path(blocks_ix, text, match):
+def test_lists_and_terms_joined_by_and_or_optional_take_the_bulk_path(blocks_ix, text, match):
     query, _ = parse_text_query(text, blocks_ix.schema, match=match)
     with blocks_ix.searcher(weighting=make_weighting()) as searcher:
         subsearcher, _ = searcher.leaf_searchers()[0]
         matcher = query.matcher(subsearcher, searcher.context(needs_current=True)).replace(0)
-        bulk = _bulk(matcher)
+        assert "W3LeafMatcher(('tags'" in repr(matcher) or text.startswith('"')
+        bulk = _bulk(matcher, subsearcher.reader())
         assert bulk is not None and len(bulk[0]) > 10
 
 
