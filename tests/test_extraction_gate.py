@@ -22,7 +22,7 @@ SCORING_PY = Path(__file__).resolve().parent.parent / "benchmarks" / "scoring.py
 FLOORS = {
     "title": 0.81,
     "authors": 0.75,
-    "date": 0.925,
+    "date": 0.93,
     "sections": 0.59,
     "snippets": 0.74,
     "body": 0.94,

@@ -431,3 +431,20 @@ def test_byline_line_with_a_role_after_the_full_name_but_not_a_headline_starting
     teaser = "<p><a href='/x'>Von Hexen, Henkern und Vampiren in Bernau – Tipps zu Halloween</a></p>"
     body = f"<article><h1>Pier</h1><p>{FILLER}</p><p>{FILLER}</p>{teaser}</article>"
     assert parse(page(body=body)).authors == ()
+
+
+def test_time_element_shows_the_local_day_of_a_utc_timestamp_near_midnight() -> None:
+    ld = ('<script type="application/ld+json">{"@type": "Article", "headline": "Pier closed for repairs",'
+          ' "dateCreated": "2017-02-24T01:18:13Z"}</script>')
+    body = (f"{NAV}<article><h1>Pier closed for repairs</h1><time datetime='2017-02-23T17:18:13-08:00'></time>"
+            f"<p>{FILLER}</p></article>")
+    assert parse(page(ld, body)).date == datetime(2017, 2, 23, tzinfo=timezone.utc)
+    # On the timestamp's own UTC day, the instant itself is kept.
+    same_day = body.replace("2017-02-23T17:18:13-08:00", "2017-02-24T09:00:00+08:00")
+    assert parse(page(ld, same_day)).date == datetime(2017, 2, 24, 1, 18, 13, tzinfo=timezone.utc)
+
+
+def test_printed_day_equal_to_the_timestamps_utc_day_keeps_the_instant() -> None:
+    head = '<meta property="article:published_time" content="2021-11-01T09:52:00Z">'
+    body = f"<article><h1>Pier closed for repairs</h1><p class='meta'>1 November 2021</p><p>{FILLER}</p></article>"
+    assert parse(page(head, NAV + body)).date == datetime(2021, 11, 1, 9, 52, tzinfo=timezone.utc)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from html import unescape
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -605,7 +605,9 @@ def _date(
     found = first(v for v in structured if isinstance(v, (str, int, float)))
     found = found or first(meta.all(rules.META_PUBLISHED))
     found = found or first(micro.values(rules.ITEMPROP_PUBLISHED))
-    timed = first(_time_elements(root))
+    times = _time_elements(root)
+    timed = first(times)
+    shown = next((d for d in map(_written_day, times) if d and _in(d, bounds)), None)
     in_url = next((d for d in (date_from_url(u, rules.URL_DATE) for u in urls) if d and _in(d, bounds)), None)
     printed, labelled = _date_in_dom(root, language, bounds, classed)
     if found and labelled == "published" and printed and printed.date() != found.date() \
@@ -632,12 +634,12 @@ def _date(
         if printed.date() in revised_days and labelled != "updated":
             return printed
     if found:
-        # A timestamp a few hours from the day the page prints (or its URL carries) is the
-        # same moment seen from another time zone: the printed day is the publication day.
-        for local in (in_url, printed):
+        # A timestamp a few hours from the day the page prints (or its URL or a <time> element
+        # carries) is the same moment seen from another time zone: that day is the publication day.
+        for local in (in_url, printed, shown):
             if local and rules.SAME_DAY_WINDOW_HOURS[0] * 3600 <= (found - local).total_seconds() \
                     < rules.SAME_DAY_WINDOW_HOURS[1] * 3600:
-                return local
+                return found if found.date() == local.date() else local
         return found
     if in_url or printed:
         return in_url or printed
@@ -665,6 +667,22 @@ def _date(
     modified = [story.get("dateModified")] + [o.get("dateModified") for o in objects if o is not story]
     return first(v for v in modified if isinstance(v, str)) or first(meta.all(rules.META_MODIFIED)) \
         or first(micro.values(rules.ITEMPROP_MODIFIED))
+
+
+def _written_day(value: str) -> datetime | None:
+    """The calendar day an ISO timestamp is written in ("2017-02-23T17:18-08:00" -> 23 February),
+    whatever its offset: the day the page shows its readers."""
+    match = _ISO_DAY.match(value)
+    if not match:
+        return None
+    try:
+        return datetime(*map(int, match.groups()), tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+_ISO_DAY = re.compile(r"^\s*(\d{4})-(\d\d)-(\d\d)")
+
 
 
 def _in(value: datetime, bounds: tuple[datetime | None, datetime | None]) -> bool:
