@@ -511,7 +511,7 @@ def run_search(
     try:
         dates = _DateFilter.of(searcher, date_query, facet_cache)
         matching, scores = scored_matches(searcher, combined, dates)
-        hits = _top_hits(searcher, combined, request, typed_terms, matching, scores)
+        hits = _top_hits(searcher, combined, request, typed_terms, matching, scores, dates)
         facets = _facets(searcher, text_query, filters, request.facets, facet_cache, matching, dates)
     except NewsearchError:
         raise
@@ -687,15 +687,17 @@ def _matching_docs(searcher: Any, query: Any, dates: _DateFilter | None) -> list
 
 
 def _top_hits(searcher: Any, query: Any, request: SearchRequest, terms: frozenset[str],
-              matching: list[int], scores: list[float]) -> list[Hit]:
-    """The requested page: best score first, ties in index order (as Whoosh ranks them)."""
+              matching: list[int], scores: list[float], dates: _DateFilter | None) -> list[Hit]:
+    """The requested page: best score first, ties in index order (as Whoosh ranks them);
+    date orders come from Whoosh's sorting, limited to the matches inside the dates."""
     offset = (request.page - 1) * request.limit
     wanted = offset + request.limit
     if request.sort == "relevance":
         best = heapq.nsmallest(wanted, zip(map(operator.neg, scores), matching))
         ranked = [(docnum, -negated) for negated, docnum in best]
     elif matching:
-        results = searcher.search(query, limit=wanted, filter=set(matching), **_sort_args(request.sort))
+        inside = set(matching) if dates is not None else None
+        results = searcher.search(query, limit=wanted, filter=inside, **_sort_args(request.sort))
         ranked = [(hit.docnum, hit.score) for hit in results]
     else:
         ranked = []
