@@ -24,7 +24,7 @@ FLOORS = {
     "authors": 0.75,
     "date": 0.93,
     "sections": 0.59,
-    "snippets": 0.74,
+    "snippets": 0.77,
     "body": 0.94,
 }
 

@@ -448,3 +448,33 @@ def test_printed_day_equal_to_the_timestamps_utc_day_keeps_the_instant() -> None
     head = '<meta property="article:published_time" content="2021-11-01T09:52:00Z">'
     body = f"<article><h1>Pier closed for repairs</h1><p class='meta'>1 November 2021</p><p>{FILLER}</p></article>"
     assert parse(page(head, NAV + body)).date == datetime(2021, 11, 1, 9, 52, tzinfo=timezone.utc)
+
+
+def _body_of(*paragraphs: str) -> str:
+    inner = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return parse(page(body=f"<article><h1>Pier</h1><p>{FILLER}</p>{inner}<p>{FILLER}</p></article>")).body
+
+
+def test_interface_lines_inside_a_paragraph_are_dropped_line_by_line() -> None:
+    text = _body_of("The quay reopens in May.<br>ANZEIGE - Heute mal ausgehen? Wie wäre es mit:")
+    assert "The quay reopens in May." in text and "ANZEIGE" not in text
+
+
+@pytest.mark.parametrize("line", [
+    "Warning: Creating default object from empty value in /www/htdocs/wp-includes/classes.php on line 407",
+    "Puede escribirnos a redaccion@example.org o seguirnos en Twitter.",
+    "Dieser Text wurde veröffentlicht unter der Lizenz CC-BY-NC-ND-4.0-DE.",
+    "Letzte Aktualisierung am 2.02.2022 / Bei den Verlinkungen handelt es sich um Affiliate Links",
+    "(Alle Angaben ohne Gewähr)", '... weiter zu "Die Wortwahl"', "Über den Autor",
+    "Veröffentlichung:<br>2. Februar 2022", "Von:<br>Ada Brook",
+])
+def test_notes_around_the_article_are_not_its_text(line: str) -> None:
+    text = _body_of(line)
+    assert text.count("The council met") == 2
+    assert line.split("<br>")[-1].split()[-1] not in text
+
+
+def test_read_more_link_is_trimmed_from_a_paragraph_and_prose_starting_with_von_is_kept() -> None:
+    text = _body_of("The ferry will run again in May. [czytaj więcej]", "Von Berlin nach Paris fährt der Zug.")
+    assert "The ferry will run again in May." in text and "więcej" not in text
+    assert "Von Berlin nach Paris fährt der Zug." in text

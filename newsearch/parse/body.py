@@ -16,6 +16,7 @@ from typing import Iterator
 from lxml import etree
 
 from newsearch.parse import rules
+from newsearch.parse.authors import split_byline, strip_byline_prefix
 
 _SPACE = re.compile(r"[ \t\r\n\f\v\u00a0\u200b]+")
 _SENTENCE_END = re.compile(r"[.!?…»\"”]\s*$")
@@ -288,12 +289,11 @@ def _paragraphs(elements: list[etree._Element], stats: _Stats) -> Iterator[tuple
     buffer: list[str] = []
 
     def flush(heading: int = 0) -> Iterator[tuple[str, int]]:
-        text = "\n".join(_collapse(line) for line in "".join(buffer).split("\n"))
-        text = "\n".join(line for line in text.split("\n") if line)
+        lines = [rules.TRAILING_MORE.sub("", _collapse(line)) for line in "".join(buffer).split("\n")]
         buffer.clear()
-        if text and not (len(text) < 60 and (rules.BOILERPLATE_TEXT.match(text) or rules.CREDIT_LINE.search(text))) \
-                and not (len(text) < rules.CALL_TO_ACTION_MAX_CHARS and rules.CALL_TO_ACTION.match(text)) \
-                and not (len(text) < rules.CREDIT_END_MAX_CHARS and rules.CREDIT_END.search(text)):
+        # Lines broken by <br> inside one block are judged one by one, then the block as a whole.
+        text = "\n".join(line for line in lines if line and (len(lines) == 1 or _is_text(line)))
+        if text and _is_text(text):
             yield text, heading
 
     # An explicit stack of (element, phase): phase 0 opens, 1 closes (then the tail follows).
@@ -327,6 +327,13 @@ def _paragraphs(elements: list[etree._Element], stats: _Stats) -> Iterator[tuple
         yield from flush()
 
 
+def _is_text(text: str) -> bool:
+    """Whether a block or line is article text rather than interface text, a credit or a call to action."""
+    return not rules.SERVER_ERROR.match(text) and not (len(text) < 60 and (rules.BOILERPLATE_TEXT.match(text) or rules.CREDIT_LINE.search(text))) \
+        and not (len(text) < rules.CALL_TO_ACTION_MAX_CHARS and rules.CALL_TO_ACTION.match(text)) \
+        and not (len(text) < rules.CREDIT_END_MAX_CHARS and rules.CREDIT_END.search(text))
+
+
 def _lead(chosen: list[etree._Element], stats: _Stats) -> list[etree._Element]:
     """The standfirst printed just before the story's container ("leadIn", "teaser-text")."""
     element = chosen[0]
@@ -356,13 +363,31 @@ def _tidy(blocks: list[tuple[str, int]], title: str) -> list[str]:
         following = blocks[index + 1][1] if index + 1 < len(blocks) else 1
         if heading > 0 and following > 0 and following <= heading:
             continue
-        if len(text) <= rules.DATE_LINE_MAX_CHARS and rules.DATE_LINE.match(text):
+        line = text.replace("\n", " ")
+        if len(line) <= rules.DATE_LINE_MAX_CHARS and rules.DATE_LINE.match(line):
             continue
+        if heading == 0 and _is_byline(line):
+            continue  # "Von: Jane Doe": the byline, which the article keeps apart from its text
         if heading == 0 and len(text) <= rules.LABEL_MAX_CHARS and len(text.split()) <= rules.LABEL_MAX_WORDS \
                 and not _SENTENCE_END.search(text):
             continue  # a lone label ("PDF", "Twitter", "Wohnen") between paragraphs
         kept.append((text, heading))
     return [text for text, _ in (kept or blocks)]
+
+
+def _is_byline(line: str) -> bool:
+    """A short line that is only a byline label and full names ("Von: Jane Doe und Max Roe")."""
+    if len(line) > rules.BYLINE_LINE_MAX_CHARS or not rules.BYLINE_LINE.match(line):
+        return False
+    rest = strip_byline_prefix(line)
+    names = [n for n in split_byline(rest)[0] if " " in n]
+    for name in names:
+        rest = rest.replace(name, " ")
+    return bool(names) and not _NOT_NAME_LEFT.sub("", rest)
+
+
+# What may be left of a byline once its names are taken out: separators and conjunctions.
+_NOT_NAME_LEFT = re.compile(r"[\W_]+|\b(?:and|und|et|y|e)\b", re.I)
 
 
 def _key(text: str) -> str:

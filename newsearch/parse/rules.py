@@ -362,7 +362,7 @@ MAX_LINK_DENSITY = 0.5
 MAX_LINK_DENSITY_LONG = 0.8
 # Short lines that are interface text, not article text.
 BOILERPLATE_TEXT = re.compile(
-    r"^(share|tweet|print|email|e-mail|read more|weiterlesen|mehr lesen|lire la suite|leer más|"
+    r"^\(?(share|tweet|print|email|e-mail|read more|weiterlesen|mehr lesen|lire la suite|leer más|"
     r"advertisement|anzeige|werbung|publicité|related|related articles|related posts|follow us|subscribe|"
     r"sign up|log in|login|comments?|kommentare|reply|antworten|facebook|twitter|whatsapp|"
     r"linkedin|pinterest|teilen|drucken|back to top|nach oben|zurück|previous|next|skip to content|"
@@ -379,7 +379,8 @@ BOILERPLATE_TEXT = re.compile(
     r"kommentieren|favorisieren|więcej|drukuj|udostępnij|imprimer|partager|compartir|imprimir|"
     r"condividi|stampa|gefällt mir|like this|teile diesen|share this|neueste (?:artikel|beiträge)|"
     r"latest (?:articles|posts|news)|release date|"
-    r"lesezeit|reading time|\d+ min(?:ute)?s? read|\d+ minut).{0,40}$",
+    r"lesezeit|reading time|\d+ min(?:ute)?s? read|\d+ minut|(?:\.\.\.\s*|…\s*)?weiter zu|über den autor|"
+    r"über die autorin|about the author|à propos de l'auteur|sobre el autor|sull'autore).{0,40}$",
     re.I,
 )
 # A line this short, of this few words and without a full stop, is a label, not a paragraph.
@@ -393,10 +394,19 @@ CALL_TO_ACTION = re.compile(
     r"hat ihnen (?:dieser|der) (?:artikel|beitrag)|gefällt ihnen|vous avez aimé|abonnez-vous|"
     r"suscríbete|iscriviti|to (?:view|read) the full|to continue reading|become a (?:member|subscriber)|"
     r"hazte (?:miembro|socio)|tú también puedes|jetzt mitglied|werden sie mitglied|kennt ihr schon|"
-    r"anzeige\b)",
+    r"anzeige\b|puede escribirnos|escríbenos a|schreiben sie uns|write to us|"
+    r"(?:dieser|diese|dieses) (?:text|beitrag|artikel|inhalt|werk) (?:wurde|ist|steht) (?:\w+ )?unter (?:der|einer) "
+    r"(?:lizenz|creative)|this (?:work|article|text|post) is licensed under|"
+    r"(?:letzte aktualisierung am \S+\s*/\s*)?bei den (?:verlinkungen|links) handelt es sich um)",
     re.I,
 )
 CALL_TO_ACTION_MAX_CHARS = 300
+# A PHP warning a broken page prints into its text ("Warning: ... in /www/... on line 407").
+SERVER_ERROR = re.compile(r"^(?:warning|notice|deprecated|fatal error|parse error|strict standards):\s.*\bon line \d+",
+                          re.I)
+# A "read more" link left at the end of a paragraph ("... [czytaj więcej]").
+TRAILING_MORE = re.compile(r"\s*\[(?:czytaj więcej|więcej|read more|more|mehr|weiterlesen|lire la suite|leer más|"
+                           r"continua a leggere|leia mais)\]$", re.I)
 # A caption or line ending in a picture credit ("... © AFP / JEFF PACHOUD").
 CREDIT_END = re.compile(r"(?:©|\(c\)|foto:|photo:|bild:|credit:|getty images|/\s*(?:afp|dpa|reuters|ap|imago|"
                         r"getty|epa|picture alliance))[^.!?]{0,60}$", re.I)
@@ -408,7 +418,8 @@ CREDIT_LINE = re.compile(r"getty\s*images|shutterstock|imago\b|/\s*dpa\b|\bafp\s
 # A short line that is only a date, a time and their words ("Dienstag, 4. Juni 2019", "05:28 Uhr").
 DATE_LINE_MAX_CHARS = 60
 DATE_LINE = re.compile(
-    r"^(?:(?:published|posted|updated|veröffentlicht|aktualisiert|stand|am|on|le|el|il|um|at|uhr|"
+    r"^(?:(?:published|posted|updated|veröffentlicht|veröffentlichung|aktualisiert|stand|am|on|le|el|il|um|at|uhr|"
+    r"publication|publicación|pubblicazione|datum|date|fecha|data|"
     r"mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
     r"montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|"
     r"vendredi|samedi|dimanche|am|pm|a\.m\.|p\.m\.|cet|cest|utc|gmt|est|edt|pst|pdt|"
