@@ -452,7 +452,7 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
     def commit() -> None:
         writer.commit()
         uncommitted.clear()
-        if fresh and ix.doc_count() != expected:
+        if ix.doc_count() != expected:  # a lost segment or document must not pass silently
             raise IndexCorrupt(
                 f"{path}: index holds {ix.doc_count():,} articles after commit, expected {expected:,}"
             )
@@ -476,6 +476,7 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
         remove_parts(path)
         if work.removed:
             report.articles_removed += writer.delete_paths(work.removed)
+            expected -= report.articles_removed
             manifest.forget(work.removed)
             report.files_removed = len(work.removed)
         todo = batches(units(work.to_index, options), size=size, index_path=str(path), analysis=analysis,
@@ -489,7 +490,9 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
                 for outcome in result.outcomes:
                     source = outcome.source
                     if not fresh and source.path not in per_file:
-                        report.articles_removed += writer.delete_paths([source.path])
+                        removed = writer.delete_paths([source.path])
+                        report.articles_removed += removed
+                        expected -= removed
                     per_file.setdefault(source.path, 0)
                     for item in outcome.items:
                         if isinstance(item, ParseError):
@@ -502,10 +505,10 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
                         earlier = uncommitted.get(item)
                         if earlier is not None:
                             earlier[0].drop(earlier[1])
+                            expected -= 1
                         elif not fresh or item in seen_ids:
-                            writer.delete_ids([item])
-                        elif fresh:
-                            expected += 1
+                            expected -= writer.delete_ids([item])
+                        expected += 1
                         uncommitted[item] = (written, docnum)
                         docnum += 1
                         seen_ids.add(item)

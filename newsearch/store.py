@@ -468,8 +468,16 @@ class IndexWriter:
         return self._delete_by("path", paths)
 
     def _delete_by(self, fieldname: str, values: Iterable[str]) -> int:
+        """Delete committed documents holding one of `values`; returns how many were
+        not already deleted, so callers can account for every document exactly."""
         writer = self._ensure_writer()
-        count = sum(writer.delete_by_term(fieldname, value) for value in values)
+        searcher = writer.searcher()
+        count = 0
+        for value in values:
+            for docnum in searcher.document_numbers(**{fieldname: value}):
+                if not writer.is_deleted(docnum):
+                    writer.delete_document(docnum)
+                    count += 1
         self._pending += count
         return count
 

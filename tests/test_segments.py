@@ -163,3 +163,39 @@ def test_the_same_article_twice_in_one_run_is_kept_once(tmp_path, jobs):
         assert archive.search("zebra").total == 7
         # The last copy of each id wins: story 293..299 carry ids a6, a0 .. a5.
         assert {archive.get(f"a{i % 7}").title for i in range(293, 300)} == {f"Story {i}" for i in range(293, 300)}
+
+
+def test_a_segment_lost_on_the_way_in_fails_the_run_loudly(tmp_path, monkeypatch):
+    import newsearch.store as store_module
+    from newsearch.errors import IndexCorrupt
+
+    real = store_module.commit_with
+
+    def loses_the_last_segment(writer, written, index_path):
+        real(writer, written[:-1], index_path)
+
+    monkeypatch.setattr(store_module, "commit_with", loses_the_last_segment)
+    with pytest.raises(IndexCorrupt, match="expected"):
+        index_paths([EXAMPLES], index=tmp_path / "ix", jobs=1)
+
+
+def test_an_update_run_counts_replaced_and_removed_articles_exactly(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.jsonl").write_text("".join(
+        json.dumps({"id": f"x{i}", "title": f"Item {i}", "body": "heron"}) + "\n" for i in range(30)))
+    (corpus / "b.txt").write_text("Bittern headline\n\nThe bittern story.\n")
+    assert index_paths([corpus], index=tmp_path / "ix", jobs=1).ok
+    # Rewrite a.jsonl: 10 of its ids again, 5 new ones; b.txt goes away.
+    (corpus / "a.jsonl").write_text("".join(
+        json.dumps({"id": f"x{i}", "title": f"Item {i} again", "body": "heron"}) + "\n" for i in range(25, 40)))
+    (corpus / "b.txt").unlink()
+    report = index_paths([corpus], index=tmp_path / "ix", jobs=2, prune=True)
+    assert report.ok and report.articles == 15 and report.articles_removed == 31
+    from newsearch import Archive
+
+    with Archive.open(tmp_path / "ix") as archive:
+        assert len(archive) == 15 and archive.search("heron").total == 15
+        assert archive.get("x25").title == "Item 25 again"
+        with pytest.raises(KeyError):
+            archive.get("x3")
