@@ -177,14 +177,12 @@ class NewsTokenizer(Tokenizer):
         return hash((type(self), self.stoplist, self.particles, self.elisions))
 
     # -- splitting -------------------------------------------------------
-    def _words(self, match: re.Match, group: int) -> list[_Piece]:
-        """The pieces of one regex match: hyphen parts, apostrophes and dots resolved."""
-        raw = match.group(0)
+    def _words(self, raw: str, base: int, group: int) -> list[_Piece]:
+        """The pieces of one token found at `base`: hyphen parts, apostrophes and dots resolved."""
         if raw.isalnum():  # the common case: one plain word
             text = _fold_word(raw)
-            return [_Piece(text, match.start(), match.end(), group)] if text else []
+            return [_Piece(text, base, base + len(raw), group)] if text else []
         pieces: list[_Piece] = []
-        base = match.start()
         start = 0
         for part_match in list(_HYPHEN.finditer(raw)) + [None]:
             end = part_match.start() if part_match else len(raw)
@@ -233,7 +231,7 @@ class NewsTokenizer(Tokenizer):
                 if text and len(text) <= _MAX_TERM:
                     append(_Piece(text, match.start(), match.end(), group))
             else:
-                pieces.extend(p for p in self._words(match, group) if len(p.text) <= _MAX_TERM)
+                pieces.extend(p for p in self._words(raw, match.start(), group) if len(p.text) <= _MAX_TERM)
         nxt = None
         for piece in reversed(pieces):
             if piece.text in self.stoplist:
@@ -251,19 +249,31 @@ class NewsTokenizer(Tokenizer):
         """
         texts: list[str] = []
         groups: list[int] = []
-        for group, match in enumerate(_TOKEN.finditer(value)):
-            raw = match.group(0)
+        compound = False
+        for group, raw in enumerate(_TOKEN.findall(value)):
             if raw.isalnum():
                 text = _fold_word(raw)
                 if text and len(text) <= _MAX_TERM:
                     texts.append(text)
                     groups.append(group)
             else:
-                for piece in self._words(match, group):
-                    if len(piece.text) <= _MAX_TERM:
-                        texts.append(piece.text)
-                        groups.append(group)
+                pieces = [p for p in self._words(raw, 0, group) if len(p.text) <= _MAX_TERM]
+                compound = compound or len(pieces) > 1
+                for piece in pieces:
+                    texts.append(piece.text)
+                    groups.append(group)
         stoplist, particles = self.stoplist, self.particles
+        positions: dict[str, list[int]] = {}
+        if not compound and particles.isdisjoint(texts):
+            # No joined forms and no particles: every kept word takes the next position.
+            for pos, text in enumerate([t for t in texts if t not in stoplist]):
+                term = stem(text) if stem else text
+                where = positions.get(term)
+                if where is None:
+                    positions[term] = [pos]
+                else:
+                    where.append(pos)
+            return positions
         count = len(texts)
         # A particle takes no position of its own when a real word follows it.
         transparent = [False] * count
@@ -274,7 +284,6 @@ class NewsTokenizer(Tokenizer):
                 continue
             transparent[i] = follows and text in particles
             follows = True
-        positions: dict[str, list[int]] = {}
         pos = 0
         last = count - 1
         for i in range(count):
