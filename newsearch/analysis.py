@@ -301,11 +301,7 @@ class NewsTokenizer(Tokenizer):
                     term = stem(joined) if stem else joined
                     positions.setdefault(term, []).append(pos)
             term = stem(text) if stem else text
-            where = positions.get(term)
-            if where is None:
-                positions[term] = [pos]
-            else:
-                where.append(pos)
+            positions.setdefault(term, []).append(pos)
             if not transparent[i]:
                 pos += 1
         return positions
