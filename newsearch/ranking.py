@@ -102,6 +102,10 @@ def make_weighting(**overrides: Any) -> WeightingModel:
     return NewsBM25(**overrides)
 
 
+# Per top-level searcher: a word's largest document frequency over its fields.
+_DOC_FREQUENCIES: "WeakKeyDictionary[Any, dict[tuple[tuple[str, bytes], ...], int]]" = WeakKeyDictionary()
+
+
 class FieldsTerm(qcore.Query):
     """One analysed word searched in several text fields, scored by BM25F.
 
@@ -168,8 +172,15 @@ class FieldsTerm(qcore.Query):
         parent = searcher.get_parent()
         fields = self._fields(searcher)
         # Documents with the word in any field: the largest field's count is a
-        # close, cheap stand-in for the size of the union.
-        df = max((parent.doc_frequency(f, t) for f, _, t in fields), default=0)
+        # close, cheap stand-in for the size of the union.  Asked once per search,
+        # not once per segment (each ask looks the word up in every segment).
+        known = _DOC_FREQUENCIES.setdefault(parent, {})
+        key = tuple((f, t) for f, _, t in fields)
+        if key not in known:
+            if len(known) > 10_000:
+                known.clear()
+            known[key] = max((parent.doc_frequency(f, t) for f, t in key), default=0)
+        df = known[key]
         if not df:
             return matching.NullMatcher()
         combined: dict[int, float] = defaultdict(float)
