@@ -566,23 +566,30 @@ def benchmark(args: argparse.Namespace) -> list[dict[str, Any]]:
         runs.insert(1, ("newsearch", "html", html_dir))
     for engine, kind, source in runs:
         index_path = args.workdir / "indexes" / f"{engine}-{kind}"
-        shutil.rmtree(index_path, ignore_errors=True)
-        if engine != "newsearch":
-            index_path.mkdir(parents=True)
-        index_path.parent.mkdir(parents=True, exist_ok=True)
-        log(f"{engine} ({kind}): indexing ...")
-        try:
-            built = run_worker(args, "index", engine, str(source), str(index_path), str(args.jobs), "-")
-        except (RuntimeError, subprocess.TimeoutExpired) as error:
-            log(f"  skipped: {error}")
-            rows.append({"engine": engine, "input": kind, "error": str(error).splitlines()[0]})
-            continue
+        record = index_path.with_name(index_path.name + ".build.json")
+        if args.reuse_indexes and record.exists() and index_path.exists():
+            built = json.loads(record.read_text())
+            log(f"{engine} ({kind}): reusing the index built earlier ({built['count']:,} articles)")
+        else:
+            shutil.rmtree(index_path, ignore_errors=True)
+            record.unlink(missing_ok=True)
+            if engine != "newsearch":
+                index_path.mkdir(parents=True)
+            index_path.parent.mkdir(parents=True, exist_ok=True)
+            log(f"{engine} ({kind}): indexing ...")
+            try:
+                built = run_worker(args, "index", engine, str(source), str(index_path), str(args.jobs), "-")
+            except (RuntimeError, subprocess.TimeoutExpired) as error:
+                log(f"  skipped: {error}")
+                rows.append({"engine": engine, "input": kind, "error": str(error).splitlines()[0]})
+                continue
+            record.write_text(json.dumps(built))
         row = {"engine": engine, "input": kind, "count": built["count"], "seconds": built["seconds"],
                "rate": built["count"] / built["seconds"], "size": dir_size(index_path),
                "rss": built["rss"], "child_rss": built["child_rss"], "rss_total": built.get("rss_total"),
                "index": str(index_path)}
         log(f"  {row['count']:,} articles in {row['seconds']:.1f}s ({row['rate']:,.0f}/s)")
-        if kind == "jsonl":
+        if kind == "jsonl" and not args.build_only:
             log(f"{engine}: {len(timed)} queries ...")
             try:
                 found = run_worker(args, "query", engine, "-", str(index_path), "1", str(queries_file))
@@ -596,7 +603,7 @@ def benchmark(args: argparse.Namespace) -> list[dict[str, Any]]:
                        by_kind={k: percentile([ms for ms, q in zip(lat, timed) if q["kind"] == k], 95)
                                 for k, _ in QUERY_MIX})
         rows.append(row)
-        if engine == "newsearch" and kind == "jsonl" and args.cold_runs:
+        if engine == "newsearch" and kind == "jsonl" and args.cold_runs and not args.build_only:
             # Right after the build, so a newsearch upgrade mid-run can't break it.
             text = query_text(next(q for q in timed if q["kind"] == "and"))
             try:
@@ -668,6 +675,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/newsearch-bench"))
     parser.add_argument("--timeout", type=float, default=4 * 3600, help="seconds per subprocess")
     parser.add_argument("--json", type=Path, help="also write the raw rows here")
+    parser.add_argument("--build-only", action="store_true",
+                        help="build the indexes and stop (query them later with --reuse-indexes)")
+    parser.add_argument("--reuse-indexes", action="store_true",
+                        help="query the indexes (and report the build figures) of an earlier run with the "
+                             "same --workdir instead of building them again")
     args = parser.parse_args(argv)
     args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     unknown = set(args.engines) - set(ENGINES + OPTIONAL_ENGINES)

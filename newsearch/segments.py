@@ -9,6 +9,11 @@ only renames the finished segment file in and writes the table of contents
 folder under PARTS_DIR, which the next run removes; the index itself never
 refers to it.
 
+It drives SegmentWriter through methods Whoosh uses for its own multi-process
+writer (_finalize_segment, _merge_segments, _commit_toc); whoosh-reloaded is pinned
+for that reason, and tests/test_segments.py checks that a segment written here holds
+exactly what Whoosh's own writer would write.
+
 With store.py, query.py and analysis.py, the only module that imports whoosh.
 """
 from __future__ import annotations
