@@ -478,3 +478,31 @@ def test_read_more_link_is_trimmed_from_a_paragraph_and_prose_starting_with_von_
     text = _body_of("The ferry will run again in May. [czytaj więcej]", "Von Berlin nach Paris fährt der Zug.")
     assert "The ferry will run again in May." in text and "więcej" not in text
     assert "Von Berlin nach Paris fährt der Zug." in text
+
+
+def test_emphasised_full_name_closing_the_text_signs_it() -> None:
+    body = f"<article><h1>Pier</h1><p>{FILLER}</p><p>{FILLER}</p><p><strong>Ada Brook</strong></p></article>"
+    assert parse(page(body=body)).authors == ("Ada Brook",)
+    plain = body.replace("<strong>Ada Brook</strong>", "Ada Brook")
+    assert parse(page(body=plain)).authors == ()
+    heading = body.replace("<strong>Ada Brook</strong>", "<strong>Das Magazin</strong>")
+    assert parse(page(body=heading)).authors == ()
+
+
+def test_heading_of_the_box_about_the_author_names_a_story_without_byline() -> None:
+    box = "<div class='author-bio footer'><h3>Ada Brook</h3><p>Ada writes about harbours.</p></div>"
+    body = f"<article><h1>Pier</h1><p>{FILLER}</p><p>{FILLER}</p></article>{box}"
+    assert parse(page(body=body)).authors == ("Ada Brook",)
+    unboxed = body.replace("author-bio footer", "teaser")
+    assert parse(page(body=unboxed)).authors == ()
+
+
+@pytest.mark.parametrize("byline", ["By Ada Brook", "– Von Ada Brook", "Par Ada Brook", "Door Ada Brook",
+                                    "Written by Ada Brook", "Text: Ada Brook", "Autorin: Ada Brook",
+                                    "Erstellt von Ada Brook", "Ein Gastbeitrag von Ada Brook",
+                                    "Guest post by Ada Brook", "Une tribune de Ada Brook", "Kommentar von Ada Brook"])
+def test_byline_wordings_pass_the_cheap_first_letter_test(byline: str) -> None:
+    from newsearch.parse import rules
+
+    assert rules.BYLINE_START.match(byline)
+    assert byline.lstrip(" –-")[:1].lower() in rules.BYLINE_FIRST_LETTERS

@@ -289,7 +289,8 @@ def _paragraphs(elements: list[etree._Element], stats: _Stats) -> Iterator[tuple
     buffer: list[str] = []
 
     def flush(heading: int = 0) -> Iterator[tuple[str, int]]:
-        lines = [rules.TRAILING_MORE.sub("", _collapse(line)) for line in "".join(buffer).split("\n")]
+        lines = [_collapse(line) for line in "".join(buffer).split("\n")]
+        lines = [rules.TRAILING_MORE.sub("", line) if line.endswith("]") else line for line in lines]
         buffer.clear()
         # Lines broken by <br> inside one block are judged one by one, then the block as a whole.
         text = "\n".join(line for line in lines if line and (len(lines) == 1 or _is_text(line)))

@@ -241,7 +241,8 @@ def _byline_elements(root: etree._Element, classed: list[tuple[etree._Element, s
     lines: list[str] = []
     for element in root.iter():
         text = element.text
-        if not text or len(lines) >= rules.BYLINE_MAX_NAMES or not isinstance(element.tag, str) or \
+        if not text or text.lstrip(_LEADING)[:1].lower() not in rules.BYLINE_FIRST_LETTERS or \
+                len(lines) >= rules.BYLINE_MAX_NAMES or not isinstance(element.tag, str) or \
                 element.tag in _NOT_BYLINE_TAGS or not rules.BYLINE_START.match(text):
             continue
         text = text_of(element)
@@ -285,6 +286,7 @@ def _one_story(credits: list[str]) -> list[str]:
     return credits
 
 
+_LEADING = " \t\r\n\f\v\xa0-–—"
 _NOT_BYLINE_TAGS = frozenset({"html", "body", "meta", "link", "script", "style", "img", "head", "title"})
 
 
@@ -365,7 +367,8 @@ def _authors(
         credits = [n for n in _organisation_authors(story.get("author"), objects) if not _is_site(n, keys)]
         if credits:
             fallback = ("; ".join(credits), credits, "")
-    return fallback or _script_author(root) or _copyright_holder(root, classed)
+    return fallback or _script_author(root) or _signature(root) or _author_box(classed) \
+        or _copyright_holder(root, classed)
 
 
 def _script_author(root: etree._Element) -> tuple[str, list[str], str] | None:
@@ -377,6 +380,34 @@ def _script_author(root: etree._Element) -> tuple[str, list[str], str] | None:
             people = [p for p in people if " " in p]
             if people:
                 return match.group(1), people, ""
+    return None
+
+
+def _signature(root: etree._Element) -> tuple[str, list[str], str] | None:
+    """The name that signs the text: the last paragraph, emphasised and holding nothing but a full name."""
+    paragraphs = list(root.iter("p"))
+    for paragraph in reversed(paragraphs[-rules.SIGNATURE_LAST_PARAGRAPHS:]):
+        text = text_of(paragraph)
+        if not text or len(text) > rules.SIGNATURE_MAX_CHARS:
+            continue
+        emphasised = [e for e in paragraph.iter(*rules.SIGNATURE_TAGS) if text_of(e) == text]
+        people, agency = split_byline(text)
+        if emphasised and not agency and len(people) == 1 and people[0] == text and " " in text:
+            return text, people, ""
+    return None
+
+
+def _author_box(classed: list[tuple[etree._Element, str]]) -> tuple[str, list[str], str] | None:
+    """The box about the author below a story: its heading names the author."""
+    for element, attrs in classed:
+        if not _hint(rules.AUTHOR_BOX_HINTS, attrs):
+            continue
+        for heading in element.iter(*rules.AUTHOR_BOX_NAME_TAGS):
+            text = text_of(heading)
+            people, agency = split_byline(text) if len(text) <= rules.SIGNATURE_MAX_CHARS else ([], "")
+            if len(people) == 1 and people[0] == text and " " in text and not agency:
+                return text, people, ""
+            break
     return None
 
 

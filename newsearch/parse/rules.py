@@ -99,6 +99,14 @@ COPYRIGHT_LINE = re.compile(
     r"([A-ZÀ-Ý][\w.'-]+(?:\s+[A-ZÀ-Ý][\w.'-]+){1,2})(?=\s*(?:[.,|•·]|\d{4}|all rights|alle rechte|$))",
 )
 COPYRIGHT_MAX_CHARS = 300
+# A text signed at its end: one of its last paragraphs is only an emphasised full name.
+SIGNATURE_LAST_PARAGRAPHS = 3
+SIGNATURE_MAX_CHARS = 40
+SIGNATURE_TAGS = ("strong", "b", "em", "i")
+# The box about the author below a story, and the elements that hold the author's name in it.
+AUTHOR_BOX_HINTS = re.compile(r"author-?bio|about-?(?:the-?)?author|author-?box|author-?info|autorbox|autoren-?box|"
+                              r"author-?card|author-?profile", re.I)
+AUTHOR_BOX_NAME_TAGS = ("h2", "h3", "h4", "h5", "strong", "b")
 COPYRIGHT_PARAGRAPH = re.compile(r"^(?:©|\(c\)|copyright)\s*(?:\(c\)\s*)?\d{4}\s*,?\s*\w[^©]{2,50}$", re.I)
 BYLINE_MAX_NAMES = 6
 # A login of a first and a last name ("robert.stitz"); the last part is too long for a domain's TLD.
@@ -114,9 +122,12 @@ BYLINE_LINE = re.compile(r"^\s*(?:[-–—]+\s*)?(?:by|von|par|por|door|written 
 BYLINE_LINE_MAX_CHARS = 80
 # Where the first credit of a byline line ends: "Jane Doe (guest post), speaker at ...".
 BYLINE_CREDIT_END = re.compile(r"\s*[,(|;]\s*|\s[-–—]\s")
-_BYLINE_WORDS = (r"(?:by|von|par|por|door|written|text|autor|author|auteur|autore|geschrieben|verfasst|"
+_BYLINE_WORDS = (r"(?:by|von|par|por|door|written|text|autor(?:in)?|author|auteur|autore|geschrieben|verfasst|"
                  r"erstellt\s+von|" + _PIECE_BY + r")\b")
 BYLINE_START = re.compile(r"^\s*(?:[-–—]+\s*)?" + _BYLINE_WORDS, re.I)
+# How every BYLINE_START text begins (lower case, once spaces and dashes are stripped): a cheap
+# test that spares the pattern the texts of most elements.
+BYLINE_FIRST_LETTERS = frozenset("abcdegikprstuvw")
 # A label alone in its element ("Von:", "Text & Fotos:"): the name is printed after the element.
 BYLINE_LABEL_ONLY = re.compile(r"^\s*(?:[-–—]+\s*)?" + _BYLINE_WORDS
                                + r"(?:\s*(?:&|und|and|/|\+)\s*(?:fotos?|bilder?|photos?|bild))?[\s:]*$", re.I)
