@@ -250,11 +250,12 @@ class AdjacentWords(wq.Phrase):
         weighting = searcher.weighting if context is None else context.weighting
         if weighting is None:  # a boolean search: only the matches count
             return matching.ListMatcher(ids)
-        scores = [0.0] * len(ids)
         parts = [_word_scores(weighting.scorer(searcher, self.fieldname, btext), ids, postings[btext],
                               field_lengths(reader, self.fieldname)) for btext in btexts]
-        for k in range(len(ids)):
-            scores[k] = _pairwise_sum([part[k] for part in parts]) * self.boost
+        if len(parts) == 2:
+            scores = [(first + second) * self.boost for first, second in zip(*parts)]
+        else:
+            scores = [_pairwise_sum(list(column)) * self.boost for column in zip(*parts)]
         return matching.ListMatcher(ids, scores)
 
 
@@ -285,6 +286,15 @@ def _position_decoder(fmt: Any) -> Any:
 def _adjacent(candidates: list[int], words: list[dict[int, tuple[float, bytes]]], decode: Any) -> list[int]:
     """The candidates where the words stand at consecutive positions, in order."""
     ids = []
+    if len(words) == 2:  # the common case, with an early exit
+        first, second = words
+        for docnum in candidates:
+            starts = set(decode(first[docnum][1]))
+            for position in decode(second[docnum][1]):
+                if position - 1 in starts:
+                    ids.append(docnum)
+                    break
+        return ids
     for docnum in candidates:
         starts = set(decode(words[0][docnum][1]))
         for offset, postings in enumerate(words[1:], start=1):
