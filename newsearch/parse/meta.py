@@ -234,25 +234,35 @@ _INVISIBLE = frozenset({"script", "style", "noscript", "template", "head", "titl
 
 
 def visible_text(element: etree._Element, *, limit: int = 1_000_000) -> str:
-    """The text a reader sees (no scripts or styles), collapsed, cut near `limit` characters."""
+    """The text a reader sees (no scripts or styles), collapsed, cut near `limit` characters.
+
+    Children are visited lazily, so a short prefix of a large element costs little.
+    """
+    if not isinstance(element.tag, str) or element.tag in _INVISIBLE:
+        return ""
     parts: list[str] = []
     size = 0
-    stack: list[tuple[etree._Element, bool]] = [(element, False)]
+    if element.text:
+        parts.append(element.text)
+        size += len(element.text.strip())
+    # Each entry: the children still to visit, and the element whose tail follows them.
+    stack: list[tuple[Any, etree._Element | None]] = [(iter(element), None)]
     while stack and size < limit:
-        node, closing = stack.pop()
-        if closing:
-            if node is not element and node.tail:
-                parts.append(node.tail)
-                size += len(node.tail.strip())
+        children, owner = stack[-1]
+        node = next(children, None)
+        if node is None:
+            stack.pop()
+            if owner is not None and owner.tail:
+                parts.append(owner.tail)
+                size += len(owner.tail.strip())
             continue
         if not isinstance(node.tag, str) or node.tag in _INVISIBLE:
-            if node is not element and node.tail:
+            if node.tail:
                 parts.append(node.tail)
                 size += len(node.tail.strip())
             continue
         if node.text:
             parts.append(node.text)
             size += len(node.text.strip())
-        stack.append((node, True))
-        stack.extend((child, False) for child in reversed(node))
+        stack.append((iter(node), node))
     return clean(" ".join(parts))[:limit]
