@@ -506,3 +506,10 @@ def test_byline_wordings_pass_the_cheap_first_letter_test(byline: str) -> None:
 
     assert rules.BYLINE_START.match(byline)
     assert byline.lstrip(" –-")[:1].lower() in rules.BYLINE_FIRST_LETTERS
+
+
+def test_day_month_and_year_set_apart_by_bars() -> None:
+    body = (f"{NAV}<article><table><tr><td>26 | 01 | 2022 </td><td>Schweiz | Praxis</td></tr></table>"
+            f"<h1>Pier closed for repairs</h1><p>{FILLER}</p></article>")
+    assert parse(page(body=body, lang="de")).date == datetime(2022, 1, 26, tzinfo=timezone.utc)
+    assert parse(page(body=body.replace("26 | 01 | 2022", "26 | 13 | 2022"), lang="de")).date is None

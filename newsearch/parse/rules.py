@@ -259,6 +259,8 @@ TEXT_DATES = (
     (re.compile(r"((?:1[6-9]|20)\d{2})\s?年\s?(0?[1-9]|1[0-2])\s?月\s?(0?[1-9]|[12]\d|3[01])\s?日"), "ymd"),
     (re.compile(r"(?<![\d.])(0?[1-9]|[12]\d|3[01])\.(0?[1-9]|1[0-2])\.(\d{2})(?![\d.])"), "dmy"),
     (re.compile(r"(?<![\d/])(0?[1-9]|[12]\d|3[01])/(0?[1-9]|1[0-2])/((?:1[6-9]|20)\d{2})(?!\d)"), "dmy"),
+    # "26 | 01 | 2022": day, month and year set apart by bars.
+    (re.compile(r"(?<![\d|])(0?[1-9]|[12]\d|3[01]) ?\| ?(0?[1-9]|1[0-2]) ?\| ?((?:1[6-9]|20)\d{2})(?![\d|])"), "dmy"),
 )
 # Words announcing the publication date (or a later update) next to a date in the text.
 PUBLISHED_WORDS = re.compile(
