@@ -37,6 +37,8 @@ from .ranking import (
     SumOr,
     add_proximity,
     adjacent_words,
+    bonus_bound,
+    bonus_scores,
     combine_fields,
     expand_query,
     reads_term_in_bulk,
@@ -510,8 +512,12 @@ def run_search(
     combined = _combine(text_query, filters)
     try:
         dates = _DateFilter.of(searcher, date_query, facet_cache)
-        matching, scores = scored_matches(searcher, combined, dates)
-        hits = _top_hits(searcher, combined, request, typed_terms, matching, scores, dates)
+        wanted = request.page * request.limit
+        if request.sort == "relevance":
+            matching, ranked = ranked_matches(searcher, combined, dates, wanted)
+        else:
+            matching, ranked = scored_matches(searcher, combined, dates)[0], []
+        hits = _top_hits(searcher, combined, request, typed_terms, matching, ranked, dates)
         facets = _facets(searcher, text_query, filters, request.facets, facet_cache, matching, dates)
     except NewsearchError:
         raise
@@ -686,21 +692,54 @@ def _matching_docs(searcher: Any, query: Any, dates: _DateFilter | None) -> list
     return list(docs) if dates is None else dates.keep(docs)
 
 
+def ranked_matches(searcher: Any, query: Any, dates: _DateFilter | None,
+                   wanted: int) -> tuple[list[int], list[tuple[int, float]]]:
+    """Every match in document order, and the best `wanted` as (docnum, score):
+    best score first, ties in index order (as Whoosh ranks them)."""
+    if isinstance(query, Bonus) and query.boost == 1.0:
+        pruned = _ranked_with_bonus(searcher, query, dates, wanted)
+        if pruned is not None:
+            return pruned
+    docs, scores = scored_matches(searcher, query, dates)
+    best = heapq.nsmallest(wanted, zip(map(operator.neg, scores), docs))
+    return docs, [(docnum, -negated) for negated, docnum in best]
+
+
+def _ranked_with_bonus(searcher: Any, query: Any, dates: _DateFilter | None,
+                       wanted: int) -> tuple[list[int], list[tuple[int, float]]] | None:
+    """Rank a query with a proximity bonus, scoring the bonus only where it matters.
+
+    The bonus never changes which documents match, and it cannot lift a document
+    by more than its bound; so a document whose score without it, plus the bound,
+    stays below the `wanted`-th best score without it can't reach the page.
+    Page scores equal those of the full query (the same a + b sum).
+    """
+    bound = bonus_bound(searcher, query.b)
+    if bound is None:
+        return None
+    docs, base = scored_matches(searcher, query.a, dates)
+    threshold = heapq.nlargest(wanted, base)[-1] if len(base) >= wanted else float("-inf")
+    candidates = [k for k, score in enumerate(base) if score + bound >= threshold]
+    bonus = bonus_scores(searcher, query.b, [docs[k] for k in candidates])
+    if bonus is None:
+        return None
+    finals = []
+    for k in candidates:
+        docnum, score = docs[k], base[k]
+        finals.append((-(score + bonus[docnum]) if docnum in bonus else -score, docnum))
+    return docs, [(docnum, -negated) for negated, docnum in heapq.nsmallest(wanted, finals)]
+
+
 def _top_hits(searcher: Any, query: Any, request: SearchRequest, terms: frozenset[str],
-              matching: list[int], scores: list[float], dates: _DateFilter | None) -> list[Hit]:
-    """The requested page: best score first, ties in index order (as Whoosh ranks them);
-    date orders come from Whoosh's sorting, limited to the matches inside the dates."""
+              matching: list[int], ranked: list[tuple[int, float]], dates: _DateFilter | None) -> list[Hit]:
+    """The requested page of `ranked` (relevance), or of Whoosh's date sorting
+    limited to the matches inside the dates."""
     offset = (request.page - 1) * request.limit
     wanted = offset + request.limit
-    if request.sort == "relevance":
-        best = heapq.nsmallest(wanted, zip(map(operator.neg, scores), matching))
-        ranked = [(docnum, -negated) for negated, docnum in best]
-    elif matching:
+    if request.sort != "relevance" and matching:
         inside = set(matching) if dates is not None else None
         results = searcher.search(query, limit=wanted, filter=inside, **_sort_args(request.sort))
         ranked = [(hit.docnum, hit.score) for hit in results]
-    else:
-        ranked = []
     return [
         make_hit(searcher, docnum, score, offset + i + 1, terms, request.highlight)
         for i, (docnum, score) in enumerate(ranked[offset:wanted])

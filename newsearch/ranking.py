@@ -223,40 +223,48 @@ class AdjacentWords(wq.Phrase):
     """
 
     def matcher(self, searcher: Any, context: Any = None) -> Any:
+        weighting = searcher.weighting if context is None else context.weighting
+        found = self.matches(searcher, weighting)
+        if found is None:
+            return super().matcher(searcher, context)
+        ids, scores = found
+        if not ids:
+            return matching.NullMatcher()
+        return matching.ListMatcher(ids) if scores is None else matching.ListMatcher(ids, scores)
+
+    def matches(self, searcher: Any, weighting: Any,
+                within: set[int] | None = None) -> tuple[list[int], list[float] | None] | None:
+        """Matching documents of one segment (only those `within`, if given) and
+        their scores (None without a weighting); None where Whoosh's Phrase must do it."""
         field = searcher.schema[self.fieldname] if self.fieldname in searcher.schema else None
         if (field is None or self.slop != 1 or len(self.words) < 2
                 or not field.format or not field.format.supports("positions")):
-            return super().matcher(searcher, context)
+            return None
         try:
             btexts = [field.to_bytes(word) for word in self.words]
         except ValueError:
-            return matching.NullMatcher()
+            return [], None
         reader = searcher.reader()
         if any((self.fieldname, btext) not in reader for btext in btexts):
-            return matching.NullMatcher()
+            return [], None
         postings: dict[bytes, dict[int, tuple[float, bytes]]] = {}
-        wanted: set[int] | None = None
+        wanted = within
         for btext in sorted(set(btexts), key=lambda t: reader.doc_frequency(self.fieldname, t)):
             found = _read_postings(reader, self.fieldname, btext, wanted)
             if found is None:
-                return super().matcher(searcher, context)
+                return None
             postings[btext] = found
             wanted = set(found)
             if not wanted:
-                return matching.NullMatcher()
+                return [], None
         ids = _adjacent(sorted(wanted or ()), [postings[b] for b in btexts], _position_decoder(field.format))
-        if not ids:
-            return matching.NullMatcher()
-        weighting = searcher.weighting if context is None else context.weighting
-        if weighting is None:  # a boolean search: only the matches count
-            return matching.ListMatcher(ids)
+        if not ids or weighting is None:  # a boolean search: only the matches count
+            return ids, None
         parts = [_word_scores(weighting.scorer(searcher, self.fieldname, btext), ids, postings[btext],
                               field_lengths(reader, self.fieldname)) for btext in btexts]
         if len(parts) == 2:
-            scores = [(first + second) * self.boost for first, second in zip(*parts)]
-        else:
-            scores = [_pairwise_sum(list(column)) * self.boost for column in zip(*parts)]
-        return matching.ListMatcher(ids, scores)
+            return ids, [(first + second) * self.boost for first, second in zip(*parts)]
+        return ids, [_pairwise_sum(list(column)) * self.boost for column in zip(*parts)]
 
 
 def _word_scores(scorer: Any, ids: list[int], postings: dict[int, tuple[float, bytes]],
@@ -500,6 +508,68 @@ def combine_fields(query: Any, *, weights: Mapping[str, float] = TEXT_FIELDS, **
             return subqueries[0]
         return SumOr(subqueries, boost=query.boost)
     return query.apply(lambda sub: combine_fields(sub, weights=weights, **params))
+
+
+def _bonus_phrases(bonus: Any) -> list[AdjacentWords] | None:
+    """The phrases of a proximity bonus (add_proximity's SumOr), when it holds at
+    most two: their scores then add up the same in any order."""
+    phrases = [bonus] if isinstance(bonus, AdjacentWords) else (
+        list(bonus.subqueries) if type(bonus) is SumOr and bonus.boost == 1.0 else [])
+    if not 0 < len(phrases) <= 2 or any(type(p) is not AdjacentWords or p.slop != 1 for p in phrases):
+        return None
+    return phrases
+
+
+def bonus_bound(searcher: Any, bonus: Any) -> float | None:
+    """A score no document can reach from the proximity bonus `bonus`, or None.
+
+    A BM25 word score, idf * tf * (k1 + 1) / (tf + k1 * norm), stays below
+    idf * (k1 + 1) whatever the frequency and length; a phrase adds its words'
+    scores times its boost.  Lets a search score the bonus only for the
+    documents that could still reach the first page.
+    """
+    phrases = _bonus_phrases(bonus)
+    weighting = searcher.weighting
+    if phrases is None or type(weighting) is not NewsBM25:
+        return None
+    total = 0.0
+    for phrase in phrases:
+        if phrase.fieldname not in searcher.schema or not searcher.schema[phrase.fieldname].scorable:
+            return None
+        field = searcher.schema[phrase.fieldname]
+        try:
+            idfs = [searcher.idf(phrase.fieldname, field.to_bytes(word)) for word in phrase.words]
+        except ValueError:
+            return None
+        total += max(0.0, phrase.boost) * sum(idfs) * (weighting.K1 + 1)
+    return total * (1 + 1e-9) + 1e-12  # a hair above, for rounding
+
+
+def bonus_scores(searcher: Any, bonus: Any, docs: Iterable[int]) -> dict[int, float] | None:
+    """The proximity bonus's score of each of `docs` (global numbers) that it
+    matches, as the bonus's own matcher would give it; None when it cannot tell."""
+    phrases = _bonus_phrases(bonus)
+    if phrases is None:
+        return None
+    wanted = sorted(docs)
+    scores: dict[int, float] = {}
+    cursor = 0
+    for subsearcher, offset in searcher.leaf_searchers():
+        end = offset + subsearcher.reader().doc_count_all()
+        local: set[int] = set()
+        while cursor < len(wanted) and wanted[cursor] < end:
+            local.add(wanted[cursor] - offset)
+            cursor += 1
+        if not local:
+            continue
+        for phrase in phrases:
+            found = phrase.matches(subsearcher, searcher.weighting, within=local)
+            if found is None or (found[0] and found[1] is None):
+                return None
+            for docnum, score in zip(found[0], found[1] or ()):
+                docnum += offset
+                scores[docnum] = scores[docnum] + score if docnum in scores else score
+    return scores
 
 
 def adjacent_words(query: Any) -> Any:

@@ -9,14 +9,17 @@ from whoosh import query as wq
 
 from newsearch import Archive
 from newsearch.analysis import text_analyzer
-from newsearch.query import _bulk, parse_text_query, scored_matches
+from newsearch.query import _bulk, _ranked_with_bonus, parse_text_query, ranked_matches, scored_matches
 from newsearch.ranking import (
     B,
     FIELD_B,
     K1,
     AdjacentWords,
+    Bonus,
     FieldsTerm,
     adjacent_words,
+    bonus_bound,
+    bonus_scores,
     make_weighting,
     rsj_idf,
 )
@@ -225,3 +228,27 @@ def test_positions_of_the_index_schema_decode_without_whoosh_per_call_path(block
         for _ in range(50):
             assert list(decode(postings.value())) == fmt.decode_positions(postings.value())
             postings.next()
+
+
+@pytest.mark.parametrize("text", ["army navy", "oil wheat veto", "war treaty border union", "rare wheat"])
+@pytest.mark.parametrize("wanted", [1, 7, 40])
+def test_a_page_ranked_with_the_bonus_only_where_it_matters_is_whoosh_first_page(blocks_ix, text, wanted):
+    query, _ = parse_text_query(text, blocks_ix.schema)
+    assert isinstance(query, Bonus)
+    with blocks_ix.searcher(weighting=make_weighting()) as searcher:
+        docs, ranked = ranked_matches(searcher, query, None, wanted)
+        expected = whoosh_ranking(searcher, query)
+        assert ranked == expected[:wanted]
+        assert sorted(docs) == sorted(d for d, _ in expected)
+
+
+def test_the_bonus_bound_is_above_every_bonus_and_pruning_is_used(blocks_ix):
+    query, _ = parse_text_query("army navy", blocks_ix.schema)
+    with blocks_ix.searcher(weighting=make_weighting()) as searcher:
+        bound = bonus_bound(searcher, query.b)
+        bonuses = dict(whoosh_ranking(searcher, query.b))
+        assert bound is not None and len(bonuses) > 100
+        assert max(bonuses.values()) < bound < 3 * max(bonuses.values())
+        docs, _ = scored_matches(searcher, query.a)
+        assert _ranked_with_bonus(searcher, query, None, 5) is not None
+        assert bonus_scores(searcher, query.b, docs) == bonuses
