@@ -23,7 +23,7 @@ FLOORS = {
     "title": 0.81,
     "authors": 0.755,
     "date": 0.93,
-    "sections": 0.59,
+    "sections": 0.645,
     "snippets": 0.77,
     "body": 0.94,
 }

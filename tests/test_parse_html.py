@@ -513,3 +513,28 @@ def test_day_month_and_year_set_apart_by_bars() -> None:
             f"<h1>Pier closed for repairs</h1><p>{FILLER}</p></article>")
     assert parse(page(body=body, lang="de")).date == datetime(2022, 1, 26, tzinfo=timezone.utc)
     assert parse(page(body=body.replace("26 | 01 | 2022", "26 | 13 | 2022"), lang="de")).date is None
+
+
+def test_generic_section_label_yields_to_a_specific_later_source() -> None:
+    head = '<meta property="article:section" content="Uncategorized">'
+    html = page(head)
+    assert parse(html, url="https://example.org/nutrition/ways-to-eat").section == "nutrition"
+    assert parse(html, url="https://example.org/ways-to-eat").section == "Uncategorized"
+
+
+def test_filed_under_meta_pair_names_the_section() -> None:
+    head = '<meta name="twitter:label2" content="Filed under"><meta name="twitter:data2" content="Impfen">'
+    assert parse(page(head)).section == "Impfen"
+
+
+@pytest.mark.parametrize("klass", ["Rubric", "cate"])
+def test_rubric_and_cate_classes_label_the_section(klass: str) -> None:
+    body = (f"<article><p class='{klass}'><a href='/politik'>Politik</a></p><h1>Pier</h1><p>{FILLER}</p>"
+            f"<p>{FILLER}</p></article>")
+    assert parse(page(body=body)).section == "Politik"
+
+
+def test_category_class_of_a_whole_post_gives_its_slug_not_its_first_link() -> None:
+    body = (f"<article class='post category-harbour-news'><a href='/author/ada'>Ada Brook</a><h1>Pier</h1>"
+            f"<p>{FILLER}</p><p>{FILLER}</p></article>")
+    assert parse(page(body=body)).section == "harbour news"

@@ -287,6 +287,8 @@ def _one_story(credits: list[str]) -> list[str]:
 
 
 _LEADING = " \t\r\n\f\v\xa0-–—"
+# Elements that hold a whole story or page: their class names describe the story, not a label.
+_CONTAINER_TAGS = frozenset({"html", "body", "article", "main"})
 _NOT_BYLINE_TAGS = frozenset({"html", "body", "meta", "link", "script", "style", "img", "head", "title"})
 
 
@@ -464,31 +466,46 @@ def _section(
     """The section: structured data, category links, breadcrumbs, category labels, the URL."""
     keys = _site_keys(site, url)
 
-    def usable(values: list[str]) -> str:
+    def usable(values: list[str]) -> tuple[str, bool]:
         parts = [clean(p) for v in values for p in re.split(r"[,;|]", v)]
         parts = [p for p in parts if p and len(p) <= rules.SECTION_MAX_CHARS and not _is_site(p, keys)
                  and not rules.BOILERPLATE_TEXT.match(p) and _key(p) != _key(title)]
         specific = [p for p in parts if p.casefold() not in rules.GENERIC_SECTIONS]
-        return (specific or parts or [""])[0]
+        return (specific or parts or [""])[0], bool(specific)
 
-    links = [a for a in root.iterfind(".//a[@rel]") if "category" in (a.get("rel") or "").lower().split()]
-    for values in (
-        strings_of(story.get("articleSection")),
-        meta.all(rules.META_SECTION),
-        micro.values(rules.ITEMPROP_SECTION),
-        [text_of(a) for a in links],
-        _breadcrumb(root, classed),
-        _category_labels(classed),
-        _url_sections(url),
+    def category_links() -> list[str]:
+        return [text_of(a) for a in root.iterfind(".//a[@rel]")
+                if "category" in (a.get("rel") or "").lower().split()]
+
+    # Each source is read only when the ones before it name no section. A source naming only
+    # generic labels ("Uncategorized", "Blog") yields to a later, specific one.
+    generic = ""
+    for source in (
+        lambda: strings_of(story.get("articleSection")),
+        lambda: meta.all(rules.META_SECTION),
+        lambda: meta.labelled(rules.META_SECTION_LABEL),
+        lambda: micro.values(rules.ITEMPROP_SECTION),
+        category_links,
+        lambda: _breadcrumb(root, classed),
+        lambda: _category_labels(classed),
+        lambda: _url_sections(url),
     ):
-        found = usable(values)
-        if found:
+        found, specific = usable(source())
+        if specific:
             return found
-    return ""
+        generic = generic or found
+    return generic
 
 
 def _category_labels(classed: list[tuple[etree._Element, str]]) -> list[str]:
+    """The label of a small element whose class says "category" (not a whole post classed by it)."""
     for element, attrs in classed:
+        if element.tag in _CONTAINER_TAGS:
+            # WordPress classes a whole post "category-harbour-news": the slug names its category.
+            slug = rules.CATEGORY_CLASS.search(attrs.partition("|")[0])
+            if slug and slug.group(1).casefold() not in rules.GENERIC_SECTIONS:
+                return [slug.group(1).replace("-", " ")]
+            continue
         if _hint(rules.CATEGORY_HINTS, attrs):
             link = element.find(".//a")
             text = text_of(link if link is not None else element)

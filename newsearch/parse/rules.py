@@ -38,6 +38,9 @@ META_LABEL_PAIRS = 4
 META_AUTHOR_LABEL = re.compile(r"^\s*(?:written\s+by|posted\s+by|by|author|autor(?:in)?|auteur|autore|"
                                r"geschrieben\s+von|verfasst\s+von|von|écrit\s+par|escrito\s+por|scritto\s+da)\s*:?\s*$",
                                re.I)
+# Label/value <meta> pairs naming the section ("Filed under" / "Politics").
+META_SECTION_LABEL = re.compile(r"^\s*(?:filed\s+under|posted\s+in|category|categories|section|kategorie|rubrik|"
+                                r"ressort|catégorie|rubrique|categoría|sección|categoria)\s*:?\s*$", re.I)
 META_PUBLISHED = (
     "article:published_time", "og:article:published_time", "article:published", "og:published_time",
     "published_time", "article.published", "article_date_original", "article.created",
@@ -176,11 +179,13 @@ BYLINE_TAIL = re.compile(
 BREADCRUMB_HINTS = re.compile(r"breadcrumb|crumbs|brotkrumen|fil-d-ariane|path-nav", re.I)
 CATEGORY_HINTS = re.compile(
     r"(^|[-_ ])(cat-links|categories|category|post-categories|entry-categor\w*|article-section|"
-    r"section-name|rubrik|ressort|rubrique|post-category|"
-    r"meta-category|cat)([-_ ]|$)",
+    r"section-name|rubrik|rubric|ressort|rubrique|post-category|"
+    r"meta-category|cat|cate)([-_ ]|$)",
     re.I,
 )
 SECTION_MAX_CHARS = 40
+# The category slug in the class of a whole post ("post type-post category-harbour-news").
+CATEGORY_CLASS = re.compile(r"(?:^|\s)category-([a-z\u00e0-\u024f][\w-]{1,38})(?:\s|$)", re.I)
 # Labels that say where a story is shown rather than what it is about.
 GENERIC_SECTIONS = frozenset({"main blog", "blog", "à la une", "a la une", "aktuell", "aktuelles", "uncategorized",
                               "allgemein", "home", "startseite", "featured", "top stories", "homepage",
