@@ -20,6 +20,7 @@ from newsearch.ranking import (
     adjacent_words,
     bonus_bound,
     bonus_scores,
+    field_lengths,
     make_weighting,
     rsj_idf,
 )
@@ -129,6 +130,9 @@ def test_lists_and_terms_joined_by_and_or_optional_take_the_bulk_path(blocks_ix,
         subsearcher, _ = searcher.leaf_searchers()[0]
         matcher = query.matcher(subsearcher, searcher.context(needs_current=True)).replace(0)
         assert "W3LeafMatcher(('tags'" in repr(matcher) or text.startswith('"')
+        lengths = field_lengths(subsearcher.reader(), "body")  # read once from the column, then cached
+        assert lengths is not None and lengths is field_lengths(subsearcher.reader(), "body")
+        assert lengths[:50] == [subsearcher.doc_field_length(d, "body", 0) or 0 for d in range(50)]
         bulk = _bulk(matcher, subsearcher.reader())
         assert bulk is not None and len(bulk[0]) > 10
 
