@@ -24,7 +24,7 @@ from .manifest import MANIFEST_FILE, Fingerprint, Manifest, file_sha1
 from .models import Article
 from .parse.dispatch import DEFAULT_MAX_BODY_CHARS, ParseOptions
 from .batches import batches, parse_unit, run_batches, share_progress_counter, units
-from .segments import remove_parts
+from .segments import PARTS_DIR, remove_parts
 from .sources import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
     DEFAULT_MAX_FILE_BYTES,
@@ -318,7 +318,7 @@ def _ensure_replaceable(target: Path) -> None:
     """Refuse to build over a folder holding anything but an index: the swap deletes it."""
     if not target.exists():
         return
-    ours = {LOCK_FILE, MANIFEST_FILE, _store.META_FILE, _store.FACET_CACHE_DIR}
+    ours = {LOCK_FILE, MANIFEST_FILE, _store.META_FILE, _store.FACET_CACHE_DIR, PARTS_DIR}
     foreign = sorted(
         p.name for p in target.iterdir()
         if p.name.removesuffix(".tmp") not in ours and not _store.is_engine_file(p.name)
@@ -481,8 +481,9 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
             report.files_removed = len(work.removed)
         todo = batches(units(work.to_index, options), size=size, index_path=str(path), analysis=analysis,
                        options=options)
+        results = run_batches(todo, jobs=jobs, on_wait=report_progress)
         try:
-            for result in run_batches(todo, jobs=jobs, on_wait=report_progress):
+            for result in results:
                 if result.storage_error is not None:
                     with _store.storage_errors(str(path)):
                         raise result.storage_error
@@ -532,6 +533,7 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
                     commit()
             commit()
         finally:
+            results.close()  # stops the workers before their private folders go
             remove_parts(path)
 
 

@@ -199,3 +199,16 @@ def test_an_update_run_counts_replaced_and_removed_articles_exactly(tmp_path):
         assert archive.get("x25").title == "Item 25 again"
         with pytest.raises(KeyError):
             archive.get("x3")
+
+
+@pytest.mark.parametrize("rebuild", [False, True])
+def test_private_segments_left_by_a_killed_run_do_not_block_the_next(tmp_path, rebuild):
+    path = tmp_path / "ix"
+    assert index_paths([EXAMPLES / "text"], index=path, jobs=1).ok
+    for folder in (path, path.with_name("ix.building")):
+        leftover = folder / PARTS_DIR / "0123abcd"
+        leftover.mkdir(parents=True)
+        (leftover / "MAIN_0123456789abcdef.seg").write_bytes(b"half a segment")
+    report = index_paths([EXAMPLES], index=path, jobs=1, rebuild=rebuild)
+    assert report.ok, [str(f) for f in report.failures]
+    assert not (path / PARTS_DIR).exists()
