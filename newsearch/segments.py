@@ -27,11 +27,15 @@ from typing import Any
 
 from whoosh.filedb.filestore import FileStorage
 from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
 # Private folders of segments being written; Whoosh's own clean-up skips names
 # that start with a dot, so it never deletes a worker's files mid-write.
 PARTS_DIR = ".parts"
+# Segments below this many articles are merged once SMALL_SEGMENTS_TO_MERGE of them exist.
+SMALL_SEGMENT = 5_000
+SMALL_SEGMENTS_TO_MERGE = 10
 # Bytes Whoosh's posting pool counts for one posting besides its strings.
 _POSTING_BYTES = 150
 
@@ -174,10 +178,28 @@ class SegmentBuilder:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def merge_small_segments(writer: Any, segments: list[Any]) -> list[Any]:
+    """The merge policy of every commit: once SMALL_SEGMENTS_TO_MERGE segments of
+    under SMALL_SEGMENT articles have piled up (small update runs), merge them into
+    one; never rewrite a big segment.
+
+    Whoosh's default policy merges by a Fibonacci rule that, with a few dozen
+    equal segments (a big build's worker batches), rewrites half the index at one
+    commit, in one process, holding it in memory."""
+    small = [s for s in segments if s.doc_count_all() < SMALL_SEGMENT]
+    if len(small) < SMALL_SEGMENTS_TO_MERGE:
+        return segments
+    for segment in small:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return [s for s in segments if s.doc_count_all() >= SMALL_SEGMENT]
+
+
 def commit_with(writer: Any, written: list[WrittenSegment], index_path: str) -> None:
     """Commit a Whoosh writer's own changes (deletions, additions, small-segment
     merges) together with segments written elsewhere, in one new generation."""
-    final = writer._merge_segments(None, None, None)
+    final = writer._merge_segments(merge_small_segments, None, None)
     if writer._added:
         final.append(writer._finalize_segment())
     else:

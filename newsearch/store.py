@@ -37,7 +37,7 @@ from .errors import (
 )
 from .locking import WriterLock
 from .models import Article
-from .segments import WrittenSegment, commit_with
+from .segments import WrittenSegment, commit_with, merge_small_segments
 
 # Whoosh names each commit's table of contents _MAIN_<generation>.toc.
 _TOC_NAME = re.compile(r"_MAIN_(\d+)\.toc$")
@@ -494,8 +494,10 @@ class IndexWriter:
             try:
                 if written:
                     commit_with(writer, written, self.path)
+                elif optimize:
+                    writer.commit(optimize=True)
                 else:
-                    writer.commit(optimize=optimize)
+                    writer.commit(mergetype=merge_small_segments)
             except BaseException:
                 _cancel_quietly(writer)
                 for part in written:

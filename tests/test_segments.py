@@ -212,3 +212,33 @@ def test_private_segments_left_by_a_killed_run_do_not_block_the_next(tmp_path, r
     report = index_paths([EXAMPLES], index=path, jobs=1, rebuild=rebuild)
     assert report.ok, [str(f) for f in report.failures]
     assert not (path / PARTS_DIR).exists()
+
+
+def _segment_sizes(path: Path) -> list[int]:
+    ix, _ = store.open_index(path)
+    return sorted(s.doc_count_all() for s in ix._segments())
+
+
+def test_commits_never_rewrite_big_segments_and_fold_small_ones_together(tmp_path, monkeypatch):
+    import newsearch.segments as segments
+
+    monkeypatch.setattr(segments, "SMALL_SEGMENT", 25)
+    monkeypatch.setattr(segments, "SMALL_SEGMENTS_TO_MERGE", 4)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(256):
+        (corpus / f"big{i:03d}.txt").write_text(f"Big {i}\n\nThe big osprey story {i}.\n")
+    path = tmp_path / "ix"
+    assert index_paths([corpus], index=path, jobs=2, batch_size=64).ok
+    big = _segment_sizes(path)
+    assert big == [64, 64, 64, 64]  # a build's batches stay as written
+    for run in range(5):  # small update runs, one small segment each
+        (corpus / f"small{run}.txt").write_text(f"Small {run}\n\nThe small osprey note {run}.\n")
+        assert index_paths([corpus], index=path, jobs=1).ok
+    sizes = _segment_sizes(path)
+    assert sizes.count(4) == 1 and sizes.count(1) == 1  # four small ones were merged, the fifth waits
+    assert [size for size in sizes if size >= 25] == big
+    from newsearch import Archive
+
+    with Archive.open(path) as archive:
+        assert archive.search("osprey").total == 261
