@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 # over every worker and to report progress, large enough to be cheap to send.
 JSONL_CHUNK_LINES = 200
 # Posting memory of one worker's Whoosh pool before it spills to disk.
-WORKER_LIMIT_MB = 128
+WORKER_LIMIT_MB = 64
 
 
 @dataclass(frozen=True)
