@@ -439,7 +439,7 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
         return
     started = time.monotonic()
     writer = _store.IndexWriter(str(path), ix)
-    expected = ix.doc_count()
+    expected = _store.doc_count(ix)
     completed: list[Fingerprint] = []
     # Articles of this run not yet committed: id -> (its segment, document number),
     # so a later copy of the same article drops the earlier one.
@@ -452,10 +452,9 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
     def commit() -> None:
         writer.commit()
         uncommitted.clear()
-        if ix.doc_count() != expected:  # a lost segment or document must not pass silently
-            raise IndexCorrupt(
-                f"{path}: index holds {ix.doc_count():,} articles after commit, expected {expected:,}"
-            )
+        held = _store.doc_count(ix)
+        if held != expected:  # a lost segment or document must not pass silently
+            raise IndexCorrupt(f"{path}: index holds {held:,} articles after commit, expected {expected:,}")
         manifest.update(completed)
         completed.clear()
         with _store.storage_errors(str(path)):
