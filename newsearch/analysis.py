@@ -430,7 +430,7 @@ def name_analyzer() -> Analyzer:
     return CompositeAnalyzer(NewsTokenizer())
 
 
-_stem_caches: dict[Callable[[str], str], Callable[[str], str]] = {}
+_stem_caches: dict[object, Callable[[str], str]] = {}
 
 
 def fast_index_path(analyzer: Analyzer) -> Callable[[str], dict[str, list[int]]] | None:
@@ -447,10 +447,13 @@ def fast_index_path(analyzer: Analyzer) -> Callable[[str], dict[str, list[int]]]
         return None
     stemmer = items[1]
     # functools' cache is much cheaper per call than Whoosh's own, and words repeat.
-    stemfn = stemmer_for_language(stemmer.lang) if stemmer.lang else stemmer.stemfn  # as StemFilter.clear()
-    cached = _stem_caches.get(stemfn)
+    # One cache per language: stemmer_for_language returns a new bound method each call,
+    # so keying by the function would start (and keep) a new cache for every schema.
+    key = stemmer.lang or stemmer.stemfn
+    cached = _stem_caches.get(key)
     if cached is None:
-        cached = _stem_caches[stemfn] = lru_cache(maxsize=200_000)(stemfn)
+        stemfn = stemmer_for_language(stemmer.lang) if stemmer.lang else stemmer.stemfn  # as StemFilter.clear()
+        cached = _stem_caches[key] = lru_cache(maxsize=200_000)(stemfn)
     ignore = stemmer.ignore
 
     def stem(word: str) -> str:

@@ -169,8 +169,11 @@ def write_batch(batch: Batch) -> BatchResult:
     from .segments import SegmentBuilder
     from .store import article_fields, build_schema
 
+    schema = _schemas.get(batch.analysis)
+    if schema is None:  # one per worker process: caches hang off the schema's fields
+        schema = _schemas[batch.analysis] = build_schema(batch.analysis)
     try:
-        builder = SegmentBuilder(batch.index_path, build_schema(batch.analysis), limitmb=WORKER_LIMIT_MB)
+        builder = SegmentBuilder(batch.index_path, schema, limitmb=WORKER_LIMIT_MB)
     except OSError as exc:
         return BatchResult(storage_error=exc)
     result = BatchResult()
@@ -193,6 +196,9 @@ def write_batch(batch: Batch) -> BatchResult:
         builder.discard()
         return BatchResult(broken=f"cannot index article: {type(exc).__name__}: {exc}")
     return result
+
+
+_schemas: dict[IndexOptions, Any] = {}
 
 
 def _died(batch: Batch, reason: str) -> BatchResult:

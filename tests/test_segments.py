@@ -242,3 +242,16 @@ def test_commits_never_rewrite_big_segments_and_fold_small_ones_together(tmp_pat
 
     with Archive.open(path) as archive:
         assert archive.search("osprey").total == 261
+
+
+def test_batch_after_batch_in_one_process_reuses_the_analysis_caches(tmp_path):
+    from newsearch import analysis
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(200):
+        (corpus / f"n{i:03d}.txt").write_text(f"Note {i}\n\nRunning runners ran {i} races.\n")
+    assert index_paths([corpus], index=tmp_path / "one", jobs=1, batch_size=64).ok
+    caches, fields = len(analysis._stem_caches), len(store._fast_paths)
+    assert index_paths([corpus], index=tmp_path / "two", jobs=1, batch_size=64).ok  # four more batches
+    assert (len(analysis._stem_caches), len(store._fast_paths)) == (caches, fields)
