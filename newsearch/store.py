@@ -82,10 +82,9 @@ class NewsText(TEXT):
     positions as the token stream (tests/test_segments.py checks), without Token objects."""
 
     def index(self, value: Any, **kwargs: Any) -> Any:
-        known = _fast_paths.get(id(self))
-        if known is None or known[0] is not self:
-            known = _fast_paths[id(self)] = (self, fast_index_path(self.analyzer))
-        fast = known[1]
+        fast = self.__dict__.get("_fast_index", _UNSET)
+        if fast is _UNSET:
+            fast = self._fast_index = fast_index_path(self.analyzer)
         if fast is None or not isinstance(value, str) or kwargs or not isinstance(self.format, Positions):
             return super().index(value, **kwargs)
         boost = self.format.field_boost
@@ -94,10 +93,15 @@ class NewsText(TEXT):
             for term, where in fast(value).items()
         ]
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The fast path is a cache (a closure): schemas are pickled without it."""
+        state = dict(self.__dict__)
+        state.pop("_fast_index", None)
+        return state
+
 
 _SINGLE_POSITIONS: dict[int, bytes] = {}
-# id(field) -> (field, its fast path or None); fields are unhashable, and few.
-_fast_paths: dict[int, tuple[Any, Any]] = {}
+_UNSET = object()
 
 
 def _encode_positions(positions: list[int]) -> bytes:
