@@ -474,8 +474,9 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
         report.stale_lock_pid = writer.stale_lock_pid
         remove_parts(path)
         if work.removed:
-            report.articles_removed += writer.delete_paths(work.removed)
-            expected -= report.articles_removed
+            removed = writer.delete_paths(work.removed)
+            report.articles_removed += removed
+            expected -= removed
             manifest.forget(work.removed)
             report.files_removed = len(work.removed)
         todo = batches(units(work.to_index, options), size=size, index_path=str(path), analysis=analysis,
