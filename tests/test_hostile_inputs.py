@@ -170,12 +170,18 @@ def test_cli_reports_each_bad_file_continues_and_exits_1(hostile, tmp_path):
     assert f"indexed {len(GOOD)} articles" in result.stderr
 
 
-def test_fail_fast_stops_at_the_first_bad_file(tmp_path):
+def _indexed_one_story(tmp_path):
+    """A corpus folder of one story, indexed into tmp_path/ix; returns the folder."""
     root = tmp_path / "corpus"
     root.mkdir()
     (root / "a.txt").write_text("Alpha headline\n\nThe first story mentions quokka.\n")
     first = CliRunner().invoke(main, ["index", str(root), "--index", str(tmp_path / "ix"), "-j", "1"])
     assert first.exit_code == 0, first.output
+    return root
+
+
+def test_fail_fast_stops_at_the_first_bad_file(tmp_path):
+    root = _indexed_one_story(tmp_path)
     (root / "b.html").write_bytes(bytes(range(256)) * 16)
     (root / "c.txt").write_text("Gamma headline\n\nThe third story mentions numbat.\n")
     result = CliRunner().invoke(main, ["index", str(root), "--index", str(tmp_path / "ix"), "-j", "1",
@@ -291,11 +297,7 @@ def test_real_legacy_pages_decode_as_their_declaration_says(shared_dir):
 
 
 def test_fail_fast_stops_before_indexing_when_a_path_is_missing(tmp_path):
-    root = tmp_path / "corpus"
-    root.mkdir()
-    (root / "a.txt").write_text("Alpha headline\n\nThe first story mentions quokka.\n")
-    first = CliRunner().invoke(main, ["index", str(root), "--index", str(tmp_path / "ix"), "-j", "1"])
-    assert first.exit_code == 0, first.output
+    root = _indexed_one_story(tmp_path)
     (root / "b.txt").write_text("Beta headline\n\nThe second story mentions numbat.\n")
     result = CliRunner().invoke(main, ["index", str(tmp_path / "missing.txt"), str(root), "--index",
                                        str(tmp_path / "ix"), "-j", "1", "--fail-fast"])
