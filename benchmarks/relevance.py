@@ -194,7 +194,7 @@ def run_newsearch(col: Collection, path: Path, *, feedback: bool) -> Ranking:
     import inspect
 
     from newsearch import Archive
-    from newsearch import query as nq
+    from newsearch.engine import query as nq
 
     public_feedback = "feedback" in inspect.signature(Archive.search).parameters
     ranking = {}
@@ -236,9 +236,9 @@ def run_setting(col: Collection, path: Path, setting: Setting, qids: Iterable[st
     """Like run_newsearch, with explicit ranking settings (and optionally exact lengths)."""
     from whoosh import qparser
 
-    from newsearch import query as nq
-    from newsearch import ranking
-    from newsearch.store import open_index
+    from newsearch.engine import query as nq
+    from newsearch.engine import ranking
+    from newsearch.engine.store import open_index
 
     ix, _ = open_index(path)
     boosts = {**ranking.FIELD_BOOSTS, "title": setting.title}
@@ -264,8 +264,8 @@ def run_setting(col: Collection, path: Path, setting: Setting, qids: Iterable[st
 
 def exact_lengths(path: Path) -> dict[str, dict[int, int]]:
     """Token counts per document and text field, re-analysed from the stored text."""
-    from newsearch import ranking
-    from newsearch.store import open_index
+    from newsearch.engine import ranking
+    from newsearch.engine.store import open_index
 
     ix, _ = open_index(path)
     lengths: dict[str, dict[int, int]] = {f: {} for f in ranking.TEXT_FIELDS}
@@ -280,7 +280,7 @@ def exact_lengths(path: Path) -> dict[str, dict[int, int]]:
 
 
 def _exact_length_term(lengths: dict[str, dict[int, int]]) -> type:
-    from newsearch.ranking import FieldsTerm
+    from newsearch.engine.ranking import FieldsTerm
 
     class ExactLengthTerm(FieldsTerm):
         """FieldsTerm reading exact lengths instead of Whoosh's one-byte approximation."""
@@ -297,7 +297,7 @@ def _exact_length_term(lengths: dict[str, dict[int, int]]) -> type:
 
 
 def _swap_terms(query, term_class):
-    from newsearch.ranking import FieldsTerm
+    from newsearch.engine.ranking import FieldsTerm
 
     if isinstance(query, FieldsTerm):
         return term_class(query.text, query.weights, boost=query.boost, k1=query.k1, b=query.b,
@@ -400,7 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _default_feedback() -> Setting:
-    from newsearch import ranking
+    from newsearch.engine import ranking
 
     return Setting(docs=ranking.FEEDBACK_DOCS, terms=ranking.FEEDBACK_TERMS,
                    original=ranking.FEEDBACK_ORIGINAL_WEIGHT)

@@ -10,8 +10,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from . import query as _query
-from . import store as _store
+from .engine import query as _query
+from .engine import store as _store
 from .errors import NewsearchError
 from .locations import resolve_index_path
 from .models import Article, Hit, SearchResults

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import store as _store
+from .engine import store as _store
 from .errors import ConfigError, IndexNotFound
 from .ingest import IngestOptions, IngestReport, Progress, index_paths, plan
 from .locations import DEFAULT_NAME, INDEXES_DIR
-from .manifest import Manifest
+from .ingest.manifest import Manifest
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -18,9 +18,8 @@ from newsearch.analysis import (
     fold,
     join_particles,
     language_code,
-    name_analyzer,
-    text_analyzer,
 )
+from newsearch.engine.analyzers import name_analyzer, text_analyzer
 
 DOCS = {
     "asad-hyphen": "Rockets hit Ain al-Asad air base on Tuesday.",

@@ -19,7 +19,7 @@ from newsearch import Archive, Article, IndexCorrupt, IndexNotFound, index_paths
 from newsearch.cli import main
 from newsearch.ingest import IngestOptions
 from newsearch.lifecycle import check
-from newsearch.manifest import Manifest
+from newsearch.ingest.manifest import Manifest
 
 from conftest import EXAMPLES
 from test_lifecycle import QUERIES, snapshot, write_story

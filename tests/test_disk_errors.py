@@ -184,7 +184,7 @@ def test_damaged_segment_is_reported_when_the_index_opens(index, damage):
 
 def test_damage_found_while_searching_is_index_corrupt_not_a_query_error(tmp_path, monkeypatch):
     from newsearch import Archive, IndexCorrupt, QuerySyntaxError
-    from newsearch import query as query_module
+    from newsearch.engine import query as query_module
 
     from helpers import article
 

@@ -393,7 +393,7 @@ def _square_or_die(number: int) -> int:
 
 
 def test_worker_processes_survive_one_dying_and_keep_order():
-    from newsearch.workers import map_in_processes
+    from newsearch.ingest.workers import map_in_processes
 
     results = list(map_in_processes(_square_or_die, range(20), jobs=2, window=5,
                                     on_death=lambda item, reason: ("died", item)))
@@ -401,7 +401,7 @@ def test_worker_processes_survive_one_dying_and_keep_order():
 
 
 def test_a_parser_process_that_dies_is_reported_and_the_run_goes_on(tmp_path, monkeypatch):
-    import newsearch.batches as batches
+    import newsearch.ingest.batches as batches
 
     root = tmp_path / "corpus"
     root.mkdir()

@@ -12,8 +12,8 @@ from newsearch import Archive, index_paths
 from newsearch.cli import main
 from newsearch.errors import NewsearchError, SchemaMismatch
 from newsearch.lifecycle import check, rebuild
-from newsearch.manifest import Manifest
-from newsearch.store import META_FILE, SCHEMA_VERSION
+from newsearch.ingest.manifest import Manifest
+from newsearch.engine.store import META_FILE, SCHEMA_VERSION
 
 from conftest import EXAMPLES
 

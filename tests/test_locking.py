@@ -14,13 +14,13 @@ from click.testing import CliRunner
 
 from newsearch import Archive, IndexLocked, index_paths
 from newsearch.cli import main
-from newsearch.locking import LOCK_FILE, WriterLock
+from newsearch.engine.locking import LOCK_FILE, WriterLock
 
 from test_lifecycle import declare, small_corpus
 
 HOLD_LOCK = """
 import os, sys
-from newsearch.locking import WriterLock
+from newsearch.engine.locking import WriterLock
 os.makedirs(sys.argv[1], exist_ok=True)
 lock = WriterLock(sys.argv[1])
 lock.acquire()
@@ -31,7 +31,7 @@ lock.release()
 
 DIE_HOLDING_LOCK = """
 import os, signal, sys
-from newsearch.locking import WriterLock
+from newsearch.engine.locking import WriterLock
 WriterLock(sys.argv[1]).acquire()
 os.kill(os.getpid(), signal.SIGKILL)
 """

@@ -8,9 +8,9 @@ from whoosh import index
 from whoosh import query as wq
 
 from newsearch import Archive
-from newsearch.analysis import text_analyzer
-from newsearch.query import _bulk, _ranked_with_bonus, parse_text_query, ranked_matches, scored_matches
-from newsearch.ranking import (
+from newsearch.engine.analyzers import text_analyzer
+from newsearch.engine.query import _bulk, _ranked_with_bonus, parse_text_query, ranked_matches, scored_matches
+from newsearch.engine.ranking import (
     B,
     FIELD_B,
     K1,
@@ -24,7 +24,7 @@ from newsearch.ranking import (
     make_weighting,
     rsj_idf,
 )
-from newsearch.store import IndexOptions, build_schema
+from newsearch.engine.store import IndexOptions, build_schema
 
 from helpers import article, utc
 
@@ -222,7 +222,7 @@ def test_bm25f_terms_use_each_documents_own_field_length(blocks_ix):
 
 
 def test_positions_of_the_index_schema_decode_without_whoosh_per_call_path(blocks_ix):
-    from newsearch.ranking import _position_decoder
+    from newsearch.engine.ranking import _position_decoder
 
     fmt = blocks_ix.schema["body"].format
     decode = _position_decoder(fmt)

@@ -8,8 +8,8 @@ from whoosh import fields, index
 from whoosh import query as wq
 from whoosh.qparser import MultifieldParser, OrGroup
 
-from newsearch.analysis import text_analyzer
-from newsearch.ranking import (
+from newsearch.engine.analyzers import text_analyzer
+from newsearch.engine.ranking import (
     K1,
     FieldsTerm,
     NewsBM25,

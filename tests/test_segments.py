@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from whoosh.fields import TEXT
 
-from newsearch import store
-from newsearch.batches import parse_unit, units
+from newsearch.engine import store
+from newsearch.ingest.batches import parse_unit, units
 from newsearch.ingest import IngestOptions, index_paths
 from newsearch.models import Article
-from newsearch.segments import PARTS_DIR, SegmentBuilder
+from newsearch.engine.segments import PARTS_DIR, SegmentBuilder
 from newsearch.sources import find_sources
 
 from conftest import EXAMPLES
@@ -166,7 +166,7 @@ def test_the_same_article_twice_in_one_run_is_kept_once(tmp_path, jobs):
 
 
 def test_a_segment_lost_on_the_way_in_fails_the_run_loudly(tmp_path, monkeypatch):
-    import newsearch.store as store_module
+    import newsearch.engine.store as store_module
     from newsearch.errors import IndexCorrupt
 
     real = store_module.commit_with
@@ -220,7 +220,7 @@ def _segment_sizes(path: Path) -> list[int]:
 
 
 def test_commits_never_rewrite_big_segments_and_fold_small_ones_together(tmp_path, monkeypatch):
-    import newsearch.segments as segments
+    import newsearch.engine.segments as segments
 
     monkeypatch.setattr(segments, "SMALL_SEGMENT", 25)
     monkeypatch.setattr(segments, "SMALL_SEGMENTS_TO_MERGE", 4)
@@ -245,7 +245,7 @@ def test_commits_never_rewrite_big_segments_and_fold_small_ones_together(tmp_pat
 
 
 def test_batch_after_batch_in_one_process_reuses_the_analysis_caches(tmp_path):
-    from newsearch import analysis
+    from newsearch.engine import analyzers as analysis
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

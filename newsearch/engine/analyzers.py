@@ -1,140 +1,37 @@
-"""Text analysis: how article text becomes index terms, and queries the same terms.
+"""Whoosh adapters for newsearch's text analysis (rules in newsearch.analysis).
 
-News archives spell the same name many ways ("Ain al-Asad", "Ain Al Asad",
-"Asad"; "Erdoğan", "Erdogan"; "Baʿath", "Ba'ath", "Baath"), so one tokenizer
-folds case, accents and transliteration marks and treats Arabic articles and
-particles (al-, el-, ad-, as-, ash-, at-, az-, ibn, bin, abu) as *position
-transparent*:
-
-* At index time a particle is kept as a term (so a search for "bin" or "ad"
-  still finds it) but it does not take a position of its own: it sits on the
-  position of the word after it.  "Ain al-Asad", "Ain al Asad" and "Ain Asad"
-  therefore all index as ``ain@0 asad@1`` (plus ``al@1`` and, for the
-  hyphenated form, the joined ``alasad@1``).
-* At query time a particle followed by another word is dropped, so the phrase
-  "Ain al Asad" asks for ``ain asad`` at consecutive positions and matches every
-  spelling above; "al-Kadhimi" asks for ``kadhimi``.
-
-Stop words are removed at both ends without leaving gaps, so phrases match
-across them ("state of the union" matches "state union" and vice versa);
-Whoosh builds phrase queries from the query terms alone, ignoring their
-positions, so closing the gaps is what keeps index and query consistent.
-
-Only store.py, query.py and this module import whoosh.
+NewsTokenizer applies the folding, particle and stop-word rules of
+newsearch.analysis as a Whoosh Tokenizer; text_analyzer and name_analyzer build
+the analyzers the schema uses.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from functools import lru_cache
 from typing import Callable, Iterator
 
 from whoosh.analysis import Analyzer, CompositeAnalyzer, StemFilter, Token, Tokenizer
 from whoosh.lang import stemmer_for_language, stopwords_for_language
 
+from ..analysis import (
+    APOSTROPHE,
+    ELIDING_LANGUAGES,
+    HYPHEN,
+    MAX_TERM_CHARS,
+    TOKEN,
+    PARTICLES,
+    SUPPORTED_LANGUAGES,
+    fold,
+    fold_word as _fold_word,
+    join_particles,
+    language_code,
+)
+
 __all__ = [
-    "PARTICLES",
-    "SUPPORTED_LANGUAGES",
     "NewsTokenizer",
-    "fold",
-    "join_particles",
-    "language_code",
+    "fast_index_path",
     "name_analyzer",
     "text_analyzer",
 ]
-
-# Language code -> Snowball stemmer name (the stemmers Whoosh ships).
-SUPPORTED_LANGUAGES: dict[str, str] = {
-    "da": "danish",
-    "de": "german",
-    "en": "english",
-    "es": "spanish",
-    "fi": "finnish",
-    "fr": "french",
-    "hu": "hungarian",
-    "it": "italian",
-    "nl": "dutch",
-    "no": "norwegian",
-    "pt": "portuguese",
-    "ro": "romanian",
-    "ru": "russian",
-    "sv": "swedish",
-}
-
-# Arabic articles and particles that transliterations attach with a hyphen,
-# a space, or not at all.
-PARTICLES: frozenset[str] = frozenset(
-    {"al", "el", "ad", "as", "ash", "at", "az", "ibn", "bin", "abu"}
-)
-
-# Languages whose apostrophes mark elided articles ("l'Élysée", "dell'Italia"),
-# so the short piece before the apostrophe is dropped rather than glued on.
-_ELIDING = frozenset({"fr", "it", "ca", "pt"})
-
-# Apostrophes and transliteration marks for ayn and hamza: dropped by folding,
-# so "Baʿath", "Ba'ath" and "Baath" are one term.
-_MARKS = "'’‘`´ʹʻʼʽʾʿˈ"
-_DROP_MARKS = {ord(c): None for c in _MARKS}
-# Letters that Unicode decomposition leaves alone but readers treat as plain.
-_SPECIAL = str.maketrans(
-    {"ø": "o", "đ": "d", "ł": "l", "ı": "i", "ħ": "h", "ŧ": "t", "ð": "d",
-     "þ": "th", "æ": "ae", "œ": "oe", "ĳ": "ij"}
-)
-
-_WORD = r"[\w\u0300-\u036f" + _MARKS[5:] + r"]+"
-# A token is words joined by hyphens, apostrophes or dots ("al-Asad", "Ba'ath",
-# "U.S.") or digits joined by commas ("1,000"); the joins are resolved below.
-_JOIN = r"(?:[-‐‑.'’‘`´]|(?<=\d),(?=\d))"
-_TOKEN = re.compile(_WORD + "(?:" + _JOIN + _WORD + ")*")
-_HYPHEN = re.compile(r"[-‐‑]")
-_APOSTROPHE = re.compile(r"['’‘`´]")
-_MAX_TERM = 100
-
-
-def fold(text: str) -> str:
-    """Case, accent and transliteration-mark folding for any plain string.
-
-    "Erdoğan" -> "erdogan", "Baʿath" -> "baath", "Straße" -> "strasse".  Used
-    for index terms and for comparing facet values or highlight words.
-    """
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return text.translate(_DROP_MARKS).translate(_SPECIAL)
-
-
-# Romanised Arabic and Persian names write one diphthong two ways: "Ayn"/"Ain",
-# "Zayd"/"Zaid", "Shawkat"/"Shaukat". Before a consonant or at the end of a word,
-# "ay" is read as "ai" and "aw" as "au" (index and query alike); English loses
-# little, as its stemmer already turns a final "ay" into "ai" ("day" -> "dai").
-_DIPHTHONG = re.compile(r"a(?:(y)|w)(?![aeiouy])")
-
-
-def _diphthongs(word: str) -> str:
-    if "ay" not in word and "aw" not in word:
-        return word
-    return _DIPHTHONG.sub(lambda m: "ai" if m.group(1) else "au", word)
-
-
-@lru_cache(maxsize=100_000)
-def _fold_word(word: str) -> str:
-    """fold() for one token, diphthongs unified; words repeat (Zipf), so a cache saves most of the work."""
-    if word.isascii() and word.isalnum():
-        return _diphthongs(word.lower())
-    return _diphthongs(fold(word))
-
-
-def language_code(language: str) -> str:
-    """The two-letter code for a language given as code or name ("english")."""
-    key = (language or "en").strip().lower()
-    if key in SUPPORTED_LANGUAGES:
-        return key
-    for code, name in SUPPORTED_LANGUAGES.items():
-        if key == name:
-            return code
-    raise ValueError(
-        f"unsupported language {language!r}; choose one of "
-        + ", ".join(sorted(SUPPORTED_LANGUAGES))
-    )
 
 
 class _Piece:
@@ -184,7 +81,7 @@ class NewsTokenizer(Tokenizer):
             return [_Piece(text, base, base + len(raw), group)] if text else []
         pieces: list[_Piece] = []
         start = 0
-        for part_match in list(_HYPHEN.finditer(raw)) + [None]:
+        for part_match in list(HYPHEN.finditer(raw)) + [None]:
             end = part_match.start() if part_match else len(raw)
             pieces.extend(self._part(raw[start:end], base + start, group))
             start = end + 1
@@ -199,7 +96,7 @@ class NewsTokenizer(Tokenizer):
         if len(part) > 2 and part[-1] in "sS" and part[-2] in "'’":
             part = part[:-2]
         if self.elisions:
-            m = _APOSTROPHE.search(part)
+            m = APOSTROPHE.search(part)
             if m and 0 < m.start() <= 2 and len(part) - m.end() >= 2:
                 offset += m.end()
                 part = part[m.end():]
@@ -224,14 +121,14 @@ class NewsTokenizer(Tokenizer):
         only when a real word follows it)."""
         pieces: list[_Piece] = []
         append = pieces.append
-        for group, match in enumerate(_TOKEN.finditer(value)):
+        for group, match in enumerate(TOKEN.finditer(value)):
             raw = match.group(0)
             if raw.isalnum():  # the common case, without building a list
                 text = _fold_word(raw)
-                if text and len(text) <= _MAX_TERM:
+                if text and len(text) <= MAX_TERM_CHARS:
                     append(_Piece(text, match.start(), match.end(), group))
             else:
-                pieces.extend(p for p in self._words(raw, match.start(), group) if len(p.text) <= _MAX_TERM)
+                pieces.extend(p for p in self._words(raw, match.start(), group) if len(p.text) <= MAX_TERM_CHARS)
         nxt = None
         for piece in reversed(pieces):
             if piece.text in self.stoplist:
@@ -250,14 +147,14 @@ class NewsTokenizer(Tokenizer):
         texts: list[str] = []
         groups: list[int] = []
         compound = False
-        for group, raw in enumerate(_TOKEN.findall(value)):
+        for group, raw in enumerate(TOKEN.findall(value)):
             if raw.isalnum():
                 text = _fold_word(raw)
-                if text and len(text) <= _MAX_TERM:
+                if text and len(text) <= MAX_TERM_CHARS:
                     texts.append(text)
                     groups.append(group)
             else:
-                pieces = [p for p in self._words(raw, 0, group) if len(p.text) <= _MAX_TERM]
+                pieces = [p for p in self._words(raw, 0, group) if len(p.text) <= MAX_TERM_CHARS]
                 compound = compound or len(pieces) > 1
                 for piece in pieces:
                     texts.append(piece.text)
@@ -297,7 +194,7 @@ class NewsTokenizer(Tokenizer):
                 while first > 0 and groups[first - 1] == group:
                     first -= 1
                 joined = "".join(texts[first:i + 1])
-                if len(joined) <= _MAX_TERM:
+                if len(joined) <= MAX_TERM_CHARS:
                     term = stem(joined) if stem else joined
                     positions.setdefault(term, []).append(pos)
             term = stem(text) if stem else text
@@ -354,7 +251,7 @@ class NewsTokenizer(Tokenizer):
                 while first > 0 and pieces[first - 1].group == piece.group:
                     first -= 1
                 joined = "".join(p.text for p in pieces[first:i + 1])
-                if len(joined) <= _MAX_TERM:
+                if len(joined) <= MAX_TERM_CHARS:
                     yield self._emit(t, joined, pieces[first].start, piece.end,
                                      pos, start_char, value if keeporiginal else None)
             yield self._emit(t, piece.text, piece.start, piece.end, pos, start_char,
@@ -377,29 +274,6 @@ class NewsTokenizer(Tokenizer):
         return t
 
 
-# Particles that are rarely English words join the next query word whatever its
-# case; the others ("bin", "ad", "ash"...) only before a capitalised name.
-_ALWAYS_JOIN = "al|el|ibn|abu"
-_JOIN_BEFORE_NAME = "|".join(sorted(PARTICLES - set(_ALWAYS_JOIN.split("|"))))
-_QUERY_PARTICLE = re.compile(
-    r"(?<![\w:\-])((?i:" + _ALWAYS_JOIN + r")|(?i:" + _JOIN_BEFORE_NAME + r")(?=\s+[A-Z]))"
-    r"\s+(?!(?:AND|OR|NOT|TO|ANDNOT|ANDMAYBE)\b)(?=[^\W\d_][^\s:]*(?:\s|$))"
-)
-_QUOTED = re.compile(r'("[^"]*")')
-
-
-def join_particles(text: str) -> str:
-    """Glue a particle to the next word in a query string: "al Asad" -> "al-Asad".
-
-    Whoosh's parser analyses unquoted words one at a time, so "al" alone would
-    stay a required word and "al Asad" would miss articles that write "Asad";
-    joined, the analyzer drops the particle as it does for "al-Asad".  Phrases,
-    field prefixes and operators are left alone.
-    """
-    parts = _QUOTED.split(text)
-    return "".join(p if p.startswith('"') else _QUERY_PARTICLE.sub(r"\1-", p) for p in parts)
-
-
 def _stoplist(code: str) -> frozenset[str]:
     try:
         words = stopwords_for_language(code)
@@ -415,7 +289,7 @@ def text_analyzer(language: str = "en", *, stem: bool = True) -> Analyzer:
     it picks the Snowball stemmer and the stop-word list.
     """
     code = language_code(language)
-    tokenizer = NewsTokenizer(stoplist=_stoplist(code), elisions=code in _ELIDING)
+    tokenizer = NewsTokenizer(stoplist=_stoplist(code), elisions=code in ELIDING_LANGUAGES)
     if not stem:
         return CompositeAnalyzer(tokenizer)
     return tokenizer | StemFilter(lang=code)

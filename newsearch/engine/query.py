@@ -27,10 +27,10 @@ from whoosh import query as wq
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.times import datetime_to_long
 
-from .analysis import join_particles
-from .errors import IndexCorrupt, NewsearchError, QuerySyntaxError
-from .models import FacetCount, Hit, SearchResults
-from .periods import date_bounds, parse_period
+from ..analysis import join_particles
+from ..errors import IndexCorrupt, NewsearchError, QuerySyntaxError
+from ..models import FacetCount, Hit, SearchResults
+from ..periods import date_bounds, parse_period
 from .ranking import (
     FIELD_BOOSTS,
     Bonus,
@@ -44,7 +44,7 @@ from .ranking import (
     reads_term_in_bulk,
     term_scores,
 )
-from .snippets import make_snippet
+from ..snippets import make_snippet
 from .store import FACET_CACHE_DIR, FACET_FIELDS, opening_errors, stored_to_article
 
 SEARCH_FIELDS = ("title", "summary", "body", "byline", "section", "tags")

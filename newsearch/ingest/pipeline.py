@@ -15,17 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from . import __version__
-from . import store as _store
-from .errors import IndexCorrupt, NewsearchError, ParseError, SchemaMismatch
-from .locations import resolve_index_path
-from .locking import LOCK_FILE, WriterLock
+from .. import __version__
+from ..engine import store as _store
+from ..errors import IndexCorrupt, NewsearchError, ParseError, SchemaMismatch
+from ..locations import resolve_index_path
+from ..engine.locking import LOCK_FILE, WriterLock
 from .manifest import MANIFEST_FILE, Fingerprint, Manifest, file_sha1
-from .models import Article
-from .parse.dispatch import DEFAULT_MAX_BODY_CHARS, ParseOptions
+from ..models import Article
+from ..parse.dispatch import DEFAULT_MAX_BODY_CHARS, ParseOptions
 from .batches import batches, parse_unit, run_batches, share_progress_counter, units
-from .segments import PARTS_DIR, remove_parts
-from .sources import (
+from ..engine.segments import PARTS_DIR, remove_parts
+from ..sources import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
     DEFAULT_MAX_FILE_BYTES,
     SourceFile,

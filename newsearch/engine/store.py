@@ -25,9 +25,10 @@ from whoosh.formats import Positions
 from whoosh.system import pack_uint
 from whoosh.index import EmptyIndexError, LockError
 
-from . import __version__
-from .analysis import SUPPORTED_LANGUAGES, fast_index_path, name_analyzer, text_analyzer
-from .errors import (
+from .. import __version__
+from ..analysis import SUPPORTED_LANGUAGES
+from .analyzers import fast_index_path, name_analyzer, text_analyzer
+from ..errors import (
     IndexCorrupt,
     IndexLocked,
     IndexNotFound,
@@ -36,7 +37,7 @@ from .errors import (
     StorageError,
 )
 from .locking import WriterLock
-from .models import Article
+from ..models import Article
 from .segments import WrittenSegment, commit_with, merge_small_segments
 
 # Whoosh names each commit's table of contents _MAIN_<generation>.toc.

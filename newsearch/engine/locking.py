@@ -9,7 +9,7 @@ import errno
 import os
 import weakref
 
-from .errors import IndexLocked, StorageError
+from ..errors import IndexLocked, StorageError
 
 LOCK_FILE = "newsearch.lock"
 

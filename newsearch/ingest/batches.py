@@ -15,17 +15,17 @@ import multiprocessing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from .errors import ParseError
+from ..errors import ParseError
 from .manifest import file_sha1
-from .models import Article
-from .parse.dispatch import parse_document
-from .sources import RawDocument, SourceFile, iter_lines, read_bytes
+from ..models import Article
+from ..parse.dispatch import parse_document
+from ..sources import RawDocument, SourceFile, iter_lines, read_bytes
 from .workers import map_in_processes
 
 if TYPE_CHECKING:
-    from .ingest import IngestOptions
-    from .segments import WrittenSegment
-    from .store import IndexOptions
+    from .pipeline import IngestOptions
+    from ..engine.segments import WrittenSegment
+    from ..engine.store import IndexOptions
 
 # Lines of a JSON Lines file per unit: small enough to spread a single big file
 # over every worker and to report progress, large enough to be cheap to send.
@@ -166,8 +166,8 @@ def batches(work: Iterable[Unit], *, size: int, index_path: str, analysis: Index
 
 def write_batch(batch: Batch) -> BatchResult:
     """Runs in a worker: parse the batch and write its articles as one segment. Never raises."""
-    from .segments import SegmentBuilder
-    from .store import article_fields, build_schema
+    from ..engine.segments import SegmentBuilder
+    from ..engine.store import article_fields, build_schema
 
     schema = _schemas.get(batch.analysis)
     if schema is None:  # one per worker process: caches hang off the schema's fields

@@ -15,7 +15,7 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Iterable, Iterator
 
-from .errors import ParseError
+from ..errors import ParseError
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml", ".php", ".asp", ".aspx"}
 TEXT_SUFFIXES = {".txt", ".text"}
