@@ -141,11 +141,13 @@ class Tally:
 
 
 def newsearch_prediction(article) -> Prediction:
-    """An Article in the scorer's terms (the date as its UTC day)."""
+    """An Article in the scorer's terms (the date as the publication's local day, the one
+    the page prints and the date filters match)."""
+    local = article.local_date
     return Prediction(
         title=article.title,
         authors=tuple(article.authors),
-        date=article.date.date().isoformat() if article.date else "",
+        date=local.date().isoformat() if local else "",
         sections=(article.section,) if article.section else (),
         body=article.body,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 _SPACE = re.compile(r"\s+")
@@ -29,6 +29,12 @@ def to_utc(value: datetime | None) -> datetime | None:
     return value.astimezone(timezone.utc)
 
 
+def _local(value: datetime | None, offset: int | None) -> datetime | None:
+    if value is None or not offset:
+        return value
+    return value.astimezone(timezone(timedelta(minutes=offset)))
+
+
 @dataclass(frozen=True)
 class Article:
     """One news article as newsearch understands it, whatever format it came from.
@@ -36,6 +42,9 @@ class Article:
     `id` is the canonical URL when one is known, else a hash of title and body, so
     re-indexing the same article replaces it instead of adding a duplicate.
     `date` is always timezone-aware UTC (or None when no date could be trusted).
+    `utc_offset` is the offset in minutes the page printed with its date (None when it
+    gave none); `local_date` is then the publication's own wall-clock time, whose
+    calendar day the date filters and facets use.
     """
 
     title: str = ""
@@ -53,26 +62,42 @@ class Article:
     tags: tuple[str, ...] = ()
     path: str = ""
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    utc_offset: int | None = None
+    # How many dates the page gave that were dropped as implausible (each also a warning).
+    dates_rejected: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "authors", tuple(self.authors))
         set_(self, "tags", tuple(self.tags))
         set_(self, "warnings", tuple(self.warnings))
+        if self.date is None:
+            set_(self, "utc_offset", None)
+        elif self.utc_offset is None and self.date.utcoffset():
+            # An aware date in a zone other than UTC says where it was published: keep that.
+            set_(self, "utc_offset", int(self.date.utcoffset().total_seconds() // 60))
         set_(self, "date", to_utc(self.date))
         if not self.id:
             set_(self, "id", self.url or content_id(self.title, self.body))
+
+    @property
+    def local_date(self) -> datetime | None:
+        """The date as the publication's clock showed it (UTC when it gave no offset)."""
+        return _local(self.date, self.utc_offset)
 
     def with_changes(self, **changes: Any) -> "Article":
         """A copy with some fields replaced (the id is recomputed unless given)."""
         if "id" not in changes and ({"url", "title", "body"} & changes.keys()):
             changes["id"] = ""
+        if "date" in changes and "utc_offset" not in changes:
+            changes["utc_offset"] = None  # read again from the new date
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON shape used by `newsearch parse --json` and exports."""
         data = asdict(self)
         data["date"] = self.date.isoformat() if self.date else None
+        data["local_date"] = self.local_date.isoformat() if self.local_date else None
         data["authors"] = list(self.authors)
         data["tags"] = list(self.tags)
         data["warnings"] = list(self.warnings)
@@ -96,10 +121,17 @@ class Hit:
     tags: tuple[str, ...] = ()
     path: str = ""
     snippet: str = ""
+    utc_offset: int | None = None
+
+    @property
+    def local_date(self) -> datetime | None:
+        """The date as the publication's clock showed it (see Article.local_date)."""
+        return _local(self.date, self.utc_offset)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["date"] = self.date.isoformat() if self.date else None
+        data["local_date"] = self.local_date.isoformat() if self.local_date else None
         data["authors"] = list(self.authors)
         data["tags"] = list(self.tags)
         return data

@@ -15,6 +15,10 @@ EXPORT_COLUMNS = (
     "rank", "id", "title", "date", "section", "byline", "authors", "source", "tags", "url", "path", "score", "snippet",
 )
 BAR_WIDTH = 40
+# Bars a date histogram may print; past that, months are shown by year.
+MAX_BUCKETS = 600
+# Longer runs of periods without articles are printed as one line.
+MAX_EMPTY_BARS = 3
 _MARK = re.compile(r"\*\*(.+?)\*\*")
 
 
@@ -34,7 +38,9 @@ def render_marks(snippet: str, *, color: bool) -> str:
 
 
 def _date(hit_or_article: Hit | Article) -> str:
-    return hit_or_article.date.date().isoformat() if hit_or_article.date else ""
+    """The publication's own calendar day, the one date filters match."""
+    local = hit_or_article.local_date
+    return local.date().isoformat() if local else ""
 
 
 def hit_lines(hit: Hit, *, color: bool = False) -> list[str]:
@@ -80,13 +86,51 @@ def facet_lines(name: str, counts: Sequence[FacetCount], *, top: int = 15) -> li
     return lines
 
 
-def histogram_lines(name: str, counts: Sequence[FacetCount]) -> list[str]:
-    peak = max(c.count for c in counts) or 1
+def histogram_lines(name: str, counts: Sequence[FacetCount], *, max_buckets: int = MAX_BUCKETS) -> list[str]:
+    """One bar per period over the articles' own range; months that would need more than
+    `max_buckets` bars are shown by year, and the heading says so."""
     lines = [f"{name}:"]
-    for c in counts:
-        bar = "█" * max(1 if c.count else 0, round(c.count / peak * BAR_WIDTH))
-        lines.append(f"  {c.value}  {c.count:>6,} {bar}")
+    span = _months_between(counts[0].value, counts[-1].value) if name == "month" else 0
+    if span > max_buckets:
+        lines = [f"{name}: {span:,} months from {counts[0].value} to {counts[-1].value}, shown by year"]
+        counts = _by_year(counts)
+    if len(counts) > max_buckets:
+        # Even by year too long a chart: only the busiest periods, in time order.
+        busiest = sorted(sorted(counts, key=lambda c: -c.count)[:max_buckets], key=lambda c: c.value)
+        lines[0] += f" (the {max_buckets} busiest of {len(counts):,} periods)"
+        counts = busiest
+    peak = max(c.count for c in counts) or 1
+    width = max(len(c.value) for c in counts)
+    empty: list[FacetCount] = []
+    for c in list(counts) + [FacetCount("", 1)]:
+        if not c.count:
+            empty.append(c)
+            continue
+        if len(empty) > MAX_EMPTY_BARS:  # a long run of empty periods is one line, not a column of zeros
+            unit = "years" if len(empty[0].value) == 4 else "months"
+            lines.append(f"  {'⋮':<{width}}  {0:>6,} ({len(empty):,} {unit}, {empty[0].value} to {empty[-1].value})")
+        else:
+            lines.extend(f"  {e.value}  {0:>6,} " for e in empty)
+        empty = []
+        if c.value:
+            bar = "█" * max(1, round(c.count / peak * BAR_WIDTH))
+            lines.append(f"  {c.value}  {c.count:>6,} {bar}")
     return lines
+
+
+def _months_between(first: str, last: str) -> int:
+    try:
+        (y, m), (ly, lm) = (map(int, first.split("-")), map(int, last.split("-")))
+    except ValueError:
+        return 0
+    return (ly - y) * 12 + lm - m + 1
+
+
+def _by_year(counts: Sequence[FacetCount]) -> list[FacetCount]:
+    years: dict[str, int] = {}
+    for c in counts:
+        years[c.value[:4]] = years.get(c.value[:4], 0) + c.count
+    return [FacetCount(year, count) for year, count in sorted(years.items())]
 
 
 def article_text(article: Article) -> str:
@@ -96,7 +140,7 @@ def article_text(article: Article) -> str:
         ("title", article.title),
         ("byline", article.byline),
         ("authors", ", ".join(article.authors)),
-        ("date", article.date.isoformat() if article.date else ""),
+        ("date", article.local_date.isoformat() if article.local_date else ""),
         ("section", article.section),
         ("source", article.source),
         ("agency", article.agency),

@@ -72,10 +72,13 @@ MATCHES = ("all", "any")
 # FacetCache key of the per-document dates, and the value of an undated document:
 # one more than the last datetime Whoosh can store.
 _DATE_KEY = "_date"
+_LOCAL_DATE = "local_date"
 _NO_DATE = datetime_to_long(datetime.max) + 1
 # How many matches the scored pass takes between prunings of exhausted branches.
 _REPLACE_EVERY = 64
 MAX_QUERY_CHARS = 2_000
+# A year or month facet is filled with its empty periods up to this many buckets.
+MAX_FILLED_PERIODS = 600
 MAX_LIMIT = 1_000
 MAX_OFFSET = 100_000
 _DATE_CLAUSE = re.compile(
@@ -247,8 +250,12 @@ def _naive_utc(value: datetime | None) -> datetime | None:
 
 
 def date_range(start: datetime | None, end: datetime | None) -> Any:
-    """Articles dated in [start, end); either bound may be open."""
-    return wq.DateRange("date", _naive_utc(start), _naive_utc(end), endexcl=end is not None)
+    """Articles dated in [start, end) by the publication's own clock; either bound may be open.
+
+    Periods people type ("2021-07-06") are calendar days, so they are matched against
+    the local wall-clock time the page printed: 23:30 in New York on 6 July is on 6 July.
+    """
+    return wq.DateRange(_LOCAL_DATE, _naive_utc(start), _naive_utc(end), endexcl=end is not None)
 
 
 def filter_query(name: str, values: Sequence[str], schema: Any) -> Any:
@@ -291,7 +298,7 @@ class FacetCache:
         if key not in self._joined:
             if len(self._joined) > 32:
                 self._joined.clear()
-            fieldname = "date" if facet == _DATE_KEY else FACET_FIELDS[facet]
+            fieldname = _LOCAL_DATE if facet == _DATE_KEY else FACET_FIELDS[facet]
             joined: list[Any] = []
             for segment_reader, offset in _leaves(reader):
                 if offset != len(joined):  # pragma: no cover - Whoosh's leaves are contiguous
@@ -312,7 +319,7 @@ class FacetCache:
             return self._segments[key]
         values = self._load(segment_id, fieldname, reader.doc_count_all()) if segment_id else None
         if values is None:
-            build = _build_date_values if fieldname == "date" else _build_facet_values
+            build = _build_date_values if fieldname == _LOCAL_DATE else _build_facet_values
             values = build(reader, fieldname)
             if segment_id:
                 self._save(segment_id, fieldname, values, reader)
@@ -435,12 +442,23 @@ def merge_case_variants(counts: Counter[str]) -> Counter[str]:
 
 
 def order_facet(name: str, counts: Counter[str]) -> tuple[FacetCount, ...]:
-    """Most frequent first; dates in time order with empty periods filled with zero."""
+    """Most frequent first; dates in time order with empty periods filled with zero
+    (only the periods that have articles when the span is too long to fill)."""
     if name in ("year", "month") and counts:
-        return tuple(FacetCount(p, counts.get(p, 0)) for p in _fill_periods(name, counts))
+        periods = _fill_periods(name, counts) if _span(name, counts) <= MAX_FILLED_PERIODS else sorted(counts)
+        return tuple(FacetCount(p, counts.get(p, 0)) for p in periods)
     counts = merge_case_variants(counts)
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0].lower()))
     return tuple(FacetCount(value, count) for value, count in ranked)
+
+
+def _span(name: str, counts: Counter[str]) -> int:
+    """How many years or months lie from the first period of `counts` to the last."""
+    first, last = min(counts), max(counts)
+    if name == "year":
+        return int(last) - int(first) + 1
+    (y, m), (ly, lm) = (map(int, first.split("-")), map(int, last.split("-")))
+    return (ly - y) * 12 + lm - m + 1
 
 
 def _fill_periods(name: str, counts: Counter[str]) -> list[str]:
@@ -777,6 +795,7 @@ def make_hit(
         tags=article.tags,
         path=article.path,
         snippet=snippet,
+        utc_offset=article.utc_offset,
     )
 
 

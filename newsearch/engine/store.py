@@ -42,7 +42,9 @@ from .segments import WrittenSegment, commit_with, merge_small_segments
 
 # Whoosh names each commit's table of contents _MAIN_<generation>.toc.
 _TOC_NAME = re.compile(r"_MAIN_(\d+)\.toc$")
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+# What each version changed, for the message that asks for a rebuild.
+SCHEMA_CHANGES = {4: "dates are now filed by the publication's local day"}
 META_FILE = "newsearch.json"
 # Per-segment facet arrays saved by query.FacetCache (a cache: safe to delete).
 FACET_CACHE_DIR = "facets"
@@ -137,6 +139,8 @@ def build_schema(options: IndexOptions) -> Schema:
         source=NewsText(analyzer=names, stored=True, phrase=True),
         tags=NewsText(analyzer=names, phrase=True),
         date=DATETIME(stored=True, sortable=True),
+        # The publication's wall-clock time: what date filters and year/month facets read.
+        local_date=DATETIME(sortable=True),
         language=ID(stored=True),
         meta=STORED(),
         facet_section=KEYWORD(analyzer=exact, scorable=False),
@@ -149,8 +153,10 @@ def build_schema(options: IndexOptions) -> Schema:
 
 
 def article_fields(article: Article) -> dict[str, Any]:
-    """The Whoosh document for an article. Dates go in as naive UTC (Whoosh drops tzinfo)."""
+    """The Whoosh document for an article. Dates go in as naive UTC (Whoosh drops tzinfo);
+    local_date and the year/month facets as the publication's own wall-clock time."""
     date = article.date.astimezone(timezone.utc).replace(tzinfo=None) if article.date else None
+    local = article.local_date.replace(tzinfo=None) if article.local_date else None
     fields: dict[str, Any] = {
         "id": article.id,
         "path": article.path,
@@ -169,12 +175,14 @@ def article_fields(article: Article) -> dict[str, Any]:
             "tags": list(article.tags),
             "agency": article.agency,
             "warnings": list(article.warnings),
+            "utc_offset": article.utc_offset,
         },
     }
-    if date is not None:
+    if date is not None and local is not None:
         fields["date"] = date
-        fields["facet_year"] = f"{date.year:04d}"
-        fields["facet_month"] = f"{date.year:04d}-{date.month:02d}"
+        fields["local_date"] = local
+        fields["facet_year"] = f"{local.year:04d}"
+        fields["facet_month"] = f"{local.year:04d}-{local.month:02d}"
     for name, key in (("section", "facet_section"), ("source", "facet_source")):
         value = getattr(article, name).strip()
         if value:
@@ -206,6 +214,7 @@ def stored_to_article(stored: dict[str, Any]) -> Article:
         tags=tuple(meta.get("tags", ())),
         path=stored.get("path", ""),
         warnings=tuple(meta.get("warnings", ())),
+        utc_offset=meta.get("utc_offset"),
     )
 
 
@@ -237,9 +246,11 @@ def options_from_meta(path: str, meta: dict[str, Any]) -> IndexOptions:
     """Check an index's schema version and return its analysis options."""
     version = meta.get("schema_version")
     if version != SCHEMA_VERSION:
+        changed = SCHEMA_CHANGES.get(SCHEMA_VERSION) if isinstance(version, int) and version < SCHEMA_VERSION else None
         raise SchemaMismatch(
             f"{path}: index schema version {version} does not match this newsearch "
-            f"({SCHEMA_VERSION}); run `newsearch rebuild` (or index again with --rebuild)"
+            f"({SCHEMA_VERSION}{': ' + changed if changed else ''}); run `newsearch rebuild` "
+            f"(or index again with --rebuild)"
         )
     analysis = meta.get("analysis", {})
     return IndexOptions(language=analysis.get("language", "en"), stem=analysis.get("stem", True))

@@ -136,6 +136,8 @@ class UnitOutcome:
     last: bool
     items: list[str | ParseError]
     sha1: str | None
+    dates_rejected: int = 0  # dates the articles gave that were dropped as implausible
+    without_text: int = 0  # articles indexed from their metadata alone
 
 
 @dataclass
@@ -180,13 +182,17 @@ def write_batch(batch: Batch) -> BatchResult:
     try:
         for unit in batch.units:
             items: list[str | ParseError] = []
+            rejected = without_text = 0
             for item in parse_unit(unit, batch.options):
                 if isinstance(item, ParseError):
                     items.append(item)
                     continue
                 builder.add(article_fields(item))
                 items.append(item.id)
-            result.outcomes.append(UnitOutcome(unit.source, unit.last, items, _sha1_if_last(unit)))
+                rejected += item.dates_rejected
+                without_text += not item.body
+            result.outcomes.append(UnitOutcome(unit.source, unit.last, items, _sha1_if_last(unit), rejected,
+                                               without_text))
             _count_progress(unit)
         result.written = builder.finish()
     except OSError as exc:

@@ -95,6 +95,8 @@ class IngestReport:
     stopped_early: bool = False
     stale_lock_pid: int | None = None
     resumed: bool = False
+    dates_rejected: int = 0  # dates dropped as implausible (before the floor, after the fetch, zero)
+    articles_without_text: int = 0  # indexed from title, date and byline alone
 
     @property
     def ok(self) -> bool:
@@ -114,6 +116,10 @@ class IngestReport:
             parts.append(f"{self.files_removed:,} removed")
         parts.append(f"{len(self.failures):,} failed")
         text = ", ".join(parts) + f" in {self.seconds:.1f}s ({rate:,.0f}/s)"
+        if self.articles_without_text:
+            text += f"; {self.articles_without_text:,} without article text (indexed from their metadata)"
+        if self.dates_rejected:
+            text += f"; {self.dates_rejected:,} dates rejected as implausible"
         if self.resumed:
             text += "; resumed an interrupted build"
         elif not self.changed and not self.failures:
@@ -136,6 +142,8 @@ class IngestReport:
             "ok": self.ok,
             "resumed": self.resumed,
             "stale_lock_pid": self.stale_lock_pid,
+            "dates_rejected": self.dates_rejected,
+            "articles_without_text": self.articles_without_text,
         }
 
 
@@ -495,6 +503,8 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
                         report.articles_removed += removed
                         expected -= removed
                     per_file.setdefault(source.path, 0)
+                    report.dates_rejected += outcome.dates_rejected
+                    report.articles_without_text += outcome.without_text
                     for item in outcome.items:
                         if isinstance(item, ParseError):
                             report.failures.append(Failure.from_error(item))

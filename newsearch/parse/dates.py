@@ -1,12 +1,15 @@
-"""Reading publication dates written by humans and machines, always returning UTC.
+"""Reading publication dates written by humans and machines.
 
-Bounds are parameters: archives reach back centuries, so there is no built-in floor.
+A date that names its UTC offset keeps it (the publication's own clock decides its
+calendar day); one without an offset is taken as UTC. Bounds are parameters with
+defaults that suit an archive: nothing before 1600, nothing more than two days
+after the page was fetched.
 """
 from __future__ import annotations
 
 import re
 import warnings
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from dateutil import parser as _dateutil
 from dateutil.parser import UnknownTimezoneWarning
@@ -33,18 +36,34 @@ _TZINFOS = {
 }
 
 
+# Newspapers are older than the web, and digitised archives print old dates in their
+# metadata: the default floor sits well before both.
+DEFAULT_EARLIEST = datetime(1600, 1, 1, tzinfo=timezone.utc)
+# Articles are not published in the future: a date past the fetch day is a misreading.
+FUTURE_TOLERANCE = timedelta(days=2)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def latest_plausible(fetched: datetime | None = None) -> datetime:
+    """The last publication instant believable for a page fetched at `fetched` (else now)."""
+    return _aware(fetched or datetime.now(timezone.utc)) + FUTURE_TOLERANCE
+
+
+def implausible(value: datetime, earliest: datetime | None, latest: datetime | None) -> str | None:
+    """Why `value` cannot be a publication date ("before 1600-01-01", ...), or None."""
+    if value == _EPOCH or (value.date() == _EPOCH.date() and (value.hour, value.minute) == (0, 0)):
+        return "the zero timestamp (1970-01-01)"  # an empty field printed as a date
+    if earliest is not None and value < _aware(earliest):
+        return f"before {_aware(earliest).date().isoformat()}"
+    if latest is not None and value > _aware(latest):
+        return f"after {_aware(latest).date().isoformat()}"
+    return None
+
+
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
-
-
-def _in_bounds(value: datetime, earliest: datetime | None, latest: datetime | None) -> bool:
-    if earliest is not None and value < _aware(earliest):
-        return False
-    if latest is not None and value > _aware(latest):
-        return False
-    return True
 
 
 def from_epoch(number: float) -> datetime | None:
@@ -63,15 +82,25 @@ def parse_date(
     earliest: datetime | None = None,
     latest: datetime | None = None,
     dayfirst: bool = False,
+    keep_offset: bool = True,
 ) -> datetime | None:
     """Parse a date from a string, number or datetime; None when it can't be trusted.
 
-    Naive values are taken as UTC; aware ones are converted to UTC. Values outside
-    [earliest, latest] are rejected rather than clamped.
+    Naive values are taken as UTC; aware ones keep their UTC offset (converted to UTC
+    when not `keep_offset`). Values outside [earliest, latest] and the zero timestamp
+    are rejected rather than clamped.
     """
+    result = read_date(value, dayfirst=dayfirst, keep_offset=keep_offset)
+    if result is None or implausible(result, earliest, latest):
+        return None
+    return result
+
+
+def read_date(value: object, *, dayfirst: bool = False, keep_offset: bool = True) -> datetime | None:
+    """The date a string, number or datetime writes, plausible or not; None when it writes none."""
     result: datetime | None = None
     if isinstance(value, datetime):
-        result = _aware(value)
+        result = _offset(value, keep_offset)
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         result = from_epoch(float(value))
     elif isinstance(value, str):
@@ -84,17 +113,26 @@ def parse_date(
             result = from_epoch(float(text))
         else:
             # "10.12.2022" is the 10th of December wherever dots separate a date.
-            result = _parse_text(text, dayfirst or bool(_DOTTED_DATE.match(text)))
-    if result is None or not _in_bounds(result, earliest, latest):
-        return None
+            result = _parse_text(text, dayfirst or bool(_DOTTED_DATE.match(text)), keep_offset)
     return result
 
 
-def _parse_text(text: str, dayfirst: bool) -> datetime | None:
+def _offset(value: datetime, keep: bool) -> datetime:
+    """UTC for naive values; aware ones in their own fixed offset (or UTC when not `keep`)."""
+    if value.tzinfo is None or not keep:
+        return _aware(value)
+    offset = value.utcoffset()
+    if offset is None or abs(offset) >= timedelta(hours=24):
+        return _aware(value)
+    return value.replace(tzinfo=timezone(offset)) if offset else value.astimezone(timezone.utc)
+
+
+def _parse_text(text: str, dayfirst: bool, keep_offset: bool) -> datetime | None:
     with warnings.catch_warnings():
         # "10:00 XYZ": dateutil warns on stderr about zone names it does not know; the clock is kept.
         warnings.simplefilter("ignore", UnknownTimezoneWarning)
-        return _parse_text_quietly(text, dayfirst)
+        value = _parse_text_quietly(text, dayfirst)
+    return _text_value(value, keep_offset) if value is not None else None
 
 
 def _parse_text_quietly(text: str, dayfirst: bool) -> datetime | None:
@@ -102,22 +140,21 @@ def _parse_text_quietly(text: str, dayfirst: bool) -> datetime | None:
         if not candidate:
             continue
         try:
-            return _text_value(_dateutil.parse(candidate, dayfirst=dayfirst, fuzzy=False, default=_DEFAULT,
-                                               tzinfos=_TZINFOS))
-        except (ValueError, ArithmeticError, TypeError):  # dateutil can raise decimal errors
+            return _dateutil.parse(candidate, dayfirst=dayfirst, fuzzy=False, default=_DEFAULT, tzinfos=_TZINFOS)
+        except (ValueError, ArithmeticError, TypeError, OverflowError):  # dateutil can raise decimal errors
             continue
     try:
-        return _text_value(_dateutil.parse(text, dayfirst=dayfirst, fuzzy=True, default=_DEFAULT, tzinfos=_TZINFOS))
-    except (ValueError, ArithmeticError, TypeError):
+        return _dateutil.parse(text, dayfirst=dayfirst, fuzzy=True, default=_DEFAULT, tzinfos=_TZINFOS)
+    except (ValueError, ArithmeticError, TypeError, OverflowError):
         return None
 
 
-def _text_value(value: datetime) -> datetime:
-    """UTC, except that a local midnight stays on its calendar day.
-
-    "2020-02-24T00:00:00+01:00" is how many sites write a bare date; converting it
-    would move the article to the day before.
-    """
+def _text_value(value: datetime, keep_offset: bool) -> datetime:
+    """The value in its own offset; converted to UTC when not `keep_offset`, except that
+    a local midnight then stays on its calendar day ("2020-02-24T00:00:00+01:00" is how
+    many sites write a bare date; converting it would move the article a day back)."""
+    if keep_offset:
+        return _offset(value, True)
     if value.tzinfo is not None and (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
         return value.replace(tzinfo=timezone.utc)
     return _aware(value)
@@ -138,13 +175,18 @@ def _build(year: str, month: str, day: str) -> datetime | None:
         return None
 
 
-def date_from_url(url: str, patterns: tuple[re.Pattern[str], ...]) -> datetime | None:
-    """A full year-month-day written in a URL path ("/2021/07/06/", "2021-07-06"), else None."""
+def date_from_url(url: str, patterns: tuple[re.Pattern[str], ...], months: dict[str, int] | None = None
+                  ) -> datetime | None:
+    """A full year-month-day written in a URL path ("/2021/07/06/", "2021-07-06", with
+    `months` also "/2021/jul/06/"), else None."""
     path = url.split("?", 1)[0]
     for pattern in patterns:
         match = pattern.search(path)
         if match:
-            found = _build(*match.groups()[:3])
+            year, month, day = match.groups()[:3]
+            if not month.isdigit():
+                month = str((months or {}).get(month.lower(), 0))
+            found = _build(year, month, day)
             if found:
                 return found
     return None
@@ -178,7 +220,7 @@ def dates_in_text(
                     continue
                 parts["m"] = str(month)
             day, month_ = parts["d"], parts["m"]
-            if order == "dmy" and "/" in match.group(0):
+            if order == "dmy" and ("/" in match.group(0) or "-" in match.group(0)):
                 first, second = int(day), int(month_)
                 if (monthfirst and second <= 12 and first <= 12) or first <= 12 < second:
                     day, month_ = month_, day

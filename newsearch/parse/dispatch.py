@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from ..errors import ParseError
 from ..models import Article
 from ..sources import RawDocument
+from .dates import DEFAULT_EARLIEST, latest_plausible
 from .encoding import decode
 
 DEFAULT_MAX_BODY_CHARS = 1_000_000
@@ -26,8 +27,8 @@ class ParseOptions:
     """Choices that apply to every document of one ingest run."""
 
     section_from_dir: bool = False
-    earliest: datetime | None = None
-    latest: datetime | None = None
+    earliest: datetime | None = DEFAULT_EARLIEST
+    latest: datetime | None = None  # None: two days after the fetch time (when known), else now
     max_body_chars: int = DEFAULT_MAX_BODY_CHARS
 
 
@@ -57,16 +58,9 @@ def _located(error: ParseError, raw: RawDocument) -> ParseError:
     return ParseError(error.path or raw.path, error.reason, line=error.line if error.line is not None else raw.line)
 
 
-# Articles are not published in the future: a date past tomorrow is a misreading.
-FUTURE_TOLERANCE = timedelta(days=2)
-
-
-def _default_latest() -> datetime:
-    return datetime.now(timezone.utc) + FUTURE_TOLERANCE
-
-
-def _dispatch(raw: RawDocument, options: ParseOptions) -> list[Article | ParseError]:
-    dates = {"earliest": options.earliest, "latest": options.latest or _default_latest()}
+def _dispatch(raw: RawDocument, options: ParseOptions, fetched: datetime | None = None) -> list[Article | ParseError]:
+    """`fetched`: when the document was captured (a WARC record's date), for the latest plausible date."""
+    dates = {"earliest": options.earliest, "latest": options.latest or latest_plausible(fetched)}
     section = raw.section_hint if options.section_from_dir else ""
     if raw.kind == "html":
         from .html import parse_html

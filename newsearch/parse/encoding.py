@@ -62,6 +62,9 @@ def decode(data: bytes, *, declared: str | None = None, sniff_markup: bool = Fal
     candidates = [_codec(declared)]
     if sniff_markup:
         candidates.append(declared_encoding(data))
+    if any(name and _single_byte(name) for name in candidates) and _is_utf8_text(data):
+        # "windows-1250" declared over UTF-8 bytes: the bytes are right, the label is stale.
+        return data.decode("utf-8")
     for name in candidates:
         if name and name not in {"utf-16-le", "utf-16-be", "utf-16", "utf-32"}:
             try:
@@ -77,6 +80,26 @@ def decode(data: bytes, *, declared: str | None = None, sniff_markup: bool = Fal
         if name:
             return data.decode(name, errors="replace")
     return guess_legacy(data)
+
+
+_MULTI_BYTE = ("utf", "shift", "euc", "gb", "big5", "iso2022", "cp932", "cp949", "cp950", "johab", "hz")
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+
+
+def _single_byte(name: str) -> bool:
+    return not name.replace("-", "").replace("_", "").startswith(_MULTI_BYTE)
+
+
+def _is_utf8_text(data: bytes) -> bool:
+    """Bytes that hold non-ASCII characters and are valid UTF-8 throughout: text in
+    a single-byte charset almost never is."""
+    if not _NON_ASCII.search(data):
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def guess_legacy(data: bytes) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Iterable
 from html import unescape
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin, urlsplit
@@ -25,7 +26,9 @@ from newsearch.parse.meta import (
     MetaTags, Microdata, article_object, clean, json_ld_objects, meta_tags, names_of, strings_of,
     text_of, types_of, visible_text,
 )
-from newsearch.parse.dates import date_from_url, dates_in_text, parse_date
+from newsearch.parse.dates import (
+    DEFAULT_EARLIEST, date_from_url, dates_in_text, implausible, latest_plausible, parse_date, read_date,
+)
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _LOOKS_LIKE_MARKUP = re.compile(r"<\s*(?:!doctype|html|head|body|meta|title|div|p|article|span|table|a|h[1-6]|br|"
@@ -39,13 +42,19 @@ def parse_html(
     *,
     path: str = "",
     url: str | None = None,
-    earliest: datetime | None = None,
+    earliest: datetime | None = DEFAULT_EARLIEST,
     latest: datetime | None = None,
+    fetched: datetime | None = None,
 ) -> Article:
-    """One HTML page as an Article; ParseError when it is not HTML or holds no text.
+    """One HTML page as an Article; ParseError when it is not HTML or holds nothing to index.
 
+    Dates before `earliest` or after `latest` (by default two days after `fetched`, the
+    capture time when known, else now) are dropped with a warning. A page with metadata
+    but no article text (a script-rendered page) is kept with a warning.
     Never raises anything but ParseError, whatever the input.
     """
+    if latest is None:
+        latest = latest_plausible(fetched)
     try:
         text = data if isinstance(data, str) else decode(data, sniff_markup=True)
     except Exception as exc:  # decode is meant never to fail; stay safe regardless
@@ -87,17 +96,23 @@ def _extract(
     title = _title(root, meta, micro, story, site, canonical or url or "")
     byline, authors, agency = _authors(root, meta, micro, story, objects, site, canonical or url or "", classed)
     language = _language(root, meta, story)
+    reader = _DateReader((earliest, latest))
     date = _date(root, meta, micro, objects, story, urls=(url or "", canonical or ""), language=language,
-                 bounds=(earliest, latest), classed=classed)
+                 reader=reader, classed=classed)
     section = _section(root, meta, micro, story, canonical or url or "", site=site, title=title, classed=classed)
     summary = clean(strings_of(story.get("description"))[0] if strings_of(story.get("description")) else "") \
         or meta.first(rules.META_DESCRIPTION)
     tags = _tags(meta, story)
     body = extract_body(root, title=title)
+    notes = [f"date {value!r} rejected as implausible ({reason})" for value, reason in reader.rejected.items()]
+    if not body and (title or date or authors):
+        # A script-rendered page: its text is not in the HTML, its metadata is. Keep what there is.
+        notes.append("no article text in the HTML (a script-rendered page?): indexed from its metadata")
+        title = title or summary
     return Article(
         title=title, body=body, url=canonical, summary=summary, byline=byline, authors=tuple(authors),
         section=section, date=date, source=site, agency=agency, language=language, tags=tuple(tags),
-        path=path,
+        path=path, warnings=tuple(notes), dates_rejected=len(reader.rejected),
     )
 
 
@@ -623,6 +638,35 @@ def _strip_site(title: str, *, site: str, url: str, h1: str, aggressive: bool) -
 
 # ---------------------------------------------------------------- date
 
+class _DateReader:
+    """Reads one page's candidate dates under its bounds, and remembers the implausible ones."""
+
+    def __init__(self, bounds: tuple[datetime | None, datetime | None]) -> None:
+        self.earliest, self.latest = bounds
+        self.keep_offset = "local-day" in rules.DATE_RULES
+        self.rejected: dict[str, str] = {}  # the value as written -> why it was dropped
+
+    def parse(self, value: object) -> datetime | None:
+        found = read_date(value, keep_offset=self.keep_offset)
+        if found is None:
+            return None
+        reason = implausible(found, self.earliest, self.latest) if "plausible" in rules.DATE_RULES else None
+        if reason:
+            self.rejected.setdefault(clean(str(value))[:60], reason)
+            return None
+        return found
+
+    def first(self, values: Iterable[object]) -> datetime | None:
+        for value in values:
+            found = self.parse(value)
+            if found:
+                return found
+        return None
+
+    def inside(self, value: datetime | None) -> bool:
+        return value is not None and parse_date(value, earliest=self.earliest, latest=self.latest) is not None
+
+
 def _date(
     root: etree._Element,
     meta: MetaTags,
@@ -632,32 +676,41 @@ def _date(
     *,
     urls: tuple[str, ...],
     language: str,
-    bounds: tuple[datetime | None, datetime | None],
+    reader: _DateReader,
     classed: list[tuple[etree._Element, str]],
 ) -> datetime | None:
-    """The publication date: the first trustworthy source of the cascade wins."""
-    earliest, latest = bounds
+    """The publication date: the first trustworthy source of the cascade wins.
 
-    def parsed(value: object) -> datetime | None:
-        return parse_date(value, earliest=earliest, latest=latest)
-
-    def first(values) -> datetime | None:
-        for value in values:
-            found = parsed(value)
-            if found:
-                return found
-        return None
+    Each rule family named in rules.DATE_RULES can be switched off, so that the
+    extraction benchmark measures what each one does on each set of pages.
+    """
+    bounds = (reader.earliest, reader.latest)
+    family = rules.DATE_RULES.__contains__
+    parsed, first = reader.parse, reader.first
 
     structured = [story.get("datePublished"), story.get("dateCreated")]
     structured += [o.get("datePublished") for o in objects if o is not story]
-    found = first(v for v in structured if isinstance(v, (str, int, float)))
-    found = found or first(meta.all(rules.META_PUBLISHED))
-    found = found or first(micro.values(rules.ITEMPROP_PUBLISHED))
+    structured = [v for v in structured if isinstance(v, (str, int, float))]
+    structured += meta.all(rules.META_PUBLISHED) + micro.values(rules.ITEMPROP_PUBLISHED)
+    candidates = [d for d in map(parsed, structured[: rules.PUBLISHED_CANDIDATES]) if d]
+    found = candidates[0] if candidates else None
     times = _time_elements(root)
     timed = first(times)
     shown = next((d for d in map(_written_day, times) if d and _in(d, bounds)), None)
-    in_url = next((d for d in (date_from_url(u, rules.URL_DATE) for u in urls) if d and _in(d, bounds)), None)
-    printed, labelled = _date_in_dom(root, language, bounds, classed)
+    in_url = next((d for d in (date_from_url(u, rules.URL_DATE, rules.MONTHS) for u in urls) if d and _in(d, bounds)), None)
+    printed, labelled, prose = _date_in_dom(root, language, bounds, classed)
+    modified = [story.get("dateModified")] + [o.get("dateModified") for o in objects if o is not story]
+    modified = [v for v in modified if isinstance(v, str)] + meta.all(rules.META_MODIFIED)
+    if printed and prose and family("prose-evidence") and _far_from_evidence(
+            printed, [in_url, *(read_date(v) for v in modified[:4])], root, reader.latest):
+        printed = None  # a date in the running text decades from everything else the page says is history
+    if not family("visible-dom"):
+        printed, labelled = None, ""
+    if found and printed and not prose and printed.date() != found.date() and family("metadata-vote"):
+        # The publication metadata disagree, and the page prints one of their days beside the
+        # story: that one is the page's date ("Stand: 07.11.2023" and DC.Date of the 7th
+        # against a JSON-LD draft of the 6th).
+        found = next((d for d in candidates if d.date() == printed.date()), found)
     if found and labelled == "published" and printed and printed.date() != found.date() \
             and abs(printed - found) <= timedelta(days=rules.VISIBLE_DATE_MAX_DAYS):
         found = printed  # "Published: 13.10.2021" in the text is the page's own word on it
@@ -673,15 +726,18 @@ def _date(
         # page's own wins when they disagree.
         found = printed
     found = found or timed
+    if not family("url-date"):
+        in_url = None
     if found and in_url and found > in_url + timedelta(days=rules.URL_DATE_REPUBLISHED_DAYS):
         return in_url  # the URL keeps the day of first publication when a page is re-dated
-    if found and printed and printed.date() > found.date():
+    if found and printed and printed.date() > found.date() and family("update-stamps"):
         # A page that prints only its revision day presents that day as its date.
-        revised = [story.get("dateModified")] + meta.all(rules.META_MODIFIED)
-        revised_days = {d.date() for d in (parsed(v) for v in revised if isinstance(v, str)) if d}
+        revised_days = {d.date() for d in (parsed(v) for v in modified) if d}
         if printed.date() in revised_days and labelled != "updated":
             return printed
     if found:
+        if not family("same-day"):
+            return found
         # A timestamp a few hours from the day the page prints (or its URL or a <time> element
         # carries) is the same moment seen from another time zone: that day is the publication day.
         for local in (in_url, printed, shown):
@@ -691,6 +747,8 @@ def _date(
         return found
     if in_url or printed:
         return in_url or printed
+    if not family("late-fallbacks"):
+        return None
     # Any other <meta> whose name says "published" or "created", then a date in the description.
     for key, values in meta.values.items():
         if rules.META_DATE_KEY.search(key) and not rules.META_NOT_PUBLISHED_KEY.search(key):
@@ -709,12 +767,31 @@ def _date(
             return found
     # The publisher's own image folders often carry the upload day (".../2016/05/04/photo.png").
     for image in meta.all(rules.META_IMAGE):
-        found = date_from_url(image, rules.URL_DATE)
+        found = date_from_url(image, rules.URL_DATE, rules.MONTHS)
         if found and _in(found, bounds):
             return found
-    modified = [story.get("dateModified")] + [o.get("dateModified") for o in objects if o is not story]
-    return first(v for v in modified if isinstance(v, str)) or first(meta.all(rules.META_MODIFIED)) \
-        or first(micro.values(rules.ITEMPROP_MODIFIED))
+    return first(modified) or first(micro.values(rules.ITEMPROP_MODIFIED))
+
+
+def _far_from_evidence(value: datetime, others: list[datetime | None], root: etree._Element,
+                       latest: datetime | None) -> bool:
+    """Whether a date read from running text lies decades from every other date the page
+    gives (its URL, modification dates, copyright years): a historical date, not the page's."""
+    years = {d.year for d in others if d is not None}
+    years.update(_copyright_years(root))
+    if not years:
+        return False
+    return min(abs(value.year - y) for y in years) > rules.PROSE_DATE_MAX_YEARS
+
+
+def _copyright_years(root: etree._Element) -> set[int]:
+    """Years in the page's copyright notices ("© 2003-2020 ...")."""
+    body = root.find(".//body")
+    text = visible_text(body if body is not None else root)
+    years: set[int] = set()
+    for match in rules.COPYRIGHT_YEARS.finditer(text):
+        years.update(int(y) for y in match.groups() if y)
+    return years
 
 
 def _written_day(value: str) -> datetime | None:
@@ -758,12 +835,13 @@ def _time_elements(root: etree._Element) -> list[str]:
 
 def _date_in_dom(
     root: etree._Element, language: str, bounds, classed: list[tuple[etree._Element, str]]
-) -> tuple[datetime | None, str]:
+) -> tuple[datetime | None, str, bool]:
     """The date the page prints: right beside the headline, else in an element whose
     class says "date", else near the top of the text.
 
     Dates labelled as updates are kept only as a last resort. The second value says how
-    the text labels the date: "published" ("Published: ..."), "updated" ("Last updated ...") or "".
+    the text labels the date: "published" ("Published: ..."), "updated" ("Last updated ...") or "";
+    the third whether it was found only in the running text (no label, element or headline beside it).
     """
     monthfirst = language == "en"
 
@@ -788,12 +866,12 @@ def _date_in_dom(
             before = []  # the dates after the headline are closer: those before belong to a teaser
         near = before or after
         if near:  # the first date printed right beside the headline (published before updated)
-            return near[0][1], _update_label(top, near[0][0])
+            return near[0][1], _update_label(top, near[0][0]), False
     page_text = visible_text(body, limit=rules.TEXT_DATE_WINDOW)
     for label in rules.PUBLISHED_LABEL.finditer(page_text):
         labelled = dates(page_text[label.end(): label.end() + rules.PUBLISHED_LABEL_CHARS])
         if labelled and labelled[0][0] == 0:
-            return labelled[0][1], "published"  # "Datum: 18.10.2021", "Published on March 2, 2020"
+            return labelled[0][1], "published", False  # "Datum: 18.10.2021", "Published on March 2, 2020"
     fallback = None
     printed: list[tuple[etree._Element, datetime]] = []
     for element, attrs in classed:
@@ -820,20 +898,20 @@ def _date_in_dom(
             start = order.get(headline, 0)
             after = [value for element, value in printed if order.get(element, 0) > start]
             if after:
-                return after[0], ""
-        return printed[0][1], ""
+                return after[0], "", False
+        return printed[0][1], "", False
     text = page_text
     candidates = dates(text)
     for offset, value in candidates:
         before = text[max(0, offset - 40):offset]
         if rules.PUBLISHED_WORDS.search(before) and not rules.UPDATED_WORDS.search(before):
-            return value, ""
+            return value, "", True
     if fallback:
         # The page's own date stamp, even a revision's, beats a date mentioned in its prose.
-        return fallback, "updated"
+        return fallback, "updated", False
     if candidates:
-        return candidates[0][1], _update_label(text, candidates[0][0])
-    return fallback, "updated" if fallback else ""
+        return candidates[0][1], _update_label(text, candidates[0][0]), True
+    return None, "", False
 
 
 def _update_label(text: str, offset: int) -> str:

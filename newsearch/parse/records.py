@@ -17,7 +17,7 @@ from bs4 import BeautifulSoup
 from ..errors import ParseError
 from ..models import Article
 from .authors import clean_names, split_byline, strip_byline_prefix
-from .dates import parse_date
+from .dates import DEFAULT_EARLIEST, implausible, latest_plausible, read_date
 from .text import strip_furniture, wire_agency
 
 # Article field -> record keys accepted for it, in order of preference.
@@ -51,14 +51,17 @@ def parse_record(
     *,
     path: str = "",
     line: int | None = None,
-    earliest: datetime | None = None,
+    earliest: datetime | None = DEFAULT_EARLIEST,
     latest: datetime | None = None,
 ) -> Article:
-    """One article from one decoded JSON object; ParseError when it is not one."""
+    """One article from one decoded JSON object; ParseError when it is not one.
+
+    A date before `earliest` or after `latest` (default: two days from now) is dropped with a warning.
+    """
     if not isinstance(record, Mapping):
         raise ParseError(path, f"record is a JSON {type(record).__name__}, not an object", line=line)
     try:
-        return _parse(record, path=path, line=line, earliest=earliest, latest=latest)
+        return _parse(record, path=path, line=line, earliest=earliest, latest=latest or latest_plausible())
     except ParseError:
         raise
     except Exception as exc:  # the contract: callers only ever see ParseError
@@ -79,9 +82,13 @@ def _parse(record: Mapping[str, Any], *, path: str, line: int | None, earliest: 
     raw_date = _first(record, "date")
     if isinstance(raw_date, Mapping):  # {"$date": ...} from database exports
         raw_date = next((raw_date[k] for k in _DATE_KEYS if raw_date.get(k) not in (None, "")), None)
-    date = parse_date(raw_date, earliest=earliest, latest=latest) if raw_date is not None else None
-    if raw_date not in (None, "") and date is None:
-        warnings.append(f"unreadable or out-of-range date: {str(raw_date)[:60]}")
+    written = read_date(raw_date) if raw_date is not None else None
+    reason = implausible(written, earliest, latest) if written is not None else None
+    date = None if reason else written
+    if reason:
+        warnings.append(f"date {str(raw_date)[:60]!r} rejected as implausible ({reason})")
+    elif raw_date not in (None, "") and date is None:
+        warnings.append(f"unreadable date: {str(raw_date)[:60]}")
     url = _text(_first(record, "url")) or None
     return Article(
         title=title,
@@ -99,6 +106,7 @@ def _parse(record: Mapping[str, Any], *, path: str, line: int | None, earliest: 
         tags=tuple(_tags(_first(record, "tags"))),
         path=path,
         warnings=tuple(warnings),
+        dates_rejected=int(reason is not None),
     )
 
 

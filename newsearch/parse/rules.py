@@ -222,6 +222,8 @@ TITLE_HEADLINE_MIN_OVERLAP = 0.34
 URL_DATE = (
     re.compile(r"(?<!\d)((?:19|20)\d{2})[/_-](0?[1-9]|1[0-2])[/_-](0[1-9]|[12]\d|3[01]|[1-9](?=/))(?!\d)"),
     re.compile(r"/((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)"),
+    # "/2021/jul/06/": a month's name between the year and the day.
+    re.compile(r"/((?:19|20)\d{2})/([a-z]{3,9})/(0?[1-9]|[12]\d|3[01])(?=/|$)", re.I),
 )
 
 # Month names in the languages the archives are mostly in, mapped to numbers.
@@ -264,6 +266,10 @@ TEXT_DATES = (
     (re.compile(r"((?:1[6-9]|20)\d{2})\s?年\s?(0?[1-9]|1[0-2])\s?月\s?(0?[1-9]|[12]\d|3[01])\s?日"), "ymd"),
     (re.compile(r"(?<![\d.])(0?[1-9]|[12]\d|3[01])\.(0?[1-9]|1[0-2])\.(\d{2})(?![\d.])"), "dmy"),
     (re.compile(r"(?<![\d/])(0?[1-9]|[12]\d|3[01])/(0?[1-9]|1[0-2])/((?:1[6-9]|20)\d{2})(?!\d)"), "dmy"),
+    # "2021.07.06", "2021. 7. 6.": year first with dots (Korean, Hungarian, Chinese sites).
+    (re.compile(r"(?<![\d.])((?:1[6-9]|20)\d{2})\.\s?(0?[1-9]|1[0-2])\.\s?(0?[1-9]|[12]\d|3[01])(?!\d)"), "ymd"),
+    # "06-07-2021": day (or, in US style, month) first with dashes.
+    (re.compile(r"(?<![\d-])(0?[1-9]|[12]\d|3[01])-(0?[1-9]|1[0-2])-((?:1[6-9]|20)\d{2})(?![\d-])"), "dmy"),
     # "26 | 01 | 2022": day, month and year set apart by bars.
     (re.compile(r"(?<![\d|])(0?[1-9]|[12]\d|3[01]) ?\| ?(0?[1-9]|1[0-2]) ?\| ?((?:1[6-9]|20)\d{2})(?![\d|])"), "dmy"),
 )
@@ -300,6 +306,28 @@ HEADLINE_MIN_OFFSET = 50
 HEADLINE_WINDOW = 4000
 # Characters of visible text (from the top) searched for a date when nothing else has one.
 TEXT_DATE_WINDOW = 20000
+
+# A date found only in running text is history, not the page's date, when it lies more
+# than this many years from every other date the page gives (URL, modification, copyright).
+PROSE_DATE_MAX_YEARS = 20
+# "© 2003-2020", "Copyright (c) 2019": the years of a copyright notice.
+COPYRIGHT_YEARS = re.compile(r"(?:©|\(c\)|copyright)\W{0,6}((?:1[6-9]|20)\d{2})(?:\s*[-–]\s*((?:1[6-9]|20)\d{2}))?",
+                             re.I)
+# The families of date rules html.py applies, each one a switch the extraction benchmark
+# turns off in turn (`benchmarks/extraction.py --families`) to measure it on every gold set:
+#   local-day       keep the UTC offset a date is written with: its calendar day is the page's
+#   plausible       drop the zero timestamp and dates outside the floor and the fetch day
+#   prose-evidence  drop a running-text date decades from the page's other dates
+#   visible-dom     the date printed beside the headline, under a label or in a date element
+#   url-date        the URL's day beats a structured date a month or more later (a re-dating)
+#   update-stamps   a page that prints only its revision day is dated by it
+#   same-day        a timestamp hours from the printed (or URL) day is that day in another zone
+#   metadata-vote   publication metadata that disagree: the one whose day the page prints wins
+#   late-fallbacks  other date-like <meta>, the description, script state, image folders, dateModified
+DATE_RULES = frozenset({"local-day", "plausible", "prose-evidence", "visible-dom", "url-date", "update-stamps",
+                        "same-day", "metadata-vote", "late-fallbacks"})
+# Structured publication dates read per page (JSON-LD, <meta>, microdata), in that order.
+PUBLISHED_CANDIDATES = 12
 
 # ---------------------------------------------------------------- body
 # Elements never part of the article text.

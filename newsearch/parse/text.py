@@ -19,7 +19,7 @@ from datetime import datetime
 from ..errors import ParseError
 from ..models import Article
 from .authors import DATE_TEXT, agency_name, split_byline, strip_byline_prefix
-from .dates import parse_date
+from .dates import DEFAULT_EARLIEST, latest_plausible, parse_date
 
 # "Key: value" header lines as archive exports write them -> Article field.
 HEADER_FIELDS: dict[str, str] = {
@@ -159,12 +159,12 @@ def parse_text(
     *,
     path: str = "",
     section: str = "",
-    earliest: datetime | None = None,
+    earliest: datetime | None = DEFAULT_EARLIEST,
     latest: datetime | None = None,
 ) -> Article:
     """One article from the text of a plain-text file; ParseError when it holds none."""
     try:
-        return _parse(text, path=path, section=section, earliest=earliest, latest=latest)
+        return _parse(text, path=path, section=section, earliest=earliest, latest=latest or latest_plausible())
     except ParseError:
         raise
     except Exception as exc:  # the contract: callers only ever see ParseError

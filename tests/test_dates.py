@@ -1,0 +1,228 @@
+"""Publication dates: offsets kept, implausible dates dropped and counted, the local day
+filed and filtered, date histograms bounded. Small fixtures first, the real corpus last."""
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from newsearch import Archive, index_paths, parse_paths
+from newsearch.cli import main
+from newsearch.engine.query import MAX_FILLED_PERIODS, order_facet
+from newsearch.models import Article, FacetCount
+from newsearch.output import histogram_lines
+from newsearch.parse.dates import DEFAULT_EARLIEST, implausible, parse_date
+from newsearch.parse.html import parse_html
+from newsearch.parse.records import parse_record
+
+from helpers import utc, write_jsonl
+
+NEW_YORK = timezone(timedelta(hours=-4))
+
+
+def _page(head: str = "", body: str = "") -> str:
+    return f"<html><head>{head}</head><body>{body}</body></html>"
+
+
+def _story(paragraphs: int = 4) -> str:
+    text = "The harbour board met on Tuesday to settle the ferry timetable for the coming winter season. "
+    return "<article><h1>Ferry timetable settled</h1>" + "".join(f"<p>{text * 2}</p>" for _ in range(paragraphs)) \
+        + "</article>"
+
+
+# ---------------------------------------------------------------- offsets and the local day
+
+def test_a_written_offset_is_kept_and_decides_the_local_day() -> None:
+    value = parse_date("2021-07-06T23:30:00-04:00")
+    assert value is not None and value.utcoffset() == timedelta(hours=-4)
+    article = Article(title="t", body="b", date=value)
+    assert article.date == utc(2021, 7, 7, 3, 30)  # the instant stays UTC
+    assert article.utc_offset == -240
+    assert article.local_date.date().isoformat() == "2021-07-06"
+
+
+def test_a_date_without_offset_is_utc_and_its_own_local_day() -> None:
+    article = Article(title="t", body="b", date=parse_date("6 July 2021"))
+    assert article.utc_offset is None
+    assert article.local_date == utc(2021, 7, 6)
+
+
+def test_a_local_midnight_stays_on_its_day() -> None:
+    article = Article(title="t", body="b", date=parse_date("2020-02-24T00:00:00+01:00"))
+    assert article.date == utc(2020, 2, 23, 23)
+    assert article.local_date.date().isoformat() == "2020-02-24"
+
+
+def test_the_page_metadata_offset_reaches_the_article() -> None:
+    head = '<meta property="article:published_time" content="2021-07-06T23:30:00-04:00">'
+    article = parse_html(_page(head, _story()), fetched=utc(2021, 7, 8))
+    assert article.utc_offset == -240 and article.local_date.day == 6 and article.date.day == 7
+
+
+def test_a_23_30_local_article_is_found_by_a_filter_on_its_local_day(tmp_path: Path) -> None:
+    late = Article(title="Late council vote", body="The council voted late at night.", id="late",
+                   date=datetime(2021, 7, 6, 23, 30, tzinfo=NEW_YORK))
+    morning = Article(title="Morning council vote", body="The council voted in the morning.", id="morning",
+                      date=utc(2021, 7, 7, 9, 0))
+    with Archive.create(tmp_path / "ix") as archive:
+        archive.add([late, morning])
+        assert {h.id for h in archive.search("council", since="2021-07-06", until="2021-07-06").hits} == {"late"}
+        assert {h.id for h in archive.search("council date:2021-07-07").hits} == {"morning"}
+        results = archive.search("council", facets=("month", "year"), since="July 2021", until="July 2021")
+        assert results.total == 2
+        assert [(c.value, c.count) for c in results.facets["month"]] == [("2021-07", 2)]
+        hit = next(h for h in results.hits if h.id == "late")
+        assert hit.date == utc(2021, 7, 7, 3, 30) and hit.local_date.date().isoformat() == "2021-07-06"
+        assert archive.get("late").utc_offset == -240
+
+
+def test_an_index_of_the_previous_schema_asks_for_a_rebuild(tmp_path: Path) -> None:
+    with Archive.create(tmp_path / "ix") as archive:
+        archive.add([Article(title="t", body="b")])
+    meta_file = tmp_path / "ix" / "newsearch.json"
+    meta = json.loads(meta_file.read_text())
+    meta["schema_version"] -= 1
+    meta_file.write_text(json.dumps(meta))
+    result = CliRunner().invoke(main, ["query", "t", "--index", str(tmp_path / "ix")])
+    assert result.exit_code != 0
+    assert "local day" in result.output and "rebuild" in result.output
+
+
+# ---------------------------------------------------------------- plausibility
+
+def test_the_floor_and_the_fetch_day_bound_a_date() -> None:
+    fetched = utc(2025, 3, 15, 12)
+    latest = fetched + timedelta(days=2)
+    assert implausible(utc(1599, 12, 31), DEFAULT_EARLIEST, latest) == "before 1600-01-01"
+    assert implausible(utc(1650, 5, 1), DEFAULT_EARLIEST, latest) is None  # archives print old dates
+    assert implausible(utc(2025, 3, 17), DEFAULT_EARLIEST, latest) is None
+    assert implausible(utc(2025, 3, 18), DEFAULT_EARLIEST, latest) == "after 2025-03-17"
+    assert implausible(datetime(1970, 1, 1, 1, tzinfo=timezone(timedelta(hours=1))), None, None)
+
+
+def test_an_implausible_page_date_is_dropped_with_a_warning() -> None:
+    head = '<meta property="article:published_time" content="2025-03-20T10:00:00Z">'
+    article = parse_html(_page(head, _story()), fetched=utc(2025, 3, 15))
+    assert article.date is None
+    assert article.dates_rejected == 1
+    assert any("rejected as implausible" in w and "2025-03-20" in w for w in article.warnings)
+    kept = parse_html(_page(head, _story()), fetched=utc(2025, 3, 19))
+    assert kept.date == utc(2025, 3, 20, 10) and kept.dates_rejected == 0
+
+
+def test_the_floor_is_a_parameter() -> None:
+    head = '<meta name="dc.date" content="1850-05-01">'
+    assert parse_html(_page(head, _story())).date == utc(1850, 5, 1)
+    strict = parse_html(_page(head, _story()), earliest=utc(1900, 1, 1))
+    assert strict.date is None and strict.dates_rejected == 1
+
+
+def test_the_zero_timestamp_gives_way_to_a_real_date() -> None:
+    head = ('<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Ferry timetable settled", '
+            '"datePublished": "1970-01-01T01:00:00+01:00"}</script>')
+    article = parse_html(_page(head, _story()), url="https://example.test/2021/03/04/ferry")
+    assert article.date == utc(2021, 3, 4)
+    assert article.dates_rejected == 1
+
+
+def test_a_record_from_year_one_is_kept_without_its_date() -> None:
+    article = parse_record({"title": "Claim checked", "text": "Body text.", "publish_date": -62106825600})
+    assert article.date is None and article.dates_rejected == 1
+    assert any("implausible" in w for w in article.warnings)
+
+
+def test_a_historical_date_in_the_text_is_not_the_page_date() -> None:
+    prose = ("<p>The pit opened on 18. Oktober 1819 and closed a century and a half later, "
+             "leaving the quarter its park and its museum.</p>") * 3
+    dated = parse_html(_page("", f"<h1>Zeche Sälzer</h1>{prose}<div class='footer'>Copyright © 2020 Paul</div>"))
+    assert dated.date is None
+    undated = parse_html(_page("", f"<h1>Zeche Sälzer</h1>{prose}"))
+    assert undated.date == utc(1819, 10, 18)  # nothing on the page says otherwise
+
+
+def test_ingest_counts_the_rejected_dates(tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "in" / "export.jsonl", [
+        {"id": "a", "title": "First claim", "text": "Body one.", "publish_date": -62106825600},
+        {"id": "b", "title": "Second claim", "text": "Body two.", "publish_date": 1600000000},
+        {"id": "c", "title": "Third claim", "text": "Body three.", "publish_date": 0},
+    ])
+    report = index_paths([str(source)], index=tmp_path / "ix", jobs=1)
+    assert report.articles == 3 and report.dates_rejected == 2
+    assert "2 dates rejected as implausible" in report.summary()
+    result = CliRunner().invoke(main, ["parse", "--json", str(source)])
+    assert result.exit_code == 0
+    assert result.output.count("rejected as implausible") == 2
+
+
+# ---------------------------------------------------------------- pages without a body, decoding
+
+def test_a_page_with_metadata_but_no_text_is_kept_with_a_warning() -> None:
+    head = ('<meta property="og:title" content="Budget vote delayed">'
+            '<meta property="article:published_time" content="2022-05-04T08:00:00+02:00">'
+            '<meta name="author" content="Ana Ruiz">')
+    article = parse_html(_page(head, '<div id="root"></div><script>render()</script>'))
+    assert article.title == "Budget vote delayed" and article.body == ""
+    assert article.authors == ("Ana Ruiz",) and article.local_date.date().isoformat() == "2022-05-04"
+    assert any("no article text" in w for w in article.warnings)
+
+
+def test_a_single_byte_label_over_utf8_bytes_loses() -> None:
+    html = ('<html><head><meta charset="windows-1250"><title>Wystawa | Paweł Jan</title>'
+            '<meta name="author" content="Paweł Jan"></head><body><h1>Wystawa</h1>'
+            + "<p>Obrazy Pawła Jana w galerii na rynku, otwarte do końca miesiąca dla wszystkich.</p>" * 4
+            + "</body></html>").encode("utf-8")
+    article = parse_html(html)
+    assert article.authors == ("Paweł Jan",)
+    assert "Pawła" in article.body
+    legacy = html.decode("utf-8").encode("cp1250")
+    assert parse_html(legacy).authors == ("Paweł Jan",)  # a true windows-1250 page still reads right
+
+
+# ---------------------------------------------------------------- bounded histograms
+
+def test_a_date_facet_spanning_centuries_is_not_filled() -> None:
+    counts = Counter({"0001-01": 1, "2019-05": 3, "2020-01": 2})
+    ordered = order_facet("month", counts)
+    assert [c.value for c in ordered] == ["0001-01", "2019-05", "2020-01"]
+    assert len(order_facet("month", Counter({"2019-05": 1, "2020-01": 2}))) == 9  # short spans keep their gaps
+    assert MAX_FILLED_PERIODS == 600
+
+
+def test_a_long_month_histogram_is_shown_by_year_and_says_so() -> None:
+    counts = [FacetCount("1950-03", 1), FacetCount("2019-05", 3), FacetCount("2020-01", 2)]
+    lines = histogram_lines("month", counts)
+    assert "shown by year" in lines[0] and "1950-03" in lines[0]
+    assert [line.split()[0] for line in lines[1:]] == ["1950", "2019", "2020"]
+    short = histogram_lines("month", [FacetCount("2019-11", 1), FacetCount("2019-12", 0), FacetCount("2020-01", 2)])
+    assert len(short) == 4 and short[0] == "month:"
+
+
+# ---------------------------------------------------------------- the real corpus
+
+def test_no_fakenewsnet_article_gets_an_absurd_date_and_its_facets_are_short(shared_dir: Path) -> None:
+    source = shared_dir / "corpus" / "jsonl" / "fakenewsnet.jsonl.gz"
+    articles = [a for a in parse_paths([str(source)]) if isinstance(a, Article)]
+    assert len(articles) > 1900  # a few records have neither title nor text
+    assert sum(a.dates_rejected for a in articles) >= 1  # the year-1 timestamp
+    latest = datetime.now(timezone.utc) + timedelta(days=2)
+    dated = [a for a in articles if a.date]
+    assert dated and all(DEFAULT_EARLIEST <= a.date <= latest for a in dated)
+    assert not any(a.date == datetime(1970, 1, 1, tzinfo=timezone.utc) for a in dated)
+    # The facets every article gives, as the engine orders them and the CLI prints them.
+    years = order_facet("year", Counter(f"{a.local_date.year:04d}" for a in dated))
+    months = order_facet("month", Counter(f"{a.local_date.year:04d}-{a.local_date.month:02d}" for a in dated))
+    assert len(months) <= MAX_FILLED_PERIODS
+    assert len(histogram_lines("year", years)) <= 40
+    assert len(histogram_lines("month", months)) <= 60
+
+
+def test_the_undated_extraction_pages_get_no_date(shared_dir: Path) -> None:
+    pages = shared_dir / "corpus" / "extraction" / "pages"
+    for name in ("trafilatura-ea57135a39a5", "trafilatura-f4122d835213"):  # 1819 in prose, a zero timestamp
+        with gzip.open(pages / f"{name}.html.gz", "rb") as handle:
+            article = parse_html(handle.read())
+        assert article.date is None, name
