@@ -175,7 +175,7 @@ class Archive:
         them (stemmed, folded, names joined), for showing a whole body highlighted."""
         if not query.strip() or not text:
             return ()
-        return tuple(_query.text_marks(self._current_searcher(), query, text, match=match))
+        return tuple(self._engine.marks(text, query, match=match))
 
     def similar(self, article_id: str, *, limit: int = 10) -> SearchResults:
         """Articles most like the given one (more-like-this over title and body)."""
