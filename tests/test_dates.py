@@ -28,10 +28,10 @@ def _page(head: str = "", body: str = "") -> str:
     return f"<html><head>{head}</head><body>{body}</body></html>"
 
 
-def _story(paragraphs: int = 4) -> str:
+def _story(*, above: str = "", below: str = "") -> str:
+    """A small article; `above` and `below` go right before and after its headline."""
     text = "The harbour board met on Tuesday to settle the ferry timetable for the coming winter season. "
-    return "<article><h1>Ferry timetable settled</h1>" + "".join(f"<p>{text * 2}</p>" for _ in range(paragraphs)) \
-        + "</article>"
+    return f"<article>{above}<h1>Ferry timetable settled</h1>{below}" + f"<p>{text * 2}</p>" * 4 + "</article>"
 
 
 # ---------------------------------------------------------------- offsets and the local day
@@ -90,6 +90,37 @@ def test_an_index_of_the_previous_schema_asks_for_a_rebuild(tmp_path: Path) -> N
     result = CliRunner().invoke(main, ["query", "t", "--index", str(tmp_path / "ix")])
     assert result.exit_code != 0
     assert "local day" in result.output and "rebuild" in result.output
+
+
+def test_a_japanese_morning_stays_on_its_printed_day() -> None:
+    # 02:00 in Tokyo on 7 July is 17:00 UTC on the 6th; the page prints the 7th.
+    head = '<meta property="article:published_time" content="2021-07-06T17:00:00Z">'
+    body = _story(above="<p>Tokyo, 7 July 2021</p>")
+    article = parse_html(_page(head, body), fetched=utc(2021, 7, 8))
+    assert article.local_date.date().isoformat() == "2021-07-07"
+
+
+def test_metadata_that_disagree_are_settled_by_the_printed_day() -> None:
+    head = ('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2023-11-06T18:19+01:00"}'
+            '</script><meta name="dc.date" content="2023-11-07T07:30+01:00">')
+    body = _story(below="<p>Stand: 07.11.2023, 07:30 Uhr</p>")
+    article = parse_html(_page(head, "<div>" + "menu " * 20 + "</div>" + body), fetched=utc(2023, 11, 8))
+    assert article.local_date == datetime(2023, 11, 7, 7, 30, tzinfo=timezone(timedelta(hours=1)))
+
+
+def test_dates_in_more_places_and_formats() -> None:
+    story = _story()
+    cases = {
+        "https://paper.test/world/2021/jul/06/ferry": ("", ""),
+        "https://paper.test/a": ('<script>window.state = {publishedAt: 1625567400, id: 7};</script>', ""),
+        "https://paper.test/b": ("", '<span data-published="2021-07-06T10:00:00+02:00"></span>'),
+        "https://paper.test/c": ("", "<p>Seoul 2021. 7. 6. 10:00</p>"),
+        "https://paper.test/d": ("", "<p>Data: 06-07-2021, 09:29</p>"),
+        "https://paper.test/news_20210706_ferry.html": ("", ""),
+    }
+    for url, (head, extra) in cases.items():
+        article = parse_html(_page(head, extra + story), url=url, fetched=utc(2021, 7, 8))
+        assert article.local_date is not None and article.local_date.date().isoformat() == "2021-07-06", url
 
 
 # ---------------------------------------------------------------- plausibility
@@ -220,9 +251,14 @@ def test_no_fakenewsnet_article_gets_an_absurd_date_and_its_facets_are_short(sha
     assert len(histogram_lines("month", months)) <= 60
 
 
-def test_the_undated_extraction_pages_get_no_date(shared_dir: Path) -> None:
+def test_the_absurd_dates_of_two_extraction_pages_are_gone(shared_dir: Path) -> None:
     pages = shared_dir / "corpus" / "extraction" / "pages"
-    for name in ("trafilatura-ea57135a39a5", "trafilatura-f4122d835213"):  # 1819 in prose, a zero timestamp
+
+    def parsed(name: str) -> Article:
         with gzip.open(pages / f"{name}.html.gz", "rb") as handle:
-            article = parse_html(handle.read())
-        assert article.date is None, name
+            return parse_html(handle.read())
+
+    assert parsed("trafilatura-ea57135a39a5").date is None  # only "18. Oktober 1819" in its prose, © 2020
+    zero = parsed("trafilatura-f4122d835213")  # JSON-LD says 1970-01-01T01:00:00+01:00
+    assert zero.dates_rejected == 1
+    assert zero.local_date.date().isoformat() == "2021-04-28"  # what it prints: "Data: 28-04-2021, 09:29"

@@ -761,10 +761,17 @@ def _date(
             return in_text[0][1]
     # Page state that scripts carry ("published_at": "2019-03-02T06:22:28+01:00").
     for script in root.iter("script"):
-        match = rules.SCRIPT_DATE.search(script.text or "")
-        found = parsed(match.group(1)) if match else None
-        if found:
-            return found
+        for match in rules.SCRIPT_DATE.finditer(script.text or ""):
+            found = parsed(match.group(1) or int(match.group(2)))
+            if found:
+                return found
+    # Dates that scripts read from data-* attributes (<span data-published="1625628600">).
+    for attribute in root.xpath("//@*[starts-with(name(), 'data-')]"):
+        if rules.DATA_DATE_ATTRIBUTE.match(attribute.attrname):
+            value = attribute.strip()
+            found = parsed(int(value) if value.isdigit() else value)
+            if found:
+                return found
     # The publisher's own image folders often carry the upload day (".../2016/05/04/photo.png").
     for image in meta.all(rules.META_IMAGE):
         found = date_from_url(image, rules.URL_DATE, rules.MONTHS)

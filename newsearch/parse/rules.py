@@ -52,8 +52,14 @@ META_PUBLISHED = (
     "last-modified-date-of-publish",
 )
 # A publication date in the JSON state a script carries.
-SCRIPT_DATE = re.compile(r"[\"'](?:datePublished|published_at|publishedAt|publishDate|publish_date|pubDate|"
-                         r"date_published|firstPublished|first_published_at|created_at|createdAt)[\"']\s*:\s*[\"']([^\"']{8,40})[\"']")
+# Keys may be bare (JavaScript objects); values a string or epoch seconds/milliseconds.
+SCRIPT_DATE = re.compile(r"(?<![\w$])[\"']?(?:datePublished|dateCreated|published_at|publishedAt|publishDate|"
+                         r"publishedDate|publicationDate|publish_date|publish_time|publishTime|published_time|pubDate|"
+                         r"date_published|date_gmt|firstPublished\w{0,6}|first_published_at|releaseDate|created_at|"
+                         r"createdAt)[\"']?\s*:\s*(?:[\"']([^\"']{8,40})[\"']|(\d{10}(?:\d{3})?)(?![\d.]))")
+# data-* attributes holding a publication date or timestamp (<span data-published="...">).
+DATA_DATE_ATTRIBUTE = re.compile(r"^data-(?:date|datetime|time|timestamp|published|publish-?date|pub-?date|"
+                                 r"published-?(?:at|date|time)|created|post-?date|article-?date)$", re.I)
 # The author in page state that scripts carry, read only when nothing else names one.
 SCRIPT_AUTHOR = re.compile(r"[\"'](?:author|authors|authorName|author_name|article_author|byline)[\"']\s*:\s*\[?\s*"
                            r"[\"']([^\"'<>{}]{3,80})[\"']")
@@ -221,7 +227,7 @@ TITLE_HEADLINE_MIN_OVERLAP = 0.34
 # Dates in URLs: /2021/07/06/, /2021-07-06, _20210706_
 URL_DATE = (
     re.compile(r"(?<!\d)((?:19|20)\d{2})[/_-](0?[1-9]|1[0-2])[/_-](0[1-9]|[12]\d|3[01]|[1-9](?=/))(?!\d)"),
-    re.compile(r"/((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)"),
+    re.compile(r"[/_-]((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)"),
     # "/2021/jul/06/": a month's name between the year and the day.
     re.compile(r"/((?:19|20)\d{2})/([a-z]{3,9})/(0?[1-9]|[12]\d|3[01])(?=/|$)", re.I),
 )
@@ -292,8 +298,9 @@ DATE_ELEMENT_MAX_CHARS = 200
 # class/id fragments of dated elements that belong to readers' comments, not to the story.
 DATE_EXCLUDE = re.compile(r"comment|kommentar|reply|antwort|respond|commentaire|comentario", re.I)
 # A structured UTC timestamp this many hours from midnight of a printed day yields to that day:
-# the window of UTC times that fall on that calendar day from Europe (UTC+3) to the Americas (UTC-8).
-SAME_DAY_WINDOW_HOURS = (-3, 32)
+# the window of UTC times that fall on that calendar day from the Pacific's UTC+14 (Asia and
+# Australia included) to the Americas' UTC-8. (Reaching UTC-10 loses a page on the readability set.)
+SAME_DAY_WINDOW_HOURS = (-14, 32)
 # The day both a <time> element and the printed text show replaces a structured date at most
 # this many days away (a draft's date); farther apart, the <time> belongs to something else.
 VISIBLE_DATE_MAX_DAYS = 14
