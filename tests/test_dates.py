@@ -201,6 +201,14 @@ def test_a_page_with_metadata_but_no_text_is_kept_with_a_warning() -> None:
     assert any("no article text" in w for w in article.warnings)
 
 
+def test_a_page_with_only_a_date_and_a_byline_is_kept() -> None:
+    head = ('<meta property="article:published_time" content="2022-05-04T08:00:00+02:00">'
+            '<meta name="author" content="Ana Ruiz">')
+    article = parse_html(_page(head, "<div id='root'></div>"))
+    assert article.authors == ("Ana Ruiz",) and article.date is not None and article.body == ""
+    assert any("no article text" in w for w in article.warnings)
+
+
 def test_a_single_byte_label_over_utf8_bytes_loses() -> None:
     html = ('<html><head><meta charset="windows-1250"><title>Wystawa | Paweł Jan</title>'
             '<meta name="author" content="Paweł Jan"></head><body><h1>Wystawa</h1>'

@@ -69,7 +69,7 @@ def parse_html(
         raise
     except Exception as exc:  # lxml, recursion, anything: one bad page must not stop a run
         raise ParseError(path, f"HTML extraction failed: {type(exc).__name__}: {exc}") from exc
-    if not (article.body or article.title):
+    if not (article.body or article.title or article.date or article.authors):
         raise ParseError(path, "no extractable text")
     return article
 
@@ -108,12 +108,18 @@ def _extract(
     if not body and (title or date or authors):
         # A script-rendered page: its text is not in the HTML, its metadata is. Keep what there is.
         notes.append("no article text in the HTML (a script-rendered page?): indexed from its metadata")
-        title = title or summary
+        title = title or summary or _raw_title(root)
     return Article(
         title=title, body=body, url=canonical, summary=summary, byline=byline, authors=tuple(authors),
         section=section, date=date, source=site, agency=agency, language=language, tags=tuple(tags),
         path=path, warnings=tuple(notes), dates_rejected=len(reader.rejected),
     )
+
+
+def _raw_title(root: etree._Element) -> str:
+    """The <title> as written, for a page whose headline could not be told from its site name."""
+    element = root.find(".//title")
+    return text_of(element) if element is not None else ""
 
 
 # ---------------------------------------------------------------- url, site, language, tags
