@@ -201,7 +201,9 @@ def main() -> None:
 @index_option
 @ingest_options
 @click.option("--rebuild", is_flag=True, help="Build a fresh index instead of updating.")
-@click.option("--prune", is_flag=True, help="Delete articles whose files are not among PATHS any more.")
+@click.option("--prune", is_flag=True,
+              help="Delete the articles of every file not found under PATHS (not only those PATHS held).")
+@click.option("--no-prune", is_flag=True, help="Keep the articles of files that are gone from PATHS.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Parser processes (default: all cores).")
 @click.option("--language", help="Stemming language for a new index (default: en, or the index's own).")
 @click.option("--no-stem", is_flag=True, help="Index words without stemming (new index only).")
@@ -211,17 +213,23 @@ def main() -> None:
 @json_option
 @handle_errors
 def index_command(paths: tuple[str, ...], index_path: str | None, kind: str | None, section_from_dir: bool,
-                  rebuild: bool, prune: bool, jobs: int | None, language: str | None, no_stem: bool,
+                  rebuild: bool, prune: bool, no_prune: bool, jobs: int | None, language: str | None,
+                  no_stem: bool,
                   fail_fast: bool, quiet: bool, as_json: bool, **limits: int | None) -> None:
     """Index the articles in PATHS (files, folders, globs; .gz read as is).
 
-    Files unchanged since the last run are skipped; changed ones are re-indexed.
+    Files unchanged since the last run are skipped; changed ones are re-indexed;
+    files that PATHS held before and are gone now are removed (--no-prune keeps them).
     """
     from .ingest import IngestOptions, index_paths
+    from .ingest.pipeline import PRUNE_ALL, PRUNE_INPUTS, PRUNE_NONE
 
+    if prune and no_prune:
+        raise click.UsageError("--prune and --no-prune contradict each other")
     bar = _progress(quiet)
     try:
-        report = index_paths(paths, index=index_path, rebuild=rebuild, prune=prune, jobs=jobs,
+        report = index_paths(paths, index=index_path, rebuild=rebuild, jobs=jobs,
+                             prune=PRUNE_ALL if prune else PRUNE_NONE if no_prune else PRUNE_INPUTS,
                              language=language, stem=False if no_stem else None, fail_fast=fail_fast, progress=bar,
                              options=IngestOptions(kind=kind, section_from_dir=section_from_dir,
                                                    **{k: v for k, v in limits.items() if v is not None}))
@@ -230,8 +238,19 @@ def index_command(paths: tuple[str, ...], index_path: str | None, kind: str | No
     _report_ingest(report, as_json, quiet)
 
 
+def _known_declaration(name: str | None, indexes_dir: str) -> None:
+    """A declaration that does not exist is bad usage (exit 2), listing the ones that do."""
+    from .lifecycle import declaration_file, list_declarations
+
+    if name is not None and not declaration_file(name, indexes_dir=indexes_dir).is_file():
+        known = ", ".join(list_declarations(indexes_dir=indexes_dir)) or "none"
+        raise click.UsageError(f"no index declaration {name!r} in {indexes_dir}/ (declared: {known})")
+
+
 @main.command("rebuild")
-@click.argument("name", default="default")
+@click.argument("name", required=False)
+@click.option("--index", "index_path", metavar="PATH",
+              help="Update an index built with `newsearch index`, from the inputs its manifest names.")
 @click.option("--indexes-dir", default="indexes", show_default=True, help="Folder of index declarations.")
 @click.option("--full", is_flag=True, help="Rebuild from scratch even when files are unchanged.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Parser processes (default: all cores).")
@@ -239,14 +258,22 @@ def index_command(paths: tuple[str, ...], index_path: str | None, kind: str | No
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary.")
 @json_option
 @handle_errors
-def rebuild_command(name: str, indexes_dir: str, full: bool, jobs: int | None, fail_fast: bool,
-                    quiet: bool, as_json: bool) -> None:
-    """Build or update the declared index NAME from indexes/NAME.toml."""
-    from .lifecycle import rebuild
+def rebuild_command(name: str | None, index_path: str | None, indexes_dir: str, full: bool, jobs: int | None,
+                    fail_fast: bool, quiet: bool, as_json: bool) -> None:
+    """Build or update the declared index NAME (indexes/NAME.toml, default: default),
+    or with --index PATH an index built by `newsearch index`."""
+    from .lifecycle import rebuild, rebuild_index
 
+    if name is not None and index_path is not None:
+        raise click.UsageError("give a declared index NAME or --index PATH, not both")
+    _known_declaration(name, indexes_dir)
     bar = _progress(quiet)
     try:
-        report = rebuild(name, indexes_dir=indexes_dir, full=full, jobs=jobs, fail_fast=fail_fast, progress=bar)
+        if index_path is not None:
+            report = rebuild_index(index_path, full=full, jobs=jobs, fail_fast=fail_fast, progress=bar)
+        else:
+            report = rebuild(name or "default", indexes_dir=indexes_dir, full=full, jobs=jobs, fail_fast=fail_fast,
+                             progress=bar)
     finally:
         bar.close()
     _report_ingest(report, as_json, quiet)
@@ -254,7 +281,8 @@ def rebuild_command(name: str, indexes_dir: str, full: bool, jobs: int | None, f
 
 @main.command("check")
 @click.argument("name", required=False)
-@click.option("--index", "index_path", metavar="PATH", help="Check an index built from paths on the command line.")
+@click.option("--index", "index_path", metavar="PATH", envvar="NEWSEARCH_INDEX",
+              help="Check an index built from paths on the command line (default: $NEWSEARCH_INDEX).")
 @click.option("--indexes-dir", default="indexes", show_default=True, help="Folder of index declarations.")
 @json_option
 @handle_errors
@@ -263,6 +291,12 @@ def check_command(name: str | None, index_path: str | None, indexes_dir: str, as
     from .lifecycle import check
     from .output import to_json
 
+    source = click.get_current_context().get_parameter_source("index_path")
+    if name is not None and source == click.core.ParameterSource.ENVIRONMENT:
+        index_path = None  # a NAME typed on the command line wins over the environment
+    if name is not None and index_path is not None:
+        raise click.UsageError("give a declared index NAME or --index PATH, not both")
+    _known_declaration(name, indexes_dir)
     report = check(name, index=index_path, indexes_dir=indexes_dir)
     if as_json:
         click.echo(to_json(report.to_dict()))
@@ -273,8 +307,8 @@ def check_command(name: str | None, index_path: str | None, indexes_dir: str, as
                 click.echo(f"{label}: {path}")
         for key, (old, new) in report.settings_changed.items():
             click.echo(f"setting changed: {key}: index has {old!r}, declared {new!r}")
-        click.echo(f"{report.index}: " + ("up to date" if report.fresh else
-                                          "stale; run `newsearch rebuild` or `newsearch index`"))
+        fix = f"newsearch rebuild {name or 'default'}" if index_path is None else f"newsearch rebuild --index {index_path}"
+        click.echo(f"{report.index}: " + ("up to date" if report.fresh else f"stale; `{fix}` brings it up to date"))
     sys.exit(0 if report.fresh else 1)
 
 

@@ -143,22 +143,33 @@ def test_added_file_is_reported_and_indexed(tmp_path: Path) -> None:
     assert len(hit_ids(index, "ferry")) == 1
 
 
-def test_deleted_file_is_pruned_only_when_asked(tmp_path: Path) -> None:
+def test_deleted_file_goes_when_its_folder_is_indexed_again_and_other_inputs_stay(tmp_path: Path) -> None:
     corpus, index = small_corpus(tmp_path), tmp_path / "ix"
-    index_paths([corpus], index=index, jobs=1)
+    other = write_story(tmp_path / "elsewhere", "ferry.txt", "Ferry resumes", "The ferry resumes its winter timetable.")
+    index_paths([corpus, other], index=index, jobs=1)
     (corpus / "bakery.txt").unlink()
     assert check(index=index).removed == [str(corpus / "bakery.txt")]
+    runner = CliRunner()
 
-    kept = index_paths([corpus], index=index, jobs=1)
-    assert kept.files_removed == 0 and len(hit_ids(index, "bakery")) == 1
+    kept = runner.invoke(main, ["index", str(corpus), "--index", str(index), "--no-prune", "-j", "1"])
+    assert kept.exit_code == 0, kept.output
+    assert len(hit_ids(index, "bakery")) == 1 and not check(index=index).fresh
 
-    result = CliRunner().invoke(main, ["index", str(corpus), "--index", str(index), "--prune", "-j", "1"])
+    # Indexing the folder again means "what is in it now"; the other input is not touched.
+    result = runner.invoke(main, ["index", str(corpus), "--index", str(index), "-j", "1"])
     assert result.exit_code == 0, result.output
-    assert "1 removed" in result.output
-    assert hit_ids(index, "bakery") == []
+    assert "1 removed" in result.output and "up to date" not in result.output
+    assert hit_ids(index, "bakery") == [] and len(hit_ids(index, "ferry")) == 1
+    with Archive.open(index) as archive:
+        assert len(archive) == 3
+    assert check(index=index).fresh
+
+    # --prune removes every file not found under the paths given: here the other input's.
+    pruned = runner.invoke(main, ["index", str(corpus), "--index", str(index), "--prune", "-j", "1"])
+    assert pruned.exit_code == 0, pruned.output
+    assert hit_ids(index, "ferry") == []
     with Archive.open(index) as archive:
         assert len(archive) == 2
-    assert check(index=index).fresh
 
 
 def test_index_refuses_a_folder_that_is_not_an_index(tmp_path: Path) -> None:

@@ -73,7 +73,7 @@ def units(files: Iterable[SourceFile], options: IngestOptions) -> Iterator[Unit]
                     yield Unit(source, tuple(chunk), last=False)
                     chunk = []
         except ParseError as exc:
-            chunk.append((exc.line or 0, exc))
+            chunk.append((exc.line or 0, _named(exc, source)))
         yield Unit(source, tuple(chunk), last=True)
 
 
@@ -88,18 +88,25 @@ def parse_unit(unit: Unit, options: IngestOptions) -> list[Article | ParseError]
                 max_bytes=options.max_file_bytes,
                 max_decompressed_bytes=options.max_decompressed_bytes,
             )
-            raw = RawDocument(source.path, source.kind, data, section_hint=source.section_hint)
+            raw = RawDocument(source.identity, source.kind, data, section_hint=source.section_hint)
             return list(parse_document(raw, parse_options))
         except ParseError as exc:
-            return [exc]
+            return [_named(exc, source)]
     results: list[Article | ParseError] = []
     for number, line in unit.lines:
         if isinstance(line, ParseError):
             results.append(line)
             continue
-        raw = RawDocument(source.path, "jsonl", line, line=number, section_hint=source.section_hint)
+        raw = RawDocument(source.identity, "jsonl", line, line=number, section_hint=source.section_hint)
         results.extend(parse_document(raw, parse_options))
     return results
+
+
+def _named(error: ParseError, source: SourceFile) -> ParseError:
+    """An error from reading names the file as the index knows it."""
+    if error.path == source.identity:
+        return error
+    return ParseError(source.identity, error.reason, line=error.line)
 
 
 def _sha1_if_last(unit: Unit) -> str | None:
@@ -212,7 +219,7 @@ def _given_up(batch: Batch, reason: str) -> BatchResult:
     if unit.lines:
         line = unit.lines[0][0]
         reason += f" (somewhere in lines {line}-{unit.lines[-1][0]})"
-    error = ParseError(unit.source.path, reason, line=line)
+    error = ParseError(unit.source.identity, reason, line=line)
     return BatchResult(outcomes=[UnitOutcome(unit.source, unit.last, [error], _sha1_if_last(unit))])
 
 

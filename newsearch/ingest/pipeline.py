@@ -28,9 +28,13 @@ from ..engine.segments import PARTS_DIR, remove_parts
 from ..sources import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
     DEFAULT_MAX_FILE_BYTES,
+    Skipped,
     SourceFile,
     content_bytes,
     find_sources,
+    input_covers,
+    resolve,
+    resolve_input,
 )
 
 # Articles per commit when the caller gives none; smaller means less lost on a crash.
@@ -44,6 +48,11 @@ BATCH_SIZE_ENV = "NEWSEARCH_BATCH_SIZE"
 JSONL_BYTES_PER_ARTICLE = 3_000
 # Fewer articles than this per batch costs more in segments than it gains.
 MIN_BATCH = 64
+
+
+def plural(count: int, noun: str) -> str:
+    """'1 article', '2,226 articles'."""
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
 @dataclass(frozen=True)
@@ -91,6 +100,7 @@ class IngestReport:
     articles: int = 0
     articles_removed: int = 0
     failures: list[Failure] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)  # files passed over, with the reason
     seconds: float = 0.0
     stopped_early: bool = False
     stale_lock_pid: int | None = None
@@ -107,11 +117,13 @@ class IngestReport:
     def summary(self) -> str:
         rate = self.articles / self.seconds if self.seconds > 0 else 0.0
         parts = [
-            f"indexed {self.articles:,} articles from {self.files_indexed:,} files",
+            f"indexed {plural(self.articles, 'article')} from {plural(self.files_indexed, 'file')}",
             f"{self.files_unchanged:,} unchanged",
         ]
         if self.files_removed:
             parts.append(f"{self.files_removed:,} removed")
+        if self.skipped:
+            parts.append(f"{self.skipped_summary()} passed over")
         parts.append(f"{len(self.failures):,} failed")
         text = ", ".join(parts) + f" in {self.seconds:.1f}s ({rate:,.0f}/s)"
         if self.resumed:
@@ -122,9 +134,17 @@ class IngestReport:
             text += "; stopped at the first failure (a fresh build is not swapped in)"
         return text
 
+    def skipped_summary(self) -> str:
+        """'2 (1 a README file, not an article; 1 not an article file type)'."""
+        reasons: dict[str, int] = {}
+        for item in self.skipped:
+            reasons[item.reason] = reasons.get(item.reason, 0) + 1
+        return f"{len(self.skipped):,} (" + "; ".join(f"{n:,} {r}" for r, n in sorted(reasons.items())) + ")"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "index": self.index,
+            "skipped": [{"path": item.path, "reason": item.reason} for item in self.skipped],
             "files_found": self.files_found,
             "files_indexed": self.files_indexed,
             "files_unchanged": self.files_unchanged,
@@ -170,27 +190,51 @@ class Plan:
     # Unchanged files whose modification time moved (a fresh checkout, a cache restore):
     # recorded so the next run need not hash them again.
     retimed: list[Fingerprint] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)  # passed over in folders (READMEs, images)
 
 
-def plan(paths: Iterable[str], manifest: Manifest, *, kind: str | None, prune: bool,
+# What a run does with indexed files that are gone: PRUNE_INPUTS removes those the
+# run's own inputs would have found (a folder indexed again means "what is in it now"),
+# PRUNE_ALL every file not found under the run's inputs, PRUNE_NONE keeps them.
+PRUNE_INPUTS, PRUNE_ALL, PRUNE_NONE = "inputs", "all", "none"
+
+
+def _prune_mode(prune: bool | str) -> str:
+    if prune is True:
+        return PRUNE_ALL
+    if prune is False:
+        return PRUNE_NONE
+    if prune not in (PRUNE_INPUTS, PRUNE_ALL, PRUNE_NONE):
+        raise NewsearchError(f"prune={prune!r}: expected {PRUNE_INPUTS!r}, {PRUNE_ALL!r} or {PRUNE_NONE!r}")
+    return prune
+
+
+def plan(paths: Iterable[str], manifest: Manifest, *, kind: str | None, prune: bool | str,
          reread: bool = False) -> Plan:
-    """Compare the files under `paths` with the manifest (`reread`: treat all as changed)."""
+    """Compare the files under `paths` with the manifest (`reread`: treat all as changed).
+
+    `prune` says which indexed files that are gone count as removed (see PRUNE_INPUTS);
+    an input that is missing altogether prunes nothing: it is reported as a failure.
+    """
+    paths = [resolve_input(p) for p in paths]
     to_index: list[SourceFile] = []
     unchanged: list[str] = []
     missing: list[ParseError] = []
     retimed: list[Fingerprint] = []
+    skipped: list[Skipped] = []
     seen: set[str] = set()
-    for item in find_sources(paths, kind=kind):
+    for item in find_sources(paths, kind=kind, root=manifest.root, skipped=skipped):
         if isinstance(item, ParseError):
             missing.append(item)
             continue
-        seen.add(item.path)
+        key = item.identity
+        seen.add(key)
         if reread:
             to_index.append(item)
             continue
-        verdict = manifest.is_unchanged(item.path, item.size, item.mtime)
+        verdict = manifest.is_unchanged(key, item.size, item.mtime)
         if verdict is None:
-            known = manifest.sources[item.path]
+            known = manifest.sources[key]
             try:
                 verdict = file_sha1(item.path) == known.sha1
             except OSError:
@@ -198,9 +242,14 @@ def plan(paths: Iterable[str], manifest: Manifest, *, kind: str | None, prune: b
             if verdict:
                 retimed.append(Fingerprint(known.path, known.size, item.mtime, known.sha1, known.articles,
                                            known.failures))
-        (unchanged.append(item.path) if verdict else to_index.append(item))
-    removed = sorted(set(manifest.sources) - seen) if prune else []
-    return Plan(to_index, unchanged, removed, missing, len(seen), retimed)
+        (unchanged.append(key) if verdict else to_index.append(item))
+    mode = _prune_mode(prune)
+    gone = sorted(set(manifest.sources) - seen) if mode != PRUNE_NONE else []
+    if mode == PRUNE_INPUTS:
+        absent = {resolve_input(e.path) for e in missing if e.reason.startswith("no such")}
+        present = [p for p in paths if p not in absent]
+        gone = [key for key in gone if any(input_covers(p, manifest.abs_of(key)) for p in present)]
+    return Plan(to_index, unchanged, gone, missing, len(seen), retimed, skipped)
 
 
 # ---------------------------------------------------------------------------
@@ -212,7 +261,7 @@ def index_paths(
     *,
     index: str | os.PathLike[str] | None = None,
     rebuild: bool = False,
-    prune: bool = False,
+    prune: bool | str = PRUNE_INPUTS,
     jobs: int | None = None,
     language: str | None = None,
     stem: bool | None = None,
@@ -220,8 +269,15 @@ def index_paths(
     batch_size: int | None = None,
     fail_fast: bool = False,
     progress: Callable[[Progress], None] | None = None,
+    root: str | os.PathLike[str] | None = None,
 ) -> IngestReport:
     """Index every article under `paths`, skipping files unchanged since the last run.
+
+    Files are known by their resolved path, or relative to `root` for an index
+    declared in a repository (kept by the index once created). Indexed files that
+    are gone are removed when this run's inputs would have found them (`prune`:
+    "inputs", the default; "all" or True: every file not under these inputs;
+    "none" or False: keep them).
 
     With `rebuild`, a fresh index is built beside the old one and swapped in at the
     end, so searches keep working (on the old index) during the rebuild and a failed
@@ -231,17 +287,18 @@ def index_paths(
     $NEWSEARCH_BATCH_SIZE, else 2,000 articles per commit (20,000 for a fresh build).
     """
     started = time.monotonic()
-    inputs = [os.path.normpath(os.fspath(p)) for p in paths]
+    inputs = [resolve_input(p) for p in paths]
     target = resolve_index_path(index)
+    root_path = resolve(root) if root is not None else None
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
     _recover_interrupted_swap(target)
     if rebuild or not _store.exists(target):
         batch_size = _batch_size(batch_size, default=FRESH_BUILD_BATCH_SIZE)
         index_options = _analysis_for_build(target, language=language, stem=stem)
         return _build_fresh(inputs, target, index_options, options, jobs, batch_size, fail_fast, progress,
-                            started)
+                            started, root=root_path)
     return _update(inputs, target, prune, options, jobs, _batch_size(batch_size), fail_fast, progress, started,
-                   language=language, stem=stem)
+                   language=language, stem=stem, root=root_path)
 
 
 def _analysis_for_build(target: Path, *, language: str | None, stem: bool | None) -> _store.IndexOptions:
@@ -267,7 +324,8 @@ def _batch_size(given: int | None, *, default: int = DEFAULT_BATCH_SIZE) -> int:
 
 
 def _build_fresh(inputs: list[str], target: Path, index_options: _store.IndexOptions, options: IngestOptions,
-                 jobs: int, batch_size: int, fail_fast: bool, progress: Any, started: float) -> IngestReport:
+                 jobs: int, batch_size: int, fail_fast: bool, progress: Any, started: float, *,
+                 root: str | None) -> IngestReport:
     """Build into `<index>.building` and swap it in; a killed build of the same inputs resumes.
 
     The lock is taken on the target folder (created empty for a first build) before
@@ -281,7 +339,9 @@ def _build_fresh(inputs: list[str], target: Path, index_options: _store.IndexOpt
     building = target.with_name(target.name + _store.BUILDING_SUFFIX)
     try:
         settings = _settings(index_options, options)
-        resumed = _resumable(building, inputs, settings)
+        if root is None and _store.exists(target):
+            root = Manifest.load(target).root  # a declared index rebuilt by path keeps its keys
+        resumed = _resumable(building, inputs, settings, root)
         if resumed:
             ix, _ = _store.open_index(building)
             manifest = Manifest.load(building)
@@ -290,12 +350,12 @@ def _build_fresh(inputs: list[str], target: Path, index_options: _store.IndexOpt
                 _ensure_replaceable(building)
                 shutil.rmtree(building)
             ix = _store.create_index(building, index_options)
-            manifest = Manifest(inputs=inputs, settings=settings)
+            manifest = Manifest(inputs=inputs, settings=settings, root=root)
         # A resumed build may hold files deleted since, and part of a file cut off by
         # the crash: prune, and replace by path (fresh=False) rather than append.
-        work = plan(inputs, manifest, kind=options.kind, prune=resumed)
+        work = plan(inputs, manifest, kind=options.kind, prune=PRUNE_ALL if resumed else PRUNE_NONE)
         report = IngestReport(index=str(target), files_found=work.found, files_unchanged=len(work.unchanged),
-                              resumed=resumed)
+                              resumed=resumed, skipped=work.skipped)
         report.failures.extend(Failure.from_error(e) for e in work.missing)
         report.failures.extend(recorded_failures(manifest, work.unchanged))
         _run(ix, building, manifest, work, options, jobs, batch_size, fail_fast, progress, report,
@@ -329,7 +389,7 @@ def _ensure_replaceable(target: Path) -> None:
         )
 
 
-def _resumable(building: Path, inputs: list[str], settings: dict[str, Any]) -> bool:
+def _resumable(building: Path, inputs: list[str], settings: dict[str, Any], root: str | None) -> bool:
     """Whether `building` is a killed build of these inputs, by this version, worth continuing."""
     if not _store.exists(building):
         return False
@@ -344,6 +404,7 @@ def _resumable(building: Path, inputs: list[str], settings: dict[str, Any]) -> b
         and bool(manifest.sources)
         and manifest.settings == settings
         and sorted(manifest.inputs) == sorted(inputs)
+        and manifest.root == root
     )
 
 
@@ -356,13 +417,17 @@ def _remove_if_only_lock(folder: Path) -> None:
         pass
 
 
-def _update(inputs: list[str], target: Path, prune: bool, options: IngestOptions, jobs: int,
+def _update(inputs: list[str], target: Path, prune: bool | str, options: IngestOptions, jobs: int,
             batch_size: int, fail_fast: bool, progress: Any, started: float, *,
-            language: str | None, stem: bool | None) -> IngestReport:
+            language: str | None, stem: bool | None, root: str | None) -> IngestReport:
     ix, index_options = _store.open_index(target)
     _check_analysis(target, index_options, language=language, stem=stem)
     manifest = Manifest.load(target)
-    manifest.inputs = sorted(set(manifest.inputs) | set(inputs))
+    if manifest.root is None and root is not None and not manifest.sources:
+        manifest.root = root
+    # --prune makes the index hold exactly these inputs; otherwise it holds them all.
+    known = set(inputs) if _prune_mode(prune) == PRUNE_ALL else set(manifest.inputs) | set(inputs)
+    manifest.inputs = sorted(known)
     settings = _settings(index_options, options)
     # Files read with other options (format, section from folder) would keep stale
     # articles if skipped as unchanged, so they are all read again.
@@ -371,7 +436,8 @@ def _update(inputs: list[str], target: Path, prune: bool, options: IngestOptions
     )
     manifest.settings = settings
     work = plan(inputs, manifest, kind=options.kind, prune=prune, reread=reread)
-    report = IngestReport(index=str(target), files_found=work.found, files_unchanged=len(work.unchanged))
+    report = IngestReport(index=str(target), files_found=work.found, files_unchanged=len(work.unchanged),
+                          skipped=work.skipped)
     report.failures.extend(Failure.from_error(e) for e in work.missing)
     report.failures.extend(recorded_failures(manifest, work.unchanged))
     _run(ix, target, manifest, work, options, jobs, batch_size, fail_fast, progress, report, fresh=False)
@@ -490,15 +556,16 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
                 written, docnum = result.written, 0
                 for outcome in result.outcomes:
                     source = outcome.source
-                    if not fresh and source.path not in per_file:
-                        removed = writer.delete_paths([source.path])
+                    key = source.identity
+                    if not fresh and key not in per_file:
+                        removed = writer.delete_paths([key])
                         report.articles_removed += removed
                         expected -= removed
-                    per_file.setdefault(source.path, 0)
+                    per_file.setdefault(key, 0)
                     for item in outcome.items:
                         if isinstance(item, ParseError):
                             report.failures.append(Failure.from_error(item))
-                            file_failures.setdefault(source.path, []).append((item.line, item.reason))
+                            file_failures.setdefault(key, []).append((item.line, item.reason))
                             if fail_fast:
                                 report.stopped_early = True
                                 break
@@ -513,15 +580,14 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
                         uncommitted[item] = (written, docnum)
                         docnum += 1
                         seen_ids.add(item)
-                        per_file[source.path] += 1
+                        per_file[key] += 1
                         report.articles += 1
                     if report.stopped_early:
                         break
                     if outcome.last:
                         report.files_indexed += 1
-                        completed.append(Fingerprint(source.path, source.size, source.mtime, outcome.sha1 or "",
-                                                     per_file.pop(source.path, 0),
-                                                     tuple(file_failures.pop(source.path, ()))))
+                        completed.append(Fingerprint(key, source.size, source.mtime, outcome.sha1 or "",
+                                                     per_file.pop(key, 0), tuple(file_failures.pop(key, ()))))
                 if written is not None:
                     for later in range(docnum, len(written.ids)):  # after a fail-fast stop
                         written.drop(later)
