@@ -468,11 +468,12 @@ class IndexWriter:
         """Delete articles by id; returns how many were deleted."""
         return self._delete_by("id", ids)
 
-    def delete_paths(self, paths: Iterable[str]) -> int:
-        """Delete every article that came from one of these files."""
-        return self._delete_by("path", paths)
+    def delete_paths(self, paths: Iterable[str], *, ids: set[str] | None = None) -> int:
+        """Delete every article that came from one of these files (their ids are
+        added to `ids` when given, so a caller can tell a replaced article from a new one)."""
+        return self._delete_by("path", paths, ids)
 
-    def _delete_by(self, fieldname: str, values: Iterable[str]) -> int:
+    def _delete_by(self, fieldname: str, values: Iterable[str], ids: set[str] | None = None) -> int:
         """Delete committed documents holding one of `values`; returns how many were
         not already deleted, so callers can account for every document exactly."""
         writer = self._ensure_writer()
@@ -481,6 +482,8 @@ class IndexWriter:
         for value in values:
             for docnum in searcher.document_numbers(**{fieldname: value}):
                 if not writer.is_deleted(docnum):
+                    if ids is not None:
+                        ids.add(searcher.stored_fields(docnum)["id"])
                     writer.delete_document(docnum)
                     count += 1
         self._pending += count

@@ -33,7 +33,25 @@ class Fingerprint:
     failures: tuple = ()
 
 
+@dataclass(frozen=True)
+class Partial:
+    """A file whose first records are committed: where to resume, valid while the file
+    keeps this size and modification time (else it is read again from the start)."""
+
+    path: str
+    size: int
+    mtime: float
+    offset: int  # where the next record starts (sources/spans.py)
+    record: int  # its number (line)
+    articles: int = 0  # committed so far
+    failures: tuple = ()
+
+    def matches(self, size: int, mtime: float) -> bool:
+        return self.size == size and self.mtime == mtime
+
+
 _FINGERPRINT_FIELDS = set(Fingerprint.__dataclass_fields__)
+_PARTIAL_FIELDS = set(Partial.__dataclass_fields__)
 
 
 def file_sha1(path: str) -> str:
@@ -57,6 +75,7 @@ class Manifest:
     inputs: list[str] = field(default_factory=list)  # resolved inputs (paths or globs)
     settings: dict[str, Any] = field(default_factory=dict)
     root: str | None = None  # resolved; keys are relative to it (a declared index)
+    partial: dict[str, Partial] = field(default_factory=dict)  # by key: files committed in part
 
     @classmethod
     def load(cls, index_path: str | os.PathLike[str]) -> "Manifest":
@@ -77,7 +96,11 @@ class Manifest:
             root = os.path.realpath(os.path.join(os.path.realpath(index_path), root))
         else:
             root = None
-        manifest = cls(sources=sources, settings=dict(data.get("settings", {})), root=root)
+        partial = {
+            item["path"]: Partial(**{k: v for k, v in item.items() if k in _PARTIAL_FIELDS})
+            for item in data.get("partial", []) if "path" in item
+        }
+        manifest = cls(sources=sources, settings=dict(data.get("settings", {})), root=root, partial=partial)
         manifest.inputs = [manifest.abs_of(p) for p in data.get("inputs", [])]
         return manifest
 
@@ -99,6 +122,8 @@ class Manifest:
             "settings": self.settings,
             "sources": [asdict(fp) for fp in sorted(self.sources.values(), key=lambda f: f.path)],
         }
+        if self.partial:
+            data["partial"] = [asdict(p) for p in sorted(self.partial.values(), key=lambda p: p.path)]
         if self.root:
             data["root"] = os.path.relpath(self.root, os.path.realpath(index_path))
         temporary.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
@@ -116,7 +141,9 @@ class Manifest:
     def update(self, fingerprints: Iterable[Fingerprint]) -> None:
         for fp in fingerprints:
             self.sources[fp.path] = fp
+            self.partial.pop(fp.path, None)
 
     def forget(self, paths: Iterable[str]) -> None:
         for path in paths:
             self.sources.pop(path, None)
+            self.partial.pop(path, None)

@@ -20,11 +20,12 @@ from ..engine import store as _store
 from ..errors import IndexCorrupt, NewsearchError, ParseError, SchemaMismatch
 from ..locations import resolve_index_path
 from ..engine.locking import LOCK_FILE, WriterLock
-from .manifest import MANIFEST_FILE, Fingerprint, Manifest, file_sha1
+from .manifest import MANIFEST_FILE, Fingerprint, Manifest, Partial, file_sha1
 from ..models import Article
 from ..parse.dispatch import DEFAULT_MAX_BODY_CHARS, ParseOptions
 from .batches import batches, parse_unit, run_batches, share_progress_counter, units
 from ..engine.segments import PARTS_DIR, remove_parts
+from ..sources.spans import ResumePoint
 from ..sources import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
     DEFAULT_MAX_FILE_BYTES,
@@ -191,6 +192,8 @@ class Plan:
     # recorded so the next run need not hash them again.
     retimed: list[Fingerprint] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)  # passed over in folders (READMEs, images)
+    # Files to index whose first records a killed run committed: where to go on (by key).
+    resume: dict[str, Partial] = field(default_factory=dict)
 
 
 # What a run does with indexed files that are gone: PRUNE_INPUTS removes those the
@@ -243,13 +246,18 @@ def plan(paths: Iterable[str], manifest: Manifest, *, kind: str | None, prune: b
                 retimed.append(Fingerprint(known.path, known.size, item.mtime, known.sha1, known.articles,
                                            known.failures))
         (unchanged.append(key) if verdict else to_index.append(item))
+    resume = {}
+    for item in to_index:
+        partial = manifest.partial.get(item.identity)
+        if partial is not None and partial.matches(item.size, item.mtime):
+            resume[item.identity] = partial
     mode = _prune_mode(prune)
     gone = sorted(set(manifest.sources) - seen) if mode != PRUNE_NONE else []
     if mode == PRUNE_INPUTS:
         absent = {resolve_input(e.path) for e in missing if e.reason.startswith("no such")}
         present = [p for p in paths if p not in absent]
         gone = [key for key in gone if any(input_covers(p, manifest.abs_of(key)) for p in present)]
-    return Plan(to_index, unchanged, gone, missing, len(seen), retimed, skipped)
+    return Plan(to_index, unchanged, gone, missing, len(seen), retimed, skipped, resume)
 
 
 # ---------------------------------------------------------------------------
@@ -507,6 +515,7 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
     writer = _store.IndexWriter(str(path), ix)
     expected = _store.doc_count(ix)
     completed: list[Fingerprint] = []
+    partial: dict[str, Partial] = {}  # files committed in part by the batch in progress
     # Articles of this run not yet committed: id -> (its segment, document number),
     # so a later copy of the same article drops the earlier one.
     uncommitted: dict[str, tuple[Any, int]] = {}
@@ -521,6 +530,8 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
         held = _store.doc_count(ix)
         if held != expected:  # a lost segment or document must not pass silently
             raise IndexCorrupt(f"{path}: index holds {held:,} articles after commit, expected {expected:,}")
+        manifest.partial.update(partial)
+        partial.clear()
         manifest.update(completed)
         completed.clear()
         with _store.storage_errors(str(path)):
@@ -533,7 +544,9 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
                               bytes_done=counter[2], bytes_total=bytes_total))
 
     manifest.update(work.retimed)
-    bytes_total = sum(content_bytes(source) for source in work.to_index)
+    bytes_total = sum(max(0, content_bytes(source) - (work.resume[source.identity].offset
+                                                      if source.identity in work.resume else 0))
+                      for source in work.to_index)
     analysis = _store.options_from_meta(str(path), _store.read_meta(path))
     size = _per_batch(work.to_index, batch_size, jobs)
     with writer:
@@ -545,7 +558,8 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
             expected -= removed
             manifest.forget(work.removed)
             report.files_removed = len(work.removed)
-        todo = batches(units(work.to_index, options), size=size, index_path=str(path), analysis=analysis,
+        starts = {key: ResumePoint(p.offset, p.record) for key, p in work.resume.items()}
+        todo = batches(units(work.to_index, options, starts), size=size, index_path=str(path), analysis=analysis,
                        options=options)
         results = run_batches(todo, jobs=jobs, on_wait=report_progress)
         try:
@@ -557,7 +571,10 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
                 for outcome in result.outcomes:
                     source = outcome.source
                     key = source.identity
-                    if not fresh and key not in per_file:
+                    if key not in per_file and key in work.resume:  # its committed part stays
+                        per_file[key] = work.resume[key].articles
+                        file_failures[key] = list(work.resume[key].failures)
+                    elif not fresh and key not in per_file:
                         removed = writer.delete_paths([key])
                         report.articles_removed += removed
                         expected -= removed
@@ -584,7 +601,12 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
                         report.articles += 1
                     if report.stopped_early:
                         break
+                    if not outcome.last and outcome.resume is not None:
+                        partial[key] = Partial(key, source.size, source.mtime, outcome.resume.offset,
+                                               outcome.resume.record, per_file[key],
+                                               tuple(file_failures.get(key, ())))
                     if outcome.last:
+                        partial.pop(key, None)
                         report.files_indexed += 1
                         completed.append(Fingerprint(key, source.size, source.mtime, outcome.sha1 or "",
                                                      per_file.pop(key, 0), tuple(file_failures.pop(key, ()))))
