@@ -1,17 +1,17 @@
-"""Archive: the public handle on one index, for reading and small writes.
+"""Archive: the public handle on an index, for reading and small writes.
 
-It delegates to store.py (writing) and query.py (searching) and imports no Whoosh
-itself, so the engine stays replaceable behind this class.
+It talks to the engine only through engine.interface.SearchIndex (one Whoosh
+index today, an archive of shards beside it), so callers never learn which
+engine or layout answers them.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Any, Iterable, Iterator, Sequence
 
-from .engine import query as _query
-from .engine import store as _store
+from .engine.interface import BatchWriter, IndexOptions, IndexStats, SearchIndex, SearchRequest
+from .engine.single import WhooshIndex
 from .errors import NewsearchError
 from .locations import resolve_index_path
 from .models import Article, Hit, SearchResults
@@ -28,34 +28,6 @@ def _as_tuple(value: Values) -> tuple[str, ...]:
     return tuple(v for v in value if v and v.strip())
 
 
-@dataclass(frozen=True)
-class IndexStats:
-    """What `newsearch stats` prints about an index."""
-
-    path: str
-    documents: int
-    segments: int
-    size_bytes: int
-    earliest: str | None
-    latest: str | None
-    sections: tuple[tuple[str, int], ...]
-    language: str
-    stem: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "documents": self.documents,
-            "segments": self.segments,
-            "size_bytes": self.size_bytes,
-            "earliest": self.earliest,
-            "latest": self.latest,
-            "sections": {name: count for name, count in self.sections},
-            "language": self.language,
-            "stem": self.stem,
-        }
-
-
 class Archive:
     """An opened index: search it, read articles back, add or delete a few.
 
@@ -63,23 +35,17 @@ class Archive:
     ...     results = archive.search("Ain al-Asad", facets=("section", "year"))
     """
 
-    def __init__(self, path: Path, ix: Any, options: _store.IndexOptions) -> None:
-        self.path = path
-        self.options = options
-        self._ix = ix
-        self._searcher: Any = None
-        self._facet_cache = _query.FacetCache(path)
+    def __init__(self, engine: SearchIndex) -> None:
+        self._engine = engine
+        self.path = engine.path
+        self.options = engine.options
 
     # -- opening ------------------------------------------------------------
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None) -> "Archive":
         """Open an existing index (default: NEWSEARCH_INDEX or indexes/default)."""
-        resolved = resolve_index_path(path)
-        ix, options = _store.open_index(resolved, read_segments=False)
-        archive = cls(resolved, ix, options)
-        archive._current_searcher()  # reads every segment now: damage shows at open
-        return archive
+        return cls(WhooshIndex.open(resolve_index_path(path)))
 
     @classmethod
     def create(
@@ -92,25 +58,21 @@ class Archive:
     ) -> "Archive":
         """Create an empty index; refuses to replace one unless `overwrite`."""
         resolved = resolve_index_path(path)
-        if _store.exists(resolved) and not overwrite:
+        if WhooshIndex.exists(resolved) and not overwrite:
             raise NewsearchError(f"{resolved}: an index already exists (pass overwrite=True to replace it)")
-        options = _store.IndexOptions(language=language, stem=stem)
-        ix = _store.create_index(resolved, options)
-        return cls(resolved, ix, options)
+        return cls(WhooshIndex.create(resolved, IndexOptions(language=language, stem=stem)))
 
     @classmethod
     def open_or_create(
         cls, path: str | os.PathLike[str] | None = None, *, language: str = "en", stem: bool = True
     ) -> "Archive":
         resolved = resolve_index_path(path)
-        if _store.exists(resolved):
+        if WhooshIndex.exists(resolved):
             return cls.open(resolved)
         return cls.create(resolved, language=language, stem=stem)
 
     def close(self) -> None:
-        if self._searcher is not None:
-            self._searcher.close()
-            self._searcher = None
+        self._engine.close()
 
     def __enter__(self) -> "Archive":
         return self
@@ -119,18 +81,7 @@ class Archive:
         self.close()
 
     def __len__(self) -> int:
-        return self._current_searcher().doc_count()
-
-    def _current_searcher(self) -> Any:
-        """A searcher on the last committed state, refreshed when a writer committed."""
-        if self._searcher is None:
-            self._searcher = _query.open_searcher(self._ix, str(self.path))
-        elif not _query.up_to_date(self._searcher, str(self.path)):
-            # Not Searcher.refresh(): in whoosh-reloaded 2.7.5 it keeps segment readers
-            # with stale deletions and brings merged-away segments back (duplicates).
-            stale, self._searcher = self._searcher, _query.open_searcher(self._ix, str(self.path))
-            stale.close()
-        return self._searcher
+        return self._engine.doc_count()
 
     # -- searching ------------------------------------------------------------
 
@@ -163,9 +114,9 @@ class Archive:
         """
         request = self._request(query, section, author, source, tag, since, until,
                                 facets, sort, match, limit, page, highlight, feedback)
-        results = _query.run_search(self._current_searcher(), request, facet_cache=self._facet_cache)
+        results = self._engine.search(request)
         if results.total < 3 and query.strip():
-            suggestion = _query.suggest(self._current_searcher(), query)
+            suggestion = self._engine.suggest(query)
             if suggestion:
                 results = replace(results, suggestion=suggestion)
         return results
@@ -188,17 +139,17 @@ class Archive:
         """Every hit, not just one page, for exports; streams stored fields one by one."""
         request = self._request(query, section, author, source, tag, since, until,
                                 (), sort, match, 1, 1, highlight, feedback)
-        return _query.iter_hits(self._current_searcher(), request)
+        return self._engine.iter_hits(request)
 
     def _request(self, query: str, section: Values, author: Values, source: Values, tag: Values,
                  since: DateLike, until: DateLike, facets: Iterable[str], sort: str, match: str,
-                 limit: int, page: int, highlight: bool, feedback: bool) -> _query.SearchRequest:
+                 limit: int, page: int, highlight: bool, feedback: bool) -> SearchRequest:
         filters = {
             name: _as_tuple(value)
             for name, value in (("section", section), ("author", author), ("source", source), ("tag", tag))
             if _as_tuple(value)
         }
-        return _query.SearchRequest(
+        return SearchRequest(
             text=query or "",
             filters=filters,
             since=since,
@@ -214,63 +165,41 @@ class Archive:
 
     def get(self, article_id: str) -> Article:
         """The stored article with this id; KeyError when there is none."""
-        searcher = self._current_searcher()
-        docnum = _query.find_document(searcher, article_id)
-        if docnum is None:
+        article = self._engine.article(article_id)
+        if article is None:
             raise KeyError(article_id)
-        return _store.stored_to_article(searcher.stored_fields(docnum))
+        return article
 
     def similar(self, article_id: str, *, limit: int = 10) -> SearchResults:
         """Articles most like the given one (more-like-this over title and body)."""
-        searcher = self._current_searcher()
-        docnum = _query.find_document(searcher, article_id)
-        if docnum is None:
+        hits = self._engine.similar(article_id, limit=limit)
+        if hits is None:
             raise KeyError(article_id)
-        hits = _query.similar_hits(searcher, docnum, limit=limit)
         return SearchResults(query=f"similar:{article_id}", total=len(hits), hits=tuple(hits), limit=limit)
 
     def ids(self) -> Iterator[str]:
         """Every article id in the index."""
-        for fields in self._current_searcher().all_stored_fields():
-            yield fields["id"]
+        return self._engine.ids()
 
     def stats(self) -> IndexStats:
-        searcher = self._current_searcher()
-        section = self.search("", facets=("section",), limit=1, highlight=False)
-        dates = _query.date_extent(searcher)
-        size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
-        return IndexStats(
-            path=str(self.path),
-            documents=searcher.doc_count(),
-            segments=_store.segment_count(self._ix),
-            size_bytes=size,
-            earliest=dates[0],
-            latest=dates[1],
-            sections=tuple((c.value, c.count) for c in section.facets["section"]),
-            language=self.options.language,
-            stem=self.options.stem,
-        )
+        return self._engine.stats()
 
     # -- writing ---------------------------------------------------------------
 
-    def writer(self, **kwargs: Any) -> _store.IndexWriter:
+    def writer(self, **kwargs: Any) -> BatchWriter:
         """A batch writer (context manager) holding the index's write lock."""
-        return _store.IndexWriter(str(self.path), self._ix, **kwargs)
+        return self._engine.writer(**kwargs)
 
     def add(self, articles: Iterable[Article]) -> int:
         """Add or replace articles (same id replaces) and commit; returns how many."""
-        count = 0
-        with self.writer() as writer:
-            for article in articles:
-                writer.add(article)
-                count += 1
-        return count
+        return self._engine.add(articles)
 
     def delete(self, ids: Iterable[str]) -> int:
-        with self.writer() as writer:
-            return writer.delete_ids(ids)
+        return self._engine.delete(ids)
 
     def optimize(self) -> None:
         """Merge all segments into one (faster searches after many small updates)."""
-        with self.writer() as writer:
-            writer.commit(optimize=True)
+        self._engine.optimize()
+
+
+__all__ = ["Archive", "IndexStats"]
