@@ -38,7 +38,7 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except KeyError as exc:
             _fail(f"no article with id {exc.args[0]!r} in the index")
         except KeyboardInterrupt:
-            _fail("interrupted; the last committed state of the index is kept", 130)
+            _fail("interrupted; the index keeps what was committed before this point", 130)
         except BrokenPipeError:
             sys.stderr.close()
             sys.exit(0)
@@ -177,17 +177,34 @@ def _progress(quiet: bool) -> ProgressLine:
 def _report_ingest(report: Any, as_json: bool, quiet: bool) -> None:
     from .output import to_json
 
+    accepted = report.allowed_failures
     for failure in report.failures:
-        click.echo(f"skipped {failure}", err=True)
+        click.echo(f"skipped {failure}" + (" (accepted as known)" if failure in accepted else ""), err=True)
+    if not quiet:
+        for merge in report.merges:
+            click.echo(f"merged {merge}", err=True)
     if report.stale_lock_pid:
         click.echo(f"note: a previous run (PID {report.stale_lock_pid}) ended without finishing; "
                    "its committed batches were kept", err=True)
     if as_json:
         click.echo(to_json(report.to_dict()))
-    elif not quiet:
+    elif not quiet or report.interrupted:
         click.echo(report.summary(), err=True)
+    if report.interrupted:
+        sys.exit(143 if report.interrupted == "SIGTERM" else 130)
     if not report.ok:
         sys.exit(1)
+
+
+def _notice(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def allow_failures_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--allow-failures", type=click.IntRange(0, None), default=0, metavar="N",
+        help="Accept up to N failed inputs: reported, but the exit code stays 0.",
+    )(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -208,14 +225,15 @@ def main() -> None:
 @click.option("--language", help="Stemming language for a new index (default: en, or the index's own).")
 @click.option("--no-stem", is_flag=True, help="Index words without stemming (new index only).")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first file that fails.")
+@allow_failures_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary.")
 @limit_options
 @json_option
 @handle_errors
 def index_command(paths: tuple[str, ...], index_path: str | None, kind: str | None, section_from_dir: bool,
                   rebuild: bool, prune: bool, no_prune: bool, jobs: int | None, language: str | None,
-                  no_stem: bool,
-                  fail_fast: bool, quiet: bool, as_json: bool, **limits: int | None) -> None:
+                  no_stem: bool, fail_fast: bool, allow_failures: int, quiet: bool, as_json: bool,
+                  **limits: int | None) -> None:
     """Index the articles in PATHS (files, folders, globs; .gz read as is).
 
     Files unchanged since the last run are skipped; changed ones are re-indexed;
@@ -223,16 +241,19 @@ def index_command(paths: tuple[str, ...], index_path: str | None, kind: str | No
     """
     from .ingest import IngestOptions, index_paths
     from .ingest.pipeline import PRUNE_ALL, PRUNE_INPUTS, PRUNE_NONE
+    from .ingest.stopping import StopSignals
 
     if prune and no_prune:
         raise click.UsageError("--prune and --no-prune contradict each other")
     bar = _progress(quiet)
     try:
-        report = index_paths(paths, index=index_path, rebuild=rebuild, jobs=jobs,
-                             prune=PRUNE_ALL if prune else PRUNE_NONE if no_prune else PRUNE_INPUTS,
-                             language=language, stem=False if no_stem else None, fail_fast=fail_fast, progress=bar,
-                             options=IngestOptions(kind=kind, section_from_dir=section_from_dir,
-                                                   **{k: v for k, v in limits.items() if v is not None}))
+        with StopSignals() as stop:
+            report = index_paths(paths, index=index_path, rebuild=rebuild, jobs=jobs,
+                                 prune=PRUNE_ALL if prune else PRUNE_NONE if no_prune else PRUNE_INPUTS,
+                                 language=language, stem=False if no_stem else None, fail_fast=fail_fast,
+                                 progress=bar, allow_failures=allow_failures, stop=stop, notify=_notice,
+                                 options=IngestOptions(kind=kind, section_from_dir=section_from_dir,
+                                                       **{k: v for k, v in limits.items() if v is not None}))
     finally:
         bar.close()
     _report_ingest(report, as_json, quiet)
@@ -255,13 +276,15 @@ def _known_declaration(name: str | None, indexes_dir: str) -> None:
 @click.option("--full", is_flag=True, help="Rebuild from scratch even when files are unchanged.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Parser processes (default: all cores).")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first file that fails.")
+@allow_failures_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary.")
 @json_option
 @handle_errors
 def rebuild_command(name: str | None, index_path: str | None, indexes_dir: str, full: bool, jobs: int | None,
-                    fail_fast: bool, quiet: bool, as_json: bool) -> None:
+                    fail_fast: bool, allow_failures: int, quiet: bool, as_json: bool) -> None:
     """Build or update the declared index NAME (indexes/NAME.toml, default: default),
     or with --index PATH an index built by `newsearch index`."""
+    from .ingest.stopping import StopSignals
     from .lifecycle import rebuild, rebuild_index
 
     if name is not None and index_path is not None:
@@ -269,11 +292,13 @@ def rebuild_command(name: str | None, index_path: str | None, indexes_dir: str, 
     _known_declaration(name, indexes_dir)
     bar = _progress(quiet)
     try:
-        if index_path is not None:
-            report = rebuild_index(index_path, full=full, jobs=jobs, fail_fast=fail_fast, progress=bar)
-        else:
-            report = rebuild(name or "default", indexes_dir=indexes_dir, full=full, jobs=jobs, fail_fast=fail_fast,
-                             progress=bar)
+        with StopSignals() as stop:
+            common = dict(full=full, jobs=jobs, fail_fast=fail_fast, progress=bar, allow_failures=allow_failures,
+                          stop=stop, notify=_notice)
+            if index_path is not None:
+                report = rebuild_index(index_path, **common)
+            else:
+                report = rebuild(name or "default", indexes_dir=indexes_dir, **common)
     finally:
         bar.close()
     _report_ingest(report, as_json, quiet)

@@ -16,6 +16,7 @@ from .engine import store as _store
 from .errors import ConfigError, IndexNotFound
 from .ingest import IngestOptions, IngestReport, Progress, index_paths, plan
 from .ingest.pipeline import PRUNE_ALL
+from .ingest.report import FailurePolicy
 from .locations import DEFAULT_NAME, INDEX_ENV, INDEXES_DIR, resolve_index_path
 from .ingest.manifest import Manifest
 from .sources import resolve, resolve_input
@@ -25,7 +26,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-_SOURCE_KEYS = {"paths", "format", "section_from_dir"}
+_SOURCE_KEYS = {"paths", "format", "section_from_dir", "allow_failures"}
 _ANALYSIS_KEYS = {"language", "stem"}
 
 
@@ -41,6 +42,8 @@ class Declaration:
     language: str = "en"
     stem: bool = True
     root: str = ""  # the folder holding indexes/: files are known relative to it
+    # Inputs known to fail ("PATH" or "PATH:LINE", relative to the root): reported, accepted.
+    allow_failures: tuple[str, ...] = ()
 
     def settings(self) -> dict[str, Any]:
         return {"language": self.language, "stem": self.stem, **self.options.to_dict()}
@@ -69,7 +72,11 @@ def load_declaration(name: str = DEFAULT_NAME, *, indexes_dir: str | os.PathLike
     if not isinstance(paths, list) or not paths or not all(isinstance(p, str) for p in paths):
         raise ConfigError(f"{file}: [sources] paths must be a non-empty list of strings")
     root = resolve(file.parent.parent)
+    allowed = sources.get("allow_failures", [])
+    if not isinstance(allowed, list) or not all(isinstance(p, str) and p.strip() for p in allowed):
+        raise ConfigError(f"{file}: [sources] allow_failures must be a list of \"PATH\" or \"PATH:LINE\" strings")
     return Declaration(
+        allow_failures=tuple(_known_failure(entry, root) for entry in allowed),
         name=name,
         file=file,
         index_path=file.parent / name,
@@ -79,6 +86,17 @@ def load_declaration(name: str = DEFAULT_NAME, *, indexes_dir: str | os.PathLike
         language=str(analysis.get("language", "en")),
         stem=bool(analysis.get("stem", True)),
     )
+
+
+def _known_failure(entry: str, root: str) -> str:
+    """An allow_failures entry ("PATH" or "PATH:LINE", relative to the root) as the index
+    names the failure: the file's key (see sources.files) and the line."""
+    text = entry.strip()
+    path, _, line = text.rpartition(":")
+    if not (path and line.isdigit()):
+        path, line = text, ""
+    key = os.path.relpath(resolve(os.path.join(root, path)), root)
+    return f"{key}:{int(line)}" if line else key
 
 
 def list_declarations(*, indexes_dir: str | os.PathLike[str] = INDEXES_DIR) -> list[str]:
@@ -94,8 +112,14 @@ def rebuild(
     jobs: int | None = None,
     fail_fast: bool = False,
     progress: Callable[[Progress], None] | None = None,
+    allow_failures: int = 0,
+    stop: Callable[[], str | None] | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> IngestReport:
     """Bring a declared index up to date: new and changed files indexed, removed ones pruned.
+
+    The declaration's `allow_failures` inputs, and up to `allow_failures` others, are
+    reported without failing the run.
 
     A full rebuild happens when asked, when there is no index yet, or when the
     declared analysis options differ from the ones the index was built with.
@@ -122,6 +146,9 @@ def rebuild(
         fail_fast=fail_fast,
         progress=progress,
         root=declaration.root,
+        allow_failures=FailurePolicy(count=allow_failures, known=declaration.allow_failures),
+        stop=stop,
+        notify=notify,
     )
 
 
@@ -132,6 +159,9 @@ def rebuild_index(
     jobs: int | None = None,
     fail_fast: bool = False,
     progress: Callable[[Progress], None] | None = None,
+    allow_failures: int = 0,
+    stop: Callable[[], str | None] | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> IngestReport:
     """Bring an index built with `index_paths` up to date from its own manifest: the
     inputs it was built from, with the same options; removed files are pruned."""
@@ -144,7 +174,8 @@ def rebuild_index(
     settings = manifest.settings
     options = IngestOptions(kind=settings.get("kind"), section_from_dir=bool(settings.get("section_from_dir")))
     return index_paths(manifest.inputs, index=index_path, rebuild=full, prune=PRUNE_ALL, jobs=jobs,
-                       options=options, fail_fast=fail_fast, progress=progress)
+                       options=options, fail_fast=fail_fast, progress=progress, allow_failures=allow_failures,
+                       stop=stop, notify=notify)
 
 
 @dataclass

@@ -34,7 +34,7 @@ def run(*args):
 def test_index_summary_and_second_run_is_a_no_op(tmp_path, index):
     again = run("index", tmp_path / "in", "--index", index)
     assert again.exit_code == 0
-    assert "indexed 0 articles from 0 files, 1 unchanged, 0 failed" in again.output
+    assert "3 inputs: 0 new, 0 replaced, 0 merged, 3 unchanged, 0 skipped, 0 failed; 0 files read" in again.output
     assert "index already up to date" in again.output
 
 

@@ -87,7 +87,7 @@ def test_second_index_run_processes_nothing(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["index", str(corpus), "--index", str(index), "-j", "1"])
     assert result.exit_code == 0, result.output
     assert "already up to date" in result.output
-    assert "0 articles from 0 files" in result.output
+    assert "3 inputs: 0 new, 0 replaced, 0 merged, 3 unchanged, 0 skipped, 0 failed; 0 files read" in result.output
 
 
 def test_touched_but_identical_file_is_not_reindexed(tmp_path: Path) -> None:
@@ -158,7 +158,7 @@ def test_deleted_file_goes_when_its_folder_is_indexed_again_and_other_inputs_sta
     # Indexing the folder again means "what is in it now"; the other input is not touched.
     result = runner.invoke(main, ["index", str(corpus), "--index", str(index), "-j", "1"])
     assert result.exit_code == 0, result.output
-    assert "1 removed" in result.output and "up to date" not in result.output
+    assert "1 file removed" in result.output and "up to date" not in result.output
     assert hit_ids(index, "bakery") == [] and len(hit_ids(index, "ferry")) == 1
     with Archive.open(index) as archive:
         assert len(archive) == 3
@@ -226,7 +226,7 @@ def test_rebuild_cli_and_check_on_declared_index(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "no index" in result.output
     result = runner.invoke(main, ["rebuild", "news", "--indexes-dir", str(indexes), "-j", "1"])
     assert result.exit_code == 0, result.output
-    assert "indexed 3 articles" in result.output
+    assert "3 inputs: 3 new" in result.output
     result = runner.invoke(main, ["check", "news", "--indexes-dir", str(indexes)])
     assert result.exit_code == 0 and "up to date" in result.output
     result = runner.invoke(main, ["rebuild", "news", "--indexes-dir", str(indexes), "-j", "1"])

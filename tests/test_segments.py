@@ -191,7 +191,9 @@ def test_an_update_run_counts_replaced_and_removed_articles_exactly(tmp_path):
         json.dumps({"id": f"x{i}", "title": f"Item {i} again", "body": "heron"}) + "\n" for i in range(25, 40)))
     (corpus / "b.txt").unlink()
     report = index_paths([corpus], index=tmp_path / "ix", jobs=2, prune=True)
-    assert report.ok and report.articles == 15 and report.articles_removed == 31
+    # 26 articles gone (25 of a.jsonl's old ids and b.txt's one); x25-x29 replaced, x30-x39 new.
+    assert report.ok and report.articles == 15 and report.articles_removed == 26
+    assert (report.inputs["replaced"], report.inputs["new"], report.files_removed) == (5, 10, 1)
     from newsearch import Archive
 
     with Archive.open(tmp_path / "ix") as archive:

@@ -73,7 +73,7 @@ def test_index_check_and_rebuild_agree_on_a_deleted_file(tmp_path: Path) -> None
     assert f"`newsearch rebuild --index {index}`" in stale.output
     fixed = invoke("rebuild", "--index", str(index), "-j", "1")
     assert fixed.exit_code == 0, fixed.output
-    assert "1 removed" in fixed.output
+    assert "1 file removed" in fixed.output
     assert invoke("check", "--index", str(index)).exit_code == 0
     assert hit_ids(index, "tram") == []
 

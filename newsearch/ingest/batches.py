@@ -21,6 +21,7 @@ from ..models import Article
 from ..parse.dispatch import parse_document
 from ..sources import RawDocument, SourceFile, read_bytes
 from ..sources.spans import ResumePoint, Span, plan_spans, span_records
+from .stopping import Interrupted
 from .workers import map_in_processes
 
 if TYPE_CHECKING:
@@ -48,6 +49,11 @@ def units(files: Iterable[SourceFile], options: IngestOptions,
 
 def parse_unit(unit: Span, options: IngestOptions) -> list[Article | ParseError]:
     """Read and parse one span; never raises."""
+    return [item for _, item in parse_span(unit, options)]
+
+
+def parse_span(unit: Span, options: IngestOptions) -> list[tuple[int | None, Article | ParseError]]:
+    """Read and parse one span into (line or None, article or error) pairs; never raises."""
     source = unit.source
     parse_options = options.parse_options()
     if source.kind != "jsonl" and unit.records is None:
@@ -58,17 +64,18 @@ def parse_unit(unit: Span, options: IngestOptions) -> list[Article | ParseError]
                 max_decompressed_bytes=options.max_decompressed_bytes,
             )
             raw = RawDocument(source.identity, source.kind, data, section_hint=source.section_hint)
-            return list(parse_document(raw, parse_options))
+            return [(getattr(item, "line", None) if isinstance(item, ParseError) else None, item)
+                    for item in parse_document(raw, parse_options)]
         except ParseError as exc:
-            return [_named(exc, source)]
-    results: list[Article | ParseError] = []
+            return [(exc.line, _named(exc, source))]
+    results: list[tuple[int | None, Article | ParseError]] = []
     for number, line in span_records(unit, max_line_bytes=options.max_file_bytes,
                                      max_decompressed_bytes=options.max_decompressed_bytes):
         if isinstance(line, ParseError):
-            results.append(_named(line, source))
+            results.append((number, _named(line, source)))
             continue
         raw = RawDocument(source.identity, "jsonl", line, line=number, section_hint=source.section_hint)
-        results.extend(parse_document(raw, parse_options))
+        results.extend((number, item) for item in parse_document(raw, parse_options))
     return results
 
 
@@ -114,6 +121,11 @@ class UnitOutcome:
     items: list[str | ParseError]
     sha1: str | None
     resume: ResumePoint | None = None  # where the source stands once this span is committed
+    lines: tuple[int | None, ...] = ()  # the line (record) of each item, None for a whole file
+
+    def __post_init__(self) -> None:
+        if len(self.lines) != len(self.items):
+            object.__setattr__(self, "lines", tuple(getattr(i, "line", None) for i in self.items))
 
 
 @dataclass
@@ -158,18 +170,24 @@ def write_batch(batch: Batch) -> BatchResult:
     try:
         for unit in batch.units:
             items: list[str | ParseError] = []
-            for item in parse_unit(unit, batch.options):
+            lines: list[int | None] = []
+            for line, item in parse_span(unit, batch.options):
+                lines.append(line)
                 if isinstance(item, ParseError):
                     items.append(item)
                     continue
                 builder.add(article_fields(item))
                 items.append(item.id)
-            result.outcomes.append(UnitOutcome(unit.source, unit.last, items, _sha1_if_last(unit), unit.resume))
+            result.outcomes.append(UnitOutcome(unit.source, unit.last, items, _sha1_if_last(unit), unit.resume,
+                                               tuple(lines)))
             _count_progress(unit)
         result.written = builder.finish()
     except OSError as exc:
         builder.discard()
         return BatchResult(storage_error=exc)
+    except Interrupted:  # the run is stopping (in this process, with jobs=1)
+        builder.discard()
+        raise
     except Exception as exc:  # an analyzer or writer bug: redo the files one by one
         builder.discard()
         return BatchResult(broken=f"cannot index article: {type(exc).__name__}: {exc}")

@@ -76,6 +76,9 @@ class Manifest:
     settings: dict[str, Any] = field(default_factory=dict)
     root: str | None = None  # resolved; keys are relative to it (a declared index)
     partial: dict[str, Partial] = field(default_factory=dict)  # by key: files committed in part
+    # Articles committed so far by a run that has not finished (killed or interrupted):
+    # None once a run ends, so the next run knows it resumes and says how far it got.
+    unfinished: int | None = None
 
     @classmethod
     def load(cls, index_path: str | os.PathLike[str]) -> "Manifest":
@@ -100,7 +103,9 @@ class Manifest:
             item["path"]: Partial(**{k: v for k, v in item.items() if k in _PARTIAL_FIELDS})
             for item in data.get("partial", []) if "path" in item
         }
-        manifest = cls(sources=sources, settings=dict(data.get("settings", {})), root=root, partial=partial)
+        unfinished = data.get("unfinished")
+        manifest = cls(sources=sources, settings=dict(data.get("settings", {})), root=root, partial=partial,
+                       unfinished=unfinished if isinstance(unfinished, int) else None)
         manifest.inputs = [manifest.abs_of(p) for p in data.get("inputs", [])]
         return manifest
 
@@ -122,6 +127,8 @@ class Manifest:
             "settings": self.settings,
             "sources": [asdict(fp) for fp in sorted(self.sources.values(), key=lambda f: f.path)],
         }
+        if self.unfinished is not None:
+            data["unfinished"] = self.unfinished
         if self.partial:
             data["partial"] = [asdict(p) for p in sorted(self.partial.values(), key=lambda p: p.path)]
         if self.root:

@@ -1,10 +1,16 @@
 """sources -> parse -> store: building and updating an index from files.
 
-Worker processes parse batches of files and write each batch as a Whoosh segment
-(batches.py, segments.py); this process holds the index lock, drops replaced
-articles, adopts the segments and commits. After each commit the manifest records
-the files whose articles are all committed, so a killed run loses at most the
-batches in flight and the next run resumes.
+Worker processes parse batches of spans (sources/spans.py: whole files, or byte
+ranges of big ones) and write each batch as a Whoosh segment (batches.py,
+segments.py); this process holds the index lock, drops replaced articles, adopts
+the segments and commits. After each commit the manifest records the files whose
+articles are all committed and where each file committed in part stands, so a
+killed or interrupted run loses at most the batches in flight and the next run
+resumes there ("resuming: N articles already built").
+
+A first build (no index yet) is built in place, so whatever it commits is
+searchable at once; a rebuild over an existing index is built beside it and
+swapped in at the end, so the old index serves searches until then.
 """
 from __future__ import annotations
 
@@ -17,10 +23,12 @@ from typing import Any, Callable, Iterable, Iterator
 
 from .. import __version__
 from ..engine import store as _store
-from ..errors import IndexCorrupt, NewsearchError, ParseError, SchemaMismatch
+from ..errors import IndexCorrupt, IndexLocked, NewsearchError, ParseError, SchemaMismatch
 from ..locations import resolve_index_path
 from ..engine.locking import LOCK_FILE, WriterLock
 from .manifest import MANIFEST_FILE, Fingerprint, Manifest, Partial, file_sha1
+from .report import Failure, FailurePolicy, IngestReport, Merge, Progress, plural  # noqa: F401 (re-exported)
+from .stopping import Interrupted, check as _check_stop
 from ..models import Article
 from ..parse.dispatch import DEFAULT_MAX_BODY_CHARS, ParseOptions
 from .batches import batches, parse_unit, run_batches, share_progress_counter, units
@@ -49,115 +57,6 @@ BATCH_SIZE_ENV = "NEWSEARCH_BATCH_SIZE"
 JSONL_BYTES_PER_ARTICLE = 3_000
 # Fewer articles than this per batch costs more in segments than it gains.
 MIN_BATCH = 64
-
-
-def plural(count: int, noun: str) -> str:
-    """'1 article', '2,226 articles'."""
-    return f"{count:,} {noun}" + ("" if count == 1 else "s")
-
-
-@dataclass(frozen=True)
-class Failure:
-    """One input that could not be indexed, and why."""
-
-    path: str
-    reason: str
-    line: int | None = None
-
-    @classmethod
-    def from_error(cls, error: ParseError) -> "Failure":
-        return cls(path=error.path, reason=error.reason, line=error.line)
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line is not None else self.path
-        return f"{where}: {self.reason}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "line": self.line, "reason": self.reason}
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Sent to the progress callback a few times a second during a run."""
-
-    files_done: int
-    files_total: int
-    articles: int
-    failures: int
-    elapsed: float
-    bytes_done: int = 0  # of input read so far (uncompressed), the measure of how far a run is
-    bytes_total: int = 0
-
-
-@dataclass
-class IngestReport:
-    """What an indexing run did; `ok` is False when any input failed."""
-
-    index: str
-    files_found: int = 0
-    files_indexed: int = 0
-    files_unchanged: int = 0
-    files_removed: int = 0
-    articles: int = 0
-    articles_removed: int = 0
-    failures: list[Failure] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)  # files passed over, with the reason
-    seconds: float = 0.0
-    stopped_early: bool = False
-    stale_lock_pid: int | None = None
-    resumed: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures and not self.stopped_early
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.files_indexed or self.files_removed)
-
-    def summary(self) -> str:
-        rate = self.articles / self.seconds if self.seconds > 0 else 0.0
-        parts = [
-            f"indexed {plural(self.articles, 'article')} from {plural(self.files_indexed, 'file')}",
-            f"{self.files_unchanged:,} unchanged",
-        ]
-        if self.files_removed:
-            parts.append(f"{self.files_removed:,} removed")
-        if self.skipped:
-            parts.append(f"{self.skipped_summary()} passed over")
-        parts.append(f"{len(self.failures):,} failed")
-        text = ", ".join(parts) + f" in {self.seconds:.1f}s ({rate:,.0f}/s)"
-        if self.resumed:
-            text += "; resumed an interrupted build"
-        elif not self.changed and not self.failures:
-            text += "; index already up to date"
-        if self.stopped_early:
-            text += "; stopped at the first failure (a fresh build is not swapped in)"
-        return text
-
-    def skipped_summary(self) -> str:
-        """'2 (1 a README file, not an article; 1 not an article file type)'."""
-        reasons: dict[str, int] = {}
-        for item in self.skipped:
-            reasons[item.reason] = reasons.get(item.reason, 0) + 1
-        return f"{len(self.skipped):,} (" + "; ".join(f"{n:,} {r}" for r, n in sorted(reasons.items())) + ")"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "skipped": [{"path": item.path, "reason": item.reason} for item in self.skipped],
-            "files_found": self.files_found,
-            "files_indexed": self.files_indexed,
-            "files_unchanged": self.files_unchanged,
-            "files_removed": self.files_removed,
-            "articles": self.articles,
-            "articles_removed": self.articles_removed,
-            "failures": [f.to_dict() for f in self.failures],
-            "seconds": round(self.seconds, 3),
-            "ok": self.ok,
-            "resumed": self.resumed,
-            "stale_lock_pid": self.stale_lock_pid,
-        }
 
 
 @dataclass(frozen=True)
@@ -278,6 +177,9 @@ def index_paths(
     fail_fast: bool = False,
     progress: Callable[[Progress], None] | None = None,
     root: str | os.PathLike[str] | None = None,
+    allow_failures: FailurePolicy | int | None = None,
+    stop: Callable[[], str | None] | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> IngestReport:
     """Index every article under `paths`, skipping files unchanged since the last run.
 
@@ -289,24 +191,49 @@ def index_paths(
 
     With `rebuild`, a fresh index is built beside the old one and swapped in at the
     end, so searches keep working (on the old index) during the rebuild and a failed
-    rebuild leaves the old index in place. `language` and `stem` default to the
-    existing index's (English with stemming for a new one); asking for others
-    without `rebuild` raises SchemaMismatch. `batch_size` defaults to
+    rebuild leaves the old index in place; a first build is built in place. `language`
+    and `stem` default to the existing index's (English with stemming for a new one);
+    asking for others without `rebuild` raises SchemaMismatch. `batch_size` defaults to
     $NEWSEARCH_BATCH_SIZE, else 2,000 articles per commit (20,000 for a fresh build).
+
+    `allow_failures` accepts known failures (a count, or a FailurePolicy naming them):
+    they are reported, and the report stays `ok`. `stop` is polled at safe points
+    (StopSignals turns SIGINT/SIGTERM into it): once it returns a name, the run ends
+    with what it committed and the report says `interrupted`. `notify` receives
+    one-line notices meant for the user as they happen (a resumed build).
     """
     started = time.monotonic()
     inputs = [resolve_input(p) for p in paths]
     target = resolve_index_path(index)
     root_path = resolve(root) if root is not None else None
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+    if not isinstance(allow_failures, FailurePolicy):
+        allow_failures = FailurePolicy(count=max(0, allow_failures or 0))
+    run = _Run(options=options, jobs=jobs, fail_fast=fail_fast, progress=progress, stop=stop,
+               notify=notify or (lambda message: None), policy=allow_failures, started=started)
     _recover_interrupted_swap(target)
     if rebuild or not _store.exists(target):
-        batch_size = _batch_size(batch_size, default=FRESH_BUILD_BATCH_SIZE)
+        run.batch_size = _batch_size(batch_size, default=FRESH_BUILD_BATCH_SIZE)
         index_options = _analysis_for_build(target, language=language, stem=stem)
-        return _build_fresh(inputs, target, index_options, options, jobs, batch_size, fail_fast, progress,
-                            started, root=root_path)
-    return _update(inputs, target, prune, options, jobs, _batch_size(batch_size), fail_fast, progress, started,
-                   language=language, stem=stem, root=root_path)
+        return _build_fresh(inputs, target, index_options, run, root=root_path)
+    resuming = Manifest.load(target).unfinished is not None
+    run.batch_size = _batch_size(batch_size, default=FRESH_BUILD_BATCH_SIZE if resuming else DEFAULT_BATCH_SIZE)
+    return _update(inputs, target, prune, run, language=language, stem=stem, root=root_path)
+
+
+@dataclass
+class _Run:
+    """How this run goes: the options every step shares."""
+
+    options: IngestOptions
+    jobs: int
+    fail_fast: bool
+    progress: Callable[[Progress], None] | None
+    stop: Callable[[], str | None] | None
+    notify: Callable[[str], None]
+    policy: FailurePolicy
+    started: float
+    batch_size: int = DEFAULT_BATCH_SIZE
 
 
 def _analysis_for_build(target: Path, *, language: str | None, stem: bool | None) -> _store.IndexOptions:
@@ -331,10 +258,10 @@ def _batch_size(given: int | None, *, default: int = DEFAULT_BATCH_SIZE) -> int:
         raise NewsearchError(f"{BATCH_SIZE_ENV}={text!r} is not a whole number") from None
 
 
-def _build_fresh(inputs: list[str], target: Path, index_options: _store.IndexOptions, options: IngestOptions,
-                 jobs: int, batch_size: int, fail_fast: bool, progress: Any, started: float, *,
+def _build_fresh(inputs: list[str], target: Path, index_options: _store.IndexOptions, run: _Run, *,
                  root: str | None) -> IngestReport:
-    """Build into `<index>.building` and swap it in; a killed build of the same inputs resumes.
+    """Build a new index: in place when there is none yet, else into `<index>.building`
+    and swapped in at the end; a killed build of the same inputs resumes.
 
     The lock is taken on the target folder (created empty for a first build) before
     the building folder is touched, so two builders never share one.
@@ -345,9 +272,10 @@ def _build_fresh(inputs: list[str], target: Path, index_options: _store.IndexOpt
     guard = WriterLock(str(target))
     guard.acquire()
     building = target.with_name(target.name + _store.BUILDING_SUFFIX)
+    settings = _settings(index_options, run.options)
+    in_place = False
     try:
-        settings = _settings(index_options, options)
-        if root is None and _store.exists(target):
+        if root is None and not created:
             root = Manifest.load(target).root  # a declared index rebuilt by path keeps its keys
         resumed = _resumable(building, inputs, settings, root)
         if resumed:
@@ -357,28 +285,55 @@ def _build_fresh(inputs: list[str], target: Path, index_options: _store.IndexOpt
             if building.exists():
                 _ensure_replaceable(building)
                 shutil.rmtree(building)
-            ix = _store.create_index(building, index_options)
+            in_place = created  # nothing to protect: what is committed is searchable at once
+            ix = _store.create_index(target if in_place else building, index_options)
             manifest = Manifest(inputs=inputs, settings=settings, root=root)
+        folder = target if in_place else building
         # A resumed build may hold files deleted since, and part of a file cut off by
         # the crash: prune, and replace by path (fresh=False) rather than append.
-        work = plan(inputs, manifest, kind=options.kind, prune=PRUNE_ALL if resumed else PRUNE_NONE)
-        report = IngestReport(index=str(target), files_found=work.found, files_unchanged=len(work.unchanged),
-                              resumed=resumed, skipped=work.skipped)
-        report.failures.extend(Failure.from_error(e) for e in work.missing)
-        report.failures.extend(recorded_failures(manifest, work.unchanged))
-        _run(ix, building, manifest, work, options, jobs, batch_size, fail_fast, progress, report,
-             fresh=not resumed)
+        work = plan(inputs, manifest, kind=run.options.kind, prune=PRUNE_ALL if resumed else PRUNE_NONE)
+        report = _start_report(target, work, manifest, run, resumed=resumed)
+        if in_place:
+            guard.release()  # the writer takes the same lock on the same folder
+        try:
+            _run(ix, folder, manifest, work, run, report, fresh=not resumed)
+        except IndexLocked:
+            raise  # another builder took the folder: it is theirs now
+        except BaseException:
+            if in_place and not (target / MANIFEST_FILE).exists():
+                shutil.rmtree(target, ignore_errors=True)  # nothing was committed: leave no empty index
+                created = False
+            raise
         report.stale_lock_pid = guard.stale_pid or report.stale_lock_pid
-        if not report.stopped_early:
-            _store.advance_generation(ix, beyond=_store.generation(target))
-        ix.close()
-        if not report.stopped_early:
-            _swap_in(building, target)
+        finished = not report.stopped_early and not report.interrupted
+        if not in_place:
+            if finished:
+                _store.advance_generation(ix, beyond=_store.generation(target))
+            ix.close()
+            if finished:
+                _swap_in(building, target)
+        else:
+            ix.close()
     finally:
         guard.release()
         if created:
             _remove_if_only_lock(target)
-    report.seconds = time.monotonic() - started
+    report.seconds = time.monotonic() - run.started
+    return report
+
+
+def _start_report(target: Path, work: Plan, manifest: Manifest, run: _Run, *, resumed: bool) -> IngestReport:
+    """The report as planning leaves it: files found, unchanged, passed over, missing."""
+    report = IngestReport(index=str(target), files_found=work.found, files_unchanged=len(work.unchanged),
+                          skipped=work.skipped, policy=run.policy)
+    report.counts["unchanged"] = sum(manifest.sources[key].articles for key in work.unchanged)
+    report.failures.extend(Failure.from_error(e) for e in work.missing)
+    report.failures.extend(recorded_failures(manifest, work.unchanged))
+    if manifest.unfinished is not None or resumed:
+        report.resumed = True
+        report.resumed_articles = manifest.unfinished if manifest.unfinished is not None else sum(
+            fp.articles for fp in manifest.sources.values())
+        run.notify(f"resuming: {plural(report.resumed_articles, 'article')} already built")
     return report
 
 
@@ -409,7 +364,7 @@ def _resumable(building: Path, inputs: list[str], settings: dict[str, Any], root
     return (
         meta.get("newsearch_version") == __version__
         and meta.get("schema_version") == _store.SCHEMA_VERSION
-        and bool(manifest.sources)
+        and bool(manifest.sources or manifest.partial)
         and manifest.settings == settings
         and sorted(manifest.inputs) == sorted(inputs)
         and manifest.root == root
@@ -425,8 +380,7 @@ def _remove_if_only_lock(folder: Path) -> None:
         pass
 
 
-def _update(inputs: list[str], target: Path, prune: bool | str, options: IngestOptions, jobs: int,
-            batch_size: int, fail_fast: bool, progress: Any, started: float, *,
+def _update(inputs: list[str], target: Path, prune: bool | str, run: _Run, *,
             language: str | None, stem: bool | None, root: str | None) -> IngestReport:
     ix, index_options = _store.open_index(target)
     _check_analysis(target, index_options, language=language, stem=stem)
@@ -436,20 +390,17 @@ def _update(inputs: list[str], target: Path, prune: bool | str, options: IngestO
     # --prune makes the index hold exactly these inputs; otherwise it holds them all.
     known = set(inputs) if _prune_mode(prune) == PRUNE_ALL else set(manifest.inputs) | set(inputs)
     manifest.inputs = sorted(known)
-    settings = _settings(index_options, options)
+    settings = _settings(index_options, run.options)
     # Files read with other options (format, section from folder) would keep stale
     # articles if skipped as unchanged, so they are all read again.
     reread = bool(manifest.sources) and any(
-        manifest.settings.get(key) != value for key, value in options.to_dict().items()
+        manifest.settings.get(key) != value for key, value in run.options.to_dict().items()
     )
     manifest.settings = settings
-    work = plan(inputs, manifest, kind=options.kind, prune=prune, reread=reread)
-    report = IngestReport(index=str(target), files_found=work.found, files_unchanged=len(work.unchanged),
-                          skipped=work.skipped)
-    report.failures.extend(Failure.from_error(e) for e in work.missing)
-    report.failures.extend(recorded_failures(manifest, work.unchanged))
-    _run(ix, target, manifest, work, options, jobs, batch_size, fail_fast, progress, report, fresh=False)
-    report.seconds = time.monotonic() - started
+    work = plan(inputs, manifest, kind=run.options.kind, prune=prune, reread=reread)
+    report = _start_report(target, work, manifest, run, resumed=False)
+    _run(ix, target, manifest, work, run, report, fresh=False)
+    report.seconds = time.monotonic() - run.started
     return report
 
 
@@ -506,62 +457,112 @@ def _recover_interrupted_swap(target: Path) -> None:
         lock.release()
 
 
-def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOptions, jobs: int,
-         batch_size: int, fail_fast: bool, progress: Any, report: IngestReport, *, fresh: bool) -> None:
-    if fail_fast and report.failures:
+class _Tally:
+    """This run's counts, split into what is committed and what is not yet: an
+    interrupted run reports the committed part only."""
+
+    def __init__(self, report: IngestReport) -> None:
+        self.report = report
+        self.counts = dict.fromkeys(("new", "replaced", "merged"), 0)
+        self.failures: list[Failure] = []
+        self.merges: list[Merge] = []
+        self.files_indexed = 0
+        self.files_removed = 0
+        self.articles = 0
+
+    def commit(self) -> None:
+        report = self.report
+        for key, value in self.counts.items():
+            report.counts[key] = report.counts.get(key, 0) + value
+            self.counts[key] = 0
+        report.failures.extend(self.failures)
+        report.merges.extend(self.merges)
+        report.files_indexed += self.files_indexed
+        report.files_removed += self.files_removed
+        report.articles += self.articles
+        self.failures, self.merges = [], []
+        self.files_indexed = self.files_removed = self.articles = 0
+
+
+def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, report: IngestReport, *,
+         fresh: bool) -> None:
+    """Index `work` into the index at `path`, committing every `run.batch_size` articles."""
+    report.documents_before = report.documents = _store.doc_count(ix)
+    if run.fail_fast and report.failures:
         report.stopped_early = True  # a path that could not be found or read is already the first failure
         return
+    try:
+        _check_stop(run.stop)
+        _write(ix, path, manifest, work, run, report, fresh=fresh)
+    except Interrupted as stopped:
+        report.interrupted = stopped.name
+    report.documents = _store.doc_count(ix)
+    new = report.counts["new"]
+    report.articles_removed = max(0, report.documents_before + new - report.documents)
+
+
+def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, report: IngestReport, *,
+           fresh: bool) -> None:
     started = time.monotonic()
     writer = _store.IndexWriter(str(path), ix)
     expected = _store.doc_count(ix)
+    tally = _Tally(report)
     completed: list[Fingerprint] = []
     partial: dict[str, Partial] = {}  # files committed in part by the batch in progress
     # Articles of this run not yet committed: id -> (its segment, document number),
     # so a later copy of the same article drops the earlier one.
     uncommitted: dict[str, tuple[Any, int]] = {}
-    seen_ids: set[str] = set()
+    # Every article of this run: id -> (file number, line), to name the other input of a merge.
+    origins: dict[str, tuple[int, int | None]] = {}
+    files: list[str] = []
+    deleted_by_path: set[str] = set()  # ids the index held for files read again: those come back replaced
     per_file: dict[str, int] = {}
     file_failures: dict[str, list[tuple[int | None, str]]] = {}
     counter = share_progress_counter()
+    base = manifest.unfinished or 0
+    committed = 0
 
     def commit() -> None:
+        nonlocal committed
         writer.commit()
         uncommitted.clear()
         held = _store.doc_count(ix)
         if held != expected:  # a lost segment or document must not pass silently
             raise IndexCorrupt(f"{path}: index holds {held:,} articles after commit, expected {expected:,}")
+        committed += tally.articles
+        tally.commit()
         manifest.partial.update(partial)
         partial.clear()
         manifest.update(completed)
         completed.clear()
+        manifest.unfinished = base + committed
         with _store.storage_errors(str(path)):
             manifest.save(path)
 
     def report_progress() -> None:
-        if progress is not None:
-            progress(Progress(counter[0], len(work.to_index), max(report.articles, counter[1]),
-                              len(report.failures), time.monotonic() - started,
-                              bytes_done=counter[2], bytes_total=bytes_total))
+        _check_stop(run.stop)
+        if run.progress is not None:
+            run.progress(Progress(counter[0], len(work.to_index), max(report.articles + tally.articles, counter[1]),
+                                  len(report.failures) + len(tally.failures), time.monotonic() - started,
+                                  bytes_done=counter[2], bytes_total=bytes_total))
 
     manifest.update(work.retimed)
     bytes_total = sum(max(0, content_bytes(source) - (work.resume[source.identity].offset
                                                       if source.identity in work.resume else 0))
                       for source in work.to_index)
     analysis = _store.options_from_meta(str(path), _store.read_meta(path))
-    size = _per_batch(work.to_index, batch_size, jobs)
+    size = _per_batch(work.to_index, run.batch_size, run.jobs)
     with writer:
         report.stale_lock_pid = writer.stale_lock_pid
         remove_parts(path)
         if work.removed:
-            removed = writer.delete_paths(work.removed)
-            report.articles_removed += removed
-            expected -= removed
+            expected -= writer.delete_paths(work.removed)
             manifest.forget(work.removed)
-            report.files_removed = len(work.removed)
+            tally.files_removed = len(work.removed)
         starts = {key: ResumePoint(p.offset, p.record) for key, p in work.resume.items()}
-        todo = batches(units(work.to_index, options, starts), size=size, index_path=str(path), analysis=analysis,
-                       options=options)
-        results = run_batches(todo, jobs=jobs, on_wait=report_progress)
+        todo = batches(units(work.to_index, run.options, starts), size=size, index_path=str(path),
+                       analysis=analysis, options=run.options)
+        results = run_batches(todo, jobs=run.jobs, on_wait=report_progress)
         try:
             for result in results:
                 if result.storage_error is not None:
@@ -571,34 +572,45 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
                 for outcome in result.outcomes:
                     source = outcome.source
                     key = source.identity
-                    if key not in per_file and key in work.resume:  # its committed part stays
-                        per_file[key] = work.resume[key].articles
-                        file_failures[key] = list(work.resume[key].failures)
-                    elif not fresh and key not in per_file:
-                        removed = writer.delete_paths([key])
-                        report.articles_removed += removed
-                        expected -= removed
+                    if key not in per_file:
+                        files.append(key)
+                        if key in work.resume:  # its committed part stays
+                            per_file[key] = work.resume[key].articles
+                            file_failures[key] = list(work.resume[key].failures)
+                        elif not fresh:
+                            expected -= writer.delete_paths([key], ids=deleted_by_path)
                     per_file.setdefault(key, 0)
-                    for item in outcome.items:
+                    number = len(files) - 1
+                    for item, line in zip(outcome.items, outcome.lines):
                         if isinstance(item, ParseError):
-                            report.failures.append(Failure.from_error(item))
+                            tally.failures.append(Failure.from_error(item))
                             file_failures.setdefault(key, []).append((item.line, item.reason))
-                            if fail_fast:
+                            if run.fail_fast and not run.policy.allowed([Failure.from_error(item)]):
                                 report.stopped_early = True
                                 break
                             continue
+                        origin = origins.get(item)
                         earlier = uncommitted.get(item)
+                        held_before = 0
                         if earlier is not None:
                             earlier[0].drop(earlier[1])
                             expected -= 1
-                        elif not fresh or item in seen_ids:
-                            expected -= writer.delete_ids([item])
+                        elif origin is not None or not fresh:
+                            held_before = writer.delete_ids([item])
+                            expected -= held_before
+                        if origin is not None:
+                            tally.counts["merged"] += 1
+                            tally.merges.append(Merge(key, line, files[origin[0]], origin[1], item))
+                        elif held_before or item in deleted_by_path:
+                            tally.counts["replaced"] += 1
+                        else:
+                            tally.counts["new"] += 1
                         expected += 1
                         uncommitted[item] = (written, docnum)
+                        origins[item] = (number, line)
                         docnum += 1
-                        seen_ids.add(item)
                         per_file[key] += 1
-                        report.articles += 1
+                        tally.articles += 1
                     if report.stopped_early:
                         break
                     if not outcome.last and outcome.resume is not None:
@@ -607,7 +619,7 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
                                                tuple(file_failures.get(key, ())))
                     if outcome.last:
                         partial.pop(key, None)
-                        report.files_indexed += 1
+                        tally.files_indexed += 1
                         completed.append(Fingerprint(key, source.size, source.mtime, outcome.sha1 or "",
                                                      per_file.pop(key, 0), tuple(file_failures.pop(key, ()))))
                 if written is not None:
@@ -617,12 +629,16 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
                 report_progress()
                 if report.stopped_early:
                     break
-                if writer.pending >= batch_size:
+                if writer.pending >= run.batch_size:
                     commit()
             commit()
         finally:
             results.close()  # stops the workers before their private folders go
             remove_parts(path)
+    if not report.stopped_early:
+        manifest.unfinished = None  # the run is complete: the next one does not resume
+        with _store.storage_errors(str(path)):
+            manifest.save(path)
 
 
 def _per_batch(files: list[SourceFile], batch_size: int, jobs: int) -> int:
