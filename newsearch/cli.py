@@ -343,7 +343,8 @@ def check_command(name: str | None, index_path: str | None, indexes_dir: str, as
 @filter_options
 @click.option("--facet", "facets", multiple=True, type=click.Choice(FACET_NAMES),
               help="Count hits per value of this field (repeatable).")
-@click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="Hits per page, at most 1,000 (`newsearch export` streams every hit).")
 @click.option("--page", type=click.IntRange(1, None), default=1, show_default=True)
 @click.option("--no-highlight", is_flag=True, help="Leave out snippets.")
 @json_option
@@ -364,6 +365,9 @@ def query_command(text: str, index_path: str | None, section: tuple[str, ...], a
         click.echo(to_json(results.to_dict()))
     else:
         click.echo(results_text(results, color=sys.stdout.isatty()))
+    if results.total and page > results.pages:
+        _fail(f"page {page:,} is past the end: {results.total:,} results fill {results.pages:,} "
+              f"page{'s' if results.pages != 1 else ''} of {limit:,}")
 
 
 @main.command("show")
@@ -402,19 +406,26 @@ def similar_command(article_id: str, index_path: str | None, limit: int, as_json
 @index_option
 @filter_options
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--fields", metavar="A,B,...",
+              help="Columns, in order (default: rank,id,title,date,section,byline,authors,source,tags,url,path,"
+                   "score,snippet,body; also summary, agency, language, warnings).")
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-", help="File (default: stdout).")
 @handle_errors
 def export_command(text: str, index_path: str | None, section: tuple[str, ...], author: tuple[str, ...],
                    source: tuple[str, ...], tag: tuple[str, ...], since: str | None, until: str | None,
-                   sort: str, match: str, feedback: bool, fmt: str, output: Any) -> None:
-    """Stream every hit (not one page) as JSONL or CSV, with a fixed column order."""
+                   sort: str, match: str, feedback: bool, fmt: str, fields: str | None, output: Any) -> None:
+    """Stream every hit (not one page) as JSONL or CSV, with the columns in a fixed order."""
     from .archive import Archive
-    from .output import write_export
+    from .output import export_fields, write_export
 
+    try:
+        columns = export_fields(fields)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--fields") from None
     with Archive.open(index_path) as archive:
         hits = archive.iter_results(text, section=section, author=author, source=source, tag=tag,
                                     since=since, until=until, sort=sort, match=match, feedback=feedback)
-        count = write_export(hits, output, fmt=fmt)
+        count = write_export(hits, output, fmt=fmt, fields=columns, article=archive.get)
     click.echo(f"exported {count:,} articles", err=True)
 
 
@@ -476,8 +487,13 @@ def optimize_command(index_path: str | None) -> None:
     from .archive import Archive
 
     with Archive.open(index_path) as archive:
+        stats = archive.stats()
+        started = time.monotonic()
+        click.echo(f"optimizing {archive.path}: merging {stats.segments:,} segments of {stats.documents:,} "
+                   f"articles into one; on a large index this takes a minute or more...", err=True)
         archive.optimize()
-        click.echo(f"optimized {archive.path}: {len(archive):,} documents", err=True)
+        click.echo(f"optimized {archive.path}: {len(archive):,} articles in one segment "
+                   f"in {time.monotonic() - started:.1f}s", err=True)
 
 
 @main.command("serve")

@@ -7,13 +7,20 @@ from __future__ import annotations
 import csv
 import json
 import re
-from typing import Any, Iterable, Sequence, TextIO
+from typing import Any, Callable, Iterable, Sequence, TextIO
 
 from .models import Article, FacetCount, Hit, SearchResults
 
+# What `export` writes by default, in this order; `--fields` picks others from EXPORT_FIELDS.
 EXPORT_COLUMNS = (
     "rank", "id", "title", "date", "section", "byline", "authors", "source", "tags", "url", "path", "score", "snippet",
+    "body",
 )
+# Fields of a hit, and fields read from the stored article (one lookup per hit, only when asked for).
+HIT_FIELDS = ("rank", "id", "title", "date", "section", "byline", "authors", "source", "tags", "url", "path",
+              "score", "snippet")
+ARTICLE_FIELDS = ("body", "summary", "agency", "language", "warnings")
+EXPORT_FIELDS = HIT_FIELDS + ARTICLE_FIELDS
 BAR_WIDTH = 40
 _MARK = re.compile(r"\*\*(.+?)\*\*")
 
@@ -111,26 +118,48 @@ def article_text(article: Article) -> str:
     return "\n".join(lines)
 
 
-def export_row(hit: Hit) -> dict[str, Any]:
+def export_fields(text: str | None) -> tuple[str, ...]:
+    """`--fields id,title,body` -> the columns; ValueError naming an unknown one."""
+    if not text:
+        return EXPORT_COLUMNS
+    fields = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
+    unknown = [f for f in fields if f not in EXPORT_FIELDS]
+    if unknown or not fields:
+        raise ValueError(f"unknown field {unknown[0]!r}" if unknown else "no fields given")
+    return fields
+
+
+def _record(hit: Hit, fields: Sequence[str], article: Callable[[str], Article] | None) -> dict[str, Any]:
     data = hit.to_dict()
-    data["authors"] = "; ".join(hit.authors)
-    data["tags"] = "; ".join(hit.tags)
-    return {k: data.get(k) for k in EXPORT_COLUMNS}
+    if article is not None and any(f in ARTICLE_FIELDS for f in fields):
+        data.update({k: v for k, v in article(hit.id).to_dict().items() if k in ARTICLE_FIELDS})
+    return {k: data.get(k) for k in fields}
 
 
-def write_export(hits: Iterable[Hit], stream: TextIO, *, fmt: str) -> int:
-    """Stream every hit as JSONL or CSV with a fixed column order; returns the count."""
+def export_row(hit: Hit, fields: Sequence[str] = EXPORT_COLUMNS,
+               article: Callable[[str], Article] | None = None) -> dict[str, Any]:
+    """One CSV row: lists joined with "; "."""
+    row = _record(hit, fields, article)
+    for key in ("authors", "tags", "warnings"):
+        if isinstance(row.get(key), (list, tuple)):
+            row[key] = "; ".join(row[key])
+    return row
+
+
+def write_export(hits: Iterable[Hit], stream: TextIO, *, fmt: str, fields: Sequence[str] = EXPORT_COLUMNS,
+                 article: Callable[[str], Article] | None = None) -> int:
+    """Stream every hit as JSONL or CSV with the given columns in order; returns the count.
+    `article(id)` supplies the stored article for fields a hit does not carry (body, ...)."""
     count = 0
     if fmt == "csv":
-        writer = csv.DictWriter(stream, fieldnames=EXPORT_COLUMNS, extrasaction="ignore")
+        writer = csv.DictWriter(stream, fieldnames=list(fields), extrasaction="ignore")
         writer.writeheader()
         for hit in hits:
-            writer.writerow(export_row(hit))
+            writer.writerow(export_row(hit, fields, article))
             count += 1
         return count
     for hit in hits:
-        data = hit.to_dict()
-        stream.write(to_json_line({k: data.get(k) for k in EXPORT_COLUMNS}) + "\n")
+        stream.write(to_json_line(_record(hit, fields, article)) + "\n")
         count += 1
     return count
 

@@ -143,3 +143,79 @@ def test_counts_are_written_in_good_english(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "1 article " in result.output and "1 articles" not in result.output
     assert "1 file" in result.output and "1 files" not in result.output
+
+
+# ---------------------------------------------------------------------------
+# Messages a careful user reads
+
+
+@pytest.fixture()
+def sample(tmp_path: Path) -> Path:
+    corpus, index = small_corpus(tmp_path), tmp_path / "ix"
+    write_story(corpus, "byline.txt", "Canal boats", "Boats moved along the canal.", author="The Of And")
+    index_paths([corpus], index=index, jobs=1)
+    return index
+
+
+def test_a_page_past_the_end_is_said_so(sample: Path) -> None:
+    result = invoke("query", "", "--index", str(sample), "--page", "100", "-n", "1000")
+    assert result.exit_code == 1
+    assert "page 100 is past the end: 4 results fill 1 page of 1,000" in result.output
+    assert invoke("query", "", "--index", str(sample), "--page", "1").exit_code == 0
+    assert invoke("query", "zebra", "--index", str(sample), "--page", "3").exit_code == 0  # nothing found is no error
+    too_many = invoke("query", "", "--index", str(sample), "-n", "1001")
+    assert too_many.exit_code == 2
+    assert "at most 1,000" in invoke("query", "--help").output
+
+
+@pytest.mark.parametrize("text,message", [
+    ("section:", "section: in query 'section:' needs a value"),
+    ("oil AND", "AND at the end of query 'oil AND' needs a word after it"),
+    ('"the of and"', "too common to be indexed"),
+])
+def test_queries_that_cannot_mean_what_they_say_are_refused(sample: Path, text: str, message: str) -> None:
+    for match in ("all", "any"):
+        result = invoke("query", text, "--index", str(sample), "--match", match)
+        assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+
+
+def test_stop_words_do_not_match_bylines(sample: Path) -> None:
+    with Archive.open(sample) as archive:
+        assert archive.search("the rye", match="any").total == 1  # rye, not the byline "The Of And"
+        assert archive.search('byline:"the of and"').total == 1  # asked for by field: searched
+
+
+def test_export_has_the_body_and_fields_can_be_chosen(sample: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    assert invoke("export", "rye", "--index", str(sample), "--format", "csv", "-o", str(out)).exit_code == 0
+    import csv
+
+    (row,) = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert row["body"] == "A family bakery won the regional prize for its rye loaf."
+    chosen = invoke("export", "", "--index", str(sample), "--fields", "title,body,language", "--sort", "oldest")
+    assert chosen.exit_code == 0
+    records = [json.loads(line) for line in chosen.output.splitlines() if line.startswith("{")]
+    assert list(records[0]) == ["title", "body", "language"] and len(records) == 4
+    assert records[0]["title"] == "Bakery wins regional prize" and records[0]["body"].startswith("A family bakery")
+    bad = invoke("export", "", "--index", str(sample), "--fields", "title,colour")
+    assert bad.exit_code == 2 and "colour" in bad.output
+
+
+def test_optimize_says_what_it_is_doing_before_it_starts(sample: Path) -> None:
+    result = invoke("optimize", "--index", str(sample))
+    assert result.exit_code == 0
+    first, last = result.output.strip().splitlines()
+    assert first.startswith(f"optimizing {sample}: merging ") and "4 articles into one" in first
+    assert last.startswith(f"optimized {sample}: 4 articles in one segment in ")
+
+
+def test_shell_completion_as_documented_completes_commands() -> None:
+    import subprocess
+    import sys
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "_NEWSEARCH_COMPLETE=bash_source newsearch" in readme
+    env = {**os.environ, "COMP_WORDS": "newsearch ind", "COMP_CWORD": "1", "_NEWSEARCH_COMPLETE": "bash_complete"}
+    done = subprocess.run([sys.executable, "-c", "from newsearch.cli import main; main(prog_name='newsearch')"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert "plain,index" in done.stdout.splitlines()
