@@ -332,6 +332,9 @@ def check_command(name: str | None, index_path: str | None, indexes_dir: str, as
                 click.echo(f"{label}: {path}")
         for key, (old, new) in report.settings_changed.items():
             click.echo(f"setting changed: {key}: index has {old!r}, declared {new!r}")
+        if report.unfinished is not None:
+            click.echo(f"interrupted: a run stopped after committing {report.unfinished:,} articles; "
+                       "running it again resumes")
         fix = f"newsearch rebuild {name or 'default'}" if index_path is None else f"newsearch rebuild --index {index_path}"
         click.echo(f"{report.index}: " + ("up to date" if report.fresh else f"stale; `{fix}` brings it up to date"))
     sys.exit(0 if report.fresh else 1)

@@ -188,10 +188,12 @@ class Freshness:
     removed: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     settings_changed: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    unfinished: int | None = None  # articles an interrupted run committed; the next run resumes
 
     @property
     def fresh(self) -> bool:
-        return not (self.added or self.changed or self.removed or self.missing or self.settings_changed)
+        return not (self.added or self.changed or self.removed or self.missing or self.settings_changed
+                    or self.unfinished is not None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -202,6 +204,7 @@ class Freshness:
             "removed": self.removed,
             "missing_inputs": self.missing,
             "settings_changed": {k: {"index": a, "declared": b} for k, (a, b) in self.settings_changed.items()},
+            "unfinished": self.unfinished,
         }
 
 
@@ -240,5 +243,6 @@ def check(
     for source in work.to_index:
         (report.changed if source.identity in manifest.sources else report.added).append(source.path)
     report.removed = [manifest.abs_of(key) for key in work.removed]
+    report.unfinished = manifest.unfinished
     report.missing = [e.path for e in work.missing if e.reason.startswith("no such")]
     return report

@@ -159,6 +159,8 @@ def test_interrupted_first_build_keeps_its_work_and_resumes_to_the_same_index(tm
     with Archive.open(index) as archive:  # searchable at once: there was no older index to protect
         assert len(archive) == kept > 0
     assert f"index holds {kept:,} articles" in stderr  # the interrupted run says truly what it kept
+    stale = CliRunner().invoke(main, ["check", "--index", str(index)])
+    assert stale.exit_code == 1 and f"a run stopped after committing {kept:,} articles" in stale.output
 
     tamper_committed(index, folder)
     resumed = CliRunner().invoke(main, ["index", str(folder), "--index", str(index), "--section-from-dir",
