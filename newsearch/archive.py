@@ -6,15 +6,20 @@ itself, so the engine stays replaceable behind this class.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
+from .engine import matches as _matches
 from .engine import query as _query
 from .engine import store as _store
-from .errors import NewsearchError
+from .errors import NewsearchError, QuerySyntaxError
 from .locations import resolve_index_path
 from .models import Article, Hit, SearchResults
+from .stories import STORE_FILE, StoryStore
+
+COUNTS = ("articles", "stories")
 
 DateLike = Any  # str ("2021-07", "July 2021"), datetime.date or datetime.datetime
 Values = str | Sequence[str] | None
@@ -69,6 +74,7 @@ class Archive:
         self._ix = ix
         self._searcher: Any = None
         self._facet_cache = _query.FacetCache(path)
+        self._story_store: StoryStore | None = None
 
     # -- opening ------------------------------------------------------------
 
@@ -111,6 +117,9 @@ class Archive:
         if self._searcher is not None:
             self._searcher.close()
             self._searcher = None
+        if self._story_store is not None:
+            self._story_store.close()
+            self._story_store = None
 
     def __enter__(self) -> "Archive":
         return self
@@ -151,6 +160,8 @@ class Archive:
         page: int = 1,
         highlight: bool = True,
         feedback: bool = False,
+        collapse: bool = False,
+        count: str | None = None,
     ) -> SearchResults:
         """One page of results with the exact total and the requested facet counts.
 
@@ -160,15 +171,108 @@ class Archive:
         Each filter accepts one value or a list (any of them matches). `feedback`
         expands the query with words from the top hits (pseudo-relevance feedback):
         better recall for topic searches, about three times slower.
+
+        `collapse` shows one hit per story (near-duplicate copies of one article,
+        see stories.py): the best-ranked copy, with `copies` and `copy_sources`.
+        `count` says what `total` and the facets count: "articles" or "stories"
+        (default: stories when collapsing, else articles); story counts take every
+        filter into account, a facet's own included.
         """
+        count = count or ("stories" if collapse else "articles")
+        if count not in COUNTS:
+            raise QuerySyntaxError(f"unknown count {count!r} (choose from {', '.join(COUNTS)})")
         request = self._request(query, section, author, source, tag, since, until,
                                 facets, sort, match, limit, page, highlight, feedback)
-        results = _query.run_search(self._current_searcher(), request, facet_cache=self._facet_cache)
+        if collapse or count == "stories":
+            results = self._search_stories(request, collapse=collapse, count=count)
+        else:
+            results = _query.run_search(self._current_searcher(), request, facet_cache=self._facet_cache)
+            results = replace(results, hits=tuple(self._with_stories(results.hits)))
         if results.total < 3 and query.strip():
             suggestion = _query.suggest(self._current_searcher(), query)
             if suggestion:
                 results = replace(results, suggestion=suggestion)
         return results
+
+    # -- stories ----------------------------------------------------------------
+
+    def _stories(self) -> StoryStore | None:
+        """The index's story grouping (None for an index built without one)."""
+        if self._story_store is None and (self.path / STORE_FILE).exists():
+            self._story_store = StoryStore(self.path, readonly=True)
+        return self._story_store
+
+    def _story_members(self, article_id: str) -> tuple[str, list[str]]:
+        store = self._stories()
+        if store is None:
+            return article_id, [article_id]
+        story = store.story_of(article_id)
+        return story, store.members(story) or [article_id]
+
+    def _with_stories(self, hits: Iterable[Hit], *, sources: bool = True) -> Iterator[Hit]:
+        """Hits with their story, copy count and (with `sources`) the copies' publishers."""
+        searcher = self._current_searcher()
+        for hit in hits:
+            story, members = self._story_members(hit.id)
+            publishers: tuple[str, ...] = ()
+            if sources and len(members) > 1:
+                found = []
+                for member in members:
+                    docnum = _query.find_document(searcher, member)
+                    if docnum is not None:
+                        found.append(searcher.stored_fields(docnum).get("source", "") or "")
+                publishers = tuple(dict.fromkeys(p for p in found if p))
+            yield replace(hit, story=story, copies=len(members), copy_sources=publishers)
+
+    def _search_stories(self, request: _query.SearchRequest, *, collapse: bool, count: str) -> SearchResults:
+        """Search over every match: one hit per story when collapsing, totals and facets
+        counted by story when asked."""
+        _query.validate(request)
+        searcher = self._current_searcher()
+        found = _matches.all_matches(searcher, request, facet_cache=self._facet_cache)
+        store = self._stories()
+        grouped = store.grouped() if store is not None else {}
+        story_of = [grouped.get(m.id, m.id) for m in found]
+        firsts: list[int] = []
+        seen: set[str] = set()
+        for k, story in enumerate(story_of):
+            if story not in seen:
+                seen.add(story)
+                firsts.append(k)
+        shown = firsts if collapse else list(range(len(found)))
+        offset = (request.page - 1) * request.limit
+        picked = [found[k] for k in shown[offset:offset + request.limit]]
+        hits = _matches.hits_for(searcher, request, picked, first_rank=offset + 1)
+        facets = {}
+        if request.facets:
+            values = _matches.facet_values(searcher, request.facets, [m.docnum for m in found],
+                                           facet_cache=self._facet_cache)
+            for name in request.facets:
+                if count == "stories":
+                    per_story = {(story_of[k], v) for k, vs in enumerate(values[name]) for v in vs}
+                    tally = Counter(v for _, v in per_story)
+                else:
+                    tally = Counter(v for vs in values[name] for v in vs)
+                facets[name] = _query.order_facet(name, tally)
+        total = len(firsts) if count == "stories" else len(found)
+        return SearchResults(query=request.text, total=total, hits=tuple(self._with_stories(hits)),
+                             facets=facets, page=request.page, limit=request.limit, count=count)
+
+    def copies(self, article_id: str) -> list[Article]:
+        """Every article of the story that `article_id` belongs to (or that story's id),
+        in the order they were grouped; KeyError when neither is in the index."""
+        store = self._stories()
+        story = store.story_of(article_id) if store is not None else article_id
+        members = store.members(story) if store is not None else []
+        articles = []
+        for member in members or [article_id]:
+            try:
+                articles.append(self.get(member))
+            except KeyError:
+                continue
+        if not articles:
+            raise KeyError(article_id)
+        return articles
 
     def iter_results(
         self,
@@ -188,7 +292,7 @@ class Archive:
         """Every hit, not just one page, for exports; streams stored fields one by one."""
         request = self._request(query, section, author, source, tag, since, until,
                                 (), sort, match, 1, 1, highlight, feedback)
-        return _query.iter_hits(self._current_searcher(), request)
+        return self._with_stories(_query.iter_hits(self._current_searcher(), request), sources=False)
 
     def _request(self, query: str, section: Values, author: Values, source: Values, tag: Values,
                  since: DateLike, until: DateLike, facets: Iterable[str], sort: str, match: str,
@@ -218,7 +322,9 @@ class Archive:
         docnum = _query.find_document(searcher, article_id)
         if docnum is None:
             raise KeyError(article_id)
-        return _store.stored_to_article(searcher.stored_fields(docnum))
+        story, members = self._story_members(article_id)
+        article = _store.stored_to_article(searcher.stored_fields(docnum))
+        return replace(article, story=story, copies=len(members))
 
     def similar(self, article_id: str, *, limit: int = 10) -> SearchResults:
         """Articles most like the given one (more-like-this over title and body)."""

@@ -287,20 +287,31 @@ def check_command(name: str | None, index_path: str | None, indexes_dir: str, as
 @click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option("--page", type=click.IntRange(1, None), default=1, show_default=True)
 @click.option("--no-highlight", is_flag=True, help="Leave out snippets.")
+@click.option("--collapse", is_flag=True, help="One hit per story: near-duplicate copies shown once.")
+@click.option("--count", "count", type=click.Choice(["articles", "stories"]),
+              help="What totals and facets count (default: stories with --collapse, else articles).")
+@click.option("--copies", "copies_of", metavar="ID", help="List the copies of the story of article ID.")
 @json_option
 @handle_errors
 def query_command(text: str, index_path: str | None, section: tuple[str, ...], author: tuple[str, ...],
                   source: tuple[str, ...], tag: tuple[str, ...], since: str | None, until: str | None,
                   sort: str, match: str, feedback: bool, facets: tuple[str, ...], limit: int, page: int,
-                  no_highlight: bool, as_json: bool) -> None:
+                  no_highlight: bool, collapse: bool, count: str | None, copies_of: str | None,
+                  as_json: bool) -> None:
     """Search the index. TEXT uses the query syntax in the README (phrases, AND/OR/NOT, field:value)."""
     from .archive import Archive
-    from .output import results_text, to_json
+    from .output import copies_text, results_text, to_json
 
+    if copies_of:
+        with Archive.open(index_path) as archive:
+            articles = archive.copies(copies_of)
+        click.echo(to_json([a.to_dict() for a in articles]) if as_json else copies_text(articles))
+        return
     with Archive.open(index_path) as archive:
         results = archive.search(text, section=section, author=author, source=source, tag=tag,
                                  since=since, until=until, facets=facets, sort=sort, match=match,
-                                 limit=limit, page=page, highlight=not no_highlight, feedback=feedback)
+                                 limit=limit, page=page, highlight=not no_highlight, feedback=feedback,
+                                 collapse=collapse, count=count)
     if as_json:
         click.echo(to_json(results.to_dict()))
     else:

@@ -53,6 +53,10 @@ class Article:
     tags: tuple[str, ...] = ()
     path: str = ""
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    # Filled in when read back from an index: the story (near-duplicate group) the
+    # article belongs to and how many articles that story holds (see stories.py).
+    story: str = field(default="", compare=False)
+    copies: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -96,9 +100,13 @@ class Hit:
     tags: tuple[str, ...] = ()
     path: str = ""
     snippet: str = ""
+    story: str = ""  # the near-duplicate group (stories.py); an article alone is its own story
+    copies: int = 1  # articles in the index that belong to this story, this one included
+    copy_sources: tuple[str, ...] = ()  # the publishers of those articles, in the order grouped
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data["copy_sources"] = list(self.copy_sources)
         data["date"] = self.date.isoformat() if self.date else None
         data["authors"] = list(self.authors)
         data["tags"] = list(self.tags)
@@ -127,6 +135,7 @@ class SearchResults:
     page: int = 1
     limit: int = 10
     suggestion: str | None = None
+    count: str = "articles"  # what `total` counts: "articles", or "stories" (collapsed copies)
 
     @property
     def pages(self) -> int:
@@ -136,6 +145,7 @@ class SearchResults:
         return {
             "query": self.query,
             "total": self.total,
+            "count": self.count,
             "page": self.page,
             "limit": self.limit,
             "pages": self.pages,

@@ -13,6 +13,7 @@ from .models import Article, FacetCount, Hit, SearchResults
 
 EXPORT_COLUMNS = (
     "rank", "id", "title", "date", "section", "byline", "authors", "source", "tags", "url", "path", "score", "snippet",
+    "story", "copies",
 )
 BAR_WIDTH = 40
 _MARK = re.compile(r"\*\*(.+?)\*\*")
@@ -45,12 +46,17 @@ def hit_lines(hit: Hit, *, color: bool = False) -> list[str]:
     if hit.snippet:
         lines.append(f"     {render_marks(hit.snippet, color=color)}")
     lines.append(f"     id: {hit.id}")
+    if hit.copies > 1:
+        sources = f": {', '.join(hit.copy_sources)}" if hit.copy_sources else ""
+        lines.append(f"     {hit.copies} copies{sources} (newsearch query --copies {hit.id})")
     return lines
 
 
 def results_text(results: SearchResults, *, color: bool = False) -> str:
     """The human listing: a header line, numbered hits, then facet tables."""
     noun = "result" if results.total == 1 else "results"
+    if results.count == "stories":
+        noun = "story" if results.total == 1 else "stories"
     quoted = f' for "{results.query}"' if results.query else ""
     lines = [f"{results.total:,} {noun}{quoted} (page {results.page} of {results.pages})"]
     if results.suggestion:
@@ -103,6 +109,7 @@ def article_text(article: Article) -> str:
         ("url", article.url or ""),
         ("tags", ", ".join(article.tags)),
         ("path", article.path),
+        ("story", f"{article.story} ({article.copies} copies)" if article.copies > 1 else ""),
     ]
     lines = [f"{k + ':':<9} {v}" for k, v in fields if v]
     if article.summary:
@@ -141,3 +148,16 @@ def human_size(size: float) -> str:
             return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
         size /= 1024
     return f"{size:.1f} TB"
+
+
+def copies_text(articles: Sequence[Article]) -> str:
+    """`newsearch query --copies ID`: the articles of one story, one block each."""
+    story = articles[0].story if articles else ""
+    lines = [f"story {story}: {len(articles)} {'copy' if len(articles) == 1 else 'copies'}"]
+    for number, article in enumerate(articles, start=1):
+        meta = " · ".join(p for p in (_date(article), article.source, article.byline) if p)
+        lines += ["", f"{number:>3}. {article.title or '(untitled)'}"]
+        if meta:
+            lines.append(f"     {meta}")
+        lines.append(f"     id: {article.id}")
+    return "\n".join(lines)

@@ -72,6 +72,8 @@ MATCHES = ("all", "any")
 # FacetCache key of the per-document dates, and the value of an undated document:
 # one more than the last datetime Whoosh can store.
 _DATE_KEY = "_date"
+# FacetCache key of the per-document article ids (engine/matches.py).
+ID_KEY = "_id"
 _NO_DATE = datetime_to_long(datetime.max) + 1
 # How many matches the scored pass takes between prunings of exhausted branches.
 _REPLACE_EVERY = 64
@@ -291,7 +293,7 @@ class FacetCache:
         if key not in self._joined:
             if len(self._joined) > 32:
                 self._joined.clear()
-            fieldname = "date" if facet == _DATE_KEY else FACET_FIELDS[facet]
+            fieldname = "date" if facet == _DATE_KEY else "id" if facet == ID_KEY else FACET_FIELDS[facet]
             joined: list[Any] = []
             for segment_reader, offset in _leaves(reader):
                 if offset != len(joined):  # pragma: no cover - Whoosh's leaves are contiguous

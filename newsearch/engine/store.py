@@ -38,6 +38,7 @@ from ..errors import (
 )
 from .locking import WriterLock
 from ..models import Article
+from ..stories import StoryStore, sketch
 from .segments import WrittenSegment, commit_with, merge_small_segments
 
 # Whoosh names each commit's table of contents _MAIN_<generation>.toc.
@@ -411,6 +412,15 @@ class IndexWriter:
         _LIVE_WRITERS.add(self)
         self._batch_ids: set[str] = set()
         self._written: list[WrittenSegment] = []
+        self._stories: StoryStore | None = None
+
+    @property
+    def stories(self) -> StoryStore:
+        """The index's story grouping, written with each commit (see stories.py)."""
+        if self._stories is None:
+            with storage_errors(self.path):
+                self._stories = StoryStore(self.path)
+        return self._stories
 
     def __enter__(self) -> "IndexWriter":
         self._lock.acquire()
@@ -423,6 +433,9 @@ class IndexWriter:
             else:
                 self.cancel()
         finally:
+            if self._stories is not None:
+                self._stories.close()
+                self._stories = None
             self._lock.release()
 
     def _ensure_writer(self) -> Any:
@@ -450,6 +463,7 @@ class IndexWriter:
             self.commit()  # Whoosh replaces committed documents only: a repeat within a batch would stay twice
         self._batch_ids.add(article.id)
         writer = self._ensure_writer()
+        self.stories.assign(article.id, article.date, sketch(article.body))
         fields = article_fields(article)
         with storage_errors(self.path):
             if replace:
@@ -459,7 +473,8 @@ class IndexWriter:
         self._pending += 1
 
     def add_segment(self, written: WrittenSegment) -> None:
-        """Adopt, at the next commit, a segment a worker wrote (see segments.py)."""
+        """Adopt, at the next commit, a segment a worker wrote (see segments.py).
+        The caller groups its articles into stories (`stories.assign`) itself, in input order."""
         self._ensure_writer()  # the lock, and a writer for this batch's deletions
         self._written.append(written)
         self._pending += written.doc_count
@@ -478,11 +493,15 @@ class IndexWriter:
         writer = self._ensure_writer()
         searcher = writer.searcher()
         count = 0
+        gone = []
         for value in values:
             for docnum in searcher.document_numbers(**{fieldname: value}):
                 if not writer.is_deleted(docnum):
                     writer.delete_document(docnum)
+                    gone.append(value if fieldname == "id" else searcher.stored_fields(docnum).get("id", ""))
                     count += 1
+        if gone:
+            self.stories.forget(gone)
         self._pending += count
         return count
 
@@ -497,6 +516,8 @@ class IndexWriter:
         written, self._written = self._written, []
         with storage_errors(self.path):
             try:
+                if self._stories is not None:
+                    self._stories.commit()  # before the engine: see StoryStore
                 if written:
                     commit_with(writer, written, self.path)
                 elif optimize:
@@ -518,6 +539,8 @@ class IndexWriter:
         written, self._written = self._written, []
         self._pending = 0
         self._batch_ids.clear()
+        if self._stories is not None:
+            self._stories.rollback()
         if writer is not None:
             _cancel_quietly(writer)
         for part in written:

@@ -19,6 +19,7 @@ from ..errors import ParseError
 from .manifest import file_sha1
 from ..models import Article
 from ..parse.dispatch import parse_document
+from ..stories import Sketch, sketch
 from ..sources import RawDocument, SourceFile, iter_lines, read_bytes
 from .workers import map_in_processes
 
@@ -136,6 +137,8 @@ class UnitOutcome:
     last: bool
     items: list[str | ParseError]
     sha1: str | None
+    # article id -> (date, sketch of its body) for story grouping in the indexing process
+    sketches: dict[str, tuple[Any, Sketch]] = field(default_factory=dict)
 
 
 @dataclass
@@ -180,13 +183,15 @@ def write_batch(batch: Batch) -> BatchResult:
     try:
         for unit in batch.units:
             items: list[str | ParseError] = []
+            sketches: dict[str, tuple[Any, Sketch]] = {}
             for item in parse_unit(unit, batch.options):
                 if isinstance(item, ParseError):
                     items.append(item)
                     continue
                 builder.add(article_fields(item))
                 items.append(item.id)
-            result.outcomes.append(UnitOutcome(unit.source, unit.last, items, _sha1_if_last(unit)))
+                sketches[item.id] = (item.date, sketch(item.body))
+            result.outcomes.append(UnitOutcome(unit.source, unit.last, items, _sha1_if_last(unit), sketches))
             _count_progress(unit)
         result.written = builder.finish()
     except OSError as exc:

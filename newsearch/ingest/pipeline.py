@@ -22,6 +22,7 @@ from ..locations import resolve_index_path
 from ..engine.locking import LOCK_FILE, WriterLock
 from .manifest import MANIFEST_FILE, Fingerprint, Manifest, file_sha1
 from ..models import Article
+from ..stories import STORE_FILE, sketch
 from ..parse.dispatch import DEFAULT_MAX_BODY_CHARS, ParseOptions
 from .batches import batches, parse_unit, run_batches, share_progress_counter, units
 from ..engine.segments import PARTS_DIR, remove_parts
@@ -318,7 +319,8 @@ def _ensure_replaceable(target: Path) -> None:
     """Refuse to build over a folder holding anything but an index: the swap deletes it."""
     if not target.exists():
         return
-    ours = {LOCK_FILE, MANIFEST_FILE, _store.META_FILE, _store.FACET_CACHE_DIR, PARTS_DIR}
+    ours = {LOCK_FILE, MANIFEST_FILE, _store.META_FILE, _store.FACET_CACHE_DIR, PARTS_DIR, STORE_FILE,
+            STORE_FILE + "-journal"}
     foreign = sorted(
         p.name for p in target.iterdir()
         if p.name.removesuffix(".tmp") not in ours and not _store.is_engine_file(p.name)
@@ -510,6 +512,8 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
                         elif not fresh or item in seen_ids:
                             expected -= writer.delete_ids([item])
                         expected += 1
+                        date, found = outcome.sketches.get(item, (None, sketch("")))
+                        writer.stories.assign(item, date, found)
                         uncommitted[item] = (written, docnum)
                         docnum += 1
                         seen_ids.add(item)
