@@ -102,3 +102,13 @@ def test_the_walk_resolves_every_import_form() -> None:
     names = sorted(name for name, _ in _imports_in(source, ["newsearch", "parse"]))
     assert names == ["newsearch.engine", "newsearch.parse.errors", "newsearch.parse.models",
                      "os", "whoosh", "whoosh.query"]
+
+
+def test_archive_reaches_the_engine_only_through_its_interface() -> None:
+    """Archive may name the interface and the implementations it opens, never the Whoosh-side modules."""
+    allowed = {"newsearch.engine.interface", "newsearch.engine.single", "newsearch.engine.sharded"}
+    engine_imports = [(name, line) for name, line in _imports(PACKAGE / "archive.py")
+                      if name.startswith("newsearch.engine")]
+    assert engine_imports, "archive.py no longer imports the engine at all: update this test"
+    for name, line in engine_imports:
+        assert name in allowed, f"archive.py:{line} imports {name}"

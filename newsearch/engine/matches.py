@@ -7,14 +7,15 @@ matches a caller picked into Hits.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
+from collections import Counter
 from typing import Any, Iterable, Sequence
 
 from whoosh.util.times import long_to_datetime
 
 from ..errors import IndexCorrupt, NewsearchError, QuerySyntaxError
-from ..models import Hit
+from ..models import FacetCount, Hit
+from .interface import Match
 from .query import (
     _DAMAGE,
     _NO_DATE,
@@ -27,19 +28,10 @@ from .query import (
     _with_feedback,
     build_queries,
     make_hit,
+    order_facet,
     query_terms,
     scored_matches,
 )
-
-
-@dataclass(frozen=True)
-class Match:
-    """One matching article: where it is in this searcher, its score, id and date."""
-
-    docnum: int
-    score: float
-    id: str
-    date: datetime | None
 
 
 def all_matches(searcher: Any, request: SearchRequest, *, facet_cache: FacetCache) -> list[Match]:
@@ -88,7 +80,7 @@ def hits_for(searcher: Any, request: SearchRequest, picked: Sequence[Match], *, 
     if request.highlight:
         text_query, _, _ = build_queries(request, searcher.schema)
         terms = query_terms(text_query)
-    return [make_hit(searcher, m.docnum, m.score, first_rank + i, terms, request.highlight)
+    return [make_hit(searcher, m.key, m.score, first_rank + i, terms, request.highlight)
             for i, m in enumerate(picked)]
 
 
@@ -113,17 +105,23 @@ def count_documents(searcher: Any) -> int:
     return searcher.doc_count()
 
 
-__all__ = ["Match", "all_matches", "hits_for", "facet_values", "document_frequencies", "analyse", "stored_body"]
+__all__ = ["Match", "all_matches", "hits_for", "count_facets", "document_frequencies", "analyse", "stored_body"]
 
 
-def facet_values(searcher: Any, facets: Sequence[str], docnums: Sequence[int], *,
-                 facet_cache: FacetCache) -> dict[str, list[tuple[str, ...]]]:
-    """For each facet, the values of each of `docnums` (a tuple, empty when none)."""
+def count_facets(searcher: Any, facets: Sequence[str], picked: Sequence[Match], *, facet_cache: FacetCache,
+                 groups: Sequence[str] | None = None) -> dict[str, tuple[FacetCount, ...]]:
+    """Facet counts over `picked`; with `groups` (a label per match) each label
+    counts once per value, so copies of one story count as one."""
     reader = searcher.reader()
     result = {}
     for name in facets:
         values = facet_cache.values(reader, name)
-        result[name] = [_as_tuple(values[d]) for d in docnums]
+        per_match = [_as_tuple(values[m.key]) for m in picked]
+        if groups is None:
+            tally = Counter(v for vs in per_match for v in vs)
+        else:
+            tally = Counter(v for _, v in {(g, v) for g, vs in zip(groups, per_match) for v in vs})
+        result[name] = order_facet(name, tally)
     return result
 
 

@@ -1,0 +1,145 @@
+"""One Whoosh index behind the SearchIndex interface.
+
+It keeps a searcher on the last commit (reopened when a writer committed) and the
+index's facet cache, and delegates to store.py (writing) and query.py (searching).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..models import Article, FacetCount, Hit, SearchResults
+from ..stories import STORE_FILE, StoryStore
+from . import matches as _matches
+from . import query as _query
+from . import store as _store
+from .interface import IndexStats, Match, SearchIndex
+from .query import SearchRequest
+
+
+class WhooshIndex(SearchIndex):
+    """An ordinary newsearch index: one folder of Whoosh segments."""
+
+    def __init__(self, path: Path, ix: Any, options: _store.IndexOptions) -> None:
+        self.path = path
+        self.options = options
+        self._ix = ix
+        self._searcher: Any = None
+        self._facet_cache = _query.FacetCache(path)
+        self._story_store: StoryStore | None = None
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> "WhooshIndex":
+        """Open an existing index; every segment is read now, so damage shows at open."""
+        resolved = Path(path)
+        ix, options = _store.open_index(resolved, read_segments=False)
+        index = cls(resolved, ix, options)
+        index._current_searcher()
+        return index
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str], options: _store.IndexOptions) -> "WhooshIndex":
+        """Create an empty index (replacing any index already there)."""
+        resolved = Path(path)
+        return cls(resolved, _store.create_index(resolved, options), options)
+
+    @staticmethod
+    def exists(path: str | os.PathLike[str]) -> bool:
+        return _store.exists(path)
+
+    def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+        if self._story_store is not None:
+            self._story_store.close()
+            self._story_store = None
+
+    def _current_searcher(self) -> Any:
+        """A searcher on the last committed state, refreshed when a writer committed."""
+        if self._searcher is None:
+            self._searcher = _query.open_searcher(self._ix, str(self.path))
+        elif not _query.up_to_date(self._searcher, str(self.path)):
+            # Not Searcher.refresh(): in whoosh-reloaded 2.7.5 it keeps segment readers
+            # with stale deletions and brings merged-away segments back (duplicates).
+            stale, self._searcher = self._searcher, _query.open_searcher(self._ix, str(self.path))
+            stale.close()
+        return self._searcher
+
+    def doc_count(self) -> int:
+        return self._current_searcher().doc_count()
+
+    def search(self, request: SearchRequest) -> SearchResults:
+        return _query.run_search(self._current_searcher(), request, facet_cache=self._facet_cache)
+
+    def iter_hits(self, request: SearchRequest) -> Iterator[Hit]:
+        return _query.iter_hits(self._current_searcher(), request)
+
+    def suggest(self, text: str) -> str | None:
+        return _query.suggest(self._current_searcher(), text)
+
+    def article(self, article_id: str) -> Article | None:
+        searcher = self._current_searcher()
+        docnum = _query.find_document(searcher, article_id)
+        return None if docnum is None else _store.stored_to_article(searcher.stored_fields(docnum))
+
+    def similar(self, article_id: str, *, limit: int = 10) -> list[Hit] | None:
+        searcher = self._current_searcher()
+        docnum = _query.find_document(searcher, article_id)
+        return None if docnum is None else _query.similar_hits(searcher, docnum, limit=limit)
+
+    def ids(self) -> Iterator[str]:
+        for fields in self._current_searcher().all_stored_fields():
+            yield fields["id"]
+
+    def stats(self) -> IndexStats:
+        searcher = self._current_searcher()
+        section = self.search(SearchRequest(facets=("section",), limit=1, highlight=False))
+        dates = _query.date_extent(searcher)
+        size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
+        return IndexStats(
+            path=str(self.path),
+            documents=searcher.doc_count(),
+            segments=_store.segment_count(self._ix),
+            size_bytes=size,
+            earliest=dates[0],
+            latest=dates[1],
+            sections=tuple((c.value, c.count) for c in section.facets["section"]),
+            language=self.options.language,
+            stem=self.options.stem,
+        )
+
+    # -- every match, and stories -------------------------------------------------
+
+    def matches(self, request: SearchRequest) -> list[Match]:
+        return _matches.all_matches(self._current_searcher(), request, facet_cache=self._facet_cache)
+
+    def hits_for(self, request: SearchRequest, picked: list[Match], *, first_rank: int = 1) -> list[Hit]:
+        return _matches.hits_for(self._current_searcher(), request, picked, first_rank=first_rank)
+
+    def count_facets(self, facets: tuple[str, ...], picked: list[Match], *,
+                     groups: list[str] | None = None) -> dict[str, tuple[FacetCount, ...]]:
+        return _matches.count_facets(self._current_searcher(), facets, picked, groups=groups,
+                                     facet_cache=self._facet_cache)
+
+    def _stories(self) -> StoryStore | None:
+        """The grouping written beside the index (None for an index built without one)."""
+        if self._story_store is None and (self.path / STORE_FILE).exists():
+            self._story_store = StoryStore(self.path, readonly=True)
+        return self._story_store
+
+    def story_of(self, article_id: str) -> str:
+        store = self._stories()
+        return store.story_of(article_id) if store is not None else article_id
+
+    def story_members(self, story: str) -> list[str]:
+        store = self._stories()
+        return (store.members(story) if store is not None else []) or [story]
+
+    def grouped(self) -> dict[str, str]:
+        store = self._stories()
+        return store.grouped() if store is not None else {}
+
+    def writer(self, **kwargs: Any) -> _store.IndexWriter:
+        return _store.IndexWriter(str(self.path), self._ix, **kwargs)
