@@ -7,6 +7,8 @@ engine or layout answers them.
 from __future__ import annotations
 
 import os
+import random
+from collections import Counter
 from dataclasses import replace
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -14,7 +16,8 @@ from .engine.interface import BatchWriter, IndexOptions, IndexStats, Match, Sear
 from .engine.single import WhooshIndex
 from .errors import NewsearchError, QuerySyntaxError
 from .locations import resolve_index_path
-from .models import Article, Hit, SearchResults
+from .models import Article, Hit, SearchResults, TermScore, Timeline, TimelineSeries
+from .periods import BUCKETS, bucket, bucket_range
 
 COUNTS = ("articles", "stories")
 
@@ -189,6 +192,161 @@ class Archive:
         if not articles:
             raise KeyError(article_id)
         return articles
+
+    def _story_firsts(self, found: list[Match]) -> list[Match]:
+        """The first match of each story, in the matches' order."""
+        grouped = self._engine.grouped()
+        seen: set[str] = set()
+        firsts = []
+        for match in found:
+            story = grouped.get(match.id, match.id)
+            if story not in seen:
+                seen.add(story)
+                firsts.append(match)
+        return firsts
+
+    # -- research: attention over time, distinctive terms, samples ----------------
+
+    def timeline(
+        self,
+        queries: str | Sequence[str],
+        *,
+        by: str = "month",
+        normalize: bool = False,
+        collapse: bool = False,
+        section: Values = None,
+        author: Values = None,
+        source: Values = None,
+        tag: Values = None,
+        since: DateLike = None,
+        until: DateLike = None,
+        match: str = "all",
+    ) -> Timeline:
+        """Matches of each query per day, week (from Monday), month or year, every period
+        from the first to the last with a match shown (zero when empty).
+
+        Counts are exact: a series' counts plus its undated matches equal the query's
+        total. `collapse` counts stories instead of articles (a story in the period of
+        its earliest dated copy). `normalize` adds each count's share of all articles
+        of its period (with the same filters), as Media Cloud normalises attention.
+        """
+        if by not in BUCKETS:
+            raise QuerySyntaxError(f"unknown period {by!r} (choose from {', '.join(BUCKETS)})")
+        texts = [queries] if isinstance(queries, str) else list(queries)
+        if not texts:
+            raise QuerySyntaxError("timeline needs at least one query")
+
+        def per_period(text: str) -> tuple[Counter[str], int, int]:
+            request = self._request(text, section, author, source, tag, since, until, (), "oldest", match,
+                                    1, 1, False, False)
+            found = self._engine.matches(request)  # oldest first: a story's first is its earliest copy
+            if collapse:
+                found = self._story_firsts(found)
+            counts = Counter(bucket(m.date, by) for m in found if m.date is not None)
+            return counts, len(found), sum(1 for m in found if m.date is None)
+
+        tallies = [per_period(text) for text in texts]
+        background = per_period("")[0] if normalize else None
+        labels = [label for counts, _, _ in tallies for label in counts]
+        periods = bucket_range(min(labels), max(labels), by) if labels else []
+        series = []
+        for text, (counts, total, undated) in zip(texts, tallies):
+            row = tuple(counts.get(p, 0) for p in periods)
+            shares = None
+            if background is not None:
+                shares = tuple(c / background[p] if background.get(p) else 0.0 for c, p in zip(row, periods))
+            series.append(TimelineSeries(query=text, counts=row, total=total, undated=undated, shares=shares))
+        return Timeline(by=by, periods=tuple(periods), series=tuple(series),
+                        count="stories" if collapse else "articles",
+                        archive_counts=tuple(background.get(p, 0) for p in periods) if background is not None
+                        else None)
+
+    def terms(
+        self,
+        query: str,
+        *,
+        limit: int = 30,
+        sample: int = 200,
+        section: Values = None,
+        author: Values = None,
+        source: Values = None,
+        tag: Values = None,
+        since: DateLike = None,
+        until: DateLike = None,
+        match: str = "all",
+        min_articles: int = 3,
+    ) -> list[TermScore]:
+        """Words and names over-represented in the articles matching `query` against the
+        whole archive, best first.
+
+        The foreground is the `sample` best-ranked matches with copies of one story
+        read once; each word counts once per article. The score is JLH (as in
+        Elasticsearch's significant_text): (fg - bg) * fg / bg over the shares of
+        foreground and archive articles holding the word. Stop words of the index
+        language never count; words in fewer than `min_articles` foreground articles
+        are left out. Each word is shown as most often printed (ICCO, not icco).
+        """
+        if limit < 1 or sample < 1:
+            raise QuerySyntaxError("limit and sample must be at least 1")
+        request = self._request(query, section, author, source, tag, since, until, (), "relevance", match,
+                                1, 1, False, False)
+        picked = self._story_firsts(self._engine.matches(request))[:sample]
+        holding: Counter[str] = Counter()
+        printed: dict[str, Counter[str]] = {}
+        for found in picked:
+            article = self._engine.article(found.id)
+            if article is None:
+                continue
+            words = self._engine.analyse("\n\n".join(p for p in (article.title, article.body) if p))
+            for term, shown in words:
+                printed.setdefault(term, Counter())[shown] += 1
+            holding.update({term for term, _ in words})
+        size = len(picked)
+        everything = max(1, len(self))
+        candidates = [t for t, n in holding.items() if n >= min(min_articles, size) and not t.isdigit()]
+        background = self._engine.document_frequencies(candidates)
+        scores = []
+        for term in candidates:
+            fg = holding[term] / size
+            bg = max(background.get(term, 0), holding[term]) / everything
+            if fg <= bg:
+                continue
+            shown = max(printed[term].items(), key=lambda item: (item[1], item[0]))[0]
+            scores.append(TermScore(term=term, printed=shown, score=round((fg - bg) * fg / bg, 4),
+                                    foreground=holding[term], background=background.get(term, 0)))
+        scores.sort(key=lambda s: (-s.score, s.term))
+        return scores[:limit]
+
+    def sample(
+        self,
+        query: str = "",
+        *,
+        size: int = 10,
+        seed: int | None = None,
+        section: Values = None,
+        author: Values = None,
+        source: Values = None,
+        tag: Values = None,
+        since: DateLike = None,
+        until: DateLike = None,
+        match: str = "all",
+        collapse: bool = False,
+        highlight: bool = True,
+    ) -> SearchResults:
+        """A uniform random sample of `size` of all matching articles (not of the top
+        hits), the same for the same `seed` and index. `collapse` samples stories."""
+        if size < 1:
+            raise QuerySyntaxError("sample size must be at least 1")
+        request = self._request(query, section, author, source, tag, since, until, (), "relevance", match,
+                                min(size, 1000), 1, highlight, False)
+        found = self._engine.matches(request)
+        if collapse:
+            found = self._story_firsts(found)
+        population = sorted(found, key=lambda m: m.id)  # an order that merges of segments do not change
+        chosen = random.Random(seed).sample(population, min(size, len(population)))
+        hits = self._engine.hits_for(request, chosen)
+        return SearchResults(query=query, total=len(population), hits=tuple(self._with_stories(hits)),
+                             limit=max(1, len(hits)), count="stories" if collapse else "articles", sampled=True)
 
     def iter_results(
         self,

@@ -141,6 +141,15 @@ class SearchIndex(ABC):
         (one label per match, such as its story) each label counts once per value."""
         raise NewsearchError(f"{self.path}: this index cannot list every match")
 
+    def analyse(self, text: str) -> list[tuple[str, str]]:
+        """(index term, word as printed) for each word of `text` as article bodies are
+        indexed (stop words removed, stemmed when the index stems)."""
+        raise NewsearchError(f"{self.path}: this index cannot analyse text")
+
+    def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
+        """How many articles hold each body term."""
+        raise NewsearchError(f"{self.path}: this index cannot count terms")
+
     def story_of(self, article_id: str) -> str:
         """The story (near-duplicate group, see stories.py) an article belongs to."""
         return article_id

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from ..models import Article, FacetCount, Hit, SearchResults
 from ..stories import STORE_FILE, StoryStore
@@ -122,6 +122,12 @@ class WhooshIndex(SearchIndex):
                      groups: list[str] | None = None) -> dict[str, tuple[FacetCount, ...]]:
         return _matches.count_facets(self._current_searcher(), facets, picked, groups=groups,
                                      facet_cache=self._facet_cache)
+
+    def analyse(self, text: str) -> list[tuple[str, str]]:
+        return _matches.analyse(self._current_searcher(), text)
+
+    def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
+        return _matches.document_frequencies(self._current_searcher(), "body", terms)
 
     def _stories(self) -> StoryStore | None:
         """The grouping written beside the index (None for an index built without one)."""
