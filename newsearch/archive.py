@@ -398,6 +398,13 @@ class Archive:
         story, members = self._story_members(article_id)
         return replace(article, story=story, copies=len(members))
 
+    def marks(self, text: str, query: str, *, match: str = "all") -> tuple[tuple[int, int], ...]:
+        """(start, end) spans of `text` where the query's words occur, as snippets mark
+        them (stemmed, folded, names joined), for showing a whole body highlighted."""
+        if not query.strip() or not text:
+            return ()
+        return tuple(self._engine.marks(text, query, match=match))
+
     def similar(self, article_id: str, *, limit: int = 10) -> SearchResults:
         """Articles most like the given one (more-like-this over title and body)."""
         hits = self._engine.similar(article_id, limit=limit)

@@ -506,5 +506,25 @@ def optimize_command(index_path: str | None) -> None:
         click.echo(f"optimized {archive.path}: {len(archive):,} documents", err=True)
 
 
+@main.command("serve")
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback opens the archive to others (warned).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8800, show_default=True, help="0 picks a free port.")
+@click.option("--time-budget", type=click.FloatRange(0.1, 600), default=5.0, show_default=True,
+              help="Seconds a request may take before it gets an error page instead.")
+@click.option("--threads", type=click.IntRange(1, 32), default=2, show_default=True,
+              help="Searches run at once (each opens its own reader on the index).")
+@handle_errors
+def serve_command(index_path: str | None, host: str, port: int, time_budget: float, threads: int) -> None:
+    """Search the index in a browser (read-only; picks up new commits as they land)."""
+    try:
+        from .web import serve
+    except ModuleNotFoundError as exc:
+        _fail(f"the web app needs {exc.name}: pip install 'newsearch[web]'")
+    serve(index_path, host=host, port=port, time_budget=time_budget, threads=threads,
+          say=lambda line: click.echo(line, err=True))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

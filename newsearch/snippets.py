@@ -45,6 +45,11 @@ def make_snippet(text: str, terms: frozenset[str], analyzer: Any, *, width: int 
     return f"{prefix}{snippet}{suffix}"
 
 
+def matching_spans(text: str, terms: frozenset[str], analyzer: Any) -> list[tuple[int, int]]:
+    """Every (start, end) of `text` that a snippet would mark, for marking a whole body."""
+    return [(s, e) for s, e, _ in _matching_spans(text, terms, analyzer)] if terms and text else []
+
+
 def _matching_spans(text: str, terms: frozenset[str], analyzer: Any) -> list[tuple[int, int, str]]:
     spans: dict[tuple[int, int], str] = {}
     for token in analyzer(text, chars=True, mode="index", removestops=False):

@@ -105,6 +105,11 @@ class SearchIndex(ABC):
     def suggest(self, text: str) -> str | None:
         """The query with unknown words replaced by the closest indexed ones, or None."""
 
+    def marks(self, text: str, query: str, *, match: str = "all") -> list[tuple[int, int]]:
+        """(start, end) spans of `text` holding the words `query` looks for, found with
+        the index's own analysis. An engine that cannot tell marks nothing."""
+        return []
+
     @abstractmethod
     def article(self, article_id: str) -> Article | None:
         """The stored article with this id, or None."""

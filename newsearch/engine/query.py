@@ -44,7 +44,7 @@ from .ranking import (
     reads_term_in_bulk,
     term_scores,
 )
-from ..snippets import make_snippet
+from ..snippets import make_snippet, matching_spans
 from .store import FACET_CACHE_DIR, FACET_FIELDS, opening_errors, stored_to_article
 
 SEARCH_FIELDS = ("title", "summary", "body", "byline", "section", "tags")
@@ -755,6 +755,12 @@ def query_terms(query: Any) -> frozenset[str]:
         if fieldname in ("body", "title", "summary"):
             words.add(text.decode("utf-8") if isinstance(text, bytes) else text)
     return frozenset(words)
+
+
+def text_marks(searcher: Any, query: str, text: str, *, match: str = "all") -> list[tuple[int, int]]:
+    """Spans of `text` holding the words `query` looks for, found as snippets find them."""
+    text_query = build_queries(SearchRequest(text=query, match=match), searcher.schema)[0]
+    return matching_spans(text, query_terms(text_query), searcher.schema["body"].analyzer)
 
 
 def make_hit(

@@ -79,6 +79,9 @@ class WhooshIndex(SearchIndex):
     def suggest(self, text: str) -> str | None:
         return _query.suggest(self._current_searcher(), text)
 
+    def marks(self, text: str, query: str, *, match: str = "all") -> list[tuple[int, int]]:
+        return _query.text_marks(self._current_searcher(), query, text, match=match)
+
     def article(self, article_id: str) -> Article | None:
         searcher = self._current_searcher()
         docnum = _query.find_document(searcher, article_id)

@@ -1,0 +1,59 @@
+"""`newsearch serve`: bind a socket, say where, and run the app under uvicorn."""
+from __future__ import annotations
+
+import ipaddress
+import socket
+from typing import Callable
+
+import uvicorn
+
+from ..archive import Archive
+from .app import DEFAULT_TIME_BUDGET, LOCAL_HOSTS, create_app
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    index: str | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8800,
+    time_budget: float = DEFAULT_TIME_BUDGET,
+    threads: int = 2,
+    say: Callable[[str], None] = print,
+) -> None:
+    """Serve the index until interrupted; `say` gets the address and any warning.
+
+    Port 0 picks a free port (the address said names it). Bound to anything but
+    loopback, the archive is open to whoever can reach the machine: `say` warns.
+    """
+    archive = Archive.open(index)
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+        sock.listen(128)
+        sock.set_inheritable(True)
+        bound_port = sock.getsockname()[1]
+        local = is_loopback(host)
+        if not local:
+            say(f"warning: listening on {host}, not 127.0.0.1: anyone who can reach this machine "
+                "on that address can read the whole archive")
+        app = create_app(archive, time_budget=time_budget, threads=threads,
+                         allowed_hosts=(*LOCAL_HOSTS, host) if local and family == socket.AF_INET else None)
+        shown = f"[{host.strip('[]')}]" if family == socket.AF_INET6 else host
+        say(f"serving {archive.path} ({len(archive):,} articles) at http://{shown}:{bound_port}/ "
+            "(Ctrl+C to stop)")
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
+                                limit_concurrency=200, timeout_keep_alive=5, server_header=False)
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        archive.close()
