@@ -74,11 +74,11 @@ def run_datasketch(articles: list[dict], threshold: float = 0.3, perms: int = 12
     story: dict[str, str] = {}
     kept: dict[str, tuple[MinHash, stories.Sketch, datetime | None]] = {}
     for record in articles:
-        words = [w.lower() for w in stories._WORD.findall(record["body"])]
+        words = stories._WORD.findall(record["body"].lower().encode("utf-8"))
         n = stories.SHINGLE_WORDS
         minhash = MinHash(num_perm=perms)
         for i in range(max(1, len(words) - n + 1)):
-            minhash.update(" ".join(words[i:i + n]).encode("utf-8"))
+            minhash.update(b" ".join(words[i:i + n]))
         sketch = stories.sketch(record["body"])
         date = date_of(record)
         best = None

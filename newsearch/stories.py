@@ -50,12 +50,15 @@ LOOKUP_KEYS = 16
 MAX_CANDIDATES = 20
 STORE_FILE = "stories.sqlite"
 
-_DIGIT = re.compile(r"\d")
-_WORD = re.compile(r"[^\W_]+(?:[-.,'/][^\W_]+)*")
+# Words as bytes of the lower-cased UTF-8 body: runs of anything but white space and
+# ASCII punctuation, joined over inner - . , ' / ("6-1/16", "1,000.5", "o'brien").
+_WORD_CHARS = rb"[^\s!-/:-@\[-`{-~]+"
+_WORD = re.compile(_WORD_CHARS + rb"(?:[-.,'/]" + _WORD_CHARS + rb")*")
+_FIGURE = re.compile(rb"\d(?:[\d.,/-]*\d)?")
 # Figures written as words count as figures ("six pct" against "6-1/16 pct").
 _NUMBER_WORDS = frozenset(
-    "zero one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty "
-    "hundred thousand million billion half quarter".split()
+    b"zero one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty "
+    b"hundred thousand million billion half quarter".split()
 )
 
 
@@ -64,34 +67,39 @@ class Sketch:
     """What grouping keeps of an article's body: a few hundred bytes at most."""
 
     size: int  # distinct shingles in the body
-    mins: tuple[int, ...]  # the SKETCH_SIZE smallest shingle hashes, ascending
-    figures: tuple[int, ...]  # hashes of the distinct numbers in the body, ascending
+    mins: tuple[int, ...]  # the SKETCH_SIZE smallest shingle hashes (64-bit), ascending
+    figures: tuple[int, ...]  # crc32 hashes of the distinct numbers in the body, ascending
 
     def to_bytes(self) -> bytes:
-        values = array("I", [self.size, len(self.mins), *self.mins, *self.figures])
+        values = array("q", [self.size, len(self.mins), *self.mins, *self.figures])
         return values.tobytes()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "Sketch":
-        values = array("I")
+        values = array("q")
         values.frombytes(data)
         count = values[1]
         return cls(values[0], tuple(values[2:2 + count]), tuple(values[2 + count:]))
 
 
-def _hash(text: str) -> int:
-    return zlib.crc32(text.encode("utf-8"))
-
-
 def sketch(body: str) -> Sketch:
-    """The sketch of an article body (an empty body gives an empty sketch)."""
-    words = _WORD.findall(body.lower())
+    """The sketch of an article body (an empty body gives an empty sketch).
+
+    Indexing pays for this on every article, so each step runs in C: words are
+    hashed with crc32 and each run of SHINGLE_WORDS word hashes by CPython's tuple
+    hash (the same in every process and run, unlike the hash of a string).
+    """
+    data = body.lower().encode("utf-8")
+    words = _WORD.findall(data)
     if not words:
         return Sketch(0, (), ())
-    n = SHINGLE_WORDS
-    shingles = set(map(zlib.crc32, (" ".join(words[i:i + n]).encode("utf-8")
-                                    for i in range(max(1, len(words) - n + 1)))))
-    figures = {_hash(w) for w in words if w in _NUMBER_WORDS or _DIGIT.search(w)}
+    hashes = list(map(zlib.crc32, words))
+    if len(hashes) < SHINGLE_WORDS:
+        shingles = {hash(tuple(hashes))}
+    else:
+        shingles = set(map(hash, zip(*(hashes[i:] for i in range(SHINGLE_WORDS)))))
+    figures = set(map(zlib.crc32, _FIGURE.findall(data)))
+    figures.update(map(zlib.crc32, _NUMBER_WORDS.intersection(words)))
     return Sketch(len(shingles), tuple(heapq.nsmallest(SKETCH_SIZE, shingles)), tuple(sorted(figures)))
 
 

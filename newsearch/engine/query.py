@@ -45,6 +45,7 @@ from .ranking import (
     term_scores,
 )
 from ..snippets import make_snippet, matching_spans
+from .operators import AtLeastPlugin, operators_plugin, truncations
 from .store import FACET_CACHE_DIR, FACET_FIELDS, opening_errors, stored_to_article
 
 SEARCH_FIELDS = ("title", "summary", "body", "byline", "section", "tags")
@@ -158,6 +159,9 @@ def parse_text_query(text: str, schema: Any, *, match: str = "all") -> tuple[Any
     parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema, fieldboosts=FIELD_BOOSTS, group=group)
     parser.remove_plugin_class(qparser.FieldAliasPlugin)
     parser.add_plugin(qparser.FieldAliasPlugin({"tags": ["tag"]}))
+    parser.replace_plugin(operators_plugin())  # w/N, pre/N, near/N, /s, /p beside AND/OR/NOT
+    parser.add_plugin(AtLeastPlugin())
+    remaining = truncations(remaining)
     parts: list[Any] = []
     if remaining.strip():
         try:

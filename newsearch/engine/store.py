@@ -27,6 +27,7 @@ from whoosh.index import EmptyIndexError, LockError
 
 from .. import __version__
 from ..analysis import SUPPORTED_LANGUAGES
+from ..analysis.boundaries import positions_with_boundaries
 from .analyzers import fast_index_path, name_analyzer, text_analyzer
 from ..errors import (
     IndexCorrupt,
@@ -43,7 +44,7 @@ from .segments import WrittenSegment, commit_with, merge_small_segments
 
 # Whoosh names each commit's table of contents _MAIN_<generation>.toc.
 _TOC_NAME = re.compile(r"_MAIN_(\d+)\.toc$")
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 META_FILE = "newsearch.json"
 # Per-segment facet arrays saved by query.FacetCache (a cache: safe to delete).
 FACET_CACHE_DIR = "facets"
@@ -81,19 +82,40 @@ class IndexOptions:
 
 class NewsText(TEXT):
     """TEXT whose index-time analysis takes newsearch's fast path: the same terms and
-    positions as the token stream (tests/test_segments.py checks), without Token objects."""
+    positions as the token stream (tests/test_segments.py checks), without Token objects.
+
+    With `boundaries`, positions also carry each word's sentence and paragraph
+    (analysis/boundaries.py), so phrases stop at a sentence break and the /s and /p
+    operators can tell; word distances stay exact."""
+
+    def __init__(self, *args: Any, boundaries: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.boundaries = boundaries
 
     def index(self, value: Any, **kwargs: Any) -> Any:
         fast = self.__dict__.get("_fast_index", _UNSET)
         if fast is _UNSET:
             fast = self._fast_index = fast_index_path(self.analyzer)
-        if fast is None or not isinstance(value, str) or kwargs or not isinstance(self.format, Positions):
+        if not isinstance(value, str) or kwargs or not isinstance(self.format, Positions):
             return super().index(value, **kwargs)
+        if getattr(self, "boundaries", False):
+            found = positions_with_boundaries(value, fast or self._stream_positions)
+        elif fast is None:
+            return super().index(value, **kwargs)
+        else:
+            found = fast(value)
         boost = self.format.field_boost
         return [
             (term.encode("utf-8"), len(where), len(where) * boost, _encode_positions(where))
-            for term, where in fast(value).items()
+            for term, where in found.items()
         ]
+
+    def _stream_positions(self, value: str) -> dict[str, list[int]]:
+        """Term -> positions from the analyzer's own token stream (no fast path)."""
+        found: dict[str, list[int]] = {}
+        for token in self.analyzer(value, positions=True, mode="index"):
+            found.setdefault(token.text, []).append(token.pos)
+        return found
 
     def __getstate__(self) -> dict[str, Any]:
         """The fast path is a cache (a closure): schemas are pickled without it."""
@@ -130,8 +152,8 @@ def build_schema(options: IndexOptions) -> Schema:
         path=ID(stored=True),
         url=STORED(),
         title=NewsText(analyzer=text, stored=True, phrase=True),
-        summary=NewsText(analyzer=text, stored=True, phrase=True),
-        body=NewsText(analyzer=text, stored=True, phrase=True),
+        summary=NewsText(analyzer=text, stored=True, phrase=True, boundaries=True),
+        body=NewsText(analyzer=text, stored=True, phrase=True, boundaries=True),
         byline=NewsText(analyzer=names, stored=True, phrase=True),
         author=NewsText(analyzer=names, phrase=True),
         section=NewsText(analyzer=names, stored=True, phrase=True),
