@@ -149,7 +149,8 @@ class StoryStore:
         self.path = Path(folder) / STORE_FILE
         self.window = window_days
         if readonly:
-            self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            # Readers may be shared by a web server's threads; SQLite serialises them.
+            self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
         else:
             self._db = sqlite3.connect(str(self.path))
         self._db.executescript("" if readonly else
