@@ -350,20 +350,41 @@ def check_command(name: str | None, index_path: str | None, indexes_dir: str, as
               help="Hits per page, at most 1,000 (`newsearch export` streams every hit).")
 @click.option("--page", type=click.IntRange(1, None), default=1, show_default=True)
 @click.option("--no-highlight", is_flag=True, help="Leave out snippets.")
+@click.option("--collapse", is_flag=True, help="One hit per story: near-duplicate copies shown once.")
+@click.option("--count", "count", type=click.Choice(["articles", "stories"]),
+              help="What totals and facets count (default: stories with --collapse, else articles).")
+@click.option("--copies", "copies_of", metavar="ID", help="List the copies of the story of article ID.")
+@click.option("--sample", "sample_size", type=click.IntRange(1, 1000), metavar="N",
+              help="A uniform random sample of N of all matches instead of the top hits.")
+@click.option("--seed", type=int, help="Seed for --sample (the same seed gives the same sample).")
 @json_option
 @handle_errors
 def query_command(text: str, index_path: str | None, section: tuple[str, ...], author: tuple[str, ...],
                   source: tuple[str, ...], tag: tuple[str, ...], since: str | None, until: str | None,
                   sort: str, match: str, feedback: bool, facets: tuple[str, ...], limit: int, page: int,
-                  no_highlight: bool, as_json: bool) -> None:
+                  no_highlight: bool, collapse: bool, count: str | None, copies_of: str | None,
+                  sample_size: int | None, seed: int | None, as_json: bool) -> None:
     """Search the index. TEXT uses the query syntax in the README (phrases, AND/OR/NOT, field:value)."""
     from .archive import Archive
-    from .output import results_text, to_json
+    from .output import copies_text, results_text, to_json
 
+    if copies_of:
+        with Archive.open(index_path) as archive:
+            articles = archive.copies(copies_of)
+        click.echo(to_json([a.to_dict() for a in articles]) if as_json else copies_text(articles))
+        return
+    if seed is not None and sample_size is None:
+        raise click.UsageError("--seed goes with --sample N")
     with Archive.open(index_path) as archive:
-        results = archive.search(text, section=section, author=author, source=source, tag=tag,
-                                 since=since, until=until, facets=facets, sort=sort, match=match,
-                                 limit=limit, page=page, highlight=not no_highlight, feedback=feedback)
+        if sample_size is not None:
+            results = archive.sample(text, size=sample_size, seed=seed, section=section, author=author,
+                                     source=source, tag=tag, since=since, until=until, match=match,
+                                     collapse=collapse, highlight=not no_highlight)
+        else:
+            results = archive.search(text, section=section, author=author, source=source, tag=tag,
+                                     since=since, until=until, facets=facets, sort=sort, match=match,
+                                     limit=limit, page=page, highlight=not no_highlight, feedback=feedback,
+                                     collapse=collapse, count=count)
     if as_json:
         click.echo(to_json(results.to_dict()))
     else:
@@ -371,6 +392,70 @@ def query_command(text: str, index_path: str | None, section: tuple[str, ...], a
     if results.total and page > results.pages:
         _fail(f"page {page:,} is past the end: {results.total:,} results fill {results.pages:,} "
               f"page{'s' if results.pages != 1 else ''} of {limit:,}")
+
+
+@main.command("timeline")
+@click.argument("queries", nargs=-1, required=True)
+@index_option
+@click.option("--by", type=click.Choice(["day", "week", "month", "year"]), default="month", show_default=True)
+@click.option("--normalize", is_flag=True, help="Also show each count as a share of all articles of its period.")
+@click.option("--collapse", is_flag=True, help="Count stories (copies once) instead of articles.")
+@click.option("--section", multiple=True, help="Only this section (repeatable).")
+@click.option("--source", multiple=True, help="Only this publisher (repeatable).")
+@click.option("--since", metavar="DATE", help="From this date on, inclusive.")
+@click.option("--until", metavar="DATE", help="Up to the end of this date or period, inclusive.")
+@click.option("--match", type=click.Choice(["all", "any"]), default="all", show_default=True)
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV: a row per period, a column per query.")
+@click.option("--plot", "plot_file", metavar="FILE", help="Save a chart to FILE.png or FILE.svg (needs newsearch[plot]).")
+@json_option
+@handle_errors
+def timeline_command(queries: tuple[str, ...], index_path: str | None, by: str, normalize: bool, collapse: bool,
+                     section: tuple[str, ...], source: tuple[str, ...], since: str | None, until: str | None,
+                     match: str, as_csv: bool, plot_file: str | None, as_json: bool) -> None:
+    """Attention over time: matches of each of QUERIES per period, side by side."""
+    from .archive import Archive
+    from .output import plot_timeline, timeline_csv, timeline_lines, to_json
+
+    with Archive.open(index_path) as archive:
+        timeline = archive.timeline(list(queries), by=by, normalize=normalize, collapse=collapse, section=section,
+                                    source=source, since=since, until=until, match=match)
+    if plot_file:
+        plot_timeline(timeline, plot_file)
+        click.echo(f"wrote {plot_file}", err=True)
+    if as_json:
+        click.echo(to_json(timeline.to_dict()))
+    elif as_csv:
+        timeline_csv(timeline, sys.stdout)
+    elif not plot_file:
+        click.echo("\n".join(timeline_lines(timeline)))
+
+
+@main.command("terms")
+@click.argument("text")
+@index_option
+@click.option("--limit", "-n", type=click.IntRange(1, 1000), default=30, show_default=True)
+@click.option("--sample", "sample_size", type=click.IntRange(1, 10000), default=200, show_default=True,
+              help="Read this many of the best-ranked matching stories.")
+@click.option("--section", multiple=True, help="Only this section (repeatable).")
+@click.option("--source", multiple=True, help="Only this publisher (repeatable).")
+@click.option("--since", metavar="DATE", help="From this date on, inclusive.")
+@click.option("--until", metavar="DATE", help="Up to the end of this date or period, inclusive.")
+@click.option("--match", type=click.Choice(["all", "any"]), default="all", show_default=True)
+@json_option
+@handle_errors
+def terms_command(text: str, index_path: str | None, limit: int, sample_size: int, section: tuple[str, ...],
+                  source: tuple[str, ...], since: str | None, until: str | None, match: str, as_json: bool) -> None:
+    """Words and names distinctive of the articles matching TEXT (JLH against the whole archive)."""
+    from .archive import Archive
+    from .output import terms_lines, to_json
+
+    with Archive.open(index_path) as archive:
+        scores = archive.terms(text, limit=limit, sample=sample_size, section=section, source=source,
+                               since=since, until=until, match=match)
+    if as_json:
+        click.echo(to_json([s.to_dict() for s in scores]))
+    else:
+        click.echo("\n".join(terms_lines(scores, sample=sample_size)))
 
 
 @main.command("show")

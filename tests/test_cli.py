@@ -110,7 +110,7 @@ def test_show_and_export(index, tmp_path):
     out = tmp_path / "out.csv"
     assert run("export", "", "--index", index, "--format", "csv", "--sort", "oldest", "-o", out).exit_code == 0
     lines = out.read_text().splitlines()
-    assert lines[0] == "rank,id,title,date,section,byline,authors,source,tags,url,path,score,snippet,body"
+    assert lines[0] == "rank,id,title,date,section,byline,authors,source,tags,url,path,score,snippet,story,copies,body"
     assert len(lines) == 4 and ",https://ex.org/a," in lines[1]
     jsonl = run("export", "rocket", "--index", index).output.splitlines()
     assert len([line for line in jsonl if line.startswith("{")]) == 2

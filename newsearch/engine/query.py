@@ -45,6 +45,7 @@ from .ranking import (
     term_scores,
 )
 from ..snippets import make_snippet, matching_spans
+from .operators import AtLeastPlugin, operators_plugin, truncations
 from .store import FACET_CACHE_DIR, FACET_FIELDS, opening_errors, stored_to_article
 
 SEARCH_FIELDS = ("title", "summary", "body", "byline", "section", "tags")
@@ -72,6 +73,8 @@ MATCHES = ("all", "any")
 # FacetCache key of the per-document dates, and the value of an undated document:
 # one more than the last datetime Whoosh can store.
 _DATE_KEY = "_date"
+# FacetCache key of the per-document article ids (engine/matches.py).
+ID_KEY = "_id"
 _NO_DATE = datetime_to_long(datetime.max) + 1
 # How many matches the scored pass takes between prunings of exhausted branches.
 _REPLACE_EVERY = 64
@@ -158,6 +161,9 @@ def parse_text_query(text: str, schema: Any, *, match: str = "all") -> tuple[Any
     parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema, fieldboosts=FIELD_BOOSTS, group=group)
     parser.remove_plugin_class(qparser.FieldAliasPlugin)
     parser.add_plugin(qparser.FieldAliasPlugin({"tags": ["tag"]}))
+    parser.replace_plugin(operators_plugin())  # w/N, pre/N, near/N, /s, /p beside AND/OR/NOT
+    parser.add_plugin(AtLeastPlugin())
+    remaining = truncations(remaining)
     parts: list[Any] = []
     if remaining.strip():
         try:
@@ -357,7 +363,7 @@ class FacetCache:
         if key not in self._joined:
             if len(self._joined) > 32:
                 self._joined.clear()
-            fieldname = "date" if facet == _DATE_KEY else FACET_FIELDS[facet]
+            fieldname = "date" if facet == _DATE_KEY else "id" if facet == ID_KEY else FACET_FIELDS[facet]
             joined: list[Any] = []
             for segment_reader, offset in _leaves(reader):
                 if offset != len(joined):  # pragma: no cover - Whoosh's leaves are contiguous

@@ -19,6 +19,7 @@ from ..errors import ParseError
 from .manifest import file_sha1
 from ..models import Article
 from ..parse.dispatch import parse_document
+from ..stories import Sketch, sketch
 from ..sources import RawDocument, SourceFile, read_bytes
 from ..sources.spans import ResumePoint, Span, plan_spans, span_records
 from .stopping import Interrupted
@@ -126,6 +127,8 @@ class UnitOutcome:
     def __post_init__(self) -> None:
         if len(self.lines) != len(self.items):
             object.__setattr__(self, "lines", tuple(getattr(i, "line", None) for i in self.items))
+    # article id -> (date, sketch of its body) for story grouping in the indexing process
+    sketches: dict[str, tuple[Any, Sketch]] = field(default_factory=dict)
 
 
 @dataclass
@@ -171,6 +174,7 @@ def write_batch(batch: Batch) -> BatchResult:
         for unit in batch.units:
             items: list[str | ParseError] = []
             lines: list[int | None] = []
+            sketches: dict[str, tuple[Any, Sketch]] = {}
             for line, item in parse_span(unit, batch.options):
                 lines.append(line)
                 if isinstance(item, ParseError):
@@ -178,8 +182,9 @@ def write_batch(batch: Batch) -> BatchResult:
                     continue
                 builder.add(article_fields(item))
                 items.append(item.id)
+                sketches[item.id] = (item.date, sketch(item.body))
             result.outcomes.append(UnitOutcome(unit.source, unit.last, items, _sha1_if_last(unit), unit.resume,
-                                               tuple(lines)))
+                                               tuple(lines), sketches))
             _count_progress(unit)
         result.written = builder.finish()
     except OSError as exc:

@@ -30,6 +30,7 @@ from .manifest import MANIFEST_FILE, Fingerprint, Manifest, Partial, file_sha1
 from .report import Failure, FailurePolicy, IngestReport, Merge, Progress, plural  # noqa: F401 (re-exported)
 from .stopping import Interrupted, check as _check_stop
 from ..models import Article
+from ..stories import STORE_FILE, sketch
 from ..parse.dispatch import DEFAULT_MAX_BODY_CHARS, ParseOptions
 from .batches import batches, parse_unit, run_batches, share_progress_counter, units
 from ..engine.segments import PARTS_DIR, remove_parts
@@ -341,7 +342,8 @@ def _ensure_replaceable(target: Path) -> None:
     """Refuse to build over a folder holding anything but an index: the swap deletes it."""
     if not target.exists():
         return
-    ours = {LOCK_FILE, MANIFEST_FILE, _store.META_FILE, _store.FACET_CACHE_DIR, PARTS_DIR}
+    ours = {LOCK_FILE, MANIFEST_FILE, _store.META_FILE, _store.FACET_CACHE_DIR, PARTS_DIR, STORE_FILE,
+            STORE_FILE + "-journal"}
     foreign = sorted(
         p.name for p in target.iterdir()
         if p.name.removesuffix(".tmp") not in ours and not _store.is_engine_file(p.name)
@@ -606,6 +608,8 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
                         else:
                             tally.counts["new"] += 1
                         expected += 1
+                        date, found = outcome.sketches.get(item, (None, sketch("")))
+                        writer.stories.assign(item, date, found)
                         uncommitted[item] = (written, docnum)
                         origins[item] = (number, line)
                         docnum += 1
