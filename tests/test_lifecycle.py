@@ -363,7 +363,7 @@ def test_stats_and_optimize(tmp_path: Path) -> None:
 
     result = runner.invoke(main, ["optimize", "--index", str(index)])
     assert result.exit_code == 0, result.output
-    assert "5 documents" in result.output
+    assert "5 articles in one segment" in result.output
     after = json.loads(runner.invoke(main, ["stats", "--index", str(index), "--json"]).output)
     assert after["segments"] == 1 and after["documents"] == 5
     assert snapshot(index) == before
