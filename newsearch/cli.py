@@ -38,7 +38,7 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except KeyError as exc:
             _fail(f"no article with id {exc.args[0]!r} in the index")
         except KeyboardInterrupt:
-            _fail("interrupted; the last committed state of the index is kept", 130)
+            _fail("interrupted; the index keeps what was committed before this point", 130)
         except BrokenPipeError:
             sys.stderr.close()
             sys.exit(0)
@@ -177,17 +177,34 @@ def _progress(quiet: bool) -> ProgressLine:
 def _report_ingest(report: Any, as_json: bool, quiet: bool) -> None:
     from .output import to_json
 
+    accepted = report.allowed_failures
     for failure in report.failures:
-        click.echo(f"skipped {failure}", err=True)
+        click.echo(f"skipped {failure}" + (" (accepted as known)" if failure in accepted else ""), err=True)
+    if not quiet:
+        for merge in report.merges:
+            click.echo(f"merged {merge}", err=True)
     if report.stale_lock_pid:
         click.echo(f"note: a previous run (PID {report.stale_lock_pid}) ended without finishing; "
                    "its committed batches were kept", err=True)
     if as_json:
         click.echo(to_json(report.to_dict()))
-    elif not quiet:
+    elif not quiet or report.interrupted:
         click.echo(report.summary(), err=True)
+    if report.interrupted:
+        sys.exit(143 if report.interrupted == "SIGTERM" else 130)
     if not report.ok:
         sys.exit(1)
+
+
+def _notice(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def allow_failures_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--allow-failures", type=click.IntRange(0, None), default=0, metavar="N",
+        help="Accept up to N failed inputs: reported, but the exit code stays 0.",
+    )(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -201,52 +218,87 @@ def main() -> None:
 @index_option
 @ingest_options
 @click.option("--rebuild", is_flag=True, help="Build a fresh index instead of updating.")
-@click.option("--prune", is_flag=True, help="Delete articles whose files are not among PATHS any more.")
+@click.option("--prune", is_flag=True,
+              help="Delete the articles of every file not found under PATHS (not only those PATHS held).")
+@click.option("--no-prune", is_flag=True, help="Keep the articles of files that are gone from PATHS.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Parser processes (default: all cores).")
 @click.option("--language", help="Stemming language for a new index (default: en, or the index's own).")
 @click.option("--no-stem", is_flag=True, help="Index words without stemming (new index only).")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first file that fails.")
+@allow_failures_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary.")
 @limit_options
 @json_option
 @handle_errors
 def index_command(paths: tuple[str, ...], index_path: str | None, kind: str | None, section_from_dir: bool,
-                  rebuild: bool, prune: bool, jobs: int | None, language: str | None, no_stem: bool,
-                  fail_fast: bool, quiet: bool, as_json: bool, **limits: int | None) -> None:
+                  rebuild: bool, prune: bool, no_prune: bool, jobs: int | None, language: str | None,
+                  no_stem: bool, fail_fast: bool, allow_failures: int, quiet: bool, as_json: bool,
+                  **limits: int | None) -> None:
     """Index the articles in PATHS (files, folders, globs; .gz read as is).
 
-    Files unchanged since the last run are skipped; changed ones are re-indexed.
+    Files unchanged since the last run are skipped; changed ones are re-indexed;
+    files that PATHS held before and are gone now are removed (--no-prune keeps them).
     """
     from .ingest import IngestOptions, index_paths
+    from .ingest.pipeline import PRUNE_ALL, PRUNE_INPUTS, PRUNE_NONE
+    from .ingest.stopping import StopSignals
 
+    if prune and no_prune:
+        raise click.UsageError("--prune and --no-prune contradict each other")
     bar = _progress(quiet)
     try:
-        report = index_paths(paths, index=index_path, rebuild=rebuild, prune=prune, jobs=jobs,
-                             language=language, stem=False if no_stem else None, fail_fast=fail_fast, progress=bar,
-                             options=IngestOptions(kind=kind, section_from_dir=section_from_dir,
-                                                   **{k: v for k, v in limits.items() if v is not None}))
+        with StopSignals() as stop:
+            report = index_paths(paths, index=index_path, rebuild=rebuild, jobs=jobs,
+                                 prune=PRUNE_ALL if prune else PRUNE_NONE if no_prune else PRUNE_INPUTS,
+                                 language=language, stem=False if no_stem else None, fail_fast=fail_fast,
+                                 progress=bar, allow_failures=allow_failures, stop=stop, notify=_notice,
+                                 options=IngestOptions(kind=kind, section_from_dir=section_from_dir,
+                                                       **{k: v for k, v in limits.items() if v is not None}))
     finally:
         bar.close()
     _report_ingest(report, as_json, quiet)
 
 
+def _known_declaration(name: str | None, indexes_dir: str) -> None:
+    """A declaration that does not exist is bad usage (exit 2), listing the ones that do."""
+    from .lifecycle import declaration_file, list_declarations
+
+    if name is not None and not declaration_file(name, indexes_dir=indexes_dir).is_file():
+        known = ", ".join(list_declarations(indexes_dir=indexes_dir)) or "none"
+        raise click.UsageError(f"no index declaration {name!r} in {indexes_dir}/ (declared: {known})")
+
+
 @main.command("rebuild")
-@click.argument("name", default="default")
+@click.argument("name", required=False)
+@click.option("--index", "index_path", metavar="PATH",
+              help="Update an index built with `newsearch index`, from the inputs its manifest names.")
 @click.option("--indexes-dir", default="indexes", show_default=True, help="Folder of index declarations.")
 @click.option("--full", is_flag=True, help="Rebuild from scratch even when files are unchanged.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Parser processes (default: all cores).")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first file that fails.")
+@allow_failures_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary.")
 @json_option
 @handle_errors
-def rebuild_command(name: str, indexes_dir: str, full: bool, jobs: int | None, fail_fast: bool,
-                    quiet: bool, as_json: bool) -> None:
-    """Build or update the declared index NAME from indexes/NAME.toml."""
-    from .lifecycle import rebuild
+def rebuild_command(name: str | None, index_path: str | None, indexes_dir: str, full: bool, jobs: int | None,
+                    fail_fast: bool, allow_failures: int, quiet: bool, as_json: bool) -> None:
+    """Build or update the declared index NAME (indexes/NAME.toml, default: default),
+    or with --index PATH an index built by `newsearch index`."""
+    from .ingest.stopping import StopSignals
+    from .lifecycle import rebuild, rebuild_index
 
+    if name is not None and index_path is not None:
+        raise click.UsageError("give a declared index NAME or --index PATH, not both")
+    _known_declaration(name, indexes_dir)
     bar = _progress(quiet)
     try:
-        report = rebuild(name, indexes_dir=indexes_dir, full=full, jobs=jobs, fail_fast=fail_fast, progress=bar)
+        with StopSignals() as stop:
+            common = dict(full=full, jobs=jobs, fail_fast=fail_fast, progress=bar, allow_failures=allow_failures,
+                          stop=stop, notify=_notice)
+            if index_path is not None:
+                report = rebuild_index(index_path, **common)
+            else:
+                report = rebuild(name or "default", indexes_dir=indexes_dir, **common)
     finally:
         bar.close()
     _report_ingest(report, as_json, quiet)
@@ -254,7 +306,8 @@ def rebuild_command(name: str, indexes_dir: str, full: bool, jobs: int | None, f
 
 @main.command("check")
 @click.argument("name", required=False)
-@click.option("--index", "index_path", metavar="PATH", help="Check an index built from paths on the command line.")
+@click.option("--index", "index_path", metavar="PATH", envvar="NEWSEARCH_INDEX",
+              help="Check an index built from paths on the command line (default: $NEWSEARCH_INDEX).")
 @click.option("--indexes-dir", default="indexes", show_default=True, help="Folder of index declarations.")
 @json_option
 @handle_errors
@@ -263,6 +316,12 @@ def check_command(name: str | None, index_path: str | None, indexes_dir: str, as
     from .lifecycle import check
     from .output import to_json
 
+    source = click.get_current_context().get_parameter_source("index_path")
+    if name is not None and source == click.core.ParameterSource.ENVIRONMENT:
+        index_path = None  # a NAME typed on the command line wins over the environment
+    if name is not None and index_path is not None:
+        raise click.UsageError("give a declared index NAME or --index PATH, not both")
+    _known_declaration(name, indexes_dir)
     report = check(name, index=index_path, indexes_dir=indexes_dir)
     if as_json:
         click.echo(to_json(report.to_dict()))
@@ -273,8 +332,11 @@ def check_command(name: str | None, index_path: str | None, indexes_dir: str, as
                 click.echo(f"{label}: {path}")
         for key, (old, new) in report.settings_changed.items():
             click.echo(f"setting changed: {key}: index has {old!r}, declared {new!r}")
-        click.echo(f"{report.index}: " + ("up to date" if report.fresh else
-                                          "stale; run `newsearch rebuild` or `newsearch index`"))
+        if report.unfinished is not None:
+            click.echo(f"interrupted: a run stopped after committing {report.unfinished:,} articles; "
+                       "running it again resumes")
+        fix = f"newsearch rebuild {name or 'default'}" if index_path is None else f"newsearch rebuild --index {index_path}"
+        click.echo(f"{report.index}: " + ("up to date" if report.fresh else f"stale; `{fix}` brings it up to date"))
     sys.exit(0 if report.fresh else 1)
 
 
@@ -284,27 +346,116 @@ def check_command(name: str | None, index_path: str | None, indexes_dir: str, as
 @filter_options
 @click.option("--facet", "facets", multiple=True, type=click.Choice(FACET_NAMES),
               help="Count hits per value of this field (repeatable).")
-@click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="Hits per page, at most 1,000 (`newsearch export` streams every hit).")
 @click.option("--page", type=click.IntRange(1, None), default=1, show_default=True)
 @click.option("--no-highlight", is_flag=True, help="Leave out snippets.")
+@click.option("--collapse", is_flag=True, help="One hit per story: near-duplicate copies shown once.")
+@click.option("--count", "count", type=click.Choice(["articles", "stories"]),
+              help="What totals and facets count (default: stories with --collapse, else articles).")
+@click.option("--copies", "copies_of", metavar="ID", help="List the copies of the story of article ID.")
+@click.option("--sample", "sample_size", type=click.IntRange(1, 1000), metavar="N",
+              help="A uniform random sample of N of all matches instead of the top hits.")
+@click.option("--seed", type=int, help="Seed for --sample (the same seed gives the same sample).")
 @json_option
 @handle_errors
 def query_command(text: str, index_path: str | None, section: tuple[str, ...], author: tuple[str, ...],
                   source: tuple[str, ...], tag: tuple[str, ...], since: str | None, until: str | None,
                   sort: str, match: str, feedback: bool, facets: tuple[str, ...], limit: int, page: int,
-                  no_highlight: bool, as_json: bool) -> None:
+                  no_highlight: bool, collapse: bool, count: str | None, copies_of: str | None,
+                  sample_size: int | None, seed: int | None, as_json: bool) -> None:
     """Search the index. TEXT uses the query syntax in the README (phrases, AND/OR/NOT, field:value)."""
     from .archive import Archive
-    from .output import results_text, to_json
+    from .output import copies_text, results_text, to_json
 
+    if copies_of:
+        with Archive.open(index_path) as archive:
+            articles = archive.copies(copies_of)
+        click.echo(to_json([a.to_dict() for a in articles]) if as_json else copies_text(articles))
+        return
+    if seed is not None and sample_size is None:
+        raise click.UsageError("--seed goes with --sample N")
     with Archive.open(index_path) as archive:
-        results = archive.search(text, section=section, author=author, source=source, tag=tag,
-                                 since=since, until=until, facets=facets, sort=sort, match=match,
-                                 limit=limit, page=page, highlight=not no_highlight, feedback=feedback)
+        if sample_size is not None:
+            results = archive.sample(text, size=sample_size, seed=seed, section=section, author=author,
+                                     source=source, tag=tag, since=since, until=until, match=match,
+                                     collapse=collapse, highlight=not no_highlight)
+        else:
+            results = archive.search(text, section=section, author=author, source=source, tag=tag,
+                                     since=since, until=until, facets=facets, sort=sort, match=match,
+                                     limit=limit, page=page, highlight=not no_highlight, feedback=feedback,
+                                     collapse=collapse, count=count)
     if as_json:
         click.echo(to_json(results.to_dict()))
     else:
         click.echo(results_text(results, color=sys.stdout.isatty()))
+    if results.total and page > results.pages:
+        _fail(f"page {page:,} is past the end: {results.total:,} results fill {results.pages:,} "
+              f"page{'s' if results.pages != 1 else ''} of {limit:,}")
+
+
+@main.command("timeline")
+@click.argument("queries", nargs=-1, required=True)
+@index_option
+@click.option("--by", type=click.Choice(["day", "week", "month", "year"]), default="month", show_default=True)
+@click.option("--normalize", is_flag=True, help="Also show each count as a share of all articles of its period.")
+@click.option("--collapse", is_flag=True, help="Count stories (copies once) instead of articles.")
+@click.option("--section", multiple=True, help="Only this section (repeatable).")
+@click.option("--source", multiple=True, help="Only this publisher (repeatable).")
+@click.option("--since", metavar="DATE", help="From this date on, inclusive.")
+@click.option("--until", metavar="DATE", help="Up to the end of this date or period, inclusive.")
+@click.option("--match", type=click.Choice(["all", "any"]), default="all", show_default=True)
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV: a row per period, a column per query.")
+@click.option("--plot", "plot_file", metavar="FILE", help="Save a chart to FILE.png or FILE.svg (needs newsearch[plot]).")
+@json_option
+@handle_errors
+def timeline_command(queries: tuple[str, ...], index_path: str | None, by: str, normalize: bool, collapse: bool,
+                     section: tuple[str, ...], source: tuple[str, ...], since: str | None, until: str | None,
+                     match: str, as_csv: bool, plot_file: str | None, as_json: bool) -> None:
+    """Attention over time: matches of each of QUERIES per period, side by side."""
+    from .archive import Archive
+    from .output import plot_timeline, timeline_csv, timeline_lines, to_json
+
+    with Archive.open(index_path) as archive:
+        timeline = archive.timeline(list(queries), by=by, normalize=normalize, collapse=collapse, section=section,
+                                    source=source, since=since, until=until, match=match)
+    if plot_file:
+        plot_timeline(timeline, plot_file)
+        click.echo(f"wrote {plot_file}", err=True)
+    if as_json:
+        click.echo(to_json(timeline.to_dict()))
+    elif as_csv:
+        timeline_csv(timeline, sys.stdout)
+    elif not plot_file:
+        click.echo("\n".join(timeline_lines(timeline)))
+
+
+@main.command("terms")
+@click.argument("text")
+@index_option
+@click.option("--limit", "-n", type=click.IntRange(1, 1000), default=30, show_default=True)
+@click.option("--sample", "sample_size", type=click.IntRange(1, 10000), default=200, show_default=True,
+              help="Read this many of the best-ranked matching stories.")
+@click.option("--section", multiple=True, help="Only this section (repeatable).")
+@click.option("--source", multiple=True, help="Only this publisher (repeatable).")
+@click.option("--since", metavar="DATE", help="From this date on, inclusive.")
+@click.option("--until", metavar="DATE", help="Up to the end of this date or period, inclusive.")
+@click.option("--match", type=click.Choice(["all", "any"]), default="all", show_default=True)
+@json_option
+@handle_errors
+def terms_command(text: str, index_path: str | None, limit: int, sample_size: int, section: tuple[str, ...],
+                  source: tuple[str, ...], since: str | None, until: str | None, match: str, as_json: bool) -> None:
+    """Words and names distinctive of the articles matching TEXT (JLH against the whole archive)."""
+    from .archive import Archive
+    from .output import terms_lines, to_json
+
+    with Archive.open(index_path) as archive:
+        scores = archive.terms(text, limit=limit, sample=sample_size, section=section, source=source,
+                               since=since, until=until, match=match)
+    if as_json:
+        click.echo(to_json([s.to_dict() for s in scores]))
+    else:
+        click.echo("\n".join(terms_lines(scores, sample=sample_size)))
 
 
 @main.command("show")
@@ -343,19 +494,26 @@ def similar_command(article_id: str, index_path: str | None, limit: int, as_json
 @index_option
 @filter_options
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--fields", metavar="A,B,...",
+              help="Columns, in order (default: rank,id,title,date,section,byline,authors,source,tags,url,path,"
+                   "score,snippet,body; also summary, agency, language, warnings).")
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-", help="File (default: stdout).")
 @handle_errors
 def export_command(text: str, index_path: str | None, section: tuple[str, ...], author: tuple[str, ...],
                    source: tuple[str, ...], tag: tuple[str, ...], since: str | None, until: str | None,
-                   sort: str, match: str, feedback: bool, fmt: str, output: Any) -> None:
-    """Stream every hit (not one page) as JSONL or CSV, with a fixed column order."""
+                   sort: str, match: str, feedback: bool, fmt: str, fields: str | None, output: Any) -> None:
+    """Stream every hit (not one page) as JSONL or CSV, with the columns in a fixed order."""
     from .archive import Archive
-    from .output import write_export
+    from .output import export_fields, write_export
 
+    try:
+        columns = export_fields(fields)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--fields") from None
     with Archive.open(index_path) as archive:
         hits = archive.iter_results(text, section=section, author=author, source=source, tag=tag,
                                     since=since, until=until, sort=sort, match=match, feedback=feedback)
-        count = write_export(hits, output, fmt=fmt)
+        count = write_export(hits, output, fmt=fmt, fields=columns, article=archive.get)
     click.echo(f"exported {count:,} articles", err=True)
 
 
@@ -417,8 +575,13 @@ def optimize_command(index_path: str | None) -> None:
     from .archive import Archive
 
     with Archive.open(index_path) as archive:
+        stats = archive.stats()
+        started = time.monotonic()
+        click.echo(f"optimizing {archive.path}: merging {stats.segments:,} segments of {stats.documents:,} "
+                   f"articles into one; on a large index this takes a minute or more...", err=True)
         archive.optimize()
-        click.echo(f"optimized {archive.path}: {len(archive):,} documents", err=True)
+        click.echo(f"optimized {archive.path}: {len(archive):,} articles in one segment "
+                   f"in {time.monotonic() - started:.1f}s", err=True)
 
 
 @main.command("serve")

@@ -15,15 +15,18 @@ from typing import Any, Callable
 from .engine import store as _store
 from .errors import ConfigError, IndexNotFound
 from .ingest import IngestOptions, IngestReport, Progress, index_paths, plan
-from .locations import DEFAULT_NAME, INDEXES_DIR
+from .ingest.pipeline import PRUNE_ALL
+from .ingest.report import FailurePolicy
+from .locations import DEFAULT_NAME, INDEX_ENV, INDEXES_DIR, resolve_index_path
 from .ingest.manifest import Manifest
+from .sources import resolve, resolve_input
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-_SOURCE_KEYS = {"paths", "format", "section_from_dir"}
+_SOURCE_KEYS = {"paths", "format", "section_from_dir", "allow_failures"}
 _ANALYSIS_KEYS = {"language", "stem"}
 
 
@@ -34,10 +37,13 @@ class Declaration:
     name: str
     file: Path
     index_path: Path
-    paths: tuple[str, ...]
+    paths: tuple[str, ...]  # resolved
     options: IngestOptions
     language: str = "en"
     stem: bool = True
+    root: str = ""  # the folder holding indexes/: files are known relative to it
+    # Inputs known to fail ("PATH" or "PATH:LINE", relative to the root): reported, accepted.
+    allow_failures: tuple[str, ...] = ()
 
     def settings(self) -> dict[str, Any]:
         return {"language": self.language, "stem": self.stem, **self.options.to_dict()}
@@ -65,16 +71,32 @@ def load_declaration(name: str = DEFAULT_NAME, *, indexes_dir: str | os.PathLike
     paths = sources.get("paths")
     if not isinstance(paths, list) or not paths or not all(isinstance(p, str) for p in paths):
         raise ConfigError(f"{file}: [sources] paths must be a non-empty list of strings")
-    root = file.parent.parent
+    root = resolve(file.parent.parent)
+    allowed = sources.get("allow_failures", [])
+    if not isinstance(allowed, list) or not all(isinstance(p, str) and p.strip() for p in allowed):
+        raise ConfigError(f"{file}: [sources] allow_failures must be a list of \"PATH\" or \"PATH:LINE\" strings")
     return Declaration(
+        allow_failures=tuple(_known_failure(entry, root) for entry in allowed),
         name=name,
         file=file,
         index_path=file.parent / name,
-        paths=tuple(os.path.normpath(os.path.join(root, p)) for p in paths),
+        paths=tuple(resolve_input(os.path.join(root, p)) for p in paths),
+        root=root,
         options=IngestOptions(kind=sources.get("format"), section_from_dir=bool(sources.get("section_from_dir", False))),
         language=str(analysis.get("language", "en")),
         stem=bool(analysis.get("stem", True)),
     )
+
+
+def _known_failure(entry: str, root: str) -> str:
+    """An allow_failures entry ("PATH" or "PATH:LINE", relative to the root) as the index
+    names the failure: the file's key (see sources.files) and the line."""
+    text = entry.strip()
+    path, _, line = text.rpartition(":")
+    if not (path and line.isdigit()):
+        path, line = text, ""
+    key = os.path.relpath(resolve(os.path.join(root, path)), root)
+    return f"{key}:{int(line)}" if line else key
 
 
 def list_declarations(*, indexes_dir: str | os.PathLike[str] = INDEXES_DIR) -> list[str]:
@@ -90,15 +112,22 @@ def rebuild(
     jobs: int | None = None,
     fail_fast: bool = False,
     progress: Callable[[Progress], None] | None = None,
+    allow_failures: int = 0,
+    stop: Callable[[], str | None] | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> IngestReport:
     """Bring a declared index up to date: new and changed files indexed, removed ones pruned.
+
+    The declaration's `allow_failures` inputs, and up to `allow_failures` others, are
+    reported without failing the run.
 
     A full rebuild happens when asked, when there is no index yet, or when the
     declared analysis options differ from the ones the index was built with.
     """
     declaration = load_declaration(name, indexes_dir=indexes_dir)
     manifest = Manifest.load(declaration.index_path)
-    options_changed = manifest.settings != declaration.settings() or set(manifest.inputs) != set(declaration.paths)
+    options_changed = (manifest.settings != declaration.settings() or set(manifest.inputs) != set(declaration.paths)
+                       or (manifest.sources and manifest.root != declaration.root))
     needs_full = full or options_changed or not _store.exists(declaration.index_path)
     if not needs_full:
         try:
@@ -116,7 +145,37 @@ def rebuild(
         options=declaration.options,
         fail_fast=fail_fast,
         progress=progress,
+        root=declaration.root,
+        allow_failures=FailurePolicy(count=allow_failures, known=declaration.allow_failures),
+        stop=stop,
+        notify=notify,
     )
+
+
+def rebuild_index(
+    index: str | os.PathLike[str] | None = None,
+    *,
+    full: bool = False,
+    jobs: int | None = None,
+    fail_fast: bool = False,
+    progress: Callable[[Progress], None] | None = None,
+    allow_failures: int = 0,
+    stop: Callable[[], str | None] | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> IngestReport:
+    """Bring an index built with `index_paths` up to date from its own manifest: the
+    inputs it was built from, with the same options; removed files are pruned."""
+    index_path = resolve_index_path(index)
+    if not _store.exists(index_path):
+        raise IndexNotFound(str(index_path))
+    manifest = Manifest.load(index_path)
+    if not manifest.inputs:
+        raise ConfigError(f"{index_path}: its manifest names no inputs; index them again with `newsearch index`")
+    settings = manifest.settings
+    options = IngestOptions(kind=settings.get("kind"), section_from_dir=bool(settings.get("section_from_dir")))
+    return index_paths(manifest.inputs, index=index_path, rebuild=full, prune=PRUNE_ALL, jobs=jobs,
+                       options=options, fail_fast=fail_fast, progress=progress, allow_failures=allow_failures,
+                       stop=stop, notify=notify)
 
 
 @dataclass
@@ -129,10 +188,12 @@ class Freshness:
     removed: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     settings_changed: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    unfinished: int | None = None  # articles an interrupted run committed; the next run resumes
 
     @property
     def fresh(self) -> bool:
-        return not (self.added or self.changed or self.removed or self.missing or self.settings_changed)
+        return not (self.added or self.changed or self.removed or self.missing or self.settings_changed
+                    or self.unfinished is not None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -143,6 +204,7 @@ class Freshness:
             "removed": self.removed,
             "missing_inputs": self.missing,
             "settings_changed": {k: {"index": a, "declared": b} for k, (a, b) in self.settings_changed.items()},
+            "unfinished": self.unfinished,
         }
 
 
@@ -154,6 +216,8 @@ def check(
 ) -> Freshness:
     """Compare an index with its sources: a declared one by name, or any index by path."""
     declaration = None
+    if index is None and name is None and os.environ.get(INDEX_ENV):
+        index = os.environ[INDEX_ENV]  # like every other command
     if index is None:
         declaration = load_declaration(name or DEFAULT_NAME, indexes_dir=indexes_dir)
         index = declaration.index_path
@@ -175,9 +239,10 @@ def check(
         for key in sorted(set(declared) | set(manifest.settings)):
             if manifest.settings.get(key) != declared.get(key):
                 report.settings_changed[key] = (manifest.settings.get(key), declared.get(key))
-    work = plan(inputs, manifest, kind=kind, prune=True)
+    work = plan(inputs, manifest, kind=kind, prune=PRUNE_ALL)
     for source in work.to_index:
-        (report.changed if source.path in manifest.sources else report.added).append(source.path)
-    report.removed = list(work.removed)
+        (report.changed if source.identity in manifest.sources else report.added).append(source.path)
+    report.removed = [manifest.abs_of(key) for key in work.removed]
+    report.unfinished = manifest.unfinished
     report.missing = [e.path for e in work.missing if e.reason.startswith("no such")]
     return report

@@ -65,6 +65,10 @@ class Article:
     utc_offset: int | None = None
     # How many dates the page gave that were dropped as implausible (each also a warning).
     dates_rejected: int = field(default=0, compare=False)
+    # Filled in when read back from an index: the story (near-duplicate group) the
+    # article belongs to and how many articles that story holds (see stories.py).
+    story: str = field(default="", compare=False)
+    copies: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -122,6 +126,9 @@ class Hit:
     path: str = ""
     snippet: str = ""
     utc_offset: int | None = None
+    story: str = ""  # the near-duplicate group (stories.py); an article alone is its own story
+    copies: int = 1  # articles in the index that belong to this story, this one included
+    copy_sources: tuple[str, ...] = ()  # the publishers of those articles, in the order grouped
 
     @property
     def local_date(self) -> datetime | None:
@@ -130,6 +137,7 @@ class Hit:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data["copy_sources"] = list(self.copy_sources)
         data["date"] = self.date.isoformat() if self.date else None
         data["local_date"] = self.local_date.isoformat() if self.local_date else None
         data["authors"] = list(self.authors)
@@ -159,6 +167,8 @@ class SearchResults:
     page: int = 1
     limit: int = 10
     suggestion: str | None = None
+    count: str = "articles"  # what `total` counts: "articles", or "stories" (collapsed copies)
+    sampled: bool = False  # hits are a random sample of all `total` matches, not the best ones
 
     @property
     def pages(self) -> int:
@@ -168,6 +178,8 @@ class SearchResults:
         return {
             "query": self.query,
             "total": self.total,
+            "count": self.count,
+            "sampled": self.sampled,
             "page": self.page,
             "limit": self.limit,
             "pages": self.pages,
@@ -175,3 +187,50 @@ class SearchResults:
             "hits": [h.to_dict() for h in self.hits],
             "facets": {k: [c.to_dict() for c in v] for k, v in self.facets.items()},
         }
+
+
+@dataclass(frozen=True)
+class TimelineSeries:
+    """One query's counts per period; `shares` (count / all articles of the period)
+    when normalised. `undated` matches have no period and are left out of `counts`."""
+
+    query: str
+    counts: tuple[int, ...]
+    total: int
+    undated: int = 0
+    shares: tuple[float, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"query": self.query, "counts": list(self.counts), "total": self.total, "undated": self.undated,
+                "shares": list(self.shares) if self.shares is not None else None}
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Attention over time: each query's matches per period, empty periods as zero."""
+
+    by: str
+    periods: tuple[str, ...]
+    series: tuple[TimelineSeries, ...]
+    count: str = "articles"
+    archive_counts: tuple[int, ...] | None = None  # all articles per period, when normalised
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"by": self.by, "count": self.count, "periods": list(self.periods),
+                "series": [s.to_dict() for s in self.series],
+                "archive_counts": list(self.archive_counts) if self.archive_counts is not None else None}
+
+
+@dataclass(frozen=True)
+class TermScore:
+    """A word over-represented in matching articles: in `foreground` of the `sample`
+    articles read, in `background` of all articles, scored by JLH."""
+
+    term: str
+    printed: str
+    score: float
+    foreground: int
+    background: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -97,3 +97,41 @@ def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
+
+
+BUCKETS = ("day", "week", "month", "year")
+
+
+def bucket(value: datetime, by: str) -> str:
+    """The label of the period of `by` holding `value` (UTC): 2021-07-06, 2021-07-05
+    (the Monday starting its ISO week), 2021-07, 2021."""
+    value = _utc(value)
+    if by == "day":
+        return value.date().isoformat()
+    if by == "week":
+        return (value.date() - timedelta(days=value.weekday())).isoformat()
+    if by == "month":
+        return f"{value.year:04d}-{value.month:02d}"
+    if by == "year":
+        return f"{value.year:04d}"
+    raise QuerySyntaxError(f"unknown period {by!r} (choose from {', '.join(BUCKETS)})")
+
+
+def bucket_range(first: str, last: str, by: str) -> list[str]:
+    """Every label from `first` to `last` inclusive, so empty periods show as zero."""
+    if by == "year":
+        return [f"{y:04d}" for y in range(int(first), int(last) + 1)]
+    if by == "month":
+        (y, m), (ly, lm) = (map(int, first.split("-")), map(int, last.split("-")))
+        labels = []
+        while (y, m) <= (ly, lm):
+            labels.append(f"{y:04d}-{m:02d}")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return labels
+    step = timedelta(days=7 if by == "week" else 1)
+    day, end = date.fromisoformat(first), date.fromisoformat(last)
+    labels = []
+    while day <= end:
+        labels.append(day.isoformat())
+        day += step
+    return labels

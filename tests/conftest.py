@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,3 +29,42 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def seed_path(shared_dir: Path) -> Path:
     return next((shared_dir / "seeds").glob("*.txt"))
+
+
+# Real corpora, each indexed once per test session with two workers: tests of facets,
+# of the ingest summary's accounting and of accepted failures share these builds.
+
+
+@dataclass(frozen=True)
+class Built:
+    source: Path  # the file or folder indexed
+    index: Path
+    report: Any  # newsearch.IngestReport
+
+
+def _build(tmp_path_factory: pytest.TempPathFactory, name: str, source: Path, **options: Any) -> Built:
+    from newsearch import IngestOptions, index_paths
+
+    index = tmp_path_factory.mktemp(name) / "ix"
+    report = index_paths([source], index=index, jobs=2, options=IngestOptions(**options))
+    return Built(source, index, report)
+
+
+@pytest.fixture(scope="session")
+def bbc_built(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return _build(tmp_path_factory, "bbc", shared_dir / "corpus" / "text" / "bbc", section_from_dir=True)
+
+
+@pytest.fixture(scope="session")
+def reuters_built(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return _build(tmp_path_factory, "reuters", shared_dir / "corpus" / "jsonl" / "reuters21578.jsonl.gz")
+
+
+@pytest.fixture(scope="session")
+def fakenewsnet_built(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return _build(tmp_path_factory, "fakenewsnet", shared_dir / "corpus" / "jsonl" / "fakenewsnet.jsonl.gz")
+
+
+@pytest.fixture(scope="session")
+def extraction_built(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return _build(tmp_path_factory, "extraction", shared_dir / "corpus" / "extraction" / "pages")

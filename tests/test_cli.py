@@ -34,7 +34,7 @@ def run(*args):
 def test_index_summary_and_second_run_is_a_no_op(tmp_path, index):
     again = run("index", tmp_path / "in", "--index", index)
     assert again.exit_code == 0
-    assert "indexed 0 articles from 0 files, 1 unchanged, 0 failed" in again.output
+    assert "3 inputs: 0 new, 0 replaced, 0 merged, 3 unchanged, 0 skipped, 0 failed; 0 files read" in again.output
     assert "index already up to date" in again.output
 
 
@@ -110,7 +110,7 @@ def test_show_and_export(index, tmp_path):
     out = tmp_path / "out.csv"
     assert run("export", "", "--index", index, "--format", "csv", "--sort", "oldest", "-o", out).exit_code == 0
     lines = out.read_text().splitlines()
-    assert lines[0] == "rank,id,title,date,section,byline,authors,source,tags,url,path,score,snippet"
+    assert lines[0] == "rank,id,title,date,section,byline,authors,source,tags,url,path,score,snippet,story,copies,body"
     assert len(lines) == 4 and ",https://ex.org/a," in lines[1]
     jsonl = run("export", "rocket", "--index", index).output.splitlines()
     assert len([line for line in jsonl if line.startswith("{")]) == 2

@@ -142,16 +142,21 @@ def test_killed_rebuild_leaves_old_index_and_next_rebuild_resumes(tmp_path: Path
     assert check(index=index).fresh
 
 
-def test_killed_first_build_leaves_no_index_and_next_run_completes(tmp_path: Path) -> None:
+def test_killed_first_build_is_searchable_at_once_and_next_run_resumes(tmp_path: Path) -> None:
     corpus, index = big_corpus(tmp_path, 200), tmp_path / "ix"
-    run_and_kill(["index", str(corpus), "--index", str(index)],
-                 until=lambda: committed_files(tmp_path / "ix.building") > 0)
-    with pytest.raises(IndexNotFound):
-        Archive.open(index)
-    report = index_paths([corpus], index=index, jobs=1)
-    assert report.resumed and report.files_unchanged > 0
+    run_and_kill(["index", str(corpus), "--index", str(index)], until=lambda: committed_files(index) > 0)
+    assert not (tmp_path / "ix.building").exists()
+    done = committed_files(index)
+    with Archive.open(index) as archive:  # no older index to protect: what was committed is searchable
+        assert len(archive) >= done > 0
+    result = CliRunner().invoke(main, ["index", str(corpus), "--index", str(index), "-j", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    assert "resuming: " in result.output and "already built" in result.output
+    report = json.loads(result.output[result.output.index("{"):])
+    assert report["resumed"] and report["files_unchanged"] == done
     with Archive.open(index) as archive:
         assert len(archive) == 200 and archive.search("lantern199").total == 1
+    assert check(index=index).fresh
 
 
 def _records(count: int) -> str:
@@ -177,7 +182,8 @@ def test_crash_between_commit_and_manifest_does_not_duplicate(tmp_path: Path, up
     crash_after_second_commit(monkeypatch, lambda: index_paths([corpus], index=index, jobs=1, batch_size=100))
 
     report = index_paths([corpus], index=index, jobs=1)
-    assert report.files_indexed == 1 and report.files_unchanged == 2 and report.resumed is not update
+    # An interrupted update resumes as an interrupted first build does.
+    assert report.files_indexed == 1 and report.files_unchanged == 2 and report.resumed
     with Archive.open(index) as archive:
         ids = list(archive.ids())
         assert len(ids) == len(set(ids)) == 452
@@ -185,19 +191,28 @@ def test_crash_between_commit_and_manifest_does_not_duplicate(tmp_path: Path, up
     assert check(index=index).fresh
 
 
-def test_killed_build_of_other_inputs_is_started_over(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_killed_first_build_keeps_its_work_when_other_inputs_come_next(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     corpus, index = tmp_path / "corpus", tmp_path / "ix"
     for name in ("a1.txt", "a2.txt"):
         write_story(corpus / "a", name, f"Short note {name}", f"Text of {name}.")
     (corpus / "b").mkdir()
     (corpus / "b" / "records.jsonl").write_text(_records(450), encoding="utf-8")
     crash_after_second_commit(monkeypatch, lambda: index_paths([corpus], index=index, jobs=1, batch_size=100))
-    assert committed_files(tmp_path / "ix.building") == 2
+    kept = committed_files(index)
+    assert kept == 2 and not (tmp_path / "ix.building").exists()
 
     report = index_paths([corpus / "a"], index=index, jobs=1)
-    assert not report.resumed and report.articles == 2
+    assert report.resumed and report.files_unchanged == 2
     with Archive.open(index) as archive:
-        assert len(archive) == 2 and archive.search("keyword1").total == 0
+        assert archive.search("keyword1").total == 1  # the records committed before the crash stay
+    assert not check(index=index).fresh  # the records file is not complete yet
+    finished = index_paths([corpus], index=index, jobs=1)
+    assert finished.ok
+    with Archive.open(index) as archive:
+        ids = list(archive.ids())
+        assert len(ids) == len(set(ids)) == 452
+    assert check(index=index).fresh
 
 
 def crash_after_second_commit(monkeypatch: pytest.MonkeyPatch, run: Callable[[], object]) -> None:

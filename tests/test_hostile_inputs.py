@@ -167,7 +167,7 @@ def test_cli_reports_each_bad_file_continues_and_exits_1(hostile, tmp_path):
         where = f"{name}:{line}:" if line else f"{name}:"
         assert any(where in s for s in skipped), name
     assert f"{len(BAD)} failed" in result.stderr
-    assert f"indexed {len(GOOD)} articles" in result.stderr
+    assert f"{len(GOOD)} new," in result.stderr and f"index holds {len(GOOD)} articles" in result.stderr
 
 
 def _indexed_one_story(tmp_path):

@@ -87,7 +87,7 @@ def test_second_index_run_processes_nothing(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["index", str(corpus), "--index", str(index), "-j", "1"])
     assert result.exit_code == 0, result.output
     assert "already up to date" in result.output
-    assert "0 articles from 0 files" in result.output
+    assert "3 inputs: 0 new, 0 replaced, 0 merged, 3 unchanged, 0 skipped, 0 failed; 0 files read" in result.output
 
 
 def test_touched_but_identical_file_is_not_reindexed(tmp_path: Path) -> None:
@@ -143,22 +143,33 @@ def test_added_file_is_reported_and_indexed(tmp_path: Path) -> None:
     assert len(hit_ids(index, "ferry")) == 1
 
 
-def test_deleted_file_is_pruned_only_when_asked(tmp_path: Path) -> None:
+def test_deleted_file_goes_when_its_folder_is_indexed_again_and_other_inputs_stay(tmp_path: Path) -> None:
     corpus, index = small_corpus(tmp_path), tmp_path / "ix"
-    index_paths([corpus], index=index, jobs=1)
+    other = write_story(tmp_path / "elsewhere", "ferry.txt", "Ferry resumes", "The ferry resumes its winter timetable.")
+    index_paths([corpus, other], index=index, jobs=1)
     (corpus / "bakery.txt").unlink()
     assert check(index=index).removed == [str(corpus / "bakery.txt")]
+    runner = CliRunner()
 
-    kept = index_paths([corpus], index=index, jobs=1)
-    assert kept.files_removed == 0 and len(hit_ids(index, "bakery")) == 1
+    kept = runner.invoke(main, ["index", str(corpus), "--index", str(index), "--no-prune", "-j", "1"])
+    assert kept.exit_code == 0, kept.output
+    assert len(hit_ids(index, "bakery")) == 1 and not check(index=index).fresh
 
-    result = CliRunner().invoke(main, ["index", str(corpus), "--index", str(index), "--prune", "-j", "1"])
+    # Indexing the folder again means "what is in it now"; the other input is not touched.
+    result = runner.invoke(main, ["index", str(corpus), "--index", str(index), "-j", "1"])
     assert result.exit_code == 0, result.output
-    assert "1 removed" in result.output
-    assert hit_ids(index, "bakery") == []
+    assert "1 file removed" in result.output and "up to date" not in result.output
+    assert hit_ids(index, "bakery") == [] and len(hit_ids(index, "ferry")) == 1
+    with Archive.open(index) as archive:
+        assert len(archive) == 3
+    assert check(index=index).fresh
+
+    # --prune removes every file not found under the paths given: here the other input's.
+    pruned = runner.invoke(main, ["index", str(corpus), "--index", str(index), "--prune", "-j", "1"])
+    assert pruned.exit_code == 0, pruned.output
+    assert hit_ids(index, "ferry") == []
     with Archive.open(index) as archive:
         assert len(archive) == 2
-    assert check(index=index).fresh
 
 
 def test_index_refuses_a_folder_that_is_not_an_index(tmp_path: Path) -> None:
@@ -215,7 +226,7 @@ def test_rebuild_cli_and_check_on_declared_index(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "no index" in result.output
     result = runner.invoke(main, ["rebuild", "news", "--indexes-dir", str(indexes), "-j", "1"])
     assert result.exit_code == 0, result.output
-    assert "indexed 3 articles" in result.output
+    assert "3 inputs: 3 new" in result.output
     result = runner.invoke(main, ["check", "news", "--indexes-dir", str(indexes)])
     assert result.exit_code == 0 and "up to date" in result.output
     result = runner.invoke(main, ["rebuild", "news", "--indexes-dir", str(indexes), "-j", "1"])
@@ -352,7 +363,7 @@ def test_stats_and_optimize(tmp_path: Path) -> None:
 
     result = runner.invoke(main, ["optimize", "--index", str(index)])
     assert result.exit_code == 0, result.output
-    assert "5 documents" in result.output
+    assert "5 articles in one segment" in result.output
     after = json.loads(runner.invoke(main, ["stats", "--index", str(index), "--json"]).output)
     assert after["segments"] == 1 and after["documents"] == 5
     assert snapshot(index) == before

@@ -46,6 +46,13 @@ def archive(index_path):
     ("date: oil", "cannot read the date clause"),
     ("oil " * 700, "the limit is 2,000"),
     ("AND OR NOT", "holds only AND/OR/NOT"),
+    # An operator or a field with nothing to act on is pointed out, not guessed around.
+    ("oil AND", "AND at the end of query 'oil AND' needs a word after it"),
+    ("oil NOT", "NOT at the end"), ("(oil OR)", "OR at the end"), ("OR wheat", "OR at the start"),
+    ("AND oil OR", "at the end"), ("section:", "section: in query 'section:' needs a value"),
+    ("oil section: ", "section: in query"), ("(Title:)", "Title: in query"),
+    # Words too common to be indexed must not match bylines or sections alone.
+    ('"the of and"', "holds only words too common to be indexed"), ("the of and", "too common"),
     ("date:9999", "outside the years 1 to 9998"),
     ("date:0000", "outside the years 1 to 9998"),
     ("date:319999999999999999999999999999H", "cannot read"),
@@ -82,7 +89,7 @@ def test_a_non_string_query_is_refused_clearly(archive):
     ("C++", 1), ("e-mail", 1), ("oil*", 1), ("wheat OR oil", 2), ("NOT oil", 1),
     ("date:[1987 TO 1988]", 1), ("date:1987-03", 1), ('"crude oil"', 1), ("\x00", 0),
     ('id:"https://ex.org/wheat"', 1), ("", 2), ("()", 0),
-    ("oil AND", 1), ("OR wheat", 1), ("oil NOT", 1), ("AND oil OR", 1), ("Title:wheat", 1), ("TITLE:oil", 1),
+    ("Title:wheat", 1), ("TITLE:oil", 1), ("the oil", 1), ("byline:the OR oil", 1),
 ])
 def test_odd_but_valid_queries_search(archive, query, expected):
     assert archive.search(query).total == expected

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Protocol
 
-from ..models import Article, Hit, SearchResults
+from ..errors import NewsearchError
+from ..models import Article, FacetCount, Hit, SearchResults
 from .query import SearchRequest
 from .store import IndexOptions
 
@@ -43,6 +45,17 @@ class IndexStats:
             "language": self.language,
             "stem": self.stem,
         }
+
+
+@dataclass(frozen=True)
+class Match:
+    """One matching article of a search: where the engine holds it (`key`, only
+    meaningful to the engine that gave it), its score, id and date."""
+
+    key: int
+    score: float
+    id: str
+    date: datetime | None
 
 
 class BatchWriter(Protocol):
@@ -117,6 +130,43 @@ class SearchIndex(ABC):
     def writer(self, **kwargs: Any) -> BatchWriter:
         """A batch writer holding the write lock."""
 
+    # -- every match, and stories: implemented by engines that support them ----------
+
+    def matches(self, request: SearchRequest) -> list[Match]:
+        """Every article matching the request, in its sort order (not one page)."""
+        raise NewsearchError(f"{self.path}: this index cannot list every match")
+
+    def hits_for(self, request: SearchRequest, picked: list[Match], *, first_rank: int = 1) -> list[Hit]:
+        """Hits (with snippets when the request asks) for matches this engine gave."""
+        raise NewsearchError(f"{self.path}: this index cannot list every match")
+
+    def count_facets(self, facets: tuple[str, ...], picked: list[Match], *,
+                     groups: list[str] | None = None) -> dict[str, tuple[FacetCount, ...]]:
+        """Facet counts over these matches, ordered as search orders them; with `groups`
+        (one label per match, such as its story) each label counts once per value."""
+        raise NewsearchError(f"{self.path}: this index cannot list every match")
+
+    def analyse(self, text: str) -> list[tuple[str, str]]:
+        """(index term, word as printed) for each word of `text` as article bodies are
+        indexed (stop words removed, stemmed when the index stems)."""
+        raise NewsearchError(f"{self.path}: this index cannot analyse text")
+
+    def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
+        """How many articles hold each body term."""
+        raise NewsearchError(f"{self.path}: this index cannot count terms")
+
+    def story_of(self, article_id: str) -> str:
+        """The story (near-duplicate group, see stories.py) an article belongs to."""
+        return article_id
+
+    def story_members(self, story: str) -> list[str]:
+        """Ids of the articles of a story, in the order they were grouped."""
+        return [story]
+
+    def grouped(self) -> dict[str, str]:
+        """Article id -> story for the articles whose story holds two or more."""
+        return {}
+
     def add(self, articles: Iterable[Article]) -> int:
         """Add or replace articles (same id replaces) and commit; returns how many."""
         count = 0
@@ -137,4 +187,4 @@ class SearchIndex(ABC):
             writer.commit(optimize=True)
 
 
-__all__ = ["BatchWriter", "IndexOptions", "IndexStats", "SearchIndex", "SearchRequest"]
+__all__ = ["BatchWriter", "IndexOptions", "IndexStats", "Match", "SearchIndex", "SearchRequest"]

@@ -45,6 +45,7 @@ from .ranking import (
     term_scores,
 )
 from ..snippets import make_snippet, matching_spans
+from .operators import AtLeastPlugin, operators_plugin, truncations
 from .store import FACET_CACHE_DIR, FACET_FIELDS, opening_errors, stored_to_article
 
 SEARCH_FIELDS = ("title", "summary", "body", "byline", "section", "tags")
@@ -73,6 +74,8 @@ MATCHES = ("all", "any")
 # one more than the last datetime Whoosh can store.
 _DATE_KEY = "_date"
 _LOCAL_DATE = "local_date"
+# FacetCache key of the per-document article ids (engine/matches.py).
+ID_KEY = "_id"
 _NO_DATE = datetime_to_long(datetime.max) + 1
 # How many matches the scored pass takes between prunings of exhausted branches.
 _REPLACE_EVERY = 64
@@ -91,6 +94,8 @@ _DATE_CLAUSE = re.compile(
 _FIELD_PREFIX = re.compile(r'(?<![\w:"])([A-Za-z_][A-Za-z0-9_]*):(?=[^\s])')
 # An operator with nothing to join at either end ("oil AND") would otherwise be
 # searched as the word "and" and match nothing.
+# "section:" with nothing after it (end of query, a space or a closing bracket).
+_EMPTY_FIELD = re.compile(r'(?<![\w:"])([A-Za-z_][A-Za-z0-9_]*):(?=\s|$|\))')
 _DANGLING = re.compile(r"^(?:\s*\b(?:AND|OR)\b)+|(?:\b(?:AND|OR|NOT)\b\s*)+$")
 
 
@@ -150,7 +155,7 @@ def parse_text_query(text: str, schema: Any, *, match: str = "all") -> tuple[Any
     remaining, date_queries = _extract_date_clauses(text)
     if remaining.strip() and not _DANGLING.sub("", remaining).strip() and not date_queries:
         raise QuerySyntaxError(f"query {_shown(text)} holds only AND/OR/NOT; add words to search for")
-    remaining = _DANGLING.sub("", remaining)
+    _check_operators(remaining)
     _check_balanced(remaining)
     _check_fields(remaining)
     # Field names are case-insensitive for people ("Title:oil"); Whoosh's are not.
@@ -159,6 +164,9 @@ def parse_text_query(text: str, schema: Any, *, match: str = "all") -> tuple[Any
     parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema, fieldboosts=FIELD_BOOSTS, group=group)
     parser.remove_plugin_class(qparser.FieldAliasPlugin)
     parser.add_plugin(qparser.FieldAliasPlugin({"tags": ["tag"]}))
+    parser.replace_plugin(operators_plugin())  # w/N, pre/N, near/N, /s, /p beside AND/OR/NOT
+    parser.add_plugin(AtLeastPlugin())
+    remaining = truncations(remaining)
     parts: list[Any] = []
     if remaining.strip():
         try:
@@ -168,10 +176,74 @@ def parse_text_query(text: str, schema: Any, *, match: str = "all") -> tuple[Any
         if isinstance(parsed, wq.NullQuery.__class__) or parsed is wq.NullQuery:
             parsed = None
         if parsed is not None:
+            parsed = _drop_unindexed_words(parsed, schema)
+            if parsed is None:
+                raise QuerySyntaxError(f"query {_shown(text)} holds only words too common to be indexed "
+                                       "(the, of, and, ...); add a word that says what to find")
             parts.append(add_proximity(combine_fields(adjacent_words(parsed)), schema=schema))
     if parts:
         return parts[0], date_queries
     return (wq.Every() if date_queries or not remaining.strip() else wq.NullQuery), date_queries
+
+
+def _check_operators(text: str) -> None:
+    """An operator with nothing on one side, or a field with no value, is a mistake to
+    point out, not something to guess around ("oil AND", "section:")."""
+    outside = re.sub(r'"[^"]*"', "phrase", text)
+    empty = _EMPTY_FIELD.search(outside)
+    if empty:
+        name = empty.group(1)
+        raise QuerySyntaxError(f"{name}: in query {_shown(text)} needs a value (for example {name}:world)")
+    words = outside.replace("(", " ").replace(")", " ").split()
+    if words and words[-1] in ("AND", "OR", "NOT"):
+        raise QuerySyntaxError(f"{words[-1]} at the end of query {_shown(text)} needs a word after it")
+    if words and words[0] in ("AND", "OR"):
+        raise QuerySyntaxError(f"{words[0]} at the start of query {_shown(text)} needs a word before it")
+
+
+# Fields a bare word is also looked up in besides the text; a word the text analysis
+# drops (a stop word) must not be searched in these alone.
+_SIDE_FIELDS = frozenset(SEARCH_FIELDS) - {"title", "summary", "body"}
+
+
+def _drop_unindexed_words(query: Any, schema: Any) -> Any:
+    """Remove what a bare word or phrase left on the side fields only because the text
+    analysis drops it (a stop word): "the" would otherwise match bylines. A bare word
+    is looked up in every side field, a field query (byline:the) in one, so only a
+    word met in several side fields of one group is such a leftover. None when
+    nothing is left."""
+    if not isinstance(query, wq.CompoundQuery):
+        return query
+    subqueries = list(query.subqueries)
+    if isinstance(query, wq.Or):
+        side: dict[Any, int] = {}
+        for sub in subqueries:
+            if getattr(sub, "fieldname", None) in _SIDE_FIELDS:
+                side[_words_of(sub)] = side.get(_words_of(sub), 0) + 1
+        leftover = {words for words, count in side.items() if count > 1 and not _indexed(words, schema)}
+        subqueries = [sub for sub in subqueries
+                      if not (getattr(sub, "fieldname", None) in _SIDE_FIELDS and _words_of(sub) in leftover)]
+    kept = [sub for sub in (_drop_unindexed_words(q, schema) for q in subqueries) if sub is not None]
+    if not kept:
+        return None
+    if len(kept) == len(query.subqueries) and all(a is b for a, b in zip(kept, query.subqueries)):
+        return query
+    if len(kept) == 1:
+        return kept[0]
+    return query.__class__(kept)
+
+
+def _indexed(words: tuple[Any, ...], schema: Any) -> bool:
+    """Whether the body's analysis keeps anything of these words."""
+    text = " ".join(str(w) for w in words if w is not None)
+    try:
+        return any(True for _ in schema["body"].process_text(text, mode="query"))
+    except Exception:  # an odd term (a wildcard, a range): leave it alone
+        return True
+
+
+def _words_of(query: Any) -> Any:
+    return tuple(getattr(query, "words", None) or (getattr(query, "text", None),))
 
 
 def _shown(text: str, limit: int = 80) -> str:
@@ -298,7 +370,7 @@ class FacetCache:
         if key not in self._joined:
             if len(self._joined) > 32:
                 self._joined.clear()
-            fieldname = _LOCAL_DATE if facet == _DATE_KEY else FACET_FIELDS[facet]
+            fieldname = _LOCAL_DATE if facet == _DATE_KEY else "id" if facet == ID_KEY else FACET_FIELDS[facet]
             joined: list[Any] = []
             for segment_reader, offset in _leaves(reader):
                 if offset != len(joined):  # pragma: no cover - Whoosh's leaves are contiguous

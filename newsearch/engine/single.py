@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
-from ..models import Article, Hit, SearchResults
+from ..models import Article, FacetCount, Hit, SearchResults
+from ..stories import STORE_FILE, StoryStore
+from . import matches as _matches
 from . import query as _query
 from . import store as _store
-from .interface import IndexStats, SearchIndex
+from .interface import IndexStats, Match, SearchIndex
 from .query import SearchRequest
 
 
@@ -25,6 +27,7 @@ class WhooshIndex(SearchIndex):
         self._ix = ix
         self._searcher: Any = None
         self._facet_cache = _query.FacetCache(path)
+        self._story_store: StoryStore | None = None
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> "WhooshIndex":
@@ -49,6 +52,9 @@ class WhooshIndex(SearchIndex):
         if self._searcher is not None:
             self._searcher.close()
             self._searcher = None
+        if self._story_store is not None:
+            self._story_store.close()
+            self._story_store = None
 
     def _current_searcher(self) -> Any:
         """A searcher on the last committed state, refreshed when a writer committed."""
@@ -106,6 +112,43 @@ class WhooshIndex(SearchIndex):
             language=self.options.language,
             stem=self.options.stem,
         )
+
+    # -- every match, and stories -------------------------------------------------
+
+    def matches(self, request: SearchRequest) -> list[Match]:
+        return _matches.all_matches(self._current_searcher(), request, facet_cache=self._facet_cache)
+
+    def hits_for(self, request: SearchRequest, picked: list[Match], *, first_rank: int = 1) -> list[Hit]:
+        return _matches.hits_for(self._current_searcher(), request, picked, first_rank=first_rank)
+
+    def count_facets(self, facets: tuple[str, ...], picked: list[Match], *,
+                     groups: list[str] | None = None) -> dict[str, tuple[FacetCount, ...]]:
+        return _matches.count_facets(self._current_searcher(), facets, picked, groups=groups,
+                                     facet_cache=self._facet_cache)
+
+    def analyse(self, text: str) -> list[tuple[str, str]]:
+        return _matches.analyse(self._current_searcher(), text)
+
+    def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
+        return _matches.document_frequencies(self._current_searcher(), "body", terms)
+
+    def _stories(self) -> StoryStore | None:
+        """The grouping written beside the index (None for an index built without one)."""
+        if self._story_store is None and (self.path / STORE_FILE).exists():
+            self._story_store = StoryStore(self.path, readonly=True)
+        return self._story_store
+
+    def story_of(self, article_id: str) -> str:
+        store = self._stories()
+        return store.story_of(article_id) if store is not None else article_id
+
+    def story_members(self, story: str) -> list[str]:
+        store = self._stories()
+        return (store.members(story) if store is not None else []) or [story]
+
+    def grouped(self) -> dict[str, str]:
+        store = self._stories()
+        return store.grouped() if store is not None else {}
 
     def writer(self, **kwargs: Any) -> _store.IndexWriter:
         return _store.IndexWriter(str(self.path), self._ix, **kwargs)

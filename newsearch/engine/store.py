@@ -27,6 +27,7 @@ from whoosh.index import EmptyIndexError, LockError
 
 from .. import __version__
 from ..analysis import SUPPORTED_LANGUAGES
+from ..analysis.boundaries import positions_with_boundaries
 from .analyzers import fast_index_path, name_analyzer, text_analyzer
 from ..errors import (
     IndexCorrupt,
@@ -38,13 +39,17 @@ from ..errors import (
 )
 from .locking import WriterLock
 from ..models import Article
+from ..stories import StoryStore, sketch
 from .segments import WrittenSegment, commit_with, merge_small_segments
 
 # Whoosh names each commit's table of contents _MAIN_<generation>.toc.
 _TOC_NAME = re.compile(r"_MAIN_(\d+)\.toc$")
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # What each version changed, for the message that asks for a rebuild.
-SCHEMA_CHANGES = {4: "dates are now filed by the publication's local day"}
+SCHEMA_CHANGES = {
+    4: "sentence and paragraph numbers in body positions",
+    5: "dates are now filed by the publication's local day",
+}
 META_FILE = "newsearch.json"
 # Per-segment facet arrays saved by query.FacetCache (a cache: safe to delete).
 FACET_CACHE_DIR = "facets"
@@ -82,19 +87,40 @@ class IndexOptions:
 
 class NewsText(TEXT):
     """TEXT whose index-time analysis takes newsearch's fast path: the same terms and
-    positions as the token stream (tests/test_segments.py checks), without Token objects."""
+    positions as the token stream (tests/test_segments.py checks), without Token objects.
+
+    With `boundaries`, positions also carry each word's sentence and paragraph
+    (analysis/boundaries.py), so phrases stop at a sentence break and the /s and /p
+    operators can tell; word distances stay exact."""
+
+    def __init__(self, *args: Any, boundaries: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.boundaries = boundaries
 
     def index(self, value: Any, **kwargs: Any) -> Any:
         fast = self.__dict__.get("_fast_index", _UNSET)
         if fast is _UNSET:
             fast = self._fast_index = fast_index_path(self.analyzer)
-        if fast is None or not isinstance(value, str) or kwargs or not isinstance(self.format, Positions):
+        if not isinstance(value, str) or kwargs or not isinstance(self.format, Positions):
             return super().index(value, **kwargs)
+        if getattr(self, "boundaries", False):
+            found = positions_with_boundaries(value, fast or self._stream_positions)
+        elif fast is None:
+            return super().index(value, **kwargs)
+        else:
+            found = fast(value)
         boost = self.format.field_boost
         return [
             (term.encode("utf-8"), len(where), len(where) * boost, _encode_positions(where))
-            for term, where in fast(value).items()
+            for term, where in found.items()
         ]
+
+    def _stream_positions(self, value: str) -> dict[str, list[int]]:
+        """Term -> positions from the analyzer's own token stream (no fast path)."""
+        found: dict[str, list[int]] = {}
+        for token in self.analyzer(value, positions=True, mode="index"):
+            found.setdefault(token.text, []).append(token.pos)
+        return found
 
     def __getstate__(self) -> dict[str, Any]:
         """The fast path is a cache (a closure): schemas are pickled without it."""
@@ -131,8 +157,8 @@ def build_schema(options: IndexOptions) -> Schema:
         path=ID(stored=True),
         url=STORED(),
         title=NewsText(analyzer=text, stored=True, phrase=True),
-        summary=NewsText(analyzer=text, stored=True, phrase=True),
-        body=NewsText(analyzer=text, stored=True, phrase=True),
+        summary=NewsText(analyzer=text, stored=True, phrase=True, boundaries=True),
+        body=NewsText(analyzer=text, stored=True, phrase=True, boundaries=True),
         byline=NewsText(analyzer=names, stored=True, phrase=True),
         author=NewsText(analyzer=names, phrase=True),
         section=NewsText(analyzer=names, stored=True, phrase=True),
@@ -422,6 +448,15 @@ class IndexWriter:
         _LIVE_WRITERS.add(self)
         self._batch_ids: set[str] = set()
         self._written: list[WrittenSegment] = []
+        self._stories: StoryStore | None = None
+
+    @property
+    def stories(self) -> StoryStore:
+        """The index's story grouping, written with each commit (see stories.py)."""
+        if self._stories is None:
+            with storage_errors(self.path):
+                self._stories = StoryStore(self.path)
+        return self._stories
 
     def __enter__(self) -> "IndexWriter":
         self._lock.acquire()
@@ -434,6 +469,9 @@ class IndexWriter:
             else:
                 self.cancel()
         finally:
+            if self._stories is not None:
+                self._stories.close()
+                self._stories = None
             self._lock.release()
 
     def _ensure_writer(self) -> Any:
@@ -461,6 +499,7 @@ class IndexWriter:
             self.commit()  # Whoosh replaces committed documents only: a repeat within a batch would stay twice
         self._batch_ids.add(article.id)
         writer = self._ensure_writer()
+        self.stories.assign(article.id, article.date, sketch(article.body))
         fields = article_fields(article)
         with storage_errors(self.path):
             if replace:
@@ -470,7 +509,8 @@ class IndexWriter:
         self._pending += 1
 
     def add_segment(self, written: WrittenSegment) -> None:
-        """Adopt, at the next commit, a segment a worker wrote (see segments.py)."""
+        """Adopt, at the next commit, a segment a worker wrote (see segments.py).
+        The caller groups its articles into stories (`stories.assign`) itself, in input order."""
         self._ensure_writer()  # the lock, and a writer for this batch's deletions
         self._written.append(written)
         self._pending += written.doc_count
@@ -479,21 +519,28 @@ class IndexWriter:
         """Delete articles by id; returns how many were deleted."""
         return self._delete_by("id", ids)
 
-    def delete_paths(self, paths: Iterable[str]) -> int:
-        """Delete every article that came from one of these files."""
-        return self._delete_by("path", paths)
+    def delete_paths(self, paths: Iterable[str], *, ids: set[str] | None = None) -> int:
+        """Delete every article that came from one of these files (their ids are
+        added to `ids` when given, so a caller can tell a replaced article from a new one)."""
+        return self._delete_by("path", paths, ids)
 
-    def _delete_by(self, fieldname: str, values: Iterable[str]) -> int:
+    def _delete_by(self, fieldname: str, values: Iterable[str], ids: set[str] | None = None) -> int:
         """Delete committed documents holding one of `values`; returns how many were
         not already deleted, so callers can account for every document exactly."""
         writer = self._ensure_writer()
         searcher = writer.searcher()
         count = 0
+        gone = []
         for value in values:
             for docnum in searcher.document_numbers(**{fieldname: value}):
                 if not writer.is_deleted(docnum):
+                    if ids is not None:
+                        ids.add(searcher.stored_fields(docnum)["id"])
                     writer.delete_document(docnum)
+                    gone.append(value if fieldname == "id" else searcher.stored_fields(docnum).get("id", ""))
                     count += 1
+        if gone:
+            self.stories.forget(gone)
         self._pending += count
         return count
 
@@ -508,6 +555,8 @@ class IndexWriter:
         written, self._written = self._written, []
         with storage_errors(self.path):
             try:
+                if self._stories is not None:
+                    self._stories.commit()  # before the engine: see StoryStore
                 if written:
                     commit_with(writer, written, self.path)
                 elif optimize:
@@ -529,6 +578,8 @@ class IndexWriter:
         written, self._written = self._written, []
         self._pending = 0
         self._batch_ids.clear()
+        if self._stories is not None:
+            self._stories.rollback()
         if writer is not None:
             _cancel_quietly(writer)
         for part in written:

@@ -19,7 +19,10 @@ from ..errors import ParseError
 from .manifest import file_sha1
 from ..models import Article
 from ..parse.dispatch import parse_document
-from ..sources import RawDocument, SourceFile, iter_lines, read_bytes
+from ..stories import Sketch, sketch
+from ..sources import RawDocument, SourceFile, read_bytes
+from ..sources.spans import ResumePoint, Span, plan_spans, span_records
+from .stopping import Interrupted
 from .workers import map_in_processes
 
 if TYPE_CHECKING:
@@ -27,79 +30,61 @@ if TYPE_CHECKING:
     from ..engine.segments import WrittenSegment
     from ..engine.store import IndexOptions
 
-# Lines of a JSON Lines file per unit: small enough to spread a single big file
-# over every worker and to report progress, large enough to be cheap to send.
-JSONL_CHUNK_LINES = 200
 # Posting memory of one worker's Whoosh pool before it spills to disk.
 WORKER_LIMIT_MB = 64
 
-
-@dataclass(frozen=True)
-class Unit:
-    """A whole file, or a chunk of a JSON Lines file (last=True closes the file)."""
-
-    source: SourceFile
-    lines: tuple[tuple[int, bytes | ParseError], ...] | None = None
-    last: bool = True
-
-    @property
-    def size(self) -> int:
-        """Articles expected (a guess for files: usually one)."""
-        return 1 if self.lines is None else len(self.lines)
-
-    @property
-    def content_bytes(self) -> int:
-        """Bytes of input this unit covers, for progress (see sources.content_bytes)."""
-        if self.lines is None:
-            return self.source.size
-        return sum(len(line) for _, line in self.lines if isinstance(line, bytes))
+# The unit of work is a span of a source (sources/spans.py): a whole file, or a byte
+# range of a JSON Lines file with the point to resume from once it is committed.
+Unit = Span
 
 
-def units(files: Iterable[SourceFile], options: IngestOptions) -> Iterator[Unit]:
-    """Files as units of work; JSON Lines files cut into chunks of lines."""
+def units(files: Iterable[SourceFile], options: IngestOptions,
+          resume: dict[str, ResumePoint] | None = None) -> Iterator[Span]:
+    """Files as spans of work, each JSON Lines file cut into spans of records,
+    starting from its resume point (keyed by the file's identity) when it has one."""
     for source in files:
-        if source.kind != "jsonl":
-            yield Unit(source)
-            continue
-        chunk: list[tuple[int, bytes | ParseError]] = []
-        try:
-            for number, line in iter_lines(
-                source.path,
-                max_line_bytes=options.max_file_bytes,
-                max_decompressed_bytes=options.max_decompressed_bytes,
-            ):
-                chunk.append((number, line))
-                if len(chunk) >= JSONL_CHUNK_LINES:
-                    yield Unit(source, tuple(chunk), last=False)
-                    chunk = []
-        except ParseError as exc:
-            chunk.append((exc.line or 0, exc))
-        yield Unit(source, tuple(chunk), last=True)
+        yield from plan_spans(source, resume=(resume or {}).get(source.identity, ResumePoint()),
+                              max_line_bytes=options.max_file_bytes,
+                              max_decompressed_bytes=options.max_decompressed_bytes)
 
 
-def parse_unit(unit: Unit, options: IngestOptions) -> list[Article | ParseError]:
-    """Read and parse one unit; never raises."""
+def parse_unit(unit: Span, options: IngestOptions) -> list[Article | ParseError]:
+    """Read and parse one span; never raises."""
+    return [item for _, item in parse_span(unit, options)]
+
+
+def parse_span(unit: Span, options: IngestOptions) -> list[tuple[int | None, Article | ParseError]]:
+    """Read and parse one span into (line or None, article or error) pairs; never raises."""
     source = unit.source
     parse_options = options.parse_options()
-    if unit.lines is None:
+    if source.kind != "jsonl" and unit.records is None:
         try:
             data = read_bytes(
                 source.path,
                 max_bytes=options.max_file_bytes,
                 max_decompressed_bytes=options.max_decompressed_bytes,
             )
-            raw = RawDocument(source.path, source.kind, data, section_hint=source.section_hint)
-            return list(parse_document(raw, parse_options))
+            raw = RawDocument(source.identity, source.kind, data, section_hint=source.section_hint)
+            return [(getattr(item, "line", None) if isinstance(item, ParseError) else None, item)
+                    for item in parse_document(raw, parse_options)]
         except ParseError as exc:
-            return [exc]
-    results: list[Article | ParseError] = []
-    for number, line in unit.lines:
+            return [(exc.line, _named(exc, source))]
+    results: list[tuple[int | None, Article | ParseError]] = []
+    for number, line in span_records(unit, max_line_bytes=options.max_file_bytes,
+                                     max_decompressed_bytes=options.max_decompressed_bytes):
         if isinstance(line, ParseError):
-            results.append(line)
+            results.append((number, _named(line, source)))
             continue
-        raw = RawDocument(source.path, "jsonl", line, line=number, section_hint=source.section_hint)
-        results.extend(parse_document(raw, parse_options))
+        raw = RawDocument(source.identity, "jsonl", line, line=number, section_hint=source.section_hint)
+        results.extend((number, item) for item in parse_document(raw, parse_options))
     return results
+
+
+def _named(error: ParseError, source: SourceFile) -> ParseError:
+    """An error from reading names the file as the index knows it."""
+    if error.path == source.identity:
+        return error
+    return ParseError(source.identity, error.reason, line=error.line)
 
 
 def _sha1_if_last(unit: Unit) -> str | None:
@@ -117,9 +102,9 @@ def _sha1_if_last(unit: Unit) -> str | None:
 
 @dataclass(frozen=True)
 class Batch:
-    """Units whose articles go into one new segment of the index at `index_path`."""
+    """Spans whose articles go into one new segment of the index at `index_path`."""
 
-    units: tuple[Unit, ...]
+    units: tuple[Span, ...]
     index_path: str
     analysis: IndexOptions
     options: IngestOptions
@@ -130,12 +115,20 @@ class Batch:
 
 @dataclass(frozen=True)
 class UnitOutcome:
-    """One unit's articles (their ids, in segment order) and parse errors, in input order."""
+    """One span's articles (their ids, in segment order) and parse errors, in input order."""
 
     source: SourceFile
     last: bool
     items: list[str | ParseError]
     sha1: str | None
+    resume: ResumePoint | None = None  # where the source stands once this span is committed
+    lines: tuple[int | None, ...] = ()  # the line (record) of each item, None for a whole file
+
+    def __post_init__(self) -> None:
+        if len(self.lines) != len(self.items):
+            object.__setattr__(self, "lines", tuple(getattr(i, "line", None) for i in self.items))
+    # article id -> (date, sketch of its body) for story grouping in the indexing process
+    sketches: dict[str, tuple[Any, Sketch]] = field(default_factory=dict)
     dates_rejected: int = 0  # dates the articles gave that were dropped as implausible
     without_text: int = 0  # articles indexed from their metadata alone
 
@@ -151,14 +144,14 @@ class BatchResult:
     broken: str | None = None
 
 
-def batches(work: Iterable[Unit], *, size: int, index_path: str, analysis: IndexOptions,
+def batches(work: Iterable[Span], *, size: int, index_path: str, analysis: IndexOptions,
             options: IngestOptions) -> Iterator[Batch]:
     """Group units into batches of about `size` articles."""
     group: list[Unit] = []
     count = 0
     for unit in work:
         group.append(unit)
-        count += unit.size
+        count += unit.count
         if count >= size:
             yield Batch(tuple(group), index_path, analysis, options)
             group, count = [], 0
@@ -183,21 +176,29 @@ def write_batch(batch: Batch) -> BatchResult:
         for unit in batch.units:
             items: list[str | ParseError] = []
             rejected = without_text = 0
-            for item in parse_unit(unit, batch.options):
+            lines: list[int | None] = []
+            sketches: dict[str, tuple[Any, Sketch]] = {}
+            for line, item in parse_span(unit, batch.options):
+                lines.append(line)
                 if isinstance(item, ParseError):
                     items.append(item)
                     continue
                 builder.add(article_fields(item))
                 items.append(item.id)
+                sketches[item.id] = (item.date, sketch(item.body))
                 rejected += item.dates_rejected
                 without_text += not item.body
-            result.outcomes.append(UnitOutcome(unit.source, unit.last, items, _sha1_if_last(unit), rejected,
-                                               without_text))
+            result.outcomes.append(UnitOutcome(unit.source, unit.last, items, _sha1_if_last(unit), unit.resume,
+                                               tuple(lines), sketches, dates_rejected=rejected,
+                                               without_text=without_text))
             _count_progress(unit)
         result.written = builder.finish()
     except OSError as exc:
         builder.discard()
         return BatchResult(storage_error=exc)
+    except Interrupted:  # the run is stopping (in this process, with jobs=1)
+        builder.discard()
+        raise
     except Exception as exc:  # an analyzer or writer bug: redo the files one by one
         builder.discard()
         return BatchResult(broken=f"cannot index article: {type(exc).__name__}: {exc}")
@@ -215,11 +216,11 @@ def _given_up(batch: Batch, reason: str) -> BatchResult:
     """A one-unit batch that failed again: one failure for its file (or its lines)."""
     unit = batch.units[0]
     line = None
-    if unit.lines:
-        line = unit.lines[0][0]
-        reason += f" (somewhere in lines {line}-{unit.lines[-1][0]})"
-    error = ParseError(unit.source.path, reason, line=line)
-    return BatchResult(outcomes=[UnitOutcome(unit.source, unit.last, [error], _sha1_if_last(unit))])
+    if unit.source.kind == "jsonl":
+        line = unit.first_record
+        reason += f" (somewhere in lines {line}-{line + unit.count - 1})"
+    error = ParseError(unit.source.identity, reason, line=line)
+    return BatchResult(outcomes=[UnitOutcome(unit.source, unit.last, [error], _sha1_if_last(unit), unit.resume)])
 
 
 def run_batches(work: Iterable[Batch], *, jobs: int,
@@ -261,11 +262,11 @@ def share_progress_counter() -> Any:
     return _progress_counter
 
 
-def _count_progress(unit: Unit) -> None:
+def _count_progress(unit: Span) -> None:
     counter = _progress_counter
     if counter is not None:
         counter[0] += 1 if unit.last else 0
-        counter[1] += unit.size
+        counter[1] += unit.count
         counter[2] += unit.content_bytes
     if _on_unit is not None:
         _on_unit()

@@ -1,10 +1,16 @@
 """sources -> parse -> store: building and updating an index from files.
 
-Worker processes parse batches of files and write each batch as a Whoosh segment
-(batches.py, segments.py); this process holds the index lock, drops replaced
-articles, adopts the segments and commits. After each commit the manifest records
-the files whose articles are all committed, so a killed run loses at most the
-batches in flight and the next run resumes.
+Worker processes parse batches of spans (sources/spans.py: whole files, or byte
+ranges of big ones) and write each batch as a Whoosh segment (batches.py,
+segments.py); this process holds the index lock, drops replaced articles, adopts
+the segments and commits. After each commit the manifest records the files whose
+articles are all committed and where each file committed in part stands, so a
+killed or interrupted run loses at most the batches in flight and the next run
+resumes there ("resuming: N articles already built").
+
+A first build (no index yet) is built in place, so whatever it commits is
+searchable at once; a rebuild over an existing index is built beside it and
+swapped in at the end, so the old index serves searches until then.
 """
 from __future__ import annotations
 
@@ -17,20 +23,28 @@ from typing import Any, Callable, Iterable, Iterator
 
 from .. import __version__
 from ..engine import store as _store
-from ..errors import IndexCorrupt, NewsearchError, ParseError, SchemaMismatch
+from ..errors import IndexCorrupt, IndexLocked, NewsearchError, ParseError, SchemaMismatch
 from ..locations import resolve_index_path
 from ..engine.locking import LOCK_FILE, WriterLock
-from .manifest import MANIFEST_FILE, Fingerprint, Manifest, file_sha1
+from .manifest import MANIFEST_FILE, Fingerprint, Manifest, Partial, file_sha1
+from .report import Failure, FailurePolicy, IngestReport, Merge, Progress, plural  # noqa: F401 (re-exported)
+from .stopping import Interrupted, check as _check_stop
 from ..models import Article
+from ..stories import STORE_FILE, sketch
 from ..parse.dispatch import DEFAULT_MAX_BODY_CHARS, ParseOptions
 from .batches import batches, parse_unit, run_batches, share_progress_counter, units
 from ..engine.segments import PARTS_DIR, remove_parts
+from ..sources.spans import ResumePoint
 from ..sources import (
     DEFAULT_MAX_DECOMPRESSED_BYTES,
     DEFAULT_MAX_FILE_BYTES,
+    Skipped,
     SourceFile,
     content_bytes,
     find_sources,
+    input_covers,
+    resolve,
+    resolve_input,
 )
 
 # Articles per commit when the caller gives none; smaller means less lost on a crash.
@@ -44,107 +58,6 @@ BATCH_SIZE_ENV = "NEWSEARCH_BATCH_SIZE"
 JSONL_BYTES_PER_ARTICLE = 3_000
 # Fewer articles than this per batch costs more in segments than it gains.
 MIN_BATCH = 64
-
-
-@dataclass(frozen=True)
-class Failure:
-    """One input that could not be indexed, and why."""
-
-    path: str
-    reason: str
-    line: int | None = None
-
-    @classmethod
-    def from_error(cls, error: ParseError) -> "Failure":
-        return cls(path=error.path, reason=error.reason, line=error.line)
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line is not None else self.path
-        return f"{where}: {self.reason}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "line": self.line, "reason": self.reason}
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Sent to the progress callback a few times a second during a run."""
-
-    files_done: int
-    files_total: int
-    articles: int
-    failures: int
-    elapsed: float
-    bytes_done: int = 0  # of input read so far (uncompressed), the measure of how far a run is
-    bytes_total: int = 0
-
-
-@dataclass
-class IngestReport:
-    """What an indexing run did; `ok` is False when any input failed."""
-
-    index: str
-    files_found: int = 0
-    files_indexed: int = 0
-    files_unchanged: int = 0
-    files_removed: int = 0
-    articles: int = 0
-    articles_removed: int = 0
-    failures: list[Failure] = field(default_factory=list)
-    seconds: float = 0.0
-    stopped_early: bool = False
-    stale_lock_pid: int | None = None
-    resumed: bool = False
-    dates_rejected: int = 0  # dates dropped as implausible (before the floor, after the fetch, zero)
-    articles_without_text: int = 0  # indexed from title, date and byline alone
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures and not self.stopped_early
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.files_indexed or self.files_removed)
-
-    def summary(self) -> str:
-        rate = self.articles / self.seconds if self.seconds > 0 else 0.0
-        parts = [
-            f"indexed {self.articles:,} articles from {self.files_indexed:,} files",
-            f"{self.files_unchanged:,} unchanged",
-        ]
-        if self.files_removed:
-            parts.append(f"{self.files_removed:,} removed")
-        parts.append(f"{len(self.failures):,} failed")
-        text = ", ".join(parts) + f" in {self.seconds:.1f}s ({rate:,.0f}/s)"
-        if self.articles_without_text:
-            text += f"; {self.articles_without_text:,} without article text (indexed from their metadata)"
-        if self.dates_rejected:
-            text += f"; {self.dates_rejected:,} dates rejected as implausible"
-        if self.resumed:
-            text += "; resumed an interrupted build"
-        elif not self.changed and not self.failures:
-            text += "; index already up to date"
-        if self.stopped_early:
-            text += "; stopped at the first failure (a fresh build is not swapped in)"
-        return text
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "files_found": self.files_found,
-            "files_indexed": self.files_indexed,
-            "files_unchanged": self.files_unchanged,
-            "files_removed": self.files_removed,
-            "articles": self.articles,
-            "articles_removed": self.articles_removed,
-            "failures": [f.to_dict() for f in self.failures],
-            "seconds": round(self.seconds, 3),
-            "ok": self.ok,
-            "resumed": self.resumed,
-            "stale_lock_pid": self.stale_lock_pid,
-            "dates_rejected": self.dates_rejected,
-            "articles_without_text": self.articles_without_text,
-        }
 
 
 @dataclass(frozen=True)
@@ -178,27 +91,53 @@ class Plan:
     # Unchanged files whose modification time moved (a fresh checkout, a cache restore):
     # recorded so the next run need not hash them again.
     retimed: list[Fingerprint] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)  # passed over in folders (READMEs, images)
+    # Files to index whose first records a killed run committed: where to go on (by key).
+    resume: dict[str, Partial] = field(default_factory=dict)
 
 
-def plan(paths: Iterable[str], manifest: Manifest, *, kind: str | None, prune: bool,
+# What a run does with indexed files that are gone: PRUNE_INPUTS removes those the
+# run's own inputs would have found (a folder indexed again means "what is in it now"),
+# PRUNE_ALL every file not found under the run's inputs, PRUNE_NONE keeps them.
+PRUNE_INPUTS, PRUNE_ALL, PRUNE_NONE = "inputs", "all", "none"
+
+
+def _prune_mode(prune: bool | str) -> str:
+    if prune is True:
+        return PRUNE_ALL
+    if prune is False:
+        return PRUNE_NONE
+    if prune not in (PRUNE_INPUTS, PRUNE_ALL, PRUNE_NONE):
+        raise NewsearchError(f"prune={prune!r}: expected {PRUNE_INPUTS!r}, {PRUNE_ALL!r} or {PRUNE_NONE!r}")
+    return prune
+
+
+def plan(paths: Iterable[str], manifest: Manifest, *, kind: str | None, prune: bool | str,
          reread: bool = False) -> Plan:
-    """Compare the files under `paths` with the manifest (`reread`: treat all as changed)."""
+    """Compare the files under `paths` with the manifest (`reread`: treat all as changed).
+
+    `prune` says which indexed files that are gone count as removed (see PRUNE_INPUTS);
+    an input that is missing altogether prunes nothing: it is reported as a failure.
+    """
+    paths = [resolve_input(p) for p in paths]
     to_index: list[SourceFile] = []
     unchanged: list[str] = []
     missing: list[ParseError] = []
     retimed: list[Fingerprint] = []
+    skipped: list[Skipped] = []
     seen: set[str] = set()
-    for item in find_sources(paths, kind=kind):
+    for item in find_sources(paths, kind=kind, root=manifest.root, skipped=skipped):
         if isinstance(item, ParseError):
             missing.append(item)
             continue
-        seen.add(item.path)
+        key = item.identity
+        seen.add(key)
         if reread:
             to_index.append(item)
             continue
-        verdict = manifest.is_unchanged(item.path, item.size, item.mtime)
+        verdict = manifest.is_unchanged(key, item.size, item.mtime)
         if verdict is None:
-            known = manifest.sources[item.path]
+            known = manifest.sources[key]
             try:
                 verdict = file_sha1(item.path) == known.sha1
             except OSError:
@@ -206,9 +145,19 @@ def plan(paths: Iterable[str], manifest: Manifest, *, kind: str | None, prune: b
             if verdict:
                 retimed.append(Fingerprint(known.path, known.size, item.mtime, known.sha1, known.articles,
                                            known.failures))
-        (unchanged.append(item.path) if verdict else to_index.append(item))
-    removed = sorted(set(manifest.sources) - seen) if prune else []
-    return Plan(to_index, unchanged, removed, missing, len(seen), retimed)
+        (unchanged.append(key) if verdict else to_index.append(item))
+    resume = {}
+    for item in to_index:
+        partial = manifest.partial.get(item.identity)
+        if partial is not None and partial.matches(item.size, item.mtime):
+            resume[item.identity] = partial
+    mode = _prune_mode(prune)
+    gone = sorted(set(manifest.sources) - seen) if mode != PRUNE_NONE else []
+    if mode == PRUNE_INPUTS:
+        absent = {resolve_input(e.path) for e in missing if e.reason.startswith("no such")}
+        present = [p for p in paths if p not in absent]
+        gone = [key for key in gone if any(input_covers(p, manifest.abs_of(key)) for p in present)]
+    return Plan(to_index, unchanged, gone, missing, len(seen), retimed, skipped, resume)
 
 
 # ---------------------------------------------------------------------------
@@ -220,7 +169,7 @@ def index_paths(
     *,
     index: str | os.PathLike[str] | None = None,
     rebuild: bool = False,
-    prune: bool = False,
+    prune: bool | str = PRUNE_INPUTS,
     jobs: int | None = None,
     language: str | None = None,
     stem: bool | None = None,
@@ -228,28 +177,64 @@ def index_paths(
     batch_size: int | None = None,
     fail_fast: bool = False,
     progress: Callable[[Progress], None] | None = None,
+    root: str | os.PathLike[str] | None = None,
+    allow_failures: FailurePolicy | int | None = None,
+    stop: Callable[[], str | None] | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> IngestReport:
     """Index every article under `paths`, skipping files unchanged since the last run.
 
+    Files are known by their resolved path, or relative to `root` for an index
+    declared in a repository (kept by the index once created). Indexed files that
+    are gone are removed when this run's inputs would have found them (`prune`:
+    "inputs", the default; "all" or True: every file not under these inputs;
+    "none" or False: keep them).
+
     With `rebuild`, a fresh index is built beside the old one and swapped in at the
     end, so searches keep working (on the old index) during the rebuild and a failed
-    rebuild leaves the old index in place. `language` and `stem` default to the
-    existing index's (English with stemming for a new one); asking for others
-    without `rebuild` raises SchemaMismatch. `batch_size` defaults to
+    rebuild leaves the old index in place; a first build is built in place. `language`
+    and `stem` default to the existing index's (English with stemming for a new one);
+    asking for others without `rebuild` raises SchemaMismatch. `batch_size` defaults to
     $NEWSEARCH_BATCH_SIZE, else 2,000 articles per commit (20,000 for a fresh build).
+
+    `allow_failures` accepts known failures (a count, or a FailurePolicy naming them):
+    they are reported, and the report stays `ok`. `stop` is polled at safe points
+    (StopSignals turns SIGINT/SIGTERM into it): once it returns a name, the run ends
+    with what it committed and the report says `interrupted`. `notify` receives
+    one-line notices meant for the user as they happen (a resumed build).
     """
     started = time.monotonic()
-    inputs = [os.path.normpath(os.fspath(p)) for p in paths]
+    inputs = [resolve_input(p) for p in paths]
     target = resolve_index_path(index)
+    root_path = resolve(root) if root is not None else None
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+    if not isinstance(allow_failures, FailurePolicy):
+        allow_failures = FailurePolicy(count=max(0, allow_failures or 0))
+    run = _Run(options=options, jobs=jobs, fail_fast=fail_fast, progress=progress, stop=stop,
+               notify=notify or (lambda message: None), policy=allow_failures, started=started)
     _recover_interrupted_swap(target)
     if rebuild or not _store.exists(target):
-        batch_size = _batch_size(batch_size, default=FRESH_BUILD_BATCH_SIZE)
+        run.batch_size = _batch_size(batch_size, default=FRESH_BUILD_BATCH_SIZE)
         index_options = _analysis_for_build(target, language=language, stem=stem)
-        return _build_fresh(inputs, target, index_options, options, jobs, batch_size, fail_fast, progress,
-                            started)
-    return _update(inputs, target, prune, options, jobs, _batch_size(batch_size), fail_fast, progress, started,
-                   language=language, stem=stem)
+        return _build_fresh(inputs, target, index_options, run, root=root_path)
+    resuming = Manifest.load(target).unfinished is not None
+    run.batch_size = _batch_size(batch_size, default=FRESH_BUILD_BATCH_SIZE if resuming else DEFAULT_BATCH_SIZE)
+    return _update(inputs, target, prune, run, language=language, stem=stem, root=root_path)
+
+
+@dataclass
+class _Run:
+    """How this run goes: the options every step shares."""
+
+    options: IngestOptions
+    jobs: int
+    fail_fast: bool
+    progress: Callable[[Progress], None] | None
+    stop: Callable[[], str | None] | None
+    notify: Callable[[str], None]
+    policy: FailurePolicy
+    started: float
+    batch_size: int = DEFAULT_BATCH_SIZE
 
 
 def _analysis_for_build(target: Path, *, language: str | None, stem: bool | None) -> _store.IndexOptions:
@@ -274,9 +259,10 @@ def _batch_size(given: int | None, *, default: int = DEFAULT_BATCH_SIZE) -> int:
         raise NewsearchError(f"{BATCH_SIZE_ENV}={text!r} is not a whole number") from None
 
 
-def _build_fresh(inputs: list[str], target: Path, index_options: _store.IndexOptions, options: IngestOptions,
-                 jobs: int, batch_size: int, fail_fast: bool, progress: Any, started: float) -> IngestReport:
-    """Build into `<index>.building` and swap it in; a killed build of the same inputs resumes.
+def _build_fresh(inputs: list[str], target: Path, index_options: _store.IndexOptions, run: _Run, *,
+                 root: str | None) -> IngestReport:
+    """Build a new index: in place when there is none yet, else into `<index>.building`
+    and swapped in at the end; a killed build of the same inputs resumes.
 
     The lock is taken on the target folder (created empty for a first build) before
     the building folder is touched, so two builders never share one.
@@ -287,9 +273,12 @@ def _build_fresh(inputs: list[str], target: Path, index_options: _store.IndexOpt
     guard = WriterLock(str(target))
     guard.acquire()
     building = target.with_name(target.name + _store.BUILDING_SUFFIX)
+    settings = _settings(index_options, run.options)
+    in_place = False
     try:
-        settings = _settings(index_options, options)
-        resumed = _resumable(building, inputs, settings)
+        if root is None and not created:
+            root = Manifest.load(target).root  # a declared index rebuilt by path keeps its keys
+        resumed = _resumable(building, inputs, settings, root)
         if resumed:
             ix, _ = _store.open_index(building)
             manifest = Manifest.load(building)
@@ -297,28 +286,55 @@ def _build_fresh(inputs: list[str], target: Path, index_options: _store.IndexOpt
             if building.exists():
                 _ensure_replaceable(building)
                 shutil.rmtree(building)
-            ix = _store.create_index(building, index_options)
-            manifest = Manifest(inputs=inputs, settings=settings)
+            in_place = created  # nothing to protect: what is committed is searchable at once
+            ix = _store.create_index(target if in_place else building, index_options)
+            manifest = Manifest(inputs=inputs, settings=settings, root=root)
+        folder = target if in_place else building
         # A resumed build may hold files deleted since, and part of a file cut off by
         # the crash: prune, and replace by path (fresh=False) rather than append.
-        work = plan(inputs, manifest, kind=options.kind, prune=resumed)
-        report = IngestReport(index=str(target), files_found=work.found, files_unchanged=len(work.unchanged),
-                              resumed=resumed)
-        report.failures.extend(Failure.from_error(e) for e in work.missing)
-        report.failures.extend(recorded_failures(manifest, work.unchanged))
-        _run(ix, building, manifest, work, options, jobs, batch_size, fail_fast, progress, report,
-             fresh=not resumed)
+        work = plan(inputs, manifest, kind=run.options.kind, prune=PRUNE_ALL if resumed else PRUNE_NONE)
+        report = _start_report(target, work, manifest, run, resumed=resumed)
+        if in_place:
+            guard.release()  # the writer takes the same lock on the same folder
+        try:
+            _run(ix, folder, manifest, work, run, report, fresh=not resumed)
+        except IndexLocked:
+            raise  # another builder took the folder: it is theirs now
+        except BaseException:
+            if in_place and not (target / MANIFEST_FILE).exists():
+                shutil.rmtree(target, ignore_errors=True)  # nothing was committed: leave no empty index
+                created = False
+            raise
         report.stale_lock_pid = guard.stale_pid or report.stale_lock_pid
-        if not report.stopped_early:
-            _store.advance_generation(ix, beyond=_store.generation(target))
-        ix.close()
-        if not report.stopped_early:
-            _swap_in(building, target)
+        finished = not report.stopped_early and not report.interrupted
+        if not in_place:
+            if finished:
+                _store.advance_generation(ix, beyond=_store.generation(target))
+            ix.close()
+            if finished:
+                _swap_in(building, target)
+        else:
+            ix.close()
     finally:
         guard.release()
         if created:
             _remove_if_only_lock(target)
-    report.seconds = time.monotonic() - started
+    report.seconds = time.monotonic() - run.started
+    return report
+
+
+def _start_report(target: Path, work: Plan, manifest: Manifest, run: _Run, *, resumed: bool) -> IngestReport:
+    """The report as planning leaves it: files found, unchanged, passed over, missing."""
+    report = IngestReport(index=str(target), files_found=work.found, files_unchanged=len(work.unchanged),
+                          skipped=work.skipped, policy=run.policy)
+    report.counts["unchanged"] = sum(manifest.sources[key].articles for key in work.unchanged)
+    report.failures.extend(Failure.from_error(e) for e in work.missing)
+    report.failures.extend(recorded_failures(manifest, work.unchanged))
+    if manifest.unfinished is not None or resumed:
+        report.resumed = True
+        report.resumed_articles = manifest.unfinished if manifest.unfinished is not None else sum(
+            fp.articles for fp in manifest.sources.values())
+        run.notify(f"resuming: {plural(report.resumed_articles, 'article')} already built")
     return report
 
 
@@ -326,7 +342,8 @@ def _ensure_replaceable(target: Path) -> None:
     """Refuse to build over a folder holding anything but an index: the swap deletes it."""
     if not target.exists():
         return
-    ours = {LOCK_FILE, MANIFEST_FILE, _store.META_FILE, _store.FACET_CACHE_DIR, PARTS_DIR}
+    ours = {LOCK_FILE, MANIFEST_FILE, _store.META_FILE, _store.FACET_CACHE_DIR, PARTS_DIR, STORE_FILE,
+            STORE_FILE + "-journal"}
     foreign = sorted(
         p.name for p in target.iterdir()
         if p.name.removesuffix(".tmp") not in ours and not _store.is_engine_file(p.name)
@@ -337,7 +354,7 @@ def _ensure_replaceable(target: Path) -> None:
         )
 
 
-def _resumable(building: Path, inputs: list[str], settings: dict[str, Any]) -> bool:
+def _resumable(building: Path, inputs: list[str], settings: dict[str, Any], root: str | None) -> bool:
     """Whether `building` is a killed build of these inputs, by this version, worth continuing."""
     if not _store.exists(building):
         return False
@@ -349,9 +366,10 @@ def _resumable(building: Path, inputs: list[str], settings: dict[str, Any]) -> b
     return (
         meta.get("newsearch_version") == __version__
         and meta.get("schema_version") == _store.SCHEMA_VERSION
-        and bool(manifest.sources)
+        and bool(manifest.sources or manifest.partial)
         and manifest.settings == settings
         and sorted(manifest.inputs) == sorted(inputs)
+        and manifest.root == root
     )
 
 
@@ -364,26 +382,27 @@ def _remove_if_only_lock(folder: Path) -> None:
         pass
 
 
-def _update(inputs: list[str], target: Path, prune: bool, options: IngestOptions, jobs: int,
-            batch_size: int, fail_fast: bool, progress: Any, started: float, *,
-            language: str | None, stem: bool | None) -> IngestReport:
+def _update(inputs: list[str], target: Path, prune: bool | str, run: _Run, *,
+            language: str | None, stem: bool | None, root: str | None) -> IngestReport:
     ix, index_options = _store.open_index(target)
     _check_analysis(target, index_options, language=language, stem=stem)
     manifest = Manifest.load(target)
-    manifest.inputs = sorted(set(manifest.inputs) | set(inputs))
-    settings = _settings(index_options, options)
+    if manifest.root is None and root is not None and not manifest.sources:
+        manifest.root = root
+    # --prune makes the index hold exactly these inputs; otherwise it holds them all.
+    known = set(inputs) if _prune_mode(prune) == PRUNE_ALL else set(manifest.inputs) | set(inputs)
+    manifest.inputs = sorted(known)
+    settings = _settings(index_options, run.options)
     # Files read with other options (format, section from folder) would keep stale
     # articles if skipped as unchanged, so they are all read again.
     reread = bool(manifest.sources) and any(
-        manifest.settings.get(key) != value for key, value in options.to_dict().items()
+        manifest.settings.get(key) != value for key, value in run.options.to_dict().items()
     )
     manifest.settings = settings
-    work = plan(inputs, manifest, kind=options.kind, prune=prune, reread=reread)
-    report = IngestReport(index=str(target), files_found=work.found, files_unchanged=len(work.unchanged))
-    report.failures.extend(Failure.from_error(e) for e in work.missing)
-    report.failures.extend(recorded_failures(manifest, work.unchanged))
-    _run(ix, target, manifest, work, options, jobs, batch_size, fail_fast, progress, report, fresh=False)
-    report.seconds = time.monotonic() - started
+    work = plan(inputs, manifest, kind=run.options.kind, prune=prune, reread=reread)
+    report = _start_report(target, work, manifest, run, resumed=False)
+    _run(ix, target, manifest, work, run, report, fresh=False)
+    report.seconds = time.monotonic() - run.started
     return report
 
 
@@ -440,56 +459,117 @@ def _recover_interrupted_swap(target: Path) -> None:
         lock.release()
 
 
-def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOptions, jobs: int,
-         batch_size: int, fail_fast: bool, progress: Any, report: IngestReport, *, fresh: bool) -> None:
-    if fail_fast and report.failures:
+class _Tally:
+    """This run's counts, split into what is committed and what is not yet: an
+    interrupted run reports the committed part only."""
+
+    def __init__(self, report: IngestReport) -> None:
+        self.report = report
+        self.counts = dict.fromkeys(("new", "replaced", "merged"), 0)
+        self.failures: list[Failure] = []
+        self.merges: list[Merge] = []
+        self.files_indexed = 0
+        self.files_removed = 0
+        self.articles = 0
+        self.dates_rejected = 0
+        self.articles_without_text = 0
+
+    def commit(self) -> None:
+        report = self.report
+        for key, value in self.counts.items():
+            report.counts[key] = report.counts.get(key, 0) + value
+            self.counts[key] = 0
+        report.failures.extend(self.failures)
+        report.merges.extend(self.merges)
+        report.files_indexed += self.files_indexed
+        report.files_removed += self.files_removed
+        report.articles += self.articles
+        report.dates_rejected += self.dates_rejected
+        report.articles_without_text += self.articles_without_text
+        self.failures, self.merges = [], []
+        self.files_indexed = self.files_removed = self.articles = 0
+        self.dates_rejected = self.articles_without_text = 0
+
+
+def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, report: IngestReport, *,
+         fresh: bool) -> None:
+    """Index `work` into the index at `path`, committing every `run.batch_size` articles."""
+    report.documents_before = report.documents = _store.doc_count(ix)
+    if run.fail_fast and report.failures:
         report.stopped_early = True  # a path that could not be found or read is already the first failure
         return
+    try:
+        _check_stop(run.stop)
+        _write(ix, path, manifest, work, run, report, fresh=fresh)
+    except Interrupted as stopped:
+        report.interrupted = stopped.name
+    report.documents = _store.doc_count(ix)
+    new = report.counts["new"]
+    report.articles_removed = max(0, report.documents_before + new - report.documents)
+
+
+def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, report: IngestReport, *,
+           fresh: bool) -> None:
     started = time.monotonic()
     writer = _store.IndexWriter(str(path), ix)
     expected = _store.doc_count(ix)
+    tally = _Tally(report)
     completed: list[Fingerprint] = []
+    partial: dict[str, Partial] = {}  # files committed in part by the batch in progress
     # Articles of this run not yet committed: id -> (its segment, document number),
     # so a later copy of the same article drops the earlier one.
     uncommitted: dict[str, tuple[Any, int]] = {}
-    seen_ids: set[str] = set()
+    # Every article of this run: id -> (file number, line), to name the other input of a merge.
+    origins: dict[str, tuple[int, int | None]] = {}
+    files: list[str] = []
+    deleted_by_path: set[str] = set()  # ids the index held for files read again: those come back replaced
     per_file: dict[str, int] = {}
     file_failures: dict[str, list[tuple[int | None, str]]] = {}
     counter = share_progress_counter()
+    base = manifest.unfinished or 0
+    committed = 0
 
     def commit() -> None:
+        nonlocal committed
         writer.commit()
         uncommitted.clear()
         held = _store.doc_count(ix)
         if held != expected:  # a lost segment or document must not pass silently
             raise IndexCorrupt(f"{path}: index holds {held:,} articles after commit, expected {expected:,}")
+        committed += tally.articles
+        tally.commit()
+        manifest.partial.update(partial)
+        partial.clear()
         manifest.update(completed)
         completed.clear()
+        manifest.unfinished = base + committed
         with _store.storage_errors(str(path)):
             manifest.save(path)
 
     def report_progress() -> None:
-        if progress is not None:
-            progress(Progress(counter[0], len(work.to_index), max(report.articles, counter[1]),
-                              len(report.failures), time.monotonic() - started,
-                              bytes_done=counter[2], bytes_total=bytes_total))
+        _check_stop(run.stop)
+        if run.progress is not None:
+            run.progress(Progress(counter[0], len(work.to_index), max(report.articles + tally.articles, counter[1]),
+                                  len(report.failures) + len(tally.failures), time.monotonic() - started,
+                                  bytes_done=counter[2], bytes_total=bytes_total))
 
     manifest.update(work.retimed)
-    bytes_total = sum(content_bytes(source) for source in work.to_index)
+    bytes_total = sum(max(0, content_bytes(source) - (work.resume[source.identity].offset
+                                                      if source.identity in work.resume else 0))
+                      for source in work.to_index)
     analysis = _store.options_from_meta(str(path), _store.read_meta(path))
-    size = _per_batch(work.to_index, batch_size, jobs)
+    size = _per_batch(work.to_index, run.batch_size, run.jobs)
     with writer:
         report.stale_lock_pid = writer.stale_lock_pid
         remove_parts(path)
         if work.removed:
-            removed = writer.delete_paths(work.removed)
-            report.articles_removed += removed
-            expected -= removed
+            expected -= writer.delete_paths(work.removed)
             manifest.forget(work.removed)
-            report.files_removed = len(work.removed)
-        todo = batches(units(work.to_index, options), size=size, index_path=str(path), analysis=analysis,
-                       options=options)
-        results = run_batches(todo, jobs=jobs, on_wait=report_progress)
+            tally.files_removed = len(work.removed)
+        starts = {key: ResumePoint(p.offset, p.record) for key, p in work.resume.items()}
+        todo = batches(units(work.to_index, run.options, starts), size=size, index_path=str(path),
+                       analysis=analysis, options=run.options)
+        results = run_batches(todo, jobs=run.jobs, on_wait=report_progress)
         try:
             for result in results:
                 if result.storage_error is not None:
@@ -498,40 +578,61 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
                 written, docnum = result.written, 0
                 for outcome in result.outcomes:
                     source = outcome.source
-                    if not fresh and source.path not in per_file:
-                        removed = writer.delete_paths([source.path])
-                        report.articles_removed += removed
-                        expected -= removed
-                    per_file.setdefault(source.path, 0)
-                    report.dates_rejected += outcome.dates_rejected
-                    report.articles_without_text += outcome.without_text
-                    for item in outcome.items:
+                    key = source.identity
+                    if key not in per_file:
+                        files.append(key)
+                        if key in work.resume:  # its committed part stays
+                            per_file[key] = work.resume[key].articles
+                            file_failures[key] = list(work.resume[key].failures)
+                        elif not fresh:
+                            expected -= writer.delete_paths([key], ids=deleted_by_path)
+                    per_file.setdefault(key, 0)
+                    number = len(files) - 1
+                    tally.dates_rejected += outcome.dates_rejected
+                    tally.articles_without_text += outcome.without_text
+                    for item, line in zip(outcome.items, outcome.lines):
                         if isinstance(item, ParseError):
-                            report.failures.append(Failure.from_error(item))
-                            file_failures.setdefault(source.path, []).append((item.line, item.reason))
-                            if fail_fast:
+                            tally.failures.append(Failure.from_error(item))
+                            file_failures.setdefault(key, []).append((item.line, item.reason))
+                            if run.fail_fast and not run.policy.allowed([Failure.from_error(item)]):
                                 report.stopped_early = True
                                 break
                             continue
+                        origin = origins.get(item)
                         earlier = uncommitted.get(item)
+                        held_before = 0
                         if earlier is not None:
                             earlier[0].drop(earlier[1])
                             expected -= 1
-                        elif not fresh or item in seen_ids:
-                            expected -= writer.delete_ids([item])
+                        elif origin is not None or not fresh:
+                            held_before = writer.delete_ids([item])
+                            expected -= held_before
+                        if origin is not None:
+                            tally.counts["merged"] += 1
+                            tally.merges.append(Merge(key, line, files[origin[0]], origin[1], item))
+                        elif held_before or item in deleted_by_path:
+                            tally.counts["replaced"] += 1
+                        else:
+                            tally.counts["new"] += 1
                         expected += 1
+                        date, found = outcome.sketches.get(item, (None, sketch("")))
+                        writer.stories.assign(item, date, found)
                         uncommitted[item] = (written, docnum)
+                        origins[item] = (number, line)
                         docnum += 1
-                        seen_ids.add(item)
-                        per_file[source.path] += 1
-                        report.articles += 1
+                        per_file[key] += 1
+                        tally.articles += 1
                     if report.stopped_early:
                         break
+                    if not outcome.last and outcome.resume is not None:
+                        partial[key] = Partial(key, source.size, source.mtime, outcome.resume.offset,
+                                               outcome.resume.record, per_file[key],
+                                               tuple(file_failures.get(key, ())))
                     if outcome.last:
-                        report.files_indexed += 1
-                        completed.append(Fingerprint(source.path, source.size, source.mtime, outcome.sha1 or "",
-                                                     per_file.pop(source.path, 0),
-                                                     tuple(file_failures.pop(source.path, ()))))
+                        partial.pop(key, None)
+                        tally.files_indexed += 1
+                        completed.append(Fingerprint(key, source.size, source.mtime, outcome.sha1 or "",
+                                                     per_file.pop(key, 0), tuple(file_failures.pop(key, ()))))
                 if written is not None:
                     for later in range(docnum, len(written.ids)):  # after a fail-fast stop
                         written.drop(later)
@@ -539,12 +640,16 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, options: IngestOpt
                 report_progress()
                 if report.stopped_early:
                     break
-                if writer.pending >= batch_size:
+                if writer.pending >= run.batch_size:
                     commit()
             commit()
         finally:
             results.close()  # stops the workers before their private folders go
             remove_parts(path)
+    if not report.stopped_early:
+        manifest.unfinished = None  # the run is complete: the next one does not resume
+        with _store.storage_errors(str(path)):
+            manifest.save(path)
 
 
 def _per_batch(files: list[SourceFile], batch_size: int, jobs: int) -> int:

@@ -5,6 +5,10 @@ memory, a crash inside a C extension such as lxml), which would hang an overnigh
 run. concurrent.futures notices instead (BrokenProcessPool): the unfinished items
 are then retried one per fresh process, so only the item that kills its process
 again is given up on, and the rest of the run carries on.
+
+When the caller stops early (an interrupted run closes the generator), the
+workers are ended at once rather than waited for: a batch in flight may take
+many seconds, and its result would be dropped anyway.
 """
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Iterable, Iterator, TypeVar
+
+from .stopping import quiet_worker
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -44,7 +50,7 @@ def map_in_processes(
     window = window or jobs * 4
     source = iter(items)
     pending: deque[tuple[T, Future[R] | None]] = deque()  # None: the pool broke before it took the item
-    pool = ProcessPoolExecutor(jobs, mp_context=context)
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=quiet_worker)
     try:
         while True:
             while len(pending) < window and (not pending or pending[-1][1] is not None):
@@ -73,15 +79,30 @@ def map_in_processes(
                 for one in retry:
                     alone = _alone(func, one, context, on_death)
                     yield (one, alone) if with_items else alone
-                pool = ProcessPoolExecutor(jobs, mp_context=context)
+                pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=quiet_worker)
                 continue
             yield (item, result) if with_items else result
+    except BaseException:  # the caller stopped early (GeneratorExit) or was interrupted
+        _end_workers(pool)
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _end_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop the pool's processes now, without waiting for the items they hold."""
+    processes = dict(getattr(pool, "_processes", None) or {})
+    for process in processes.values():
+        try:
+            process.terminate()
+        except (OSError, AttributeError):
+            pass
+    for process in processes.values():
+        process.join(timeout=1)
+
+
 def _alone(func: Callable[[T], R], item: T, context: object, on_death: Callable[[T, str], R]) -> R:
-    with ProcessPoolExecutor(1, mp_context=context) as solo:  # type: ignore[arg-type]
+    with ProcessPoolExecutor(1, mp_context=context, initializer=quiet_worker) as solo:  # type: ignore[arg-type]
         try:
             return solo.submit(func, item).result()
         except BrokenProcessPool:

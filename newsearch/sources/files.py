@@ -3,12 +3,18 @@
 A path may be a file, a folder (searched recursively) or a glob. `.gz` files are
 read transparently, with a cap on the decompressed size so a gzip bomb is refused
 rather than expanded. JSON Lines files yield one raw document per line.
+
+A file's identity is its resolved path (symlinks and `..` resolved), so the same
+folder typed relatively or absolutely is the same input; an index declared in a
+repository keys its files relative to the declaration's root instead, so a moved
+checkout still matches (`key`).
 """
 from __future__ import annotations
 
 import glob
 import gzip
 import os
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +32,9 @@ KINDS = ("html", "text", "jsonl", "json")
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_DECOMPRESSED_BYTES = 200 * 1024 * 1024
 _IGNORED_NAMES = {".DS_Store", "Thumbs.db"}
+# Names never taken as articles when a folder or glob is walked, in any case
+# (README, readme.txt, README.TXT): they describe a collection, they are not in it.
+_NOT_ARTICLES = ("readme",)
 # Files only a newsearch index folder holds (store.META_FILE, locking.LOCK_FILE),
 # so `newsearch index .` never reads its own index as input.
 _INDEX_MARKERS = ("newsearch.json", "newsearch.lock")
@@ -36,11 +45,27 @@ _READ_CHUNK = 1 << 20
 class SourceFile:
     """One input file and what newsearch believes it holds."""
 
-    path: str
+    path: str  # resolved, absolute: where to read it
     kind: str  # one of KINDS
-    section_hint: str = ""  # the parent folder's name, used when section_from_dir is on
+    # The folder between the input root and the file (its parent's name), used when
+    # section_from_dir is on; "" for a file directly in the root or named on its own.
+    section_hint: str = ""
     size: int = 0
     mtime: float = 0.0
+    key: str = ""  # its identity in an index, when not `path` (relative to a declaration)
+
+    @property
+    def identity(self) -> str:
+        """What the index and the manifest know this file by."""
+        return self.key or self.path
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file passed over while walking a folder or glob, and why (for the summary)."""
+
+    path: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -105,49 +130,152 @@ def _walk(root: Path) -> Iterator[Path]:
                 yield Path(dirpath) / name
 
 
+def is_glob(path: str) -> bool:
+    return any(ch in path for ch in "*?[") and not os.path.exists(path)  # "photo[1].html" is a name
+
+
 def _expand(path: str) -> list[Path]:
-    if any(ch in path for ch in "*?[") and not os.path.exists(path):  # "photo[1].html" is a name
+    if is_glob(path):
         return [Path(p) for p in sorted(glob.glob(path, recursive=True))]
     return [Path(path)]
 
 
+def resolve(path: str | os.PathLike[str]) -> str:
+    """A path's identity: absolute, with symlinks and `..` resolved."""
+    return os.path.realpath(os.fspath(path))
+
+
+def glob_root(pattern: str) -> str:
+    """The folder a glob searches from: its longest prefix without wildcards."""
+    parts = Path(pattern).parts
+    fixed = []
+    for part in parts:
+        if any(ch in part for ch in "*?["):
+            break
+        fixed.append(part)
+    return resolve(os.path.join(*fixed) if fixed else ".")
+
+
+def resolve_input(given: str | os.PathLike[str]) -> str:
+    """An input as typed -> its identity: a resolved path, or a glob rooted at a resolved folder."""
+    text = os.fspath(given)
+    if not is_glob(text):
+        return resolve(text)
+    root, parts = glob_root(text), Path(text).parts
+    rest = [p for i, p in enumerate(parts) if any(ch in "".join(parts[: i + 1]) for ch in "*?[")]
+    return os.path.join(root, *rest)
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """A glob as a regular expression with glob's own rules: `*` and `?` stay within a
+    folder name, `**` crosses folders, `[...]` is a class."""
+    out, i = [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if ch == "*":
+            out.append("[^/]*")
+        elif ch == "?":
+            out.append("[^/]")
+        elif ch == "[":
+            end = pattern.find("]", i + 2)
+            if end < 0:
+                out.append(re.escape(ch))
+            else:
+                body = pattern[i + 1:end]
+                out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+                i = end
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def input_covers(resolved_input: str, path: str) -> bool:
+    """Whether indexing `resolved_input` (from resolve_input) would find the file at
+    `path` (resolved): the file itself, a file under the folder, or a glob match.
+    This is what "files that were indexed from that same input" means for pruning."""
+    if is_glob(resolved_input):
+        return _glob_regex(resolved_input).match(path) is not None
+    return path == resolved_input or path.startswith(resolved_input.rstrip(os.sep) + os.sep)
+
+
+def is_not_article(name: str) -> bool:
+    """README files (any case, any extension) describe a collection; they are never articles."""
+    return _strip_gz(name).split(".", 1)[0].casefold() in _NOT_ARTICLES
+
+
 def find_sources(
-    paths: Iterable[str | os.PathLike[str]], *, kind: str | None = None
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    kind: str | None = None,
+    root: str | os.PathLike[str] | None = None,
+    skipped: list[Skipped] | None = None,
 ) -> Iterator[SourceFile | ParseError]:
-    """Yield every input file under `paths` in a stable order.
+    """Yield every input file under `paths` in a stable order, each once.
 
     Missing paths, unreadable files and binary files are yielded as ParseError
-    values, not raised, so one bad path never hides the good ones. Inside folders,
-    files with an unknown extension are ignored. `kind` forces a format.
+    values, not raised, so one bad path never hides the good ones. Inside folders
+    and globs, files with an unknown extension and README files are passed over
+    (listed in `skipped` when given). `kind` forces a format. With `root`, each
+    file's `key` is its path relative to `root` (a declared index's files).
     """
     seen: set[str] = set()
     for given in paths:
-        matches = _expand(os.fspath(given))
+        text = os.fspath(given)
+        matches = _expand(text)
         if not matches or not matches[0].exists():
-            yield ParseError(os.fspath(given), "no such file, folder or glob match")
+            yield ParseError(text, "no such file, folder or glob match")
             continue
+        searched_from = glob_root(text) if is_glob(text) else None
         for match in matches:
             walking = match.is_dir()
             if walking and is_index_folder(match):
                 yield ParseError(str(match), "a newsearch index folder, not articles")
                 continue
+            base = searched_from or (resolve(match) if walking else None)
             for file in _walk(match) if walking else [match]:
-                key = os.path.abspath(file)
-                if key in seen:
+                path = resolve(file)
+                if path in seen:
                     continue
-                seen.add(key)
-                if walking and kind is None and not _walk_candidate(file.name):
-                    continue
-                yield _describe(file, kind)
+                seen.add(path)
+                if (walking or searched_from) and kind is None:
+                    reason = _not_a_candidate(file.name)
+                    if reason:
+                        if skipped is not None:
+                            skipped.append(Skipped(path, reason))
+                        continue
+                yield _describe(Path(path), kind, base=base, root=root)
 
 
-def _walk_candidate(name: str) -> bool:
-    """In a folder, take files of a known kind and extension-less ones (sniffed);
-    images, stylesheets, READMEs and the like are not articles and are passed over."""
-    return kind_from_name(name) is not None or "." not in _strip_gz(name)
+def _not_a_candidate(name: str) -> str | None:
+    """Why a file met in a folder or glob is not read, or None to read it. Files of a
+    known kind and extension-less ones (sniffed) are read; README files, images,
+    stylesheets and the like are passed over."""
+    if is_not_article(name):
+        return "a README file, not an article"
+    if kind_from_name(name) is None and "." in _strip_gz(name):
+        return "not an article file type"
+    return None
 
 
-def _describe(file: Path, forced_kind: str | None) -> SourceFile | ParseError:
+def _section_hint(path: Path, base: str | None) -> str:
+    """The name of the folder between the input root and the file, never the root itself."""
+    parent = str(path.parent)
+    if base is None or parent == base or not parent.startswith(base.rstrip(os.sep) + os.sep):
+        return ""
+    return path.parent.name
+
+
+def _describe(file: Path, forced_kind: str | None, *, base: str | None = None,
+              root: str | os.PathLike[str] | None = None) -> SourceFile | ParseError:
     try:
         stat = file.stat()
     except OSError as exc:
@@ -165,9 +293,10 @@ def _describe(file: Path, forced_kind: str | None) -> SourceFile | ParseError:
     return SourceFile(
         path=str(file),
         kind=found,
-        section_hint=file.parent.name,
+        section_hint=_section_hint(file, base),
         size=stat.st_size,
         mtime=stat.st_mtime,
+        key=os.path.relpath(file, root) if root is not None else "",
     )
 
 

@@ -1,0 +1,160 @@
+"""Near-duplicate grouping on the duplicates dev set: pairwise precision and recall.
+
+    python benchmarks/stories.py [--corpus ../shared/corpus/duplicates] [--datasketch]
+
+Scores newsearch.stories (bottom-k sketches with an inverted list) and, with
+--datasketch, datasketch's MinHash + LSH on the same shingles and the same rules,
+in the same run, the way the corpus README scores: every pair of articles put in
+one story is a predicted pair. With --reuters FILE it also times indexing that file
+with grouping and without, alternating, in the same run.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import itertools
+import json
+import sys
+import time
+from collections import defaultdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from newsearch import stories  # noqa: E402
+
+DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "duplicates"
+
+
+def load(folder: Path) -> tuple[list[dict], dict[str, str]]:
+    articles = [json.loads(line) for line in (folder / "articles.jsonl").open(encoding="utf-8")]
+    gold = {}
+    for line in (folder / "gold.jsonl").open(encoding="utf-8"):
+        record = json.loads(line)
+        gold[record["id"]] = record["story"]
+    return articles, gold
+
+
+def pairs(assignment: dict[str, str]) -> set[tuple[str, str]]:
+    groups: dict[str, list[str]] = defaultdict(list)
+    for article_id, story in assignment.items():
+        groups[story].append(article_id)
+    found = set()
+    for members in groups.values():
+        found.update(itertools.combinations(sorted(members), 2))
+    return found
+
+
+def score(predicted: dict[str, str], gold: dict[str, str]) -> tuple[float, float, float, int]:
+    guess, truth = pairs(predicted), pairs(gold)
+    hit = len(guess & truth)
+    precision = hit / len(guess) if guess else 0.0
+    recall = hit / len(truth) if truth else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1, len(guess)
+
+
+def date_of(record: dict) -> datetime | None:
+    try:
+        return datetime.fromisoformat(record["date"]).replace(tzinfo=timezone.utc)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def run_newsearch(articles: list[dict]) -> dict[str, str]:
+    return stories.group((a["id"], date_of(a), a["body"]) for a in articles)
+
+
+def run_datasketch(articles: list[dict], threshold: float = 0.3, perms: int = 128) -> dict[str, str]:
+    """MinHash LSH candidates (Jaccard threshold), then the same rules as newsearch."""
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=perms)
+    story: dict[str, str] = {}
+    kept: dict[str, tuple[MinHash, stories.Sketch, datetime | None]] = {}
+    for record in articles:
+        words = stories._WORD.findall(record["body"].lower().encode("utf-8"))
+        n = stories.SHINGLE_WORDS
+        minhash = MinHash(num_perm=perms)
+        for i in range(max(1, len(words) - n + 1)):
+            minhash.update(b" ".join(words[i:i + n]))
+        sketch = stories.sketch(record["body"])
+        date = date_of(record)
+        best = None
+        for other in lsh.query(minhash):
+            other_hash, other_sketch, other_date = kept[other]
+            if date and other_date and abs((date - other_date).days) > stories.WINDOW_DAYS:
+                continue
+            jaccard = minhash.jaccard(other_hash)
+            if jaccard < stories.MIN_JACCARD or stories.figures_agree(sketch, other_sketch) < stories.MIN_FIGURES:
+                continue
+            shared = jaccard * (sketch.size + other_sketch.size) / (1 + jaccard)
+            if shared / max(1, min(sketch.size, other_sketch.size)) < stories.MIN_CONTAINMENT:
+                continue
+            if best is None or jaccard > best[0]:
+                best = (jaccard, story[other])
+        story[record["id"]] = best[1] if best else record["id"]
+        kept[record["id"]] = (minhash, sketch, date)
+        lsh.insert(record["id"], minhash)
+    return story
+
+
+def index_cost(reuters: Path, jobs: int, rounds: int) -> None:
+    """Index the Reuters file with grouping and without (grouping switched off by
+    replacing its two steps with no-ops in this process and its forked workers)."""
+    import shutil
+    import tempfile
+
+    from newsearch.ingest import batches, index_paths
+
+    real_sketch, real_assign = batches.sketch, stories.StoryStore.assign
+    empty = stories.Sketch(0, (), ())
+
+    def build(grouping: bool) -> float:
+        batches.sketch = real_sketch if grouping else (lambda body: empty)
+        stories.StoryStore.assign = real_assign if grouping else (lambda self, i, d, s: i)
+        folder = tempfile.mkdtemp(prefix="stories-bench-")
+        try:
+            started = time.perf_counter()
+            index_paths([str(reuters)], index=folder, jobs=jobs)
+            return time.perf_counter() - started
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+            batches.sketch, stories.StoryStore.assign = real_sketch, real_assign
+
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(rounds):  # alternated, so load on the machine falls on both alike
+        for grouping in (False, True):
+            times[grouping].append(build(grouping))
+    plain, grouped = min(times[False]), min(times[True])
+    print(f"Reuters indexing, --jobs {jobs}, best of {rounds}: without grouping {plain:.2f}s, "
+          f"with grouping {grouped:.2f}s, cost {100 * (grouped - plain) / plain:+.1f}%")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--datasketch", action="store_true", help="also score datasketch MinHash LSH")
+    parser.add_argument("--reuters", type=Path, help="also time indexing this Reuters JSONL file with and without grouping")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    articles, gold = load(args.corpus)
+    runs = [("newsearch", run_newsearch)]
+    if args.datasketch:
+        runs.append(("datasketch", run_datasketch))
+    print(f"{len(articles):,} articles, {len(pairs(gold)):,} same-story pairs in the gold")
+    print(f"{'method':<12} {'precision':>9} {'recall':>7} {'F1':>6} {'pairs':>6} {'art/s':>8}")
+    for name, run in runs:
+        started = time.perf_counter()
+        predicted = run(articles)
+        seconds = time.perf_counter() - started
+        p, r, f, n = score(predicted, gold)
+        print(f"{name:<12} {p:>9.4f} {r:>7.4f} {f:>6.4f} {n:>6,} {len(articles) / seconds:>8,.0f}")
+    if args.reuters:
+        index_cost(args.reuters, args.jobs, args.rounds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Sentence and paragraph boundaries, kept in the positions of indexed words.
+
+A body's words are numbered as usual, and each position also carries the number of
+its paragraph and sentence:
+
+    position = paragraph << PARAGRAPH_SHIFT | sentence << SENTENCE_SHIFT | word
+
+where `word` counts the field's words from 0 (so distances in words stay exact)
+and `sentence` counts within the paragraph. Two words stand side by side (a phrase)
+only when their positions differ by one, that is inside one sentence: a phrase never
+runs over a sentence or paragraph break. The same sentence is the same
+`position >> SENTENCE_SHIFT`; the same paragraph, `position >> PARAGRAPH_SHIFT`.
+
+Paragraphs are separated by a blank line (as newsearch stores bodies). A sentence
+ends at . ! or ? (maybe followed by a closing quote or bracket) before white space
+and a capital letter, digit or opening quote, except after a known abbreviation
+or a single capital letter (initials: "J. Smith", "U.S. officials").
+"""
+from __future__ import annotations
+
+import re
+from typing import Callable, Iterator
+
+SENTENCE_SHIFT = 20
+PARAGRAPH_SHIFT = 40
+WORD_MASK = (1 << SENTENCE_SHIFT) - 1
+# Longer units are cut: the word number must stay below 2**20, sentences below 2**20.
+MAX_WORDS = WORD_MASK
+
+_PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+_SENTENCE_END = re.compile(r"""(?<=[.!?])(["'”’)\]]*)\s+(?=["'“‘(\[]?[A-Z0-9À-ÖØ-Þ])""")
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Gen|Col|Lt|Sgt|Capt|Rep|Sen|Gov|Pres|Rev|Hon|No|Nos|Vol|Co|Corp|Inc|Ltd|"
+    r"Bros|vs|etc|approx|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Mt|Ft|Ave|Blvd|Dept|Univ|"
+    r"e\.g|i\.e|a\.m|p\.m)\.|\b[A-Z]\.|\b(?:[A-Za-z]\.){2,})$"
+)
+
+
+def paragraphs(text: str) -> list[str]:
+    return [p for p in _PARAGRAPH.split(text) if p.strip()]
+
+
+def sentences(paragraph: str) -> Iterator[str]:
+    """The sentences of one paragraph, in order."""
+    start = 0
+    for match in _SENTENCE_END.finditer(paragraph):
+        head = paragraph[start:match.end(1)]
+        if _ABBREVIATION.search(head):
+            continue
+        if head.strip():
+            yield head
+        start = match.end()
+    tail = paragraph[start:]
+    if tail.strip():
+        yield tail
+
+
+def positions_with_boundaries(text: str, positions: Callable[[str], dict[str, list[int]]]) -> dict[str, list[int]]:
+    """Term -> encoded positions for `text`, where `positions` gives term -> plain
+    positions (from 0) for one piece of text, as the field's analysis numbers them."""
+    found: dict[str, list[int]] = {}
+    word = 0
+    for number, paragraph in enumerate(paragraphs(text)):
+        for count, sentence in enumerate(sentences(paragraph)):
+            plain = positions(sentence)
+            if not plain:
+                continue
+            base = (number << PARAGRAPH_SHIFT) | (min(count, MAX_WORDS) << SENTENCE_SHIFT)
+            top = 0
+            for term, where in plain.items():
+                target = found.get(term)
+                if target is None:
+                    target = found[term] = []
+                target.extend(base | min(word + w, MAX_WORDS) for w in where)
+                if where[-1] > top:
+                    top = where[-1]
+            word += top + 1
+    return found
+
+
+def word_number(position: int) -> int:
+    return position & WORD_MASK
+
+
+def sentence_of(position: int) -> int:
+    return position >> SENTENCE_SHIFT
+
+
+def paragraph_of(position: int) -> int:
+    return position >> PARAGRAPH_SHIFT

@@ -1,0 +1,291 @@
+"""Stories, not copies: near-duplicate grouping of articles, engine-free.
+
+A wire story reprinted by other papers gets a new headline, a trimmed ending, the
+paper's own boilerplate and a few words changed; a corrected story is sent again.
+Each article gets a *story* id shared with its near-duplicates:
+
+* its body becomes a set of word 4-shingles (lower case, numbers kept), summarised
+  by a bottom-k sketch: the SKETCH_SIZE smallest shingle hashes. Two sketches
+  estimate the Jaccard similarity of the whole sets, and with the set sizes, the
+  containment of the smaller in the larger (which boilerplate and a cut ending
+  barely lower);
+* two articles are copies when the containment is at least MIN_CONTAINMENT, the
+  Jaccard similarity at least MIN_JACCARD, they were published within the window
+  (7 days by default), and they agree on their figures: formulaic stories (quarterly
+  results, "Fed adds reserves", dividend notices) share their wording and differ in
+  their numbers, so at least MIN_FIGURES of the smaller article's numbers must be
+  found in the other;
+* a new article joins the story of its most similar earlier copy, else starts a
+  story named after its own id. Story ids never change once given, so deleting a
+  story's first article leaves the others grouped, and the same inputs in the same
+  order give the same grouping.
+
+Candidates are found through an inverted list of sketch values (values shared by
+too many articles are common phrases and are skipped). benchmarks/stories.py
+measures this against datasketch's MinHash LSH on the duplicates dev set.
+"""
+from __future__ import annotations
+
+import heapq
+import re
+import sqlite3
+import zlib
+from array import array
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable, Iterator
+
+SHINGLE_WORDS = 4
+SKETCH_SIZE = 64
+MIN_CONTAINMENT = 0.6
+MIN_JACCARD = 0.3
+MIN_FIGURES = 0.6
+WINDOW_DAYS = 7
+# A sketch value held by more articles than this is a stock phrase, not evidence.
+MAX_POSTING = 200
+# Only the smallest few sketch values are looked up: two bodies alike enough share
+# one of them with a probability above 0.99 (see benchmarks/stories.py).
+LOOKUP_KEYS = 16
+MAX_CANDIDATES = 20
+STORE_FILE = "stories.sqlite"
+
+# Words as bytes of the lower-cased UTF-8 body: runs of anything but white space and
+# ASCII punctuation, joined over inner - . , ' / ("6-1/16", "1,000.5", "o'brien").
+_WORD_CHARS = rb"[^\s!-/:-@\[-`{-~]+"
+_WORD = re.compile(_WORD_CHARS + rb"(?:[-.,'/]" + _WORD_CHARS + rb")*")
+_FIGURE = re.compile(rb"\d(?:[\d.,/-]*\d)?")
+# Figures written as words count as figures ("six pct" against "6-1/16 pct").
+_NUMBER_WORDS = frozenset(
+    b"zero one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty "
+    b"hundred thousand million billion half quarter".split()
+)
+
+
+@dataclass(frozen=True)
+class Sketch:
+    """What grouping keeps of an article's body: a few hundred bytes at most."""
+
+    size: int  # distinct shingles in the body
+    mins: tuple[int, ...]  # the SKETCH_SIZE smallest shingle hashes (64-bit), ascending
+    figures: tuple[int, ...]  # crc32 hashes of the distinct numbers in the body, ascending
+
+    def to_bytes(self) -> bytes:
+        values = array("q", [self.size, len(self.mins), *self.mins, *self.figures])
+        return values.tobytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Sketch":
+        values = array("q")
+        values.frombytes(data)
+        count = values[1]
+        return cls(values[0], tuple(values[2:2 + count]), tuple(values[2 + count:]))
+
+
+def sketch(body: str) -> Sketch:
+    """The sketch of an article body (an empty body gives an empty sketch).
+
+    Indexing pays for this on every article, so each step runs in C: words are
+    hashed with crc32 and each run of SHINGLE_WORDS word hashes by CPython's tuple
+    hash (the same in every process and run, unlike the hash of a string).
+    """
+    data = body.lower().encode("utf-8")
+    words = _WORD.findall(data)
+    if not words:
+        return Sketch(0, (), ())
+    hashes = list(map(zlib.crc32, words))
+    if len(hashes) < SHINGLE_WORDS:
+        shingles = {hash(tuple(hashes))}
+    else:
+        shingles = set(map(hash, zip(*(hashes[i:] for i in range(SHINGLE_WORDS)))))
+    figures = set(map(zlib.crc32, _FIGURE.findall(data)))
+    figures.update(map(zlib.crc32, _NUMBER_WORDS.intersection(words)))
+    return Sketch(len(shingles), tuple(heapq.nsmallest(SKETCH_SIZE, shingles)), tuple(sorted(figures)))
+
+
+def resemblance(a: Sketch, b: Sketch) -> tuple[float, float]:
+    """Estimated (Jaccard, containment of the smaller in the larger) of two bodies."""
+    if not a.mins or not b.mins:
+        return 0.0, 0.0
+    both = set(a.mins).intersection(b.mins)
+    union = sorted(set(a.mins).union(b.mins))[:SKETCH_SIZE]
+    jaccard = sum(1 for value in union if value in both) / len(union)
+    shared = jaccard * (a.size + b.size) / (1 + jaccard)
+    return jaccard, min(1.0, shared / max(1, min(a.size, b.size)))
+
+
+def figures_agree(a: Sketch, b: Sketch) -> float:
+    """Share of the figures of the article with fewer figures found in the other (1.0 without figures)."""
+    if not a.figures or not b.figures:
+        return 1.0
+    small, large = (a.figures, b.figures) if len(a.figures) <= len(b.figures) else (b.figures, a.figures)
+    found = set(large)
+    return sum(1 for f in small if f in found) / len(small)
+
+
+def are_copies(a: Sketch, b: Sketch) -> float | None:
+    """The containment when `a` and `b` are copies of one story, else None."""
+    jaccard, containment = resemblance(a, b)
+    if jaccard >= MIN_JACCARD and containment >= MIN_CONTAINMENT and figures_agree(a, b) >= MIN_FIGURES:
+        return containment
+    return None
+
+
+def _day(date: datetime | None) -> float | None:
+    return date.timestamp() / 86400 if date is not None else None
+
+
+class StoryStore:
+    """Story of every article of one index, with sketches to group new ones.
+
+    Kept in STORE_FILE beside the index (SQLite, standard library). Articles
+    grouped since the last commit are held in memory and written in one
+    transaction by `commit`, which the index writer calls just before the engine
+    commits: a crash leaves at worst entries for articles the index never got,
+    which only ever find no match.
+    """
+
+    def __init__(self, folder: str | Path, *, window_days: float = WINDOW_DAYS, readonly: bool = False) -> None:
+        self.path = Path(folder) / STORE_FILE
+        self.window = window_days
+        if readonly:
+            # Readers may be shared by a web server's threads; SQLite serialises them.
+            self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        else:
+            self._db = sqlite3.connect(str(self.path))
+        self._db.executescript("" if readonly else
+            """
+            CREATE TABLE IF NOT EXISTS member (id TEXT PRIMARY KEY, story TEXT NOT NULL, day REAL,
+                                               sketch BLOB NOT NULL);
+            CREATE INDEX IF NOT EXISTS member_story ON member (story);
+            CREATE TABLE IF NOT EXISTS posting (value INTEGER NOT NULL, id TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS posting_value ON posting (value);
+            """
+        )
+        self._stored = self._db.execute("SELECT EXISTS (SELECT 1 FROM member)").fetchone()[0]
+        # Grouped since the last commit: id -> (story, day, sketch), and key -> ids.
+        self._new: dict[str, tuple[str, float | None, Sketch]] = {}
+        self._new_keys: dict[int, list[str]] = {}
+        self._gone: set[str] = set()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "StoryStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- grouping ---------------------------------------------------------------
+
+    def assign(self, article_id: str, date: datetime | None, found: Sketch) -> str:
+        """Give an article its story (joining the closest earlier copy's) and hold it for commit."""
+        self.forget([article_id])
+        day = _day(date)
+        story = self._best_match(day, found) or article_id
+        self._new[article_id] = (story, day, found)
+        for value in found.mins[:LOOKUP_KEYS]:
+            self._new_keys.setdefault(value, []).append(article_id)
+        return story
+
+    def _best_match(self, day: float | None, found: Sketch) -> str | None:
+        keys = found.mins[:LOOKUP_KEYS]
+        if not keys:
+            return None
+        counts: dict[str, int] = {}
+        for value in keys:
+            held = self._new_keys.get(value, ())
+            for other in held if len(held) <= MAX_POSTING else ():
+                counts[other] = counts.get(other, 0) + 1
+        if self._stored:
+            marks = ",".join("?" * len(keys))
+            rows = self._db.execute(f"SELECT value, id FROM posting WHERE value IN ({marks})", keys).fetchall()
+            per_value: dict[int, int] = {}
+            for value, _ in rows:
+                per_value[value] = per_value.get(value, 0) + 1
+            for value, other in rows:
+                if per_value[value] <= MAX_POSTING and other not in self._gone and other not in self._new:
+                    counts[other] = counts.get(other, 0) + 1
+        best: tuple[float, str] | None = None
+        for other in sorted(counts, key=lambda o: (-counts[o], o))[:MAX_CANDIDATES]:
+            known = self._new.get(other) or self._stored_member(other)
+            if known is None:
+                continue
+            story, other_day, other_sketch = known
+            if day is not None and other_day is not None and abs(day - other_day) > self.window:
+                continue
+            score = are_copies(found, other_sketch)
+            if score is not None and (best is None or (score, story) > best):
+                best = (score, story)
+        return best[1] if best else None
+
+    def _stored_member(self, article_id: str) -> tuple[str, float | None, Sketch] | None:
+        row = self._db.execute("SELECT story, day, sketch FROM member WHERE id = ?", (article_id,)).fetchone()
+        return (row[0], row[1], Sketch.from_bytes(row[2])) if row else None
+
+    def forget(self, ids: Iterable[str]) -> None:
+        """Drop deleted articles; the rest of their stories keep their ids."""
+        for article_id in ids:
+            held = self._new.pop(article_id, None)
+            if held is not None:
+                for value in held[2].mins[:LOOKUP_KEYS]:
+                    self._new_keys[value].remove(article_id)
+            if self._stored:
+                self._gone.add(article_id)
+
+    def commit(self) -> None:
+        """Write what was grouped and forgotten since the last commit."""
+        db = self._db
+        with db:
+            for article_id in self._gone:
+                row = db.execute("SELECT sketch FROM member WHERE id = ?", (article_id,)).fetchone()
+                if row is None:
+                    continue
+                db.execute("DELETE FROM member WHERE id = ?", (article_id,))
+                db.executemany("DELETE FROM posting WHERE value = ? AND id = ?",
+                               ((v, article_id) for v in Sketch.from_bytes(row[0]).mins[:LOOKUP_KEYS]))
+            db.executemany("INSERT OR REPLACE INTO member VALUES (?, ?, ?, ?)",
+                           ((i, story, day, sk.to_bytes()) for i, (story, day, sk) in self._new.items()))
+            db.executemany("INSERT INTO posting VALUES (?, ?)",
+                           ((v, i) for v, ids in self._new_keys.items() for i in ids))
+        self._stored = self._stored or bool(self._new)
+        self._new.clear()
+        self._new_keys.clear()
+        self._gone.clear()
+
+    def rollback(self) -> None:
+        """Forget what was grouped since the last commit."""
+        self._new.clear()
+        self._new_keys.clear()
+        self._gone.clear()
+
+    # -- reading (committed state) ---------------------------------------------
+
+    def story_of(self, article_id: str) -> str:
+        row = self._db.execute("SELECT story FROM member WHERE id = ?", (article_id,)).fetchone()
+        return row[0] if row else article_id
+
+    def members(self, story: str) -> list[str]:
+        """Ids of the articles in a story, in the order they were grouped."""
+        rows = self._db.execute("SELECT id FROM member WHERE story = ? ORDER BY rowid", (story,)).fetchall()
+        return [r[0] for r in rows]
+
+    def grouped(self) -> dict[str, str]:
+        """Article id -> story for every article in a story of two or more."""
+        rows = self._db.execute(
+            "SELECT id, story FROM member WHERE story IN "
+            "(SELECT story FROM member GROUP BY story HAVING COUNT(*) > 1)"
+        ).fetchall()
+        return dict(rows)
+
+
+def group(articles: Iterable[tuple[str, datetime | None, str]], *, window_days: float = WINDOW_DAYS
+          ) -> dict[str, str]:
+    """Stories of (id, date, body) triples grouped in memory, in order: id -> story."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder, StoryStore(folder, window_days=window_days) as store:
+        stories = {article_id: store.assign(article_id, date, sketch(body)) for article_id, date, body in articles}
+    return stories
+

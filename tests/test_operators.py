@@ -1,0 +1,143 @@
+"""The operators of professional archives, through a real index, against hand-checked answers.
+
+Each article below is written so the expected hits can be read off by eye; stop
+words ("the", "of", "a", ...) do not count as words between two others.
+"""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from newsearch import Archive, QuerySyntaxError
+from newsearch.analysis.boundaries import paragraphs, positions_with_boundaries, sentences
+from newsearch.cli import main
+
+from helpers import article
+
+ARTICLES = {
+    # oil and price: adjacent, price first ("of" is a stop word).
+    "adjacent": article("Market note", "The price of oil fell on Monday."),
+    # oil ... price with three words between, oil first.
+    "three-between": article("Market note", "Oil traders expected crude price moves."),
+    # oil in one sentence, price in the next word (w/N counts words across breaks).
+    "next-sentence": article("Market note", "Traders sold oil. Price talk followed quickly."),
+    # oil in one paragraph, price in the next: a phrase "oil price" must not match.
+    "next-paragraph": article("Market note", "Shipments of crude oil\n\nPrice controls were lifted."),
+    # the same paragraph, different sentences, far apart.
+    "same-paragraph": article("Market note", "Oil output rose in March as new wells opened across the "
+                                             "northern fields and pipelines were repaired. Analysts "
+                                             "expect the price to ease."),
+    # the words only in the title.
+    "title-only": article("Oil price slides", "Markets were quiet."),
+    # cocoa five times, exports as a longer word.
+    "cocoa-five": article("Cocoa report", "Cocoa beans, cocoa butter and cocoa powder: cocoa everywhere; "
+                                          "cocoa exporters met."),
+    "cocoa-two": article("Cocoa note", "Cocoa fell and cocoa exports slowed."),
+}
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ops") / "index"
+    Archive.create(path).add([a.with_changes(id=key) for key, a in ARTICLES.items()])
+    with Archive.open(path) as opened:
+        yield opened
+
+
+def found(archive, query):
+    return {hit.id for hit in archive.search(query, limit=50, highlight=False).hits}
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("oil w/0 price", {"adjacent", "title-only", "next-sentence", "next-paragraph"}),
+    ("oil w/3 price", {"adjacent", "three-between", "next-sentence", "title-only", "next-paragraph"}),
+    ("oil w/2 price", {"adjacent", "next-sentence", "title-only", "next-paragraph"}),
+    ("oil w/40 price", {"adjacent", "three-between", "next-sentence", "title-only", "next-paragraph",
+                        "same-paragraph"}),
+    ("oil pre/3 price", {"three-between", "next-sentence", "title-only", "next-paragraph"}),
+    ("price pre/3 oil", {"adjacent"}),
+    ("oil pre/0 price", {"title-only", "next-sentence", "next-paragraph"}),
+    ("oil near/3 price", {"adjacent", "three-between", "next-sentence", "title-only", "next-paragraph"}),
+    ("oil /s price", {"adjacent", "three-between", "title-only"}),
+    ("oil w/s price", {"adjacent", "three-between", "title-only"}),
+    ("oil /p price", {"adjacent", "three-between", "next-sentence", "same-paragraph", "title-only"}),
+])
+def test_proximity(archive, query, expected):
+    assert found(archive, query) == expected
+
+
+def test_a_plain_phrase_stops_at_sentence_and_paragraph_breaks(archive):
+    assert found(archive, '"oil price"') == {"title-only"}
+    assert "next-paragraph" in found(archive, "oil price")  # both words, anywhere: still a hit
+
+
+def test_operators_inside_fields_phrases_and_boolean_logic(archive):
+    assert found(archive, "title:(oil w/1 price)") == {"title-only"}
+    assert found(archive, "body:(oil w/5 price)") == {"adjacent", "three-between", "next-sentence",
+                                                      "next-paragraph"}
+    assert found(archive, '"crude price" w/3 oil') == {"three-between"}
+    assert found(archive, "(oil OR cocoa) w/0 price") == {"adjacent", "title-only", "next-sentence",
+                                                          "next-paragraph"}
+    assert found(archive, "(oil OR cocoa) /s price") == {"adjacent", "three-between", "title-only"}
+    assert found(archive, "oil w/3 price NOT monday") == {"three-between", "next-sentence", "title-only",
+                                                          "next-paragraph"}
+    assert found(archive, "oil /s price OR cocoa /s exports") == {"adjacent", "three-between", "title-only", "cocoa-five",
+                                                                  "cocoa-two"}
+    # Nested: (oil within 3 of price) in the same sentence as traders.
+    assert found(archive, "(oil w/3 price) /s traders") == {"three-between"}
+
+
+def test_overlapping_spans_do_not_count_as_two_words(archive):
+    # One "cocoa" cannot stand for both sides: no two are adjacent in either article.
+    assert found(archive, "cocoa w/0 cocoa") == set()
+    assert found(archive, "cocoa w/1 cocoa") == {"cocoa-five", "cocoa-two"}
+    assert found(archive, "market /s market") == set()
+    # "crude price" as a phrase, then price again: the phrase's own price does not count.
+    assert found(archive, '"crude price" w/2 price') == set()
+
+
+def test_atleast_and_truncation(archive):
+    assert found(archive, "atleast5(cocoa)") == {"cocoa-five"}
+    assert found(archive, "atleast3(cocoa)") == {"cocoa-five"}
+    assert found(archive, "atleast2(cocoa)") == {"cocoa-five", "cocoa-two"}
+    assert found(archive, "atleast7(cocoa)") == set()
+    assert found(archive, "export!") == {"cocoa-five", "cocoa-two"}
+    assert found(archive, "atleast2(cocoa) AND export!") == {"cocoa-five", "cocoa-two"}
+    assert found(archive, "coco!") == {"cocoa-five", "cocoa-two"}
+    assert found(archive, '"coco!"') == set()  # inside a phrase, ! is only punctuation
+
+
+def test_operators_highlight_their_words(archive):
+    hit = archive.search("oil w/0 price", sort="oldest").hits[0]
+    assert "**oil**" in hit.snippet.lower() and "**price**" in hit.snippet.lower()
+
+
+def test_proximity_needs_words_on_both_sides(archive):
+    with pytest.raises(QuerySyntaxError):
+        archive.search("(oil AND gas) w/3 price")
+    result = CliRunner().invoke(main, ["query", "(oil AND gas) w/3 price", "--index", str(archive.path)])
+    assert result.exit_code == 1 and "proximity operator" in result.output
+
+
+def test_sentences_and_paragraphs_are_split_as_written():
+    text = ("Mr. Smith met U.S. officials at 5 p.m. on Jan. 3. They agreed.\n\n"
+            "J. R. Ewing said \"no.\" The talks ended!  Next? Yes")
+    assert paragraphs(text)[1].startswith("J. R. Ewing")
+    assert list(sentences(paragraphs(text)[0])) == ["Mr. Smith met U.S. officials at 5 p.m. on Jan. 3.",
+                                                    "They agreed."]
+    assert [s.strip() for s in sentences(paragraphs(text)[1])] == ['J. R. Ewing said "no."', "The talks ended!",
+                                                                    "Next?", "Yes"]
+
+
+def test_positions_keep_word_distance_and_mark_breaks():
+    def plain(text):
+        found = {}
+        for number, word in enumerate(text.lower().replace(".", "").split()):
+            found.setdefault(word, []).append(number)
+        return found
+
+    where = positions_with_boundaries("A b. C\n\nD", plain)
+    assert [p & 0xFFFFF for p in (where["a"][0], where["b"][0], where["c"][0], where["d"][0])] == [0, 1, 2, 3]
+    assert where["b"][0] + 1 == where["a"][0] + 2  # same sentence: consecutive
+    assert where["c"][0] >> 20 != where["b"][0] >> 20 and where["c"][0] >> 40 == where["b"][0] >> 40
+    assert where["d"][0] >> 40 == 1

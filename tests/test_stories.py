@@ -1,0 +1,195 @@
+"""Stories: near-duplicate grouping, on written fixtures, a real index and the dev set."""
+from __future__ import annotations
+
+import itertools
+import json
+from collections import defaultdict
+from datetime import datetime, timezone
+
+import pytest
+from click.testing import CliRunner
+
+from newsearch import Archive, index_paths, stories
+from newsearch.cli import main
+
+from helpers import article, utc, write_jsonl
+
+BASE = (
+    "The central bank of Ruritania raised its main lending rate by half a point to 7.5 pct on Tuesday, "
+    "citing rising import prices and a weaker currency.\n\n"
+    "Governor Anna Varga told reporters the board had voted six to three for the increase, the first since "
+    "the spring of last year, and that further moves would depend on wage settlements.\n\n"
+    "Economists had expected the bank to wait until its next meeting. Shares in Ruritanian lenders fell "
+    "1.2 pct in early trading while the currency firmed against the dollar.\n\n"
+    "The bank also cut its growth forecast for the year to 1.8 pct from 2.1 pct, saying exports to the "
+    "region had slowed more than it had thought in its last report."
+)
+# A syndicated copy: new boilerplate, a word changed, the last paragraph dropped.
+COPY = (
+    "Subscribe to our morning briefing for the day's business news.\n\n"
+    + BASE.rsplit("\n\n", 1)[0].replace("told reporters", "says")
+    + "\n\n(Reporting by a staff writer; Editing by the desk)"
+)
+# Formulaic: the same wording, other figures (a different day's decision).
+FORMULAIC = BASE.replace("7.5 pct", "8.0 pct").replace("six to three", "seven to two").replace(
+    "1.2 pct", "0.4 pct").replace("1.8 pct from 2.1 pct", "1.6 pct from 1.8 pct")
+OTHER = (
+    "Heavy rain flooded the lower town overnight and the river reached its highest level in forty years, "
+    "the mayor said, asking residents of the riverside streets to leave their homes until the water falls."
+)
+
+
+def test_a_copy_with_boilerplate_and_a_cut_ending_is_a_copy():
+    assert stories.are_copies(stories.sketch(BASE), stories.sketch(COPY)) is not None
+
+
+def test_the_same_wording_with_other_figures_is_another_story():
+    assert stories.are_copies(stories.sketch(BASE), stories.sketch(FORMULAIC)) is None
+
+
+def test_unrelated_and_empty_bodies_are_not_copies():
+    assert stories.are_copies(stories.sketch(BASE), stories.sketch(OTHER)) is None
+    assert stories.are_copies(stories.sketch(""), stories.sketch("")) is None
+
+
+def test_sketch_survives_its_byte_form():
+    found = stories.sketch(BASE)
+    assert stories.Sketch.from_bytes(found.to_bytes()) == found
+
+
+def test_grouping_respects_the_publication_window():
+    day = datetime(2021, 3, 1, tzinfo=timezone.utc)
+    late = datetime(2021, 3, 12, tzinfo=timezone.utc)
+    grouped = stories.group([("a", day, BASE), ("b", day, COPY), ("c", late, COPY), ("d", day, FORMULAIC)])
+    assert grouped == {"a": "a", "b": "a", "c": "c", "d": "d"}
+    assert stories.group([("a", day, BASE), ("c", late, COPY)], window_days=30) == {"a": "a", "c": "a"}
+
+
+ARTICLES = [
+    article("Ruritania raises rates", BASE, url="https://wire.test/1", source="Wire", date=utc(2021, 3, 2)),
+    article("Rates up in Ruritania", COPY, url="https://paper.test/1", source="Paper", date=utc(2021, 3, 3)),
+    article("Ruritania raises rates again", FORMULAIC, url="https://wire.test/2", source="Wire",
+            date=utc(2021, 3, 4)),
+    article("River floods lower town", OTHER, url="https://wire.test/3", source="Wire", date=utc(2021, 3, 2)),
+]
+
+
+@pytest.fixture()
+def archive(tmp_path):
+    path = tmp_path / "index"
+    Archive.create(path).add(ARTICLES)
+    with Archive.open(path) as opened:
+        yield opened
+
+
+def test_hits_carry_story_and_copies(archive):
+    results = archive.search("Ruritania", sort="oldest")
+    by_id = {hit.id: hit for hit in results.hits}
+    assert results.total == 3 and results.count == "articles"
+    assert by_id["https://wire.test/1"].story == by_id["https://paper.test/1"].story == "https://wire.test/1"
+    assert by_id["https://wire.test/1"].copies == 2 and by_id["https://wire.test/2"].copies == 1
+    assert set(by_id["https://paper.test/1"].copy_sources) == {"Wire", "Paper"}
+    shown = archive.get("https://paper.test/1")
+    assert (shown.story, shown.copies) == ("https://wire.test/1", 2)
+    assert shown.to_dict()["story"] == "https://wire.test/1"
+
+
+def test_collapse_shows_one_hit_per_story(archive):
+    results = archive.search("Ruritania", collapse=True, sort="oldest", facets=("source",))
+    assert results.count == "stories" and results.total == 2
+    assert [hit.id for hit in results.hits] == ["https://wire.test/1", "https://wire.test/2"]
+    assert [hit.rank for hit in results.hits] == [1, 2]
+    assert {c.value: c.count for c in results.facets["source"]} == {"Wire": 2, "Paper": 1}
+    counted = archive.search("Ruritania", count="stories", facets=("source",))
+    assert counted.total == 2 and len(counted.hits) == 3
+    assert archive.search("Ruritania", collapse=True, count="articles").total == 3
+
+
+def test_copies_lists_the_story(archive):
+    assert [a.id for a in archive.copies("https://paper.test/1")] == ["https://wire.test/1", "https://paper.test/1"]
+    assert [a.id for a in archive.copies("https://wire.test/3")] == ["https://wire.test/3"]
+    with pytest.raises(KeyError):
+        archive.copies("https://nowhere.test/")
+
+
+def test_a_new_copy_joins_and_deleting_the_first_keeps_the_rest(tmp_path):
+    path = tmp_path / "index"
+    created = Archive.create(path)
+    created.add(ARTICLES[:1])
+    created.add([ARTICLES[1]])
+    third = article("Ruritania rate rise", COPY + "\n\nMore to follow.", url="https://other.test/1",
+                    source="Other", date=utc(2021, 3, 4))
+    created.add([third])
+    created.delete(["https://wire.test/1"])
+    with Archive.open(path) as opened:
+        assert [a.id for a in opened.copies("https://other.test/1")] == ["https://paper.test/1",
+                                                                          "https://other.test/1"]
+        assert opened.search("Ruritania", collapse=True).total == 1
+        assert opened.get("https://other.test/1").story == "https://wire.test/1"
+
+
+def test_rebuild_gives_the_same_grouping(tmp_path):
+    records = [a.to_dict() for a in ARTICLES] * 1
+    source = write_jsonl(tmp_path / "in" / "articles.jsonl", records)
+    index = tmp_path / "index"
+
+    def grouping():
+        with Archive.open(index) as opened:
+            return {i: opened.get(i).story for i in opened.ids()}
+
+    index_paths([source], index=index, jobs=1)
+    first = grouping()
+    index_paths([source], index=index, rebuild=True, jobs=2)
+    assert grouping() == first
+    assert first["https://paper.test/1"] == "https://wire.test/1"
+
+
+def test_cli_collapse_copies_and_export(archive):
+    runner = CliRunner()
+    index = str(archive.path)
+    collapsed = runner.invoke(main, ["query", "Ruritania", "--collapse", "--index", index, "--no-highlight"])
+    assert collapsed.exit_code == 0, collapsed.output
+    assert collapsed.output.startswith("2 stories")
+    assert "2 copies: Wire, Paper" in collapsed.output or "2 copies: Paper, Wire" in collapsed.output
+    listed = runner.invoke(main, ["query", "--copies", "https://paper.test/1", "--index", index, "--json"])
+    assert [a["id"] for a in json.loads(listed.output)] == ["https://wire.test/1", "https://paper.test/1"]
+    exported = runner.invoke(main, ["export", "Ruritania", "--index", index])
+    rows = [json.loads(line) for line in exported.output.splitlines() if line.startswith("{")]
+    assert {row["id"]: row["copies"] for row in rows}["https://paper.test/1"] == 2
+    shown = runner.invoke(main, ["show", "https://paper.test/1", "--index", index, "--json"])
+    assert json.loads(shown.output)["story"] == "https://wire.test/1"
+
+
+def _pairs(assignment):
+    groups = defaultdict(list)
+    for article_id, story in assignment.items():
+        groups[story].append(article_id)
+    return {pair for members in groups.values() for pair in itertools.combinations(sorted(members), 2)}
+
+
+def test_dev_set_pairwise_precision_and_recall(shared_dir):
+    folder = shared_dir / "corpus" / "duplicates"
+    records = [json.loads(line) for line in (folder / "articles.jsonl").open(encoding="utf-8")]
+    gold = {r["id"]: r["story"] for r in map(json.loads, (folder / "gold.jsonl").open(encoding="utf-8"))}
+    found = stories.group(
+        (r["id"], datetime.fromisoformat(r["date"]).replace(tzinfo=timezone.utc), r["body"]) for r in records
+    )
+    predicted, truth = _pairs(found), _pairs(gold)
+    hits = len(predicted & truth)
+    assert hits / len(predicted) >= 0.99
+    assert hits / len(truth) >= 0.97
+
+
+def test_bbc_broadband_collapses_to_one_hit_per_story(shared_dir, tmp_path):
+    bbc = shared_dir / "corpus" / "text" / "bbc" / "tech"
+    files = [p for p in sorted(bbc.glob("*.txt")) if "broadband" in p.read_bytes().decode("latin-1").lower()]
+    index = tmp_path / "index"
+    index_paths([str(p) for p in files], index=index, jobs=1)
+    with Archive.open(index) as opened:
+        results = opened.search("broadband", collapse=True, limit=100, highlight=False)
+        titles = [hit.title for hit in results.hits]
+        stories_shown = [hit.story for hit in results.hits]
+    assert len(set(stories_shown)) == len(stories_shown) == results.total
+    # The two reprints of one BBC story (tech/150 and tech/392) are one hit.
+    assert sum(t.startswith("Broadband fuels online") for t in titles) == 1
+    assert "Broadband fuels online change" in titles or "Broadband fuels online expression" in titles
