@@ -212,6 +212,14 @@ def test_a_historical_date_in_the_text_is_not_the_page_date() -> None:
     assert undated.date == utc(1819, 10, 18)  # nothing on the page says otherwise
 
 
+def test_a_life_date_in_the_text_is_not_the_page_date() -> None:
+    prose = "<p>name = Pierre Guattari birth = April 30, 1930 (Villeneuve) death = August 29, 1992 (La Borde)</p>"
+    article = parse_html(_page("", f"<h1>Micropolitics</h1>{prose * 3}"))
+    assert article.date is None
+    reported = parse_html(_page("", f"<h1>Micropolitics</h1><p>The seminar met on April 30, 1990.</p>{prose}"))
+    assert reported.date == utc(1990, 4, 30)
+
+
 def test_ingest_counts_the_rejected_dates(tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "in" / "export.jsonl", [
         {"id": "a", "title": "First claim", "text": "Body one.", "publish_date": -62106825600},

@@ -921,6 +921,10 @@ def _date_in_dom(
         return printed[0][1], "", False
     text = page_text
     candidates = dates(text)
+    if "prose-evidence" in rules.DATE_RULES:
+        # "born April 30, 1930", "† 29. August 1992": a life's dates, not the page's.
+        candidates = [(offset, value) for offset, value in candidates
+                      if not rules.LIFE_EVENT_WORDS.search(text[max(0, offset - rules.LIFE_EVENT_CHARS):offset])]
     for offset, value in candidates:
         before = text[max(0, offset - 40):offset]
         if rules.PUBLISHED_WORDS.search(before) and not rules.UPDATED_WORDS.search(before):

@@ -330,6 +330,12 @@ STAMP_TAIL_CHARS = 3000
 # A date found only in running text is history, not the page's date, when it lies more
 # than this many years from every other date the page gives (URL, modification, copyright).
 PROSE_DATE_MAX_YEARS = 20
+# Words that make a date in running text a life's date ("born April 30, 1930"), searched
+# this many characters before it.
+LIFE_EVENT_WORDS = re.compile(
+    r"(?<!\w)(?:born|birth|died|death|geboren|gestorben|geb\.|gest\.|née?|morte?|décédée?|nacid[oa]|"
+    r"fallecid[oa]|muert[oa]|urodzon[ya]|zmarła?)(?!\w)|[†*]\s*$", re.I)
+LIFE_EVENT_CHARS = 25
 # "© 2003-2020", "Copyright (c) 2019": the years of a copyright notice.
 COPYRIGHT_YEARS = re.compile(r"(?:©|\(c\)|copyright)\W{0,6}((?:1[6-9]|20)\d{2})(?:\s*[-–]\s*((?:1[6-9]|20)\d{2}))?",
                              re.I)
