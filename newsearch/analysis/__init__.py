@@ -70,14 +70,39 @@ ELIDING_LANGUAGES = frozenset({"fr", "it", "ca", "pt"})
 # Apostrophes and transliteration marks for ayn and hamza: dropped by folding,
 # so "Baʿath", "Ba'ath" and "Baath" are one term.
 _MARKS = "'’‘`´ʹʻʼʽʾʿˈ"
-_DROP_MARKS = {ord(c): None for c in _MARKS}
+# Invisible format characters that sit inside words: the soft hyphen of hyphenated
+# German ("Mo\u00addi\u00adfi\u00adka\u00adtion"), joiners (Persian's ZWNJ), the word
+# joiner, bidirectional marks and a stray byte-order mark. They belong to the word
+# they sit in and are dropped from its term. The zero-width space (U+200B) is
+# not among them: it marks a break between words, so it splits like a space.
+_IN_WORD_FORMAT = "\u00ad\u061c\u180e\u200c-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+_FORMAT_CODES = [0x00AD, 0x061C, 0x180E, 0x200B, *range(0x200C, 0x2010), *range(0x202A, 0x202F),
+                 *range(0x2060, 0x2065), *range(0x2066, 0x2070), 0xFEFF]
+_DROP_MARKS = {ord(c): None for c in _MARKS} | {code: None for code in _FORMAT_CODES}
+
+
+def _combining_marks(start: int = 0x0300, stop: int = 0x3100) -> str:
+    """A regex class body of the combining marks (Mn, Mc, Me) of the scripts up to
+    kana: Python's \\w leaves them out, so without them an Arabic word with its
+    vowel signs, a Hindi word with its virama or a Thai word with its tone marks
+    would fall apart into pieces."""
+    codes = [c for c in range(start, stop) if unicodedata.category(chr(c))[0] == "M"]
+    ranges: list[list[int]] = []
+    for code in codes:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return "".join(f"\\u{a:04x}-\\u{b:04x}" if a != b else f"\\u{a:04x}" for a, b in ranges)
+
+
 # Letters that Unicode decomposition leaves alone but readers treat as plain.
 _SPECIAL = str.maketrans(
     {"ø": "o", "đ": "d", "ł": "l", "ı": "i", "ħ": "h", "ŧ": "t", "ð": "d",
      "þ": "th", "æ": "ae", "œ": "oe", "ĳ": "ij"}
 )
 
-_WORD = r"[\w\u0300-\u036f" + _MARKS[5:] + r"]+"
+_WORD = r"[\w" + _combining_marks() + "\ufe00-\ufe0f\ufe20-\ufe2f" + _IN_WORD_FORMAT + _MARKS[5:] + r"]+"
 # A token is words joined by hyphens, apostrophes or dots ("al-Asad", "Ba'ath",
 # "U.S.") or digits joined by commas ("1,000"); the joins are resolved below.
 _JOIN = r"(?:[-‐‑.'’‘`´]|(?<=\d),(?=\d))"
@@ -90,8 +115,10 @@ MAX_TERM_CHARS = 100
 def fold(text: str) -> str:
     """Case, accent and transliteration-mark folding for any plain string.
 
-    "Erdoğan" -> "erdogan", "Baʿath" -> "baath", "Straße" -> "strasse".  Used
-    for index terms and for comparing facet values or highlight words.
+    "Erdoğan" -> "erdogan", "Baʿath" -> "baath", "Straße" -> "strasse"; full-width
+    forms and ligatures become plain letters ("ＡＢＣ" -> "abc", "ﬁ" -> "fi") and
+    format characters go ("Mo\u00addi\u00adfi\u00adka\u00adtion" -> "modifikation").
+    Used for index terms and for comparing facet values or highlight words.
     """
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(c for c in text if not unicodedata.combining(c))
