@@ -64,3 +64,98 @@ def test_a_word_written_with_soft_hyphens_is_found(extraction_built) -> None:
         assert softly <= found
         wifi = {h.path.rsplit("/", 1)[-1].split(".")[0] for h in archive.search('"Wi-Fi"', limit=50).hits}
         assert not softly & wifi
+
+
+# -- the language of each article ------------------------------------------------
+
+GERMAN = ("Die Studenten der Universität haben am Montag gegen die neuen Gebühren protestiert. "
+          "Nach Angaben der Polizei zogen mehrere tausend Menschen durch die Innenstadt, "
+          "bevor sich die Demonstration am Abend vor dem Rathaus auflöste.")
+FRENCH = ("Les étudiants de l'université ont manifesté lundi contre la hausse des frais "
+          "d'inscription. Selon la police, plusieurs milliers de personnes ont défilé dans "
+          "le centre-ville avant de se disperser le soir devant la mairie.")
+
+
+@pytest.mark.parametrize("declared, code", [("de-AT", "de"), ("pt_BR", "pt"), ("EN", "en"), ("nb", "no"),
+                                            ("", ""), ("english", ""), ("x-default", "x")])
+def test_primary_code(declared: str, code: str) -> None:
+    from newsearch.analysis.detect import primary_code
+
+    assert primary_code(declared) == (code if len(code) >= 2 else "")
+
+
+def test_the_text_overrules_a_template_default_and_short_text_keeps_the_declaration() -> None:
+    from newsearch.analysis.detect import language_of
+
+    assert language_of("en", GERMAN) == "de"  # a German post served as lang="en"
+    assert language_of("", FRENCH) == "fr"
+    assert language_of("fr-FR", FRENCH) == "fr"
+    assert language_of("de", "Kurz notiert") == "de"  # too short to argue with
+    assert language_of("", "Kurz notiert") == ""
+
+
+def _parsed(kind: str, data: str):
+    from newsearch.parse.dispatch import parse_document
+    from newsearch.sources import RawDocument
+
+    [article] = parse_document(RawDocument(path=f"fixture.{kind}", kind=kind, data=data.encode("utf-8")))
+    return article
+
+
+def test_every_input_kind_gets_a_language() -> None:
+    html = (f'<html lang="en"><head><title>Protest</title></head><body><article><h1>Protest</h1>'
+            f'<p>{GERMAN}</p><p>{GERMAN}</p></article></body></html>')
+    assert _parsed("html", html).language == "de"
+    assert _parsed("jsonl", '{"title": "Manifestation", "body": "%s", "language": "fr"}' % FRENCH).language == "fr"
+    assert _parsed("jsonl", '{"title": "Manifestation", "body": "%s"}' % FRENCH).language == "fr"
+    assert _parsed("text", "Protest in der Innenstadt\n\n" + GERMAN).language == "de"
+
+
+def test_an_article_of_unknown_language_gets_the_index_fallback(tmp_path) -> None:
+    from newsearch.models import Article
+
+    with Archive.create(tmp_path / "ix", language="de") as archive:
+        archive.add([Article(id="a", title="Kurz", body="Kurz notiert."),
+                     Article(id="b", title="Short", body="Briefly.", language="en")])
+        assert archive.get("a").language == "de"
+        assert archive.get("b").language == "en"
+
+
+def test_language_facet_and_filter_on_the_extraction_pages(extraction_built) -> None:
+    from newsearch.engine.store import SCHEMA_VERSION  # noqa: F401  (the index is built by this version)
+
+    with Archive.open(extraction_built.index) as archive:
+        everything = archive.search("", facets=("language",), limit=1, highlight=False)
+        counts = {f.value: f.count for f in everything.facets["language"]}
+        assert counts["de"] > counts["en"] > counts.get("fr", 0) > 0
+        german = archive.search("", language="de", limit=1000, highlight=False)
+        assert german.total == counts["de"]
+        assert {archive.get(h.id).language for h in german.hits} == {"de"}
+        both = archive.search("", language=["de", "fr"], limit=1, highlight=False)
+        assert both.total == counts["de"] + counts["fr"]
+        # the facet ignores its own filter, as every facet does
+        filtered = archive.search("", language="de", facets=("language",), limit=1, highlight=False)
+        assert {f.value: f.count for f in filtered.facets["language"]} == counts
+
+
+def test_query_with_the_language_facet_through_the_cli(extraction_built) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from newsearch.cli import main
+
+    result = CliRunner().invoke(main, ["query", "Studenten", "--index", str(extraction_built.index),
+                                       "--facet", "language", "--language", "de", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["total"] > 0
+    assert [f["value"] for f in data["facets"]["language"]][0] == "de"
+
+
+def test_the_web_api_takes_language() -> None:
+    from newsearch.web.params import SearchParams
+
+    params = SearchParams.from_pairs([("q", "Wahl"), ("language", "de"), ("language", "nl")])
+    assert params.search_options()["language"] == ("de", "nl")
+    assert ("language", "nl") in params.pairs() and params.filtered

@@ -49,7 +49,7 @@ SCHEMA_VERSION = 6
 SCHEMA_CHANGES = {
     4: "sentence and paragraph numbers in body positions",
     5: "dates are now filed by the publication's local day",
-    6: "words written with soft hyphens or other invisible format characters are one term",
+    6: "words written with soft hyphens or other format characters are one term; languages are detected",
 }
 META_FILE = "newsearch.json"
 # Per-segment facet arrays saved by query.FacetCache (a cache: safe to delete).
@@ -67,6 +67,7 @@ FACET_FIELDS = {
     "tag": "facet_tag",
     "year": "facet_year",
     "month": "facet_month",
+    "language": "language",
 }
 
 
@@ -179,9 +180,10 @@ def build_schema(options: IndexOptions) -> Schema:
     )
 
 
-def article_fields(article: Article) -> dict[str, Any]:
+def article_fields(article: Article, options: IndexOptions = IndexOptions()) -> dict[str, Any]:
     """The Whoosh document for an article. Dates go in as naive UTC (Whoosh drops tzinfo);
-    local_date and the year/month facets as the publication's own wall-clock time."""
+    local_date and the year/month facets as the publication's own wall-clock time. An
+    article whose language could not be told gets the index's own (`--language`)."""
     date = article.date.astimezone(timezone.utc).replace(tzinfo=None) if article.date else None
     local = article.local_date.replace(tzinfo=None) if article.local_date else None
     fields: dict[str, Any] = {
@@ -196,7 +198,7 @@ def article_fields(article: Article) -> dict[str, Any]:
         "section": article.section,
         "source": article.source,
         "tags": NAME_GAP.join(article.tags),
-        "language": article.language,
+        "language": article.language or options.language,
         "meta": {
             "authors": list(article.authors),
             "tags": list(article.tags),
@@ -273,7 +275,9 @@ def options_from_meta(path: str, meta: dict[str, Any]) -> IndexOptions:
     """Check an index's schema version and return its analysis options."""
     version = meta.get("schema_version")
     if version != SCHEMA_VERSION:
-        changed = SCHEMA_CHANGES.get(SCHEMA_VERSION) if isinstance(version, int) and version < SCHEMA_VERSION else None
+        changed = None
+        if isinstance(version, int) and version < SCHEMA_VERSION:  # every change the index lacks
+            changed = "; ".join(text for number, text in sorted(SCHEMA_CHANGES.items()) if number > version) or None
         raise SchemaMismatch(
             f"{path}: index schema version {version} does not match this newsearch "
             f"({SCHEMA_VERSION}{': ' + changed if changed else ''}); run `newsearch rebuild` "
@@ -439,9 +443,11 @@ class IndexWriter:
     the uncommitted batch (everything committed before it stays).
     """
 
-    def __init__(self, path: str, ix: Any, *, limitmb: int = DEFAULT_LIMIT_MB) -> None:
+    def __init__(self, path: str, ix: Any, *, limitmb: int = DEFAULT_LIMIT_MB,
+                 options: IndexOptions | None = None) -> None:
         self.path = path
         self._ix = ix
+        self._options = options
         self._limitmb = limitmb
         self._writer: Any = None
         self._pending = 0
@@ -501,7 +507,9 @@ class IndexWriter:
         self._batch_ids.add(article.id)
         writer = self._ensure_writer()
         self.stories.assign(article.id, article.date, sketch(article.body))
-        fields = article_fields(article)
+        if self._options is None:
+            self._options = options_from_meta(self.path, read_meta(self.path))
+        fields = article_fields(article, self._options)
         with storage_errors(self.path):
             if replace:
                 writer.update_document(**fields)
