@@ -42,7 +42,7 @@ def parse_document(raw: RawDocument, options: ParseOptions = ParseOptions()) -> 
     if not raw.data.strip():
         return [ParseError(raw.path, "empty file" if raw.line is None else "empty line", line=raw.line)]
     try:
-        results = _dispatch(raw, options)
+        results = _dispatch(raw, options, fetched=raw.fetched)
         return [_located(r, raw) if isinstance(r, ParseError) else _finish(r, raw, options) for r in results]
     except ParseError as exc:
         return [_located(exc, raw)]
@@ -66,7 +66,7 @@ def _dispatch(raw: RawDocument, options: ParseOptions, fetched: datetime | None 
     if raw.kind == "html":
         from .html import parse_html
 
-        return [parse_html(raw.data, path=raw.path, **dates)]
+        return [parse_html(raw.data, path=raw.path, url=raw.url, charset=raw.charset, **dates)]
     if raw.kind == "text":
         from .text import parse_text
 
@@ -123,6 +123,8 @@ def _finish(article: Article, raw: RawDocument, options: ParseOptions) -> Articl
                            + changes.get("body", article.body))
     if language != article.language:
         changes["language"] = language
+    if raw.fetched is not None or raw.url is not None:
+        changes.update(fetched=raw.fetched, fetched_url=raw.url, id=article.id)
     if options.section_from_dir and not article.section and raw.section_hint:
         changes["section"] = raw.section_hint
     body = changes.get("body", article.body)
