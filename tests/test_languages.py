@@ -27,8 +27,8 @@ def _terms(text: str, language: str = "en", *, mode: str = "index") -> list[str]
     ("zero\u200bwidth", ["zero", "width"]),  # a zero-width space is a break, not a joiner
     ("ＴＯＫＹＯ　２０２０", ["tokyo", "2020"]),  # full-width forms
     ("ﬁnancial oﬃce", ["financial", "office"]),  # ligatures
-    ("می\u200cخواهم", ["میخواهم"]),  # Persian's zero-width non-joiner
-    ("الْعَرَبِيَّة", ["العربية"]),  # Arabic vowel signs stay inside the word
+    ("می\u200cخواهم", ["ميخواهم"]),  # Persian's zero-width non-joiner (and its yeh folded)
+    ("الْعَرَبِيَّة", ["العربيه"]),  # Arabic vowel signs stay inside the word, then go
 ])
 def test_format_characters_width_and_ligatures(text: str, expected: list[str]) -> None:
     assert [t for t in _terms(text) if t not in ("to",)] == expected
@@ -159,3 +159,48 @@ def test_the_web_api_takes_language() -> None:
     params = SearchParams.from_pairs([("q", "Wahl"), ("language", "de"), ("language", "nl")])
     assert params.search_options()["language"] == ("de", "nl")
     assert ("language", "nl") in params.pairs() and params.filtered
+
+
+# -- unspaced scripts and Arabic ----------------------------------------------------
+
+
+def test_unspaced_script_becomes_overlapping_bigrams() -> None:
+    assert _terms("新竹縣的寒流") == ["新竹", "竹縣", "縣的", "的寒", "寒流"]
+    assert _terms("2021年3月") == ["2021", "年", "3", "月"]  # runs of another script are words
+    assert _terms("ｶﾀｶﾅ") == _terms("カタカナ")  # half-width kana are the full-width ones
+    assert _terms("が") != _terms("か")  # a voicing mark is not an accent
+    assert _terms("新竹", mode="query") == ["新竹"]
+
+
+def test_unspaced_positions_on_the_fast_path_match_the_token_stream() -> None:
+    from newsearch.engine.analyzers import fast_index_path
+
+    analyzer = text_analyzer("en")
+    text = "Rain in 新竹縣的寒流, 2021年3月の東京 and ภาษาไทย e-mail"
+    stream: dict[str, list[int]] = {}
+    for token in analyzer(text, mode="index", positions=True):
+        stream.setdefault(token.text, []).append(token.pos)
+    assert fast_index_path(analyzer)(text) == stream
+
+
+@pytest.mark.parametrize("one, other", [
+    ("أحمد", "احمد"), ("إسلام", "اسلام"), ("آمنة", "امنه"),  # alef forms, taa marbuta
+    ("مصطفى", "مصطفي"),  # alef maqsura
+    ("مُحَمَّد", "محمد"),  # vowel signs
+    ("كتـــاب", "كتاب"),  # tatweel
+    ("ٱلله", "الله"),  # alef wasla
+    ("کتاب", "كتاب"), ("ایران", "ايران"),  # Persian kaf and yeh
+])
+def test_arabic_normalisation(one: str, other: str) -> None:
+    assert _terms(one) == _terms(other) == [fold(other)]
+
+
+def test_a_chinese_page_is_found_by_two_character_words_of_its_body(extraction_built) -> None:
+    pages = sorted(extraction_built.source.glob("*.html.gz"))
+    chinese = {p.name.split(".")[0] for p in pages if "新竹" in _page_text(p) and "寒流" in _page_text(p)}
+    assert chinese, "no page of the extraction set holds both words any more"
+    with Archive.open(extraction_built.index) as archive:
+        for word in ("新竹", "寒流"):
+            found = {h.path.rsplit("/", 1)[-1].split(".")[0] for h in archive.search(word, limit=50).hits}
+            assert chinese <= found, word
+        assert archive.search("新竹 AND 雪山", limit=1).total <= archive.search("新竹", limit=1).total

@@ -33,10 +33,13 @@ from functools import lru_cache
 __all__ = [
     "PARTICLES",
     "SUPPORTED_LANGUAGES",
+    "UNSPACED",
+    "bigrams",
     "fold",
     "fold_word",
     "join_particles",
     "language_code",
+    "unspaced_pieces",
 ]
 
 # Language code -> Snowball stemmer name (the stemmers Whoosh ships).
@@ -99,8 +102,49 @@ def _combining_marks(start: int = 0x0300, stop: int = 0x3100) -> str:
 # Letters that Unicode decomposition leaves alone but readers treat as plain.
 _SPECIAL = str.maketrans(
     {"ø": "o", "đ": "d", "ł": "l", "ı": "i", "ħ": "h", "ŧ": "t", "ð": "d",
-     "þ": "th", "æ": "ae", "œ": "oe", "ĳ": "ij"}
+     "þ": "th", "æ": "ae", "œ": "oe", "ĳ": "ij",
+     # Arabic normalisation (after decomposition has taken the hamza and madda off
+     # alef and the vowel signs off every letter): alef wasla is alef, alef maqsura
+     # is yeh, taa marbuta is heh, the Persian yeh and kaf are the Arabic ones, and
+     # the tatweel that stretches a word is dropped.
+     "ٱ": "ا", "ى": "ي", "ی": "ي", "ة": "ه", "ک": "ك", "ـ": None}
 )
+
+# Scripts written without spaces between words (Chinese, Japanese kana, Thai, Lao,
+# Myanmar, Khmer) and Hangul: a run of them is indexed as overlapping character
+# bigrams, as Lucene's CJK analyzer does, so "新竹" is found inside "新竹縣的寒流".
+_UNSPACED_CHARS = ("\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
+                   "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f")
+UNSPACED = re.compile(f"[{_UNSPACED_CHARS}]+")
+
+
+def unspaced_pieces(raw: str) -> list[tuple[str, int, bool]]:
+    """A token cut where unspaced script starts or stops: (text, offset, unspaced).
+    "2021年3月" -> ("2021", 0, False), ("年", 4, True), ("3", 5, False), ("月", 6, True)."""
+    pieces: list[tuple[str, int, bool]] = []
+    start = 0
+    for match in UNSPACED.finditer(raw):
+        if match.start() > start:
+            pieces.append((raw[start:match.start()], start, False))
+        pieces.append((match.group(0), match.start(), True))
+        start = match.end()
+    if start < len(raw):
+        pieces.append((raw[start:], start, False))
+    return pieces
+
+
+def bigrams(run: str) -> list[tuple[str, int]]:
+    """(term, offset) of each overlapping pair of characters of a run; a lone character
+    stands for itself. Terms are NFKC-normalised (half-width kana become full-width),
+    not accent-folded: in kana a voicing mark is a different letter."""
+    if len(run) == 1:
+        return [(_unspaced_term(run), 0)]
+    return [(_unspaced_term(run[i:i + 2]), i) for i in range(len(run) - 1)]
+
+
+@lru_cache(maxsize=100_000)
+def _unspaced_term(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
 
 _WORD = r"[\w" + _combining_marks() + "\ufe00-\ufe0f\ufe20-\ufe2f" + _IN_WORD_FORMAT + _MARKS[5:] + r"]+"
 # A token is words joined by hyphens, apostrophes or dots ("al-Asad", "Ba'ath",

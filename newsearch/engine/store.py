@@ -44,12 +44,13 @@ from .segments import WrittenSegment, commit_with, merge_small_segments
 
 # Whoosh names each commit's table of contents _MAIN_<generation>.toc.
 _TOC_NAME = re.compile(r"_MAIN_(\d+)\.toc$")
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 # What each version changed, for the message that asks for a rebuild.
 SCHEMA_CHANGES = {
     4: "sentence and paragraph numbers in body positions",
     5: "dates are now filed by the publication's local day",
     6: "words written with soft hyphens or other format characters are one term; languages are detected",
+    7: "Chinese, Japanese, Korean and Thai text indexed as character bigrams; Arabic letter forms folded",
 }
 META_FILE = "newsearch.json"
 # Per-segment facet arrays saved by query.FacetCache (a cache: safe to delete).
