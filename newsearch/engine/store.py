@@ -41,6 +41,7 @@ from .locking import WriterLock
 from ..models import Article
 from ..stories import StoryStore, sketch
 from .segments import WrittenSegment, commit_with, merge_small_segments
+from .spelling import SPELLING_FILE, SpellingStore, WordCounts
 
 # Whoosh names each commit's table of contents _MAIN_<generation>.toc.
 _TOC_NAME = re.compile(r"_MAIN_(\d+)\.toc$")
@@ -402,6 +403,11 @@ def create_index(path: str | os.PathLike[str], options: IndexOptions = IndexOpti
     with storage_errors(path):
         os.makedirs(path, exist_ok=True)
         ix = whoosh_index.create_in(path, build_schema(options))
+        # A new index starts a new dictionary of printed words (an old index without
+        # one keeps suggesting from its vocabulary: see query.suggest).
+        for stale in (SPELLING_FILE, SPELLING_FILE + "-journal"):
+            Path(path, stale).unlink(missing_ok=True)
+        SpellingStore(path).close()
     meta = read_meta(path) if os.path.exists(os.path.join(path, META_FILE)) else {}
     meta.update(
         newsearch_version=__version__,
@@ -449,6 +455,16 @@ class IndexWriter:
         self._batch_ids: set[str] = set()
         self._written: list[WrittenSegment] = []
         self._stories: StoryStore | None = None
+        self._spelling: SpellingStore | None = None
+        self._words = WordCounts()  # printed words of articles added through Whoosh's writer
+
+    @property
+    def spelling(self) -> SpellingStore | None:
+        """The index's printed words (None for an index made before it kept them)."""
+        if self._spelling is None and SpellingStore.exists(self.path):
+            with storage_errors(self.path):
+                self._spelling = SpellingStore(self.path)
+        return self._spelling
 
     @property
     def stories(self) -> StoryStore:
@@ -469,9 +485,10 @@ class IndexWriter:
             else:
                 self.cancel()
         finally:
-            if self._stories is not None:
-                self._stories.close()
-                self._stories = None
+            for store in (self._stories, self._spelling):
+                if store is not None:
+                    store.close()
+            self._stories = self._spelling = None
             self._lock.release()
 
     def _ensure_writer(self) -> Any:
@@ -501,6 +518,7 @@ class IndexWriter:
         writer = self._ensure_writer()
         self.stories.assign(article.id, article.date, sketch(article.body))
         fields = article_fields(article)
+        self._words.add(article.title, article.summary, article.body)
         with storage_errors(self.path):
             if replace:
                 writer.update_document(**fields)
@@ -553,10 +571,17 @@ class IndexWriter:
                 return
         writer, self._writer = self._writer, None
         written, self._written = self._written, []
+        words, self._words = self._words, WordCounts()
         with storage_errors(self.path):
             try:
                 if self._stories is not None:
                     self._stories.commit()  # before the engine: see StoryStore
+                spelling = self.spelling
+                if spelling is not None:  # before the engine too: see SpellingStore
+                    spelling.add(words.table())
+                    for part in written:
+                        spelling.add(part.words)
+                    spelling.commit()
                 if written:
                     commit_with(writer, written, self.path)
                 elif optimize:
@@ -578,8 +603,11 @@ class IndexWriter:
         written, self._written = self._written, []
         self._pending = 0
         self._batch_ids.clear()
+        self._words = WordCounts()
         if self._stories is not None:
             self._stories.rollback()
+        if self._spelling is not None:
+            self._spelling.rollback()
         if writer is not None:
             _cancel_quietly(writer)
         for part in written:
