@@ -47,6 +47,12 @@ STOP = frozenset(
     "that the this to us we when will with yet you your was were he she his her its "
     "has had they their which been would more than over into also who after about".split()
 )
+try:  # the stop list newsearch and Whoosh use for English: a query of these alone finds nothing to rank
+    from whoosh.lang import stopwords_for_language
+
+    STOP = STOP | frozenset(stopwords_for_language("en"))
+except ImportError:  # pragma: no cover - whoosh is installed with newsearch
+    pass
 TOKEN = re.compile(r"\w+")
 WORD = re.compile(r"[^\W\d_]{3,}")
 
