@@ -640,9 +640,12 @@ def benchmark(args: argparse.Namespace) -> list[dict[str, Any]]:
                 continue
             lat = [x * 1000 for x in found["latencies"]]
             slowest = max(range(len(lat)), key=lat.__getitem__)
+            # Where newsearch looks up "did you mean" (fewer than three hits).
+            few = [ms for ms, total in zip(lat, found["totals"]) if total < 3]
             row.update(p50=percentile(lat, 50), p95=percentile(lat, 95), p99=percentile(lat, 99),
                        hits=statistics.median(found["totals"]), open=found["open"] * 1000,
                        slowest=(lat[slowest], query_text(timed[slowest]), found["totals"][slowest]),
+                       few=(len(few), max(few, default=0.0)),
                        by_kind={k: percentile(kind_lat, 95) for k, _ in QUERY_MIX
                                 if (kind_lat := [ms for ms, q in zip(lat, timed) if q["kind"] == k])})
         rows.append(row)
@@ -692,6 +695,10 @@ def render(rows: list[dict[str, Any]], *, title: str) -> str:
             ms, text, total = r["slowest"]
             lines.append(f"slowest {r['engine']}: {ms:.1f} ms ({ms / r['p50']:.1f}x p50) for {text!r} "
                          f"({total:,} hits)")
+            count, worst = r.get("few", (0, 0.0))
+            if count:
+                lines.append(f"  {count} queries with fewer than 3 hits (newsearch suggests for these): "
+                             f"slowest {worst:.1f} ms ({worst / r['p50']:.1f}x p50)")
     cold = next((r for r in rows if r["engine"] == "cold"), None)
     if cold and "error" in cold:
         lines.append(f"cold query {cold['query']!r}: failed: {cold['error']}")
