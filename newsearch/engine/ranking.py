@@ -104,6 +104,8 @@ def make_weighting(**overrides: Any) -> WeightingModel:
 
 # Per top-level searcher: a word's largest document frequency over its fields.
 _DOC_FREQUENCIES: "WeakKeyDictionary[Any, dict[tuple[tuple[str, bytes], ...], int]]" = WeakKeyDictionary()
+# Per top-level searcher: each field's average length (a sum over every segment).
+_AVERAGE_LENGTHS: "WeakKeyDictionary[Any, dict[str, float]]" = WeakKeyDictionary()
 
 
 class FieldsTerm(qcore.Query):
@@ -185,10 +187,13 @@ class FieldsTerm(qcore.Query):
             return matching.NullMatcher()
         reader = searcher.reader()
         per_field: list[tuple[list[int], list[float]]] = []
+        averages = _AVERAGE_LENGTHS.setdefault(parent, {})
         for fieldname, weight, btext in fields:
             if (fieldname, btext) not in reader:
                 continue
-            average = parent.avg_field_length(fieldname) or 1.0
+            average = averages.get(fieldname)
+            if average is None:
+                average = averages[fieldname] = parent.avg_field_length(fieldname) or 1.0
             b = self.field_b.get(fieldname, self.b)
             norms = length_norms(reader, fieldname, b, average)
             blocks = posting_blocks(reader, fieldname, btext) if norms is not None else None
