@@ -696,7 +696,7 @@ def render(rows: list[dict[str, Any]], *, title: str) -> str:
             lines.append(f"slowest {r['engine']}: {ms:.1f} ms ({ms / r['p50']:.1f}x p50) for {text!r} "
                          f"({total:,} hits)")
             count, worst = r.get("few", (0, 0.0))
-            if count:
+            if count and r["engine"] == "newsearch":
                 lines.append(f"  {count} queries with fewer than 3 hits (newsearch suggests for these): "
                              f"slowest {worst:.1f} ms ({worst / r['p50']:.1f}x p50)")
     cold = next((r for r in rows if r["engine"] == "cold"), None)
