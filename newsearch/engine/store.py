@@ -14,7 +14,7 @@ import time
 import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -203,6 +203,9 @@ def article_fields(article: Article) -> dict[str, Any]:
             "agency": article.agency,
             "warnings": list(article.warnings),
             "utc_offset": article.utc_offset,
+            "fetched": article.fetched.isoformat() if article.fetched else None,
+            "fetched_url": article.fetched_url,
+            "feed": article.feed,
         },
     }
     if date is not None and local is not None:
@@ -242,6 +245,9 @@ def stored_to_article(stored: dict[str, Any]) -> Article:
         path=stored.get("path", ""),
         warnings=tuple(meta.get("warnings", ())),
         utc_offset=meta.get("utc_offset"),
+        fetched=datetime.fromisoformat(meta["fetched"]) if meta.get("fetched") else None,
+        fetched_url=meta.get("fetched_url"),
+        feed=meta.get("feed", ""),
     )
 
 
@@ -532,6 +538,16 @@ class IndexWriter:
         self._ensure_writer()  # the lock, and a writer for this batch's deletions
         self._written.append(written)
         self._pending += written.doc_count
+
+    def stored(self, ids: Iterable[str]) -> dict[str, Article]:
+        """The committed articles with these ids (those the index holds), by id."""
+        found: dict[str, Article] = {}
+        with self._ix.searcher() as searcher:
+            for article_id in ids:
+                docnum = searcher.document_number(id=article_id)
+                if docnum is not None:
+                    found[article_id] = stored_to_article(searcher.stored_fields(docnum))
+        return found
 
     def delete_ids(self, ids: Iterable[str]) -> int:
         """Delete articles by id; returns how many were deleted."""

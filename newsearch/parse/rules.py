@@ -479,3 +479,28 @@ DATE_LINE = re.compile(
     + _MONTH_WORDS + r"|\d{1,4}(?:st|nd|rd|th|er)?)[\s.,:/|–—-]*)+$",
     re.I,
 )
+
+# ---------------------------------------------------------------- article or not (parse/pages.py)
+# Pages of a crawl are indexed only when they look like stories; measured on news-dev.warc.gz.
+# JSON-LD types that make a page an article outright.
+ARTICLE_PAGE_TYPES = frozenset({
+    "article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
+    "reviewnewsarticle", "backgroundnewsarticle", "blogposting", "socialmediaposting", "liveblogposting",
+    "report", "discussionforumposting", "techarticle", "scholarlyarticle",
+})
+META_HEADLINE = ("og:title", "twitter:title", "headline")  # a headline the page gives besides <title>
+ARTICLE_OG_TYPES = frozenset({"article", "news", "blog"})  # with a publication date
+# More of the visible words than this in links: a front, listing or navigation page.
+ARTICLE_MAX_LINK_SHARE = 0.75
+# A dated headline needs this much running text; a page without one of the two, more.
+ARTICLE_DATED_MIN_WORDS = 80
+ARTICLE_OG_MIN_WORDS = 150  # og:type article and a headline, but no date
+ARTICLE_LONG_MIN_WORDS = 250
+CJK_CHARS_PER_WORD = 2
+# URLs of listings: tag, category and author pages, numbered pages, search results.
+LISTING_URL = re.compile(r"/(?:tags?|category|categories|author|authors|search|page)/|/page/\d+|"
+                         r"[/_-]list(?:[_-]\d+)+(?:\.\w+)?$|[?&](?:tag|cat|s|page|paged)=", re.I)
+NOT_ARTICLE_HOME = "pages that are not articles (a site's home page)"
+NOT_ARTICLE_LINKS = "pages that are not articles (mostly links: a front or listing page)"
+NOT_ARTICLE_LISTING = "pages that are not articles (a listing address: tag, category, author, page N)"
+NOT_ARTICLE_THIN = "pages that are not articles (no dated headline with running text)"
