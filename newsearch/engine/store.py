@@ -41,6 +41,7 @@ from .locking import WriterLock
 from ..models import Article
 from ..stories import StoryStore, sketch
 from .segments import WrittenSegment, commit_with, merge_small_segments
+from .spelling import SPELLING_FILE, SpellingStore, WordCounts
 
 # Whoosh names each commit's table of contents _MAIN_<generation>.toc.
 _TOC_NAME = re.compile(r"_MAIN_(\d+)\.toc$")
@@ -208,6 +209,7 @@ def article_fields(article: Article, options: IndexOptions = IndexOptions()) -> 
             "utc_offset": article.utc_offset,
             "fetched": article.fetched.isoformat() if article.fetched else None,
             "fetched_url": article.fetched_url,
+            "feed": article.feed,
         },
     }
     if date is not None and local is not None:
@@ -249,6 +251,7 @@ def stored_to_article(stored: dict[str, Any]) -> Article:
         utc_offset=meta.get("utc_offset"),
         fetched=datetime.fromisoformat(meta["fetched"]) if meta.get("fetched") else None,
         fetched_url=meta.get("fetched_url"),
+        feed=meta.get("feed", ""),
     )
 
 
@@ -412,6 +415,11 @@ def create_index(path: str | os.PathLike[str], options: IndexOptions = IndexOpti
     with storage_errors(path):
         os.makedirs(path, exist_ok=True)
         ix = whoosh_index.create_in(path, build_schema(options))
+        # A new index starts a new dictionary of printed words (an old index without
+        # one keeps suggesting from its vocabulary: see query.suggest).
+        for stale in (SPELLING_FILE, SPELLING_FILE + "-journal"):
+            Path(path, stale).unlink(missing_ok=True)
+        SpellingStore(path).close()
     meta = read_meta(path) if os.path.exists(os.path.join(path, META_FILE)) else {}
     meta.update(
         newsearch_version=__version__,
@@ -461,6 +469,16 @@ class IndexWriter:
         self._batch_ids: set[str] = set()
         self._written: list[WrittenSegment] = []
         self._stories: StoryStore | None = None
+        self._spelling: SpellingStore | None = None
+        self._words = WordCounts()  # printed words of articles added through Whoosh's writer
+
+    @property
+    def spelling(self) -> SpellingStore | None:
+        """The index's printed words (None for an index made before it kept them)."""
+        if self._spelling is None and SpellingStore.exists(self.path):
+            with storage_errors(self.path):
+                self._spelling = SpellingStore(self.path)
+        return self._spelling
 
     @property
     def stories(self) -> StoryStore:
@@ -481,9 +499,10 @@ class IndexWriter:
             else:
                 self.cancel()
         finally:
-            if self._stories is not None:
-                self._stories.close()
-                self._stories = None
+            for store in (self._stories, self._spelling):
+                if store is not None:
+                    store.close()
+            self._stories = self._spelling = None
             self._lock.release()
 
     def _ensure_writer(self) -> Any:
@@ -515,6 +534,7 @@ class IndexWriter:
         if self._options is None:
             self._options = options_from_meta(self.path, read_meta(self.path))
         fields = article_fields(article, self._options)
+        self._words.add(article.title, article.summary, article.body)
         with storage_errors(self.path):
             if replace:
                 writer.update_document(**fields)
@@ -528,6 +548,16 @@ class IndexWriter:
         self._ensure_writer()  # the lock, and a writer for this batch's deletions
         self._written.append(written)
         self._pending += written.doc_count
+
+    def stored(self, ids: Iterable[str]) -> dict[str, Article]:
+        """The committed articles with these ids (those the index holds), by id."""
+        found: dict[str, Article] = {}
+        with self._ix.searcher() as searcher:
+            for article_id in ids:
+                docnum = searcher.document_number(id=article_id)
+                if docnum is not None:
+                    found[article_id] = stored_to_article(searcher.stored_fields(docnum))
+        return found
 
     def delete_ids(self, ids: Iterable[str]) -> int:
         """Delete articles by id; returns how many were deleted."""
@@ -567,10 +597,17 @@ class IndexWriter:
                 return
         writer, self._writer = self._writer, None
         written, self._written = self._written, []
+        words, self._words = self._words, WordCounts()
         with storage_errors(self.path):
             try:
                 if self._stories is not None:
                     self._stories.commit()  # before the engine: see StoryStore
+                spelling = self.spelling
+                if spelling is not None:  # before the engine too: see SpellingStore
+                    spelling.add(words.table())
+                    for part in written:
+                        spelling.add(part.words)
+                    spelling.commit()
                 if written:
                     commit_with(writer, written, self.path)
                 elif optimize:
@@ -592,8 +629,11 @@ class IndexWriter:
         written, self._written = self._written, []
         self._pending = 0
         self._batch_ids.clear()
+        self._words = WordCounts()
         if self._stories is not None:
             self._stories.rollback()
+        if self._spelling is not None:
+            self._spelling.rollback()
         if writer is not None:
             _cancel_quietly(writer)
         for part in written:
