@@ -32,6 +32,7 @@ from .report import (ENTRY_FILLS, KEPT_LATER, Failure, FailurePolicy, IngestRepo
                      plural)
 from .stopping import Interrupted, check as _check_stop
 from ..models import Article
+from ..engine.spelling import SPELLING_FILE
 from ..stories import STORE_FILE, sketch
 from ..parse.dispatch import DEFAULT_MAX_BODY_CHARS, ParseOptions
 from .batches import batches, parse_unit, run_batches, share_progress_counter, units
@@ -372,7 +373,7 @@ def _ensure_replaceable(target: Path) -> None:
     if not target.exists():
         return
     ours = {LOCK_FILE, MANIFEST_FILE, _store.META_FILE, _store.FACET_CACHE_DIR, PARTS_DIR, STORE_FILE,
-            STORE_FILE + "-journal"}
+            STORE_FILE + "-journal", SPELLING_FILE, SPELLING_FILE + "-journal"}
     foreign = sorted(
         p.name for p in target.iterdir()
         if p.name.removesuffix(".tmp") not in ours and not _store.is_engine_file(p.name)
