@@ -13,11 +13,13 @@ from dataclasses import replace
 from typing import Any, Iterable, Iterator, Sequence
 
 from .engine.interface import BatchWriter, IndexOptions, IndexStats, Match, SearchIndex, SearchRequest
+from .engine.sharded import ShardedIndex
 from .engine.single import WhooshIndex
 from .errors import NewsearchError, QuerySyntaxError
 from .locations import resolve_index_path
 from .models import Article, Hit, SearchResults, TermScore, Timeline, TimelineSeries
 from .periods import BUCKETS, bucket, bucket_range
+from .shards import is_archive
 
 COUNTS = ("articles", "stories")
 
@@ -49,8 +51,11 @@ class Archive:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None) -> "Archive":
-        """Open an existing index (default: NEWSEARCH_INDEX or indexes/default)."""
-        return cls(WhooshIndex.open(resolve_index_path(path)))
+        """Open an existing index or archive of shards (default: NEWSEARCH_INDEX or indexes/default)."""
+        resolved = resolve_index_path(path)
+        if is_archive(resolved):
+            return cls(ShardedIndex.open(resolved))
+        return cls(WhooshIndex.open(resolved))
 
     @classmethod
     def create(
@@ -72,7 +77,7 @@ class Archive:
         cls, path: str | os.PathLike[str] | None = None, *, language: str = "en", stem: bool = True
     ) -> "Archive":
         resolved = resolve_index_path(path)
-        if WhooshIndex.exists(resolved):
+        if WhooshIndex.exists(resolved) or is_archive(resolved):
             return cls.open(resolved)
         return cls.create(resolved, language=language, stem=stem)
 

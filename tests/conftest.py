@@ -68,3 +68,14 @@ def fakenewsnet_built(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory
 @pytest.fixture(scope="session")
 def extraction_built(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
     return _build(tmp_path_factory, "extraction", shared_dir / "corpus" / "extraction" / "pages")
+
+
+@pytest.fixture(scope="session")
+def reuters_sharded(reuters_built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Reuters corpus as an archive of 4 shards (the same inputs as reuters_built)."""
+    from newsearch.ingest.sharded import index_archive
+
+    archive = tmp_path_factory.mktemp("reuters-shards") / "archive"
+    report = index_archive([reuters_built.source], index=archive, shards=4, jobs=2)
+    assert report.ok and report.documents == reuters_built.report.documents
+    return archive

@@ -438,8 +438,9 @@ class IndexWriter:
     the uncommitted batch (everything committed before it stays).
     """
 
-    def __init__(self, path: str, ix: Any, *, limitmb: int = DEFAULT_LIMIT_MB) -> None:
+    def __init__(self, path: str, ix: Any, *, limitmb: int = DEFAULT_LIMIT_MB, stories: bool = True) -> None:
         self.path = path
+        self._group = stories  # False: a shard whose articles another shard groups
         self._ix = ix
         self._limitmb = limitmb
         self._writer: Any = None
@@ -499,7 +500,8 @@ class IndexWriter:
             self.commit()  # Whoosh replaces committed documents only: a repeat within a batch would stay twice
         self._batch_ids.add(article.id)
         writer = self._ensure_writer()
-        self.stories.assign(article.id, article.date, sketch(article.body))
+        if self._group:
+            self.group(article)
         fields = article_fields(article)
         with storage_errors(self.path):
             if replace:
@@ -507,6 +509,15 @@ class IndexWriter:
             else:
                 writer.add_document(**fields)
         self._pending += 1
+
+    def group(self, article: Article) -> None:
+        """Give an article its story in this index's grouping (which may keep the
+        grouping of a whole archive of shards); written at the next commit."""
+        self.stories.assign(article.id, article.date, sketch(article.body))
+
+    def forget(self, ids: Iterable[str]) -> None:
+        """Drop deleted articles from this index's grouping at the next commit."""
+        self.stories.forget(list(ids))
 
     def add_segment(self, written: WrittenSegment) -> None:
         """Adopt, at the next commit, a segment a worker wrote (see segments.py).
@@ -539,7 +550,7 @@ class IndexWriter:
                     writer.delete_document(docnum)
                     gone.append(value if fieldname == "id" else searcher.stored_fields(docnum).get("id", ""))
                     count += 1
-        if gone:
+        if gone and self._group:
             self.stories.forget(gone)
         self._pending += count
         return count
@@ -547,10 +558,12 @@ class IndexWriter:
     def commit(self, *, optimize: bool = False) -> None:
         """Make pending changes durable and visible to new searchers."""
         if self._writer is None:
-            if optimize:
-                self._ensure_writer()
-            else:
+            if self._stories is not None:
+                with storage_errors(self.path):
+                    self._stories.commit()  # articles grouped here that other shards hold
+            if not optimize:
                 return
+            self._ensure_writer()
         writer, self._writer = self._writer, None
         written, self._written = self._written, []
         with storage_errors(self.path):

@@ -19,6 +19,7 @@ from ..errors import ParseError
 from .manifest import file_sha1
 from ..models import Article
 from ..parse.dispatch import parse_document
+from ..shards import shard_of
 from ..stories import Sketch, sketch
 from ..sources import RawDocument, SourceFile, read_bytes
 from ..sources.spans import ResumePoint, Span, plan_spans, span_records
@@ -100,17 +101,26 @@ def _sha1_if_last(unit: Unit) -> str | None:
 # Batches
 
 
+class Elsewhere(str):
+    """The id of an article parsed by a shard's build that another shard holds: it is
+    not written here, only grouped into stories (by the shard that keeps the grouping)."""
+
+
 @dataclass(frozen=True)
 class Batch:
-    """Spans whose articles go into one new segment of the index at `index_path`."""
+    """Spans whose articles go into one new segment of the index at `index_path`;
+    with `shard` (number, count), only the articles whose id hashes to that shard."""
 
     units: tuple[Span, ...]
     index_path: str
     analysis: IndexOptions
     options: IngestOptions
+    shard: tuple[int, int] | None = None
+    sketches: bool = True  # sketch bodies for story grouping
 
     def split(self) -> list["Batch"]:
-        return [Batch((unit,), self.index_path, self.analysis, self.options) for unit in self.units]
+        return [Batch((unit,), self.index_path, self.analysis, self.options, self.shard, self.sketches)
+                for unit in self.units]
 
 
 @dataclass(frozen=True)
@@ -145,7 +155,8 @@ class BatchResult:
 
 
 def batches(work: Iterable[Span], *, size: int, index_path: str, analysis: IndexOptions,
-            options: IngestOptions) -> Iterator[Batch]:
+            options: IngestOptions, shard: tuple[int, int] | None = None,
+            sketches: bool = True) -> Iterator[Batch]:
     """Group units into batches of about `size` articles."""
     group: list[Unit] = []
     count = 0
@@ -153,10 +164,10 @@ def batches(work: Iterable[Span], *, size: int, index_path: str, analysis: Index
         group.append(unit)
         count += unit.count
         if count >= size:
-            yield Batch(tuple(group), index_path, analysis, options)
+            yield Batch(tuple(group), index_path, analysis, options, shard, sketches)
             group, count = [], 0
     if group:
-        yield Batch(tuple(group), index_path, analysis, options)
+        yield Batch(tuple(group), index_path, analysis, options, shard, sketches)
 
 
 def write_batch(batch: Batch) -> BatchResult:
@@ -183,9 +194,13 @@ def write_batch(batch: Batch) -> BatchResult:
                 if isinstance(item, ParseError):
                     items.append(item)
                     continue
+                if batch.sketches:
+                    sketches[item.id] = (item.date, sketch(item.body))
+                if batch.shard is not None and shard_of(item.id, batch.shard[1]) != batch.shard[0]:
+                    items.append(Elsewhere(item.id))
+                    continue
                 builder.add(article_fields(item))
                 items.append(item.id)
-                sketches[item.id] = (item.date, sketch(item.body))
                 rejected += item.dates_rejected
                 without_text += not item.body
             result.outcomes.append(UnitOutcome(unit.source, unit.last, items, _sha1_if_last(unit), unit.resume,
