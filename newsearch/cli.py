@@ -82,7 +82,7 @@ def _cluster() -> str | None:
     return cluster_address(click.get_current_context().meta.get("newsearch.cluster"))
 
 
-def _open_archive(index_path: str | None) -> Any:
+def _open_archive(index_path: str | None, *, allow_partial: bool = False) -> Any:
     """The index or archive at `index_path`; an archive of shards on the cluster when one is named."""
     from .archive import Archive
     from .locations import resolve_index_path
@@ -92,8 +92,8 @@ def _open_archive(index_path: str | None) -> Any:
     if address and is_archive(resolve_index_path(index_path)):
         from .cluster import open_archive
 
-        return open_archive(resolve_index_path(index_path), address)
-    return Archive.open(index_path)
+        return open_archive(resolve_index_path(index_path), address, allow_partial=allow_partial)
+    return Archive.open(index_path, allow_partial=allow_partial)
 
 
 def json_option(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -407,13 +407,15 @@ def check_command(name: str | None, index_path: str | None, indexes_dir: str, as
 @click.option("--sample", "sample_size", type=click.IntRange(1, 1000), metavar="N",
               help="A uniform random sample of N of all matches instead of the top hits.")
 @click.option("--seed", type=int, help="Seed for --sample (the same seed gives the same sample).")
+@click.option("--allow-partial", is_flag=True,
+              help="On an archive of shards, answer from the shards that can, naming the others.")
 @json_option
 @handle_errors
 def query_command(text: str, index_path: str | None, section: tuple[str, ...], author: tuple[str, ...],
                   source: tuple[str, ...], tag: tuple[str, ...], since: str | None, until: str | None,
                   sort: str, match: str, feedback: bool, facets: tuple[str, ...], limit: int, page: int,
                   no_highlight: bool, collapse: bool, count: str | None, copies_of: str | None,
-                  sample_size: int | None, seed: int | None, as_json: bool) -> None:
+                  sample_size: int | None, seed: int | None, allow_partial: bool, as_json: bool) -> None:
     """Search the index. TEXT uses the query syntax in the README (phrases, AND/OR/NOT, field:value)."""
     from .archive import Archive
     from .output import copies_text, results_text, to_json
@@ -425,7 +427,7 @@ def query_command(text: str, index_path: str | None, section: tuple[str, ...], a
         return
     if seed is not None and sample_size is None:
         raise click.UsageError("--seed goes with --sample N")
-    with _open_archive(index_path) as archive:
+    with _open_archive(index_path, allow_partial=allow_partial) as archive:
         if sample_size is not None:
             results = archive.sample(text, size=sample_size, seed=seed, section=section, author=author,
                                      source=source, tag=tag, since=since, until=until, match=match,

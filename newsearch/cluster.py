@@ -48,7 +48,7 @@ class Cluster:
             if workers < 1:
                 raise NewsearchError(f"--cluster {address}: the number of workers must be at least 1")
             self._local = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                   host="127.0.0.1", dashboard_address=None)
+                                                   host="127.0.0.1", dashboard_address="127.0.0.1:0")
             self.client = distributed.Client(self._local)
         else:
             try:
@@ -116,19 +116,37 @@ class ClusterShards:
         return self.cluster.client.submit(_call, self._paths[shard], method, args, kwargs, pure=False,
                                           workers=[self._pinned[shard]], allow_other_workers=True)
 
-    def _gather(self, futures: list[Any]) -> list[Any]:
-        return self.cluster.client.gather(futures)
+    def _gather(self, shards: list[int], futures: list[Any]) -> list[Any]:
+        """Each shard's answer, or a ShardFailure naming it: the shard could not answer,
+        or the task was lost with its worker more often than Dask retries it."""
+        from .engine.sharded import SHARD_ERRORS, ShardFailure
+
+        distributed = _distributed()
+        lost = (distributed.KilledWorker, distributed.comm.core.CommClosedError, TimeoutError)
+        answers = []
+        for shard, future in zip(shards, futures):
+            try:
+                answers.append(future.result())
+            except SHARD_ERRORS as exc:
+                answers.append(ShardFailure(self.names[shard], str(exc).splitlines()[0] if str(exc) else repr(exc)))
+            except lost as exc:
+                answers.append(ShardFailure(self.names[shard], f"its worker was lost ({type(exc).__name__})"))
+        return answers
 
     def each(self, method: str, *args: Any, **kwargs: Any) -> list[Any]:
-        return self._gather([self._submit(k, method, args, kwargs) for k in range(len(self._paths))])
+        shards = list(range(len(self._paths)))
+        return self._gather(shards, [self._submit(k, method, args, kwargs) for k in shards])
 
     def on(self, shard: int, method: str, *args: Any, **kwargs: Any) -> Any:
-        return self._gather([self._submit(shard, method, args, kwargs)])[0]
+        return self._gather([shard], [self._submit(shard, method, args, kwargs)])[0]
 
     def some(self, calls: dict[int, tuple[str, tuple[Any, ...]]]) -> dict[int, Any]:
         shards = list(calls)
-        answers = self._gather([self._submit(k, calls[k][0], calls[k][1], {}) for k in shards])
+        answers = self._gather(shards, [self._submit(k, calls[k][0], calls[k][1], {}) for k in shards])
         return dict(zip(shards, answers))
+
+    def calls(self, calls: list[tuple[int, str, tuple[Any, ...]]]) -> list[Any]:
+        return self._gather([k for k, _, _ in calls], [self._submit(k, m, args, {}) for k, m, args in calls])
 
     def close(self) -> None:
         try:
@@ -173,12 +191,13 @@ def build_on(cluster: Cluster) -> Any:
     return build_all
 
 
-def open_archive(path: str | os.PathLike[str], address: str) -> Any:
-    """An Archive over an archive of shards whose searches run on the cluster at `address`."""
+def open_archive(path: str | os.PathLike[str], address: str, *, allow_partial: bool = False) -> Any:
+    """An Archive over an archive of shards whose searches run on the cluster at `address`
+    (`allow_partial`: answer from the shards that can, naming the others)."""
     from .archive import Archive
     from .engine.sharded import ShardedIndex
 
-    return Archive(ShardedIndex.open(path, shards=open_shards(path, address)))
+    return Archive(ShardedIndex.open(path, shards=open_shards(path, address), allow_partial=allow_partial))
 
 
 def index_on_cluster(paths: Any, *, address: str, **options: Any) -> IngestReport:

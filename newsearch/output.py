@@ -77,6 +77,8 @@ def results_text(results: SearchResults, *, color: bool = False) -> str:
         lines = [f"{results.total:,} {noun}{quoted} (page {results.page} of {results.pages})"]
     if results.suggestion:
         lines.append(f'Did you mean: "{results.suggestion}"?')
+    if results.missing_shards:
+        lines.append(f"partial: shards {', '.join(results.missing_shards)} gave no answer; these results are the others'")
     for hit in results.hits:
         lines.append("")
         lines.extend(hit_lines(hit, color=color))

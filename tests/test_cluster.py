@@ -21,6 +21,11 @@ from shard_queries import answer, queries  # noqa: E402
 
 
 @pytest.fixture(scope="module")
+def reuters_source(shared_dir):
+    return shared_dir / "corpus" / "jsonl" / "reuters21578.jsonl.gz"
+
+
+@pytest.fixture(scope="module")
 def cluster():
     running = Cluster("local:2")
     yield running
@@ -51,11 +56,11 @@ def test_reuters_on_the_cluster_answers_as_one_index(cluster, reuters_built, reu
         assert all(len(paths) == 2 for paths in opened.values())
 
 
-def test_a_build_on_the_cluster_equals_one_built_here(cluster, tmp_path, reuters_built):
+def test_a_build_on_the_cluster_equals_one_built_here(cluster, tmp_path, reuters_source):
     source = tmp_path / "part.jsonl"
     import gzip
     import itertools
-    with gzip.open(reuters_built.source, "rt", encoding="utf-8") as lines:
+    with gzip.open(reuters_source, "rt", encoding="utf-8") as lines:
         source.write_text("".join(itertools.islice(lines, 1500)), encoding="utf-8")
     from newsearch import index_paths
 
@@ -67,11 +72,11 @@ def test_a_build_on_the_cluster_equals_one_built_here(cluster, tmp_path, reuters
             assert answer(sharded.search(text, **options)) == answer(single.search(text, **options))
 
 
-def test_the_cli_takes_a_cluster_for_building_and_querying(tmp_path, reuters_built):
+def test_the_cli_takes_a_cluster_for_building_and_querying(tmp_path, reuters_source):
     import gzip
     import itertools
     source = tmp_path / "part.jsonl"
-    with gzip.open(reuters_built.source, "rt", encoding="utf-8") as lines:
+    with gzip.open(reuters_source, "rt", encoding="utf-8") as lines:
         source.write_text("".join(itertools.islice(lines, 400)), encoding="utf-8")
     runner = CliRunner()
     archive = str(tmp_path / "archive")
@@ -85,3 +90,76 @@ def test_the_cli_takes_a_cluster_for_building_and_querying(tmp_path, reuters_bui
     assert json.loads(on_cluster.output) == json.loads(here.output) and json.loads(here.output)["total"] > 0
     refused = runner.invoke(main, ["index", str(source), "--index", str(tmp_path / "plain"), "--cluster", "local:1"])
     assert refused.exit_code == 2 and "--shards" in refused.output
+
+
+def _kill_a_busy_worker(cluster, deadline_seconds=60.0):
+    """SIGKILL a worker process while it runs a task (the nanny starts a new one)."""
+    import os
+    import signal
+    import time
+
+    deadline = time.monotonic() + deadline_seconds
+    while time.monotonic() < deadline:
+        busy = [w for w, tasks in cluster.client.processing().items() if tasks]
+        if busy:
+            pids = cluster.client.run(os.getpid, workers=[busy[0]])
+            os.kill(pids[busy[0]], signal.SIGKILL)
+            return busy[0]
+        time.sleep(0.05)
+    raise AssertionError("no worker became busy")
+
+
+def test_a_worker_killed_mid_build_has_its_shard_built_by_another(tmp_path, reuters_source):
+    import gzip
+    import itertools
+    import threading
+
+    from newsearch import index_paths
+
+    source = tmp_path / "part.jsonl"
+    with gzip.open(reuters_source, "rt", encoding="utf-8") as lines:
+        source.write_text("".join(itertools.islice(lines, 2000)), encoding="utf-8")
+    index_paths([source], index=tmp_path / "one", jobs=1)
+    running = Cluster("local:2")
+    try:
+        reports = []
+        # index_on_cluster makes its own connection: give it this cluster's scheduler
+        running_address = running.client.scheduler.address
+        build = threading.Thread(target=lambda: reports.append(
+            index_on_cluster([source], index=tmp_path / "archive", shards=2, address=running_address)))
+        build.start()
+        _kill_a_busy_worker(running)
+        build.join(timeout=300)
+        assert reports and reports[0].documents == 2000
+        with Archive.open(tmp_path / "one") as single, _on(running, tmp_path / "archive") as sharded:
+            for text, options in [("oil", {"facets": ("section",)}), ("bank rates", {"match": "any", "page": 3})]:
+                assert answer(sharded.search(text, **options)) == answer(single.search(text, **options))
+            before = answer(sharded.search("trade", limit=30, facets=("month",)))
+            _search_while_killing(running, sharded)
+            assert answer(sharded.search("trade", limit=30, facets=("month",))) == before
+            assert before == answer(single.search("trade", limit=30, facets=("month",)))
+    finally:
+        running.close()
+
+
+def _search_while_killing(cluster, archive):
+    """Searches whose shard tasks lose a worker midway are redone on the other: every
+    answer given while and after a worker dies is whole."""
+    import threading
+
+    killed = threading.Event()
+    answers = []
+
+    def search() -> None:
+        while not killed.is_set() and len(answers) < 2000:
+            answers.append(answer(archive.search("trade", limit=30, facets=("month",))))
+        answers.append(answer(archive.search("trade", limit=30, facets=("month",))))
+
+    searching = threading.Thread(target=search)
+    searching.start()
+    try:
+        _kill_a_busy_worker(cluster)
+    finally:
+        killed.set()
+        searching.join(timeout=120)
+    assert len(answers) >= 2 and all(a == answers[0] for a in answers)

@@ -138,6 +138,8 @@ def test_a_shard_alone_scores_otherwise_so_archive_statistics_are_used(pair):
     ("section:world", {"facets": ("section",)}),
     ("refin*", {}),
     ("volcanoe", {}),  # a suggestion
+    ("volcano report", {"feedback": True, "match": "any", "limit": 20}),
+    ("harvest", {"feedback": True, "sort": "relevance", "limit": 30}),
     ("harvest", {"section": "World", "facets": ("section", "author")}),
 ])
 def test_the_archive_answers_as_one_index(pair, text, options):
@@ -208,3 +210,48 @@ def test_reuters_as_four_shards_answers_as_one_index(reuters_built, reuters_shar
         one, many = single._engine.matches(request), sharded._engine.matches(request)
         assert [m.id for m in one] == [m.id for m in many] and len(one) > 1000
         assert all(abs(a.score - b.score) <= 1e-9 * abs(a.score) for a, b in zip(one, many))
+
+
+def test_articles_added_through_the_archive_go_to_their_shards_and_group_as_in_one_index(pair, tmp_path):
+    from helpers import article, utc
+
+    single_path, sharded_path = tmp_path / "one", tmp_path / "many"
+    index_paths([pair[2]], index=single_path, jobs=1)
+    index_archive([pair[2]], index=sharded_path, shards=3, jobs=1)
+    added = [article(f"Rates rise again ({k})", BODY + " Markets fell.", id=f"late-{k}", date=utc(2021, 4, 5),
+                     source=f"Paper {k}") for k in range(5)]
+    with Archive.open(single_path) as single, Archive.open(sharded_path) as sharded:
+        assert single.add(added) == sharded.add(added) == 5
+        assert len({shard_of(a.id, 3) for a in added}) > 1
+        assert answer(sharded.search('"interest rates"', collapse=True)) == \
+            answer(single.search('"interest rates"', collapse=True))
+        assert sharded.search('"interest rates"', collapse=True).hits[0].copies == 9
+        assert sharded.delete(["late-0", "late-3", "copy-Wire"]) == single.delete(["late-0", "late-3", "copy-Wire"]) == 3
+        assert answer(sharded.search("rates", limit=20)) == answer(single.search("rates", limit=20))
+        assert sharded.copies("late-1") and [a.id for a in sharded.copies("late-1")] == \
+            [a.id for a in single.copies("late-1")]
+
+
+def test_a_declared_archive_is_rebuilt_checked_and_pruned_shard_by_shard(tmp_path):
+    from newsearch import check, rebuild
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    records = _articles()
+    (corpus / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records[:40]), encoding="utf-8")
+    (corpus / "b.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records[40:]), encoding="utf-8")
+    indexes = tmp_path / "indexes"
+    indexes.mkdir()
+    (indexes / "news.toml").write_text('shards = 3\n[sources]\npaths = ["corpus"]\n', encoding="utf-8")
+    first = rebuild("news", indexes_dir=indexes, jobs=1)
+    assert first.ok and first.documents == len(records) and is_archive(indexes / "news")
+    assert ShardMap.load(indexes / "news").count == 3
+    assert check("news", indexes_dir=indexes).fresh
+    (corpus / "b.jsonl").unlink()
+    stale = check("news", indexes_dir=indexes)
+    assert not stale.fresh and stale.removed == [str((corpus / "b.jsonl").resolve())]
+    second = rebuild("news", indexes_dir=indexes, jobs=1)
+    assert second.files_removed == 1 and second.documents == 40
+    assert check("news", indexes_dir=indexes).fresh and check(index=indexes / "news").fresh
+    with Archive.open(indexes / "news") as archive:
+        assert sorted(archive.ids()) == sorted(r["id"] for r in records[:40])

@@ -24,6 +24,7 @@ from .query import (
     _DateFilter,
     _with_feedback,
     build_queries,
+    first_id,
     make_hit,
     order_facet,
     query_terms,
@@ -32,11 +33,12 @@ from .query import (
 )
 
 
-def all_matches(searcher: Any, request: SearchRequest, *, facet_cache: FacetCache) -> list[Match]:
+def all_matches(searcher: Any, request: SearchRequest, *, facet_cache: FacetCache,
+                expansion: dict[str, float] | None = None) -> list[Match]:
     """Every article matching `request` (text, filters, dates), in its sort order:
     best first for relevance, else by date, undated last; ties by article id."""
     text_query, filters, date_query = build_queries(request, searcher.schema)
-    text_query = _with_feedback(searcher, request, text_query, filters, date_query)
+    text_query = _with_feedback(searcher, request, text_query, facet_cache, expansion)
     combined = _combine(text_query, filters)
     with search_errors(request.text):
         dates_filter = _DateFilter.of(searcher, date_query, facet_cache)
@@ -44,7 +46,7 @@ def all_matches(searcher: Any, request: SearchRequest, *, facet_cache: FacetCach
         reader = searcher.reader()
         ids = facet_cache.values(reader, ID_KEY)
         dates = facet_cache.dates(reader)
-    found = [Match(d, s, _first(ids[d]), _as_datetime(dates[d])) for d, s in zip(docs, scores)]
+    found = [Match(d, s, first_id(ids[d]), _as_datetime(dates[d])) for d, s in zip(docs, scores)]
     found.sort(key=match_order(request.sort))
     return found
 
@@ -59,12 +61,6 @@ def match_order(sort: str) -> Callable[[Match], tuple[Any, ...]]:
         return lambda m: (-m.score, m.id)
     sign = -1 if sort == "newest" else 1
     return lambda m: ((1, 0, m.id) if m.date is None else (0, sign * ((m.date - _EPOCH) // _TICK), m.id))
-
-
-def _first(value: Any) -> str:
-    if isinstance(value, tuple):
-        return value[0]
-    return value or ""
 
 
 def _as_datetime(value: int) -> datetime | None:

@@ -33,7 +33,9 @@ from ..errors import IndexCorrupt, NewsearchError, QuerySyntaxError
 from ..models import FacetCount, Hit, SearchResults
 from ..periods import date_bounds, parse_period
 from .ranking import (
+    FEEDBACK_DOCS,
     FIELD_BOOSTS,
+    TEXT_FIELDS,
     Bonus,
     SumOr,
     add_proximity,
@@ -41,9 +43,11 @@ from .ranking import (
     bonus_bound,
     bonus_scores,
     combine_fields,
-    expand_query,
+    feedback_weights,
     reads_term_in_bulk,
+    term_counts,
     term_scores,
+    with_expansion,
 )
 from ..snippets import make_snippet, matching_spans
 from .operators import AtLeastPlugin, operators_plugin, truncations
@@ -560,9 +564,33 @@ def _fill_periods(name: str, counts: Counter[str]) -> list[str]:
 # Running a search
 
 
+# Parsed requests per schema (the schema is held, so its id is not reused meanwhile):
+# an archive of shards parses a request for each phase, a web server the same query often.
+_PARSED: dict[int, tuple[Any, dict[tuple[Any, ...], tuple[Any, dict[str, Any], Any]]]] = {}
+_PARSED_SCHEMAS = 16
+_PARSED_PER_SCHEMA = 128
+
+
 def build_queries(request: SearchRequest, schema: Any) -> tuple[Any, dict[str, Any], Any]:
     """The text query, one filter query per filtered facet, and the date limits (or None)."""
     validate(request)
+    key = (request.text, request.match, repr(request.since), repr(request.until),
+           tuple(sorted((name, tuple(values)) for name, values in request.filters.items())))
+    held = _PARSED.get(id(schema))
+    if held is None or held[0] is not schema:
+        if len(_PARSED) >= _PARSED_SCHEMAS:
+            _PARSED.clear()
+        held = _PARSED[id(schema)] = (schema, {})
+    cache = held[1]
+    if key not in cache:
+        if len(cache) >= _PARSED_PER_SCHEMA:
+            cache.clear()
+        cache[key] = _build_queries(request, schema)
+    text_query, filters, date_query = cache[key]
+    return text_query, dict(filters), date_query
+
+
+def _build_queries(request: SearchRequest, schema: Any) -> tuple[Any, dict[str, Any], Any]:
     text_query, dates = parse_text_query(request.text, schema, match=request.match)
     start, end = date_bounds(request.since, request.until)
     if start is not None or end is not None:
@@ -579,15 +607,36 @@ def build_queries(request: SearchRequest, schema: Any) -> tuple[Any, dict[str, A
     return text_query, filters, date_query
 
 
-def _with_feedback(searcher: Any, request: SearchRequest, text_query: Any, filters: dict[str, Any],
-                   date_query: Any) -> Any:
-    """Add feedback words when asked and ranking by relevance; filters and dates pick the
-    feedback articles (and the date filter binds the added words too)."""
+def feedback_sample(searcher: Any, request: SearchRequest, facet_cache: FacetCache, *,
+                    docs: int = FEEDBACK_DOCS) -> list[tuple[tuple[float, str], float, Counter[str]]]:
+    """The best `docs` matches of the request's own words within its filters and dates,
+    as (sort key, score, term counts): what pseudo-relevance feedback reads."""
+    text_query, filters, date_query = build_queries(request, searcher.schema)
+    with search_errors(request.text):
+        dates = _DateFilter.of(searcher, date_query, facet_cache)
+        found, scores = scored_matches(searcher, text_query, dates)
+        pairs = list(zip(found, scores))
+        if filters:
+            allowed = set(searcher.docs_for_query(_combine(wq.Every(), filters)))
+            pairs = [(d, score) for d, score in pairs if d in allowed]
+        ids = facet_cache.values(searcher.reader(), ID_KEY)
+        best = best_by([-score for _, score in pairs], [d for d, _ in pairs], docs, ids)
+        return [((value, first_id(ids[d])), -value, term_counts(searcher, d)) for d, value in best]
+
+
+def _with_feedback(searcher: Any, request: SearchRequest, text_query: Any, facet_cache: FacetCache,
+                   expansion: dict[str, float] | None = None) -> Any:
+    """Add feedback words when asked and ranking by relevance: `expansion` when given
+    (an archive of shards computes it over all of them), else from this index's best
+    matches within the filters and dates (the date filter binds the added words too)."""
     if not request.feedback or request.sort != "relevance" or not request.text.strip():
         return text_query
-    limits = dict(filters, _dates=date_query) if date_query is not None else filters
-    restrict = _combine(wq.Every(), limits) if limits else None
-    return expand_query(searcher, text_query, restrict=restrict, broaden=request.match == "any")
+    if expansion is None:
+        sample = feedback_sample(searcher, request, facet_cache)
+        fields = [f for f in TEXT_FIELDS if f in searcher.schema]
+        expansion = feedback_weights([(score, counts) for _, score, counts in sample], searcher.doc_count_all(),
+                                     lambda term: max(searcher.doc_frequency(f, term) for f in fields))
+    return with_expansion(text_query, expansion, broaden=request.match == "any")
 
 
 def _combine(text_query: Any, filters: dict[str, Any], without: str | None = None) -> Any:
@@ -628,13 +677,13 @@ def search_errors(text: str) -> Iterator[None]:
 
 
 def rank(searcher: Any, request: SearchRequest, *, facet_cache: FacetCache,
-         wanted: int | None = None) -> Ranked:
+         wanted: int | None = None, expansion: dict[str, float] | None = None) -> Ranked:
     """Run `request` once: every match scored in one pass, so the count, the best
     `wanted` (default: up to the requested page; None: all) and the facets come from
     the same list of documents."""
     text_query, filters, date_query = build_queries(request, searcher.schema)
     typed_terms = query_terms(text_query)  # feedback words rank but are not highlighted
-    text_query = _with_feedback(searcher, request, text_query, filters, date_query)
+    text_query = _with_feedback(searcher, request, text_query, facet_cache, expansion)
     combined = _combine(text_query, filters)
     with search_errors(request.text):
         dates = _DateFilter.of(searcher, date_query, facet_cache)
@@ -642,7 +691,7 @@ def rank(searcher: Any, request: SearchRequest, *, facet_cache: FacetCache,
         if request.sort == "relevance":
             limit = wanted if wanted is not None else searcher.doc_count_all()
             matching, best = ranked_matches(searcher, combined, dates, max(1, limit), ids=ids)
-            top = [((-score, _first_id(ids[d])), d, score) for d, score in best]
+            top = [((-score, first_id(ids[d])), d, score) for d, score in best]
         else:
             matching, scores = scored_matches(searcher, combined, dates)
             top = _by_date(matching, scores, facet_cache.instants(searcher.reader()), ids,
@@ -651,7 +700,8 @@ def rank(searcher: Any, request: SearchRequest, *, facet_cache: FacetCache,
     return Ranked(len(matching), top, facets, typed_terms)
 
 
-def _first_id(value: Any) -> str:
+def first_id(value: Any) -> str:
+    """The article id in a FacetCache id array entry."""
     if isinstance(value, tuple):
         return value[0]
     return value or ""
@@ -665,7 +715,7 @@ def _by_date(docs: list[int], scores: list[float], instants: list[int], ids: lis
     else:
         primary = [instants[d] for d in docs]
     score_of = dict(zip(docs, scores))
-    return [((value, _first_id(ids[d])), d, score_of[d]) for d, value in best_by(primary, docs, wanted, ids)]
+    return [((value, first_id(ids[d])), d, score_of[d]) for d, value in best_by(primary, docs, wanted, ids)]
 
 
 def best_by(primary: list[Any], docs: list[int], wanted: int, ids: list[Any] | None) -> list[tuple[int, Any]]:
@@ -679,7 +729,7 @@ def best_by(primary: list[Any], docs: list[int], wanted: int, ids: list[Any] | N
     if len(best) == wanted and primary.count(cut) > sum(1 for value, _ in best if value == cut):
         # Documents tied with the last one kept but left out: the id decides among them all.
         best = [item for item in best if item[0] != cut] + [(v, d) for v, d in zip(primary, docs) if v == cut]
-    ordered = sorted(best, key=lambda item: (item[0], _first_id(ids[item[1]])))[:wanted]
+    ordered = sorted(best, key=lambda item: (item[0], first_id(ids[item[1]])))[:wanted]
     return [(d, value) for value, d in ordered]
 
 

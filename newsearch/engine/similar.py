@@ -12,7 +12,7 @@ from typing import Any
 from whoosh import classify
 from whoosh import query as wq
 
-from .query import ID_KEY, FacetCache, best_by, scored_matches, search_errors, _first_id
+from .query import ID_KEY, FacetCache, best_by, first_id, scored_matches, search_errors
 from .ranking import SumOr
 from .stats import CorpusStats, Term, gather, searcher_with
 
@@ -72,9 +72,9 @@ def ranked_similar(searcher: Any, text: str, exclude: str, stats: CorpusStats, *
     with search_errors("similar"):
         ids = facet_cache.values(searcher.reader(), ID_KEY)
         docs, scores = scored_matches(scorer, query)
-        kept = [(d, s) for d, s in zip(docs, scores) if _first_id(ids[d]) != exclude]
+        kept = [(d, s) for d, s in zip(docs, scores) if first_id(ids[d]) != exclude]
         best = best_by([-s for _, s in kept], [d for d, _ in kept], limit, ids)
-    return [((value, _first_id(ids[d])), d, -value) for d, value in best]
+    return [((value, first_id(ids[d])), d, -value) for d, value in best]
 
 
 __all__ = ["candidate_terms", "key_terms", "local_stats", "ranked_similar", "source_text"]

@@ -13,6 +13,7 @@ from ..models import Article, FacetCount, Hit, SearchResults
 from ..stories import STORE_FILE, StoryStore
 from . import matches as _matches
 from . import query as _query
+from . import ranking as _ranking
 from . import similar as _similar
 from . import store as _store
 from .interface import IndexStats, Match, SearchIndex
@@ -112,10 +113,23 @@ class WhooshIndex(SearchIndex):
             return gather(searcher, query_terms_in(searcher.reader(), [text_query, *filters.values()]))
 
     def ranked(self, request: SearchRequest, stats: CorpusStats | None = None, *,
-               wanted: int | None = None) -> Ranked:
-        """Total, best `wanted` (None: every match) and raw facet counts, scored with `stats`."""
+               wanted: int | None = None, expansion: dict[str, float] | None = None) -> Ranked:
+        """Total, best `wanted` (None: every match) and raw facet counts, scored with
+        `stats` (and with the feedback words of `expansion` when the request asks)."""
         searcher = searcher_with(self._current_searcher(), stats)
-        return _query.rank(searcher, request, facet_cache=self._facet_cache, wanted=wanted)
+        return _query.rank(searcher, request, facet_cache=self._facet_cache, wanted=wanted, expansion=expansion)
+
+    def feedback_sample(self, request: SearchRequest, stats: CorpusStats) -> list[Any]:
+        """This index's best matches for feedback, scored with `stats` (query.feedback_sample)."""
+        searcher = searcher_with(self._current_searcher(), stats)
+        return _query.feedback_sample(searcher, request, self._facet_cache)
+
+    def term_stats(self, terms: list[str]) -> CorpusStats:
+        """This index's counts for these words in every text field."""
+        searcher = self._current_searcher()
+        schema = searcher.schema
+        pairs = {(f, schema[f].to_bytes(t)) for f in _ranking.TEXT_FIELDS if f in schema for t in terms}
+        return gather(searcher, pairs)
 
     def hits_by_id(self, request: SearchRequest, picks: list[tuple[str, float]], *,
                    first_rank: int = 1) -> list[Hit]:
@@ -166,9 +180,10 @@ class WhooshIndex(SearchIndex):
 
     # -- every match, and stories -------------------------------------------------
 
-    def matches(self, request: SearchRequest, stats: CorpusStats | None = None) -> list[Match]:
+    def matches(self, request: SearchRequest, stats: CorpusStats | None = None,
+                expansion: dict[str, float] | None = None) -> list[Match]:
         return _matches.all_matches(searcher_with(self._current_searcher(), stats), request,
-                                    facet_cache=self._facet_cache)
+                                    facet_cache=self._facet_cache, expansion=expansion)
 
     def hits_for(self, request: SearchRequest, picked: list[Match], *, first_rank: int = 1) -> list[Hit]:
         return _matches.hits_for(self._current_searcher(), request, picked, first_rank=first_rank)

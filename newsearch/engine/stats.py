@@ -42,6 +42,11 @@ class CorpusStats:
                     target[key] = target.get(key, 0) + value
         return cls(doc_count, lengths, dfs, freqs)
 
+    def with_terms(self, other: "CorpusStats") -> "CorpusStats":
+        """These statistics plus the term counts of `other` (gathered for the same archive)."""
+        return CorpusStats(self.doc_count, self.field_lengths, {**self.doc_frequencies, **other.doc_frequencies},
+                           {**self.frequencies, **other.frequencies})
+
     def doc_frequency(self, fieldname: str, text: Any) -> int:
         return self.doc_frequencies.get((fieldname, _as_bytes(text)), 0)
 

@@ -11,6 +11,8 @@ import heapq
 import re
 from typing import Any, Iterable, Protocol
 
+from .query import first_id
+
 _SUGGESTABLE_WORD = re.compile(r"(?<![\w:*?])([^\W\d_]{3,})(?![\w:*?])")
 _OPERATORS = {"AND", "OR", "NOT", "TO", "ANDNOT", "ANDMAYBE"}
 # Suggestions replace words found in at most this many articles...
@@ -108,17 +110,13 @@ class SearcherVocabulary:
         docs = list(postings.all_ids())
         if not docs:
             return None
-        docnum = min(docs, key=lambda d: _first(self._ids[d]))
+        docnum = min(docs, key=lambda d: first_id(self._ids[d]))
         stored = self._searcher.stored_fields(docnum)
         body = stored.get("body", "")
         for token in self._analyzer(body, chars=True, mode="index"):
             if token.text == term:
                 return stored.get("id", ""), body[token.startchar: token.endchar].lower()
         return None
-
-
-def _first(value: Any) -> str:
-    return value[0] if isinstance(value, tuple) else value or ""
 
 
 __all__ = ["SearcherVocabulary", "Vocabulary", "suggest"]
