@@ -82,6 +82,9 @@ class Sketch:
         return cls(values[0], tuple(values[2:2 + count]), tuple(values[2 + count:]))
 
 
+EMPTY_SKETCH = Sketch(0, (), ())
+
+
 def sketch(body: str) -> Sketch:
     """The sketch of an article body (an empty body gives an empty sketch).
 
@@ -92,7 +95,7 @@ def sketch(body: str) -> Sketch:
     data = body.lower().encode("utf-8")
     words = _WORD.findall(data)
     if not words:
-        return Sketch(0, (), ())
+        return EMPTY_SKETCH
     hashes = list(map(zlib.crc32, words))
     if len(hashes) < SHINGLE_WORDS:
         shingles = {hash(tuple(hashes))}
@@ -100,7 +103,8 @@ def sketch(body: str) -> Sketch:
         shingles = set(map(hash, zip(*(hashes[i:] for i in range(SHINGLE_WORDS)))))
     figures = set(map(zlib.crc32, _FIGURE.findall(data)))
     figures.update(map(zlib.crc32, _NUMBER_WORDS.intersection(words)))
-    return Sketch(len(shingles), tuple(heapq.nsmallest(SKETCH_SIZE, shingles)), tuple(sorted(figures)))
+    # sorted() in C beats heapq.nsmallest for the few hundred shingles of an article.
+    return Sketch(len(shingles), tuple(sorted(shingles)[:SKETCH_SIZE]), tuple(sorted(figures)))
 
 
 def resemblance(a: Sketch, b: Sketch) -> tuple[float, float]:
@@ -125,6 +129,11 @@ def figures_agree(a: Sketch, b: Sketch) -> float:
 
 def are_copies(a: Sketch, b: Sketch) -> float | None:
     """The containment when `a` and `b` are copies of one story, else None."""
+    # Most candidates share a value or two by chance: at most len(shared) of the
+    # union's smallest values can be shared, so that bounds the Jaccard estimate.
+    shared = len(set(a.mins).intersection(b.mins))
+    if not shared or shared < MIN_JACCARD * min(SKETCH_SIZE, len(a.mins) + len(b.mins) - shared):
+        return None
     jaccard, containment = resemblance(a, b)
     if jaccard >= MIN_JACCARD and containment >= MIN_CONTAINMENT and figures_agree(a, b) >= MIN_FIGURES:
         return containment
@@ -158,8 +167,8 @@ class StoryStore:
             CREATE TABLE IF NOT EXISTS member (id TEXT PRIMARY KEY, story TEXT NOT NULL, day REAL,
                                                sketch BLOB NOT NULL);
             CREATE INDEX IF NOT EXISTS member_story ON member (story);
-            CREATE TABLE IF NOT EXISTS posting (value INTEGER NOT NULL, id TEXT NOT NULL);
-            CREATE INDEX IF NOT EXISTS posting_value ON posting (value);
+            CREATE TABLE IF NOT EXISTS posting (value INTEGER NOT NULL, id TEXT NOT NULL,
+                                                PRIMARY KEY (value, id)) WITHOUT ROWID;
             """
         )
         self._stored = self._db.execute("SELECT EXISTS (SELECT 1 FROM member)").fetchone()[0]
@@ -194,10 +203,12 @@ class StoryStore:
         if not keys:
             return None
         counts: dict[str, int] = {}
+        new_keys = self._new_keys
         for value in keys:
-            held = self._new_keys.get(value, ())
-            for other in held if len(held) <= MAX_POSTING else ():
-                counts[other] = counts.get(other, 0) + 1
+            held = new_keys.get(value)
+            if held and len(held) <= MAX_POSTING:
+                for other in held:
+                    counts[other] = counts.get(other, 0) + 1
         if self._stored:
             marks = ",".join("?" * len(keys))
             rows = self._db.execute(f"SELECT value, id FROM posting WHERE value IN ({marks})", keys).fetchall()
@@ -207,8 +218,13 @@ class StoryStore:
             for value, other in rows:
                 if per_value[value] <= MAX_POSTING and other not in self._gone and other not in self._new:
                     counts[other] = counts.get(other, 0) + 1
+        if not counts:
+            return None
         best: tuple[float, str] | None = None
-        for other in sorted(counts, key=lambda o: (-counts[o], o))[:MAX_CANDIDATES]:
+        # The best is the highest (score, story), whatever the order candidates are read in.
+        candidates = sorted(counts, key=lambda o: (-counts[o], o))[:MAX_CANDIDATES] if len(counts) > MAX_CANDIDATES \
+            else counts
+        for other in candidates:
             known = self._new.get(other) or self._stored_member(other)
             if known is None:
                 continue
@@ -247,8 +263,9 @@ class StoryStore:
                                ((v, article_id) for v in Sketch.from_bytes(row[0]).mins[:LOOKUP_KEYS]))
             db.executemany("INSERT OR REPLACE INTO member VALUES (?, ?, ?, ?)",
                            ((i, story, day, sk.to_bytes()) for i, (story, day, sk) in self._new.items()))
-            db.executemany("INSERT INTO posting VALUES (?, ?)",
-                           ((v, i) for v, ids in self._new_keys.items() for i in ids))
+            # In key order, the posting B-tree grows at its edges instead of splitting inside.
+            db.executemany("INSERT OR IGNORE INTO posting VALUES (?, ?)",
+                           sorted((v, i) for v, ids in self._new_keys.items() for i in ids))
         self._stored = self._stored or bool(self._new)
         self._new.clear()
         self._new_keys.clear()

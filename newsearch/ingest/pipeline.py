@@ -30,7 +30,7 @@ from .manifest import MANIFEST_FILE, Fingerprint, Manifest, Partial, file_sha1
 from .report import Failure, FailurePolicy, IngestReport, Merge, Progress, plural  # noqa: F401 (re-exported)
 from .stopping import Interrupted, check as _check_stop
 from ..models import Article
-from ..stories import STORE_FILE, sketch
+from ..stories import EMPTY_SKETCH, STORE_FILE
 from ..parse.dispatch import DEFAULT_MAX_BODY_CHARS, ParseOptions
 from .batches import batches, parse_unit, run_batches, share_progress_counter, units
 from ..engine.segments import PARTS_DIR, remove_parts
@@ -615,7 +615,7 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
                         else:
                             tally.counts["new"] += 1
                         expected += 1
-                        date, found = outcome.sketches.get(item, (None, sketch("")))
+                        date, found = outcome.sketches.get(item, (None, EMPTY_SKETCH))
                         writer.stories.assign(item, date, found)
                         uncommitted[item] = (written, docnum)
                         origins[item] = (number, line)
