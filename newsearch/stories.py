@@ -26,7 +26,6 @@ measures this against datasketch's MinHash LSH on the duplicates dev set.
 """
 from __future__ import annotations
 
-import heapq
 import re
 import sqlite3
 import zlib
