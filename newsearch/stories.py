@@ -201,43 +201,46 @@ class StoryStore:
         keys = found.mins[:LOOKUP_KEYS]
         if not keys:
             return None
-        counts: dict[str, int] = {}
-        new_keys = self._new_keys
+        holders: dict[int, list[str]] = {}
         for value in keys:
-            held = new_keys.get(value)
-            if held and len(held) <= MAX_POSTING:
-                for other in held:
-                    counts[other] = counts.get(other, 0) + 1
+            held = self._new_keys.get(value)
+            if held:
+                holders[value] = list(held)
         if self._stored:
             marks = ",".join("?" * len(keys))
-            rows = self._db.execute(f"SELECT value, id FROM posting WHERE value IN ({marks})", keys).fetchall()
-            per_value: dict[int, int] = {}
-            for value, _ in rows:
-                per_value[value] = per_value.get(value, 0) + 1
-            for value, other in rows:
-                if per_value[value] <= MAX_POSTING and other not in self._gone and other not in self._new:
+            for value, other in self._db.execute(f"SELECT value, id FROM posting WHERE value IN ({marks})", keys):
+                if other not in self._gone and other not in self._new:
+                    holders.setdefault(value, []).append(other)
+        counts: dict[str, int] = {}
+        for held in holders.values():
+            if len(held) <= MAX_POSTING:
+                for other in held:
                     counts[other] = counts.get(other, 0) + 1
         if not counts:
             return None
-        best: tuple[float, str] | None = None
         # The best is the highest (score, story), whatever the order candidates are read in.
         candidates = sorted(counts, key=lambda o: (-counts[o], o))[:MAX_CANDIDATES] if len(counts) > MAX_CANDIDATES \
-            else counts
-        for other in candidates:
-            known = self._new.get(other) or self._stored_member(other)
-            if known is None:
-                continue
-            story, other_day, other_sketch = known
+            else list(counts)
+        known: dict[str, tuple[str, float | None, Sketch | bytes]] = {o: self._new[o] for o in candidates
+                                                                       if o in self._new}
+        if len(known) < len(candidates):
+            known.update(self._stored_members([o for o in candidates if o not in known]))
+        best: tuple[float, str] | None = None
+        for story, other_day, other_sketch in known.values():
             if day is not None and other_day is not None and abs(day - other_day) > self.window:
                 continue
+            if isinstance(other_sketch, bytes):  # decoded only within the window
+                other_sketch = Sketch.from_bytes(other_sketch)
             score = are_copies(found, other_sketch)
             if score is not None and (best is None or (score, story) > best):
                 best = (score, story)
         return best[1] if best else None
 
-    def _stored_member(self, article_id: str) -> tuple[str, float | None, Sketch] | None:
-        row = self._db.execute("SELECT story, day, sketch FROM member WHERE id = ?", (article_id,)).fetchone()
-        return (row[0], row[1], Sketch.from_bytes(row[2])) if row else None
+    def _stored_members(self, ids: list[str]) -> dict[str, tuple[str, float | None, bytes]]:
+        """Committed members by id, in one query, their sketches still in byte form."""
+        marks = ",".join("?" * len(ids))
+        rows = self._db.execute(f"SELECT id, story, day, sketch FROM member WHERE id IN ({marks})", ids)
+        return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
     def forget(self, ids: Iterable[str]) -> None:
         """Drop deleted articles; the rest of their stories keep their ids."""

@@ -128,6 +128,19 @@ def test_a_new_copy_joins_and_deleting_the_first_keeps_the_rest(tmp_path):
         assert opened.get("https://other.test/1").story == "https://wire.test/1"
 
 
+def test_an_index_grouped_in_several_commits_keeps_the_window_and_the_figures(tmp_path):
+    path = tmp_path / "index"
+    created = Archive.create(path)
+    created.add(ARTICLES[:1])  # the wire story, 2 March
+    late = article("Rates up in Ruritania", COPY, url="https://late.test/1", date=utc(2021, 3, 20))
+    created.add([late, ARTICLES[2]])  # a copy 18 days on; the formulaic one with other figures
+    created.add([ARTICLES[1]])  # the copy of 3 March, read against the committed grouping
+    with Archive.open(path) as opened:
+        assert opened.get("https://late.test/1").story == "https://late.test/1"
+        assert opened.get("https://wire.test/2").story == "https://wire.test/2"
+        assert opened.get("https://paper.test/1").story == "https://wire.test/1"
+
+
 def test_rebuild_gives_the_same_grouping(tmp_path):
     records = [a.to_dict() for a in ARTICLES] * 1
     source = write_jsonl(tmp_path / "in" / "articles.jsonl", records)
