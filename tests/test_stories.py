@@ -167,10 +167,16 @@ def test_cli_collapse_copies_and_export(archive):
     listed = runner.invoke(main, ["query", "--copies", "https://paper.test/1", "--index", index, "--json"])
     assert [a["id"] for a in json.loads(listed.output)] == ["https://wire.test/1", "https://paper.test/1"]
     exported = runner.invoke(main, ["export", "Ruritania", "--index", index])
-    rows = [json.loads(line) for line in exported.output.splitlines() if line.startswith("{")]
-    assert {row["id"]: row["copies"] for row in rows}["https://paper.test/1"] == 2
-    shown = runner.invoke(main, ["show", "https://paper.test/1", "--index", index, "--json"])
-    assert json.loads(shown.output)["story"] == "https://wire.test/1"
+    rows = {row["id"]: row for row in map(json.loads, (line for line in exported.output.splitlines()
+                                                       if line.startswith("{")))}
+    assert (rows["https://paper.test/1"]["story"], rows["https://paper.test/1"]["copies"]) == ("https://wire.test/1", 2)
+    assert (rows["https://wire.test/2"]["story"], rows["https://wire.test/2"]["copies"]) == ("https://wire.test/2", 1)
+    shown = json.loads(runner.invoke(main, ["show", "https://paper.test/1", "--index", index, "--json"]).output)
+    assert (shown["story"], shown["copies"]) == ("https://wire.test/1", 2)
+    hits = json.loads(runner.invoke(main, ["query", "Ruritania", "--index", index, "--json"]).output)["hits"]
+    assert {h["id"]: (h["story"], h["copies"]) for h in hits} == {
+        "https://wire.test/1": ("https://wire.test/1", 2), "https://paper.test/1": ("https://wire.test/1", 2),
+        "https://wire.test/2": ("https://wire.test/2", 1)}
 
 
 def _pairs(assignment):
