@@ -275,3 +275,13 @@ def test_timeline_page_draws_each_query_and_links_bars_to_searches(story_client)
     assert too_many.status_code == 400 and "at most 5 queries" in too_many.json()["error"]
     search = client.get("/", params={"q": "strike", "section": "x"}).text
     assert 'href="/timeline?q=strike&amp;section=x"' in search
+
+
+def test_queries_typed_into_the_timeline_are_escaped(story_client):
+    client, _ = story_client
+    hostile = '"strike" <script>alert(1)</script> <img src=x onerror=alert(2)>'
+    page = client.get("/timeline", params=[("q", hostile), ("q", "strike")])
+    html = page.text
+    assert page.status_code == 200 and "<script>alert" not in html and "<img" not in html
+    assert 'data-query="&#34;strike&#34; &lt;script&gt;alert(1)&lt;/script&gt; &lt;img' in html
+    assert html.count("<script") == 1  # the page's own /static/app.js
