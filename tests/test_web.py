@@ -285,3 +285,9 @@ def test_queries_typed_into_the_timeline_are_escaped(story_client):
     assert page.status_code == 200 and "<script>alert" not in html and "<img" not in html
     assert 'data-query="&#34;strike&#34; &lt;script&gt;alert(1)&lt;/script&gt; &lt;img' in html
     assert html.count("<script") == 1  # the page's own /static/app.js
+
+
+def test_answers_say_how_long_they_waited_and_worked(client):
+    timing = client.get("/", params={"q": "rocket"}).headers["server-timing"]
+    found = dict(re.findall(r"(\w+);dur=([\d.]+)", timing))
+    assert set(found) == {"queue", "app"} and float(found["app"]) > 0
