@@ -131,10 +131,15 @@ def limit_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def ingest_options(command: Callable[..., Any]) -> Callable[..., Any]:
     decorators = [
-        click.option("--format", "kind", type=click.Choice(["html", "text", "jsonl", "json"]),
+        click.option("--format", "kind", type=click.Choice(["html", "text", "jsonl", "json", "warc"]),
                      help="Treat every input as this format (default: from the file name or content)."),
         click.option("--section-from-dir", is_flag=True,
                      help="Use each file's folder name as its section when the article names none."),
+        click.option("--captures", type=click.Choice(["latest", "first", "all"]), default="latest",
+                     show_default=True,
+                     help="Web archives: which capture of a page is kept (all: each its own article)."),
+        click.option("--all-pages", is_flag=True,
+                     help="Web archives: index every HTML page, not only the ones that look like articles."),
     ]
     return _apply(decorators, command)
 
@@ -233,7 +238,7 @@ def main() -> None:
 def index_command(paths: tuple[str, ...], index_path: str | None, kind: str | None, section_from_dir: bool,
                   rebuild: bool, prune: bool, no_prune: bool, jobs: int | None, language: str | None,
                   no_stem: bool, fail_fast: bool, allow_failures: int, quiet: bool, as_json: bool,
-                  **limits: int | None) -> None:
+                  captures: str, all_pages: bool, **limits: int | None) -> None:
     """Index the articles in PATHS (files, folders, globs; .gz read as is).
 
     Files unchanged since the last run are skipped; changed ones are re-indexed;
@@ -253,6 +258,7 @@ def index_command(paths: tuple[str, ...], index_path: str | None, kind: str | No
                                  language=language, stem=False if no_stem else None, fail_fast=fail_fast,
                                  progress=bar, allow_failures=allow_failures, stop=stop, notify=_notice,
                                  options=IngestOptions(kind=kind, section_from_dir=section_from_dir,
+                                                       captures=captures, all_pages=all_pages,
                                                        **{k: v for k, v in limits.items() if v is not None}))
     finally:
         bar.close()
@@ -496,7 +502,7 @@ def similar_command(article_id: str, index_path: str | None, limit: int, as_json
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("--fields", metavar="A,B,...",
               help="Columns, in order (default: rank,id,title,date,section,byline,authors,source,tags,url,path,"
-                   "score,snippet,body; also summary, agency, language, warnings).")
+                   "score,snippet,body; also summary, agency, language, warnings, fetched, fetched_url).")
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-", help="File (default: stdout).")
 @handle_errors
 def export_command(text: str, index_path: str | None, section: tuple[str, ...], author: tuple[str, ...],
@@ -522,14 +528,16 @@ def export_command(text: str, index_path: str | None, section: tuple[str, ...], 
 @ingest_options
 @json_option
 @handle_errors
-def parse_command(paths: tuple[str, ...], kind: str | None, section_from_dir: bool, as_json: bool) -> None:
+def parse_command(paths: tuple[str, ...], kind: str | None, section_from_dir: bool, as_json: bool,
+                  captures: str, all_pages: bool) -> None:
     """Show what would be indexed for PATHS, without indexing (one JSON object per article with --json)."""
     from .errors import ParseError
     from .ingest import IngestOptions, parse_paths
     from .output import article_text, to_json_line
 
     failed = 0
-    for item in parse_paths(paths, options=IngestOptions(kind=kind, section_from_dir=section_from_dir)):
+    options = IngestOptions(kind=kind, section_from_dir=section_from_dir, captures=captures, all_pages=all_pages)
+    for item in parse_paths(paths, options=options):
         if isinstance(item, ParseError):
             failed += 1
             click.echo(f"skipped {item}", err=True)

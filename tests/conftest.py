@@ -68,3 +68,9 @@ def fakenewsnet_built(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory
 @pytest.fixture(scope="session")
 def extraction_built(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
     return _build(tmp_path_factory, "extraction", shared_dir / "corpus" / "extraction" / "pages")
+
+
+@pytest.fixture(scope="session")
+def news_warc_built(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The packed news crawl (news-dev.warc.gz: 712 records, 200 news pages), indexed as it comes."""
+    return _build(tmp_path_factory, "news-warc", shared_dir / "corpus" / "warc" / "news-dev.warc.gz")

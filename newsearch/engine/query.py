@@ -874,6 +874,8 @@ def make_hit(
         path=article.path,
         snippet=snippet,
         utc_offset=article.utc_offset,
+        fetched=article.fetched,
+        fetched_url=article.fetched_url,
     )
 
 

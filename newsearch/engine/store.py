@@ -14,7 +14,7 @@ import time
 import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -202,6 +202,8 @@ def article_fields(article: Article) -> dict[str, Any]:
             "agency": article.agency,
             "warnings": list(article.warnings),
             "utc_offset": article.utc_offset,
+            "fetched": article.fetched.isoformat() if article.fetched else None,
+            "fetched_url": article.fetched_url,
         },
     }
     if date is not None and local is not None:
@@ -241,6 +243,8 @@ def stored_to_article(stored: dict[str, Any]) -> Article:
         path=stored.get("path", ""),
         warnings=tuple(meta.get("warnings", ())),
         utc_offset=meta.get("utc_offset"),
+        fetched=datetime.fromisoformat(meta["fetched"]) if meta.get("fetched") else None,
+        fetched_url=meta.get("fetched_url"),
     )
 
 

@@ -41,7 +41,7 @@ def parse_document(raw: RawDocument, options: ParseOptions = ParseOptions()) -> 
     if not raw.data.strip():
         return [ParseError(raw.path, "empty file" if raw.line is None else "empty line", line=raw.line)]
     try:
-        results = _dispatch(raw, options)
+        results = _dispatch(raw, options, fetched=raw.fetched)
         return [_located(r, raw) if isinstance(r, ParseError) else _finish(r, raw, options) for r in results]
     except ParseError as exc:
         return [_located(exc, raw)]
@@ -65,7 +65,7 @@ def _dispatch(raw: RawDocument, options: ParseOptions, fetched: datetime | None 
     if raw.kind == "html":
         from .html import parse_html
 
-        return [parse_html(raw.data, path=raw.path, **dates)]
+        return [parse_html(raw.data, path=raw.path, url=raw.url, charset=raw.charset, **dates)]
     if raw.kind == "text":
         from .text import parse_text
 
@@ -118,6 +118,8 @@ def _finish(article: Article, raw: RawDocument, options: ParseOptions) -> Articl
         changes["id"] = article.id  # the id stays the one the parser gave
     if not article.path:
         changes["path"] = raw.path
+    if raw.fetched is not None or raw.url is not None:
+        changes.update(fetched=raw.fetched, fetched_url=raw.url, id=article.id)
     if options.section_from_dir and not article.section and raw.section_hint:
         changes["section"] = raw.section_hint
     body = changes.get("body", article.body)

@@ -45,18 +45,20 @@ def parse_html(
     earliest: datetime | None = DEFAULT_EARLIEST,
     latest: datetime | None = None,
     fetched: datetime | None = None,
+    charset: str | None = None,
 ) -> Article:
     """One HTML page as an Article; ParseError when it is not HTML or holds nothing to index.
 
     Dates before `earliest` or after `latest` (by default two days after `fetched`, the
-    capture time when known, else now) are dropped with a warning. A page with metadata
+    capture time when known, else now) are dropped with a warning. `charset` is the
+    one HTTP declared, which beats the page's own (after a byte-order mark). A page with metadata
     but no article text (a script-rendered page) is kept with a warning.
     Never raises anything but ParseError, whatever the input.
     """
     if latest is None:
         latest = latest_plausible(fetched)
     try:
-        text = data if isinstance(data, str) else decode(data, sniff_markup=True)
+        text = data if isinstance(data, str) else decode(data, declared=charset, sniff_markup=True)
     except Exception as exc:  # decode is meant never to fail; stay safe regardless
         raise ParseError(path, f"undecodable input: {exc}") from exc
     head = text[:_SNIFF_CHARS]

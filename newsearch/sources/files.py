@@ -17,6 +17,7 @@ import os
 import re
 import zlib
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from stat import S_ISREG
 from typing import Iterable, Iterator
@@ -27,7 +28,8 @@ HTML_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml", ".php", ".asp", ".aspx"}
 TEXT_SUFFIXES = {".txt", ".text"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 JSON_SUFFIXES = {".json"}
-KINDS = ("html", "text", "jsonl", "json")
+WARC_SUFFIXES = {".warc"}
+KINDS = ("html", "text", "jsonl", "json", "warc")
 
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_DECOMPRESSED_BYTES = 200 * 1024 * 1024
@@ -66,6 +68,7 @@ class Skipped:
 
     path: str
     reason: str
+    line: int | None = None  # the record of a file of many (a WARC record's number)
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,10 @@ class RawDocument:
     data: bytes
     line: int | None = None
     section_hint: str = ""
+    # A page from a web archive: the URL fetched, when, and the charset HTTP declared.
+    url: str | None = None
+    fetched: datetime | None = None
+    charset: str | None = None
 
 
 def _strip_gz(name: str) -> str:
@@ -91,6 +98,7 @@ def kind_from_name(name: str) -> str | None:
         ("text", TEXT_SUFFIXES),
         ("jsonl", JSONL_SUFFIXES),
         ("json", JSON_SUFFIXES),
+        ("warc", WARC_SUFFIXES),
     ):
         if suffix in suffixes:
             return kind
@@ -101,6 +109,8 @@ def sniff_kind(head: bytes) -> str | None:
     """Guess the kind of an unnamed input from its first bytes; None for binary data."""
     if not head:
         return "text"
+    if head.lstrip(b"\r\n").startswith(b"WARC/"):
+        return "warc"
     if b"\x00" in head[:1024] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
