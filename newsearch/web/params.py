@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlencode
 
-FILTERS = ("section", "author", "source", "tag")
+FILTERS = ("section", "author", "source", "tag", "language")
 SORTS = ("relevance", "newest", "oldest")
 MATCHES = ("all", "any")
 PAGE_FACETS = ("section", "author", "source", "tag", "year", "month")
@@ -38,6 +38,7 @@ class SearchParams:
     author: tuple[str, ...] = ()
     source: tuple[str, ...] = ()
     tag: tuple[str, ...] = ()
+    language: tuple[str, ...] = ()
     since: str = ""
     until: str = ""
     sort: str = "relevance"
@@ -58,14 +59,15 @@ class SearchParams:
         page = _whole("page", given.one("page"), 1, 1, MAX_DEPTH // limit + 1)
         since, until = given.dates()
         return cls(q=q, section=given.many("section"), author=given.many("author"), source=given.many("source"),
-                   tag=given.many("tag"), since=since, until=until, sort=sort, match=given.choice("match", MATCHES),
+                   tag=given.many("tag"), language=given.many("language"), since=since, until=until, sort=sort,
+                   match=given.choice("match", MATCHES),
                    page=page, limit=limit, collapse=given.flag("collapse"), facet=given.many("facet"))
 
     def search_options(self, facets: Iterable[str] | None = None) -> dict[str, Any]:
         """Keyword arguments for Archive.search (the CLI's `query` passes the same ones)."""
         return {
             "section": self.section, "author": self.author, "source": self.source, "tag": self.tag,
-            "since": self.since or None, "until": self.until or None,
+            "language": self.language, "since": self.since or None, "until": self.until or None,
             "facets": tuple(self.facet if facets is None else facets),
             "sort": self.sort, "match": self.match, "limit": self.limit, "page": self.page,
             "collapse": self.collapse,
