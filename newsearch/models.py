@@ -67,6 +67,8 @@ class Article:
     # publication date) and the URL the crawler fetched (the canonical one is `url`).
     fetched: datetime | None = None
     fetched_url: str | None = None
+    # The feed or news sitemap that lists the article (an entry, or a page merged with one).
+    feed: str = ""
     # How many dates the page gave that were dropped as implausible (each also a warning).
     dates_rejected: int = field(default=0, compare=False)
     # Filled in when read back from an index: the story (near-duplicate group) the

@@ -60,9 +60,22 @@ def test_news_crawl_every_record_is_accounted_for_by_reason(news_warc_built, sha
     assert reasons["not HTML pages (application/pdf)"] == 1 and reasons["not HTML pages (text/plain)"] == 1
     assert reasons["redirects (HTTP 301)"] == 1 and reasons["HTTP error pages (404)"] == 1
     assert reasons["warcinfo records (about the crawl)"] == 1
+    not_articles = sum(n for reason, n in reasons.items() if reason.startswith("pages that are not articles"))
+    # 251 captured pages: 200 news pages (6 captured twice), 45 from two real crawls that are not news.
+    assert report.counts["new"] + report.counts["merged"] + not_articles == 251
     # The second full capture of a page replaces the first: one article per page.
     assert report.counts["merged"] == len(summary["urls_captured_twice"]) == 6
-    assert "225 request records" in report.summary()
+    assert "225 request records" in report.summary() and "pages that are not articles" in report.summary()
+
+
+def test_news_crawl_keeps_the_news_and_skips_the_rest(news_warc_built, shared_dir: Path) -> None:
+    _, pages = gold(shared_dir)
+    news = {p["url"] for p in pages}
+    with Archive.open(news_warc_built.index) as archive:
+        kept = {a.fetched_url for a in stored(archive)}
+    others = 45  # the responses of warcfile.warc.gz and clueweb-quirk.warc.gz packed into the crawl
+    assert len(news & kept) >= 0.97 * len(news)  # 194 of 200 when measured
+    assert others - len(kept - news) >= 0.90 * others  # 42 of 45 when measured
 
 
 def test_news_crawl_pages_carry_fetched_url_and_capture_time(news_warc_built, shared_dir: Path) -> None:
@@ -73,9 +86,10 @@ def test_news_crawl_pages_carry_fetched_url_and_capture_time(news_warc_built, sh
         for article in stored(archive):
             by_fetched.setdefault(article.fetched_url, []).append(article)
     canonical_differs = 0
-    for page in pages:
-        found = by_fetched.get(page["url"])
-        assert found and len(found) == 1, page["url"]  # captured twice or revisited: still one article
+    kept = [page for page in pages if page["url"] in by_fetched]
+    for page in kept:
+        found = by_fetched[page["url"]]
+        assert len(found) == 1, page["url"]  # captured twice or revisited: still one article
         article = found[0]
         assert article.path.endswith("news-dev.warc.gz")
         assert article.fetched.isoformat()[:10] == ("2025-03-16" if page["url"] in twice else "2025-03-15")
@@ -83,7 +97,7 @@ def test_news_crawl_pages_carry_fetched_url_and_capture_time(news_warc_built, sh
         if page["date"]:
             assert article.date is None or article.date.isoformat()[:10] <= "2025-03-17"
     # About a fifth of the packed pages name another canonical URL than the one fetched.
-    assert 0.1 * len(pages) <= canonical_differs <= 0.35 * len(pages)
+    assert 0.1 * len(kept) <= canonical_differs <= 0.35 * len(kept)
 
 
 def test_show_and_query_json_carry_url_fetched_url_and_fetched(news_warc_built, shared_dir: Path) -> None:
@@ -125,6 +139,15 @@ def test_real_crawls_are_read_whole(shared_dir: Path) -> None:
     # Common Crawl: request/response/metadata; ClueWeb09 (WARC/0.18, malformed dates, gzip headers on
     # plain bodies): its 29 responses are all pages.
     assert counts == {"warcfile.warc.gz": (50, 16), "clueweb-quirk.warc.gz": (30, 29)}
+
+
+def test_real_crawls_that_are_not_news_yield_few_articles(shared_dir: Path, tmp_path: Path) -> None:
+    sources = [warc_dir(shared_dir) / name for name in ("warcfile.warc.gz", "clueweb-quirk.warc.gz")]
+    report = index_paths(sources, index=tmp_path / "ix", jobs=1)
+    assert report.ok and report.inputs_total == 80
+    assert report.counts["new"] <= 0.2 * 45  # 3 of the 45 pages when measured
+    everything = index_paths(sources, index=tmp_path / "all", jobs=1, options=IngestOptions(all_pages=True))
+    assert everything.counts["new"] + everything.counts["merged"] == 45
 
 
 # ---------------------------------------------------------------------------
@@ -250,6 +273,28 @@ def test_truncated_file_through_the_cli_keeps_the_complete_records(tmp_path: Pat
     assert f"{crawl}:3: WARC response record at byte" in result.output and "truncated WARC" in result.output
     with Archive.open(tmp_path / "ix") as archive:
         assert sorted(a.title for a in stored(archive)) == ["Story 0", "Story 1"]
+
+
+def test_pages_that_are_not_articles_are_counted_by_reason(tmp_path: Path) -> None:
+    listing = b"<html><head><title>Tag: harbour</title></head><body>" + b"".join(
+        b'<p><a href="/s/%d">Harbour story number %d of the week</a></p>' % (n, n) for n in range(40)) + b"</body></html>"
+    crawl = write_warc(tmp_path / "site.warc.gz", [
+        response("http://x.test/", news_page("Front page", kind="website")),
+        response("http://x.test/tag/harbour/", news_page("Harbour", kind="website")),
+        response("http://x.test/best-of", listing),
+        response("http://x.test/about", b"<html><head><title>About us</title></head><body><p>We are a paper.</p></body></html>"),
+        response("http://x.test/2024/05/02/harbour-works-begin", news_page("Harbour works begin")),
+    ])
+    report = index_paths([crawl], index=tmp_path / "ix", jobs=1)
+    assert report.ok and report.counts["new"] == 1
+    assert sorted(s.reason for s in report.skipped) == [
+        "pages that are not articles (a listing address: tag, category, author, page N)",
+        "pages that are not articles (a site's home page)",
+        "pages that are not articles (mostly links: a front or listing page)",
+        "pages that are not articles (no dated headline with running text)",
+    ]
+    result = CliRunner().invoke(main, ["index", str(crawl), "--index", str(tmp_path / "all"), "--all-pages", "-j", "1"])
+    assert result.exit_code == 0 and "5 new" in result.output
 
 
 def test_warc_found_in_a_folder_by_name_and_by_content(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ is given up on; a batch whose article breaks the writer is split the same way.
 from __future__ import annotations
 
 import multiprocessing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
@@ -91,7 +91,7 @@ def parse_span(unit: Span, options: IngestOptions) -> list[Parsed]:
 def parse_warc_span(unit: Span, options: IngestOptions) -> list[Parsed]:
     """The captured pages of a WARC span as articles; other records passed over or failed."""
     source = unit.source
-    parse_options = options.parse_options()
+    parse_options = replace(options.parse_options(), articles_only=not options.all_pages)
     results: list[Parsed] = []
     try:
         for item in read_records(source.path, start=unit.start, end=unit.end, first_record=unit.first_record,
@@ -176,6 +176,7 @@ class UnitOutcome:
     without_text: int = 0  # articles indexed from their metadata alone
     skipped: tuple[Skipped, ...] = ()  # records passed over (WARC requests, images, pages that are not articles)
     fetched: tuple[datetime | None, ...] = ()  # capture time of each item (pages of web archives), for --captures
+    entries: dict[str, Article] = field(default_factory=dict)  # feed and sitemap entries by id, for merges
 
 
 @dataclass
@@ -225,6 +226,7 @@ def write_batch(batch: Batch) -> BatchResult:
             sketches: dict[str, tuple[Any, Sketch]] = {}
             skipped: list[Skipped] = []
             fetched: list[datetime | None] = []
+            entries: dict[str, Article] = {}
             for line, item in parse_span(unit, batch.options):
                 if isinstance(item, Skipped):
                     skipped.append(item)
@@ -234,15 +236,17 @@ def write_batch(batch: Batch) -> BatchResult:
                 if isinstance(item, ParseError):
                     items.append(item)
                     continue
-                builder.add(article_fields(item))
+                builder.add(article_fields(item, batch.analysis))
                 items.append(item.id)
                 sketches[item.id] = (item.date, sketch(item.body))
                 rejected += item.dates_rejected
                 without_text += not item.body
+                if item.feed and item.path == item.feed:
+                    entries[item.id] = item
             result.outcomes.append(UnitOutcome(unit.source, unit.last, items, _sha1_if_last(unit), unit.resume,
                                                tuple(lines), sketches, dates_rejected=rejected,
                                                without_text=without_text, skipped=tuple(skipped),
-                                               fetched=tuple(fetched)))
+                                               fetched=tuple(fetched), entries=entries))
             _count_progress(unit)
         result.written = builder.finish()
     except OSError as exc:

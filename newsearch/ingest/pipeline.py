@@ -28,12 +28,15 @@ from ..errors import IndexCorrupt, IndexLocked, NewsearchError, ParseError, Sche
 from ..locations import resolve_index_path
 from ..engine.locking import LOCK_FILE, WriterLock
 from .manifest import MANIFEST_FILE, Fingerprint, Manifest, Partial, file_sha1
-from .report import Failure, FailurePolicy, IngestReport, Merge, Progress, plural  # noqa: F401 (re-exported)
+from .report import (ENTRY_FILLS, KEPT_LATER, Failure, FailurePolicy, IngestReport, Merge, Progress,  # noqa: F401
+                     plural)
 from .stopping import Interrupted, check as _check_stop
 from ..models import Article
+from ..engine.spelling import SPELLING_FILE
 from ..stories import EMPTY_SKETCH, STORE_FILE
 from ..parse.dispatch import DEFAULT_MAX_BODY_CHARS, ParseOptions
 from .batches import batches, parse_unit, run_batches, share_progress_counter, units
+from .merges import EntryMerges
 from ..engine.segments import PARTS_DIR, remove_parts
 from ..sources.spans import ResumePoint
 from ..sources import (
@@ -370,7 +373,7 @@ def _ensure_replaceable(target: Path) -> None:
     if not target.exists():
         return
     ours = {LOCK_FILE, MANIFEST_FILE, _store.META_FILE, _store.FACET_CACHE_DIR, PARTS_DIR, STORE_FILE,
-            STORE_FILE + "-journal"}
+            STORE_FILE + "-journal", SPELLING_FILE, SPELLING_FILE + "-journal"}
     foreign = sorted(
         p.name for p in target.iterdir()
         if p.name.removesuffix(".tmp") not in ours and not _store.is_engine_file(p.name)
@@ -551,6 +554,7 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
     # Every article of this run: id -> (file number, line), to name the other input of a merge.
     origins: dict[str, tuple[int, int | None]] = {}
     captured: dict[str, datetime] = {}  # id -> capture time of the kept capture, for pages of web archives
+    merges = EntryMerges(writer, fresh=fresh)
     files: list[str] = []
     deleted_by_path: set[str] = set()  # ids the index held for files read again: those come back replaced
     per_file: dict[str, int] = {}
@@ -562,6 +566,8 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
     def commit() -> None:
         nonlocal committed
         writer.commit()
+        if merges.apply():  # entries fill the pages of their URLs, now readable
+            writer.commit()
         uncommitted.clear()
         held = _store.doc_count(ix)
         if held != expected:  # a lost segment or document must not pass silently
@@ -621,6 +627,7 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
                     tally.dates_rejected += outcome.dates_rejected
                     tally.articles_without_text += outcome.without_text
                     tally.skipped.extend(outcome.skipped)
+                    absorbed = merges.textless_absorbed
                     for item, line, fetched in zip(outcome.items, outcome.lines,
                                                    outcome.fetched or (None,) * len(outcome.items)):
                         if isinstance(item, ParseError):
@@ -639,6 +646,16 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
                             continue
                         if fetched is not None:
                             captured[item] = fetched
+                        if merges.entry_fills_page(item, outcome.entries.get(item), origin is not None):
+                            written.drop(docnum)  # the page of this entry's URL is kept, filled by it
+                            docnum += 1
+                            per_file[key] += 1
+                            if origin is not None:
+                                tally.counts["merged"] += 1
+                                tally.merges.append(Merge(key, line, files[origin[0]], origin[1], item, ENTRY_FILLS))
+                            else:
+                                tally.counts["replaced"] += 1  # the page the index held is filled
+                            continue
                         earlier = uncommitted.get(item)
                         held_before = 0
                         if earlier is not None:
@@ -649,7 +666,8 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
                             expected -= held_before
                         if origin is not None:
                             tally.counts["merged"] += 1
-                            tally.merges.append(Merge(key, line, files[origin[0]], origin[1], item))
+                            tally.merges.append(Merge(key, line, files[origin[0]], origin[1], item,
+                                                      ENTRY_FILLS if item in merges.pending else KEPT_LATER))
                         elif held_before or item in deleted_by_path:
                             tally.counts["replaced"] += 1
                         else:
@@ -662,6 +680,7 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
                         docnum += 1
                         per_file[key] += 1
                         tally.articles += 1
+                    tally.articles_without_text -= merges.textless_absorbed - absorbed
                     if report.stopped_early:
                         break
                     if not outcome.last and outcome.resume is not None:
