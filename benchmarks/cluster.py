@@ -98,7 +98,7 @@ def main() -> int:
                     differ.append((text, options))
             worst = 0.0
             for text, options in specs[:: max(1, len(specs) // 40)]:
-                request = single._request(text, None, None, None, None, None, None, (), "relevance",
+                request = single._request(text, None, None, None, None, None, None, None, (), "relevance",
                                           options.get("match", "all"), 1, 1, False, False)
                 one, many = single._engine.matches(request), far._engine.matches(request)
                 if [m.id for m in one] != [m.id for m in many]:
@@ -107,7 +107,7 @@ def main() -> int:
                     if x.score:
                         worst = max(worst, abs(x.score - y.score) / abs(x.score))
             shard_counts = [s.documents for s in here._engine._shards.each("stats")]
-            request = single._request("oil prices", None, None, None, None, None, None, ("section",), "relevance",
+            request = single._request("oil prices", None, None, None, None, None, None, None, ("section",), "relevance",
                                       "all", 10, 1, True, False)
             engine = here._engine
             stats = engine._stats(request)

@@ -17,7 +17,7 @@ import click
 from . import __version__
 from .errors import NewsearchError
 
-FACET_NAMES = ("section", "author", "source", "tag", "year", "month")
+FACET_NAMES = ("section", "author", "source", "tag", "year", "month", "language")
 DEBUG_ENV = "NEWSEARCH_DEBUG"
 
 
@@ -114,6 +114,8 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--author", multiple=True, help="Only articles by this author (repeatable)."),
         click.option("--source", multiple=True, help="Only this publisher (repeatable)."),
         click.option("--tag", multiple=True, help="Only articles with this tag (repeatable)."),
+        click.option("--language", multiple=True, metavar="CODE",
+                     help="Only articles in this language, as a code: de, en (repeatable)."),
         click.option("--since", metavar="DATE", help="From this date on, inclusive: 2021, 2021-07, 'July 2021'."),
         click.option("--until", metavar="DATE", help="Up to the end of this date or period, inclusive."),
         click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance",
@@ -164,10 +166,15 @@ def limit_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def ingest_options(command: Callable[..., Any]) -> Callable[..., Any]:
     decorators = [
-        click.option("--format", "kind", type=click.Choice(["html", "text", "jsonl", "json"]),
+        click.option("--format", "kind", type=click.Choice(["html", "text", "jsonl", "json", "warc"]),
                      help="Treat every input as this format (default: from the file name or content)."),
         click.option("--section-from-dir", is_flag=True,
                      help="Use each file's folder name as its section when the article names none."),
+        click.option("--captures", type=click.Choice(["latest", "first", "all"]), default="latest",
+                     show_default=True,
+                     help="Web archives: which capture of a page is kept (all: each its own article)."),
+        click.option("--all-pages", is_flag=True,
+                     help="Web archives: index every HTML page, not only the ones that look like articles."),
     ]
     return _apply(decorators, command)
 
@@ -269,7 +276,7 @@ def main() -> None:
 def index_command(paths: tuple[str, ...], index_path: str | None, kind: str | None, section_from_dir: bool,
                   rebuild: bool, prune: bool, no_prune: bool, jobs: int | None, language: str | None,
                   no_stem: bool, fail_fast: bool, shards: int | None, allow_failures: int, quiet: bool,
-                  as_json: bool, **limits: int | None) -> None:
+                  as_json: bool, captures: str, all_pages: bool, **limits: int | None) -> None:
     """Index the articles in PATHS (files, folders, globs; .gz read as is).
 
     Files unchanged since the last run are skipped; changed ones are re-indexed;
@@ -302,6 +309,7 @@ def index_command(paths: tuple[str, ...], index_path: str | None, kind: str | No
                                  language=language, stem=False if no_stem else None, fail_fast=fail_fast,
                                  progress=bar, allow_failures=allow_failures, stop=stop, notify=_notice,
                                  options=IngestOptions(kind=kind, section_from_dir=section_from_dir,
+                                                       captures=captures, all_pages=all_pages,
                                                        **{k: v for k, v in limits.items() if v is not None}))
     finally:
         bar.close()
@@ -412,7 +420,8 @@ def check_command(name: str | None, index_path: str | None, indexes_dir: str, as
 @json_option
 @handle_errors
 def query_command(text: str, index_path: str | None, section: tuple[str, ...], author: tuple[str, ...],
-                  source: tuple[str, ...], tag: tuple[str, ...], since: str | None, until: str | None,
+                  source: tuple[str, ...], tag: tuple[str, ...], language: tuple[str, ...],
+                  since: str | None, until: str | None,
                   sort: str, match: str, feedback: bool, facets: tuple[str, ...], limit: int, page: int,
                   no_highlight: bool, collapse: bool, count: str | None, copies_of: str | None,
                   sample_size: int | None, seed: int | None, allow_partial: bool, as_json: bool) -> None:
@@ -430,11 +439,11 @@ def query_command(text: str, index_path: str | None, section: tuple[str, ...], a
     with _open_archive(index_path, allow_partial=allow_partial) as archive:
         if sample_size is not None:
             results = archive.sample(text, size=sample_size, seed=seed, section=section, author=author,
-                                     source=source, tag=tag, since=since, until=until, match=match,
+                                     source=source, tag=tag, language=language, since=since, until=until, match=match,
                                      collapse=collapse, highlight=not no_highlight)
         else:
             results = archive.search(text, section=section, author=author, source=source, tag=tag,
-                                     since=since, until=until, facets=facets, sort=sort, match=match,
+                                     language=language, since=since, until=until, facets=facets, sort=sort, match=match,
                                      limit=limit, page=page, highlight=not no_highlight, feedback=feedback,
                                      collapse=collapse, count=count)
     if as_json:
@@ -553,11 +562,11 @@ def similar_command(article_id: str, index_path: str | None, limit: int, as_json
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("--fields", metavar="A,B,...",
               help="Columns, in order (default: rank,id,title,date,section,byline,authors,source,tags,url,path,"
-                   "score,snippet,body; also summary, agency, language, warnings).")
+                   "score,snippet,body; also summary, agency, language, warnings, fetched, fetched_url).")
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-", help="File (default: stdout).")
 @handle_errors
 def export_command(text: str, index_path: str | None, section: tuple[str, ...], author: tuple[str, ...],
-                   source: tuple[str, ...], tag: tuple[str, ...], since: str | None, until: str | None,
+                   source: tuple[str, ...], tag: tuple[str, ...], language: tuple[str, ...], since: str | None, until: str | None,
                    sort: str, match: str, feedback: bool, fmt: str, fields: str | None, output: Any) -> None:
     """Stream every hit (not one page) as JSONL or CSV, with the columns in a fixed order."""
     from .archive import Archive
@@ -569,7 +578,7 @@ def export_command(text: str, index_path: str | None, section: tuple[str, ...], 
         raise click.BadParameter(str(exc), param_hint="--fields") from None
     with _open_archive(index_path) as archive:
         hits = archive.iter_results(text, section=section, author=author, source=source, tag=tag,
-                                    since=since, until=until, sort=sort, match=match, feedback=feedback)
+                                    language=language, since=since, until=until, sort=sort, match=match, feedback=feedback)
         count = write_export(hits, output, fmt=fmt, fields=columns, article=archive.get)
     click.echo(f"exported {count:,} articles", err=True)
 
@@ -579,14 +588,16 @@ def export_command(text: str, index_path: str | None, section: tuple[str, ...], 
 @ingest_options
 @json_option
 @handle_errors
-def parse_command(paths: tuple[str, ...], kind: str | None, section_from_dir: bool, as_json: bool) -> None:
+def parse_command(paths: tuple[str, ...], kind: str | None, section_from_dir: bool, as_json: bool,
+                  captures: str, all_pages: bool) -> None:
     """Show what would be indexed for PATHS, without indexing (one JSON object per article with --json)."""
     from .errors import ParseError
     from .ingest import IngestOptions, parse_paths
     from .output import article_text, to_json_line
 
     failed = 0
-    for item in parse_paths(paths, options=IngestOptions(kind=kind, section_from_dir=section_from_dir)):
+    options = IngestOptions(kind=kind, section_from_dir=section_from_dir, captures=captures, all_pages=all_pages)
+    for item in parse_paths(paths, options=options):
         if isinstance(item, ParseError):
             failed += 1
             click.echo(f"skipped {item}", err=True)

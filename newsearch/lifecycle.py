@@ -197,7 +197,7 @@ def rebuild_index(
     if not manifest.inputs:
         raise ConfigError(f"{index_path}: its manifest names no inputs; index them again with `newsearch index`")
     settings = manifest.settings
-    options = IngestOptions(kind=settings.get("kind"), section_from_dir=bool(settings.get("section_from_dir")))
+    options = IngestOptions.from_settings(settings)
     build = index_archive if is_archive(index_path) else index_paths
     return build(manifest.inputs, index=index_path, rebuild=full, prune=PRUNE_ALL, jobs=jobs,
                        options=options, fail_fast=fail_fast, progress=progress, allow_failures=allow_failures,

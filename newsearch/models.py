@@ -63,6 +63,12 @@ class Article:
     path: str = ""
     warnings: tuple[str, ...] = field(default=(), compare=False)
     utc_offset: int | None = None
+    # For a page from a web archive: when it was captured (WARC-Date, never the
+    # publication date) and the URL the crawler fetched (the canonical one is `url`).
+    fetched: datetime | None = None
+    fetched_url: str | None = None
+    # The feed or news sitemap that lists the article (an entry, or a page merged with one).
+    feed: str = ""
     # How many dates the page gave that were dropped as implausible (each also a warning).
     dates_rejected: int = field(default=0, compare=False)
     # Filled in when read back from an index: the story (near-duplicate group) the
@@ -81,6 +87,7 @@ class Article:
             # An aware date in a zone other than UTC says where it was published: keep that.
             set_(self, "utc_offset", int(self.date.utcoffset().total_seconds() // 60))
         set_(self, "date", to_utc(self.date))
+        set_(self, "fetched", to_utc(self.fetched))
         if not self.id:
             set_(self, "id", self.url or content_id(self.title, self.body))
 
@@ -102,6 +109,7 @@ class Article:
         data = asdict(self)
         data["date"] = self.date.isoformat() if self.date else None
         data["local_date"] = self.local_date.isoformat() if self.local_date else None
+        data["fetched"] = self.fetched.isoformat() if self.fetched else None
         data["authors"] = list(self.authors)
         data["tags"] = list(self.tags)
         data["warnings"] = list(self.warnings)
@@ -129,6 +137,8 @@ class Hit:
     story: str = ""  # the near-duplicate group (stories.py); an article alone is its own story
     copies: int = 1  # articles in the index that belong to this story, this one included
     copy_sources: tuple[str, ...] = ()  # the publishers of those articles, in the order grouped
+    fetched: datetime | None = None  # capture time of a page from a web archive (Article.fetched)
+    fetched_url: str | None = None
 
     @property
     def local_date(self) -> datetime | None:
@@ -140,6 +150,7 @@ class Hit:
         data["copy_sources"] = list(self.copy_sources)
         data["date"] = self.date.isoformat() if self.date else None
         data["local_date"] = self.local_date.isoformat() if self.local_date else None
+        data["fetched"] = self.fetched.isoformat() if self.fetched else None
         data["authors"] = list(self.authors)
         data["tags"] = list(self.tags)
         return data

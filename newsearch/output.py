@@ -19,7 +19,7 @@ EXPORT_COLUMNS = (
 )
 # Fields of a hit, and fields read from the stored article (one lookup per hit, only when asked for).
 HIT_FIELDS = ("rank", "id", "title", "date", "section", "byline", "authors", "source", "tags", "url", "path",
-              "score", "snippet", "story", "copies")
+              "score", "snippet", "story", "copies", "fetched", "fetched_url")
 ARTICLE_FIELDS = ("body", "summary", "agency", "language", "warnings")
 EXPORT_FIELDS = HIT_FIELDS + ARTICLE_FIELDS
 BAR_WIDTH = 40
@@ -163,6 +163,8 @@ def article_text(article: Article) -> str:
         ("source", article.source),
         ("agency", article.agency),
         ("url", article.url or ""),
+        ("fetched", (f"{article.fetched.isoformat()} from {article.fetched_url}" if article.fetched_url
+                     else article.fetched.isoformat()) if article.fetched else ""),
         ("tags", ", ".join(article.tags)),
         ("path", article.path),
         ("story", f"{article.story} ({article.copies} copies)" if article.copies > 1 else ""),

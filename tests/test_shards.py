@@ -118,7 +118,7 @@ def test_equal_scores_are_ordered_by_article_id_in_one_index_and_in_shards(pair)
 def test_a_shard_alone_scores_otherwise_so_archive_statistics_are_used(pair):
     single, sharded, _ = pair
     engine = sharded._engine
-    request = single._request("volcano report", None, None, None, None, None, None, (), "relevance", "all",
+    request = single._request("volcano report", None, None, None, None, None, None, None, (), "relevance", "all",
                               10, 1, False, False)
     alone = engine._shards.each("ranked", request, None, wanted=100)
     combined = engine._shards.each("ranked", request, engine._stats(request), wanted=100)
@@ -205,7 +205,7 @@ def test_reuters_as_four_shards_answers_as_one_index(reuters_built, reuters_shar
     with Archive.open(reuters_built.index) as single, Archive.open(reuters_sharded) as sharded:
         for text, options in queries()[::5]:  # 40 of the 200; benchmarks/cluster.py runs them all
             assert answer(sharded.search(text, **options)) == answer(single.search(text, **options)), (text, options)
-        request = single._request("oil prices", None, None, None, None, None, None, (), "relevance", "any",
+        request = single._request("oil prices", None, None, None, None, None, None, None, (), "relevance", "any",
                                   10, 1, False, False)
         one, many = single._engine.matches(request), sharded._engine.matches(request)
         assert [m.id for m in one] == [m.id for m in many] and len(one) > 1000

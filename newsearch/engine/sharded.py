@@ -458,6 +458,25 @@ class _ShardedVocabulary:
         found = [f for f in self._each("printed_form", term) if f is not None]
         return min(found) if found else None
 
+    def has_spelling(self) -> bool:
+        return all(self._each("has_spelling"))
+
+    def spelling_candidates(self, word: str) -> list[tuple[int, int, str, str]]:
+        """Each shard's candidates with their article counts summed (the printed form of
+        the shard holding the word most often)."""
+        summed: dict[str, list[Any]] = {}
+        for found in self._each("spelling_candidates", word):
+            for edits, negated, printed, other in found:
+                docs = -negated
+                held = summed.setdefault(other, [edits, 0, -1, printed])
+                held[1] += docs
+                if docs > held[2] or (docs == held[2] and printed < held[3]):
+                    held[2], held[3] = docs, printed
+        return sorted((edits, -docs, printed, other) for other, (edits, docs, _, printed) in summed.items())
+
+    def holds(self, fieldname: str, term: str) -> bool:
+        return any(self._each("holds", fieldname, term))
+
 
 class ShardedWriter:
     """Adds and deletes across shards: each article goes to the shard its id hashes to,

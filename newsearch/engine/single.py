@@ -20,6 +20,7 @@ from .interface import IndexStats, Match, SearchIndex
 from .query import Ranked, SearchRequest
 from .stats import CorpusStats, gather, query_terms_in, searcher_with
 from .suggestions import SearcherVocabulary, suggest
+from .spelling import SpellingStore
 
 
 class WhooshIndex(SearchIndex):
@@ -32,6 +33,7 @@ class WhooshIndex(SearchIndex):
         self._searcher: Any = None
         self._facet_cache = _query.FacetCache(path)
         self._story_store: StoryStore | None = None
+        self._spelling: SpellingStore | None = None
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> "WhooshIndex":
@@ -56,9 +58,10 @@ class WhooshIndex(SearchIndex):
         if self._searcher is not None:
             self._searcher.close()
             self._searcher = None
-        if self._story_store is not None:
-            self._story_store.close()
-            self._story_store = None
+        for store in (self._story_store, self._spelling):
+            if store is not None:
+                store.close()
+        self._story_store = self._spelling = None
 
     def _current_searcher(self) -> Any:
         """A searcher on the last committed state, refreshed when a writer committed."""
@@ -81,12 +84,20 @@ class WhooshIndex(SearchIndex):
         return _query.iter_hits(self._current_searcher(), request, facet_cache=self._facet_cache)
 
     def suggest(self, text: str) -> str | None:
-        return suggest(self.vocabulary(), text)
+        if self._spelling is None and SpellingStore.exists(self.path):
+            self._spelling = SpellingStore(self.path, readonly=True)
+        return _query.suggest(self._current_searcher(), text, self._spelling)
 
     def vocabulary(self) -> SearcherVocabulary:
-        """This index's words and their counts, for suggestions."""
+        """This index's words and their counts, for an archive's suggestions."""
         searcher = self._current_searcher()
-        return SearcherVocabulary(searcher, self._facet_cache.values(searcher.reader(), _query.ID_KEY))
+        return SearcherVocabulary(searcher, self._facet_cache.values(searcher.reader(), _query.ID_KEY),
+                                  self._spelling_store())
+
+    def _spelling_store(self) -> SpellingStore | None:
+        if self._spelling is None and SpellingStore.exists(self.path):
+            self._spelling = SpellingStore(self.path, readonly=True)
+        return self._spelling
 
     def marks(self, text: str, query: str, *, match: str = "all") -> list[tuple[int, int]]:
         return _query.text_marks(self._current_searcher(), query, text, match=match)
@@ -239,4 +250,4 @@ class WhooshIndex(SearchIndex):
         return store.grouped() if store is not None else {}
 
     def writer(self, **kwargs: Any) -> _store.IndexWriter:
-        return _store.IndexWriter(str(self.path), self._ix, **kwargs)
+        return _store.IndexWriter(str(self.path), self._ix, options=self.options, **kwargs)

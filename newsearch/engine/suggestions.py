@@ -39,11 +39,19 @@ class Vocabulary(Protocol):
     def printed_form(self, term: str) -> tuple[str, str] | None:
         """(article id, word as printed) from the article with the smallest id holding `term`."""
 
+    def has_spelling(self) -> bool:
+        """Whether the index keeps its dictionary of printed words (spelling.py)."""
+
+    def spelling_candidates(self, word: str) -> list[tuple[int, int, str, str]]:
+        """SpellingStore.candidates: (edits, -articles, printed, word), closest and commonest first."""
+
+    def holds(self, fieldname: str, term: str) -> bool:
+        """Whether an undeleted article holds the term."""
+
 
 def suggest(vocabulary: Vocabulary, text: str) -> str | None:
-    """The query with unknown words replaced by the closest indexed ones; None when
-    every word is known. Candidates come from the body's (stemmed) vocabulary; each
-    is shown as printed in an article, so the suggestion reads "embassy", not "embassi"."""
+    """The query with unknown words replaced by the closest indexed ones (the rule of
+    query.suggest, asked through `vocabulary`); None when every word is known."""
     suggestion = text
     changed = False
     for match in _SUGGESTABLE_WORD.finditer(re.sub(r'"[^"]*"|\w+:\S+', " ", text)):
@@ -53,43 +61,62 @@ def suggest(vocabulary: Vocabulary, text: str) -> str | None:
         terms = vocabulary.query_terms(word)
         if not terms:
             continue
-        known = max(max(vocabulary.doc_frequencies(f, terms).values(), default=0) for f in ("body", "title"))
+        known = _most_held(vocabulary, terms)
         if known > RARE_WORD_DOCS:
             continue
-        best = _closest_term(vocabulary, terms[-1])
         # A known but rare word (archives have typos too) gives way only to a far commoner one.
-        if best is None or best[1] < max(1, known * COMMONER_FACTOR):
+        needed = max(1, known * COMMONER_FACTOR)
+        if vocabulary.has_spelling():
+            surface = _closest_printed(vocabulary, word, terms, needed)
+        else:
+            best = _closest_term(vocabulary, terms[-1])
+            if best is None or best[1] < needed:
+                continue
+            printed = vocabulary.printed_form(best[0])
+            surface = printed[1] if printed else best[0]
+        if surface is None:
             continue
-        printed = vocabulary.printed_form(best[0])
-        surface = printed[1] if printed else best[0]
         suggestion = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", surface, suggestion, count=1)
         changed = True
     return suggestion if changed and suggestion != text else None
 
 
-def _closest_term(vocabulary: Vocabulary, term: str) -> tuple[str, int] | None:
-    """The most common indexed term (and its document frequency) one edit away, else two."""
-    for distance in (1, 2):
-        near = sorted(vocabulary.terms_within(term, distance) - {term})
-        if not near:
+def _most_held(vocabulary: Vocabulary, terms: list[str]) -> int:
+    return max(max(vocabulary.doc_frequencies(f, terms).values(), default=0) for f in ("body", "title"))
+
+
+def _closest_printed(vocabulary: Vocabulary, word: str, terms: list[str], needed: int) -> str | None:
+    """The commonest printed word the fewest edits away still held in `needed` articles
+    and not just another form of the typed word (as query._closest_printed)."""
+    for _, _, printed, _ in vocabulary.spelling_candidates(word):
+        found = vocabulary.query_terms(printed)
+        if not found or found == terms:
             continue
-        counts = vocabulary.frequencies("body", near)
-        # Whoosh's ReaderCorrector score: nearer first, then by occurrences.
-        scored = [(-(distance + 0.5 / (counts.get(c) or 1)), c) for c in near]
-        candidates = [c for _, c in heapq.nlargest(CANDIDATES, scored)]
-        dfs = vocabulary.doc_frequencies("body", candidates)
-        best = max(candidates, key=lambda c: (dfs.get(c, 0), c))
-        return best, dfs.get(best, 0)
+        if not any(vocabulary.holds(f, t) for t in found for f in ("body", "title")):
+            continue
+        return printed if _most_held(vocabulary, found) >= needed else None
     return None
 
 
 class SearcherVocabulary:
     """The Vocabulary of one Whoosh searcher (one index, or one shard)."""
 
-    def __init__(self, searcher: Any, ids: list[Any]) -> None:
+    def __init__(self, searcher: Any, ids: list[Any], spelling: Any = None) -> None:
         self._searcher = searcher
         self._ids = ids
+        self._spelling = spelling
         self._analyzer = searcher.schema["body"].analyzer
+
+    def has_spelling(self) -> bool:
+        return self._spelling is not None
+
+    def spelling_candidates(self, word: str) -> list[tuple[int, int, str, str]]:
+        return self._spelling.candidates(word) if self._spelling is not None else []
+
+    def holds(self, fieldname: str, term: str) -> bool:
+        if self._searcher.doc_frequency(fieldname, term) == 0:
+            return False
+        return self._searcher.reader().postings(fieldname, term).is_active()
 
     def query_terms(self, word: str) -> list[str]:
         return [token.text for token in self._analyzer(word, mode="query")]

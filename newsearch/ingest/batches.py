@@ -12,16 +12,18 @@ is given up on; a batch whose article breaks the writer is split the same way.
 from __future__ import annotations
 
 import multiprocessing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from ..errors import ParseError
+from ..errors import NewsearchError, ParseError
 from .manifest import file_sha1
 from ..models import Article
-from ..parse.dispatch import parse_document
+from ..parse.dispatch import ParseOptions, parse_document
 from ..shards import shard_of
 from ..stories import Sketch, sketch
-from ..sources import RawDocument, SourceFile, read_bytes
+from ..sources import RawDocument, Skipped, SourceFile, read_bytes
+from ..sources.warc import Capture, Passed, read_records
 from ..sources.spans import ResumePoint, Span, plan_spans, span_records
 from .stopping import Interrupted
 from .workers import map_in_processes
@@ -50,14 +52,20 @@ def units(files: Iterable[SourceFile], options: IngestOptions,
 
 
 def parse_unit(unit: Span, options: IngestOptions) -> list[Article | ParseError]:
-    """Read and parse one span; never raises."""
-    return [item for _, item in parse_span(unit, options)]
+    """Read and parse one span; never raises. Records passed over are left out."""
+    return [item for _, item in parse_span(unit, options) if not isinstance(item, Skipped)]
 
 
-def parse_span(unit: Span, options: IngestOptions) -> list[tuple[int | None, Article | ParseError]]:
-    """Read and parse one span into (line or None, article or error) pairs; never raises."""
+Parsed = tuple[int | None, "Article | ParseError | Skipped"]
+
+
+def parse_span(unit: Span, options: IngestOptions) -> list[Parsed]:
+    """Read and parse one span into (line or None, article, error or record passed over)
+    pairs; never raises."""
     source = unit.source
     parse_options = options.parse_options()
+    if source.kind == "warc":
+        return parse_warc_span(unit, options)
     if source.kind != "jsonl" and unit.records is None:
         try:
             data = read_bytes(
@@ -79,6 +87,41 @@ def parse_span(unit: Span, options: IngestOptions) -> list[tuple[int | None, Art
         raw = RawDocument(source.identity, "jsonl", line, line=number, section_hint=source.section_hint)
         results.extend((number, item) for item in parse_document(raw, parse_options))
     return results
+
+
+def parse_warc_span(unit: Span, options: IngestOptions) -> list[Parsed]:
+    """The captured pages of a WARC span as articles; other records passed over or failed."""
+    source = unit.source
+    parse_options = replace(options.parse_options(), articles_only=not options.all_pages)
+    results: list[Parsed] = []
+    try:
+        for item in read_records(source.path, start=unit.start, end=unit.end, first_record=unit.first_record,
+                                 max_bytes=options.max_file_bytes,
+                                 max_decompressed_bytes=options.max_decompressed_bytes):
+            if isinstance(item, ParseError):
+                results.append((item.line, _named(item, source)))
+            elif isinstance(item, Passed):
+                results.append((item.number, Skipped(source.identity, item.reason, line=item.number)))
+            else:
+                results.extend((item.number, parsed) for parsed in _capture_articles(item, source, options,
+                                                                                     parse_options))
+    except NewsearchError as exc:  # the reader is not installed, or the file is not a WARC
+        results.append((None, ParseError(source.identity, str(exc))))
+    except OSError as exc:
+        results.append((None, ParseError(source.identity, f"cannot read: {exc.strerror or exc}")))
+    return results
+
+
+def _capture_articles(capture: Capture, source: SourceFile, options: IngestOptions,
+                      parse_options: ParseOptions) -> list[Article | ParseError | Skipped]:
+    raw = RawDocument(source.identity, "html", capture.payload, line=capture.number, url=capture.url,
+                      fetched=capture.fetched, charset=capture.charset)
+    found: list[Article | ParseError | Skipped] = []
+    for item in parse_document(raw, parse_options):
+        if isinstance(item, Article) and options.captures == "all" and item.fetched is not None:
+            item = item.with_changes(id=f"{item.fetched:%Y%m%d%H%M%S}/{item.id}")
+        found.append(item)
+    return found
 
 
 def _named(error: ParseError, source: SourceFile) -> ParseError:
@@ -141,6 +184,9 @@ class UnitOutcome:
     sketches: dict[str, tuple[Any, Sketch]] = field(default_factory=dict)
     dates_rejected: int = 0  # dates the articles gave that were dropped as implausible
     without_text: int = 0  # articles indexed from their metadata alone
+    skipped: tuple[Skipped, ...] = ()  # records passed over (WARC requests, images, pages that are not articles)
+    fetched: tuple[datetime | None, ...] = ()  # capture time of each item (pages of web archives), for --captures
+    entries: dict[str, Article] = field(default_factory=dict)  # feed and sitemap entries by id, for merges
 
 
 @dataclass
@@ -189,8 +235,15 @@ def write_batch(batch: Batch) -> BatchResult:
             rejected = without_text = 0
             lines: list[int | None] = []
             sketches: dict[str, tuple[Any, Sketch]] = {}
+            skipped: list[Skipped] = []
+            fetched: list[datetime | None] = []
+            entries: dict[str, Article] = {}
             for line, item in parse_span(unit, batch.options):
+                if isinstance(item, Skipped):
+                    skipped.append(item)
+                    continue
                 lines.append(line)
+                fetched.append(getattr(item, "fetched", None))
                 if isinstance(item, ParseError):
                     items.append(item)
                     continue
@@ -199,13 +252,16 @@ def write_batch(batch: Batch) -> BatchResult:
                 if batch.shard is not None and shard_of(item.id, batch.shard[1]) != batch.shard[0]:
                     items.append(Elsewhere(item.id))
                     continue
-                builder.add(article_fields(item))
+                builder.add(article_fields(item, batch.analysis))
                 items.append(item.id)
                 rejected += item.dates_rejected
                 without_text += not item.body
+                if item.feed and item.path == item.feed:
+                    entries[item.id] = item
             result.outcomes.append(UnitOutcome(unit.source, unit.last, items, _sha1_if_last(unit), unit.resume,
                                                tuple(lines), sketches, dates_rejected=rejected,
-                                               without_text=without_text))
+                                               without_text=without_text, skipped=tuple(skipped),
+                                               fetched=tuple(fetched), entries=entries))
             _count_progress(unit)
         result.written = builder.finish()
     except OSError as exc:
@@ -231,9 +287,10 @@ def _given_up(batch: Batch, reason: str) -> BatchResult:
     """A one-unit batch that failed again: one failure for its file (or its lines)."""
     unit = batch.units[0]
     line = None
-    if unit.source.kind == "jsonl":
+    if unit.source.kind in ("jsonl", "warc"):
         line = unit.first_record
-        reason += f" (somewhere in lines {line}-{line + unit.count - 1})"
+        noun = "lines" if unit.source.kind == "jsonl" else "records"
+        reason += f" (somewhere in {noun} {line}-{line + unit.count - 1})"
     error = ParseError(unit.source.identity, reason, line=line)
     return BatchResult(outcomes=[UnitOutcome(unit.source, unit.last, [error], _sha1_if_last(unit), unit.resume)])
 

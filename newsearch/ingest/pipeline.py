@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -27,12 +28,15 @@ from ..errors import IndexCorrupt, IndexLocked, NewsearchError, ParseError, Sche
 from ..locations import resolve_index_path
 from ..engine.locking import LOCK_FILE, WriterLock
 from .manifest import MANIFEST_FILE, Fingerprint, Manifest, Partial, file_sha1
-from .report import Failure, FailurePolicy, IngestReport, Merge, Progress, plural  # noqa: F401 (re-exported)
+from .report import (ENTRY_FILLS, KEPT_LATER, Failure, FailurePolicy, IngestReport, Merge, Progress,  # noqa: F401
+                     plural)
 from .stopping import Interrupted, check as _check_stop
 from ..models import Article
-from ..stories import STORE_FILE, sketch
+from ..engine.spelling import SPELLING_FILE
+from ..stories import EMPTY_SKETCH, STORE_FILE
 from ..parse.dispatch import DEFAULT_MAX_BODY_CHARS, ParseOptions
 from .batches import Elsewhere, batches, parse_unit, run_batches, share_progress_counter, units
+from .merges import EntryMerges
 from ..engine.segments import PARTS_DIR, remove_parts
 from ..sources.spans import ResumePoint
 from ..sources import (
@@ -56,6 +60,8 @@ FRESH_BUILD_BATCH_SIZE = 20_000
 BATCH_SIZE_ENV = "NEWSEARCH_BATCH_SIZE"
 # A typical news article as a JSON line, to guess how many articles a file holds.
 JSONL_BYTES_PER_ARTICLE = 3_000
+# A crawl's bytes (compressed) per article page: requests, metadata, images and other pages besides.
+WARC_BYTES_PER_ARTICLE = 30_000
 # Fewer articles than this per batch costs more in segments than it gains.
 MIN_BATCH = 64
 
@@ -69,12 +75,36 @@ class IngestOptions:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
     max_body_chars: int = DEFAULT_MAX_BODY_CHARS
+    # Pages of a web archive: which capture of a URL is kept ("latest", "first" or "all":
+    # every capture its own article), and whether pages that are not articles are indexed too.
+    captures: str = "latest"
+    all_pages: bool = False
+
+    def __post_init__(self) -> None:
+        if self.captures not in CAPTURES:
+            raise NewsearchError(f"captures={self.captures!r}: expected one of {', '.join(CAPTURES)}")
 
     def parse_options(self) -> ParseOptions:
         return ParseOptions(section_from_dir=self.section_from_dir, max_body_chars=self.max_body_chars)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "section_from_dir": self.section_from_dir}
+        """The options that decide what is indexed (those left at their default for web
+        archives are left out, so indexes built before them compare equal)."""
+        found: dict[str, Any] = {"kind": self.kind, "section_from_dir": self.section_from_dir}
+        if self.captures != "latest":
+            found["captures"] = self.captures
+        if self.all_pages:
+            found["all_pages"] = True
+        return found
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> "IngestOptions":
+        """The options an index was built with, from its manifest's settings."""
+        return cls(kind=settings.get("kind"), section_from_dir=bool(settings.get("section_from_dir")),
+                   captures=str(settings.get("captures") or "latest"), all_pages=bool(settings.get("all_pages")))
+
+
+CAPTURES = ("latest", "first", "all")
 
 
 # ---------------------------------------------------------------------------
@@ -354,7 +384,7 @@ def _ensure_replaceable(target: Path) -> None:
     if not target.exists():
         return
     ours = {LOCK_FILE, MANIFEST_FILE, _store.META_FILE, _store.FACET_CACHE_DIR, PARTS_DIR, STORE_FILE,
-            STORE_FILE + "-journal"}
+            STORE_FILE + "-journal", SPELLING_FILE, SPELLING_FILE + "-journal"}
     foreign = sorted(
         p.name for p in target.iterdir()
         if p.name.removesuffix(".tmp") not in ours and not _store.is_engine_file(p.name)
@@ -406,9 +436,9 @@ def _update(inputs: list[str], target: Path, prune: bool | str, run: _Run, *,
     settings = _settings(index_options, run.options)
     # Files read with other options (format, section from folder) would keep stale
     # articles if skipped as unchanged, so they are all read again.
-    reread = bool(manifest.sources) and any(
-        manifest.settings.get(key) != value for key, value in run.options.to_dict().items()
-    )
+    wanted = run.options.to_dict()
+    keys = set(wanted) | (set(manifest.settings) & {"captures", "all_pages"})
+    reread = bool(manifest.sources) and any(manifest.settings.get(key) != wanted.get(key) for key in keys)
     manifest.settings = settings
     work = plan(inputs, manifest, kind=run.options.kind, prune=prune, reread=reread)
     report = _start_report(target, work, manifest, run, resumed=False)
@@ -479,6 +509,7 @@ class _Tally:
         self.counts = dict.fromkeys(("new", "replaced", "merged"), 0)
         self.failures: list[Failure] = []
         self.merges: list[Merge] = []
+        self.skipped: list[Skipped] = []
         self.files_indexed = 0
         self.files_removed = 0
         self.articles = 0
@@ -492,12 +523,13 @@ class _Tally:
             self.counts[key] = 0
         report.failures.extend(self.failures)
         report.merges.extend(self.merges)
+        report.skipped.extend(self.skipped)
         report.files_indexed += self.files_indexed
         report.files_removed += self.files_removed
         report.articles += self.articles
         report.dates_rejected += self.dates_rejected
         report.articles_without_text += self.articles_without_text
-        self.failures, self.merges = [], []
+        self.failures, self.merges, self.skipped = [], [], []
         self.files_indexed = self.files_removed = self.articles = 0
         self.dates_rejected = self.articles_without_text = 0
 
@@ -532,6 +564,8 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
     uncommitted: dict[str, tuple[Any, int]] = {}
     # Every article of this run: id -> (file number, line), to name the other input of a merge.
     origins: dict[str, tuple[int, int | None]] = {}
+    captured: dict[str, datetime] = {}  # id -> capture time of the kept capture, for pages of web archives
+    merges = EntryMerges(writer, fresh=fresh)
     files: list[str] = []
     deleted_by_path: set[str] = set()  # ids the index held for files read again: those come back replaced
     per_file: dict[str, int] = {}
@@ -543,6 +577,8 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
     def commit() -> None:
         nonlocal committed
         writer.commit()
+        if merges.apply():  # entries fill the pages of their URLs, now readable
+            writer.commit()
         uncommitted.clear()
         held = _store.doc_count(ix)
         if held != expected:  # a lost segment or document must not pass silently
@@ -601,7 +637,10 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
                     number = len(files) - 1
                     tally.dates_rejected += outcome.dates_rejected
                     tally.articles_without_text += outcome.without_text
-                    for item, line in zip(outcome.items, outcome.lines):
+                    tally.skipped.extend(outcome.skipped)
+                    absorbed = merges.textless_absorbed
+                    for item, line, fetched in zip(outcome.items, outcome.lines,
+                                                   outcome.fetched or (None,) * len(outcome.items)):
                         if isinstance(item, ParseError):
                             tally.failures.append(Failure.from_error(item))
                             file_failures.setdefault(key, []).append((item.line, item.reason))
@@ -611,10 +650,28 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
                             continue
                         if isinstance(item, Elsewhere):  # held by another shard: grouped here only
                             if run.groups_stories:
-                                date, found = outcome.sketches.get(item, (None, sketch("")))
+                                date, found = outcome.sketches.get(item, (None, EMPTY_SKETCH))
                                 writer.stories.assign(str(item), date, found)
                             continue
                         origin = origins.get(item)
+                        if origin is not None and _loses_to_other_capture(fetched, captured.get(item),
+                                                                          run.options.captures):
+                            written.drop(docnum)  # another capture of the same page is kept
+                            docnum += 1
+                            tally.skipped.append(Skipped(key, CAPTURE_SKIPPED[run.options.captures], line=line))
+                            continue
+                        if fetched is not None:
+                            captured[item] = fetched
+                        if merges.entry_fills_page(item, outcome.entries.get(item), origin is not None):
+                            written.drop(docnum)  # the page of this entry's URL is kept, filled by it
+                            docnum += 1
+                            per_file[key] += 1
+                            if origin is not None:
+                                tally.counts["merged"] += 1
+                                tally.merges.append(Merge(key, line, files[origin[0]], origin[1], item, ENTRY_FILLS))
+                            else:
+                                tally.counts["replaced"] += 1  # the page the index held is filled
+                            continue
                         earlier = uncommitted.get(item)
                         held_before = 0
                         if earlier is not None:
@@ -625,20 +682,22 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
                             expected -= held_before
                         if origin is not None:
                             tally.counts["merged"] += 1
-                            tally.merges.append(Merge(key, line, files[origin[0]], origin[1], item))
+                            tally.merges.append(Merge(key, line, files[origin[0]], origin[1], item,
+                                                      ENTRY_FILLS if item in merges.pending else KEPT_LATER))
                         elif held_before or item in deleted_by_path:
                             tally.counts["replaced"] += 1
                         else:
                             tally.counts["new"] += 1
                         expected += 1
                         if run.groups_stories:
-                            date, found = outcome.sketches.get(item, (None, sketch("")))
+                            date, found = outcome.sketches.get(item, (None, EMPTY_SKETCH))
                             writer.stories.assign(item, date, found)
                         uncommitted[item] = (written, docnum)
                         origins[item] = (number, line)
                         docnum += 1
                         per_file[key] += 1
                         tally.articles += 1
+                    tally.articles_without_text -= merges.textless_absorbed - absorbed
                     if report.stopped_early:
                         break
                     if not outcome.last and outcome.resume is not None:
@@ -669,6 +728,19 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
             manifest.save(path)
 
 
+CAPTURE_SKIPPED = {"latest": "captures of a page captured again later (the latest is kept)",
+                   "first": "captures of a page captured earlier (the first is kept)"}
+
+
+def _loses_to_other_capture(new: datetime | None, kept: datetime | None, captures: str) -> bool:
+    """Whether a capture met after another of the same page is passed over: with
+    "latest", when it is older than the one kept; with "first", when it is not older.
+    Inputs that are not captures (no capture time) follow the usual rule: the later input wins."""
+    if new is None or kept is None or captures == "all":
+        return False
+    return new < kept if captures == "latest" else new >= kept
+
+
 def _per_batch(files: list[SourceFile], batch_size: int, jobs: int) -> int:
     """Articles per worker batch: at most a commit's worth, and small enough that
     every worker gets a share of a small run. JSON Lines sizes are guessed from bytes."""
@@ -676,6 +748,8 @@ def _per_batch(files: list[SourceFile], batch_size: int, jobs: int) -> int:
     for source in files:
         if source.kind == "jsonl":
             guess += max(1, source.size * (4 if source.path.endswith(".gz") else 1) // JSONL_BYTES_PER_ARTICLE)
+        elif source.kind == "warc":
+            guess += max(1, source.size // WARC_BYTES_PER_ARTICLE)
         else:
             guess += 1
     return max(MIN_BATCH, min(batch_size, -(-guess // jobs)))

@@ -47,6 +47,10 @@ class Failure:
         return {"path": self.path, "line": self.line, "reason": self.reason}
 
 
+KEPT_LATER = "kept the later one"
+ENTRY_FILLS = "merged: the page gives the text, the feed entry fills what it lacks"
+
+
 @dataclass(frozen=True)
 class Merge:
     """An input whose article has the same id as another input's in the same run."""
@@ -56,15 +60,16 @@ class Merge:
     other_path: str
     other_line: int | None
     id: str
+    how: str = KEPT_LATER  # KEPT_LATER, or ENTRY_FILLS for a feed entry and its page
 
     def __str__(self) -> str:
         here = f"{self.path}:{self.line}" if self.line is not None else self.path
         there = f"{self.other_path}:{self.other_line}" if self.other_line is not None else self.other_path
-        return f"{here} has the same article id as {there}; kept the later one"
+        return f"{here} has the same article id as {there}; {self.how}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "line": self.line, "with_path": self.other_path,
-                "with_line": self.other_line, "id": self.id}
+                "with_line": self.other_line, "id": self.id, "how": self.how}
 
 
 @dataclass(frozen=True)

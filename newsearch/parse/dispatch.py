@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..analysis.detect import language_of
 from ..errors import ParseError
 from ..models import Article
-from ..sources import RawDocument
+from ..sources import RawDocument, Skipped
 from .dates import DEFAULT_EARLIEST, latest_plausible
 from .encoding import decode
 
@@ -30,10 +31,14 @@ class ParseOptions:
     earliest: datetime | None = DEFAULT_EARLIEST
     latest: datetime | None = None  # None: two days after the fetch time (when known), else now
     max_body_chars: int = DEFAULT_MAX_BODY_CHARS
+    # Pass over HTML pages that are not articles (pages.not_an_article): for crawls.
+    articles_only: bool = False
 
 
-def parse_document(raw: RawDocument, options: ParseOptions = ParseOptions()) -> list[Article | ParseError]:
-    """All articles in one raw document, with a ParseError in place of each failure.
+def parse_document(raw: RawDocument,
+                   options: ParseOptions = ParseOptions()) -> list[Article | ParseError | Skipped]:
+    """All articles in one raw document, with a ParseError in place of each failure
+    (and, with `options.articles_only`, a Skipped for a page that is not an article).
 
     Never raises: an unexpected exception inside a parser becomes a ParseError that
     names the file, so one bad input cannot stop a run.
@@ -41,8 +46,9 @@ def parse_document(raw: RawDocument, options: ParseOptions = ParseOptions()) -> 
     if not raw.data.strip():
         return [ParseError(raw.path, "empty file" if raw.line is None else "empty line", line=raw.line)]
     try:
-        results = _dispatch(raw, options)
-        return [_located(r, raw) if isinstance(r, ParseError) else _finish(r, raw, options) for r in results]
+        results = _dispatch(raw, options, fetched=raw.fetched)
+        return [_located(r, raw) if isinstance(r, ParseError) else r if isinstance(r, Skipped)
+                else _finish(r, raw, options) for r in results]
     except ParseError as exc:
         return [_located(exc, raw)]
     except RecursionError:
@@ -58,20 +64,32 @@ def _located(error: ParseError, raw: RawDocument) -> ParseError:
     return ParseError(error.path or raw.path, error.reason, line=error.line if error.line is not None else raw.line)
 
 
-def _dispatch(raw: RawDocument, options: ParseOptions, fetched: datetime | None = None) -> list[Article | ParseError]:
+def _dispatch(raw: RawDocument, options: ParseOptions,
+              fetched: datetime | None = None) -> list[Article | ParseError | Skipped]:
     """`fetched`: when the document was captured (a WARC record's date), for the latest plausible date."""
     dates = {"earliest": options.earliest, "latest": options.latest or latest_plausible(fetched)}
     section = raw.section_hint if options.section_from_dir else ""
     if raw.kind == "html":
         from .html import parse_html
 
-        return [parse_html(raw.data, path=raw.path, **dates)]
+        if not options.articles_only:
+            return [parse_html(raw.data, path=raw.path, url=raw.url, charset=raw.charset, **dates)]
+        from .html import read_page
+        from .pages import not_an_article
+
+        article, signals = read_page(raw.data, path=raw.path, url=raw.url, charset=raw.charset, **dates)
+        reason = not_an_article(signals)
+        return [article if reason is None else Skipped(raw.path, reason, line=raw.line)]
     if raw.kind == "text":
         from .text import parse_text
 
         return [parse_text(decode(raw.data), path=raw.path, section=section, **dates)]
     if raw.kind in ("jsonl", "json"):
         return _parse_json(raw, dates)
+    if raw.kind == "feed":
+        from .feeds import parse_feed
+
+        return parse_feed(raw.data, path=raw.path, **dates)
     raise ParseError(raw.path, f"unknown input kind {raw.kind!r}")
 
 
@@ -118,6 +136,12 @@ def _finish(article: Article, raw: RawDocument, options: ParseOptions) -> Articl
         changes["id"] = article.id  # the id stays the one the parser gave
     if not article.path:
         changes["path"] = raw.path
+    language = language_of(article.language, changes.get("title", article.title) + "\n\n"
+                           + changes.get("body", article.body))
+    if language != article.language:
+        changes["language"] = language
+    if raw.fetched is not None or raw.url is not None:
+        changes.update(fetched=raw.fetched, fetched_url=raw.url, id=article.id)
     if options.section_from_dir and not article.section and raw.section_hint:
         changes["section"] = raw.section_hint
     body = changes.get("body", article.body)

@@ -22,6 +22,7 @@ from newsearch.parse import rules
 from newsearch.parse.authors import split_byline
 from newsearch.parse.body import extract_body
 from newsearch.parse.encoding import decode
+from newsearch.parse.pages import PageSignals, text_words
 from newsearch.parse.meta import (
     MetaTags, Microdata, article_object, clean, json_ld_objects, meta_tags, names_of, strings_of,
     text_of, types_of, visible_text,
@@ -45,18 +46,37 @@ def parse_html(
     earliest: datetime | None = DEFAULT_EARLIEST,
     latest: datetime | None = None,
     fetched: datetime | None = None,
+    charset: str | None = None,
 ) -> Article:
     """One HTML page as an Article; ParseError when it is not HTML or holds nothing to index.
 
     Dates before `earliest` or after `latest` (by default two days after `fetched`, the
     capture time when known, else now) are dropped with a warning. A page with metadata
-    but no article text (a script-rendered page) is kept with a warning.
+    but no article text (a script-rendered page) is kept with a warning. `charset` is the
+    one HTTP declared, which beats the page's own (after a byte-order mark).
     Never raises anything but ParseError, whatever the input.
     """
+    return read_page(data, path=path, url=url, earliest=earliest, latest=latest, fetched=fetched,
+                     charset=charset, measure_links=False)[0]
+
+
+def read_page(
+    data: bytes | str,
+    *,
+    path: str = "",
+    url: str | None = None,
+    earliest: datetime | None = DEFAULT_EARLIEST,
+    latest: datetime | None = None,
+    fetched: datetime | None = None,
+    charset: str | None = None,
+    measure_links: bool = True,
+) -> tuple[Article, PageSignals]:
+    """parse_html, with what the page says of its own kind (for pages.not_an_article);
+    `measure_links=False` saves the walk over the page that measures its link text."""
     if latest is None:
         latest = latest_plausible(fetched)
     try:
-        text = data if isinstance(data, str) else decode(data, sniff_markup=True)
+        text = data if isinstance(data, str) else decode(data, declared=charset, sniff_markup=True)
     except Exception as exc:  # decode is meant never to fail; stay safe regardless
         raise ParseError(path, f"undecodable input: {exc}") from exc
     head = text[:_SNIFF_CHARS]
@@ -64,14 +84,15 @@ def parse_html(
         raise ParseError(path, "not HTML")
     try:
         root = _tree(text)
-        article = _extract(root, path=path, url=url, earliest=earliest, latest=latest)
+        article, signals = _extract(root, path=path, url=url, earliest=earliest, latest=latest,
+                                    measure_links=measure_links)
     except ParseError:
         raise
     except Exception as exc:  # lxml, recursion, anything: one bad page must not stop a run
         raise ParseError(path, f"HTML extraction failed: {type(exc).__name__}: {exc}") from exc
     if not (article.body or article.title or article.date or article.authors):
         raise ParseError(path, "no extractable text")
-    return article
+    return article, signals
 
 
 def _tree(text: str) -> etree._Element:
@@ -84,10 +105,12 @@ def _tree(text: str) -> etree._Element:
 
 
 def _extract(
-    root: etree._Element, *, path: str, url: str | None, earliest: datetime | None, latest: datetime | None
-) -> Article:
+    root: etree._Element, *, path: str, url: str | None, earliest: datetime | None, latest: datetime | None,
+    measure_links: bool = True,
+) -> tuple[Article, PageSignals]:
     objects = json_ld_objects(root)
     story = article_object(objects) or {}
+    links = _link_share(root) if measure_links else 0.0  # before the body is cut out of the tree
     meta = meta_tags(root)
     micro = Microdata(root)
     classed = _classed(root)
@@ -109,11 +132,23 @@ def _extract(
         # A script-rendered page: its text is not in the HTML, its metadata is. Keep what there is.
         notes.append("no article text in the HTML (a script-rendered page?): indexed from its metadata")
         title = title or summary or _raw_title(root)
-    return Article(
+    article = Article(
         title=title, body=body, url=canonical, summary=summary, byline=byline, authors=tuple(authors),
         section=section, date=date, source=site, agency=agency, language=language, tags=tuple(tags),
         path=path, warnings=tuple(notes), dates_rejected=len(reader.rejected),
     )
+    types = frozenset().union(*(types_of(obj) for obj in objects)) if objects else frozenset()
+    headline = bool(story.get("headline")) or bool(meta.first(rules.META_HEADLINE)) or root.find(".//h1") is not None
+    return article, PageSignals(url=url or canonical or "", types=types, og_type=meta.first(("og:type",)),
+                                headline=headline, dated=date is not None, text_words=text_words(body),
+                                link_share=links)
+
+
+def _link_share(root: etree._Element) -> float:
+    """The share of the page's visible words that are link text (high on fronts and listings)."""
+    visible = len(visible_text(root).split())
+    linked = sum(len(" ".join(a.itertext()).split()) for a in root.iter("a"))
+    return round(min(1.0, linked / visible), 3) if visible else 0.0
 
 
 def _raw_title(root: etree._Element) -> str:
@@ -746,7 +781,11 @@ def _date(
             return found
         # A timestamp a few hours from the day the page prints (or its URL or a <time> element
         # carries) is the same moment seen from another time zone: that day is the publication day.
-        for local in (in_url, printed, shown):
+        # The day printed beside the story is what its readers were shown; a URL keeps the day
+        # the draft was filed.
+        order = (printed, in_url, shown) if printed and not prose and family("printed-first") else \
+            (in_url, printed, shown)
+        for local in order:
             if local and rules.SAME_DAY_WINDOW_HOURS[0] * 3600 <= (found - local).total_seconds() \
                     < rules.SAME_DAY_WINDOW_HOURS[1] * 3600:
                 return found if found.date() == local.date() else local
@@ -915,6 +954,10 @@ def _date_in_dom(
         return printed[0][1], "", False
     text = page_text
     candidates = dates(text)
+    if "prose-evidence" in rules.DATE_RULES:
+        # "born April 30, 1930", "† 29. August 1992": a life's dates, not the page's.
+        candidates = [(offset, value) for offset, value in candidates
+                      if not rules.LIFE_EVENT_WORDS.search(text[max(0, offset - rules.LIFE_EVENT_CHARS):offset])]
     for offset, value in candidates:
         before = text[max(0, offset - 40):offset]
         if rules.PUBLISHED_WORDS.search(before) and not rules.UPDATED_WORDS.search(before):
@@ -922,9 +965,23 @@ def _date_in_dom(
     if fallback:
         # The page's own date stamp, even a revision's, beats a date mentioned in its prose.
         return fallback, "updated", False
+    stamp = _stamp_in_text(body, page_text, dates) if "page-stamps" in rules.DATE_RULES else None
+    if stamp:
+        return stamp, "updated", True
     if candidates:
         return candidates[0][1], _update_label(text, candidates[0][0]), True
     return None, "", False
+
+
+def _stamp_in_text(body: etree._Element, page_text: str, dates) -> datetime | None:
+    """The revision stamp a page prints in its text ("Stand: 09.10.2017"), searched from the
+    top and in the last characters of the page, where footers carry it; else None."""
+    for text in (page_text, visible_text(body)[-rules.STAMP_TAIL_CHARS:]):
+        for label in rules.STAMP_LABEL.finditer(text):
+            found = dates(text[label.end(): label.end() + rules.STAMP_GAP_CHARS + rules.PUBLISHED_LABEL_CHARS])
+            if found and found[0][0] <= rules.STAMP_GAP_CHARS:
+                return found[0][1]
+    return None
 
 
 def _update_label(text: str, offset: int) -> str:

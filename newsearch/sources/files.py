@@ -17,6 +17,7 @@ import os
 import re
 import zlib
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from stat import S_ISREG
 from typing import Iterable, Iterator
@@ -27,7 +28,9 @@ HTML_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml", ".php", ".asp", ".aspx"}
 TEXT_SUFFIXES = {".txt", ".text"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 JSON_SUFFIXES = {".json"}
-KINDS = ("html", "text", "jsonl", "json")
+WARC_SUFFIXES = {".warc"}
+FEED_SUFFIXES = {".rss", ".atom", ".rdf", ".xml"}  # .xml: only when the content is a feed or sitemap
+KINDS = ("html", "text", "jsonl", "json", "warc", "feed")
 
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_DECOMPRESSED_BYTES = 200 * 1024 * 1024
@@ -66,6 +69,7 @@ class Skipped:
 
     path: str
     reason: str
+    line: int | None = None  # the record of a file of many (a WARC record's number)
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,10 @@ class RawDocument:
     data: bytes
     line: int | None = None
     section_hint: str = ""
+    # A page from a web archive: the URL fetched, when, and the charset HTTP declared.
+    url: str | None = None
+    fetched: datetime | None = None
+    charset: str | None = None
 
 
 def _strip_gz(name: str) -> str:
@@ -91,6 +99,8 @@ def kind_from_name(name: str) -> str | None:
         ("text", TEXT_SUFFIXES),
         ("jsonl", JSONL_SUFFIXES),
         ("json", JSON_SUFFIXES),
+        ("warc", WARC_SUFFIXES),
+        ("feed", FEED_SUFFIXES),
     ):
         if suffix in suffixes:
             return kind
@@ -101,9 +111,13 @@ def sniff_kind(head: bytes) -> str | None:
     """Guess the kind of an unnamed input from its first bytes; None for binary data."""
     if not head:
         return "text"
+    if head.lstrip(b"\r\n").startswith(b"WARC/"):
+        return "warc"
     if b"\x00" in head[:1024] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if _is_feed(stripped):
+        return "feed"
     lowered = stripped[:200].lower()
     if lowered.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body", b"<!--")):
         return "html"
@@ -113,6 +127,30 @@ def sniff_kind(head: bytes) -> str | None:
     if stripped.startswith(b"["):
         return "json"
     return "text"
+
+
+_SITEMAP = re.compile(rb"<(?:\w+:)?(?:urlset|sitemapindex)[\s>]")
+_FEED = re.compile(rb"<(?:\w+:)?(?:rss|feed|RDF)[\s>]")
+_JSON_FEED = re.compile(rb"^\s*\{.{0,400}jsonfeed\.org", re.S)
+_FEED_SNIFF = 8192
+
+
+def feed_kind(head: bytes) -> str | None:
+    """'sitemap', 'json' (JSON Feed) or 'xml' (RSS, Atom) for a file's first bytes, else None."""
+    head = head[:_FEED_SNIFF]
+    if _JSON_FEED.match(head):
+        return "json"
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:200].lower().startswith((b"<!doctype html", b"<html")):
+        return None
+    if _SITEMAP.search(head):
+        return "sitemap"
+    if _FEED.search(head):
+        return "xml"
+    return None
+
+
+def _is_feed(head: bytes) -> bool:
+    return feed_kind(head) is not None
 
 
 def is_index_folder(folder: Path) -> bool:
@@ -252,7 +290,12 @@ def find_sources(
                         if skipped is not None:
                             skipped.append(Skipped(path, reason))
                         continue
-                yield _describe(Path(path), kind, base=base, root=root)
+                found = _describe(Path(path), kind, base=base, root=root, walking=walking or bool(searched_from))
+                if isinstance(found, Skipped):
+                    if skipped is not None:
+                        skipped.append(found)
+                    continue
+                yield found
 
 
 def _not_a_candidate(name: str) -> str | None:
@@ -275,7 +318,7 @@ def _section_hint(path: Path, base: str | None) -> str:
 
 
 def _describe(file: Path, forced_kind: str | None, *, base: str | None = None,
-              root: str | os.PathLike[str] | None = None) -> SourceFile | ParseError:
+              root: str | os.PathLike[str] | None = None, walking: bool = False) -> SourceFile | ParseError | Skipped:
     try:
         stat = file.stat()
     except OSError as exc:
@@ -283,6 +326,16 @@ def _describe(file: Path, forced_kind: str | None, *, base: str | None = None,
     if not S_ISREG(stat.st_mode):
         return ParseError(str(file), "not a regular file (device, pipe or socket), skipped")
     found = forced_kind or kind_from_name(file.name)
+    if forced_kind is None and found in ("json", "feed"):
+        try:
+            is_feed = _is_feed(_read_head(file, _FEED_SNIFF))
+        except (OSError, ParseError):
+            is_feed = found == "feed"  # reading will name the problem
+        if found == "json" and is_feed:
+            found = "feed"  # a JSON Feed
+        elif found == "feed" and not is_feed:
+            return Skipped(str(file), "XML files that are not feeds or sitemaps") if walking else \
+                ParseError(str(file), "neither a feed (RSS, Atom, JSON Feed) nor a news sitemap")
     if found is None:
         try:
             found = sniff_kind(_read_head(file))

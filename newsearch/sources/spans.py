@@ -30,12 +30,14 @@ import zlib
 from dataclasses import dataclass
 from typing import Iterator
 
-from ..errors import ParseError
+from ..errors import NewsearchError, ParseError
 from .files import DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_FILE_BYTES, SourceFile
 
 # Records per span: small enough to spread one big file over every worker and to
 # resume close to where a run stopped, large enough to be cheap to hand out.
 SPAN_RECORDS = 200
+# WARC records per span: about a quarter of a crawl's records are pages.
+SPAN_WARC_RECORDS = 800
 _READ_CHUNK = 1 << 20
 
 Record = tuple[int, "bytes | ParseError"]  # (record number, its bytes or why it cannot be read)
@@ -70,7 +72,8 @@ class Span:
     @property
     def whole(self) -> bool:
         """The span is a whole document (a page, a text file, a JSON file)."""
-        return self.records is None and self.start == 0 and self.end is None and self.source.kind != "jsonl"
+        return (self.records is None and self.start == 0 and self.end is None
+                and self.source.kind not in ("jsonl", "warc"))
 
 
 def whole_source(source: SourceFile) -> Span:
@@ -81,15 +84,19 @@ def plan_spans(
     source: SourceFile,
     *,
     resume: ResumePoint = ResumePoint(),
-    records_per_span: int = SPAN_RECORDS,
+    records_per_span: int | None = None,  # default: SPAN_RECORDS, SPAN_WARC_RECORDS for a WARC
     max_line_bytes: int = DEFAULT_MAX_FILE_BYTES,
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
 ) -> Iterator[Span]:
     """Cut a source into spans, starting at `resume`. Never raises: a source that
     cannot be read ends with a span holding the error as its last record."""
+    if source.kind == "warc":
+        yield from plan_warc_spans(source, resume=resume, records_per_span=records_per_span or SPAN_WARC_RECORDS)
+        return
     if source.kind != "jsonl":
         yield whole_source(source)
         return
+    records_per_span = records_per_span or SPAN_RECORDS
     compressed = source.path.lower().endswith(".gz")
     start, first, chunk, size = resume.offset, resume.record, [], 0
     try:
@@ -107,6 +114,26 @@ def plan_spans(
         compressed = True  # the records must travel: a worker would only meet the same error
     yield Span(source, start, None, first, max(1, len(chunk)), tuple(chunk) if compressed else None, None,
                max(0, size if chunk else 0))
+
+
+def plan_warc_spans(source: SourceFile, *, resume: ResumePoint = ResumePoint(),
+                    records_per_span: int = SPAN_WARC_RECORDS) -> Iterator[Span]:
+    """Cut a WARC file into spans of record offsets, reading record headers only.
+
+    Workers enter the file at a span's first record themselves; a file that cannot be
+    read at all is one span, whose worker reports why."""
+    from .warc import record_offsets
+
+    start, first, count = resume.offset, resume.record, 0
+    try:
+        for number, offset in record_offsets(source.path, start=resume.offset, first_record=resume.record):
+            if count >= records_per_span:
+                yield Span(source, start, offset, first, count, None, ResumePoint(offset, number), offset - start)
+                start, first, count = offset, number, 0
+            count += 1
+    except (OSError, NewsearchError):
+        pass  # the last span's worker meets the same problem and names it
+    yield Span(source, start, None, first, max(1, count), None, None, max(0, source.size - start))
 
 
 def span_records(
