@@ -724,7 +724,7 @@ def rank(searcher: Any, request: SearchRequest, *, facet_cache: FacetCache,
     combined = _combine(text_query, filters)
     with search_errors(request.text):
         dates = _DateFilter.of(searcher, date_query, facet_cache)
-        ids = facet_cache.values(searcher.reader(), ID_KEY)
+        ids = _LazyIds(facet_cache, searcher.reader())  # read only when there are hits to order
         if request.sort == "relevance":
             limit = wanted if wanted is not None else searcher.doc_count_all()
             matching, best = ranked_matches(searcher, combined, dates, max(1, limit), ids=ids)
@@ -735,6 +735,20 @@ def rank(searcher: Any, request: SearchRequest, *, facet_cache: FacetCache,
                            newest=request.sort == "newest", wanted=wanted if wanted is not None else len(matching))
         facets = _facet_counts(searcher, text_query, filters, request.facets, facet_cache, matching, dates)
     return Ranked(len(matching), top, facets, typed_terms)
+
+
+class _LazyIds:
+    """A FacetCache id array, read on first use (a search without matches never needs it)."""
+
+    def __init__(self, cache: FacetCache, reader: Any) -> None:
+        self._cache = cache
+        self._reader = reader
+        self._ids: list[Any] | None = None
+
+    def __getitem__(self, docnum: int) -> Any:
+        if self._ids is None:
+            self._ids = self._cache.values(self._reader, ID_KEY)
+        return self._ids[docnum]
 
 
 def first_id(value: Any) -> str:
