@@ -116,6 +116,8 @@ async def load(base: str, paths: list[str], *, clients: int, seconds: float, thi
 
     async def client(number: int, http: httpx.AsyncClient) -> None:
         k = number * 7
+        if think:  # people do not all click at the same instant: starts spread over one pause
+            await asyncio.sleep(think * number / clients)
         while time.monotonic() < deadline and len(latencies) + len(errors) < max_requests:
             path = paths[k % len(paths)]
             k += 1
