@@ -106,7 +106,7 @@ def ingest(copies: int, jobs: int, folder: Path) -> None:
             count += 1
             (pages / f"{count:06d}.html").write_bytes(item.payload)
     print(f"\ningest: {count:,} captured pages ({copies} copies of news-dev.warc.gz), jobs={jobs}, --all-pages")
-    print(f"{'input':<22} {'pages':>7} {'seconds':>8} {'pages/s':>8} {'parse+index share':>18}")
+    print(f"{'input':<22} {'pages':>7} {'seconds':>8} {'pages/s':>8}")
     options = IngestOptions(all_pages=True, captures="all")
     results = {}
     for name, source in (("WARC file", crawl), ("folder of .html", pages)):

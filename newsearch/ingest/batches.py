@@ -22,6 +22,7 @@ from ..models import Article
 from ..parse.dispatch import ParseOptions, parse_document
 from ..stories import Sketch, sketch
 from ..sources import RawDocument, Skipped, SourceFile, read_bytes
+from ..sources.arc import is_arc, read_arc
 from ..sources.warc import Capture, Passed, read_records
 from ..sources.spans import ResumePoint, Span, plan_spans, span_records
 from .stopping import Interrupted
@@ -93,10 +94,11 @@ def parse_warc_span(unit: Span, options: IngestOptions) -> list[Parsed]:
     source = unit.source
     parse_options = replace(options.parse_options(), articles_only=not options.all_pages)
     results: list[Parsed] = []
+    limits = {"max_bytes": options.max_file_bytes, "max_decompressed_bytes": options.max_decompressed_bytes}
     try:
-        for item in read_records(source.path, start=unit.start, end=unit.end, first_record=unit.first_record,
-                                 max_bytes=options.max_file_bytes,
-                                 max_decompressed_bytes=options.max_decompressed_bytes):
+        found = read_arc(source.path, **limits) if is_arc(source.path) else read_records(
+            source.path, start=unit.start, end=unit.end, first_record=unit.first_record, **limits)
+        for item in found:
             if isinstance(item, ParseError):
                 results.append((item.line, _named(item, source)))
             elif isinstance(item, Passed):
