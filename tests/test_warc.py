@@ -206,11 +206,13 @@ def test_records_that_are_not_pages_are_passed_over_by_reason(tmp_path: Path) ->
         response("http://x.test/old", b"", status="301 Moved Permanently", headers={"Location": "http://x.test/a"}),
         response("http://x.test/gone", b"<html>Not found</html>", status="404 Not Found"),
         warc_record("resource", "file:///notes/page.html", news_page("Resource page"), content_type="text/html"),
+        warc_record("conversion", "http://x.test/a", b"text of the page", content_type="text/plain"),
     ])
     report = index_paths([crawl], index=tmp_path / "ix", jobs=1)
-    assert report.ok and report.inputs_total == 9 and report.counts["new"] == 2
+    assert report.ok and report.inputs_total == 10 and report.counts["new"] == 2
     assert sorted((s.reason, s.line) for s in report.skipped) == [
-        ("HTTP error pages (404)", 8), ("metadata records", 4), ("not HTML pages (image/png)", 6),
+        ("HTTP error pages (404)", 8), ("conversion records", 10), ("metadata records", 4),
+        ("not HTML pages (image/png)", 6),
         ("redirects (HTTP 301)", 7), ("request records", 2),
         ("revisit records (the same page as an earlier capture)", 5), ("warcinfo records (about the crawl)", 1)]
     with Archive.open(report.index) as archive:

@@ -199,7 +199,7 @@ def batches(work: Iterable[Span], *, size: int, index_path: str, analysis: Index
     count = 0
     for unit in work:
         group.append(unit)
-        count += unit.count
+        count += unit.articles
         if count >= size:
             yield Batch(tuple(group), index_path, analysis, options)
             group, count = [], 0
@@ -325,7 +325,7 @@ def _count_progress(unit: Span) -> None:
     counter = _progress_counter
     if counter is not None:
         counter[0] += 1 if unit.last else 0
-        counter[1] += unit.count
+        counter[1] += unit.articles
         counter[2] += unit.content_bytes
     if _on_unit is not None:
         _on_unit()

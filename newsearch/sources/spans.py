@@ -39,6 +39,7 @@ SPAN_RECORDS = 200
 # WARC records per span: about 50 pages of a crawl (a quarter of its records are pages),
 # so even a small crawl is shared by every worker.
 SPAN_WARC_RECORDS = 200
+WARC_RECORDS_PER_PAGE = 4  # request, response, metadata, and a share of the other records
 _READ_CHUNK = 1 << 20
 
 Record = tuple[int, "bytes | ParseError"]  # (record number, its bytes or why it cannot be read)
@@ -69,6 +70,12 @@ class Span:
     def last(self) -> bool:
         """Finishing this span finishes its source."""
         return self.end is None
+
+    @property
+    def articles(self) -> int:
+        """About how many articles the span holds, to size batches: its records, except in
+        a WARC, where requests, metadata and other records come with each page."""
+        return max(1, self.count // WARC_RECORDS_PER_PAGE) if self.source.kind == "warc" else self.count
 
     @property
     def whole(self) -> bool:
