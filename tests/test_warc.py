@@ -353,9 +353,11 @@ def _member_length(path: Path, offset: int) -> int:
 
 def test_workers_share_a_crawl_and_a_stopped_run_resumes_after_its_last_commit(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsearch.ingest import pipeline
     from newsearch.sources import spans
 
     monkeypatch.setattr(spans, "SPAN_WARC_RECORDS", 10)
+    monkeypatch.setattr(pipeline, "MIN_BATCH", 8)  # batches of four spans: several commits
     pages = 160
     crawl = many_pages(tmp_path, pages)
     whole = index_paths([crawl], index=tmp_path / "whole", jobs=2, batch_size=5)
