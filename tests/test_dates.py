@@ -85,7 +85,7 @@ def test_an_index_of_the_previous_schema_asks_for_a_rebuild(tmp_path: Path) -> N
         archive.add([Article(title="t", body="b")])
     meta_file = tmp_path / "ix" / "newsearch.json"
     meta = json.loads(meta_file.read_text())
-    meta["schema_version"] -= 1
+    meta["schema_version"] = 4  # the version before dates were filed by their local day
     meta_file.write_text(json.dumps(meta))
     result = CliRunner().invoke(main, ["query", "t", "--index", str(tmp_path / "ix")])
     assert result.exit_code != 0
@@ -121,6 +121,43 @@ def test_dates_in_more_places_and_formats() -> None:
     for url, (head, extra) in cases.items():
         article = parse_html(_page(head, extra + story), url=url, fetched=utc(2021, 7, 8))
         assert article.local_date is not None and article.local_date.date().isoformat() == "2021-07-06", url
+
+
+def test_a_page_dated_only_by_its_text_takes_its_revision_stamp() -> None:
+    prose = "<p>Applications close on 15 November 2017; the season runs until 25 March 2018.</p>" * 3
+    stamped = parse_html(_page("", f"<h1>Town hall</h1>{prose}<p class='print'>[Stand: 09.10.2017, 01:40 Uhr]</p>"),
+                         fetched=utc(2018, 4, 1))
+    assert stamped.local_date.date().isoformat() == "2017-10-09"
+    unstamped = parse_html(_page("", f"<h1>Town hall</h1>{prose}"), fetched=utc(2018, 4, 1))
+    assert unstamped.local_date.date().isoformat() == "2017-11-15"  # nothing better than the prose
+
+
+def test_a_revision_stamp_at_the_foot_of_a_long_page_is_found() -> None:
+    # The licence text runs past the window searched from the top; its footer carries the stamp.
+    text = "<p>Version 3, 29 June 2007. " + "Everyone is permitted to copy and distribute copies. " * 500 + "</p>"
+    footer = "<p>Updated: $Date: 2016/11/18 06:31:41 $</p>"
+    article = parse_html(_page("", f"<h1>General Public Licence</h1>{text}{footer}"), fetched=utc(2017, 1, 1))
+    assert article.local_date.date().isoformat() == "2016-11-18"
+
+
+def test_publication_words_are_whole_words() -> None:
+    # "possible" ends in "le ", "Datensatz" starts with "Date": neither announces the date after it.
+    prose = ("<p>Report a possible 29 June 2007 violation here. The Datensatz 09.03.2016 shows the glacier.</p>"
+             "<p>Letzte Änderung: 14.01.2022 um 09:25</p>")
+    article = parse_html(_page("", f"<h1>Glacier survey</h1>{prose}"), fetched=utc(2022, 1, 20))
+    assert article.local_date.date().isoformat() == "2022-01-14"
+
+
+def test_the_printed_day_outranks_the_url_day_for_a_late_timestamp() -> None:
+    # Filed (and slugged) on the 9th at 19:00 Paris time; the page shows its readers the 10th.
+    head = '<meta property="article:published_time" content="2019-12-09T19:00:49+01:00">'
+    body = "<div>" + "menu " * 20 + "</div>" + _story(below="<p>10 décembre 2019</p>")
+    article = parse_html(_page(head, body), url="https://paper.test/opinion/2019/12/09/retraite/",
+                         fetched=utc(2019, 12, 11))
+    assert article.local_date.date().isoformat() == "2019-12-10"
+    plain = parse_html(_page(head, "<div>" + "menu " * 20 + "</div>" + _story()),
+                       url="https://paper.test/opinion/2019/12/09/retraite/", fetched=utc(2019, 12, 11))
+    assert plain.local_date.date().isoformat() == "2019-12-09"
 
 
 # ---------------------------------------------------------------- plausibility
@@ -173,6 +210,14 @@ def test_a_historical_date_in_the_text_is_not_the_page_date() -> None:
     assert dated.date is None
     undated = parse_html(_page("", f"<h1>Zeche Sälzer</h1>{prose}"))
     assert undated.date == utc(1819, 10, 18)  # nothing on the page says otherwise
+
+
+def test_a_life_date_in_the_text_is_not_the_page_date() -> None:
+    prose = "<p>name = Pierre Guattari birth = April 30, 1930 (Villeneuve) death = August 29, 1992 (La Borde)</p>"
+    article = parse_html(_page("", f"<h1>Micropolitics</h1>{prose * 3}"))
+    assert article.date is None
+    reported = parse_html(_page("", f"<h1>Micropolitics</h1><p>The seminar met on April 30, 1990.</p>{prose}"))
+    assert reported.date == utc(1990, 4, 30)
 
 
 def test_ingest_counts_the_rejected_dates(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ SCORING_PY = Path(__file__).resolve().parent.parent / "benchmarks" / "scoring.py
 FLOORS = {
     "title": 0.81,
     "authors": 0.755,
-    "date": 0.932,
+    "date": 0.94,
     "sections": 0.645,
     "snippets": 0.77,
     "body": 0.94,
@@ -31,6 +31,9 @@ FLOORS = {
 # reach on the same pages (`benchmarks/extraction.py --compare --by-set`, the better of
 # the two per set, as pages right / pages with a gold date), whatever the overall figure.
 DATE_REFERENCE_BY_SET = {"trafilatura": 315 / 370, "htmldate": 118 / 127, "readability": 31 / 33}
+# Our own date accuracy per set today (pages right / pages with a gold date): a rule that
+# wins pages on one set must not lose them on another.
+DATE_FLOOR_BY_SET = {"trafilatura": 346 / 370, "htmldate": 120 / 127, "readability": 33 / 33}
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +79,8 @@ def test_field_accuracy_stays_above_floor(run, field: str) -> None:
 def test_dates_of_every_set_match_the_other_extractors(run, set_name: str) -> None:
     _, _, by_set = run
     accuracy = by_set[set_name].accuracy("date")
-    assert accuracy is not None and accuracy >= DATE_REFERENCE_BY_SET[set_name] - 1e-9, \
-        f"{set_name}: date {accuracy:.3f} < {DATE_REFERENCE_BY_SET[set_name]:.3f}"
+    floor = max(DATE_REFERENCE_BY_SET[set_name], DATE_FLOOR_BY_SET[set_name])
+    assert accuracy is not None and accuracy >= floor - 1e-9, f"{set_name}: date {accuracy:.3f} < {floor:.3f}"
 
 
 def test_scorer_rules_are_strict(scoring) -> None:

@@ -28,6 +28,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.times import datetime_to_long
 
 from ..analysis import join_particles
+from ..analysis.detect import primary_code
 from ..errors import IndexCorrupt, NewsearchError, QuerySyntaxError
 from ..models import FacetCount, Hit, SearchResults
 from ..periods import date_bounds, parse_period
@@ -46,6 +47,7 @@ from .ranking import (
 )
 from ..snippets import make_snippet, matching_spans
 from .operators import AtLeastPlugin, operators_plugin, truncations
+from .spelling import SpellingStore
 from .store import FACET_CACHE_DIR, FACET_FIELDS, opening_errors, stored_to_article
 
 SEARCH_FIELDS = ("title", "summary", "body", "byline", "section", "tags")
@@ -65,7 +67,7 @@ QUERY_FIELDS = {
     "id": "id",
     "url": "url",
 }
-FILTER_FIELDS = {"section": "section", "author": "author", "source": "source", "tag": "tags"}
+FILTER_FIELDS = {"section": "section", "author": "author", "source": "source", "tag": "tags", "language": "language"}
 SORTS = ("relevance", "newest", "oldest")
 # Errors that mean the files under a search are damaged, not that the query is wrong.
 _DAMAGE = (EOFError, OSError, struct.error, zlib.error, pickle.UnpicklingError)
@@ -176,6 +178,9 @@ def parse_text_query(text: str, schema: Any, *, match: str = "all") -> tuple[Any
         if isinstance(parsed, wq.NullQuery.__class__) or parsed is wq.NullQuery:
             parsed = None
         if parsed is not None:
+            parsed = _match_all(parsed)
+            if isinstance(parsed, wq.Every) and not parsed.fieldname:
+                return wq.Every(), date_queries
             parsed = _drop_unindexed_words(parsed, schema)
             if parsed is None:
                 raise QuerySyntaxError(f"query {_shown(text)} holds only words too common to be indexed "
@@ -184,6 +189,20 @@ def parse_text_query(text: str, schema: Any, *, match: str = "all") -> tuple[Any
     if parts:
         return parts[0], date_queries
     return (wq.Every() if date_queries or not remaining.strip() else wq.NullQuery), date_queries
+
+
+def _match_all(query: Any) -> Any:
+    """A bare `*` is every article, not every word of every field: the parser's Or of
+    Every(field) over the searched fields would gather each field's whole vocabulary
+    (seconds on a small archive), to find what the document count already says."""
+    if isinstance(query, wq.Or) and query.subqueries and all(
+            isinstance(sub, wq.Every) and sub.fieldname in SEARCH_FIELDS for sub in query.subqueries):
+        return wq.Every()
+    if isinstance(query, wq.CompoundQuery):
+        subqueries = [_match_all(sub) for sub in query.subqueries]
+        if any(new is not old for new, old in zip(subqueries, query.subqueries)):
+            return query.__class__(subqueries, boost=query.boost)
+    return query
 
 
 def _check_operators(text: str) -> None:
@@ -333,6 +352,11 @@ def date_range(start: datetime | None, end: datetime | None) -> Any:
 def filter_query(name: str, values: Sequence[str], schema: Any) -> Any:
     """Articles whose `name` field contains any of `values` as a phrase."""
     fieldname = FILTER_FIELDS[name]
+    if fieldname == "language":  # exact codes, as stored ("de", "en")
+        codes = sorted({primary_code(v) for v in values} - {""})
+        if not codes:
+            raise QuerySyntaxError(f"no language code in the language filter {', '.join(values)!r}")
+        return wq.Term(fieldname, codes[0]) if len(codes) == 1 else SumOr([wq.Term(fieldname, c) for c in codes])
     parser = qparser.QueryParser(fieldname, schema, plugins=[qparser.PhrasePlugin()])
     options = []
     for value in values:
@@ -363,6 +387,19 @@ class FacetCache:
         self._dir = Path(directory) / FACET_CACHE_DIR if directory is not None else None
         self._segments: dict[tuple[str, str], list[Any]] = {}
         self._joined: dict[tuple[int, str], list[Any]] = {}
+        # (id(reader), facet) -> (reader, counts over every article): the reader is
+        # held so that its id cannot be reused while the entry lives.
+        self._totals: dict[tuple[int, str], tuple[Any, tuple[FacetCount, ...]]] = {}
+
+    def totals(self, reader: Any, facet: str, count: Any) -> tuple[FacetCount, ...]:
+        """A facet's counts over every article of `reader`, computed by `count()` once."""
+        key = (id(reader), facet)
+        held = self._totals.get(key)
+        if held is None or held[0] is not reader:
+            if len(self._totals) > 32:
+                self._totals.clear()
+            held = self._totals[key] = (reader, count())
+        return held[1]
 
     def values(self, reader: Any, facet: str) -> list[Any]:
         """For each document number of `reader`: None, a value, or a tuple of values."""
@@ -690,6 +727,11 @@ def scored_matches(searcher: Any, query: Any, dates: _DateFilter | None = None) 
     facets all come from it, where counting and ranking separately would run a
     phrase or a many-word query two or three times.
     """
+    if is_everything(query):
+        docs = live_documents(searcher)
+        if dates is not None:
+            docs = dates.keep(docs)
+        return docs, [float(query.boost)] * len(docs)
     context = searcher.context(needs_current=True)
     docs: list[int] = []
     scores: list[float] = []
@@ -715,6 +757,23 @@ def scored_matches(searcher: Any, query: Any, dates: _DateFilter | None = None) 
         inside = dates.inside(docs)
         docs, scores = list(compress(docs, inside)), list(compress(scores, inside))
     return docs, scores
+
+
+def is_everything(query: Any) -> bool:
+    """Whether a query matches every article with one score (the empty query, `*`)."""
+    return isinstance(query, wq.Every) and not query.fieldname
+
+
+def live_documents(searcher: Any) -> list[int]:
+    """Every undeleted document number, in order, without a matcher: whole segments
+    as ranges, only segments with deletions read one by one."""
+    docs: list[int] = []
+    for reader, offset in _leaves(searcher.reader()):
+        if reader.has_deletions():
+            docs.extend(docnum + offset for docnum in reader.all_doc_ids())
+        else:
+            docs.extend(range(offset, offset + reader.doc_count_all()))
+    return docs
 
 
 def _bulk(matcher: Any, reader: Any) -> tuple[list[int], list[float]] | None:
@@ -786,6 +845,9 @@ def ranked_matches(searcher: Any, query: Any, dates: _DateFilter | None,
                    wanted: int) -> tuple[list[int], list[tuple[int, float]]]:
     """Every match in document order, and the best `wanted` as (docnum, score):
     best score first, ties in index order (as Whoosh ranks them)."""
+    if is_everything(query):  # every score is the same: the first `wanted` in index order
+        docs, scores = scored_matches(searcher, query, dates)
+        return docs, list(zip(docs[:wanted], scores[:wanted]))
     if isinstance(query, Bonus) and query.boost == 1.0:
         pruned = _ranked_with_bonus(searcher, query, dates, wanted)
         if pruned is not None:
@@ -901,9 +963,14 @@ def _facets(
             docsets[key] = _matching_docs(searcher, _combine(text_query, filters, without=key), dates)
         return docsets[key]
 
+    everything = is_everything(text_query) and not filters and dates is None
     result = {}
     for name in names:
-        result[name] = order_facet(name, count_facet(cache.values(reader, name), docs_without(name)))
+        if everything:  # the same counts for every match-all query on this reader
+            result[name] = cache.totals(reader, name, lambda: order_facet(
+                name, count_facet(cache.values(reader, name), matching)))
+        else:
+            result[name] = order_facet(name, count_facet(cache.values(reader, name), docs_without(name)))
     return result
 
 
@@ -974,15 +1041,16 @@ RARE_WORD_DOCS = 2
 COMMONER_FACTOR = 20
 
 
-def suggest(searcher: Any, text: str) -> str | None:
+def suggest(searcher: Any, text: str, spelling: SpellingStore | None = None) -> str | None:
     """"Did you mean": the query with unknown words replaced by the closest indexed ones.
 
-    Candidates come from the body's own (stemmed) vocabulary; each is shown as the
-    word really printed in an article that contains it, so the suggestion reads
-    "embassy", not the stem "embassi". None when every word is known.
+    Candidates come from the index's dictionary of printed words (spelling.py), so
+    the suggestion reads "embassies" as articles print it, never the stem
+    "embassi". An index made before that dictionary existed falls back to its
+    (stemmed) body vocabulary. None when every word is known.
     """
     analyzer = searcher.schema["body"].analyzer
-    corrector = searcher.corrector("body")
+    corrector = None
     suggestion = text
     changed = False
     for match in _SUGGESTABLE_WORD.finditer(re.sub(r'"[^"]*"|\w+:\S+', " ", text)):
@@ -995,14 +1063,44 @@ def suggest(searcher: Any, text: str) -> str | None:
         known = max(searcher.doc_frequency(f, t) for t in terms for f in ("body", "title"))
         if known > RARE_WORD_DOCS:
             continue
-        best = _closest_term(searcher, corrector, terms[-1], exclude=terms[-1])
         # A known but rare word (archives have typos too) gives way only to a far commoner one.
-        if best is None or searcher.doc_frequency("body", best) < max(1, known * COMMONER_FACTOR):
+        needed = max(1, known * COMMONER_FACTOR)
+        if spelling is not None:
+            surface = _closest_printed(searcher, spelling, word, terms, analyzer, needed)
+        else:
+            corrector = corrector or searcher.corrector("body")
+            best = _closest_term(searcher, corrector, terms[-1], exclude=terms[-1])
+            if best is None or searcher.doc_frequency("body", best) < needed:
+                continue
+            surface = _printed_form(searcher, best, analyzer) or best
+        if surface is None:
             continue
-        surface = _printed_form(searcher, best, analyzer) or best
         suggestion = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", surface, suggestion, count=1)
         changed = True
     return suggestion if changed and suggestion != text else None
+
+
+def _closest_printed(searcher: Any, spelling: SpellingStore, word: str, terms: list[str],
+                     analyzer: Any, needed: int) -> str | None:
+    """The commonest printed word the fewest edits away (one, else two) that the
+    index still holds in at least `needed` articles and that is not just another
+    form of the typed word (its terms differ)."""
+    for edits, _, printed, _ in spelling.candidates(word):
+        found = [token.text for token in analyzer(printed, mode="query")]
+        if not found or found == terms:
+            continue
+        if not any(_held(searcher, f, t) for t in found for f in ("body", "title")):
+            continue  # its articles were deleted since
+        held = max(searcher.doc_frequency(f, t) for t in found for f in ("body", "title"))
+        return printed if held >= needed else None
+    return None
+
+
+def _held(searcher: Any, fieldname: str, term: str) -> bool:
+    """Whether an undeleted article holds the term (document frequencies count deleted ones)."""
+    if searcher.doc_frequency(fieldname, term) == 0:
+        return False
+    return searcher.reader().postings(fieldname, term).is_active()
 
 
 def _closest_term(searcher: Any, corrector: Any, term: str, *, exclude: str) -> str | None:

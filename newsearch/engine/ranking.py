@@ -104,6 +104,8 @@ def make_weighting(**overrides: Any) -> WeightingModel:
 
 # Per top-level searcher: a word's largest document frequency over its fields.
 _DOC_FREQUENCIES: "WeakKeyDictionary[Any, dict[tuple[tuple[str, bytes], ...], int]]" = WeakKeyDictionary()
+# Per top-level searcher: each field's average length (a sum over every segment).
+_AVERAGE_LENGTHS: "WeakKeyDictionary[Any, dict[str, float]]" = WeakKeyDictionary()
 
 
 class FieldsTerm(qcore.Query):
@@ -183,32 +185,80 @@ class FieldsTerm(qcore.Query):
         df = known[key]
         if not df:
             return matching.NullMatcher()
-        combined: dict[int, float] = defaultdict(float)
         reader = searcher.reader()
+        per_field: list[tuple[list[int], list[float]]] = []
+        averages = _AVERAGE_LENGTHS.setdefault(parent, {})
         for fieldname, weight, btext in fields:
             if (fieldname, btext) not in reader:
                 continue
-            average = parent.avg_field_length(fieldname) or 1.0
+            average = averages.get(fieldname)
+            if average is None:
+                average = averages[fieldname] = parent.avg_field_length(fieldname) or 1.0
             b = self.field_b.get(fieldname, self.b)
-            lengths = field_lengths(reader, fieldname)
-            blocks = posting_blocks(reader, fieldname, btext) if lengths is not None else None
+            norms = length_norms(reader, fieldname, b, average)
+            blocks = posting_blocks(reader, fieldname, btext) if norms is not None else None
+            ids: list[int] = []
+            parts: list[float] = []
             if blocks is None:
                 postings = searcher.postings(fieldname, btext)
                 while postings.is_active():
-                    docnum = postings.id()
-                    length = searcher.doc_field_length(docnum, fieldname, 1)
-                    combined[docnum] += weight * postings.weight() / ((1 - b) + b * length / average)
+                    length = searcher.doc_field_length(postings.id(), fieldname, 1)
+                    ids.append(postings.id())
+                    parts.append(weight * postings.weight() / ((1 - b) + b * length / average))
                     postings.next()
-                continue
-            for ids, weights, _ in blocks:
-                for docnum, tf in zip(ids, weights):
-                    combined[docnum] += weight * tf / ((1 - b) + b * lengths[docnum] / average)
-        if not combined:
+            else:
+                for block_ids, block_weights, _ in blocks:
+                    ids.extend(block_ids)
+                    parts.extend([weight * tf / norms[docnum] for docnum, tf in zip(block_ids, block_weights)])
+            if ids:
+                per_field.append((ids, parts))
+        if not per_field:
             return matching.NullMatcher()
         idf = rsj_idf(df, parent.doc_count_all()) * self.boost
-        ids = sorted(combined)
-        scores = [idf * combined[d] * (self.k1 + 1) / (combined[d] + self.k1) for d in ids]
-        return matching.ListMatcher(ids, scores)
+        ids, tfs = _sum_by_document(per_field)
+        k1 = self.k1
+        return matching.ListMatcher(ids, [idf * tf * (k1 + 1) / (tf + k1) for tf in tfs])
+
+
+def _sum_by_document(per_field: list[tuple[list[int], list[float]]]) -> tuple[list[int], list[float]]:
+    """Documents in order with the sum of their parts, added in field order (so each
+    sum is the same float whichever way it is computed). The last field, usually
+    the body and the largest, is joined at C speed."""
+    if len(per_field) == 1:
+        return per_field[0]
+    earlier: dict[int, float] = defaultdict(float)
+    for ids, parts in per_field[:-1]:
+        for docnum, part in zip(ids, parts):
+            earlier[docnum] += part
+    last = dict(zip(*per_field[-1]))
+    for docnum, part in earlier.items():
+        last[docnum] = part + last[docnum] if docnum in last else part
+    ids = sorted(last)
+    return ids, [last[docnum] for docnum in ids]
+
+
+_NORMS: "WeakKeyDictionary[Any, dict[tuple[str, float, float], list[float] | None]]" = WeakKeyDictionary()
+
+
+def length_norms(reader: Any, fieldname: str, b: float, average: float) -> list[float] | None:
+    """Every document's BM25 length normalisation (1 - b) + b * length / average in
+    one segment, cached per reader. Whoosh keeps lengths to one byte, so there are
+    at most 256 values to compute. None when the lengths are not readable in bulk."""
+    try:
+        cached = _NORMS.setdefault(reader, {})
+    except TypeError:
+        return None
+    key = (fieldname, b, average)
+    if key not in cached:
+        if len(cached) > 64:
+            cached.clear()
+        lengths = field_lengths(reader, fieldname)
+        if lengths is None:
+            cached[key] = None
+        else:
+            table = {length: (1 - b) + b * length / average for length in set(lengths)}
+            cached[key] = [table[length] for length in lengths]
+    return cached[key]
 
 
 class AdjacentWords(wq.Phrase):

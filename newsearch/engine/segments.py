@@ -30,6 +30,8 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
+from .spelling import WordCounts, WordTable
+
 # Private folders of segments being written; Whoosh's own clean-up skips names
 # that start with a dot, so it never deletes a worker's files mid-write.
 PARTS_DIR = ".parts"
@@ -47,6 +49,7 @@ class WrittenSegment:
     segment: Any  # Whoosh's segment object: picklable, names its files
     folder: str
     ids: list[str] = field(default_factory=list)  # article id by document number
+    words: WordTable = field(default_factory=dict)  # its printed words, for suggestions (spelling.py)
 
     def drop(self, docnum: int) -> None:
         """Mark one of its documents deleted (a later copy of the same article won)."""
@@ -155,10 +158,12 @@ class SegmentBuilder:
         private = FileStorage(self.folder).create_index(schema)
         self._writer = _BatchWriter(private, _lk=False, limitmb=limitmb)
         self.ids: list[str] = []
+        self._words = WordCounts()
 
     def add(self, fields: dict[str, Any]) -> None:
         self._writer.add_document(**fields)
         self.ids.append(fields["id"])
+        self._words.add(fields.get("title"), fields.get("summary"), fields.get("body"))
 
     def finish(self) -> WrittenSegment | None:
         """Write the segment's files; None (and nothing left behind) when it is empty."""
@@ -168,7 +173,7 @@ class SegmentBuilder:
         writer = self._writer
         segment = writer._finalize_segment()
         writer._finish()
-        return WrittenSegment(segment, self.folder, self.ids)
+        return WrittenSegment(segment, self.folder, self.ids, self._words.table())
 
     def discard(self) -> None:
         try:

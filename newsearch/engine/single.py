@@ -16,6 +16,7 @@ from . import query as _query
 from . import store as _store
 from .interface import IndexStats, Match, SearchIndex
 from .query import SearchRequest
+from .spelling import SpellingStore
 
 
 class WhooshIndex(SearchIndex):
@@ -28,6 +29,7 @@ class WhooshIndex(SearchIndex):
         self._searcher: Any = None
         self._facet_cache = _query.FacetCache(path)
         self._story_store: StoryStore | None = None
+        self._spelling: SpellingStore | None = None
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> "WhooshIndex":
@@ -52,9 +54,10 @@ class WhooshIndex(SearchIndex):
         if self._searcher is not None:
             self._searcher.close()
             self._searcher = None
-        if self._story_store is not None:
-            self._story_store.close()
-            self._story_store = None
+        for store in (self._story_store, self._spelling):
+            if store is not None:
+                store.close()
+        self._story_store = self._spelling = None
 
     def _current_searcher(self) -> Any:
         """A searcher on the last committed state, refreshed when a writer committed."""
@@ -77,7 +80,9 @@ class WhooshIndex(SearchIndex):
         return _query.iter_hits(self._current_searcher(), request)
 
     def suggest(self, text: str) -> str | None:
-        return _query.suggest(self._current_searcher(), text)
+        if self._spelling is None and SpellingStore.exists(self.path):
+            self._spelling = SpellingStore(self.path, readonly=True)
+        return _query.suggest(self._current_searcher(), text, self._spelling)
 
     def marks(self, text: str, query: str, *, match: str = "all") -> list[tuple[int, int]]:
         return _query.text_marks(self._current_searcher(), query, text, match=match)
@@ -151,4 +156,4 @@ class WhooshIndex(SearchIndex):
         return store.grouped() if store is not None else {}
 
     def writer(self, **kwargs: Any) -> _store.IndexWriter:
-        return _store.IndexWriter(str(self.path), self._ix, **kwargs)
+        return _store.IndexWriter(str(self.path), self._ix, options=self.options, **kwargs)

@@ -41,14 +41,17 @@ from .locking import WriterLock
 from ..models import Article
 from ..stories import StoryStore, sketch
 from .segments import WrittenSegment, commit_with, merge_small_segments
+from .spelling import SPELLING_FILE, SpellingStore, WordCounts
 
 # Whoosh names each commit's table of contents _MAIN_<generation>.toc.
 _TOC_NAME = re.compile(r"_MAIN_(\d+)\.toc$")
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 7
 # What each version changed, for the message that asks for a rebuild.
 SCHEMA_CHANGES = {
     4: "sentence and paragraph numbers in body positions",
     5: "dates are now filed by the publication's local day",
+    6: "words written with soft hyphens or other format characters are one term; languages are detected",
+    7: "Chinese, Japanese, Korean and Thai text indexed as character bigrams; Arabic letter forms folded",
 }
 META_FILE = "newsearch.json"
 # Per-segment facet arrays saved by query.FacetCache (a cache: safe to delete).
@@ -66,6 +69,7 @@ FACET_FIELDS = {
     "tag": "facet_tag",
     "year": "facet_year",
     "month": "facet_month",
+    "language": "language",
 }
 
 
@@ -178,9 +182,10 @@ def build_schema(options: IndexOptions) -> Schema:
     )
 
 
-def article_fields(article: Article) -> dict[str, Any]:
+def article_fields(article: Article, options: IndexOptions = IndexOptions()) -> dict[str, Any]:
     """The Whoosh document for an article. Dates go in as naive UTC (Whoosh drops tzinfo);
-    local_date and the year/month facets as the publication's own wall-clock time."""
+    local_date and the year/month facets as the publication's own wall-clock time. An
+    article whose language could not be told gets the index's own (`--language`)."""
     date = article.date.astimezone(timezone.utc).replace(tzinfo=None) if article.date else None
     local = article.local_date.replace(tzinfo=None) if article.local_date else None
     fields: dict[str, Any] = {
@@ -195,7 +200,7 @@ def article_fields(article: Article) -> dict[str, Any]:
         "section": article.section,
         "source": article.source,
         "tags": NAME_GAP.join(article.tags),
-        "language": article.language,
+        "language": article.language or options.language,
         "meta": {
             "authors": list(article.authors),
             "tags": list(article.tags),
@@ -278,7 +283,9 @@ def options_from_meta(path: str, meta: dict[str, Any]) -> IndexOptions:
     """Check an index's schema version and return its analysis options."""
     version = meta.get("schema_version")
     if version != SCHEMA_VERSION:
-        changed = SCHEMA_CHANGES.get(SCHEMA_VERSION) if isinstance(version, int) and version < SCHEMA_VERSION else None
+        changed = None
+        if isinstance(version, int) and version < SCHEMA_VERSION:  # every change the index lacks
+            changed = "; ".join(text for number, text in sorted(SCHEMA_CHANGES.items()) if number > version) or None
         raise SchemaMismatch(
             f"{path}: index schema version {version} does not match this newsearch "
             f"({SCHEMA_VERSION}{': ' + changed if changed else ''}); run `newsearch rebuild` "
@@ -408,6 +415,11 @@ def create_index(path: str | os.PathLike[str], options: IndexOptions = IndexOpti
     with storage_errors(path):
         os.makedirs(path, exist_ok=True)
         ix = whoosh_index.create_in(path, build_schema(options))
+        # A new index starts a new dictionary of printed words (an old index without
+        # one keeps suggesting from its vocabulary: see query.suggest).
+        for stale in (SPELLING_FILE, SPELLING_FILE + "-journal"):
+            Path(path, stale).unlink(missing_ok=True)
+        SpellingStore(path).close()
     meta = read_meta(path) if os.path.exists(os.path.join(path, META_FILE)) else {}
     meta.update(
         newsearch_version=__version__,
@@ -444,9 +456,11 @@ class IndexWriter:
     the uncommitted batch (everything committed before it stays).
     """
 
-    def __init__(self, path: str, ix: Any, *, limitmb: int = DEFAULT_LIMIT_MB) -> None:
+    def __init__(self, path: str, ix: Any, *, limitmb: int = DEFAULT_LIMIT_MB,
+                 options: IndexOptions | None = None) -> None:
         self.path = path
         self._ix = ix
+        self._options = options
         self._limitmb = limitmb
         self._writer: Any = None
         self._pending = 0
@@ -456,6 +470,16 @@ class IndexWriter:
         self._written: list[WrittenSegment] = []
         self._stories: StoryStore | None = None
         self._lookup: Any = None  # a searcher over what is committed, for `stored`
+        self._spelling: SpellingStore | None = None
+        self._words = WordCounts()  # printed words of articles added through Whoosh's writer
+
+    @property
+    def spelling(self) -> SpellingStore | None:
+        """The index's printed words (None for an index made before it kept them)."""
+        if self._spelling is None and SpellingStore.exists(self.path):
+            with storage_errors(self.path):
+                self._spelling = SpellingStore(self.path)
+        return self._spelling
 
     @property
     def stories(self) -> StoryStore:
@@ -477,9 +501,10 @@ class IndexWriter:
                 self.cancel()
         finally:
             self._forget_lookup()
-            if self._stories is not None:
-                self._stories.close()
-                self._stories = None
+            for store in (self._stories, self._spelling):
+                if store is not None:
+                    store.close()
+            self._stories = self._spelling = None
             self._lock.release()
 
     def _ensure_writer(self) -> Any:
@@ -508,7 +533,10 @@ class IndexWriter:
         self._batch_ids.add(article.id)
         writer = self._ensure_writer()
         self.stories.assign(article.id, article.date, sketch(article.body))
-        fields = article_fields(article)
+        if self._options is None:
+            self._options = options_from_meta(self.path, read_meta(self.path))
+        fields = article_fields(article, self._options)
+        self._words.add(article.title, article.summary, article.body)
         with storage_errors(self.path):
             if replace:
                 writer.update_document(**fields)
@@ -579,10 +607,17 @@ class IndexWriter:
         self._forget_lookup()
         writer, self._writer = self._writer, None
         written, self._written = self._written, []
+        words, self._words = self._words, WordCounts()
         with storage_errors(self.path):
             try:
                 if self._stories is not None:
                     self._stories.commit()  # before the engine: see StoryStore
+                spelling = self.spelling
+                if spelling is not None:  # before the engine too: see SpellingStore
+                    spelling.add(words.table())
+                    for part in written:
+                        spelling.add(part.words)
+                    spelling.commit()
                 if written:
                     commit_with(writer, written, self.path)
                 elif optimize:
@@ -605,8 +640,11 @@ class IndexWriter:
         written, self._written = self._written, []
         self._pending = 0
         self._batch_ids.clear()
+        self._words = WordCounts()
         if self._stories is not None:
             self._stories.rollback()
+        if self._spelling is not None:
+            self._spelling.rollback()
         if writer is not None:
             _cancel_quietly(writer)
         for part in written:

@@ -238,7 +238,7 @@ def write_batch(batch: Batch) -> BatchResult:
                 if isinstance(item, ParseError):
                     items.append(item)
                     continue
-                builder.add(article_fields(item))
+                builder.add(article_fields(item, batch.analysis))
                 items.append(item.id)
                 sketches[item.id] = (item.date, sketch(item.body))
                 rejected += item.dates_rejected

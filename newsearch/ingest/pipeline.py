@@ -32,7 +32,8 @@ from .report import (ENTRY_FILLS, KEPT_LATER, Failure, FailurePolicy, IngestRepo
                      plural)
 from .stopping import Interrupted, check as _check_stop
 from ..models import Article
-from ..stories import STORE_FILE, sketch
+from ..engine.spelling import SPELLING_FILE
+from ..stories import EMPTY_SKETCH, STORE_FILE
 from ..parse.dispatch import DEFAULT_MAX_BODY_CHARS, ParseOptions
 from .batches import batches, parse_unit, run_batches, share_progress_counter, units
 from .merges import EntryMerges
@@ -373,7 +374,7 @@ def _ensure_replaceable(target: Path) -> None:
     if not target.exists():
         return
     ours = {LOCK_FILE, MANIFEST_FILE, _store.META_FILE, _store.FACET_CACHE_DIR, PARTS_DIR, STORE_FILE,
-            STORE_FILE + "-journal"}
+            STORE_FILE + "-journal", SPELLING_FILE, SPELLING_FILE + "-journal"}
     foreign = sorted(
         p.name for p in target.iterdir()
         if p.name.removesuffix(".tmp") not in ours and not _store.is_engine_file(p.name)
@@ -673,7 +674,7 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
                         else:
                             tally.counts["new"] += 1
                         expected += 1
-                        date, found = outcome.sketches.get(item, (None, sketch("")))
+                        date, found = outcome.sketches.get(item, (None, EMPTY_SKETCH))
                         writer.stories.assign(item, date, found)
                         uncommitted[item] = (written, docnum)
                         origins[item] = (number, line)

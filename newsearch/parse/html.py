@@ -781,7 +781,11 @@ def _date(
             return found
         # A timestamp a few hours from the day the page prints (or its URL or a <time> element
         # carries) is the same moment seen from another time zone: that day is the publication day.
-        for local in (in_url, printed, shown):
+        # The day printed beside the story is what its readers were shown; a URL keeps the day
+        # the draft was filed.
+        order = (printed, in_url, shown) if printed and not prose and family("printed-first") else \
+            (in_url, printed, shown)
+        for local in order:
             if local and rules.SAME_DAY_WINDOW_HOURS[0] * 3600 <= (found - local).total_seconds() \
                     < rules.SAME_DAY_WINDOW_HOURS[1] * 3600:
                 return found if found.date() == local.date() else local
@@ -950,6 +954,10 @@ def _date_in_dom(
         return printed[0][1], "", False
     text = page_text
     candidates = dates(text)
+    if "prose-evidence" in rules.DATE_RULES:
+        # "born April 30, 1930", "† 29. August 1992": a life's dates, not the page's.
+        candidates = [(offset, value) for offset, value in candidates
+                      if not rules.LIFE_EVENT_WORDS.search(text[max(0, offset - rules.LIFE_EVENT_CHARS):offset])]
     for offset, value in candidates:
         before = text[max(0, offset - 40):offset]
         if rules.PUBLISHED_WORDS.search(before) and not rules.UPDATED_WORDS.search(before):
@@ -957,9 +965,23 @@ def _date_in_dom(
     if fallback:
         # The page's own date stamp, even a revision's, beats a date mentioned in its prose.
         return fallback, "updated", False
+    stamp = _stamp_in_text(body, page_text, dates) if "page-stamps" in rules.DATE_RULES else None
+    if stamp:
+        return stamp, "updated", True
     if candidates:
         return candidates[0][1], _update_label(text, candidates[0][0]), True
     return None, "", False
+
+
+def _stamp_in_text(body: etree._Element, page_text: str, dates) -> datetime | None:
+    """The revision stamp a page prints in its text ("Stand: 09.10.2017"), searched from the
+    top and in the last characters of the page, where footers carry it; else None."""
+    for text in (page_text, visible_text(body)[-rules.STAMP_TAIL_CHARS:]):
+        for label in rules.STAMP_LABEL.finditer(text):
+            found = dates(text[label.end(): label.end() + rules.STAMP_GAP_CHARS + rules.PUBLISHED_LABEL_CHARS])
+            if found and found[0][0] <= rules.STAMP_GAP_CHARS:
+                return found[0][1]
+    return None
 
 
 def _update_label(text: str, offset: int) -> str:

@@ -279,10 +279,11 @@ TEXT_DATES = (
     # "26 | 01 | 2022": day, month and year set apart by bars.
     (re.compile(r"(?<![\d|])(0?[1-9]|[12]\d|3[01]) ?\| ?(0?[1-9]|1[0-2]) ?\| ?((?:1[6-9]|20)\d{2})(?![\d|])"), "dmy"),
 )
-# Words announcing the publication date (or a later update) next to a date in the text.
+# Words announcing the publication date (or a later update) next to a date in the text; whole
+# words only ("possible", "Datensatz" and "update" announce nothing).
 PUBLISHED_WORDS = re.compile(
-    r"published|posted|veröffentlicht|publiziert|erschienen|publié|publicado|pubblicato|gepubliceerd|"
-    r"erstellt|created|date|datum|fecha|data|le\s", re.I)
+    r"(?<!\w)(?:published|posted|veröffentlicht|publiziert|erschienen|publiée?|publicad[oa]|pubblicat[oa]|"
+    r"gepubliceerd|erstellt|created|dated?|datum|fecha|data|le)(?!\w)", re.I)
 # A label right before a date that names it the publication date ("Datum:", "Published on").
 PUBLISHED_LABEL = re.compile(
     r"(?<![\w-])(?:published|posted|veröffentlicht|publiziert|erschienen|publié|publicado|pubblicato|"
@@ -313,10 +314,28 @@ HEADLINE_MIN_OFFSET = 50
 HEADLINE_WINDOW = 4000
 # Characters of visible text (from the top) searched for a date when nothing else has one.
 TEXT_DATE_WINDOW = 20000
+# The page's own revision stamp written in its text ("Stand: 09.10.2017", "Last updated: ...",
+# "Letzte Änderung: 14.01.2022", "Updated: $Date: 2016/11/18 $"): a label, then a date at most
+# STAMP_GAP_CHARS on. Where a page has no publication date but its running text, this stamp
+# says when the page was written better than the first date its prose happens to mention.
+STAMP_LABEL = re.compile(
+    r"(?<![\w-])(?:(?:last\s+)?(?:updated|modified|changed|edited|revised)(?:\s+(?:on|at))?|last\s+update|"
+    r"stand\s*:|(?:zuletzt\s+)?(?:aktualisiert|geändert|bearbeitet)(?:\s+am)?|letzte\s+(?:änderung|aktualisierung)|"
+    r"mis\s+à\s+jour(?:\s+le)?|dernière\s+mise\s+à\s+jour|actualizado(?:\s+el)?|última\s+actualización|"
+    r"aggiornato(?:\s+il)?|ultimo\s+aggiornamento|bijgewerkt(?:\s+op)?|laatst\s+gewijzigd)\s*:?", re.I)
+STAMP_GAP_CHARS = 12
+# Characters at the end of the visible text searched for such a stamp too (footers carry it).
+STAMP_TAIL_CHARS = 3000
 
 # A date found only in running text is history, not the page's date, when it lies more
 # than this many years from every other date the page gives (URL, modification, copyright).
 PROSE_DATE_MAX_YEARS = 20
+# Words that make a date in running text a life's date ("born April 30, 1930"), searched
+# this many characters before it.
+LIFE_EVENT_WORDS = re.compile(
+    r"(?<!\w)(?:born|birth|died|death|geboren|gestorben|geb\.|gest\.|née?|morte?|décédée?|nacid[oa]|"
+    r"fallecid[oa]|muert[oa]|urodzon[ya]|zmarła?)(?!\w)|[†*]\s*$", re.I)
+LIFE_EVENT_CHARS = 25
 # "© 2003-2020", "Copyright (c) 2019": the years of a copyright notice.
 COPYRIGHT_YEARS = re.compile(r"(?:©|\(c\)|copyright)\W{0,6}((?:1[6-9]|20)\d{2})(?:\s*[-–]\s*((?:1[6-9]|20)\d{2}))?",
                              re.I)
@@ -331,8 +350,10 @@ COPYRIGHT_YEARS = re.compile(r"(?:©|\(c\)|copyright)\W{0,6}((?:1[6-9]|20)\d{2})
 #   same-day        a timestamp hours from the printed (or URL) day is that day in another zone
 #   metadata-vote   publication metadata that disagree: the one whose day the page prints wins
 #   late-fallbacks  other date-like <meta>, the description, script state, image folders, dateModified
+#   page-stamps     a page dated only by its running text is dated by the revision stamp it prints
+#   printed-first   for same-day, the day printed beside the story outranks the URL's day
 DATE_RULES = frozenset({"local-day", "plausible", "prose-evidence", "visible-dom", "url-date", "update-stamps",
-                        "same-day", "metadata-vote", "late-fallbacks"})
+                        "same-day", "metadata-vote", "late-fallbacks", "page-stamps", "printed-first"})
 # Structured publication dates read per page (JSON-LD, <meta>, microdata), in that order.
 PUBLISHED_CANDIDATES = 12
 

@@ -1,0 +1,129 @@
+""""Did you mean" from the dictionary of printed words built while indexing
+(engine/spelling.py): words as articles print them, never stems, without walking
+the index's vocabulary; and `*` answered as the match-all query it is."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from whoosh.reading import IndexReader, SegmentReader
+
+from newsearch import Archive, index_paths
+from newsearch.cli import main
+from newsearch.engine.spelling import SPELLING_FILE, SpellingStore, WordCounts, deletions, edit_distance
+
+from helpers import article
+from test_lifecycle import write_story
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def _refuse(*_: object, **__: object) -> None:
+    raise AssertionError("walked the index vocabulary")
+
+
+def _refuse_lexicons(monkeypatch: pytest.MonkeyPatch) -> None:
+    for reader in (IndexReader, SegmentReader):
+        monkeypatch.setattr(reader, "lexicon", _refuse)
+    monkeypatch.setattr(IndexReader, "corrector", _refuse)
+    monkeypatch.setattr(IndexReader, "terms_within", _refuse)
+
+
+@pytest.fixture()
+def wages(tmp_path: Path) -> Path:
+    """A few stories whose words are printed in ways a stemmer would change."""
+    corpus = tmp_path / "corpus"
+    write_story(corpus, "lohn.txt", "Tarifrunde", "Der Lohn steigt. Der Lohn der Arbeiter steigt um drei Prozent.")
+    write_story(corpus, "embassies.txt", "Diplomats recalled",
+                "Three embassies closed after the protests; the embassies reopen on Monday.")
+    write_story(corpus, "more.txt", "Embassies Reopen In Title Case",
+                "The embassies reopened and staff returned to the embassies.")
+    write_story(corpus, "wheat.txt", "Harvest", "Farmers sold wheat and barley at the market.")
+    index = tmp_path / "ix"
+    index_paths([corpus], index=index, jobs=1)
+    return index
+
+
+def test_edit_distance_counts_swaps_as_one_edit_and_stops_early() -> None:
+    assert edit_distance("embasy", "embassy") == 1
+    assert edit_distance("goverment", "government") == 1
+    assert edit_distance("recieve", "receive") == 1  # neighbours swapped
+    assert edit_distance("loehne", "lohn") == 2
+    assert edit_distance("kitten", "sitting") == 3  # beyond the limit of 2
+    assert edit_distance("a", "abcdef") == 3
+
+
+def test_deletions_reach_two_letters() -> None:
+    assert deletions("abc") == {"abc", "ab", "ac", "bc"}
+    assert {"a", "b", "c"} <= deletions("abc", 2)
+
+
+def test_word_counts_count_articles_and_keep_the_body_spelling() -> None:
+    counts = WordCounts()
+    counts.add("Embassy Staff Leave", "", "The embassy said the Embassy would close.")
+    counts.add("Embassy", None, "Staff left the embassy.")
+    counts.add("Zzyzx Road", None, "")
+    table = counts.table()
+    assert table["embassy"] == (2, "embassy", 2)  # two articles; the body's spelling, not the headline's
+    assert table["staff"][0] == 2
+    assert table["zzyzx"] == (1, "Zzyzx", 1)  # only in a headline: its spelling there
+    assert "the" in table and all(len(word) >= 3 for word in table)
+
+
+def test_a_suggestion_is_a_printed_word_with_its_case(wages: Path) -> None:
+    result = invoke("query", "Loehne", "--index", str(wages))
+    assert result.exit_code == 0
+    assert 'Did you mean: "Lohn"?' in result.output  # as printed; the old vocabulary walk said "lohn"
+    stem = invoke("query", "embasies", "--index", str(wages), "--json")
+    assert json.loads(stem.output)["suggestion"] == "embassies"  # never the stem "embassi"
+
+
+def test_suggestions_never_walk_the_vocabulary(wages: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _refuse_lexicons(monkeypatch)  # Whoosh's corrector reads the lexicon
+    result = invoke("query", "wheet barly", "--index", str(wages), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["suggestion"] == "wheat barley"
+
+
+def test_words_of_deleted_articles_are_not_offered(wages: Path) -> None:
+    with Archive.open(wages) as archive:
+        wheat = archive.search("wheat").hits[0].id
+        assert archive.search("wheet").suggestion == "wheat"
+        archive.delete([wheat])
+        assert archive.search("wheet").suggestion is None
+
+
+def test_an_index_without_the_dictionary_still_suggests(wages: Path) -> None:
+    (wages / SPELLING_FILE).unlink()
+    with Archive.open(wages) as archive:
+        assert archive.search("embasies").suggestion == "embassies"
+
+
+def test_the_dictionary_grows_with_updates_and_restarts_with_a_rebuild(wages: Path, tmp_path: Path) -> None:
+    with Archive.open(wages) as archive:
+        archive.add([article("Ferry", "The hovercraft crossed the strait.")])
+        assert archive.search("hovercaft").suggestion == "hovercraft"
+    store = SpellingStore(wages, readonly=True)
+    assert [c[2] for c in store.candidates("hovercaft")] == ["hovercraft"]
+    store.close()
+    index_paths([tmp_path / "corpus"], index=wages, jobs=1, rebuild=True)
+    with Archive.open(wages) as archive:
+        assert archive.search("hovercaft").suggestion is None
+
+
+def test_star_is_the_match_all_query(wages: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = invoke("query", "", "--index", str(wages), "--json", "--facet", "section", "--facet", "year")
+    _refuse_lexicons(monkeypatch)  # `*` used to gather every field's vocabulary
+    star = invoke("query", "*", "--index", str(wages), "--json", "--facet", "section", "--facet", "year")
+    assert star.exit_code == 0, star.output
+    expected, found = json.loads(empty.output), json.loads(star.output)
+    assert found["total"] == expected["total"] == 4
+    assert [h["id"] for h in found["hits"]] == [h["id"] for h in expected["hits"]]
+    assert found["facets"] == expected["facets"]
+    windowed = invoke("query", "* date:2021", "--index", str(wages), "--json")
+    assert json.loads(windowed.output)["total"] == 4
+    assert json.loads(invoke("query", "* date:2019", "--index", str(wages), "--json").output)["total"] == 0
