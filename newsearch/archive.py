@@ -98,6 +98,7 @@ class Archive:
         author: Values = None,
         source: Values = None,
         tag: Values = None,
+        language: Values = None,
         since: DateLike = None,
         until: DateLike = None,
         facets: Iterable[str] = (),
@@ -115,7 +116,8 @@ class Archive:
         `query` uses Whoosh's syntax (AND/OR/NOT, "phrases", field:value, wildcards,
         date:[2021-07-01 TO 2021-07-31]); `match="any"` ORs bare words. `since` and
         `until` are inclusive and accept "2021", "2021-07", "July 2021", "2021-07-06".
-        Each filter accepts one value or a list (any of them matches). `feedback`
+        Each filter accepts one value or a list (any of them matches); `language` takes codes
+        ("de", "en"). `feedback`
         expands the query with words from the top hits (pseudo-relevance feedback):
         better recall for topic searches, about three times slower.
 
@@ -128,7 +130,7 @@ class Archive:
         count = count or ("stories" if collapse else "articles")
         if count not in COUNTS:
             raise QuerySyntaxError(f"unknown count {count!r} (choose from {', '.join(COUNTS)})")
-        request = self._request(query, section, author, source, tag, since, until,
+        request = self._request(query, section, author, source, tag, language, since, until,
                                 facets, sort, match, limit, page, highlight, feedback)
         if collapse or count == "stories":
             results = self._search_stories(request, collapse=collapse, count=count)
@@ -218,6 +220,7 @@ class Archive:
         author: Values = None,
         source: Values = None,
         tag: Values = None,
+        language: Values = None,
         since: DateLike = None,
         until: DateLike = None,
         match: str = "all",
@@ -237,7 +240,7 @@ class Archive:
             raise QuerySyntaxError("timeline needs at least one query")
 
         def per_period(text: str) -> tuple[Counter[str], int, int]:
-            request = self._request(text, section, author, source, tag, since, until, (), "oldest", match,
+            request = self._request(text, section, author, source, tag, language, since, until, (), "oldest", match,
                                     1, 1, False, False)
             found = self._engine.matches(request)  # oldest first: a story's first is its earliest copy
             if collapse:
@@ -271,6 +274,7 @@ class Archive:
         author: Values = None,
         source: Values = None,
         tag: Values = None,
+        language: Values = None,
         since: DateLike = None,
         until: DateLike = None,
         match: str = "all",
@@ -288,7 +292,7 @@ class Archive:
         """
         if limit < 1 or sample < 1:
             raise QuerySyntaxError("limit and sample must be at least 1")
-        request = self._request(query, section, author, source, tag, since, until, (), "relevance", match,
+        request = self._request(query, section, author, source, tag, language, since, until, (), "relevance", match,
                                 1, 1, False, False)
         picked = self._story_firsts(self._engine.matches(request))[:sample]
         holding: Counter[str] = Counter()
@@ -327,6 +331,7 @@ class Archive:
         author: Values = None,
         source: Values = None,
         tag: Values = None,
+        language: Values = None,
         since: DateLike = None,
         until: DateLike = None,
         match: str = "all",
@@ -337,7 +342,7 @@ class Archive:
         hits), the same for the same `seed` and index. `collapse` samples stories."""
         if size < 1:
             raise QuerySyntaxError("sample size must be at least 1")
-        request = self._request(query, section, author, source, tag, since, until, (), "relevance", match,
+        request = self._request(query, section, author, source, tag, language, since, until, (), "relevance", match,
                                 min(size, 1000), 1, highlight, False)
         found = self._engine.matches(request)
         if collapse:
@@ -356,6 +361,7 @@ class Archive:
         author: Values = None,
         source: Values = None,
         tag: Values = None,
+        language: Values = None,
         since: DateLike = None,
         until: DateLike = None,
         sort: str = "relevance",
@@ -364,16 +370,17 @@ class Archive:
         feedback: bool = False,
     ) -> Iterator[Hit]:
         """Every hit, not just one page, for exports; streams stored fields one by one."""
-        request = self._request(query, section, author, source, tag, since, until,
+        request = self._request(query, section, author, source, tag, language, since, until,
                                 (), sort, match, 1, 1, highlight, feedback)
         return self._with_stories(self._engine.iter_hits(request), sources=False)
 
-    def _request(self, query: str, section: Values, author: Values, source: Values, tag: Values,
+    def _request(self, query: str, section: Values, author: Values, source: Values, tag: Values, language: Values,
                  since: DateLike, until: DateLike, facets: Iterable[str], sort: str, match: str,
                  limit: int, page: int, highlight: bool, feedback: bool) -> SearchRequest:
         filters = {
             name: _as_tuple(value)
-            for name, value in (("section", section), ("author", author), ("source", source), ("tag", tag))
+            for name, value in (("section", section), ("author", author), ("source", source), ("tag", tag),
+                                ("language", language))
             if _as_tuple(value)
         }
         return SearchRequest(

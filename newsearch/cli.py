@@ -17,7 +17,7 @@ import click
 from . import __version__
 from .errors import NewsearchError
 
-FACET_NAMES = ("section", "author", "source", "tag", "year", "month")
+FACET_NAMES = ("section", "author", "source", "tag", "year", "month", "language")
 DEBUG_ENV = "NEWSEARCH_DEBUG"
 
 
@@ -81,6 +81,8 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--author", multiple=True, help="Only articles by this author (repeatable)."),
         click.option("--source", multiple=True, help="Only this publisher (repeatable)."),
         click.option("--tag", multiple=True, help="Only articles with this tag (repeatable)."),
+        click.option("--language", multiple=True, metavar="CODE",
+                     help="Only articles in this language, as a code: de, en (repeatable)."),
         click.option("--since", metavar="DATE", help="From this date on, inclusive: 2021, 2021-07, 'July 2021'."),
         click.option("--until", metavar="DATE", help="Up to the end of this date or period, inclusive."),
         click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance",
@@ -366,7 +368,8 @@ def check_command(name: str | None, index_path: str | None, indexes_dir: str, as
 @json_option
 @handle_errors
 def query_command(text: str, index_path: str | None, section: tuple[str, ...], author: tuple[str, ...],
-                  source: tuple[str, ...], tag: tuple[str, ...], since: str | None, until: str | None,
+                  source: tuple[str, ...], tag: tuple[str, ...], language: tuple[str, ...],
+                  since: str | None, until: str | None,
                   sort: str, match: str, feedback: bool, facets: tuple[str, ...], limit: int, page: int,
                   no_highlight: bool, collapse: bool, count: str | None, copies_of: str | None,
                   sample_size: int | None, seed: int | None, as_json: bool) -> None:
@@ -384,11 +387,11 @@ def query_command(text: str, index_path: str | None, section: tuple[str, ...], a
     with Archive.open(index_path) as archive:
         if sample_size is not None:
             results = archive.sample(text, size=sample_size, seed=seed, section=section, author=author,
-                                     source=source, tag=tag, since=since, until=until, match=match,
+                                     source=source, tag=tag, language=language, since=since, until=until, match=match,
                                      collapse=collapse, highlight=not no_highlight)
         else:
             results = archive.search(text, section=section, author=author, source=source, tag=tag,
-                                     since=since, until=until, facets=facets, sort=sort, match=match,
+                                     language=language, since=since, until=until, facets=facets, sort=sort, match=match,
                                      limit=limit, page=page, highlight=not no_highlight, feedback=feedback,
                                      collapse=collapse, count=count)
     if as_json:
@@ -506,7 +509,7 @@ def similar_command(article_id: str, index_path: str | None, limit: int, as_json
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-", help="File (default: stdout).")
 @handle_errors
 def export_command(text: str, index_path: str | None, section: tuple[str, ...], author: tuple[str, ...],
-                   source: tuple[str, ...], tag: tuple[str, ...], since: str | None, until: str | None,
+                   source: tuple[str, ...], tag: tuple[str, ...], language: tuple[str, ...], since: str | None, until: str | None,
                    sort: str, match: str, feedback: bool, fmt: str, fields: str | None, output: Any) -> None:
     """Stream every hit (not one page) as JSONL or CSV, with the columns in a fixed order."""
     from .archive import Archive
@@ -518,7 +521,7 @@ def export_command(text: str, index_path: str | None, section: tuple[str, ...], 
         raise click.BadParameter(str(exc), param_hint="--fields") from None
     with Archive.open(index_path) as archive:
         hits = archive.iter_results(text, section=section, author=author, source=source, tag=tag,
-                                    since=since, until=until, sort=sort, match=match, feedback=feedback)
+                                    language=language, since=since, until=until, sort=sort, match=match, feedback=feedback)
         count = write_export(hits, output, fmt=fmt, fields=columns, article=archive.get)
     click.echo(f"exported {count:,} articles", err=True)
 

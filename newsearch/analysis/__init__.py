@@ -33,10 +33,13 @@ from functools import lru_cache
 __all__ = [
     "PARTICLES",
     "SUPPORTED_LANGUAGES",
+    "UNSPACED",
+    "bigrams",
     "fold",
     "fold_word",
     "join_particles",
     "language_code",
+    "unspaced_pieces",
 ]
 
 # Language code -> Snowball stemmer name (the stemmers Whoosh ships).
@@ -70,14 +73,80 @@ ELIDING_LANGUAGES = frozenset({"fr", "it", "ca", "pt"})
 # Apostrophes and transliteration marks for ayn and hamza: dropped by folding,
 # so "Baʿath", "Ba'ath" and "Baath" are one term.
 _MARKS = "'’‘`´ʹʻʼʽʾʿˈ"
-_DROP_MARKS = {ord(c): None for c in _MARKS}
+# Invisible format characters that sit inside words: the soft hyphen of hyphenated
+# German ("Mo\u00addi\u00adfi\u00adka\u00adtion"), joiners (Persian's ZWNJ), the word
+# joiner, bidirectional marks and a stray byte-order mark. They belong to the word
+# they sit in and are dropped from its term. The zero-width space (U+200B) is
+# not among them: it marks a break between words, so it splits like a space.
+_IN_WORD_FORMAT = "\u00ad\u061c\u180e\u200c-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+_FORMAT_CODES = [0x00AD, 0x061C, 0x180E, 0x200B, *range(0x200C, 0x2010), *range(0x202A, 0x202F),
+                 *range(0x2060, 0x2065), *range(0x2066, 0x2070), 0xFEFF]
+_DROP_MARKS = {ord(c): None for c in _MARKS} | {code: None for code in _FORMAT_CODES}
+
+
+def _combining_marks(start: int = 0x0300, stop: int = 0x3100) -> str:
+    """A regex class body of the combining marks (Mn, Mc, Me) of the scripts up to
+    kana: Python's \\w leaves them out, so without them an Arabic word with its
+    vowel signs, a Hindi word with its virama or a Thai word with its tone marks
+    would fall apart into pieces."""
+    codes = [c for c in range(start, stop) if unicodedata.category(chr(c))[0] == "M"]
+    ranges: list[list[int]] = []
+    for code in codes:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return "".join(f"\\u{a:04x}-\\u{b:04x}" if a != b else f"\\u{a:04x}" for a, b in ranges)
+
+
 # Letters that Unicode decomposition leaves alone but readers treat as plain.
 _SPECIAL = str.maketrans(
     {"ø": "o", "đ": "d", "ł": "l", "ı": "i", "ħ": "h", "ŧ": "t", "ð": "d",
-     "þ": "th", "æ": "ae", "œ": "oe", "ĳ": "ij"}
+     "þ": "th", "æ": "ae", "œ": "oe", "ĳ": "ij",
+     # Arabic normalisation (after decomposition has taken the hamza and madda off
+     # alef and the vowel signs off every letter): alef wasla is alef, alef maqsura
+     # is yeh, taa marbuta is heh, the Persian yeh and kaf are the Arabic ones, and
+     # the tatweel that stretches a word is dropped.
+     "ٱ": "ا", "ى": "ي", "ی": "ي", "ة": "ه", "ک": "ك", "ـ": None}
 )
 
-_WORD = r"[\w\u0300-\u036f" + _MARKS[5:] + r"]+"
+# Scripts written without spaces between words (Chinese, Japanese kana, Thai, Lao,
+# Myanmar, Khmer) and Hangul: a run of them is indexed as overlapping character
+# bigrams, as Lucene's CJK analyzer does, so "新竹" is found inside "新竹縣的寒流".
+_UNSPACED_CHARS = ("\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
+                   "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f")
+UNSPACED = re.compile(f"[{_UNSPACED_CHARS}]+")
+
+
+def unspaced_pieces(raw: str) -> list[tuple[str, int, bool]]:
+    """A token cut where unspaced script starts or stops: (text, offset, unspaced).
+    "2021年3月" -> ("2021", 0, False), ("年", 4, True), ("3", 5, False), ("月", 6, True)."""
+    pieces: list[tuple[str, int, bool]] = []
+    start = 0
+    for match in UNSPACED.finditer(raw):
+        if match.start() > start:
+            pieces.append((raw[start:match.start()], start, False))
+        pieces.append((match.group(0), match.start(), True))
+        start = match.end()
+    if start < len(raw):
+        pieces.append((raw[start:], start, False))
+    return pieces
+
+
+def bigrams(run: str) -> list[tuple[str, int]]:
+    """(term, offset) of each overlapping pair of characters of a run; a lone character
+    stands for itself. Terms are NFKC-normalised (half-width kana become full-width),
+    not accent-folded: in kana a voicing mark is a different letter."""
+    if len(run) == 1:
+        return [(_unspaced_term(run), 0)]
+    return [(_unspaced_term(run[i:i + 2]), i) for i in range(len(run) - 1)]
+
+
+@lru_cache(maxsize=100_000)
+def _unspaced_term(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+_WORD = r"[\w" + _combining_marks() + "\ufe00-\ufe0f\ufe20-\ufe2f" + _IN_WORD_FORMAT + _MARKS[5:] + r"]+"
 # A token is words joined by hyphens, apostrophes or dots ("al-Asad", "Ba'ath",
 # "U.S.") or digits joined by commas ("1,000"); the joins are resolved below.
 _JOIN = r"(?:[-‐‑.'’‘`´]|(?<=\d),(?=\d))"
@@ -90,8 +159,10 @@ MAX_TERM_CHARS = 100
 def fold(text: str) -> str:
     """Case, accent and transliteration-mark folding for any plain string.
 
-    "Erdoğan" -> "erdogan", "Baʿath" -> "baath", "Straße" -> "strasse".  Used
-    for index terms and for comparing facet values or highlight words.
+    "Erdoğan" -> "erdogan", "Baʿath" -> "baath", "Straße" -> "strasse"; full-width
+    forms and ligatures become plain letters ("ＡＢＣ" -> "abc", "ﬁ" -> "fi") and
+    format characters go ("Mo\u00addi\u00adfi\u00adka\u00adtion" -> "modifikation").
+    Used for index terms and for comparing facet values or highlight words.
     """
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(c for c in text if not unicodedata.combining(c))

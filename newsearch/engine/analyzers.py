@@ -20,10 +20,13 @@ from ..analysis import (
     TOKEN,
     PARTICLES,
     SUPPORTED_LANGUAGES,
+    UNSPACED,
+    bigrams,
     fold,
     fold_word as _fold_word,
     join_particles,
     language_code,
+    unspaced_pieces,
 )
 
 __all__ = [
@@ -87,6 +90,20 @@ class NewsTokenizer(Tokenizer):
             start = end + 1
         return pieces
 
+    def _unspaced(self, raw: str, base: int, group: int) -> list[_Piece]:
+        """A token holding unspaced script: its runs as character bigrams, each on a
+        position of its own (and a group of its own: no joined form), the rest as words."""
+        pieces: list[_Piece] = []
+        for text, offset, unspaced in unspaced_pieces(raw):
+            if not unspaced:
+                pieces.extend(self._words(text, base + offset, (group, offset)))  # type: ignore[arg-type]
+                continue
+            width = min(2, len(text))
+            for term, i in bigrams(text):
+                start = base + offset + i
+                pieces.append(_Piece(term, start, start + width, (group, offset + i)))  # type: ignore[arg-type]
+        return pieces
+
     def _part(self, part: str, offset: int, group: int) -> list[_Piece]:
         """One hyphen-free part: possessives, elisions, acronyms, decimals."""
         if not part:
@@ -123,7 +140,9 @@ class NewsTokenizer(Tokenizer):
         append = pieces.append
         for group, match in enumerate(TOKEN.finditer(value)):
             raw = match.group(0)
-            if raw.isalnum():  # the common case, without building a list
+            if not raw.isascii() and UNSPACED.search(raw):
+                pieces.extend(p for p in self._unspaced(raw, match.start(), group) if len(p.text) <= MAX_TERM_CHARS)
+            elif raw.isalnum():  # the common case, without building a list
                 text = _fold_word(raw)
                 if text and len(text) <= MAX_TERM_CHARS:
                     append(_Piece(text, match.start(), match.end(), group))
@@ -145,10 +164,16 @@ class NewsTokenizer(Tokenizer):
         lists, no per-word objects); a test checks it against the token stream.
         """
         texts: list[str] = []
-        groups: list[int] = []
+        groups: list[object] = []  # a token's number, or (number, offset) inside one
         compound = False
         for group, raw in enumerate(TOKEN.findall(value)):
-            if raw.isalnum():
+            if not raw.isascii() and UNSPACED.search(raw):
+                compound = True
+                for piece in self._unspaced(raw, 0, group):
+                    if len(piece.text) <= MAX_TERM_CHARS:
+                        texts.append(piece.text)
+                        groups.append(piece.group)
+            elif raw.isalnum():
                 text = _fold_word(raw)
                 if text and len(text) <= MAX_TERM_CHARS:
                     texts.append(text)

@@ -28,6 +28,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.times import datetime_to_long
 
 from ..analysis import join_particles
+from ..analysis.detect import primary_code
 from ..errors import IndexCorrupt, NewsearchError, QuerySyntaxError
 from ..models import FacetCount, Hit, SearchResults
 from ..periods import date_bounds, parse_period
@@ -66,7 +67,7 @@ QUERY_FIELDS = {
     "id": "id",
     "url": "url",
 }
-FILTER_FIELDS = {"section": "section", "author": "author", "source": "source", "tag": "tags"}
+FILTER_FIELDS = {"section": "section", "author": "author", "source": "source", "tag": "tags", "language": "language"}
 SORTS = ("relevance", "newest", "oldest")
 # Errors that mean the files under a search are damaged, not that the query is wrong.
 _DAMAGE = (EOFError, OSError, struct.error, zlib.error, pickle.UnpicklingError)
@@ -351,6 +352,11 @@ def date_range(start: datetime | None, end: datetime | None) -> Any:
 def filter_query(name: str, values: Sequence[str], schema: Any) -> Any:
     """Articles whose `name` field contains any of `values` as a phrase."""
     fieldname = FILTER_FIELDS[name]
+    if fieldname == "language":  # exact codes, as stored ("de", "en")
+        codes = sorted({primary_code(v) for v in values} - {""})
+        if not codes:
+            raise QuerySyntaxError(f"no language code in the language filter {', '.join(values)!r}")
+        return wq.Term(fieldname, codes[0]) if len(codes) == 1 else SumOr([wq.Term(fieldname, c) for c in codes])
     parser = qparser.QueryParser(fieldname, schema, plugins=[qparser.PhrasePlugin()])
     options = []
     for value in values:

@@ -156,4 +156,4 @@ class WhooshIndex(SearchIndex):
         return store.grouped() if store is not None else {}
 
     def writer(self, **kwargs: Any) -> _store.IndexWriter:
-        return _store.IndexWriter(str(self.path), self._ix, **kwargs)
+        return _store.IndexWriter(str(self.path), self._ix, options=self.options, **kwargs)

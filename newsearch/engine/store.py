@@ -45,11 +45,13 @@ from .spelling import SPELLING_FILE, SpellingStore, WordCounts
 
 # Whoosh names each commit's table of contents _MAIN_<generation>.toc.
 _TOC_NAME = re.compile(r"_MAIN_(\d+)\.toc$")
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 7
 # What each version changed, for the message that asks for a rebuild.
 SCHEMA_CHANGES = {
     4: "sentence and paragraph numbers in body positions",
     5: "dates are now filed by the publication's local day",
+    6: "words written with soft hyphens or other format characters are one term; languages are detected",
+    7: "Chinese, Japanese, Korean and Thai text indexed as character bigrams; Arabic letter forms folded",
 }
 META_FILE = "newsearch.json"
 # Per-segment facet arrays saved by query.FacetCache (a cache: safe to delete).
@@ -67,6 +69,7 @@ FACET_FIELDS = {
     "tag": "facet_tag",
     "year": "facet_year",
     "month": "facet_month",
+    "language": "language",
 }
 
 
@@ -179,9 +182,10 @@ def build_schema(options: IndexOptions) -> Schema:
     )
 
 
-def article_fields(article: Article) -> dict[str, Any]:
+def article_fields(article: Article, options: IndexOptions = IndexOptions()) -> dict[str, Any]:
     """The Whoosh document for an article. Dates go in as naive UTC (Whoosh drops tzinfo);
-    local_date and the year/month facets as the publication's own wall-clock time."""
+    local_date and the year/month facets as the publication's own wall-clock time. An
+    article whose language could not be told gets the index's own (`--language`)."""
     date = article.date.astimezone(timezone.utc).replace(tzinfo=None) if article.date else None
     local = article.local_date.replace(tzinfo=None) if article.local_date else None
     fields: dict[str, Any] = {
@@ -196,7 +200,7 @@ def article_fields(article: Article) -> dict[str, Any]:
         "section": article.section,
         "source": article.source,
         "tags": NAME_GAP.join(article.tags),
-        "language": article.language,
+        "language": article.language or options.language,
         "meta": {
             "authors": list(article.authors),
             "tags": list(article.tags),
@@ -279,7 +283,9 @@ def options_from_meta(path: str, meta: dict[str, Any]) -> IndexOptions:
     """Check an index's schema version and return its analysis options."""
     version = meta.get("schema_version")
     if version != SCHEMA_VERSION:
-        changed = SCHEMA_CHANGES.get(SCHEMA_VERSION) if isinstance(version, int) and version < SCHEMA_VERSION else None
+        changed = None
+        if isinstance(version, int) and version < SCHEMA_VERSION:  # every change the index lacks
+            changed = "; ".join(text for number, text in sorted(SCHEMA_CHANGES.items()) if number > version) or None
         raise SchemaMismatch(
             f"{path}: index schema version {version} does not match this newsearch "
             f"({SCHEMA_VERSION}{': ' + changed if changed else ''}); run `newsearch rebuild` "
@@ -450,9 +456,11 @@ class IndexWriter:
     the uncommitted batch (everything committed before it stays).
     """
 
-    def __init__(self, path: str, ix: Any, *, limitmb: int = DEFAULT_LIMIT_MB) -> None:
+    def __init__(self, path: str, ix: Any, *, limitmb: int = DEFAULT_LIMIT_MB,
+                 options: IndexOptions | None = None) -> None:
         self.path = path
         self._ix = ix
+        self._options = options
         self._limitmb = limitmb
         self._writer: Any = None
         self._pending = 0
@@ -461,6 +469,7 @@ class IndexWriter:
         self._batch_ids: set[str] = set()
         self._written: list[WrittenSegment] = []
         self._stories: StoryStore | None = None
+        self._lookup: Any = None  # a searcher over what is committed, for `stored`
         self._spelling: SpellingStore | None = None
         self._words = WordCounts()  # printed words of articles added through Whoosh's writer
 
@@ -491,6 +500,7 @@ class IndexWriter:
             else:
                 self.cancel()
         finally:
+            self._forget_lookup()
             for store in (self._stories, self._spelling):
                 if store is not None:
                     store.close()
@@ -523,7 +533,9 @@ class IndexWriter:
         self._batch_ids.add(article.id)
         writer = self._ensure_writer()
         self.stories.assign(article.id, article.date, sketch(article.body))
-        fields = article_fields(article)
+        if self._options is None:
+            self._options = options_from_meta(self.path, read_meta(self.path))
+        fields = article_fields(article, self._options)
         self._words.add(article.title, article.summary, article.body)
         with storage_errors(self.path):
             if replace:
@@ -540,14 +552,21 @@ class IndexWriter:
         self._pending += written.doc_count
 
     def stored(self, ids: Iterable[str]) -> dict[str, Article]:
-        """The committed articles with these ids (those the index holds), by id."""
+        """The committed articles with these ids (those the index holds), by id. One
+        searcher serves every call until the next commit."""
+        if self._lookup is None:
+            self._lookup = self._ix.searcher()
         found: dict[str, Article] = {}
-        with self._ix.searcher() as searcher:
-            for article_id in ids:
-                docnum = searcher.document_number(id=article_id)
-                if docnum is not None:
-                    found[article_id] = stored_to_article(searcher.stored_fields(docnum))
+        for article_id in ids:
+            docnum = self._lookup.document_number(id=article_id)
+            if docnum is not None:
+                found[article_id] = stored_to_article(self._lookup.stored_fields(docnum))
         return found
+
+    def _forget_lookup(self) -> None:
+        if self._lookup is not None:
+            self._lookup.close()
+            self._lookup = None
 
     def delete_ids(self, ids: Iterable[str]) -> int:
         """Delete articles by id; returns how many were deleted."""
@@ -585,6 +604,7 @@ class IndexWriter:
                 self._ensure_writer()
             else:
                 return
+        self._forget_lookup()
         writer, self._writer = self._writer, None
         written, self._written = self._written, []
         words, self._words = self._words, WordCounts()
@@ -615,6 +635,7 @@ class IndexWriter:
             self.commit(optimize=True)
 
     def cancel(self) -> None:
+        self._forget_lookup()
         writer, self._writer = self._writer, None
         written, self._written = self._written, []
         self._pending = 0

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..analysis.detect import language_of
 from ..errors import ParseError
 from ..models import Article
 from ..sources import RawDocument, Skipped
@@ -135,6 +136,10 @@ def _finish(article: Article, raw: RawDocument, options: ParseOptions) -> Articl
         changes["id"] = article.id  # the id stays the one the parser gave
     if not article.path:
         changes["path"] = raw.path
+    language = language_of(article.language, changes.get("title", article.title) + "\n\n"
+                           + changes.get("body", article.body))
+    if language != article.language:
+        changes["language"] = language
     if raw.fetched is not None or raw.url is not None:
         changes.update(fetched=raw.fetched, fetched_url=raw.url, id=article.id)
     if options.section_from_dir and not article.section and raw.section_hint:

@@ -1,0 +1,74 @@
+"""Which language an article is written in: its declaration, checked against its text.
+
+Pages declare a language (`<html lang>`, og:locale, Content-Language, a record's
+`language` field), but the declaration is often a template's default: German blog
+posts served as `lang="en"` are common. So the text decides when it speaks clearly
+(py3langid, a naive Bayes model over byte n-grams that ships in its package, read
+on a short sample: see benchmarks/languages.py for why this one), and the
+declaration decides when the text is too short or too mixed to tell.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+__all__ = ["SAMPLE_CHARS", "detect_language", "language_of", "primary_code"]
+
+# What detection reads: the start of the title and body. Agreement with the pages'
+# declarations is nearly the same at 300 characters as at 2,000 (benchmarks/languages.py)
+# and the cost grows with the length, so indexing pays about a millisecond.
+SAMPLE_CHARS = 300
+# Fewer letters than this and the text is not trusted over a declaration.
+MIN_LETTERS = 40
+# The detector's normalised probability needed to overrule a declaration, and to
+# name a language when nothing is declared.
+OVERRULE = 0.99
+ACCEPT = 0.50
+_LETTER = re.compile(r"[^\W\d_]")
+# Codes the detector and declarations write differently for one language.
+_ALIASES = {"nb": "no", "nn": "no", "iw": "he", "in": "id", "ji": "yi", "jw": "jv", "tl": "fil"}
+
+
+def primary_code(declared: str) -> str:
+    """"de-AT", "pt_BR", "EN" -> "de", "pt", "en"; "" for anything that is not a code."""
+    code = re.split(r"[-_\s]", (declared or "").strip().lower(), maxsplit=1)[0]
+    if not (2 <= len(code) <= 3 and code.isascii() and code.isalpha()):
+        return ""
+    return _ALIASES.get(code, code)
+
+
+@lru_cache(maxsize=1)
+def _identifier() -> Any:
+    """The model, loaded once per process (about a second; never on the search path)."""
+    try:
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    except ImportError:
+        return None
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def detect_language(text: str) -> tuple[str, float] | None:
+    """(code, probability) for the start of `text`, or None when it holds too few
+    letters to tell (or the detector is not installed)."""
+    sample = text[:SAMPLE_CHARS]
+    if len(_LETTER.findall(sample)) < MIN_LETTERS:
+        return None
+    identifier = _identifier()
+    if identifier is None:
+        return None
+    code, probability = identifier.classify(sample)
+    return primary_code(code), float(probability)
+
+
+def language_of(declared: str, text: str) -> str:
+    """The article's language: what the text says when it says so clearly, else the
+    declaration, else what the text most likely is; "" when nothing tells."""
+    code = primary_code(declared)
+    found = detect_language(text)
+    if found is None:
+        return code
+    detected, probability = found
+    if not code:
+        return detected if probability >= ACCEPT else ""
+    return detected if probability >= OVERRULE else code

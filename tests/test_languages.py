@@ -1,0 +1,206 @@
+"""Many languages in one archive: normalisation of text in any language.
+
+Small written cases pin each rule; the real pages of ../shared/corpus/extraction
+show the rule doing what a user needs (searched through a real index).
+"""
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from newsearch import Archive
+from newsearch.analysis import fold
+from newsearch.engine.analyzers import text_analyzer
+
+
+def _terms(text: str, language: str = "en", *, mode: str = "index") -> list[str]:
+    return [t.text for t in text_analyzer(language, stem=False)(text, mode=mode)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Mo\u00addi\u00adfi\u00adka\u00adtion", ["modifikation"]),  # soft hyphens
+    ("jo\u200dined forces", ["joined", "forces"]),  # zero-width joiner inside a word
+    ("word\u2060joiner", ["wordjoiner"]),
+    ("\ufeffHeadline", ["headline"]),  # a stray byte-order mark
+    ("\u200fright\u200e to left", ["right", "left"]),  # bidirectional marks
+    ("zero\u200bwidth", ["zero", "width"]),  # a zero-width space is a break, not a joiner
+    ("ＴＯＫＹＯ　２０２０", ["tokyo", "2020"]),  # full-width forms
+    ("ﬁnancial oﬃce", ["financial", "office"]),  # ligatures
+    ("می\u200cخواهم", ["ميخواهم"]),  # Persian's zero-width non-joiner (and its yeh folded)
+    ("الْعَرَبِيَّة", ["العربيه"]),  # Arabic vowel signs stay inside the word, then go
+])
+def test_format_characters_width_and_ligatures(text: str, expected: list[str]) -> None:
+    assert [t for t in _terms(text) if t not in ("to",)] == expected
+
+
+def test_typographic_apostrophes_work_as_plain_ones() -> None:
+    assert _terms("Erdoğan’s party") == _terms("Erdogan's party") == ["erdogan", "party"]
+    assert _terms("l’Europe", "fr") == _terms("l'Europe", "fr") == ["europe"]
+
+
+def test_fold_drops_format_characters() -> None:
+    assert fold("Wi\u00adFi\u200d") == "wifi"
+    assert fold("Ｅｒｄｏｇａｎ") == "erdogan"
+
+
+def test_a_soft_hyphen_does_not_split_the_word_in_queries_either() -> None:
+    assert _terms("Mo\u00addi\u00adfi\u00adka\u00adtion", mode="query") == ["modifikation"]
+
+
+def _page_text(page) -> str:
+    return gzip.decompress(page.read_bytes()).decode("utf-8", "replace")
+
+
+def test_a_word_written_with_soft_hyphens_is_found(extraction_built) -> None:
+    """The extraction set's pages that hyphenate 'Modifikation' softly are found by the
+    plain word, and 'Wi-Fi' no longer matches its 'fi' syllable."""
+    pages = sorted(extraction_built.source.glob("*.html.gz"))
+    softly = {p.name.split(".")[0] for p in pages if "Mo\u00addi\u00adfi\u00adka\u00adtion" in _page_text(p)
+              or "Mo&shy;di&shy;fi&shy;ka&shy;tion" in _page_text(p)}
+    assert softly, "no page of the extraction set hyphenates 'Modifikation' softly any more"
+    with Archive.open(extraction_built.index) as archive:
+        found = {h.path.rsplit("/", 1)[-1].split(".")[0] for h in archive.search("Modifikation", limit=50).hits}
+        assert softly <= found
+        wifi = {h.path.rsplit("/", 1)[-1].split(".")[0] for h in archive.search('"Wi-Fi"', limit=50).hits}
+        assert not softly & wifi
+
+
+# -- the language of each article ------------------------------------------------
+
+GERMAN = ("Die Studenten der Universität haben am Montag gegen die neuen Gebühren protestiert. "
+          "Nach Angaben der Polizei zogen mehrere tausend Menschen durch die Innenstadt, "
+          "bevor sich die Demonstration am Abend vor dem Rathaus auflöste.")
+FRENCH = ("Les étudiants de l'université ont manifesté lundi contre la hausse des frais "
+          "d'inscription. Selon la police, plusieurs milliers de personnes ont défilé dans "
+          "le centre-ville avant de se disperser le soir devant la mairie.")
+
+
+@pytest.mark.parametrize("declared, code", [("de-AT", "de"), ("pt_BR", "pt"), ("EN", "en"), ("nb", "no"),
+                                            ("", ""), ("english", ""), ("x-default", "x")])
+def test_primary_code(declared: str, code: str) -> None:
+    from newsearch.analysis.detect import primary_code
+
+    assert primary_code(declared) == (code if len(code) >= 2 else "")
+
+
+def test_the_text_overrules_a_template_default_and_short_text_keeps_the_declaration() -> None:
+    from newsearch.analysis.detect import language_of
+
+    assert language_of("en", GERMAN) == "de"  # a German post served as lang="en"
+    assert language_of("", FRENCH) == "fr"
+    assert language_of("fr-FR", FRENCH) == "fr"
+    assert language_of("de", "Kurz notiert") == "de"  # too short to argue with
+    assert language_of("", "Kurz notiert") == ""
+
+
+def _parsed(kind: str, data: str):
+    from newsearch.parse.dispatch import parse_document
+    from newsearch.sources import RawDocument
+
+    [article] = parse_document(RawDocument(path=f"fixture.{kind}", kind=kind, data=data.encode("utf-8")))
+    return article
+
+
+def test_every_input_kind_gets_a_language() -> None:
+    html = (f'<html lang="en"><head><title>Protest</title></head><body><article><h1>Protest</h1>'
+            f'<p>{GERMAN}</p><p>{GERMAN}</p></article></body></html>')
+    assert _parsed("html", html).language == "de"
+    assert _parsed("jsonl", '{"title": "Manifestation", "body": "%s", "language": "fr"}' % FRENCH).language == "fr"
+    assert _parsed("jsonl", '{"title": "Manifestation", "body": "%s"}' % FRENCH).language == "fr"
+    assert _parsed("text", "Protest in der Innenstadt\n\n" + GERMAN).language == "de"
+
+
+def test_an_article_of_unknown_language_gets_the_index_fallback(tmp_path) -> None:
+    from newsearch.models import Article
+
+    with Archive.create(tmp_path / "ix", language="de") as archive:
+        archive.add([Article(id="a", title="Kurz", body="Kurz notiert."),
+                     Article(id="b", title="Short", body="Briefly.", language="en")])
+        assert archive.get("a").language == "de"
+        assert archive.get("b").language == "en"
+
+
+def test_language_facet_and_filter_on_the_extraction_pages(extraction_built) -> None:
+    from newsearch.engine.store import SCHEMA_VERSION  # noqa: F401  (the index is built by this version)
+
+    with Archive.open(extraction_built.index) as archive:
+        everything = archive.search("", facets=("language",), limit=1, highlight=False)
+        counts = {f.value: f.count for f in everything.facets["language"]}
+        assert counts["de"] > counts["en"] > counts.get("fr", 0) > 0
+        german = archive.search("", language="de", limit=1000, highlight=False)
+        assert german.total == counts["de"]
+        assert {archive.get(h.id).language for h in german.hits} == {"de"}
+        both = archive.search("", language=["de", "fr"], limit=1, highlight=False)
+        assert both.total == counts["de"] + counts["fr"]
+        # the facet ignores its own filter, as every facet does
+        filtered = archive.search("", language="de", facets=("language",), limit=1, highlight=False)
+        assert {f.value: f.count for f in filtered.facets["language"]} == counts
+
+
+def test_query_with_the_language_facet_through_the_cli(extraction_built) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from newsearch.cli import main
+
+    result = CliRunner().invoke(main, ["query", "Studenten", "--index", str(extraction_built.index),
+                                       "--facet", "language", "--language", "de", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["total"] > 0
+    assert [f["value"] for f in data["facets"]["language"]][0] == "de"
+
+
+def test_the_web_api_takes_language() -> None:
+    from newsearch.web.params import SearchParams
+
+    params = SearchParams.from_pairs([("q", "Wahl"), ("language", "de"), ("language", "nl")])
+    assert params.search_options()["language"] == ("de", "nl")
+    assert ("language", "nl") in params.pairs() and params.filtered
+
+
+# -- unspaced scripts and Arabic ----------------------------------------------------
+
+
+def test_unspaced_script_becomes_overlapping_bigrams() -> None:
+    assert _terms("新竹縣的寒流") == ["新竹", "竹縣", "縣的", "的寒", "寒流"]
+    assert _terms("2021年3月") == ["2021", "年", "3", "月"]  # runs of another script are words
+    assert _terms("ｶﾀｶﾅ") == _terms("カタカナ")  # half-width kana are the full-width ones
+    assert _terms("が") != _terms("か")  # a voicing mark is not an accent
+    assert _terms("新竹", mode="query") == ["新竹"]
+
+
+def test_unspaced_positions_on_the_fast_path_match_the_token_stream() -> None:
+    from newsearch.engine.analyzers import fast_index_path
+
+    analyzer = text_analyzer("en")
+    text = "Rain in 新竹縣的寒流, 2021年3月の東京 and ภาษาไทย e-mail"
+    stream: dict[str, list[int]] = {}
+    for token in analyzer(text, mode="index", positions=True):
+        stream.setdefault(token.text, []).append(token.pos)
+    assert fast_index_path(analyzer)(text) == stream
+
+
+@pytest.mark.parametrize("one, other", [
+    ("أحمد", "احمد"), ("إسلام", "اسلام"), ("آمنة", "امنه"),  # alef forms, taa marbuta
+    ("مصطفى", "مصطفي"),  # alef maqsura
+    ("مُحَمَّد", "محمد"),  # vowel signs
+    ("كتـــاب", "كتاب"),  # tatweel
+    ("ٱلله", "الله"),  # alef wasla
+    ("کتاب", "كتاب"), ("ایران", "ايران"),  # Persian kaf and yeh
+])
+def test_arabic_normalisation(one: str, other: str) -> None:
+    assert _terms(one) == _terms(other) == [fold(other)]
+
+
+def test_a_chinese_page_is_found_by_two_character_words_of_its_body(extraction_built) -> None:
+    pages = sorted(extraction_built.source.glob("*.html.gz"))
+    chinese = {p.name.split(".")[0] for p in pages if "新竹" in _page_text(p) and "寒流" in _page_text(p)}
+    assert chinese, "no page of the extraction set holds both words any more"
+    with Archive.open(extraction_built.index) as archive:
+        for word in ("新竹", "寒流"):
+            found = {h.path.rsplit("/", 1)[-1].split(".")[0] for h in archive.search(word, limit=50).hits}
+            assert chinese <= found, word
+        assert archive.search("新竹 AND 雪山", limit=1).total <= archive.search("新竹", limit=1).total
