@@ -44,12 +44,19 @@ def page_params(q: dict[str, Any]) -> dict[str, str]:
 
 
 def ensure_index(source: Path, index: Path, jobs: int) -> None:
-    from newsearch import index_paths
+    """Build the index once; an index of an older schema is built again."""
+    from newsearch import Archive, index_paths
+    from newsearch.errors import IndexNotFound, SchemaMismatch
 
-    if (index / "manifest.json").exists() or any(index.glob("*.toc")):
+    try:
+        Archive.open(index).close()
         return
+    except IndexNotFound:
+        rebuild = False
+    except SchemaMismatch:
+        rebuild = True
     print(f"indexing {source} into {index} (once; reused by later runs)", file=sys.stderr, flush=True)
-    report = index_paths([source], index=index, jobs=jobs)
+    report = index_paths([source], index=index, jobs=jobs, rebuild=rebuild)
     if not report.ok:
         raise SystemExit(f"indexing {source} failed: {report}")
 
@@ -109,6 +116,8 @@ async def load(base: str, paths: list[str], *, clients: int, seconds: float, thi
 
     async def client(number: int, http: httpx.AsyncClient) -> None:
         k = number * 7
+        if think:  # people do not all click at the same instant: starts spread over one pause
+            await asyncio.sleep(think * number / clients)
         while time.monotonic() < deadline and len(latencies) + len(errors) < max_requests:
             path = paths[k % len(paths)]
             k += 1

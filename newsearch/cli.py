@@ -614,7 +614,7 @@ def parse_command(paths: tuple[str, ...], kind: str | None, section_from_dir: bo
 @json_option
 @handle_errors
 def stats_command(index_path: str | None, as_json: bool) -> None:
-    """Documents, segments, size on disk, date range and per-section counts."""
+    """Documents, segments, size on disk, date range, per-language and per-section counts."""
     from .archive import Archive
     from .output import human_size, to_json
 
@@ -629,6 +629,8 @@ def stats_command(index_path: str | None, as_json: bool) -> None:
     click.echo(f"size:      {human_size(stats.size_bytes)}")
     click.echo(f"dates:     {(stats.earliest or '-')[:10]} to {(stats.latest or '-')[:10]}")
     click.echo(f"analysis:  {stats.language}{'' if stats.stem else ', no stemming'}")
+    if stats.languages:
+        click.echo("languages: " + ", ".join(f"{code} {count:,}" for code, count in stats.languages))
     if stats.sections:
         click.echo("sections:")
         width = max(len(name) for name, _ in stats.sections)

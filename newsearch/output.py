@@ -165,6 +165,7 @@ def article_text(article: Article) -> str:
         ("url", article.url or ""),
         ("fetched", (f"{article.fetched.isoformat()} from {article.fetched_url}" if article.fetched_url
                      else article.fetched.isoformat()) if article.fetched else ""),
+        ("feed", article.feed),
         ("tags", ", ".join(article.tags)),
         ("path", article.path),
         ("story", f"{article.story} ({article.copies} copies)" if article.copies > 1 else ""),

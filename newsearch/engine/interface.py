@@ -32,6 +32,7 @@ class IndexStats:
     sections: tuple[tuple[str, int], ...]
     language: str
     stem: bool
+    languages: tuple[tuple[str, int], ...] = ()  # articles per language, most first
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +45,7 @@ class IndexStats:
             "sections": {name: count for name, count in self.sections},
             "language": self.language,
             "stem": self.stem,
+            "languages": {code: count for code, count in self.languages},
         }
 
 

@@ -174,7 +174,7 @@ class WhooshIndex(SearchIndex):
 
     def stats(self) -> IndexStats:
         searcher = self._current_searcher()
-        section = self.search(SearchRequest(facets=("section",), limit=1, highlight=False))
+        section = self.search(SearchRequest(facets=("section", "language"), limit=1, highlight=False))
         dates = _query.date_extent(searcher)
         size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
         return IndexStats(
@@ -187,6 +187,7 @@ class WhooshIndex(SearchIndex):
             sections=tuple((c.value, c.count) for c in section.facets["section"]),
             language=self.options.language,
             stem=self.options.stem,
+            languages=tuple((c.value, c.count) for c in section.facets["language"]),
         )
 
     # -- every match, and stories -------------------------------------------------

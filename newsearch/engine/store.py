@@ -470,6 +470,7 @@ class IndexWriter:
         self._batch_ids: set[str] = set()
         self._written: list[WrittenSegment] = []
         self._stories: StoryStore | None = None
+        self._lookup: Any = None  # a searcher over what is committed, for `stored`
         self._spelling: SpellingStore | None = None
         self._words = WordCounts()  # printed words of articles added through Whoosh's writer
 
@@ -500,6 +501,7 @@ class IndexWriter:
             else:
                 self.cancel()
         finally:
+            self._forget_lookup()
             for store in (self._stories, self._spelling):
                 if store is not None:
                     store.close()
@@ -561,14 +563,21 @@ class IndexWriter:
         self._pending += written.doc_count
 
     def stored(self, ids: Iterable[str]) -> dict[str, Article]:
-        """The committed articles with these ids (those the index holds), by id."""
+        """The committed articles with these ids (those the index holds), by id. One
+        searcher serves every call until the next commit."""
+        if self._lookup is None:
+            self._lookup = self._ix.searcher()
         found: dict[str, Article] = {}
-        with self._ix.searcher() as searcher:
-            for article_id in ids:
-                docnum = searcher.document_number(id=article_id)
-                if docnum is not None:
-                    found[article_id] = stored_to_article(searcher.stored_fields(docnum))
+        for article_id in ids:
+            docnum = self._lookup.document_number(id=article_id)
+            if docnum is not None:
+                found[article_id] = stored_to_article(self._lookup.stored_fields(docnum))
         return found
+
+    def _forget_lookup(self) -> None:
+        if self._lookup is not None:
+            self._lookup.close()
+            self._lookup = None
 
     def delete_ids(self, ids: Iterable[str]) -> int:
         """Delete articles by id; returns how many were deleted."""
@@ -608,6 +617,7 @@ class IndexWriter:
             if not optimize:
                 return
             self._ensure_writer()
+        self._forget_lookup()
         writer, self._writer = self._writer, None
         written, self._written = self._written, []
         words, self._words = self._words, WordCounts()
@@ -638,6 +648,7 @@ class IndexWriter:
             self.commit(optimize=True)
 
     def cancel(self) -> None:
+        self._forget_lookup()
         writer, self._writer = self._writer, None
         written, self._written = self._written, []
         self._pending = 0

@@ -23,6 +23,7 @@ from ..parse.dispatch import ParseOptions, parse_document
 from ..shards import shard_of
 from ..stories import Sketch, sketch
 from ..sources import RawDocument, Skipped, SourceFile, read_bytes
+from ..sources.arc import is_arc, read_arc
 from ..sources.warc import Capture, Passed, read_records
 from ..sources.spans import ResumePoint, Span, plan_spans, span_records
 from .stopping import Interrupted
@@ -94,10 +95,11 @@ def parse_warc_span(unit: Span, options: IngestOptions) -> list[Parsed]:
     source = unit.source
     parse_options = replace(options.parse_options(), articles_only=not options.all_pages)
     results: list[Parsed] = []
+    limits = {"max_bytes": options.max_file_bytes, "max_decompressed_bytes": options.max_decompressed_bytes}
     try:
-        for item in read_records(source.path, start=unit.start, end=unit.end, first_record=unit.first_record,
-                                 max_bytes=options.max_file_bytes,
-                                 max_decompressed_bytes=options.max_decompressed_bytes):
+        found = read_arc(source.path, **limits) if is_arc(source.path) else read_records(
+            source.path, start=unit.start, end=unit.end, first_record=unit.first_record, **limits)
+        for item in found:
             if isinstance(item, ParseError):
                 results.append((item.line, _named(item, source)))
             elif isinstance(item, Passed):
@@ -208,7 +210,7 @@ def batches(work: Iterable[Span], *, size: int, index_path: str, analysis: Index
     count = 0
     for unit in work:
         group.append(unit)
-        count += unit.count
+        count += unit.articles
         if count >= size:
             yield Batch(tuple(group), index_path, analysis, options, shard, sketches)
             group, count = [], 0
@@ -338,7 +340,7 @@ def _count_progress(unit: Span) -> None:
     counter = _progress_counter
     if counter is not None:
         counter[0] += 1 if unit.last else 0
-        counter[1] += unit.count
+        counter[1] += unit.articles
         counter[2] += unit.content_bytes
     if _on_unit is not None:
         _on_unit()

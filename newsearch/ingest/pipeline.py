@@ -62,6 +62,7 @@ BATCH_SIZE_ENV = "NEWSEARCH_BATCH_SIZE"
 JSONL_BYTES_PER_ARTICLE = 3_000
 # A crawl's bytes (compressed) per article page: requests, metadata, images and other pages besides.
 WARC_BYTES_PER_ARTICLE = 30_000
+WARC_BATCHES_PER_WORKER = 4
 # Fewer articles than this per batch costs more in segments than it gains.
 MIN_BATCH = 64
 
@@ -752,7 +753,10 @@ def _per_batch(files: list[SourceFile], batch_size: int, jobs: int) -> int:
             guess += max(1, source.size // WARC_BYTES_PER_ARTICLE)
         else:
             guess += 1
-    return max(MIN_BATCH, min(batch_size, -(-guess // jobs)))
+    # A crawl's page count is a guess and its spans come whole: a few batches per worker
+    # keep every worker busy to the end.
+    shares = jobs * (WARC_BATCHES_PER_WORKER if any(source.kind == "warc" for source in files) else 1)
+    return max(MIN_BATCH, min(batch_size, -(-guess // shares)))
 
 
 def recorded_failures(manifest: Manifest, paths: Iterable[str]) -> list[Failure]:
