@@ -1,6 +1,12 @@
 """Language detection from the text alone, against the pages' own declarations.
 
     python benchmarks/languages.py [--detectors newsearch,py3langid,langdetect,lingua] [--shared PATH]
+    python benchmarks/languages.py --stemmers
+
+With --stemmers, the Snowball stemmers a per-language analysis could use instead are
+timed on the words of the German and English pages (PyStemmer's C build,
+snowballstemmer's pure Python, Whoosh's own): every word once, as an uncached
+indexing run meets them, and whether the three agree.
 
 Every extraction page that declares a language (`<html lang>`, then JSON-LD
 inLanguage, og:locale or Content-Language, as the parser reads them) is copied with
@@ -110,8 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--detectors", default=",".join(DETECTORS))
     parser.add_argument("--shared", type=Path, default=SHARED)
     parser.add_argument("--mistakes", action="store_true", help="list each disagreement")
+    parser.add_argument("--stemmers", action="store_true", help="time the candidate stemmers instead")
     args = parser.parse_args(argv)
     pages = load_pages(args.shared)
+    if args.stemmers:
+        return time_stemmers(pages)
     declared = Counter(lang for _, lang, _ in pages)
     languages = [lang for lang, n in declared.most_common() if n >= 3]
     print(f"{len(pages)} extraction pages declare a language; detection reads the first "
@@ -155,6 +164,46 @@ def overruled(pages: list[tuple[str, str, str]], *, show: bool) -> None:
     print(f"newsearch with the declarations: the text overrules {len(changed)} of {len(pages)} declarations")
     for page, lang, settled, text in changed if show else ():
         print(f"  {page}: declared {lang}, indexed as {settled}: {text[:60]!r}")
+
+
+
+def _stemmer_candidates(name: str) -> dict[str, Callable[[str], str]]:
+    candidates: dict[str, Callable[[str], str]] = {}
+    try:
+        import Stemmer
+
+        candidates["pystemmer"] = Stemmer.Stemmer(name).stemWord
+    except ImportError:
+        pass
+    try:  # its pure-Python classes: snowballstemmer.stemmer() hands over to PyStemmer when installed
+        import importlib
+
+        module = importlib.import_module(f"snowballstemmer.{name}_stemmer")
+        candidates["snowballstemmer"] = getattr(module, f"{name.capitalize()}Stemmer")().stemWord
+    except ImportError:
+        pass
+    from whoosh.lang import stemmer_for_language
+
+    candidates["whoosh"] = stemmer_for_language(name)
+    return candidates
+
+
+def time_stemmers(pages: list[tuple[str, str, str]]) -> int:
+    from newsearch.analysis import TOKEN, fold_word
+
+    print(f"{'language':<9} {'stemmer':<16} {'words':>7} {'us/word':>8} {'agrees':>7}")
+    for code, name in (("de", "german"), ("en", "english")):
+        words = sorted({fold_word(w) for _, lang, text in pages if lang == code for w in TOKEN.findall(text)
+                        if w.isalpha()})
+        results = {}
+        for label, stem in _stemmer_candidates(name).items():
+            start = time.perf_counter()
+            results[label] = [stem(w) for w in words]
+            elapsed = time.perf_counter() - start
+            reference = results.get("pystemmer", results[label])
+            agree = sum(a == b for a, b in zip(results[label], reference)) / len(words)
+            print(f"{code:<9} {label:<16} {len(words):>7,} {elapsed / len(words) * 1e6:>8.2f} {agree:>7.1%}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@
 Scores newsearch.stories (bottom-k sketches with an inverted list) and, with
 --datasketch, datasketch's MinHash + LSH on the same shingles and the same rules,
 in the same run, the way the corpus README scores: every pair of articles put in
-one story is a predicted pair. With --reuters FILE it also times indexing that file
-with grouping and without, alternating, in the same run.
+one story is a predicted pair. With --reuters FILE it also times indexing that file:
+the CPU share of a --jobs 1 build spent grouping, and builds with grouping and without,
+alternated, in wall and CPU time (the latter barely moved by other jobs on the machine).
 """
 from __future__ import annotations
 
@@ -100,36 +101,85 @@ def run_datasketch(articles: list[dict], threshold: float = 0.3, perms: int = 12
     return story
 
 
-def index_cost(reuters: Path, jobs: int, rounds: int) -> None:
-    """Index the Reuters file with grouping and without (grouping switched off by
-    replacing its two steps with no-ops in this process and its forked workers)."""
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the forked workers)."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _build(reuters: Path, jobs: int) -> tuple[float, float]:
+    """Index the file into a fresh folder: (wall seconds, CPU seconds)."""
     import shutil
     import tempfile
 
-    from newsearch.ingest import batches, index_paths
+    from newsearch.ingest import index_paths
 
-    real_sketch, real_assign = batches.sketch, stories.StoryStore.assign
-    empty = stories.Sketch(0, (), ())
+    folder = tempfile.mkdtemp(prefix="stories-bench-")
+    try:
+        wall, cpu = time.perf_counter(), _cpu_seconds()
+        index_paths([str(reuters)], index=folder, jobs=jobs)
+        return time.perf_counter() - wall, _cpu_seconds() - cpu
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
-    def build(grouping: bool) -> float:
-        batches.sketch = real_sketch if grouping else (lambda body: empty)
-        stories.StoryStore.assign = real_assign if grouping else (lambda self, i, d, s: i)
-        folder = tempfile.mkdtemp(prefix="stories-bench-")
-        try:
-            started = time.perf_counter()
-            index_paths([str(reuters)], index=folder, jobs=jobs)
-            return time.perf_counter() - started
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-            batches.sketch, stories.StoryStore.assign = real_sketch, real_assign
 
-    times: dict[bool, list[float]] = {True: [], False: []}
-    for _ in range(rounds):  # alternated, so load on the machine falls on both alike
+def grouping_share(reuters: Path) -> None:
+    """With --jobs 1 (all in this process), the CPU time spent in the three grouping
+    steps (sketching bodies, assigning stories, writing stories.sqlite) against the
+    whole build's. CPU time, not wall time: on a loaded machine the wait for a core
+    after the parser's reads and writes falls on whichever step runs next (a do-nothing
+    step timed there takes seconds of wall time for milliseconds of CPU), so wall
+    times of small steps mislead; the with/without builds below give the wall cost."""
+    from newsearch.ingest import batches
+
+    real = batches.sketch, stories.StoryStore.assign, stories.StoryStore.commit
+    spent = [0.0]
+
+    def timed(step):
+        def run(*args):
+            cpu = time.process_time()
+            try:
+                return step(*args)
+            finally:
+                spent[0] += time.process_time() - cpu
+        return run
+
+    batches.sketch, stories.StoryStore.assign, stories.StoryStore.commit = map(timed, real)
+    try:
+        wall, cpu = _build(reuters, 1)
+    finally:
+        batches.sketch, stories.StoryStore.assign, stories.StoryStore.commit = real
+    print(f"Reuters indexing, --jobs 1: {wall:.2f}s wall, {cpu:.2f}s CPU, of which grouping {spent[0]:.2f}s CPU "
+          f"({100 * spent[0] / cpu:.1f}%)")
+
+
+def index_cost(reuters: Path, jobs: int, rounds: int) -> None:
+    """Index the Reuters file with grouping and without (grouping switched off by
+    replacing its steps with no-ops in this process and its forked workers),
+    alternated, so load on the machine falls on both alike."""
+    from newsearch.ingest import batches
+
+    real = batches.sketch, stories.StoryStore.assign
+    empty = stories.EMPTY_SKETCH
+    times: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+    for _ in range(rounds):
         for grouping in (False, True):
-            times[grouping].append(build(grouping))
-    plain, grouped = min(times[False]), min(times[True])
-    print(f"Reuters indexing, --jobs {jobs}, best of {rounds}: without grouping {plain:.2f}s, "
-          f"with grouping {grouped:.2f}s, cost {100 * (grouped - plain) / plain:+.1f}%")
+            if not grouping:
+                batches.sketch = lambda body: empty
+                stories.StoryStore.assign = lambda self, article_id, date, found: article_id
+            try:
+                times[grouping].append(_build(reuters, jobs))
+            finally:
+                batches.sketch, stories.StoryStore.assign = real
+            wall, cpu = times[grouping][-1]
+            print(f"  {'with' if grouping else 'without'} grouping: {wall:.2f}s wall, {cpu:.2f}s CPU", flush=True)
+    for what, column in (("wall", 0), ("CPU", 1)):
+        plain = min(t[column] for t in times[False])
+        grouped = min(t[column] for t in times[True])
+        print(f"Reuters indexing, --jobs {jobs}, best of {rounds}, {what}: without grouping {plain:.2f}s, "
+              f"with grouping {grouped:.2f}s, cost {100 * (grouped - plain) / plain:+.1f}%")
 
 
 def main() -> None:
@@ -145,14 +195,16 @@ def main() -> None:
     if args.datasketch:
         runs.append(("datasketch", run_datasketch))
     print(f"{len(articles):,} articles, {len(pairs(gold)):,} same-story pairs in the gold")
-    print(f"{'method':<12} {'precision':>9} {'recall':>7} {'F1':>6} {'pairs':>6} {'art/s':>8}")
+    print(f"{'method':<12} {'precision':>9} {'recall':>7} {'F1':>6} {'pairs':>6} {'art/s':>8} {'CPU art/s':>9}")
     for name, run in runs:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         predicted = run(articles)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         p, r, f, n = score(predicted, gold)
-        print(f"{name:<12} {p:>9.4f} {r:>7.4f} {f:>6.4f} {n:>6,} {len(articles) / seconds:>8,.0f}")
+        print(f"{name:<12} {p:>9.4f} {r:>7.4f} {f:>6.4f} {n:>6,} {len(articles) / seconds:>8,.0f} "
+              f"{len(articles) / cpu:>9,.0f}")
     if args.reuters:
+        grouping_share(args.reuters)
         index_cost(args.reuters, args.jobs, args.rounds)
 
 

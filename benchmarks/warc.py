@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -91,7 +92,7 @@ def readers(mb: int, folder: Path) -> None:
         print(f"{name:<34} {count:>9,} {seconds:>8.2f} {count / seconds:>10,.0f} {size / seconds:>7.1f}")
 
 
-def ingest(copies: int, jobs: int, folder: Path) -> None:
+def ingest(copies: int, jobs: int, folder: Path, rounds: int) -> None:
     from newsearch import IngestOptions, index_paths
     from newsearch.sources.warc import Capture, read_records
 
@@ -105,22 +106,28 @@ def ingest(copies: int, jobs: int, folder: Path) -> None:
         if isinstance(item, Capture):
             count += 1
             (pages / f"{count:06d}.html").write_bytes(item.payload)
-    print(f"\ningest: {count:,} captured pages ({copies} copies of news-dev.warc.gz), jobs={jobs}, --all-pages")
-    print(f"{'input':<22} {'pages':>7} {'seconds':>8} {'pages/s':>8} {'parse+index share':>18}")
+    print(f"\ningest: {count:,} captured pages ({copies} copies of news-dev.warc.gz), jobs={jobs}, --all-pages, "
+          f"{rounds} round(s) in alternating order, median")
+    print(f"{'input':<22} {'pages':>7} {'seconds':>8} {'pages/s':>8}  each round")
     options = IngestOptions(all_pages=True, captures="all")
-    results = {}
-    for name, source in (("WARC file", crawl), ("folder of .html", pages)):
-        index = folder / f"ix-{name.split()[0].lower()}"
-        shutil.rmtree(index, ignore_errors=True)
-        started = time.perf_counter()
-        report = index_paths([source], index=index, jobs=jobs, options=options)
-        seconds = time.perf_counter() - started
-        results[name] = seconds
-        written = report.counts["new"] + report.counts["merged"]
-        print(f"{name:<22} {written:>7,} {seconds:>8.1f} {written / seconds:>8,.1f}")
+    inputs = {"WARC file": crawl, "folder of .html": pages}
+    times: dict[str, list[float]] = {name: [] for name in inputs}
+    written: dict[str, int] = {}
+    for round_number in range(rounds):  # alternate the order: the machine's load drifts
+        for name in (list(inputs) if round_number % 2 == 0 else list(inputs)[::-1]):
+            index = folder / f"ix-{name.split()[0].lower()}"
+            shutil.rmtree(index, ignore_errors=True)
+            started = time.perf_counter()
+            report = index_paths([inputs[name]], index=index, jobs=jobs, options=options)
+            times[name].append(time.perf_counter() - started)
+            written[name] = report.counts["new"] + report.counts["merged"]
+    median = {name: statistics.median(values) for name, values in times.items()}
+    for name in inputs:
+        each = " ".join(f"{t:.1f}" for t in times[name])
+        print(f"{name:<22} {written[name]:>7,} {median[name]:>8.1f} {written[name] / median[name]:>8,.1f}  {each}")
     reading = time_newsearch(crawl)[1]
-    print(f"reading the WARC alone: {reading:.2f}s ({reading / results['WARC file']:.1%} of the WARC run); "
-          f"WARC / folder time: {results['WARC file'] / results['folder of .html']:.2f}")
+    print(f"reading the WARC alone: {reading:.2f}s ({reading / median['WARC file']:.1%} of the WARC run); "
+          f"WARC / folder time: {median['WARC file'] / median['folder of .html']:.2f}")
 
 
 def article_or_not() -> None:
@@ -156,6 +163,7 @@ def main() -> None:
     parser.add_argument("--mb", type=int, default=200, help="size of the repeated WARC for the readers")
     parser.add_argument("--copies", type=int, default=2, help="copies of news-dev.warc.gz for the ingest table")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3, help="ingest rounds per input, order alternating")
     parser.add_argument("--skip", action="append", default=[], choices=["readers", "ingest", "pages"])
     parser.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "newsearch-warc-bench"))
     args = parser.parse_args()
@@ -164,7 +172,7 @@ def main() -> None:
     if "readers" not in args.skip:
         readers(args.mb, folder)
     if "ingest" not in args.skip:
-        ingest(args.copies, args.jobs, folder)
+        ingest(args.copies, args.jobs, folder, args.rounds)
     if "pages" not in args.skip:
         article_or_not()
 

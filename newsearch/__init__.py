@@ -27,6 +27,7 @@ _EXPORTS = {
     "ParseError": "errors",
     "QuerySyntaxError": "errors",
     "SchemaMismatch": "errors",
+    "ShardUnavailable": "errors",
     "StorageError": "errors",
     "Failure": "ingest",
     "IngestOptions": "ingest",
@@ -73,6 +74,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         ParseError,
         QuerySyntaxError,
         SchemaMismatch,
+        ShardUnavailable,
         StorageError,
     )
     from .ingest import Failure, IngestOptions, IngestReport, Progress, index_paths, parse_paths

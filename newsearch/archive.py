@@ -13,13 +13,17 @@ from dataclasses import replace
 from typing import Any, Iterable, Iterator, Sequence
 
 from .engine.interface import BatchWriter, IndexOptions, IndexStats, Match, SearchIndex, SearchRequest
+from .engine.sharded import ShardedIndex
 from .engine.single import WhooshIndex
 from .errors import NewsearchError, QuerySyntaxError
 from .locations import resolve_index_path
 from .models import Article, Hit, SearchResults, TermScore, Timeline, TimelineSeries
 from .periods import BUCKETS, bucket, bucket_range
+from .shards import is_archive
 
 COUNTS = ("articles", "stories")
+# Hits whose stories are looked up in one call.
+STORY_BATCH = 500
 
 DateLike = Any  # str ("2021-07", "July 2021"), datetime.date or datetime.datetime
 Values = str | Sequence[str] | None
@@ -31,6 +35,17 @@ def _as_tuple(value: Values) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,) if value.strip() else ()
     return tuple(v for v in value if v and v.strip())
+
+
+def _chunks(items: Iterable[Hit], size: int) -> Iterator[list[Hit]]:
+    chunk: list[Hit] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 class Archive:
@@ -48,9 +63,16 @@ class Archive:
     # -- opening ------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] | None = None) -> "Archive":
-        """Open an existing index (default: NEWSEARCH_INDEX or indexes/default)."""
-        return cls(WhooshIndex.open(resolve_index_path(path)))
+    def open(cls, path: str | os.PathLike[str] | None = None, *, allow_partial: bool = False) -> "Archive":
+        """Open an existing index or archive of shards (default: NEWSEARCH_INDEX or indexes/default).
+
+        A shard of an archive that cannot answer raises ShardUnavailable naming it;
+        with `allow_partial` the other shards answer and `SearchResults.missing_shards`
+        names the ones left out."""
+        resolved = resolve_index_path(path)
+        if is_archive(resolved):
+            return cls(ShardedIndex.open(resolved, allow_partial=allow_partial))
+        return cls(WhooshIndex.open(resolved))
 
     @classmethod
     def create(
@@ -72,7 +94,7 @@ class Archive:
         cls, path: str | os.PathLike[str] | None = None, *, language: str = "en", stem: bool = True
     ) -> "Archive":
         resolved = resolve_index_path(path)
-        if WhooshIndex.exists(resolved):
+        if WhooshIndex.exists(resolved) or is_archive(resolved):
             return cls.open(resolved)
         return cls.create(resolved, language=language, stem=stem)
 
@@ -130,6 +152,7 @@ class Archive:
         count = count or ("stories" if collapse else "articles")
         if count not in COUNTS:
             raise QuerySyntaxError(f"unknown count {count!r} (choose from {', '.join(COUNTS)})")
+        self._engine.missing_shards()  # counted from here on
         request = self._request(query, section, author, source, tag, language, since, until,
                                 facets, sort, match, limit, page, highlight, feedback)
         if collapse or count == "stories":
@@ -141,7 +164,12 @@ class Archive:
             suggestion = self._engine.suggest(query)
             if suggestion:
                 results = replace(results, suggestion=suggestion)
-        return results
+        return self._with_missing(results)
+
+    def _with_missing(self, results: SearchResults) -> SearchResults:
+        """Results that name the shards of an archive that gave no answer (allow_partial)."""
+        missing = self._engine.missing_shards()
+        return replace(results, missing_shards=missing) if missing else results
 
     # -- stories ----------------------------------------------------------------
 
@@ -150,14 +178,18 @@ class Archive:
         return story, self._engine.story_members(story)
 
     def _with_stories(self, hits: Iterable[Hit], *, sources: bool = True) -> Iterator[Hit]:
-        """Hits with their story, copy count and (with `sources`) the copies' publishers."""
-        for hit in hits:
-            story, members = self._story_members(hit.id)
-            publishers: tuple[str, ...] = ()
-            if sources and len(members) > 1:
-                held = [self._engine.article(member) for member in members]
-                publishers = tuple(dict.fromkeys(a.source for a in held if a is not None and a.source))
-            yield replace(hit, story=story, copies=len(members), copy_sources=publishers)
+        """Hits with their story, copy count and (with `sources`) the copies' publishers,
+        looked up for many hits at once (an archive of shards answers each batch in one call)."""
+        for chunk in _chunks(hits, STORY_BATCH):
+            stories = self._engine.stories_for([hit.id for hit in chunk])
+            wanted = [m for hit in chunk for m in stories[hit.id][1] if len(stories[hit.id][1]) > 1] if sources else []
+            publisher = self._engine.sources_of(list(dict.fromkeys(wanted))) if wanted else {}
+            for hit in chunk:
+                story, members = stories[hit.id]
+                publishers: tuple[str, ...] = ()
+                if sources and len(members) > 1:
+                    publishers = tuple(dict.fromkeys(publisher[m] for m in members if publisher.get(m)))
+                yield replace(hit, story=story, copies=len(members), copy_sources=publishers)
 
     def _search_stories(self, request: SearchRequest, *, collapse: bool, count: str) -> SearchResults:
         """Search over every match: one hit per story when collapsing, totals and facets
@@ -342,6 +374,7 @@ class Archive:
         hits), the same for the same `seed` and index. `collapse` samples stories."""
         if size < 1:
             raise QuerySyntaxError("sample size must be at least 1")
+        self._engine.missing_shards()
         request = self._request(query, section, author, source, tag, language, since, until, (), "relevance", match,
                                 min(size, 1000), 1, highlight, False)
         found = self._engine.matches(request)
@@ -350,8 +383,9 @@ class Archive:
         population = sorted(found, key=lambda m: m.id)  # an order that merges of segments do not change
         chosen = random.Random(seed).sample(population, min(size, len(population)))
         hits = self._engine.hits_for(request, chosen)
-        return SearchResults(query=query, total=len(population), hits=tuple(self._with_stories(hits)),
-                             limit=max(1, len(hits)), count="stories" if collapse else "articles", sampled=True)
+        return self._with_missing(SearchResults(
+            query=query, total=len(population), hits=tuple(self._with_stories(hits)),
+            limit=max(1, len(hits)), count="stories" if collapse else "articles", sampled=True))
 
     def iter_results(
         self,

@@ -63,6 +63,39 @@ def index_option(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
+def _remember_cluster(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.meta["newsearch.cluster"] = value
+
+
+def cluster_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--cluster", metavar="ADDRESS", expose_value=False, callback=_remember_cluster,
+        help="Run an archive of shards on this Dask scheduler (tcp://host:8786), or on a local "
+             "cluster of N worker processes (local[:N]); default: $NEWSEARCH_CLUSTER.",
+    )(command)
+
+
+def _cluster() -> str | None:
+    from .cluster import cluster_address
+
+    return cluster_address(click.get_current_context().meta.get("newsearch.cluster"))
+
+
+def _open_archive(index_path: str | None, *, allow_partial: bool = False) -> Any:
+    """The index or archive at `index_path`; an archive of shards on the cluster when one is named."""
+    from .archive import Archive
+    from .locations import resolve_index_path
+    from .shards import is_archive
+
+    address = _cluster()
+    if address and is_archive(resolve_index_path(index_path)):
+        from .cluster import open_archive
+
+        return open_archive(resolve_index_path(index_path), address, allow_partial=allow_partial)
+    return Archive.open(index_path, allow_partial=allow_partial)
+
+
 def json_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(command)
 
@@ -223,6 +256,7 @@ def main() -> None:
 @main.command("index")
 @click.argument("paths", nargs=-1, required=True)
 @index_option
+@cluster_option
 @ingest_options
 @click.option("--rebuild", is_flag=True, help="Build a fresh index instead of updating.")
 @click.option("--prune", is_flag=True,
@@ -232,6 +266,8 @@ def main() -> None:
 @click.option("--language", help="Stemming language for a new index (default: en, or the index's own).")
 @click.option("--no-stem", is_flag=True, help="Index words without stemming (new index only).")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first file that fails.")
+@click.option("--shards", type=click.IntRange(1, 1024), metavar="N",
+              help="Build an archive of N shards (a new folder); later runs update it without the option.")
 @allow_failures_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary.")
 @limit_options
@@ -239,8 +275,8 @@ def main() -> None:
 @handle_errors
 def index_command(paths: tuple[str, ...], index_path: str | None, kind: str | None, section_from_dir: bool,
                   rebuild: bool, prune: bool, no_prune: bool, jobs: int | None, language: str | None,
-                  no_stem: bool, fail_fast: bool, allow_failures: int, quiet: bool, as_json: bool,
-                  captures: str, all_pages: bool, **limits: int | None) -> None:
+                  no_stem: bool, fail_fast: bool, shards: int | None, allow_failures: int, quiet: bool,
+                  as_json: bool, captures: str, all_pages: bool, **limits: int | None) -> None:
     """Index the articles in PATHS (files, folders, globs; .gz read as is).
 
     Files unchanged since the last run are skipped; changed ones are re-indexed;
@@ -248,14 +284,27 @@ def index_command(paths: tuple[str, ...], index_path: str | None, kind: str | No
     """
     from .ingest import IngestOptions, index_paths
     from .ingest.pipeline import PRUNE_ALL, PRUNE_INPUTS, PRUNE_NONE
+    from .ingest.sharded import index_archive
     from .ingest.stopping import StopSignals
+    from .locations import resolve_index_path
+    from .shards import is_archive
 
     if prune and no_prune:
         raise click.UsageError("--prune and --no-prune contradict each other")
+    build: Callable[..., Any] = index_paths
+    extra: dict[str, Any] = {}
+    if shards is not None or is_archive(resolve_index_path(index_path)):
+        build, extra = index_archive, {"shards": shards}
+        if _cluster():
+            from .cluster import index_on_cluster
+
+            build, extra = index_on_cluster, {"shards": shards, "address": _cluster()}
+    elif _cluster():
+        raise click.UsageError("--cluster builds an archive of shards: add --shards N")
     bar = _progress(quiet)
     try:
         with StopSignals() as stop:
-            report = index_paths(paths, index=index_path, rebuild=rebuild, jobs=jobs,
+            report = build(paths, index=index_path, rebuild=rebuild, jobs=jobs, **extra,
                                  prune=PRUNE_ALL if prune else PRUNE_NONE if no_prune else PRUNE_INPUTS,
                                  language=language, stem=False if no_stem else None, fail_fast=fail_fast,
                                  progress=bar, allow_failures=allow_failures, stop=stop, notify=_notice,
@@ -351,6 +400,7 @@ def check_command(name: str | None, index_path: str | None, indexes_dir: str, as
 @main.command("query")
 @click.argument("text", default="")
 @index_option
+@cluster_option
 @filter_options
 @click.option("--facet", "facets", multiple=True, type=click.Choice(FACET_NAMES),
               help="Count hits per value of this field (repeatable).")
@@ -365,6 +415,8 @@ def check_command(name: str | None, index_path: str | None, indexes_dir: str, as
 @click.option("--sample", "sample_size", type=click.IntRange(1, 1000), metavar="N",
               help="A uniform random sample of N of all matches instead of the top hits.")
 @click.option("--seed", type=int, help="Seed for --sample (the same seed gives the same sample).")
+@click.option("--allow-partial", is_flag=True,
+              help="On an archive of shards, answer from the shards that can, naming the others.")
 @json_option
 @handle_errors
 def query_command(text: str, index_path: str | None, section: tuple[str, ...], author: tuple[str, ...],
@@ -372,19 +424,19 @@ def query_command(text: str, index_path: str | None, section: tuple[str, ...], a
                   since: str | None, until: str | None,
                   sort: str, match: str, feedback: bool, facets: tuple[str, ...], limit: int, page: int,
                   no_highlight: bool, collapse: bool, count: str | None, copies_of: str | None,
-                  sample_size: int | None, seed: int | None, as_json: bool) -> None:
+                  sample_size: int | None, seed: int | None, allow_partial: bool, as_json: bool) -> None:
     """Search the index. TEXT uses the query syntax in the README (phrases, AND/OR/NOT, field:value)."""
     from .archive import Archive
     from .output import copies_text, results_text, to_json
 
     if copies_of:
-        with Archive.open(index_path) as archive:
+        with _open_archive(index_path) as archive:
             articles = archive.copies(copies_of)
         click.echo(to_json([a.to_dict() for a in articles]) if as_json else copies_text(articles))
         return
     if seed is not None and sample_size is None:
         raise click.UsageError("--seed goes with --sample N")
-    with Archive.open(index_path) as archive:
+    with _open_archive(index_path, allow_partial=allow_partial) as archive:
         if sample_size is not None:
             results = archive.sample(text, size=sample_size, seed=seed, section=section, author=author,
                                      source=source, tag=tag, language=language, since=since, until=until, match=match,
@@ -406,6 +458,7 @@ def query_command(text: str, index_path: str | None, section: tuple[str, ...], a
 @main.command("timeline")
 @click.argument("queries", nargs=-1, required=True)
 @index_option
+@cluster_option
 @click.option("--by", type=click.Choice(["day", "week", "month", "year"]), default="month", show_default=True)
 @click.option("--normalize", is_flag=True, help="Also show each count as a share of all articles of its period.")
 @click.option("--collapse", is_flag=True, help="Count stories (copies once) instead of articles.")
@@ -425,7 +478,7 @@ def timeline_command(queries: tuple[str, ...], index_path: str | None, by: str, 
     from .archive import Archive
     from .output import plot_timeline, timeline_csv, timeline_lines, to_json
 
-    with Archive.open(index_path) as archive:
+    with _open_archive(index_path) as archive:
         timeline = archive.timeline(list(queries), by=by, normalize=normalize, collapse=collapse, section=section,
                                     source=source, since=since, until=until, match=match)
     if plot_file:
@@ -442,6 +495,7 @@ def timeline_command(queries: tuple[str, ...], index_path: str | None, by: str, 
 @main.command("terms")
 @click.argument("text")
 @index_option
+@cluster_option
 @click.option("--limit", "-n", type=click.IntRange(1, 1000), default=30, show_default=True)
 @click.option("--sample", "sample_size", type=click.IntRange(1, 10000), default=200, show_default=True,
               help="Read this many of the best-ranked matching stories.")
@@ -458,7 +512,7 @@ def terms_command(text: str, index_path: str | None, limit: int, sample_size: in
     from .archive import Archive
     from .output import terms_lines, to_json
 
-    with Archive.open(index_path) as archive:
+    with _open_archive(index_path) as archive:
         scores = archive.terms(text, limit=limit, sample=sample_size, section=section, source=source,
                                since=since, until=until, match=match)
     if as_json:
@@ -470,6 +524,7 @@ def terms_command(text: str, index_path: str | None, limit: int, sample_size: in
 @main.command("show")
 @click.argument("article_id")
 @index_option
+@cluster_option
 @json_option
 @handle_errors
 def show_command(article_id: str, index_path: str | None, as_json: bool) -> None:
@@ -477,7 +532,7 @@ def show_command(article_id: str, index_path: str | None, as_json: bool) -> None
     from .archive import Archive
     from .output import article_text, to_json
 
-    with Archive.open(index_path) as archive:
+    with _open_archive(index_path) as archive:
         article = archive.get(article_id)
     click.echo(to_json(article.to_dict()) if as_json else article_text(article))
 
@@ -485,6 +540,7 @@ def show_command(article_id: str, index_path: str | None, as_json: bool) -> None
 @main.command("similar")
 @click.argument("article_id")
 @index_option
+@cluster_option
 @click.option("--limit", "-n", type=click.IntRange(1, 100), default=10, show_default=True)
 @json_option
 @handle_errors
@@ -493,7 +549,7 @@ def similar_command(article_id: str, index_path: str | None, limit: int, as_json
     from .archive import Archive
     from .output import results_text, to_json
 
-    with Archive.open(index_path) as archive:
+    with _open_archive(index_path) as archive:
         results = archive.similar(article_id, limit=limit)
     click.echo(to_json(results.to_dict()) if as_json else results_text(results))
 
@@ -501,6 +557,7 @@ def similar_command(article_id: str, index_path: str | None, limit: int, as_json
 @main.command("export")
 @click.argument("text", default="")
 @index_option
+@cluster_option
 @filter_options
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("--fields", metavar="A,B,...",
@@ -519,7 +576,7 @@ def export_command(text: str, index_path: str | None, section: tuple[str, ...], 
         columns = export_fields(fields)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--fields") from None
-    with Archive.open(index_path) as archive:
+    with _open_archive(index_path) as archive:
         hits = archive.iter_results(text, section=section, author=author, source=source, tag=tag,
                                     language=language, since=since, until=until, sort=sort, match=match, feedback=feedback)
         count = write_export(hits, output, fmt=fmt, fields=columns, article=archive.get)
@@ -553,14 +610,15 @@ def parse_command(paths: tuple[str, ...], kind: str | None, section_from_dir: bo
 
 @main.command("stats")
 @index_option
+@cluster_option
 @json_option
 @handle_errors
 def stats_command(index_path: str | None, as_json: bool) -> None:
-    """Documents, segments, size on disk, date range and per-section counts."""
+    """Documents, segments, size on disk, date range, per-language and per-section counts."""
     from .archive import Archive
     from .output import human_size, to_json
 
-    with Archive.open(index_path) as archive:
+    with _open_archive(index_path) as archive:
         stats = archive.stats()
     if as_json:
         click.echo(to_json(stats.to_dict()))
@@ -571,6 +629,8 @@ def stats_command(index_path: str | None, as_json: bool) -> None:
     click.echo(f"size:      {human_size(stats.size_bytes)}")
     click.echo(f"dates:     {(stats.earliest or '-')[:10]} to {(stats.latest or '-')[:10]}")
     click.echo(f"analysis:  {stats.language}{'' if stats.stem else ', no stemming'}")
+    if stats.languages:
+        click.echo("languages: " + ", ".join(f"{code} {count:,}" for code, count in stats.languages))
     if stats.sections:
         click.echo("sections:")
         width = max(len(name) for name, _ in stats.sections)

@@ -64,3 +64,18 @@ class StorageError(NewsearchError):
 
 class ConfigError(NewsearchError):
     """A declared index (indexes/NAME.toml) is missing or invalid."""
+
+
+class ShardUnavailable(NewsearchError):
+    """A shard of an archive could not answer (missing, damaged, of another schema,
+    or its worker lost for good); the message names the shard."""
+
+    def __init__(self, archive: str, shard: str, reason: str) -> None:
+        self.archive = archive
+        self.shard = shard
+        self.reason = reason
+        super().__init__(f"{archive}: shard {shard} is unavailable: {reason} "
+                         "(allow_partial=True / --allow-partial searches the other shards)")
+
+    def __reduce__(self) -> tuple:
+        return (ShardUnavailable, (self.archive, self.shard, self.reason))

@@ -17,6 +17,8 @@ from .errors import ConfigError, IndexNotFound
 from .ingest import IngestOptions, IngestReport, Progress, index_paths, plan
 from .ingest.pipeline import PRUNE_ALL
 from .ingest.report import FailurePolicy
+from .ingest.sharded import index_archive
+from .shards import ShardMap, is_archive
 from .locations import DEFAULT_NAME, INDEX_ENV, INDEXES_DIR, resolve_index_path
 from .ingest.manifest import Manifest
 from .sources import resolve, resolve_input
@@ -44,6 +46,7 @@ class Declaration:
     root: str = ""  # the folder holding indexes/: files are known relative to it
     # Inputs known to fail ("PATH" or "PATH:LINE", relative to the root): reported, accepted.
     allow_failures: tuple[str, ...] = ()
+    shards: int | None = None  # an archive of this many shards (`shards = N` at the top)
 
     def settings(self) -> dict[str, Any]:
         return {"language": self.language, "stem": self.stem, **self.options.to_dict()}
@@ -65,13 +68,17 @@ def load_declaration(name: str = DEFAULT_NAME, *, indexes_dir: str | os.PathLike
         raise ConfigError(f"{file}: cannot read declaration ({exc})") from exc
     sources = data.get("sources", {})
     analysis = data.get("analysis", {})
-    unknown = (set(sources) - _SOURCE_KEYS) | (set(analysis) - _ANALYSIS_KEYS) | (set(data) - {"sources", "analysis"})
+    unknown = ((set(sources) - _SOURCE_KEYS) | (set(analysis) - _ANALYSIS_KEYS)
+               | (set(data) - {"sources", "analysis", "shards"}))
     if unknown:
         raise ConfigError(f"{file}: unknown key {sorted(unknown)[0]!r}")
     paths = sources.get("paths")
     if not isinstance(paths, list) or not paths or not all(isinstance(p, str) for p in paths):
         raise ConfigError(f"{file}: [sources] paths must be a non-empty list of strings")
     root = resolve(file.parent.parent)
+    shards = data.get("shards")
+    if shards is not None and (not isinstance(shards, int) or isinstance(shards, bool) or shards < 1):
+        raise ConfigError(f"{file}: shards must be a whole number of at least 1")
     allowed = sources.get("allow_failures", [])
     if not isinstance(allowed, list) or not all(isinstance(p, str) and p.strip() for p in allowed):
         raise ConfigError(f"{file}: [sources] allow_failures must be a list of \"PATH\" or \"PATH:LINE\" strings")
@@ -85,6 +92,7 @@ def load_declaration(name: str = DEFAULT_NAME, *, indexes_dir: str | os.PathLike
         options=IngestOptions(kind=sources.get("format"), section_from_dir=bool(sources.get("section_from_dir", False))),
         language=str(analysis.get("language", "en")),
         stem=bool(analysis.get("stem", True)),
+        shards=shards,
     )
 
 
@@ -125,17 +133,24 @@ def rebuild(
     declared analysis options differ from the ones the index was built with.
     """
     declaration = load_declaration(name, indexes_dir=indexes_dir)
-    manifest = Manifest.load(declaration.index_path)
+    layout = _first_index(declaration.index_path)
+    manifest = Manifest.load(layout)
     options_changed = (manifest.settings != declaration.settings() or set(manifest.inputs) != set(declaration.paths)
                        or (manifest.sources and manifest.root != declaration.root))
-    needs_full = full or options_changed or not _store.exists(declaration.index_path)
+    needs_full = full or options_changed or not _store.exists(layout)
     if not needs_full:
         try:
-            _store.open_index(declaration.index_path)
+            for shard in _indexes(declaration.index_path):
+                _store.open_index(shard)
         except Exception:
             needs_full = True
-    return index_paths(
+    build: Callable[..., IngestReport] = index_paths
+    extra: dict[str, Any] = {}
+    if declaration.shards is not None or is_archive(declaration.index_path):
+        build, extra = index_archive, {"shards": declaration.shards}
+    return build(
         declaration.paths,
+        **extra,
         index=declaration.index_path,
         rebuild=needs_full,
         prune=True,
@@ -152,6 +167,16 @@ def rebuild(
     )
 
 
+def _indexes(path: Path) -> list[Path]:
+    """The ordinary indexes at `path`: itself, or each shard of an archive."""
+    return ShardMap.load(path).paths(path) if is_archive(path) else [path]
+
+
+def _first_index(path: Path) -> Path:
+    """Where an index (or an archive, whose shards all record the same inputs) keeps its manifest."""
+    return _indexes(path)[0]
+
+
 def rebuild_index(
     index: str | os.PathLike[str] | None = None,
     *,
@@ -166,14 +191,15 @@ def rebuild_index(
     """Bring an index built with `index_paths` up to date from its own manifest: the
     inputs it was built from, with the same options; removed files are pruned."""
     index_path = resolve_index_path(index)
-    if not _store.exists(index_path):
+    if not _store.exists(_first_index(index_path)):
         raise IndexNotFound(str(index_path))
-    manifest = Manifest.load(index_path)
+    manifest = Manifest.load(_first_index(index_path))
     if not manifest.inputs:
         raise ConfigError(f"{index_path}: its manifest names no inputs; index them again with `newsearch index`")
     settings = manifest.settings
     options = IngestOptions.from_settings(settings)
-    return index_paths(manifest.inputs, index=index_path, rebuild=full, prune=PRUNE_ALL, jobs=jobs,
+    build = index_archive if is_archive(index_path) else index_paths
+    return build(manifest.inputs, index=index_path, rebuild=full, prune=PRUNE_ALL, jobs=jobs,
                        options=options, fail_fast=fail_fast, progress=progress, allow_failures=allow_failures,
                        stop=stop, notify=notify)
 
@@ -222,6 +248,27 @@ def check(
         declaration = load_declaration(name or DEFAULT_NAME, indexes_dir=indexes_dir)
         index = declaration.index_path
     index_path = Path(index)
+    if is_archive(index_path):
+        return _check_archive(index_path, declaration)
+    return _check_one(index_path, declaration)
+
+
+def _check_archive(archive: Path, declaration: Declaration | None) -> Freshness:
+    """Every shard checked as an index; the archive is stale when one is, and lists each
+    file once."""
+    report = Freshness(index=str(archive))
+    for shard in _indexes(archive):
+        part = _check_one(shard, declaration)
+        for name in ("added", "changed", "removed", "missing"):
+            listed = getattr(report, name)
+            listed.extend(p for p in getattr(part, name) if p not in listed)
+        report.settings_changed.update(part.settings_changed)
+        if part.unfinished is not None:
+            report.unfinished = (report.unfinished or 0) + part.unfinished
+    return report
+
+
+def _check_one(index_path: Path, declaration: Declaration | None) -> Freshness:
     if not _store.exists(index_path):
         raise IndexNotFound(str(index_path))
     manifest = Manifest.load(index_path)

@@ -180,6 +180,8 @@ class SearchResults:
     suggestion: str | None = None
     count: str = "articles"  # what `total` counts: "articles", or "stories" (collapsed copies)
     sampled: bool = False  # hits are a random sample of all `total` matches, not the best ones
+    # Shards of an archive that gave no answer (only with allow_partial): the rest is theirs.
+    missing_shards: tuple[str, ...] = ()
 
     @property
     def pages(self) -> int:
@@ -197,6 +199,7 @@ class SearchResults:
             "suggestion": self.suggestion,
             "hits": [h.to_dict() for h in self.hits],
             "facets": {k: [c.to_dict() for c in v] for k, v in self.facets.items()},
+            **({"missing_shards": list(self.missing_shards)} if self.missing_shards else {}),
         }
 
 

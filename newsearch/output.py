@@ -77,6 +77,8 @@ def results_text(results: SearchResults, *, color: bool = False) -> str:
         lines = [f"{results.total:,} {noun}{quoted} (page {results.page} of {results.pages})"]
     if results.suggestion:
         lines.append(f'Did you mean: "{results.suggestion}"?')
+    if results.missing_shards:
+        lines.append(f"partial: shards {', '.join(results.missing_shards)} gave no answer; these results are the others'")
     for hit in results.hits:
         lines.append("")
         lines.extend(hit_lines(hit, color=color))
@@ -163,6 +165,7 @@ def article_text(article: Article) -> str:
         ("url", article.url or ""),
         ("fetched", (f"{article.fetched.isoformat()} from {article.fetched_url}" if article.fetched_url
                      else article.fetched.isoformat()) if article.fetched else ""),
+        ("feed", article.feed),
         ("tags", ", ".join(article.tags)),
         ("path", article.path),
         ("story", f"{article.story} ({article.copies} copies)" if article.copies > 1 else ""),

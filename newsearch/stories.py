@@ -26,7 +26,6 @@ measures this against datasketch's MinHash LSH on the duplicates dev set.
 """
 from __future__ import annotations
 
-import heapq
 import re
 import sqlite3
 import zlib
@@ -82,6 +81,9 @@ class Sketch:
         return cls(values[0], tuple(values[2:2 + count]), tuple(values[2 + count:]))
 
 
+EMPTY_SKETCH = Sketch(0, (), ())
+
+
 def sketch(body: str) -> Sketch:
     """The sketch of an article body (an empty body gives an empty sketch).
 
@@ -92,7 +94,7 @@ def sketch(body: str) -> Sketch:
     data = body.lower().encode("utf-8")
     words = _WORD.findall(data)
     if not words:
-        return Sketch(0, (), ())
+        return EMPTY_SKETCH
     hashes = list(map(zlib.crc32, words))
     if len(hashes) < SHINGLE_WORDS:
         shingles = {hash(tuple(hashes))}
@@ -100,7 +102,8 @@ def sketch(body: str) -> Sketch:
         shingles = set(map(hash, zip(*(hashes[i:] for i in range(SHINGLE_WORDS)))))
     figures = set(map(zlib.crc32, _FIGURE.findall(data)))
     figures.update(map(zlib.crc32, _NUMBER_WORDS.intersection(words)))
-    return Sketch(len(shingles), tuple(heapq.nsmallest(SKETCH_SIZE, shingles)), tuple(sorted(figures)))
+    # sorted() in C beats heapq.nsmallest for the few hundred shingles of an article.
+    return Sketch(len(shingles), tuple(sorted(shingles)[:SKETCH_SIZE]), tuple(sorted(figures)))
 
 
 def resemblance(a: Sketch, b: Sketch) -> tuple[float, float]:
@@ -125,6 +128,11 @@ def figures_agree(a: Sketch, b: Sketch) -> float:
 
 def are_copies(a: Sketch, b: Sketch) -> float | None:
     """The containment when `a` and `b` are copies of one story, else None."""
+    # Most candidates share a value or two by chance: at most len(shared) of the
+    # union's smallest values can be shared, so that bounds the Jaccard estimate.
+    shared = len(set(a.mins).intersection(b.mins))
+    if not shared or shared < MIN_JACCARD * min(SKETCH_SIZE, len(a.mins) + len(b.mins) - shared):
+        return None
     jaccard, containment = resemblance(a, b)
     if jaccard >= MIN_JACCARD and containment >= MIN_CONTAINMENT and figures_agree(a, b) >= MIN_FIGURES:
         return containment
@@ -158,8 +166,8 @@ class StoryStore:
             CREATE TABLE IF NOT EXISTS member (id TEXT PRIMARY KEY, story TEXT NOT NULL, day REAL,
                                                sketch BLOB NOT NULL);
             CREATE INDEX IF NOT EXISTS member_story ON member (story);
-            CREATE TABLE IF NOT EXISTS posting (value INTEGER NOT NULL, id TEXT NOT NULL);
-            CREATE INDEX IF NOT EXISTS posting_value ON posting (value);
+            CREATE TABLE IF NOT EXISTS posting (value INTEGER NOT NULL, id TEXT NOT NULL,
+                                                PRIMARY KEY (value, id)) WITHOUT ROWID;
             """
         )
         self._stored = self._db.execute("SELECT EXISTS (SELECT 1 FROM member)").fetchone()[0]
@@ -193,36 +201,46 @@ class StoryStore:
         keys = found.mins[:LOOKUP_KEYS]
         if not keys:
             return None
-        counts: dict[str, int] = {}
+        holders: dict[int, list[str]] = {}
         for value in keys:
-            held = self._new_keys.get(value, ())
-            for other in held if len(held) <= MAX_POSTING else ():
-                counts[other] = counts.get(other, 0) + 1
+            held = self._new_keys.get(value)
+            if held:
+                holders[value] = list(held)
         if self._stored:
             marks = ",".join("?" * len(keys))
-            rows = self._db.execute(f"SELECT value, id FROM posting WHERE value IN ({marks})", keys).fetchall()
-            per_value: dict[int, int] = {}
-            for value, _ in rows:
-                per_value[value] = per_value.get(value, 0) + 1
-            for value, other in rows:
-                if per_value[value] <= MAX_POSTING and other not in self._gone and other not in self._new:
+            for value, other in self._db.execute(f"SELECT value, id FROM posting WHERE value IN ({marks})", keys):
+                if other not in self._gone and other not in self._new:
+                    holders.setdefault(value, []).append(other)
+        counts: dict[str, int] = {}
+        for held in holders.values():
+            if len(held) <= MAX_POSTING:
+                for other in held:
                     counts[other] = counts.get(other, 0) + 1
+        if not counts:
+            return None
+        # The best is the highest (score, story), whatever the order candidates are read in.
+        candidates = sorted(counts, key=lambda o: (-counts[o], o))[:MAX_CANDIDATES] if len(counts) > MAX_CANDIDATES \
+            else list(counts)
+        known: dict[str, tuple[str, float | None, Sketch | bytes]] = {o: self._new[o] for o in candidates
+                                                                       if o in self._new}
+        if len(known) < len(candidates):
+            known.update(self._stored_members([o for o in candidates if o not in known]))
         best: tuple[float, str] | None = None
-        for other in sorted(counts, key=lambda o: (-counts[o], o))[:MAX_CANDIDATES]:
-            known = self._new.get(other) or self._stored_member(other)
-            if known is None:
-                continue
-            story, other_day, other_sketch = known
+        for story, other_day, other_sketch in known.values():
             if day is not None and other_day is not None and abs(day - other_day) > self.window:
                 continue
+            if isinstance(other_sketch, bytes):  # decoded only within the window
+                other_sketch = Sketch.from_bytes(other_sketch)
             score = are_copies(found, other_sketch)
             if score is not None and (best is None or (score, story) > best):
                 best = (score, story)
         return best[1] if best else None
 
-    def _stored_member(self, article_id: str) -> tuple[str, float | None, Sketch] | None:
-        row = self._db.execute("SELECT story, day, sketch FROM member WHERE id = ?", (article_id,)).fetchone()
-        return (row[0], row[1], Sketch.from_bytes(row[2])) if row else None
+    def _stored_members(self, ids: list[str]) -> dict[str, tuple[str, float | None, bytes]]:
+        """Committed members by id, in one query, their sketches still in byte form."""
+        marks = ",".join("?" * len(ids))
+        rows = self._db.execute(f"SELECT id, story, day, sketch FROM member WHERE id IN ({marks})", ids)
+        return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
     def forget(self, ids: Iterable[str]) -> None:
         """Drop deleted articles; the rest of their stories keep their ids."""
@@ -247,8 +265,9 @@ class StoryStore:
                                ((v, article_id) for v in Sketch.from_bytes(row[0]).mins[:LOOKUP_KEYS]))
             db.executemany("INSERT OR REPLACE INTO member VALUES (?, ?, ?, ?)",
                            ((i, story, day, sk.to_bytes()) for i, (story, day, sk) in self._new.items()))
-            db.executemany("INSERT INTO posting VALUES (?, ?)",
-                           ((v, i) for v, ids in self._new_keys.items() for i in ids))
+            # In key order, the posting B-tree grows at its edges instead of splitting inside.
+            db.executemany("INSERT OR IGNORE INTO posting VALUES (?, ?)",
+                           sorted((v, i) for v, ids in self._new_keys.items() for i in ids))
         self._stored = self._stored or bool(self._new)
         self._new.clear()
         self._new_keys.clear()

@@ -74,3 +74,14 @@ def extraction_built(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory)
 def news_warc_built(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The packed news crawl (news-dev.warc.gz: 712 records, 200 news pages), indexed as it comes."""
     return _build(tmp_path_factory, "news-warc", shared_dir / "corpus" / "warc" / "news-dev.warc.gz")
+
+
+@pytest.fixture(scope="session")
+def reuters_sharded(reuters_built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Reuters corpus as an archive of 4 shards (the same inputs as reuters_built)."""
+    from newsearch.ingest.sharded import index_archive
+
+    archive = tmp_path_factory.mktemp("reuters-shards") / "archive"
+    report = index_archive([reuters_built.source], index=archive, shards=4, jobs=2)
+    assert report.ok and report.documents == reuters_built.report.documents
+    return archive

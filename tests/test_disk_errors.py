@@ -194,7 +194,7 @@ def test_damage_found_while_searching_is_index_corrupt_not_a_query_error(tmp_pat
     def broken(*args, **kwargs):
         raise EOFError("segment ended early")
 
-    monkeypatch.setattr(query_module, "_top_hits", broken)
+    monkeypatch.setattr(query_module, "make_hit", broken)  # reading the page's stored fields
     with Archive.open(path) as archive:
         with pytest.raises(IndexCorrupt, match="newsearch rebuild") as caught:
             archive.search("crane")

@@ -223,3 +223,20 @@ def test_the_warc_and_feeds_folders_index_in_one_command(shared_dir: Path, tmp_p
         held = [archive.get(i) for i in archive.ids()]
     assert sum(1 for a in held if a.feed and a.feed.endswith("real-cnn.rss")) == 69
     assert sum(1 for a in held if a.fetched_url) >= 194 + 3
+
+
+def test_a_news_sitemap_entry_fills_its_page(shared_dir: Path, tmp_path: Path) -> None:
+    sitemap = feeds_dir(shared_dir) / "sitemap-news.xml"
+    (entry,) = articles(sitemap)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "sitemap-news.xml").write_bytes(sitemap.read_bytes())
+    (folder / "article55.html").write_bytes(page_without_date("Merger talks").replace(
+        b"</title>", f'</title><link rel="canonical" href="{entry.url}">'.encode()))
+    report = index_paths([folder], index=tmp_path / "ix", jobs=1)
+    assert report.ok and report.counts["new"] == 1 and report.counts["merged"] == 1
+    with Archive.open(tmp_path / "ix") as archive:
+        page = archive.get(entry.url)
+    assert page.title == "Merger talks" and "council met" in page.body  # the page's own
+    assert (page.date, page.source, page.language) == (entry.date, "The Example Times", "en")  # from the sitemap
+    assert set(entry.tags) <= set(page.tags) and page.feed.endswith("sitemap-news.xml")

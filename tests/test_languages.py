@@ -204,3 +204,18 @@ def test_a_chinese_page_is_found_by_two_character_words_of_its_body(extraction_b
             found = {h.path.rsplit("/", 1)[-1].split(".")[0] for h in archive.search(word, limit=50).hits}
             assert chinese <= found, word
         assert archive.search("新竹 AND 雪山", limit=1).total <= archive.search("新竹", limit=1).total
+
+
+def test_stats_count_the_articles_per_language(extraction_built) -> None:
+    from click.testing import CliRunner
+
+    from newsearch.cli import main
+
+    with Archive.open(extraction_built.index) as archive:
+        stats = archive.stats()
+        facet = archive.search("", facets=("language",), limit=1, highlight=False).facets["language"]
+    assert dict(stats.languages) == {f.value: f.count for f in facet}
+    assert sum(dict(stats.languages).values()) == stats.documents
+    result = CliRunner().invoke(main, ["stats", "--index", str(extraction_built.index)])
+    assert result.exit_code == 0, result.output
+    assert f"languages: de {dict(stats.languages)['de']:,}" in result.output

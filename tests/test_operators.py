@@ -87,6 +87,47 @@ def test_operators_inside_fields_phrases_and_boolean_logic(archive):
     assert found(archive, "(oil w/3 price) /s traders") == {"three-between"}
 
 
+def test_spellings_near_and_n_zero(archive):
+    adjacent = {"adjacent", "title-only", "next-sentence", "next-paragraph"}
+    assert found(archive, "oil near/0 price") == found(archive, "price near/0 oil") == adjacent
+    assert found(archive, "price w/0 oil") == adjacent
+    assert found(archive, "oil NEAR/3 price") == found(archive, "oil W/3 price") == found(archive, "oil w/3 price")
+    assert found(archive, "oil PRE/3 price") == {"three-between", "next-sentence", "title-only", "next-paragraph"}
+    assert found(archive, "oil /S price") == {"adjacent", "three-between", "title-only"}
+    assert found(archive, "oil /P price") == {"adjacent", "three-between", "next-sentence", "same-paragraph",
+                                              "title-only"}
+    # "and" is a stop word: butter stands right before cocoa in "cocoa butter and cocoa powder".
+    assert found(archive, "butter pre/0 cocoa") == {"cocoa-five"}
+
+
+def test_sentence_paragraph_and_counts_inside_one_field(archive):
+    assert found(archive, "title:(oil /s price)") == {"title-only"}
+    assert found(archive, "title:(oil pre/0 price)") == {"title-only"}
+    assert found(archive, "body:(oil /p price)") == {"adjacent", "three-between", "next-sentence", "same-paragraph"}
+    assert found(archive, "body:(oil /s price)") == {"adjacent", "three-between"}
+    assert found(archive, "body:atleast5(cocoa)") == {"cocoa-five"}  # the title's Cocoa is not counted
+    assert found(archive, "body:atleast6(cocoa)") == set()
+    assert found(archive, "atleast6(cocoa)") == {"cocoa-five"}  # with the title's
+    assert found(archive, "title:atleast2(cocoa)") == set()
+
+
+def test_truncation_phrases_and_chains_as_sides(archive):
+    # "cocoa exporters" and "cocoa exports".
+    assert found(archive, "cocoa pre/0 export!") == {"cocoa-five", "cocoa-two"}
+    assert found(archive, "export! pre/0 cocoa") == set()
+    # A phrase side still stops at the paragraph break; the operator does not.
+    assert found(archive, '"crude oil" w/0 price') == {"next-paragraph"}
+    assert found(archive, '"oil price"~2') == {"title-only"}
+    # "Traders sold oil. Price talk followed": a chain reads left to right.
+    assert found(archive, "oil pre/1 price pre/1 talk") == {"next-sentence"}
+    assert found(archive, "traders pre/0 sold pre/0 oil") == {"next-sentence"}
+    assert found(archive, "oil w/3 (price OR cocoa)") == found(archive, "oil w/3 price")
+    assert found(archive, "(oil w/3 price) OR (cocoa w/0 butter)") == {"adjacent", "three-between", "next-sentence",
+                                                                       "title-only", "next-paragraph", "cocoa-five"}
+    assert found(archive, "NOT oil w/3 price") == {"same-paragraph", "cocoa-five", "cocoa-two"}
+    assert found(archive, "(oil /p price) AND NOT (oil /s price)") == {"next-sentence", "same-paragraph"}
+
+
 def test_overlapping_spans_do_not_count_as_two_words(archive):
     # One "cocoa" cannot stand for both sides: no two are adjacent in either article.
     assert found(archive, "cocoa w/0 cocoa") == set()
@@ -98,7 +139,9 @@ def test_overlapping_spans_do_not_count_as_two_words(archive):
 
 def test_atleast_and_truncation(archive):
     assert found(archive, "atleast5(cocoa)") == {"cocoa-five"}
-    assert found(archive, "atleast3(cocoa)") == {"cocoa-five"}
+    # Title and body together: cocoa-two has "Cocoa note" and two in its body.
+    assert found(archive, "atleast3(cocoa)") == {"cocoa-five", "cocoa-two"}
+    assert found(archive, "atleast4(cocoa)") == {"cocoa-five"}
     assert found(archive, "atleast2(cocoa)") == {"cocoa-five", "cocoa-two"}
     assert found(archive, "atleast7(cocoa)") == set()
     assert found(archive, "export!") == {"cocoa-five", "cocoa-two"}
@@ -141,3 +184,22 @@ def test_positions_keep_word_distance_and_mark_breaks():
     assert where["b"][0] + 1 == where["a"][0] + 2  # same sentence: consecutive
     assert where["c"][0] >> 20 != where["b"][0] >> 20 and where["c"][0] >> 40 == where["b"][0] >> 40
     assert where["d"][0] >> 40 == 1
+
+
+def test_operators_on_real_bbc_texts(bbc_built):
+    """Hand-checked on tech/032.txt and its reprint tech/335.txt, the only BBC texts naming
+    both Siemens and Ericsson: "... equipment from Siemens and Ericsson." ends a paragraph and
+    "Siemens' plans ..." opens the next; Siemens is written 6 times in each (grep -o)."""
+    with Archive.open(bbc_built.index) as opened:
+        def files(query):
+            hits = opened.search(query, limit=50, highlight=False).hits
+            return {"/".join(hit.path.split("/")[-2:]) for hit in hits}
+
+        both = {"tech/032.txt", "tech/335.txt"}
+        assert files('"ericsson siemens"') == set()  # only across the paragraph break
+        assert files("ericsson pre/0 siemens") == both  # the same two words, counted across it
+        assert files("siemens pre/0 ericsson") == both  # "Siemens and Ericsson"
+        assert files("ericsson /s siemens") == files("ericsson /p siemens") == both
+        assert files("atleast6(siemens)") == both
+        assert files("atleast7(siemens)") == set()
+        assert files("atleast2(siemens)") == both | {"business/183.txt"}

@@ -6,6 +6,7 @@ import csv
 import gzip
 import io
 import json
+from datetime import date, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -137,6 +138,19 @@ def reuters(shared_dir, tmp_path_factory):
     index_paths([source], index=folder / "index", jobs=1)
     with Archive.open(folder / "index") as opened:
         yield opened
+
+
+@pytest.mark.parametrize("query, by", [("cocoa", "week"), ("oil w/3 price", "month"), ("coffee", "day")])
+def test_timeline_on_reuters_equals_the_query_total_of_each_period(reuters, query, by):
+    timeline = reuters.timeline(query, by=by)
+    series = timeline.series[0]
+    assert len(timeline.periods) > 3 and sum(series.counts) + series.undated == reuters.search(query).total
+    for period, count in zip(timeline.periods, series.counts):
+        first = date.fromisoformat(period if by != "month" else period + "-01")
+        last = first + timedelta(days=6) if by == "week" else None
+        total = reuters.search(query, since=period if last is None else first.isoformat(),
+                               until=period if last is None else last.isoformat()).total
+        assert total == count, period
 
 
 @pytest.mark.parametrize("query, expected", [

@@ -128,6 +128,19 @@ def test_a_new_copy_joins_and_deleting_the_first_keeps_the_rest(tmp_path):
         assert opened.get("https://other.test/1").story == "https://wire.test/1"
 
 
+def test_an_index_grouped_in_several_commits_keeps_the_window_and_the_figures(tmp_path):
+    path = tmp_path / "index"
+    created = Archive.create(path)
+    created.add(ARTICLES[:1])  # the wire story, 2 March
+    late = article("Rates up in Ruritania", COPY, url="https://late.test/1", date=utc(2021, 3, 20))
+    created.add([late, ARTICLES[2]])  # a copy 18 days on; the formulaic one with other figures
+    created.add([ARTICLES[1]])  # the copy of 3 March, read against the committed grouping
+    with Archive.open(path) as opened:
+        assert opened.get("https://late.test/1").story == "https://late.test/1"
+        assert opened.get("https://wire.test/2").story == "https://wire.test/2"
+        assert opened.get("https://paper.test/1").story == "https://wire.test/1"
+
+
 def test_rebuild_gives_the_same_grouping(tmp_path):
     records = [a.to_dict() for a in ARTICLES] * 1
     source = write_jsonl(tmp_path / "in" / "articles.jsonl", records)
@@ -154,10 +167,16 @@ def test_cli_collapse_copies_and_export(archive):
     listed = runner.invoke(main, ["query", "--copies", "https://paper.test/1", "--index", index, "--json"])
     assert [a["id"] for a in json.loads(listed.output)] == ["https://wire.test/1", "https://paper.test/1"]
     exported = runner.invoke(main, ["export", "Ruritania", "--index", index])
-    rows = [json.loads(line) for line in exported.output.splitlines() if line.startswith("{")]
-    assert {row["id"]: row["copies"] for row in rows}["https://paper.test/1"] == 2
-    shown = runner.invoke(main, ["show", "https://paper.test/1", "--index", index, "--json"])
-    assert json.loads(shown.output)["story"] == "https://wire.test/1"
+    rows = {row["id"]: row for row in map(json.loads, (line for line in exported.output.splitlines()
+                                                       if line.startswith("{")))}
+    assert (rows["https://paper.test/1"]["story"], rows["https://paper.test/1"]["copies"]) == ("https://wire.test/1", 2)
+    assert (rows["https://wire.test/2"]["story"], rows["https://wire.test/2"]["copies"]) == ("https://wire.test/2", 1)
+    shown = json.loads(runner.invoke(main, ["show", "https://paper.test/1", "--index", index, "--json"]).output)
+    assert (shown["story"], shown["copies"]) == ("https://wire.test/1", 2)
+    hits = json.loads(runner.invoke(main, ["query", "Ruritania", "--index", index, "--json"]).output)["hits"]
+    assert {h["id"]: (h["story"], h["copies"]) for h in hits} == {
+        "https://wire.test/1": ("https://wire.test/1", 2), "https://paper.test/1": ("https://wire.test/1", 2),
+        "https://wire.test/2": ("https://wire.test/2", 1)}
 
 
 def _pairs(assignment):

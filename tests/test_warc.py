@@ -206,11 +206,13 @@ def test_records_that_are_not_pages_are_passed_over_by_reason(tmp_path: Path) ->
         response("http://x.test/old", b"", status="301 Moved Permanently", headers={"Location": "http://x.test/a"}),
         response("http://x.test/gone", b"<html>Not found</html>", status="404 Not Found"),
         warc_record("resource", "file:///notes/page.html", news_page("Resource page"), content_type="text/html"),
+        warc_record("conversion", "http://x.test/a", b"text of the page", content_type="text/plain"),
     ])
     report = index_paths([crawl], index=tmp_path / "ix", jobs=1)
-    assert report.ok and report.inputs_total == 9 and report.counts["new"] == 2
+    assert report.ok and report.inputs_total == 10 and report.counts["new"] == 2
     assert sorted((s.reason, s.line) for s in report.skipped) == [
-        ("HTTP error pages (404)", 8), ("metadata records", 4), ("not HTML pages (image/png)", 6),
+        ("HTTP error pages (404)", 8), ("conversion records", 10), ("metadata records", 4),
+        ("not HTML pages (image/png)", 6),
         ("redirects (HTTP 301)", 7), ("request records", 2),
         ("revisit records (the same page as an earlier capture)", 5), ("warcinfo records (about the crawl)", 1)]
     with Archive.open(report.index) as archive:
@@ -302,3 +304,116 @@ def test_warc_found_in_a_folder_by_name_and_by_content(tmp_path: Path) -> None:
     write_warc(tmp_path / "in" / "capture-0001", [response("http://x.test/b", news_page("Sniffed"))], compress=False)
     report = index_paths([tmp_path / "in"], index=tmp_path / "ix", jobs=1)
     assert report.ok and report.counts["new"] == 2
+
+
+# ---------------------------------------------------------------------------
+# A big crawl: spans of record offsets over workers, resumed after a stop
+
+
+def many_pages(tmp_path: Path, count: int) -> Path:
+    records = []
+    for n in range(count):
+        uri = f"http://x.test/2024/05/02/story-number-{n}"
+        records += [request(uri), response(uri, news_page(f"Story {n}"))]
+    return write_warc(tmp_path / "big.warc.gz", records)
+
+
+def held_titles(index: Path) -> set[str]:
+    with Archive.open(index) as archive:
+        return {a.title for a in stored(archive)}
+
+
+def test_a_crawl_is_cut_into_spans_at_record_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsearch.sources import find_sources
+    from newsearch.sources import spans
+
+    crawl = many_pages(tmp_path, 30)
+    monkeypatch.setattr(spans, "SPAN_WARC_RECORDS", 8)
+    (source,) = find_sources([crawl])
+    cut = list(spans.plan_spans(source))
+    assert [s.count for s in cut] == [8] * 7 + [4] and [s.first_record for s in cut] == list(range(1, 61, 8))
+    members, offset = [], 0
+    for n in range(60):  # where each gzip member starts, from the file itself
+        members.append(offset)
+        offset += _member_length(crawl, offset)
+    assert [s.start for s in cut] == members[::8] and [s.end for s in cut][:-1] == members[8::8]
+    assert cut[-1].end is None and cut[-2].resume.offset == cut[-1].start
+    items = [item for span in cut for item in read_records(str(crawl), start=span.start, end=span.end,
+                                                             first_record=span.first_record, **LIMITS)]
+    assert [i.number for i in items] == list(range(1, 61))  # every record once, numbered as in the file
+
+
+def _member_length(path: Path, offset: int) -> int:
+    """The compressed length of the gzip member starting at `offset`."""
+    data = path.read_bytes()[offset:]
+    inflater = zlib.decompressobj(31)
+    inflater.decompress(data)
+    return len(data) - len(inflater.unused_data)
+
+
+def test_workers_share_a_crawl_and_a_stopped_run_resumes_after_its_last_commit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsearch.ingest import pipeline
+    from newsearch.sources import spans
+
+    monkeypatch.setattr(spans, "SPAN_WARC_RECORDS", 10)
+    monkeypatch.setattr(pipeline, "MIN_BATCH", 8)  # batches of four spans: several commits
+    pages = 160
+    crawl = many_pages(tmp_path, pages)
+    whole = index_paths([crawl], index=tmp_path / "whole", jobs=2, batch_size=5)
+    assert whole.ok and whole.counts["new"] == pages
+    assert held_titles(tmp_path / "whole") == {f"Story {n}" for n in range(pages)}
+
+    saved = tmp_path / "ix" / "manifest.json"
+
+    def stop_after_first_commit() -> str | None:
+        return "SIGINT" if saved.exists() and json.loads(saved.read_text()).get("partial") else None
+
+    stopped = index_paths([crawl], index=tmp_path / "ix", jobs=1, batch_size=5, stop=stop_after_first_commit)
+    assert stopped.interrupted == "SIGINT"
+    kept = len(held_titles(tmp_path / "ix"))
+    assert 0 < kept < pages
+    (partial,) = json.loads(saved.read_text())["partial"]
+    assert partial["record"] == 2 * kept + 1  # the next record after the last committed span
+    resumed = index_paths([crawl], index=tmp_path / "ix", jobs=2, batch_size=5)
+    assert resumed.ok and resumed.counts["new"] == pages - kept  # the committed records are not read again
+    assert held_titles(tmp_path / "ix") == held_titles(tmp_path / "whole")
+
+
+# ---------------------------------------------------------------------------
+# ARC, the format before WARC
+
+
+def arc_file(path: Path, records: list[tuple[str, str, bytes]], *, compress: bool = True) -> Path:
+    """An ARC v1 file: the filedesc record, then (url, date, HTTP response) records."""
+    version = b"1 0 Test\nURL IP-address Archive-date Content-type Archive-length\n"
+    blocks = [b"filedesc://test.arc 0.0.0.0 20080101000000 text/plain %d\n%s\n" % (len(version), version)]
+    for url, date, block in records:
+        blocks.append(b"%s 192.0.2.1 %s text/html %d\n%s\n" % (url.encode(), date.encode(), len(block), block))
+    path.write_bytes(b"".join(gzip.compress(b) for b in blocks) if compress else b"".join(blocks))
+    return path
+
+
+@pytest.mark.parametrize("name, compress", [("old.arc.gz", True), ("old.arc", False)])
+def test_arc_files_are_read_like_warc(tmp_path: Path, name: str, compress: bool) -> None:
+    crawl = arc_file(tmp_path / name, [
+        ("http://x.test/2008/01/02/harbour", "20080103120000", http_response(news_page("Harbour", day="2008-01-02"))),
+        ("http://x.test/logo.gif", "20080103120001", http_response(b"GIF89a", headers={"Content-Type": "image/gif"})),
+    ])
+    report = index_paths([crawl], index=tmp_path / "ix", jobs=1)
+    assert report.ok and report.counts["new"] == 1 and report.inputs_total == 3
+    assert sorted(s.reason for s in report.skipped) == ["ARC file headers (about the crawl)",
+                                                        "not HTML pages (image/gif)"]
+    with Archive.open(report.index) as archive:
+        (page,) = stored(archive)
+    assert page.fetched.isoformat() == "2008-01-03T12:00:00+00:00" and page.fetched_url == "http://x.test/2008/01/02/harbour"
+
+
+def test_a_truncated_arc_file_keeps_the_records_before_the_cut(tmp_path: Path) -> None:
+    crawl = arc_file(tmp_path / "cut.arc", [
+        (f"http://x.test/2008/01/02/story-{n}", "20080103120000", http_response(news_page(f"Story {n}")))
+        for n in range(3)], compress=False)
+    crawl.write_bytes(crawl.read_bytes()[:-300])
+    report = index_paths([crawl], index=tmp_path / "ix", jobs=1)
+    assert report.counts["new"] == 2 and [f.line for f in report.failures] == [4]
+    assert "a truncated ARC file" in report.failures[0].reason

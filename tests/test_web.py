@@ -209,3 +209,85 @@ def test_serve_warns_when_bound_beyond_loopback(index, monkeypatch):
     said.clear()
     server.serve(str(index), say=said.append)
     assert said == [f"serving {index} (3 articles) at http://127.0.0.1:8800/ (Ctrl+C to stop)"]
+
+
+WIRE = (
+    "Dock workers at the port of Valmora walked out on Monday after talks on night-shift pay broke down, "
+    "leaving eleven container ships waiting at anchor outside the harbour.\n\n"
+    "The union said its members would stay out until the operator restored the allowance it cut in March, "
+    "while the company called the strike unlawful and said it would seek an injunction on Wednesday.\n\n"
+    "Freight agents warned that shippers could divert cargo to rival terminals along the coast if the "
+    "dispute lasted more than a few days, at a cost to the city of lost fees and jobs."
+)
+STORY = [
+    Article(title="Valmora dockers strike", body=WIRE, url="https://wire.test/strike", source="Wire",
+            date=utc(2021, 3, 1)),
+    Article(title="Port strike strands ships", body="Sign up for our newsletter.\n\n" + WIRE.replace("said", "says"),
+            url="https://paper.test/strike", source="Paper", date=utc(2021, 3, 2)),
+    Article(title="Harbour fees rise", body="Port fees rose for the third time this year.", url="https://ex.org/fees",
+            source="Paper", date=utc(2021, 5, 20)),
+]
+
+
+@pytest.fixture()
+def story_client(tmp_path):
+    path = tmp_path / "ix"
+    with Archive.create(path) as archive:
+        archive.add(STORY)
+    with Archive.open(path) as archive, TestClient(create_app(archive), base_url="http://127.0.0.1") as client:
+        yield client, path
+
+
+def test_copies_are_shown_and_listed_and_collapse_keeps_one(story_client):
+    client, index = story_client
+    html = client.get("/", params={"q": "port", "sort": "oldest"}).text
+    copies = re.findall(r'<a class="copies" href="([^"]+)"[^>]*>(\d+) copies</a>', html)
+    assert copies == [("/copies/https%3A%2F%2Fwire.test%2Fstrike?q=port", "2"),
+                      ("/copies/https%3A%2F%2Fpaper.test%2Fstrike?q=port", "2")]  # the fees story has none
+    listed = client.get(copies[1][0]).text
+    assert re.findall(r'<h2><a href="[^"]+">([^<]+)</a>', listed) == ["Valmora dockers strike", "Port strike strands ships"]
+    assert 'class="hit current"' in listed  # the article the link came from is pointed out
+    collapsed = client.get("/", params={"q": "port", "collapse": "1", "sort": "oldest"}).text
+    assert 'data-total="2"' in collapsed and re.search(r"\b2</strong> stories", collapsed)
+    assert "Port strike strands ships" not in collapsed and 'name="collapse" value="1" data-autosubmit checked' in collapsed
+    article = client.get("/articles/https://paper.test/strike").text
+    assert '<a class="copies" href="/copies/https%3A%2F%2Fpaper.test%2Fstrike">2 copies</a>' in article
+    assert client.get("/copies/https://nowhere.test/").status_code == 404
+    assert client.get("/api/search", params={"q": "port", "collapse": "1", "facet": "source"}).json() == \
+        cli_json("query", "port", "--collapse", "--facet", "source", "--index", index, "--json")
+
+
+def test_timeline_page_draws_each_query_and_links_bars_to_searches(story_client):
+    client, index = story_client
+    page = client.get("/timeline", params=[("q", "strike"), ("q", "rose"), ("by", "month")])
+    assert page.status_code == 200
+    html = page.text
+    assert re.findall(r'data-query="([^"]*)" data-total="(\d+)"', html) == [("strike", "2"), ("rose", "1")]
+    # Both series share the months March to May, zero-filled; a bar opens that month's search.
+    assert re.findall(r'data-period="([\d-]+)"', html) == ["2021-03", "2021-04", "2021-05"] * 2
+    assert 'href="/?q=strike&amp;since=2021-03&amp;until=2021-03"' in html
+    week = client.get("/timeline", params={"q": "strike", "by": "week"}).text
+    assert 'href="/?q=strike&amp;since=2021-03-01&amp;until=2021-03-07"' in week  # a week is Monday to Sunday
+    assert client.get("/api/timeline", params=[("q", "strike"), ("q", "fees"), ("collapse", "1")]).json() == \
+        cli_json("timeline", "strike", "fees", "--collapse", "--index", index, "--json")
+    assert client.get("/timeline", params={"by": "hour"}).status_code == 400
+    too_many = client.get("/api/timeline", params=[("q", str(i)) for i in range(6)])
+    assert too_many.status_code == 400 and "at most 5 queries" in too_many.json()["error"]
+    search = client.get("/", params={"q": "strike", "section": "x"}).text
+    assert 'href="/timeline?q=strike&amp;section=x"' in search
+
+
+def test_queries_typed_into_the_timeline_are_escaped(story_client):
+    client, _ = story_client
+    hostile = '"strike" <script>alert(1)</script> <img src=x onerror=alert(2)>'
+    page = client.get("/timeline", params=[("q", hostile), ("q", "strike")])
+    html = page.text
+    assert page.status_code == 200 and "<script>alert" not in html and "<img" not in html
+    assert 'data-query="&#34;strike&#34; &lt;script&gt;alert(1)&lt;/script&gt; &lt;img' in html
+    assert html.count("<script") == 1  # the page's own /static/app.js
+
+
+def test_answers_say_how_long_they_waited_and_worked(client):
+    timing = client.get("/", params={"q": "rocket"}).headers["server-timing"]
+    found = dict(re.findall(r"(\w+);dur=([\d.]+)", timing))
+    assert set(found) == {"queue", "app"} and float(found["app"]) > 0

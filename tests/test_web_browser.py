@@ -175,6 +175,47 @@ def test_readable_on_a_phone_and_usable_from_the_keyboard(browser, sample):
     assert _shown_total(page) == _api(sample, page)["total"] > 0
 
 
+def test_timeline_from_a_search_and_back_to_a_period(browser, sample):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(sample + "/?q=council")
+    page.click("a.timeline-link")
+    page.wait_for_url("**/timeline?q=council")
+    series = page.locator("figure.series")
+    assert series.get_attribute("data-query") == "council"
+    api = httpx.get(sample + "/api/timeline", params={"q": "council"}).json()
+    assert int(series.get_attribute("data-total")) == api["series"][0]["total"]
+    drawn = page.locator("figure.series a.bar").evaluate_all("bars => bars.map(b => b.dataset.period)")
+    assert drawn == api["periods"]
+    page.fill("#tq1", "levy")  # a second query, side by side
+    page.click(".timeline-form button[type=submit]")
+    page.wait_for_url("**q=levy*")
+    assert page.locator("figure.series").count() == 2
+    _shot(page, "6-timeline")
+    bars = page.locator("figure.series >> nth=0").locator("a.bar").all()
+    full = [b for b in bars if int(b.get_attribute("aria-label").split(": ")[1]) > 0][0]
+    period, count = full.get_attribute("data-period"), int(full.get_attribute("aria-label").split(": ")[1])
+    full.click()
+    page.wait_for_url(f"**until={period}*")
+    assert _state(page)["q"] == ["council"] and _state(page)["since"] == [period]
+    assert _shown_total(page) == count == _api(sample, page)["total"]
+
+
+def test_tab_reaches_the_facets_and_enter_follows_them(browser, sample):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(sample + "/?q=council")
+    for _ in range(60):  # bounded: the facet lists come after the form, help, histogram and hits
+        page.keyboard.press("Tab")
+        if page.evaluate("!!document.activeElement.closest('.facet[data-facet=section]')"):
+            break
+    else:
+        raise AssertionError("Tab never reached the section facet")
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"  # focus is seen
+    value = page.evaluate("document.activeElement.querySelector('.value').textContent")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**section=*")
+    assert _state(page)["section"] == [value]
+
+
 HOSTILE = [
     Article(title='<script>window.__pwned = "title"</script>Evil headline', url="javascript:window.__pwned='url'",
             body="Plain words about the harbour <img src=x onerror=\"window.__pwned='body'\"> and more. " * 3,

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Protocol
+from typing import Any, Iterable, Iterator, Protocol, Sequence
 
 from ..errors import NewsearchError
 from ..models import Article, FacetCount, Hit, SearchResults
@@ -32,6 +32,7 @@ class IndexStats:
     sections: tuple[tuple[str, int], ...]
     language: str
     stem: bool
+    languages: tuple[tuple[str, int], ...] = ()  # articles per language, most first
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +45,7 @@ class IndexStats:
             "sections": {name: count for name, count in self.sections},
             "language": self.language,
             "stem": self.stem,
+            "languages": {code: count for code, count in self.languages},
         }
 
 
@@ -110,6 +112,11 @@ class SearchIndex(ABC):
         the index's own analysis. An engine that cannot tell marks nothing."""
         return []
 
+    def missing_shards(self) -> tuple[str, ...]:
+        """Shards that gave no answer to this thread's calls since it last asked (an
+        archive opened with allow_partial); always empty for one index."""
+        return ()
+
     @abstractmethod
     def article(self, article_id: str) -> Article | None:
         """The stored article with this id, or None."""
@@ -166,6 +173,19 @@ class SearchIndex(ABC):
     def grouped(self) -> dict[str, str]:
         """Article id -> story for the articles whose story holds two or more."""
         return {}
+
+    def stories_for(self, ids: Sequence[str]) -> dict[str, tuple[str, list[str]]]:
+        """Each article's story and that story's members, for many articles at once."""
+        found = {}
+        for article_id in ids:
+            story = self.story_of(article_id)
+            found[article_id] = (story, self.story_members(story))
+        return found
+
+    def sources_of(self, ids: Sequence[str]) -> dict[str, str]:
+        """The publisher of each of these articles that the index holds."""
+        held = {article_id: self.article(article_id) for article_id in ids}
+        return {article_id: article.source for article_id, article in held.items() if article is not None}
 
     def add(self, articles: Iterable[Article]) -> int:
         """Add or replace articles (same id replaces) and commit; returns how many."""

@@ -7,65 +7,60 @@ matches a caller picked into Hits.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from collections import Counter
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from whoosh.util.times import long_to_datetime
 
-from ..errors import IndexCorrupt, NewsearchError, QuerySyntaxError
 from ..models import FacetCount, Hit
 from .interface import Match
 from .query import (
-    _DAMAGE,
     _NO_DATE,
     ID_KEY,
     FacetCache,
     SearchRequest,
     _combine,
     _DateFilter,
-    _shown,
     _with_feedback,
     build_queries,
+    first_id,
     make_hit,
     order_facet,
     query_terms,
     scored_matches,
+    search_errors,
 )
 
 
-def all_matches(searcher: Any, request: SearchRequest, *, facet_cache: FacetCache) -> list[Match]:
+def all_matches(searcher: Any, request: SearchRequest, *, facet_cache: FacetCache,
+                expansion: dict[str, float] | None = None) -> list[Match]:
     """Every article matching `request` (text, filters, dates), in its sort order:
-    best first for relevance (ties in index order), else by date, undated last."""
-    try:
-        text_query, filters, date_query = build_queries(request, searcher.schema)
-        text_query = _with_feedback(searcher, request, text_query, filters, date_query)
-        combined = _combine(text_query, filters)
+    best first for relevance, else by date, undated last; ties by article id."""
+    text_query, filters, date_query = build_queries(request, searcher.schema)
+    text_query = _with_feedback(searcher, request, text_query, facet_cache, expansion)
+    combined = _combine(text_query, filters)
+    with search_errors(request.text):
         dates_filter = _DateFilter.of(searcher, date_query, facet_cache)
         docs, scores = scored_matches(searcher, combined, dates_filter)
         reader = searcher.reader()
         ids = facet_cache.values(reader, ID_KEY)
         dates = facet_cache.dates(reader)
-    except NewsearchError:
-        raise
-    except _DAMAGE as exc:
-        raise IndexCorrupt(f"index files are damaged ({type(exc).__name__}: {exc}); run `newsearch rebuild`") from exc
-    except Exception as exc:
-        raise QuerySyntaxError(f"cannot run query {_shown(request.text)}: {exc}") from exc
-    order = list(range(len(docs)))
-    if request.sort == "relevance":
-        order.sort(key=lambda k: (-scores[k], docs[k]))
-    else:
-        newest = request.sort == "newest"
-        order.sort(key=lambda k: (dates[docs[k]] >= _NO_DATE,
-                                  -dates[docs[k]] if newest else dates[docs[k]], docs[k]))
-    return [Match(docs[k], scores[k], _first(ids[docs[k]]), _as_datetime(dates[docs[k]])) for k in order]
+    found = [Match(d, s, first_id(ids[d]), _as_datetime(dates[d])) for d, s in zip(docs, scores)]
+    found.sort(key=match_order(request.sort))
+    return found
 
 
-def _first(value: Any) -> str:
-    if isinstance(value, tuple):
-        return value[0]
-    return value or ""
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_TICK = timedelta(microseconds=1)
+
+
+def match_order(sort: str) -> Callable[[Match], tuple[Any, ...]]:
+    """The sort key of matches, the same for one index and across shards."""
+    if sort == "relevance":
+        return lambda m: (-m.score, m.id)
+    sign = -1 if sort == "newest" else 1
+    return lambda m: ((1, 0, m.id) if m.date is None else (0, sign * ((m.date - _EPOCH) // _TICK), m.id))
 
 
 def _as_datetime(value: int) -> datetime | None:
@@ -105,22 +100,31 @@ def count_documents(searcher: Any) -> int:
     return searcher.doc_count()
 
 
-__all__ = ["Match", "all_matches", "hits_for", "count_facets", "document_frequencies", "analyse", "stored_body"]
+__all__ = ["Match", "all_matches", "hits_for", "facet_values", "tally_facets", "document_frequencies", "analyse", "stored_body"]
 
 
-def count_facets(searcher: Any, facets: Sequence[str], picked: Sequence[Match], *, facet_cache: FacetCache,
-                 groups: Sequence[str] | None = None) -> dict[str, tuple[FacetCount, ...]]:
-    """Facet counts over `picked`; with `groups` (a label per match) each label
-    counts once per value, so copies of one story count as one."""
+def facet_values(searcher: Any, facets: Sequence[str], picked: Sequence[Match], *,
+                 facet_cache: FacetCache) -> dict[str, list[tuple[str, ...]]]:
+    """For each facet, the values of each of `picked` (matches this searcher gave)."""
     reader = searcher.reader()
     result = {}
     for name in facets:
         values = facet_cache.values(reader, name)
-        per_match = [_as_tuple(values[m.key]) for m in picked]
+        result[name] = [_as_tuple(values[m.key]) for m in picked]
+    return result
+
+
+def tally_facets(facets: Sequence[str], per_match: dict[str, list[tuple[str, ...]]],
+                 groups: Sequence[str] | None = None) -> dict[str, tuple[FacetCount, ...]]:
+    """Facet counts from each match's values; with `groups` (a label per match)
+    each label counts once per value, so copies of one story count as one."""
+    result = {}
+    for name in facets:
+        values = per_match[name]
         if groups is None:
-            tally = Counter(v for vs in per_match for v in vs)
+            tally = Counter(v for vs in values for v in vs)
         else:
-            tally = Counter(v for _, v in {(g, v) for g, vs in zip(groups, per_match) for v in vs})
+            tally = Counter(v for _, v in {(g, v) for g, vs in zip(groups, values) for v in vs})
         result[name] = order_facet(name, tally)
     return result
 

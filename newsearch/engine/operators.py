@@ -143,6 +143,19 @@ class AtLeastPlugin(plugins.TaggingPlugin):
     def create(self, parser: Any, match: Any) -> Any:
         return _AtLeastNode(int(match.group("count")), match.group("word"))
 
+    def filters(self, parser: Any) -> list[Any]:
+        # After explicit fields are applied (100), before MultifieldPlugin (110) would
+        # split an unfielded atleastN into one count per field.
+        return [(self._count_fields_together, 105)]
+
+    def _count_fields_together(self, parser: Any, group: Any) -> Any:
+        for node in group:
+            if isinstance(node, syntax.GroupNode):
+                self._count_fields_together(parser, node)
+            elif isinstance(node, _AtLeastNode) and node.fieldname is None:
+                node.has_fieldname = False
+        return group
+
 
 # ---------------------------------------------------------------------------
 # Queries

@@ -15,6 +15,7 @@ import struct
 import time
 import zlib
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -22,7 +23,7 @@ from itertools import compress
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from whoosh import matching, qparser, scoring, sorting
+from whoosh import matching, qparser, scoring
 from whoosh import query as wq
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.times import datetime_to_long
@@ -33,7 +34,9 @@ from ..errors import IndexCorrupt, NewsearchError, QuerySyntaxError
 from ..models import FacetCount, Hit, SearchResults
 from ..periods import date_bounds, parse_period
 from .ranking import (
+    FEEDBACK_DOCS,
     FIELD_BOOSTS,
+    TEXT_FIELDS,
     Bonus,
     SumOr,
     add_proximity,
@@ -41,9 +44,11 @@ from .ranking import (
     bonus_bound,
     bonus_scores,
     combine_fields,
-    expand_query,
+    feedback_weights,
     reads_term_in_bulk,
+    term_counts,
     term_scores,
+    with_expansion,
 )
 from ..snippets import make_snippet, matching_spans
 from .operators import AtLeastPlugin, operators_plugin, truncations
@@ -76,6 +81,8 @@ MATCHES = ("all", "any")
 # one more than the last datetime Whoosh can store.
 _DATE_KEY = "_date"
 _LOCAL_DATE = "local_date"
+# FacetCache key of the per-document publication instants (UTC), for date sorting.
+UTC_KEY = "_utc"
 # FacetCache key of the per-document article ids (engine/matches.py).
 ID_KEY = "_id"
 _NO_DATE = datetime_to_long(datetime.max) + 1
@@ -407,7 +414,7 @@ class FacetCache:
         if key not in self._joined:
             if len(self._joined) > 32:
                 self._joined.clear()
-            fieldname = _LOCAL_DATE if facet == _DATE_KEY else "id" if facet == ID_KEY else FACET_FIELDS[facet]
+            fieldname = _CACHED_FIELDS.get(facet) or FACET_FIELDS[facet]
             joined: list[Any] = []
             for segment_reader, offset in _leaves(reader):
                 if offset != len(joined):  # pragma: no cover - Whoosh's leaves are contiguous
@@ -415,6 +422,10 @@ class FacetCache:
                 joined.extend(self._segment_values(segment_reader, fieldname))
             self._joined[key] = joined
         return self._joined[key]
+
+    def instants(self, reader: Any) -> list[int]:
+        """For each document number: its UTC date as Whoosh's number, or _NO_DATE."""
+        return self.values(reader, UTC_KEY)
 
     def dates(self, reader: Any) -> list[int]:
         """For each document number of `reader`: its date as Whoosh's number, or
@@ -428,7 +439,7 @@ class FacetCache:
             return self._segments[key]
         values = self._load(segment_id, fieldname, reader.doc_count_all()) if segment_id else None
         if values is None:
-            build = _build_date_values if fieldname == _LOCAL_DATE else _build_facet_values
+            build = _build_date_values if fieldname in (_LOCAL_DATE, "date") else _build_facet_values
             values = build(reader, fieldname)
             if segment_id:
                 self._save(segment_id, fieldname, values, reader)
@@ -464,6 +475,9 @@ class FacetCache:
                     old.unlink(missing_ok=True)
         except OSError:
             pass
+
+
+_CACHED_FIELDS = {_DATE_KEY: _LOCAL_DATE, UTC_KEY: "date", ID_KEY: "id"}
 
 
 def _is_stale(file: Path) -> bool:
@@ -587,9 +601,33 @@ def _fill_periods(name: str, counts: Counter[str]) -> list[str]:
 # Running a search
 
 
+# Parsed requests per schema (the schema is held, so its id is not reused meanwhile):
+# an archive of shards parses a request for each phase, a web server the same query often.
+_PARSED: dict[int, tuple[Any, dict[tuple[Any, ...], tuple[Any, dict[str, Any], Any]]]] = {}
+_PARSED_SCHEMAS = 16
+_PARSED_PER_SCHEMA = 128
+
+
 def build_queries(request: SearchRequest, schema: Any) -> tuple[Any, dict[str, Any], Any]:
     """The text query, one filter query per filtered facet, and the date limits (or None)."""
     validate(request)
+    key = (request.text, request.match, repr(request.since), repr(request.until),
+           tuple(sorted((name, tuple(values)) for name, values in request.filters.items())))
+    held = _PARSED.get(id(schema))
+    if held is None or held[0] is not schema:
+        if len(_PARSED) >= _PARSED_SCHEMAS:
+            _PARSED.clear()
+        held = _PARSED[id(schema)] = (schema, {})
+    cache = held[1]
+    if key not in cache:
+        if len(cache) >= _PARSED_PER_SCHEMA:
+            cache.clear()
+        cache[key] = _build_queries(request, schema)
+    text_query, filters, date_query = cache[key]
+    return text_query, dict(filters), date_query
+
+
+def _build_queries(request: SearchRequest, schema: Any) -> tuple[Any, dict[str, Any], Any]:
     text_query, dates = parse_text_query(request.text, schema, match=request.match)
     start, end = date_bounds(request.since, request.until)
     if start is not None or end is not None:
@@ -606,20 +644,144 @@ def build_queries(request: SearchRequest, schema: Any) -> tuple[Any, dict[str, A
     return text_query, filters, date_query
 
 
-def _with_feedback(searcher: Any, request: SearchRequest, text_query: Any, filters: dict[str, Any],
-                   date_query: Any) -> Any:
-    """Add feedback words when asked and ranking by relevance; filters and dates pick the
-    feedback articles (and the date filter binds the added words too)."""
+def feedback_sample(searcher: Any, request: SearchRequest, facet_cache: FacetCache, *,
+                    docs: int = FEEDBACK_DOCS) -> list[tuple[tuple[float, str], float, Counter[str]]]:
+    """The best `docs` matches of the request's own words within its filters and dates,
+    as (sort key, score, term counts): what pseudo-relevance feedback reads."""
+    text_query, filters, date_query = build_queries(request, searcher.schema)
+    with search_errors(request.text):
+        dates = _DateFilter.of(searcher, date_query, facet_cache)
+        found, scores = scored_matches(searcher, text_query, dates)
+        pairs = list(zip(found, scores))
+        if filters:
+            allowed = set(searcher.docs_for_query(_combine(wq.Every(), filters)))
+            pairs = [(d, score) for d, score in pairs if d in allowed]
+        ids = facet_cache.values(searcher.reader(), ID_KEY)
+        best = best_by([-score for _, score in pairs], [d for d, _ in pairs], docs, ids)
+        return [((value, first_id(ids[d])), -value, term_counts(searcher, d)) for d, value in best]
+
+
+def _with_feedback(searcher: Any, request: SearchRequest, text_query: Any, facet_cache: FacetCache,
+                   expansion: dict[str, float] | None = None) -> Any:
+    """Add feedback words when asked and ranking by relevance: `expansion` when given
+    (an archive of shards computes it over all of them), else from this index's best
+    matches within the filters and dates (the date filter binds the added words too)."""
     if not request.feedback or request.sort != "relevance" or not request.text.strip():
         return text_query
-    limits = dict(filters, _dates=date_query) if date_query is not None else filters
-    restrict = _combine(wq.Every(), limits) if limits else None
-    return expand_query(searcher, text_query, restrict=restrict, broaden=request.match == "any")
+    if expansion is None:
+        sample = feedback_sample(searcher, request, facet_cache)
+        fields = [f for f in TEXT_FIELDS if f in searcher.schema]
+        expansion = feedback_weights([(score, counts) for _, score, counts in sample], searcher.doc_count_all(),
+                                     lambda term: max(searcher.doc_frequency(f, term) for f in fields))
+    return with_expansion(text_query, expansion, broaden=request.match == "any")
 
 
 def _combine(text_query: Any, filters: dict[str, Any], without: str | None = None) -> Any:
     parts = [text_query] + [q for name, q in filters.items() if name != without]
     return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """What one index gives for a request before any stored field is read: the
+    exact total, the best `wanted` matches in order, raw facet counts (summable
+    over shards; `order_facet` orders them) and the typed words to highlight.
+
+    Each of `top` is (sort key, document number, score). The key orders hits the
+    same way in one index and across shards: best score first (or date, undated
+    last), then the article id, so equal scores never depend on document numbers.
+    """
+
+    total: int
+    top: list[tuple[tuple[Any, str], int, float]]
+    facets: dict[str, Counter[str]]
+    terms: frozenset[str]
+
+
+@contextmanager
+def search_errors(text: str) -> Iterator[None]:
+    """Failures while running a query, as newsearch errors."""
+    try:
+        yield
+    except NewsearchError:
+        raise
+    except _DAMAGE as exc:
+        raise IndexCorrupt(
+            f"index files are damaged ({type(exc).__name__}: {exc}); run `newsearch rebuild`"
+        ) from exc
+    except Exception as exc:
+        raise QuerySyntaxError(f"cannot run query {_shown(text)}: {exc}") from exc
+
+
+def rank(searcher: Any, request: SearchRequest, *, facet_cache: FacetCache,
+         wanted: int | None = None, expansion: dict[str, float] | None = None) -> Ranked:
+    """Run `request` once: every match scored in one pass, so the count, the best
+    `wanted` (default: up to the requested page; None: all) and the facets come from
+    the same list of documents."""
+    text_query, filters, date_query = build_queries(request, searcher.schema)
+    typed_terms = query_terms(text_query)  # feedback words rank but are not highlighted
+    text_query = _with_feedback(searcher, request, text_query, facet_cache, expansion)
+    combined = _combine(text_query, filters)
+    with search_errors(request.text):
+        dates = _DateFilter.of(searcher, date_query, facet_cache)
+        ids = _LazyIds(facet_cache, searcher.reader())  # read only when there are hits to order
+        if request.sort == "relevance":
+            limit = wanted if wanted is not None else searcher.doc_count_all()
+            matching, best = ranked_matches(searcher, combined, dates, max(1, limit), ids=ids)
+            top = [((-score, first_id(ids[d])), d, score) for d, score in best]
+        else:
+            matching, scores = scored_matches(searcher, combined, dates)
+            top = _by_date(matching, scores, facet_cache.instants(searcher.reader()), ids,
+                           newest=request.sort == "newest", wanted=wanted if wanted is not None else len(matching))
+        facets = _facet_counts(searcher, text_query, filters, request.facets, facet_cache, matching, dates)
+    return Ranked(len(matching), top, facets, typed_terms)
+
+
+class _LazyIds:
+    """A FacetCache id array, read on first use (a search without matches never needs it)."""
+
+    def __init__(self, cache: FacetCache, reader: Any) -> None:
+        self._cache = cache
+        self._reader = reader
+        self._ids: list[Any] | None = None
+
+    def __getitem__(self, docnum: int) -> Any:
+        if self._ids is None:
+            self._ids = self._cache.values(self._reader, ID_KEY)
+        return self._ids[docnum]
+
+
+def first_id(value: Any) -> str:
+    """The article id in a FacetCache id array entry."""
+    if isinstance(value, tuple):
+        return value[0]
+    return value or ""
+
+
+def _by_date(docs: list[int], scores: list[float], instants: list[int], ids: list[Any], *, newest: bool,
+             wanted: int) -> list[tuple[tuple[Any, str], int, float]]:
+    """The best `wanted` of `docs` by date (undated last either way), then id."""
+    if newest:
+        primary = [-instants[d] if instants[d] < _NO_DATE else _NO_DATE for d in docs]
+    else:
+        primary = [instants[d] for d in docs]
+    score_of = dict(zip(docs, scores))
+    return [((value, first_id(ids[d])), d, score_of[d]) for d, value in best_by(primary, docs, wanted, ids)]
+
+
+def best_by(primary: list[Any], docs: list[int], wanted: int, ids: list[Any] | None) -> list[tuple[int, Any]]:
+    """The `wanted` documents with the smallest `primary` values as (docnum, value);
+    equal values in article-id order (`ids`: the id of each document number), or in
+    document order without `ids`."""
+    best = heapq.nsmallest(wanted, zip(primary, docs))
+    if ids is None or not best:
+        return [(d, value) for value, d in best]
+    cut = best[-1][0]
+    if len(best) == wanted and primary.count(cut) > sum(1 for value, _ in best if value == cut):
+        # Documents tied with the last one kept but left out: the id decides among them all.
+        best = [item for item in best if item[0] != cut] + [(v, d) for v, d in zip(primary, docs) if v == cut]
+    ordered = sorted(best, key=lambda item: (item[0], first_id(ids[item[1]])))[:wanted]
+    return [(d, value) for value, d in ordered]
 
 
 def run_search(
@@ -628,50 +790,24 @@ def run_search(
     *,
     facet_cache: FacetCache,
 ) -> SearchResults:
-    """One page of hits, the exact total, and facet counts for `request`.
-
-    The query runs once: every match is scored in one pass, so the count, the
-    page of hits and the facets all come from the same list of documents.
-    """
-    text_query, filters, date_query = build_queries(request, searcher.schema)
-    typed_terms = query_terms(text_query)  # feedback words rank but are not highlighted
-    text_query = _with_feedback(searcher, request, text_query, filters, date_query)
-    combined = _combine(text_query, filters)
-    try:
-        dates = _DateFilter.of(searcher, date_query, facet_cache)
-        wanted = request.page * request.limit
-        if request.sort == "relevance":
-            matching, ranked = ranked_matches(searcher, combined, dates, wanted)
-        else:
-            matching, ranked = scored_matches(searcher, combined, dates)[0], []
-        hits = _top_hits(searcher, combined, request, typed_terms, matching, ranked, dates)
-        facets = _facets(searcher, text_query, filters, request.facets, facet_cache, matching, dates)
-    except NewsearchError:
-        raise
-    except _DAMAGE as exc:
-        raise IndexCorrupt(
-            f"index files are damaged ({type(exc).__name__}: {exc}); run `newsearch rebuild`"
-        ) from exc
-    except Exception as exc:
-        raise QuerySyntaxError(f"cannot run query {_shown(request.text)}: {exc}") from exc
+    """One page of hits, the exact total, and facet counts for `request`."""
+    ranked = rank(searcher, request, facet_cache=facet_cache)
+    offset = (request.page - 1) * request.limit
+    with search_errors(request.text):
+        hits = [make_hit(searcher, docnum, score, offset + i + 1, ranked.terms, request.highlight)
+                for i, (_, docnum, score) in enumerate(ranked.top[offset:offset + request.limit])]
     return SearchResults(
         query=request.text,
-        total=len(matching),
+        total=ranked.total,
         hits=tuple(hits),
-        facets=facets,
+        facets=order_facets(ranked.facets),
         page=request.page,
         limit=request.limit,
     )
 
 
-def _sort_args(sort: str) -> dict[str, Any]:
-    """Date order with undated articles last either way (Whoosh would put them first
-    for newest, as its column default is the largest value)."""
-    if sort not in ("newest", "oldest"):
-        return {}
-    dated_first = sorting.QueryFacet({0: wq.DateRange("date", None, None)}, other=1)
-    by_date = sorting.FieldFacet("date", reverse=sort == "newest")
-    return {"sortedby": sorting.MultiFacet([dated_first, by_date])}
+def order_facets(counts: dict[str, Counter[str]]) -> dict[str, tuple[FacetCount, ...]]:
+    return {name: order_facet(name, tally) for name, tally in counts.items()}
 
 
 class _DateFilter:
@@ -713,11 +849,6 @@ def _date_window(date_query: Any) -> tuple[int, int]:
         if part.end is not None:
             high = min(high, part.end + (0 if part.endexcl else 1))
     return low, high
-
-
-def _date_docs(searcher: Any, date_query: Any) -> set[int] | None:
-    """Documents inside the date limits as a set, for Whoosh's own filter (None: no limits)."""
-    return None if date_query is None else set(searcher.docs_for_query(date_query))
 
 
 def scored_matches(searcher: Any, query: Any, dates: _DateFilter | None = None) -> tuple[list[int], list[float]]:
@@ -841,30 +972,34 @@ def _matching_docs(searcher: Any, query: Any, dates: _DateFilter | None) -> list
     return list(docs) if dates is None else dates.keep(docs)
 
 
-def ranked_matches(searcher: Any, query: Any, dates: _DateFilter | None,
-                   wanted: int) -> tuple[list[int], list[tuple[int, float]]]:
+def ranked_matches(searcher: Any, query: Any, dates: _DateFilter | None, wanted: int, *,
+                   ids: list[Any] | None = None) -> tuple[list[int], list[tuple[int, float]]]:
     """Every match in document order, and the best `wanted` as (docnum, score):
-    best score first, ties in index order (as Whoosh ranks them)."""
-    if is_everything(query):  # every score is the same: the first `wanted` in index order
+    best score first, ties in article-id order given `ids` (the id of each document
+    number), else in index order (as Whoosh ranks them)."""
+    if is_everything(query):  # every score is the same: the first `wanted` in id (or index) order
         docs, scores = scored_matches(searcher, query, dates)
-        return docs, list(zip(docs[:wanted], scores[:wanted]))
+        if ids is None:
+            return docs, list(zip(docs[:wanted], scores[:wanted]))
+        first = heapq.nsmallest(wanted, docs, key=lambda d: first_id(ids[d]))
+        return docs, [(d, scores[0]) for d in first]
     if isinstance(query, Bonus) and query.boost == 1.0:
-        pruned = _ranked_with_bonus(searcher, query, dates, wanted)
+        pruned = _ranked_with_bonus(searcher, query, dates, wanted, ids=ids)
         if pruned is not None:
             return pruned
     docs, scores = scored_matches(searcher, query, dates)
-    best = heapq.nsmallest(wanted, zip(map(operator.neg, scores), docs))
-    return docs, [(docnum, -negated) for negated, docnum in best]
+    best = best_by(list(map(operator.neg, scores)), docs, wanted, ids)
+    return docs, [(docnum, -negated) for docnum, negated in best]
 
 
-def _ranked_with_bonus(searcher: Any, query: Any, dates: _DateFilter | None,
-                       wanted: int) -> tuple[list[int], list[tuple[int, float]]] | None:
+def _ranked_with_bonus(searcher: Any, query: Any, dates: _DateFilter | None, wanted: int, *,
+                       ids: list[Any] | None = None) -> tuple[list[int], list[tuple[int, float]]] | None:
     """Rank a query with a proximity bonus, scoring the bonus only where it matters.
 
     The bonus never changes which documents match, and it cannot lift a document
     by more than its bound; so a document whose score without it, plus the bound,
-    stays below the `wanted`-th best score without it can't reach the page.
-    Page scores equal those of the full query (the same a + b sum).
+    stays below the `wanted`-th best score without it can't reach the page (nor tie
+    with it). Page scores equal those of the full query (the same a + b sum).
     """
     bound = bonus_bound(searcher, query.b)
     if bound is None:
@@ -878,24 +1013,9 @@ def _ranked_with_bonus(searcher: Any, query: Any, dates: _DateFilter | None,
     finals = []
     for k in candidates:
         docnum, score = docs[k], base[k]
-        finals.append((-(score + bonus[docnum]) if docnum in bonus else -score, docnum))
-    return docs, [(docnum, -negated) for negated, docnum in heapq.nsmallest(wanted, finals)]
-
-
-def _top_hits(searcher: Any, query: Any, request: SearchRequest, terms: frozenset[str],
-              matching: list[int], ranked: list[tuple[int, float]], dates: _DateFilter | None) -> list[Hit]:
-    """The requested page of `ranked` (relevance), or of Whoosh's date sorting
-    limited to the matches inside the dates."""
-    offset = (request.page - 1) * request.limit
-    wanted = offset + request.limit
-    if request.sort != "relevance" and matching:
-        inside = set(matching) if dates is not None else None
-        results = searcher.search(query, limit=wanted, filter=inside, **_sort_args(request.sort))
-        ranked = [(hit.docnum, hit.score) for hit in results]
-    return [
-        make_hit(searcher, docnum, score, offset + i + 1, terms, request.highlight)
-        for i, (docnum, score) in enumerate(ranked[offset:wanted])
-    ]
+        finals.append(-(score + bonus[docnum]) if docnum in bonus else -score)
+    best = best_by(finals, [docs[k] for k in candidates], wanted, ids)
+    return docs, [(docnum, -negated) for docnum, negated in best]
 
 
 def query_terms(query: Any) -> frozenset[str]:
@@ -941,7 +1061,7 @@ def make_hit(
     )
 
 
-def _facets(
+def _facet_counts(
     searcher: Any,
     text_query: Any,
     filters: dict[str, Any],
@@ -949,8 +1069,8 @@ def _facets(
     cache: FacetCache,
     matching: list[int],
     dates: _DateFilter | None,
-) -> dict[str, tuple[FacetCount, ...]]:
-    """Exact counts. A facet that is itself filtered counts without its own filter,
+) -> dict[str, Counter[str]]:
+    """Exact raw counts. A facet that is itself filtered counts without its own filter,
     so choosing one section still shows how many hits every other section has."""
     if not names:
         return {}
@@ -967,23 +1087,17 @@ def _facets(
     result = {}
     for name in names:
         if everything:  # the same counts for every match-all query on this reader
-            result[name] = cache.totals(reader, name, lambda: order_facet(
-                name, count_facet(cache.values(reader, name), matching)))
+            result[name] = cache.totals(reader, name, lambda: count_facet(cache.values(reader, name), matching))
         else:
-            result[name] = order_facet(name, count_facet(cache.values(reader, name), docs_without(name)))
+            result[name] = count_facet(cache.values(reader, name), docs_without(name))
     return result
 
 
-def iter_hits(searcher: Any, request: SearchRequest) -> Iterator[Hit]:
+def iter_hits(searcher: Any, request: SearchRequest, *, facet_cache: FacetCache) -> Iterator[Hit]:
     """Every hit for a request, in the requested order, one stored-field load at a time."""
-    text_query, filters, date_query = build_queries(request, searcher.schema)
-    terms = query_terms(text_query) if request.highlight else frozenset()
-    text_query = _with_feedback(searcher, request, text_query, filters, date_query)
-    combined = _combine(text_query, filters)
-    results = searcher.search(combined, limit=None, filter=_date_docs(searcher, date_query),
-                              **_sort_args(request.sort))
-    for rank, hit in enumerate(results, start=1):
-        yield make_hit(searcher, hit.docnum, hit.score, rank, terms, request.highlight)
+    ranked = rank(searcher, request, facet_cache=facet_cache, wanted=None)
+    for number, (_, docnum, score) in enumerate(ranked.top, start=1):
+        yield make_hit(searcher, docnum, score, number, ranked.terms, request.highlight)
 
 
 def weighting() -> Any:
@@ -1023,14 +1137,6 @@ def date_extent(searcher: Any) -> tuple[str | None, str | None]:
 def find_document(searcher: Any, article_id: str) -> int | None:
     """The document number of an article id, or None."""
     return searcher.document_number(id=article_id)
-
-
-def similar_hits(searcher: Any, docnum: int, *, limit: int = 10) -> list[Hit]:
-    """More-like-this from the article's most distinctive body and title terms."""
-    stored = searcher.stored_fields(docnum)
-    text = " ".join([stored.get("title", "")] * 2 + [stored.get("body", "")])
-    results = searcher.more_like(docnum, "body", text=text, top=limit, numterms=25)
-    return [make_hit(searcher, hit.docnum, hit.score, i + 1, frozenset(), False) for i, hit in enumerate(results)]
 
 
 _SUGGESTABLE_WORD = re.compile(r"(?<![\w:*?])([^\W\d_]{3,})(?![\w:*?])")

@@ -683,34 +683,47 @@ def feedback_terms(
     terms: int = FEEDBACK_TERMS,
     fields: Iterable[str] = tuple(TEXT_FIELDS),
 ) -> dict[str, float]:
-    """The `terms` words most typical of the scored top articles, weights summing to 1.
-
-    RM1 weight, sum over articles of P(word | article) * P(article | query),
-    times the word's idf: plain RM1 favours words every article uses ("said",
-    "week"), which with BM25's own idf would drag results towards generic news.
-    """
-    hits = [(d, s) for d, s in hits if s > 0]
+    """The `terms` words most typical of the scored top articles, weights summing to 1
+    (see feedback_weights), read from this searcher's stored articles and counts."""
     fields = tuple(fields)
-    total = sum(s for _, s in hits)
+    sample = [(score, _term_counts(searcher, docnum, fields)) for docnum, score in hits if score > 0]
+    text_fields = [f for f in fields if f in searcher.schema]
+
+    def doc_frequency(term: str) -> int:
+        return max((searcher.doc_frequency(f, term) for f in text_fields), default=0)
+
+    return feedback_weights(sample, searcher.doc_count_all(), doc_frequency, terms=terms)
+
+
+def feedback_weights(sample: Sequence[tuple[float, Mapping[str, int]]], doc_count: int,
+                     doc_frequency: Any, *, terms: int = FEEDBACK_TERMS) -> dict[str, float]:
+    """RM1 weight, sum over articles of P(word | article) * P(article | query), times
+    the word's idf: plain RM1 favours words every article uses ("said", "week"),
+    which with BM25's own idf would drag results towards generic news. `sample` is
+    (score, term counts) of each top article, best first; `doc_frequency(term)` is
+    the largest number of articles holding it in one text field."""
+    sample = [(score, counts) for score, counts in sample if score > 0]
+    total = sum(score for score, _ in sample)
     if not total:
         return {}
     relevance: dict[str, float] = defaultdict(float)
-    for docnum, score in hits:
-        counts = _term_counts(searcher, docnum, fields)
+    for score, counts in sample:
         length = sum(counts.values())
         for term, count in counts.items():
             relevance[term] += (count / length) * (score / total)
-    doc_count = searcher.doc_count_all()
-    text_fields = [f for f in fields if f in searcher.schema]
 
     def idf(term: str) -> float:
-        df = max((searcher.doc_frequency(f, term) for f in text_fields), default=0)
-        return math.log(doc_count / max(df, 1))
+        return math.log(doc_count / max(doc_frequency(term), 1))
 
     weighted = {t: w * idf(t) for t, w in relevance.items()}
     best = sorted(weighted.items(), key=lambda kv: (-kv[1], kv[0]))[:terms]
     norm = sum(w for _, w in best if w > 0)
     return {t: w / norm for t, w in best if w > 0} if norm else {}
+
+
+def term_counts(searcher: Any, docnum: int, fields: Iterable[str] = tuple(TEXT_FIELDS)) -> Counter[str]:
+    """Index terms of one stored article in the text fields, as feedback reads them."""
+    return _term_counts(searcher, docnum, fields)
 
 
 def expand_query(
@@ -728,15 +741,23 @@ def expand_query(
     """`query` plus weighted words from its best matches (RM3 pseudo-relevance feedback).
 
     Runs `query` (within `restrict`, e.g. the date and facet filters), reads its
-    top `docs` articles and adds their `terms` most typical words, searched in
-    the text fields by BM25F.  With `broaden` the added words may bring in
-    articles that the original query missed (right for match="any"); without,
-    they only reorder its matches, so an all-words search keeps exactly its hits.
-    Date ranges ANDed into `query` also bind the added words.  Returns `query`
-    unchanged when nothing matched.
+    top `docs` articles and adds their `terms` most typical words (with_expansion).
+    Returns `query` unchanged when nothing matched.
     """
     top = [(hit.docnum, hit.score) for hit in searcher.search(query, filter=restrict, limit=docs)]
     expansion = feedback_terms(searcher, top, terms=terms, fields=weights)
+    return with_expansion(query, expansion, original_weight=original_weight, weights=weights, broaden=broaden,
+                          **params)
+
+
+def with_expansion(query: Any, expansion: Mapping[str, float], *,
+                   original_weight: float = FEEDBACK_ORIGINAL_WEIGHT, weights: Mapping[str, float] = TEXT_FIELDS,
+                   broaden: bool = True, **params: Any) -> Any:
+    """`query` with feedback words (word -> share of the added weight), searched in the
+    text fields by BM25F. With `broaden` the added words may bring in articles that
+    the original query missed (right for match="any"); without, they only reorder
+    its matches, so an all-words search keeps exactly its hits. Date ranges ANDed
+    into `query` also bind the added words."""
     if not expansion:
         return query
     # RM3 interpolation: each original word has weight 1 in the parsed query, so

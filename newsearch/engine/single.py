@@ -13,9 +13,13 @@ from ..models import Article, FacetCount, Hit, SearchResults
 from ..stories import STORE_FILE, StoryStore
 from . import matches as _matches
 from . import query as _query
+from . import ranking as _ranking
+from . import similar as _similar
 from . import store as _store
 from .interface import IndexStats, Match, SearchIndex
-from .query import SearchRequest
+from .query import Ranked, SearchRequest
+from .stats import CorpusStats, gather, query_terms_in, searcher_with
+from .suggestions import SearcherVocabulary, suggest
 from .spelling import SpellingStore
 
 
@@ -77,12 +81,23 @@ class WhooshIndex(SearchIndex):
         return _query.run_search(self._current_searcher(), request, facet_cache=self._facet_cache)
 
     def iter_hits(self, request: SearchRequest) -> Iterator[Hit]:
-        return _query.iter_hits(self._current_searcher(), request)
+        return _query.iter_hits(self._current_searcher(), request, facet_cache=self._facet_cache)
 
     def suggest(self, text: str) -> str | None:
         if self._spelling is None and SpellingStore.exists(self.path):
             self._spelling = SpellingStore(self.path, readonly=True)
         return _query.suggest(self._current_searcher(), text, self._spelling)
+
+    def vocabulary(self) -> SearcherVocabulary:
+        """This index's words and their counts, for an archive's suggestions."""
+        searcher = self._current_searcher()
+        return SearcherVocabulary(searcher, self._facet_cache.values(searcher.reader(), _query.ID_KEY),
+                                  self._spelling_store())
+
+    def _spelling_store(self) -> SpellingStore | None:
+        if self._spelling is None and SpellingStore.exists(self.path):
+            self._spelling = SpellingStore(self.path, readonly=True)
+        return self._spelling
 
     def marks(self, text: str, query: str, *, match: str = "all") -> list[tuple[int, int]]:
         return _query.text_marks(self._current_searcher(), query, text, match=match)
@@ -93,9 +108,65 @@ class WhooshIndex(SearchIndex):
         return None if docnum is None else _store.stored_to_article(searcher.stored_fields(docnum))
 
     def similar(self, article_id: str, *, limit: int = 10) -> list[Hit] | None:
+        text = self.similar_source(article_id)
+        if text is None:
+            return None
+        top = self.similar_ranked(text, article_id, self.similar_stats(text), limit=limit)
+        return self.hits_by_id(SearchRequest(highlight=False), [(id_, score) for (_, id_), _, score in top])
+
+    # -- the parts of a search that an archive of shards runs on each shard ---------
+
+    def request_stats(self, request: SearchRequest) -> CorpusStats:
+        """This index's counts for the terms `request` scores (phase one of dfs_query_then_fetch)."""
+        searcher = self._current_searcher()
+        text_query, filters, _ = _query.build_queries(request, searcher.schema)
+        with _query.search_errors(request.text):
+            return gather(searcher, query_terms_in(searcher.reader(), [text_query, *filters.values()]))
+
+    def ranked(self, request: SearchRequest, stats: CorpusStats | None = None, *,
+               wanted: int | None = None, expansion: dict[str, float] | None = None) -> Ranked:
+        """Total, best `wanted` (None: every match) and raw facet counts, scored with
+        `stats` (and with the feedback words of `expansion` when the request asks)."""
+        searcher = searcher_with(self._current_searcher(), stats)
+        return _query.rank(searcher, request, facet_cache=self._facet_cache, wanted=wanted, expansion=expansion)
+
+    def feedback_sample(self, request: SearchRequest, stats: CorpusStats) -> list[Any]:
+        """This index's best matches for feedback, scored with `stats` (query.feedback_sample)."""
+        searcher = searcher_with(self._current_searcher(), stats)
+        return _query.feedback_sample(searcher, request, self._facet_cache)
+
+    def term_stats(self, terms: list[str]) -> CorpusStats:
+        """This index's counts for these words in every text field."""
+        searcher = self._current_searcher()
+        schema = searcher.schema
+        pairs = {(f, schema[f].to_bytes(t)) for f in _ranking.TEXT_FIELDS if f in schema for t in terms}
+        return gather(searcher, pairs)
+
+    def hits_by_id(self, request: SearchRequest, picks: list[tuple[str, float]], *,
+                   first_rank: int = 1) -> list[Hit]:
+        """Hits for (id, score) pairs this index holds, ranked from `first_rank`."""
+        searcher = self._current_searcher()
+        terms = _query.query_terms(_query.build_queries(request, searcher.schema)[0]) if request.highlight \
+            else frozenset()
+        hits = []
+        with _query.search_errors(request.text):
+            for i, (article_id, score) in enumerate(picks):
+                docnum = _query.find_document(searcher, article_id)
+                if docnum is not None:
+                    hits.append(_query.make_hit(searcher, docnum, score, first_rank + i, terms, request.highlight))
+        return hits
+
+    def similar_source(self, article_id: str) -> str | None:
         searcher = self._current_searcher()
         docnum = _query.find_document(searcher, article_id)
-        return None if docnum is None else _query.similar_hits(searcher, docnum, limit=limit)
+        return None if docnum is None else _similar.source_text(searcher.stored_fields(docnum))
+
+    def similar_stats(self, text: str) -> CorpusStats:
+        return _similar.local_stats(self._current_searcher(), text)
+
+    def similar_ranked(self, text: str, exclude: str, stats: CorpusStats, *, limit: int) -> list[Any]:
+        return _similar.ranked_similar(self._current_searcher(), text, exclude, stats, limit=limit,
+                                       facet_cache=self._facet_cache)
 
     def ids(self) -> Iterator[str]:
         for fields in self._current_searcher().all_stored_fields():
@@ -103,7 +174,7 @@ class WhooshIndex(SearchIndex):
 
     def stats(self) -> IndexStats:
         searcher = self._current_searcher()
-        section = self.search(SearchRequest(facets=("section",), limit=1, highlight=False))
+        section = self.search(SearchRequest(facets=("section", "language"), limit=1, highlight=False))
         dates = _query.date_extent(searcher)
         size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
         return IndexStats(
@@ -116,26 +187,50 @@ class WhooshIndex(SearchIndex):
             sections=tuple((c.value, c.count) for c in section.facets["section"]),
             language=self.options.language,
             stem=self.options.stem,
+            languages=tuple((c.value, c.count) for c in section.facets["language"]),
         )
 
     # -- every match, and stories -------------------------------------------------
 
-    def matches(self, request: SearchRequest) -> list[Match]:
-        return _matches.all_matches(self._current_searcher(), request, facet_cache=self._facet_cache)
+    def matches(self, request: SearchRequest, stats: CorpusStats | None = None,
+                expansion: dict[str, float] | None = None) -> list[Match]:
+        return _matches.all_matches(searcher_with(self._current_searcher(), stats), request,
+                                    facet_cache=self._facet_cache, expansion=expansion)
 
     def hits_for(self, request: SearchRequest, picked: list[Match], *, first_rank: int = 1) -> list[Hit]:
         return _matches.hits_for(self._current_searcher(), request, picked, first_rank=first_rank)
 
     def count_facets(self, facets: tuple[str, ...], picked: list[Match], *,
                      groups: list[str] | None = None) -> dict[str, tuple[FacetCount, ...]]:
-        return _matches.count_facets(self._current_searcher(), facets, picked, groups=groups,
-                                     facet_cache=self._facet_cache)
+        return _matches.tally_facets(facets, self.facet_values(facets, picked), groups)
+
+    def facet_values(self, facets: tuple[str, ...], picked: list[Match]) -> dict[str, list[tuple[str, ...]]]:
+        """Each facet's values for each of these matches (which this index gave)."""
+        return _matches.facet_values(self._current_searcher(), facets, picked, facet_cache=self._facet_cache)
 
     def analyse(self, text: str) -> list[tuple[str, str]]:
         return _matches.analyse(self._current_searcher(), text)
 
     def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
         return _matches.document_frequencies(self._current_searcher(), "body", terms)
+
+    def index_options(self) -> _store.IndexOptions:
+        return self.options
+
+    def id_list(self) -> list[str]:
+        return list(self.ids())
+
+    def section_counts(self) -> Any:
+        """Raw section counts (before case variants are merged), summable over shards."""
+        return self.ranked(SearchRequest(facets=("section",), limit=1, highlight=False), wanted=1).facets["section"]
+
+    def vocabulary_call(self, name: str, *args: Any) -> Any:
+        """One question to this index's vocabulary (suggestions.Vocabulary), by name."""
+        return getattr(self.vocabulary(), name)(*args)
+
+    def generation(self) -> int:
+        """The commit this index's searcher reads (a shard's answers belong to one)."""
+        return self._current_searcher().reader().generation()
 
     def _stories(self) -> StoryStore | None:
         """The grouping written beside the index (None for an index built without one)."""

@@ -457,8 +457,9 @@ class IndexWriter:
     """
 
     def __init__(self, path: str, ix: Any, *, limitmb: int = DEFAULT_LIMIT_MB,
-                 options: IndexOptions | None = None) -> None:
+                 options: IndexOptions | None = None, stories: bool = True) -> None:
         self.path = path
+        self._group = stories  # False: a shard whose articles another shard groups
         self._ix = ix
         self._options = options
         self._limitmb = limitmb
@@ -469,6 +470,7 @@ class IndexWriter:
         self._batch_ids: set[str] = set()
         self._written: list[WrittenSegment] = []
         self._stories: StoryStore | None = None
+        self._lookup: Any = None  # a searcher over what is committed, for `stored`
         self._spelling: SpellingStore | None = None
         self._words = WordCounts()  # printed words of articles added through Whoosh's writer
 
@@ -499,6 +501,7 @@ class IndexWriter:
             else:
                 self.cancel()
         finally:
+            self._forget_lookup()
             for store in (self._stories, self._spelling):
                 if store is not None:
                     store.close()
@@ -530,7 +533,8 @@ class IndexWriter:
             self.commit()  # Whoosh replaces committed documents only: a repeat within a batch would stay twice
         self._batch_ids.add(article.id)
         writer = self._ensure_writer()
-        self.stories.assign(article.id, article.date, sketch(article.body))
+        if self._group:
+            self.group(article)
         if self._options is None:
             self._options = options_from_meta(self.path, read_meta(self.path))
         fields = article_fields(article, self._options)
@@ -542,6 +546,15 @@ class IndexWriter:
                 writer.add_document(**fields)
         self._pending += 1
 
+    def group(self, article: Article) -> None:
+        """Give an article its story in this index's grouping (which may keep the
+        grouping of a whole archive of shards); written at the next commit."""
+        self.stories.assign(article.id, article.date, sketch(article.body))
+
+    def forget(self, ids: Iterable[str]) -> None:
+        """Drop deleted articles from this index's grouping at the next commit."""
+        self.stories.forget(list(ids))
+
     def add_segment(self, written: WrittenSegment) -> None:
         """Adopt, at the next commit, a segment a worker wrote (see segments.py).
         The caller groups its articles into stories (`stories.assign`) itself, in input order."""
@@ -550,14 +563,21 @@ class IndexWriter:
         self._pending += written.doc_count
 
     def stored(self, ids: Iterable[str]) -> dict[str, Article]:
-        """The committed articles with these ids (those the index holds), by id."""
+        """The committed articles with these ids (those the index holds), by id. One
+        searcher serves every call until the next commit."""
+        if self._lookup is None:
+            self._lookup = self._ix.searcher()
         found: dict[str, Article] = {}
-        with self._ix.searcher() as searcher:
-            for article_id in ids:
-                docnum = searcher.document_number(id=article_id)
-                if docnum is not None:
-                    found[article_id] = stored_to_article(searcher.stored_fields(docnum))
+        for article_id in ids:
+            docnum = self._lookup.document_number(id=article_id)
+            if docnum is not None:
+                found[article_id] = stored_to_article(self._lookup.stored_fields(docnum))
         return found
+
+    def _forget_lookup(self) -> None:
+        if self._lookup is not None:
+            self._lookup.close()
+            self._lookup = None
 
     def delete_ids(self, ids: Iterable[str]) -> int:
         """Delete articles by id; returns how many were deleted."""
@@ -583,7 +603,7 @@ class IndexWriter:
                     writer.delete_document(docnum)
                     gone.append(value if fieldname == "id" else searcher.stored_fields(docnum).get("id", ""))
                     count += 1
-        if gone:
+        if gone and self._group:
             self.stories.forget(gone)
         self._pending += count
         return count
@@ -591,10 +611,13 @@ class IndexWriter:
     def commit(self, *, optimize: bool = False) -> None:
         """Make pending changes durable and visible to new searchers."""
         if self._writer is None:
-            if optimize:
-                self._ensure_writer()
-            else:
+            if self._stories is not None:
+                with storage_errors(self.path):
+                    self._stories.commit()  # articles grouped here that other shards hold
+            if not optimize:
                 return
+            self._ensure_writer()
+        self._forget_lookup()
         writer, self._writer = self._writer, None
         written, self._written = self._written, []
         words, self._words = self._words, WordCounts()
@@ -625,6 +648,7 @@ class IndexWriter:
             self.commit(optimize=True)
 
     def cancel(self) -> None:
+        self._forget_lookup()
         writer, self._writer = self._writer, None
         written, self._written = self._written, []
         self._pending = 0

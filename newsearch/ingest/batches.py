@@ -20,8 +20,10 @@ from ..errors import NewsearchError, ParseError
 from .manifest import file_sha1
 from ..models import Article
 from ..parse.dispatch import ParseOptions, parse_document
+from ..shards import shard_of
 from ..stories import Sketch, sketch
 from ..sources import RawDocument, Skipped, SourceFile, read_bytes
+from ..sources.arc import is_arc, read_arc
 from ..sources.warc import Capture, Passed, read_records
 from ..sources.spans import ResumePoint, Span, plan_spans, span_records
 from .stopping import Interrupted
@@ -93,10 +95,11 @@ def parse_warc_span(unit: Span, options: IngestOptions) -> list[Parsed]:
     source = unit.source
     parse_options = replace(options.parse_options(), articles_only=not options.all_pages)
     results: list[Parsed] = []
+    limits = {"max_bytes": options.max_file_bytes, "max_decompressed_bytes": options.max_decompressed_bytes}
     try:
-        for item in read_records(source.path, start=unit.start, end=unit.end, first_record=unit.first_record,
-                                 max_bytes=options.max_file_bytes,
-                                 max_decompressed_bytes=options.max_decompressed_bytes):
+        found = read_arc(source.path, **limits) if is_arc(source.path) else read_records(
+            source.path, start=unit.start, end=unit.end, first_record=unit.first_record, **limits)
+        for item in found:
             if isinstance(item, ParseError):
                 results.append((item.line, _named(item, source)))
             elif isinstance(item, Passed):
@@ -143,17 +146,26 @@ def _sha1_if_last(unit: Unit) -> str | None:
 # Batches
 
 
+class Elsewhere(str):
+    """The id of an article parsed by a shard's build that another shard holds: it is
+    not written here, only grouped into stories (by the shard that keeps the grouping)."""
+
+
 @dataclass(frozen=True)
 class Batch:
-    """Spans whose articles go into one new segment of the index at `index_path`."""
+    """Spans whose articles go into one new segment of the index at `index_path`;
+    with `shard` (number, count), only the articles whose id hashes to that shard."""
 
     units: tuple[Span, ...]
     index_path: str
     analysis: IndexOptions
     options: IngestOptions
+    shard: tuple[int, int] | None = None
+    sketches: bool = True  # sketch bodies for story grouping
 
     def split(self) -> list["Batch"]:
-        return [Batch((unit,), self.index_path, self.analysis, self.options) for unit in self.units]
+        return [Batch((unit,), self.index_path, self.analysis, self.options, self.shard, self.sketches)
+                for unit in self.units]
 
 
 @dataclass(frozen=True)
@@ -191,18 +203,19 @@ class BatchResult:
 
 
 def batches(work: Iterable[Span], *, size: int, index_path: str, analysis: IndexOptions,
-            options: IngestOptions) -> Iterator[Batch]:
+            options: IngestOptions, shard: tuple[int, int] | None = None,
+            sketches: bool = True) -> Iterator[Batch]:
     """Group units into batches of about `size` articles."""
     group: list[Unit] = []
     count = 0
     for unit in work:
         group.append(unit)
-        count += unit.count
+        count += unit.articles
         if count >= size:
-            yield Batch(tuple(group), index_path, analysis, options)
+            yield Batch(tuple(group), index_path, analysis, options, shard, sketches)
             group, count = [], 0
     if group:
-        yield Batch(tuple(group), index_path, analysis, options)
+        yield Batch(tuple(group), index_path, analysis, options, shard, sketches)
 
 
 def write_batch(batch: Batch) -> BatchResult:
@@ -236,9 +249,13 @@ def write_batch(batch: Batch) -> BatchResult:
                 if isinstance(item, ParseError):
                     items.append(item)
                     continue
+                if batch.sketches:
+                    sketches[item.id] = (item.date, sketch(item.body))
+                if batch.shard is not None and shard_of(item.id, batch.shard[1]) != batch.shard[0]:
+                    items.append(Elsewhere(item.id))
+                    continue
                 builder.add(article_fields(item, batch.analysis))
                 items.append(item.id)
-                sketches[item.id] = (item.date, sketch(item.body))
                 rejected += item.dates_rejected
                 without_text += not item.body
                 if item.feed and item.path == item.feed:
@@ -323,7 +340,7 @@ def _count_progress(unit: Span) -> None:
     counter = _progress_counter
     if counter is not None:
         counter[0] += 1 if unit.last else 0
-        counter[1] += unit.count
+        counter[1] += unit.articles
         counter[2] += unit.content_bytes
     if _on_unit is not None:
         _on_unit()

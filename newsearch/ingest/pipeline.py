@@ -33,9 +33,9 @@ from .report import (ENTRY_FILLS, KEPT_LATER, Failure, FailurePolicy, IngestRepo
 from .stopping import Interrupted, check as _check_stop
 from ..models import Article
 from ..engine.spelling import SPELLING_FILE
-from ..stories import STORE_FILE, sketch
+from ..stories import EMPTY_SKETCH, STORE_FILE
 from ..parse.dispatch import DEFAULT_MAX_BODY_CHARS, ParseOptions
-from .batches import batches, parse_unit, run_batches, share_progress_counter, units
+from .batches import Elsewhere, batches, parse_unit, run_batches, share_progress_counter, units
 from .merges import EntryMerges
 from ..engine.segments import PARTS_DIR, remove_parts
 from ..sources.spans import ResumePoint
@@ -62,6 +62,7 @@ BATCH_SIZE_ENV = "NEWSEARCH_BATCH_SIZE"
 JSONL_BYTES_PER_ARTICLE = 3_000
 # A crawl's bytes (compressed) per article page: requests, metadata, images and other pages besides.
 WARC_BYTES_PER_ARTICLE = 30_000
+WARC_BATCHES_PER_WORKER = 4
 # Fewer articles than this per batch costs more in segments than it gains.
 MIN_BATCH = 64
 
@@ -211,6 +212,7 @@ def index_paths(
     allow_failures: FailurePolicy | int | None = None,
     stop: Callable[[], str | None] | None = None,
     notify: Callable[[str], None] | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> IngestReport:
     """Index every article under `paths`, skipping files unchanged since the last run.
 
@@ -232,6 +234,10 @@ def index_paths(
     (StopSignals turns SIGINT/SIGTERM into it): once it returns a name, the run ends
     with what it committed and the report says `interrupted`. `notify` receives
     one-line notices meant for the user as they happen (a resumed build).
+
+    `shard` (number, count) builds one shard of an archive (ingest/sharded.py): only
+    the articles whose id hashes to it are written; the first shard groups them all
+    into stories, as one index would.
     """
     started = time.monotonic()
     inputs = [resolve_input(p) for p in paths]
@@ -241,7 +247,7 @@ def index_paths(
     if not isinstance(allow_failures, FailurePolicy):
         allow_failures = FailurePolicy(count=max(0, allow_failures or 0))
     run = _Run(options=options, jobs=jobs, fail_fast=fail_fast, progress=progress, stop=stop,
-               notify=notify or (lambda message: None), policy=allow_failures, started=started)
+               notify=notify or (lambda message: None), policy=allow_failures, started=started, shard=shard)
     _recover_interrupted_swap(target)
     if rebuild or not _store.exists(target):
         run.batch_size = _batch_size(batch_size, default=FRESH_BUILD_BATCH_SIZE)
@@ -265,6 +271,12 @@ class _Run:
     policy: FailurePolicy
     started: float
     batch_size: int = DEFAULT_BATCH_SIZE
+    shard: tuple[int, int] | None = None  # (number, count) when building one shard of an archive
+
+    @property
+    def groups_stories(self) -> bool:
+        """Whether this run groups articles into stories (a shard other than the first does not)."""
+        return self.shard is None or self.shard[0] == 0
 
 
 def _analysis_for_build(target: Path, *, language: str | None, stem: bool | None) -> _store.IndexOptions:
@@ -543,7 +555,7 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, report:
 def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, report: IngestReport, *,
            fresh: bool) -> None:
     started = time.monotonic()
-    writer = _store.IndexWriter(str(path), ix)
+    writer = _store.IndexWriter(str(path), ix, stories=run.groups_stories)
     expected = _store.doc_count(ix)
     tally = _Tally(report)
     completed: list[Fingerprint] = []
@@ -604,7 +616,7 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
             tally.files_removed = len(work.removed)
         starts = {key: ResumePoint(p.offset, p.record) for key, p in work.resume.items()}
         todo = batches(units(work.to_index, run.options, starts), size=size, index_path=str(path),
-                       analysis=analysis, options=run.options)
+                       analysis=analysis, options=run.options, shard=run.shard, sketches=run.groups_stories)
         results = run_batches(todo, jobs=run.jobs, on_wait=report_progress)
         try:
             for result in results:
@@ -636,6 +648,11 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
                             if run.fail_fast and not run.policy.allowed([Failure.from_error(item)]):
                                 report.stopped_early = True
                                 break
+                            continue
+                        if isinstance(item, Elsewhere):  # held by another shard: grouped here only
+                            if run.groups_stories:
+                                date, found = outcome.sketches.get(item, (None, EMPTY_SKETCH))
+                                writer.stories.assign(str(item), date, found)
                             continue
                         origin = origins.get(item)
                         if origin is not None and _loses_to_other_capture(fetched, captured.get(item),
@@ -673,8 +690,9 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
                         else:
                             tally.counts["new"] += 1
                         expected += 1
-                        date, found = outcome.sketches.get(item, (None, sketch("")))
-                        writer.stories.assign(item, date, found)
+                        if run.groups_stories:
+                            date, found = outcome.sketches.get(item, (None, EMPTY_SKETCH))
+                            writer.stories.assign(item, date, found)
                         uncommitted[item] = (written, docnum)
                         origins[item] = (number, line)
                         docnum += 1
@@ -735,7 +753,10 @@ def _per_batch(files: list[SourceFile], batch_size: int, jobs: int) -> int:
             guess += max(1, source.size // WARC_BYTES_PER_ARTICLE)
         else:
             guess += 1
-    return max(MIN_BATCH, min(batch_size, -(-guess // jobs)))
+    # A crawl's page count is a guess and its spans come whole: a few batches per worker
+    # keep every worker busy to the end.
+    shares = jobs * (WARC_BATCHES_PER_WORKER if any(source.kind == "warc" for source in files) else 1)
+    return max(MIN_BATCH, min(batch_size, -(-guess // shares)))
 
 
 def recorded_failures(manifest: Manifest, paths: Iterable[str]) -> list[Failure]:

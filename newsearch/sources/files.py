@@ -13,22 +13,24 @@ from __future__ import annotations
 
 import glob
 import gzip
+import io
 import os
 import re
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from stat import S_ISREG
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from ..errors import ParseError
+from .bundles import SEPARATOR, is_bundle, member_path, members, open_member, read_member, split_member
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml", ".php", ".asp", ".aspx"}
 TEXT_SUFFIXES = {".txt", ".text"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 JSON_SUFFIXES = {".json"}
-WARC_SUFFIXES = {".warc"}
+WARC_SUFFIXES = {".warc", ".arc"}  # web archives: WARC, and ARC before it
 FEED_SUFFIXES = {".rss", ".atom", ".rdf", ".xml"}  # .xml: only when the content is a feed or sitemap
 KINDS = ("html", "text", "jsonl", "json", "warc", "feed")
 
@@ -111,7 +113,7 @@ def sniff_kind(head: bytes) -> str | None:
     """Guess the kind of an unnamed input from its first bytes; None for binary data."""
     if not head:
         return "text"
-    if head.lstrip(b"\r\n").startswith(b"WARC/"):
+    if head.lstrip(b"\r\n").startswith((b"WARC/", b"filedesc://")):
         return "warc"
     if b"\x00" in head[:1024] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None
@@ -242,7 +244,8 @@ def input_covers(resolved_input: str, path: str) -> bool:
     This is what "files that were indexed from that same input" means for pruning."""
     if is_glob(resolved_input):
         return _glob_regex(resolved_input).match(path) is not None
-    return path == resolved_input or path.startswith(resolved_input.rstrip(os.sep) + os.sep)
+    return (path == resolved_input or path.startswith(resolved_input.rstrip(os.sep) + os.sep)
+            or path.startswith(resolved_input + SEPARATOR))
 
 
 def is_not_article(name: str) -> bool:
@@ -284,6 +287,9 @@ def find_sources(
                 if path in seen:
                     continue
                 seen.add(path)
+                if kind is None and is_bundle(file.name):
+                    yield from _bundle_sources(path, root=root, skipped=skipped)
+                    continue
                 if (walking or searched_from) and kind is None:
                     reason = _not_a_candidate(file.name)
                     if reason:
@@ -296,6 +302,55 @@ def find_sources(
                         skipped.append(found)
                     continue
                 yield found
+
+
+def _bundle_sources(bundle: str, *, root: str | os.PathLike[str] | None,
+                    skipped: list[Skipped] | None) -> Iterator[SourceFile | ParseError]:
+    """The members of a zip or tar bundle, as a folder's files are found (see bundles.py)."""
+    for member in members(bundle):
+        if isinstance(member, ParseError):
+            yield member
+            continue
+        name = PurePosixPath(member.name).name
+        reason = _not_a_candidate(name)
+        if reason:
+            if skipped is not None:
+                skipped.append(Skipped(member.path, reason))
+            continue
+        found = kind_from_name(name)
+        if found is None or found in ("json", "feed"):
+            try:
+                head = read_member(member.path, max_bytes=DEFAULT_MAX_FILE_BYTES,
+                                   max_decompressed_bytes=DEFAULT_MAX_DECOMPRESSED_BYTES)[:_FEED_SNIFF]
+            except ParseError as exc:
+                yield exc
+                continue
+            if name.lower().endswith(".gz"):
+                head = _gunzip_head(head)
+            if found is None:
+                found = sniff_kind(head)
+            elif found == "json" and _is_feed(head):
+                found = "feed"
+            elif found == "feed" and not _is_feed(head):
+                if skipped is not None:
+                    skipped.append(Skipped(member.path, "XML files that are not feeds or sitemaps"))
+                continue
+        if found is None:
+            yield ParseError(member.path, "binary or unknown file type, skipped")
+            continue
+        if found == "warc":
+            yield ParseError(member.path, "a WARC file inside a bundle is not read: index it on its own")
+            continue
+        key = member_path(os.path.relpath(bundle, root), member.name) if root is not None else ""
+        yield SourceFile(path=member.path, kind=found, section_hint=PurePosixPath(member.name).parent.name,
+                         size=member.size, mtime=member.mtime, key=key)
+
+
+def _gunzip_head(data: bytes, size: int = 4096) -> bytes:
+    try:
+        return zlib.decompressobj(31).decompress(data, size)
+    except zlib.error:
+        return b""
 
 
 def _not_a_candidate(name: str) -> str | None:
@@ -370,7 +425,13 @@ def read_bytes(
     max_bytes: int = DEFAULT_MAX_FILE_BYTES,
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
 ) -> bytes:
-    """Read a whole file (decompressing .gz), refusing files over the size limits."""
+    """Read a whole file (decompressing .gz), refusing files over the size limits. A
+    bundle member (`bundle.zip!/page.html`) is read from its bundle."""
+    if SEPARATOR in path and split_member(path) is not None:
+        data = read_member(path, max_bytes=max_bytes, max_decompressed_bytes=max_decompressed_bytes)
+        if path.lower().endswith(".gz"):
+            return b"".join(_gunzip_stream(gzip.GzipFile(fileobj=io.BytesIO(data)), path, max_decompressed_bytes))
+        return data
     try:
         size = os.path.getsize(path)
         if size > max_bytes:
@@ -387,28 +448,43 @@ def read_bytes(
 
 
 def _gunzip_chunks(path: str, limit: int) -> Iterator[bytes]:
-    total = 0
     with gzip.open(path, "rb") as handle:
-        while True:
-            try:
-                chunk = handle.read(_READ_CHUNK)
-            except (OSError, EOFError, zlib.error) as exc:
-                raise ParseError(path, f"not a valid gzip file ({exc})") from exc
-            if not chunk:
-                return
-            total += len(chunk)
-            if total > limit:
-                raise ParseError(
-                    path, f"decompresses to more than {limit:,} bytes (limit), refused"
-                )
-            yield chunk
+        yield from _gunzip_stream(handle, path, limit)
+
+
+def _gunzip_stream(handle: Any, path: str, limit: int) -> Iterator[bytes]:
+    total = 0
+    while True:
+        try:
+            chunk = handle.read(_READ_CHUNK)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ParseError(path, f"not a valid gzip file ({exc})") from exc
+        if not chunk:
+            return
+        total += len(chunk)
+        if total > limit:
+            raise ParseError(path, f"decompresses to more than {limit:,} bytes (limit), refused")
+        yield chunk
+
+
+def is_member(path: str) -> bool:
+    """A path inside a zip or tar bundle (`bundle.zip!/page.html`)."""
+    return SEPARATOR in path and split_member(path) is not None
+
+
+def open_input(path: str) -> Any:
+    """A binary file object over an input: a file, a .gz file decompressed, a bundle member."""
+    if is_member(path):
+        handle = open_member(path)
+        return gzip.GzipFile(fileobj=handle, mode="rb") if path.lower().endswith(".gz") else handle
+    return gzip.open(path, "rb") if path.lower().endswith(".gz") else open(path, "rb")
 
 
 def content_bytes(source: SourceFile) -> int:
     """How many bytes reading `source` will go through: a gzip file's stored
     uncompressed size (its last four bytes, exact below 4 GiB), else the file size.
     For progress reports only."""
-    if not source.path.lower().endswith(".gz") or source.size < 18:
+    if not source.path.lower().endswith(".gz") or source.size < 18 or is_member(source.path):
         return source.size
     try:
         with open(source.path, "rb") as handle:
@@ -430,7 +506,7 @@ def iter_lines(
     An overlong line is yielded as a ParseError so the lines after it still count;
     an unreadable or oversized file raises ParseError.
     """
-    compressed = path.lower().endswith(".gz")
+    compressed = path.lower().endswith(".gz") or is_member(path)
     total = 0
 
     def count(size: int) -> None:
@@ -440,7 +516,7 @@ def iter_lines(
             raise ParseError(path, f"decompresses to more than {max_decompressed_bytes:,} bytes (limit), refused")
 
     try:
-        with (gzip.open if compressed else open)(path, "rb") as handle:
+        with open_input(path) as handle:
             number = 0
             while line := handle.readline(max_line_bytes + 1):
                 number += 1

@@ -31,13 +31,15 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from ..errors import NewsearchError, ParseError
-from .files import DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_FILE_BYTES, SourceFile
+from .files import DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_FILE_BYTES, SourceFile, is_member, open_input
 
 # Records per span: small enough to spread one big file over every worker and to
 # resume close to where a run stopped, large enough to be cheap to hand out.
 SPAN_RECORDS = 200
-# WARC records per span: about a quarter of a crawl's records are pages.
-SPAN_WARC_RECORDS = 800
+# WARC records per span: about 50 pages of a crawl (a quarter of its records are pages),
+# so even a small crawl is shared by every worker.
+SPAN_WARC_RECORDS = 200
+WARC_RECORDS_PER_PAGE = 4  # request, response, metadata, and a share of the other records
 _READ_CHUNK = 1 << 20
 
 Record = tuple[int, "bytes | ParseError"]  # (record number, its bytes or why it cannot be read)
@@ -70,6 +72,12 @@ class Span:
         return self.end is None
 
     @property
+    def articles(self) -> int:
+        """About how many articles the span holds, to size batches: its records, except in
+        a WARC, where requests, metadata and other records come with each page."""
+        return max(1, self.count // WARC_RECORDS_PER_PAGE) if self.source.kind == "warc" else self.count
+
+    @property
     def whole(self) -> bool:
         """The span is a whole document (a page, a text file, a JSON file)."""
         return (self.records is None and self.start == 0 and self.end is None
@@ -97,7 +105,7 @@ def plan_spans(
         yield whole_source(source)
         return
     records_per_span = records_per_span or SPAN_RECORDS
-    compressed = source.path.lower().endswith(".gz")
+    compressed = source.path.lower().endswith(".gz") or is_member(source.path)  # cannot be entered mid-way
     start, first, chunk, size = resume.offset, resume.record, [], 0
     try:
         for number, line, after in read_lines(source.path, start=resume.offset, first_record=resume.record,
@@ -122,8 +130,12 @@ def plan_warc_spans(source: SourceFile, *, resume: ResumePoint = ResumePoint(),
 
     Workers enter the file at a span's first record themselves; a file that cannot be
     read at all is one span, whose worker reports why."""
+    from .arc import is_arc
     from .warc import record_offsets
 
+    if is_arc(source.path):  # read from the start by one worker (sources/arc.py)
+        yield Span(source, 0, None, 1, 1, None, None, source.size)
+        return
     start, first, count = resume.offset, resume.record, 0
     try:
         for number, offset in record_offsets(source.path, start=resume.offset, first_record=resume.record):
@@ -172,7 +184,7 @@ def read_lines(
     An overlong line is yielded as a ParseError so the lines after it still count; an
     unreadable or oversized file raises ParseError.
     """
-    compressed = path.lower().endswith(".gz")
+    compressed = path.lower().endswith(".gz") or is_member(path)
     total = start
 
     def count(size: int) -> None:
@@ -182,7 +194,7 @@ def read_lines(
             raise ParseError(path, f"decompresses to more than {max_decompressed_bytes:,} bytes (limit), refused")
 
     try:
-        with (gzip.open if compressed else open)(path, "rb") as handle:
+        with open_input(path) as handle:
             if start:
                 handle.seek(start)  # in a gzip stream: decompresses up to there, no parsing
             number = first_record - 1

@@ -230,8 +230,16 @@ def _classify(record: Any, number: int, offset: int, path: str, max_bytes: int,
         media, charset = content_type(headers.get("Content-Type") or "")
         return _page(number, offset, url, fetched, block, media, charset)
     http_type = (headers.get("Content-Type") or "").lower()
+    return http_capture(number, offset, url, fetched, block, failed=failed, claims_http="http" in http_type,
+                        max_decompressed_bytes=max_decompressed_bytes)
+
+
+def http_capture(number: int, offset: int, url: str, fetched: datetime | None, block: bytes, *,
+                 failed: Any, claims_http: bool, max_decompressed_bytes: int) -> Capture | Passed | ParseError:
+    """A captured HTTP response (status line, headers, body) as a page, or why it is none.
+    `failed(reason)` makes the ParseError naming the record."""
     if not _HTTP_STATUS.match(block[:16]):
-        if "http" in http_type or url.startswith(("http:", "https:")):
+        if claims_http or url.startswith(("http:", "https:")):
             return failed("no HTTP status line in a response record")
         return Passed(number, offset, "responses that are not HTTP (dns:, ftp: ...)")
     head, _, body = block.partition(b"\r\n\r\n")

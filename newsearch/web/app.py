@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..archive import Archive
 from ..errors import IndexCorrupt, NewsearchError
 from . import render
-from .params import PAGE_FACETS, BadRequest, SearchParams, article_params
+from .params import PAGE_FACETS, PERIODS, BadRequest, SearchParams, TimelineParams, article_params
 
 HERE = Path(__file__).resolve().parent
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
@@ -93,16 +93,24 @@ class Worker:
                                                                thread_name_prefix="newsearch-web")
 
     async def run(self, job: Callable[[Archive], Any]) -> Any:
-        deadline = time.monotonic() + self.time_budget
+        """The job's result; a Response also gets a Server-Timing header saying how long it
+        waited for a thread (`queue`) and how long the search and page took (`app`)."""
+        submitted = time.monotonic()
+        deadline = submitted + self.time_budget
 
         def task() -> Any:
-            if time.monotonic() > deadline:  # waited in the queue past the budget: don't start
+            started = time.monotonic()
+            if started > deadline:  # waited in the queue past the budget: don't start
                 raise OverBudget()
             archive = self.pool.borrow()
             try:
-                return job(archive)
+                result = job(archive)
             finally:
                 self.pool.give_back(archive)
+            if isinstance(result, Response):
+                result.headers["server-timing"] = (f"queue;dur={(started - submitted) * 1000:.1f}, "
+                                                   f"app;dur={(time.monotonic() - started) * 1000:.1f}")
+            return result
 
         future = self._executor.submit(task)
         try:
@@ -187,31 +195,62 @@ def create_app(
 
         return await _guard(lambda: worker.run(job), params, html=True)
 
-    async def article_page(request: Request) -> Response:
-        article_id = request.path_params["article_id"]
+    def per_article(view: Callable[[Archive, str, SearchParams], HTMLResponse]) -> Callable[..., Any]:
+        """A page about one article: its id from the path, the search's words from `q`."""
+
+        async def endpoint(request: Request) -> Response:
+            article_id = request.path_params["article_id"]
+            try:
+                q, match = article_params(request.query_params)
+            except BadRequest as exc:
+                return error_page(400, str(exc))
+            params = SearchParams(q=q, match=match)
+            return await _guard(lambda: worker.run(lambda archive: view(archive, article_id, params)),
+                                params, html=True)
+
+        return endpoint
+
+    def article_view(archive: Archive, article_id: str, params: SearchParams) -> HTMLResponse:
+        article = archive.get(article_id)
         try:
-            q, match = article_params(request.query_params)
+            spans = archive.marks(article.body, params.q, match=params.match)
+        except NewsearchError:  # a query the search page would refuse: show the body unmarked
+            spans = ()
+        return page("article.html", article=article, body=render.marked_body(article.body, spans),
+                    params=params, marked=len(spans))
+
+    def copies_view(archive: Archive, article_id: str, params: SearchParams) -> HTMLResponse:
+        return page("copies.html", article_id=article_id, copies=archive.copies(article_id), params=params)
+
+    async def timeline_page(request: Request) -> Response:
+        try:
+            params = TimelineParams.from_pairs(request.query_params.multi_items())
         except BadRequest as exc:
             return error_page(400, str(exc))
+        search = params.search(params.q[0])
 
         def job(archive: Archive) -> HTMLResponse:
-            article = archive.get(article_id)
+            timeline = archive.timeline(list(params.q), **params.timeline_options())
+            return page("timeline.html", timeline=timeline, series=render.timeline_views(timeline, params),
+                        timeline_params=params, params=search, periods=PERIODS)
+
+        return await _guard(lambda: worker.run(job), search, html=True)
+
+    def api(parse: Callable[[Any], Any], answer: Callable[[Archive, Any], Any]) -> Callable[..., Any]:
+        """A JSON endpoint: parameters parsed from the query string, `answer(...).to_dict()` sent."""
+
+        async def endpoint(request: Request) -> Response:
             try:
-                spans = archive.marks(article.body, q, match=match)
-            except NewsearchError:  # a query the search page would refuse: show the body unmarked
-                spans = ()
-            return page("article.html", article=article, body=render.marked_body(article.body, spans),
-                        params=SearchParams(q=q, match=match), marked=len(spans))
+                params = parse(request.query_params.multi_items())
+            except BadRequest as exc:
+                return JSONResponse({"error": str(exc)}, status_code=400)
+            return await _guard(lambda: worker.run(lambda archive: JSONResponse(answer(archive, params).to_dict())))
 
-        return await _guard(lambda: worker.run(job), SearchParams(q=q), html=True)
+        return endpoint
 
-    async def api_search(request: Request) -> Response:
-        try:
-            params = SearchParams.from_pairs(request.query_params.multi_items())
-        except BadRequest as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        return await _guard(lambda: worker.run(
-            lambda archive: JSONResponse(archive.search(params.q, **params.search_options()).to_dict())), params)
+    api_search = api(SearchParams.from_pairs, lambda archive, p: archive.search(p.q, **p.search_options()))
+    api_timeline = api(TimelineParams.from_pairs,
+                       lambda archive, p: archive.timeline(list(p.q), **p.timeline_options()))
 
     async def api_article(request: Request) -> Response:
         article_id = request.path_params["article_id"]
@@ -260,7 +299,10 @@ def create_app(
 
     routes = [
         Route("/", search_page, methods=["GET", "HEAD"]),
-        Route("/articles/{article_id:path}", article_page, methods=["GET", "HEAD"]),
+        Route("/articles/{article_id:path}", per_article(article_view), methods=["GET", "HEAD"]),
+        Route("/copies/{article_id:path}", per_article(copies_view), methods=["GET", "HEAD"]),
+        Route("/timeline", timeline_page, methods=["GET", "HEAD"]),
+        Route("/api/timeline", api_timeline, methods=["GET", "HEAD"]),
         Route("/api/search", api_search, methods=["GET", "HEAD"]),
         Route("/api/articles/{article_id:path}", api_article, methods=["GET", "HEAD"]),
         Route("/api/stats", api_stats, methods=["GET", "HEAD"]),

@@ -14,6 +14,9 @@ FILTERS = ("section", "author", "source", "tag", "language")
 SORTS = ("relevance", "newest", "oldest")
 MATCHES = ("all", "any")
 PAGE_FACETS = ("section", "author", "source", "tag", "year", "month")
+PERIODS = ("day", "week", "month", "year")
+MAX_TIMELINE_QUERIES = 5
+YES = ("1", "true", "on", "yes")
 MAX_QUERY_CHARS = 1_000
 MAX_VALUE_CHARS = 200
 MAX_VALUES = 20
@@ -42,43 +45,23 @@ class SearchParams:
     match: str = "all"
     page: int = 1
     limit: int = DEFAULT_LIMIT
+    collapse: bool = False  # one hit per story (near-duplicate copies shown once)
     facet: tuple[str, ...] = field(default=(), compare=False)  # API only: the page asks for its own
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> "SearchParams":
         """Parse a query string's pairs; BadRequest names the first value refused."""
-        multi: dict[str, list[str]] = {}
-        for name, value in pairs:
-            multi.setdefault(name, []).append(value)
-
-        def one(name: str) -> str:
-            values = multi.get(name) or [""]
-            return values[-1].strip()
-
-        def many(name: str) -> tuple[str, ...]:
-            values = tuple(dict.fromkeys(v.strip() for v in multi.get(name, ()) if v.strip()))
-            if len(values) > MAX_VALUES:
-                raise BadRequest(f"at most {MAX_VALUES} values of {name} at once")
-            for value in values:
-                _check_length(name, value, MAX_VALUE_CHARS)
-            return values
-
-        q = one("q")
+        given = _Given(pairs)
+        q = given.one("q")
         _check_length("the query", q, MAX_QUERY_CHARS)
-        since, until = one("since"), one("until")
-        for name, value in (("since", since), ("until", until)):
-            _check_length(name, value, 64)
-        sort = one("sort") or "relevance"
-        if sort not in SORTS:
-            raise BadRequest(f"sort must be one of {', '.join(SORTS)}")
-        match = one("match") or "all"
-        if match not in MATCHES:
-            raise BadRequest(f"match must be one of {', '.join(MATCHES)}")
-        limit = _whole("limit", one("limit"), DEFAULT_LIMIT, 1, MAX_LIMIT)
-        page = _whole("page", one("page"), 1, 1, MAX_DEPTH // limit + 1)
-        return cls(q=q, section=many("section"), author=many("author"), source=many("source"),
-                   tag=many("tag"), language=many("language"), since=since, until=until, sort=sort, match=match, page=page,
-                   limit=limit, facet=many("facet"))
+        sort = given.choice("sort", SORTS)
+        limit = _whole("limit", given.one("limit"), DEFAULT_LIMIT, 1, MAX_LIMIT)
+        page = _whole("page", given.one("page"), 1, 1, MAX_DEPTH // limit + 1)
+        since, until = given.dates()
+        return cls(q=q, section=given.many("section"), author=given.many("author"), source=given.many("source"),
+                   tag=given.many("tag"), language=given.many("language"), since=since, until=until, sort=sort,
+                   match=given.choice("match", MATCHES),
+                   page=page, limit=limit, collapse=given.flag("collapse"), facet=given.many("facet"))
 
     def search_options(self, facets: Iterable[str] | None = None) -> dict[str, Any]:
         """Keyword arguments for Archive.search (the CLI's `query` passes the same ones)."""
@@ -87,6 +70,7 @@ class SearchParams:
             "language": self.language, "since": self.since or None, "until": self.until or None,
             "facets": tuple(self.facet if facets is None else facets),
             "sort": self.sort, "match": self.match, "limit": self.limit, "page": self.page,
+            "collapse": self.collapse,
         }
 
     def pairs(self) -> list[tuple[str, str]]:
@@ -99,6 +83,8 @@ class SearchParams:
                 continue
             if isinstance(value, tuple):
                 out.extend((f.name, v) for v in value)
+            elif isinstance(value, bool):
+                out.append((f.name, "1"))
             else:
                 out.append((f.name, str(value)))
         return out
@@ -119,9 +105,107 @@ class SearchParams:
     def active(self, name: str, value: str) -> bool:
         return value in getattr(self, name)
 
+    def timeline_href(self) -> str:
+        """This search's timeline (per month, with the filters the timeline takes)."""
+        return TimelineParams(q=(self.q,), section=self.section, source=self.source, since=self.since,
+                              until=self.until, match=self.match, collapse=self.collapse).href()
+
     @property
     def filtered(self) -> bool:
         return any(getattr(self, name) for name in FILTERS) or bool(self.since or self.until)
+
+
+@dataclass(frozen=True)
+class TimelineParams:
+    """What `/timeline` and `/api/timeline` accept: the options of `Archive.timeline`."""
+
+    q: tuple[str, ...] = ()
+    by: str = "month"
+    normalize: bool = False
+    collapse: bool = False
+    section: tuple[str, ...] = ()
+    source: tuple[str, ...] = ()
+    since: str = ""
+    until: str = ""
+    match: str = "all"
+
+    @classmethod
+    def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> "TimelineParams":
+        given = _Given(pairs)
+        queries = tuple(v.strip() for v in given.values.get("q", ()) if v.strip())
+        if len(queries) > MAX_TIMELINE_QUERIES:
+            raise BadRequest(f"at most {MAX_TIMELINE_QUERIES} queries side by side")
+        for text in queries:
+            _check_length("a query", text, MAX_QUERY_CHARS)
+        since, until = given.dates()
+        return cls(q=queries or ("",), by=given.choice("by", PERIODS, default="month"),
+                   normalize=given.flag("normalize"), collapse=given.flag("collapse"),
+                   section=given.many("section"), source=given.many("source"), since=since, until=until,
+                   match=given.choice("match", MATCHES))
+
+    def timeline_options(self) -> dict[str, Any]:
+        """Keyword arguments for Archive.timeline (the CLI's `timeline` passes the same ones)."""
+        return {"by": self.by, "normalize": self.normalize, "collapse": self.collapse, "section": self.section,
+                "source": self.source, "since": self.since or None, "until": self.until or None,
+                "match": self.match}
+
+    def search(self, text: str) -> SearchParams:
+        """The search page of one of the queries, with the same filters."""
+        return SearchParams(q=text, section=self.section, source=self.source, since=self.since,
+                            until=self.until, match=self.match, collapse=self.collapse)
+
+    def href(self, **changes: Any) -> str:
+        state = replace(self, **changes)
+        pairs: list[tuple[str, str]] = [("q", text) for text in state.q if text]
+        default = TimelineParams()
+        for f in fields(state):
+            value = getattr(state, f.name)
+            if f.name == "q" or value == getattr(default, f.name):
+                continue
+            if isinstance(value, tuple):
+                pairs.extend((f.name, v) for v in value)
+            else:
+                pairs.append((f.name, "1" if value is True else str(value)))
+        return "/timeline?" + urlencode(pairs) if pairs else "/timeline"
+
+
+class _Given:
+    """A query string's values by name, read with the app's limits."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+        self.values: dict[str, list[str]] = {}
+        for name, value in pairs:
+            self.values.setdefault(name, []).append(value)
+
+    def one(self, name: str) -> str:
+        values = self.values.get(name) or [""]
+        return values[-1].strip()
+
+    def many(self, name: str) -> tuple[str, ...]:
+        values = tuple(dict.fromkeys(v.strip() for v in self.values.get(name, ()) if v.strip()))
+        if len(values) > MAX_VALUES:
+            raise BadRequest(f"at most {MAX_VALUES} values of {name} at once")
+        for value in values:
+            _check_length(name, value, MAX_VALUE_CHARS)
+        return values
+
+    def choice(self, name: str, allowed: tuple[str, ...], default: str | None = None) -> str:
+        value = self.one(name) or (default or allowed[0])
+        if value not in allowed:
+            raise BadRequest(f"{name} must be one of {', '.join(allowed)}")
+        return value
+
+    def flag(self, name: str) -> bool:
+        value = self.one(name).lower()
+        if value and value not in YES + ("0", "false", "off", "no"):
+            raise BadRequest(f"{name} must be 1 or 0, not {value[:20]!r}")
+        return value in YES
+
+    def dates(self) -> tuple[str, str]:
+        since, until = self.one("since"), self.one("until")
+        for name, value in (("since", since), ("until", until)):
+            _check_length(name, value, 64)
+        return since, until
 
 
 def _check_length(name: str, value: str, limit: int) -> None:

@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any, Callable, Sequence
 from urllib.parse import quote, urlencode, urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from ..models import FacetCount
+from ..models import FacetCount, Timeline
 from ..snippets import MARK_CLOSE, MARK_OPEN
-from .params import SearchParams
+from .params import SearchParams, TimelineParams
 
 HISTOGRAM_HEIGHT = 100
 MIN_SLOTS = 24
 MAX_MONTH_BARS = 72  # past six years of months, the histogram shows years
+MAX_TIMELINE_BARS = 400  # past this a timeline is a table only: choose a longer period
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 
@@ -31,6 +32,7 @@ def environment() -> Environment:
         autoescape=select_autoescape(["html"], default_for_string=True, default=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # the templates ship in the package: no stat() of them per request
     )
     env.filters.update(snippet=marked_snippet, http_url=http_url, day=day, number=number)
     env.globals.update(article_href=article_href)
@@ -141,15 +143,50 @@ def histogram(facets: dict[str, tuple[FacetCount, ...]], params: SearchParams) -
         counts, facet = facets.get("year") or (), "year"
     if not counts:
         return None
-    peak = max(c.count for c in counts) or 1
+    return _histogram(facet, [(c.value, c.count) for c in counts],
+                      lambda period: params.href(since=period, until=period))
+
+
+def _histogram(facet: str, counts: Sequence[tuple[str, int]], href: Callable[[str], str]) -> Histogram:
+    """Bars scaled to the tallest, each a link (`href` of its period)."""
+    peak = max(count for _, count in counts) or 1
     width = 10.0
     bars = tuple(
-        Bar(period=c.value, count=c.count, x=i * width, width=width,
-            height=round(HISTOGRAM_HEIGHT * c.count / peak, 2) if c.count else 0.0,
-            href=params.href(since=c.value, until=c.value))
-        for i, c in enumerate(counts)
+        Bar(period=period, count=count, x=i * width, width=width,
+            height=round(HISTOGRAM_HEIGHT * count / peak, 2) if count else 0.0, href=href(period))
+        for i, (period, count) in enumerate(counts)
     )
     return Histogram(facet=facet, bars=bars, peak=peak)
+
+
+def period_end(period: str, by: str) -> str:
+    """The last day of a timeline period, as `until` takes it (a week is labelled by its Monday)."""
+    if by == "week":
+        return (date.fromisoformat(period) + timedelta(days=6)).isoformat()
+    return period  # a day, month or year is its own inclusive end
+
+
+@dataclass(frozen=True)
+class SeriesView:
+    query: str
+    total: int
+    undated: int
+    search_href: str
+    chart: Histogram | None  # None when empty or too many periods to draw
+
+
+def timeline_views(timeline: Timeline, params: TimelineParams) -> list[SeriesView]:
+    """One chart per query; a bar links to that query's search narrowed to its period."""
+    views = []
+    for series in timeline.series:
+        search = params.search(series.query)
+        chart = None
+        if timeline.periods and len(timeline.periods) <= MAX_TIMELINE_BARS:
+            chart = _histogram(timeline.by, list(zip(timeline.periods, series.counts)),
+                               lambda period, s=search: s.href(since=period, until=period_end(period, timeline.by)))
+        views.append(SeriesView(query=series.query, total=series.total, undated=series.undated,
+                                search_href=search.href(), chart=chart))
+    return views
 
 
 def page_numbers(page: int, pages: int, *, around: int = 2) -> list[int]:

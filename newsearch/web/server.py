@@ -2,13 +2,34 @@
 from __future__ import annotations
 
 import ipaddress
+import signal
 import socket
+from types import FrameType
 from typing import Callable
 
 import uvicorn
 
 from ..archive import Archive
 from .app import DEFAULT_TIME_BUDGET, LOCAL_HOSTS, create_app
+
+
+GRACE_SECONDS = 5  # how long a stop waits for requests in flight
+
+
+class StoppableServer(uvicorn.Server):
+    """uvicorn's server, except that a stop signal ends `run` quietly.
+
+    uvicorn re-raises the signal once it has shut down, which ends the process with a
+    KeyboardInterrupt traceback (SIGINT) or a kill (SIGTERM); here it is only noted.
+    """
+
+    stopped_by: int | None = None
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.should_exit and sig == signal.SIGINT:
+            self.force_exit = True  # a second Ctrl+C: stop waiting for requests in flight
+        self.stopped_by = sig
+        self.should_exit = True
 
 
 def is_loopback(host: str) -> bool:
@@ -33,6 +54,8 @@ def serve(
 
     Port 0 picks a free port (the address said names it). Bound to anything but
     loopback, the archive is open to whoever can reach the machine: `say` warns.
+    Ctrl+C or SIGTERM lets requests in flight finish (at most GRACE_SECONDS) and
+    returns normally after saying so.
     """
     archive = Archive.open(index)
     try:
@@ -53,7 +76,11 @@ def serve(
         say(f"serving {archive.path} ({len(archive):,} articles) at http://{shown}:{bound_port}/ "
             "(Ctrl+C to stop)")
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
-                                limit_concurrency=200, timeout_keep_alive=5, server_header=False)
-        uvicorn.Server(config).run(sockets=[sock])
+                                limit_concurrency=200, timeout_keep_alive=5, server_header=False,
+                                timeout_graceful_shutdown=GRACE_SECONDS)
+        server = StoppableServer(config)
+        server.run(sockets=[sock])
+        if server.stopped_by is not None:
+            say(f"stopped ({signal.Signals(server.stopped_by).name})")
     finally:
         archive.close()

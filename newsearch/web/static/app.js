@@ -1,8 +1,8 @@
 // newsearch web: small improvements on pages that work without JavaScript.
 "use strict";
 (function () {
-  // Sort and word-mode menus submit the search as soon as they change.
-  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+  // Sort and word-mode menus and the story box submit the search as soon as they change.
+  document.querySelectorAll("[data-autosubmit]").forEach(function (select) {
     select.addEventListener("change", function () { select.form.submit(); });
   });
 
