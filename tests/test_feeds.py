@@ -219,8 +219,11 @@ def test_the_warc_and_feeds_folders_index_in_one_command(shared_dir: Path, tmp_p
     reasons = {item["reason"] for item in data["skipped"]}
     assert {"request records", "metadata records", "redirects (HTTP 301)", "HTTP error pages (404)"} <= reasons
     assert any(reason.startswith("pages that are not articles") for reason in reasons)
+    # The folder's SOURCE.txt says where the feeds came from: passed over, not indexed.
+    assert any(item["path"].endswith("feeds/SOURCE.txt") for item in data["skipped"])
     with Archive.open(tmp_path / "ix") as archive:
         held = [archive.get(i) for i in archive.ids()]
+    assert not any(a.path.endswith("SOURCE.txt") for a in held)
     assert sum(1 for a in held if a.feed and a.feed.endswith("real-cnn.rss")) == 69
     assert sum(1 for a in held if a.fetched_url) >= 194 + 3
 

@@ -122,6 +122,8 @@ def test_section_from_dir_is_the_folder_below_the_input_never_the_input_itself(t
     (root / "feed.jsonl").write_text(json.dumps({"title": "Wire item", "body": "A wire story line."}) + "\n")
     (root / "README.TXT").write_text("About this collection\n\nThis folder holds test articles.\n")
     (root / "business" / "readme.txt").write_text("Notes\n\nNot an article either.\n")
+    (root / "SOURCE.txt").write_text("Origin\n\nCopied from a public archive in 2026.\n")
+    (root / "License.md").write_text("Terms\n\nFree to share.\n")
     index = tmp_path / "ix"
     result = invoke("index", str(root), "--index", str(index), "--section-from-dir", "-j", "1", "--json")
     assert result.exit_code == 0, result.output
@@ -130,7 +132,8 @@ def test_section_from_dir_is_the_folder_below_the_input_never_the_input_itself(t
     assert sections == {"Rates rise": "business", "Top story": "", "Wire item": ""}
     data = json.loads(result.output[result.output.index("{"):])
     assert data["files_found"] == 3
-    assert sorted(Path(s["path"]).name for s in data["skipped"]) == ["README.TXT", "readme.txt"]
+    assert sorted(Path(s["path"]).name for s in data["skipped"]) == ["License.md", "README.TXT", "SOURCE.txt",
+                                                                     "readme.txt"]
     # A glob's root is its folder without wildcards; a file named alone has no folder below its root.
     glob_index = tmp_path / "gx"
     index_paths([str(root / "*" / "*.txt"), str(root / "top.txt")], index=glob_index, jobs=1,

@@ -37,9 +37,11 @@ KINDS = ("html", "text", "jsonl", "json", "warc", "feed")
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_DECOMPRESSED_BYTES = 200 * 1024 * 1024
 _IGNORED_NAMES = {".DS_Store", "Thumbs.db"}
-# Names never taken as articles when a folder or glob is walked, in any case
-# (README, readme.txt, README.TXT): they describe a collection, they are not in it.
-_NOT_ARTICLES = ("readme",)
+# Names never taken as articles when a folder or glob is walked, in any case and with
+# any extension (README, readme.txt, SOURCE.TXT, LICENSE.md): files that describe a
+# collection, its origin or its terms; they are not in it. Named on the command line,
+# such a file is read like any other.
+_NOT_ARTICLES = ("readme", "source", "sources", "license", "licence", "copying", "notice", "changelog")
 # Files only a newsearch index folder holds (store.META_FILE, locking.LOCK_FILE),
 # so `newsearch index .` never reads its own index as input.
 _INDEX_MARKERS = ("newsearch.json", "newsearch.lock")
@@ -249,7 +251,8 @@ def input_covers(resolved_input: str, path: str) -> bool:
 
 
 def is_not_article(name: str) -> bool:
-    """README files (any case, any extension) describe a collection; they are never articles."""
+    """README, SOURCE, LICENSE and similar files (any case, any extension) describe a
+    collection; met in a folder, they are never articles."""
     return _strip_gz(name).split(".", 1)[0].casefold() in _NOT_ARTICLES
 
 
@@ -358,7 +361,7 @@ def _not_a_candidate(name: str) -> str | None:
     known kind and extension-less ones (sniffed) are read; README files, images,
     stylesheets and the like are passed over."""
     if is_not_article(name):
-        return "a README file, not an article"
+        return "README, SOURCE or LICENSE files, about the collection"
     if kind_from_name(name) is None and "." in _strip_gz(name):
         return "not an article file type"
     return None
