@@ -123,3 +123,26 @@ def test_real_feeds_read_from_a_bundle_match_the_folder(shared_dir: Path, tmp_pa
     from_bundle = [a for a in parse_paths([bundle]) if isinstance(a, Article)]
     assert sorted((a.url or "", a.title) for a in from_bundle) == from_folder and len(from_folder) >= 100
     assert all("feeds.zip!/feeds/" in a.path for a in from_bundle)
+
+
+@pytest.mark.parametrize("name, mode", [("crawls.zip", None), ("crawls.tar", "w"), ("crawls.tar.gz", "w:gz")])
+def test_real_warcs_read_from_a_bundle_match_the_files(shared_dir: Path, tmp_path: Path, name: str,
+                                                       mode: str | None) -> None:
+    pytest.importorskip("fastwarc")
+    crawls = [shared_dir / "corpus" / "warc" / f for f in ("warcfile.warc.gz", "news-dev-truncated.warc.gz")]
+    members = {f"crawl/{p.name}": p.read_bytes() for p in crawls}
+    bundle = write_zip(tmp_path / name, members) if mode is None else write_tar(tmp_path / name, members, mode)
+    alone = index_paths([str(p) for p in crawls], index=tmp_path / "alone", jobs=1)
+    packed = index_paths([str(bundle)], index=tmp_path / "packed", jobs=2)
+    with Archive.open(tmp_path / "alone") as a, Archive.open(tmp_path / "packed") as b:
+        assert sorted(a.ids()) == sorted(b.ids()) and len(a) >= 150
+        some = sorted(b.ids())[0]
+        assert b.get(some).path.startswith(f"{bundle}!/crawl/") and b.get(some).fetched_url
+    assert packed.inputs == alone.inputs
+    # The cut record at the end of the truncated crawl is named inside the bundle.
+    (cut,) = packed.failures
+    assert cut.path == f"{bundle}!/crawl/news-dev-truncated.warc.gz" and cut.line == 549
+    assert "truncated WARC" in cut.reason
+    # Unchanged members are not read again.
+    again = index_paths([str(bundle)], index=tmp_path / "packed", jobs=1)
+    assert again.inputs["new"] == again.inputs["replaced"] == 0 and again.inputs["unchanged"] > 0

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Iterator
 
 from ..errors import ParseError
+from .bundles import open_stored
 from .warc import Capture, Passed, http_capture, read_head
 
 _MAX_HEADER = 8192
@@ -34,7 +35,8 @@ def is_arc(path: str) -> bool:
 def read_arc(path: str, *, max_bytes: int, max_decompressed_bytes: int) -> Iterator[Capture | Passed | ParseError]:
     """Every record of an ARC file, numbered from 1 (see the module notes)."""
     try:
-        with (gzip.open if _is_gzip(path) else open)(path, "rb") as handle:
+        stored = open_stored(path)
+        with gzip.GzipFile(fileobj=stored, mode="rb") if _is_gzip(path) else stored as handle:
             number, offset = 0, 0
             while True:
                 line = handle.readline(_MAX_HEADER)
@@ -74,7 +76,7 @@ def read_arc(path: str, *, max_bytes: int, max_decompressed_bytes: int) -> Itera
 
 
 def _is_gzip(path: str) -> bool:
-    with open(path, "rb") as handle:
+    with open_stored(path) as handle:
         return handle.read(2) == b"\x1f\x8b"
 
 

@@ -17,6 +17,7 @@ import os
 import tarfile
 import zipfile
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from pathlib import PurePosixPath
 from typing import IO, Iterator
@@ -101,6 +102,28 @@ def read_member(path: str, *, max_bytes: int, max_decompressed_bytes: int) -> by
     if len(data) > max_decompressed_bytes:
         raise ParseError(path, f"decompresses to more than {max_decompressed_bytes:,} bytes (limit), refused")
     return data
+
+
+# A crawl inside a bundle is read into memory, where its framing can seek: at most this much.
+MAX_STORED_MEMBER_BYTES = 1 << 30
+
+
+def open_stored(path: str) -> IO[bytes]:
+    """A seekable binary file object over an input's bytes as stored: the file itself,
+    or a bundle member held in memory (WARC and ARC framing seeks to record offsets,
+    which zip and compressed tar members cannot do cheaply)."""
+    if split_member(path) is None:
+        return open(path, "rb")
+    bundle = split_member(path)[0]
+    stat = os.stat(bundle)
+    return io.BytesIO(_member_bytes(path, stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=1)
+def _member_bytes(path: str, mtime_ns: int, size: int) -> bytes:
+    """One member's bytes, kept while the same member is read again (one crawl's spans
+    enter it many times); keyed by the bundle's stamp so a changed bundle is re-read."""
+    return read_member(path, max_bytes=MAX_STORED_MEMBER_BYTES, max_decompressed_bytes=MAX_STORED_MEMBER_BYTES)
 
 
 def open_member(path: str, *, max_bytes: int | None = None) -> IO[bytes]:

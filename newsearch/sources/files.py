@@ -341,9 +341,6 @@ def _bundle_sources(bundle: str, *, root: str | os.PathLike[str] | None,
         if found is None:
             yield ParseError(member.path, "binary or unknown file type, skipped")
             continue
-        if found == "warc":
-            yield ParseError(member.path, "a WARC file inside a bundle is not read: index it on its own")
-            continue
         key = member_path(os.path.relpath(bundle, root), member.name) if root is not None else ""
         yield SourceFile(path=member.path, kind=found, section_hint=PurePosixPath(member.name).parent.name,
                          size=member.size, mtime=member.mtime, key=key)

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 from ..errors import NewsearchError, ParseError
+from .bundles import open_stored
 
 INSTALL_HINT = "reading WARC files needs FastWARC: pip install 'newsearch[warc]'"
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "application/vnd.wap.xhtml+xml"})
@@ -69,7 +70,7 @@ def looks_like_warc(head: bytes) -> bool:
 
 
 def is_compressed(path: str) -> bool:
-    with open(path, "rb") as handle:
+    with open_stored(path) as handle:
         return handle.read(3) == _GZIP_MAGIC
 
 
@@ -89,7 +90,7 @@ def frames(path: str, *, start: int = 0, first_record: int = 1) -> Iterator[tupl
     number, offset = first_record, start
     while offset is not None:
         last, problem = None, None
-        with open(path, "rb") as handle:
+        with open_stored(path) as handle:
             handle.seek(offset)
             try:
                 for record in iterator_type(handle, parse_http=False):
@@ -136,7 +137,7 @@ def _next_plain_record(path: str, after: int) -> int | None:
 def _next_member(path: str, after: int, *, validate: bool = True) -> int | None:
     """The offset of the first gzip member at or after `after` (that decompresses whole
     to a WARC record header, when `validate`), or None."""
-    with open(path, "rb") as handle:
+    with open_stored(path) as handle:
         for candidate in _occurrences(path, after, _GZIP_MAGIC):
             if not validate or _is_warc_member(handle, candidate):
                 return candidate
@@ -145,7 +146,7 @@ def _next_member(path: str, after: int, *, validate: bool = True) -> int | None:
 
 def _occurrences(path: str, after: int, needle: bytes) -> Iterator[int]:
     """Offsets of `needle` in the file from `after` on, reading a chunk at a time."""
-    with open(path, "rb") as handle:
+    with open_stored(path) as handle:
         position = after
         while True:
             handle.seek(position)
@@ -380,7 +381,7 @@ def parse_warc_date(value: str) -> datetime | None:
 
 def read_head(path: str, size: int = 16) -> bytes:
     """A file's first bytes, decompressed when it is gzip (for content sniffing)."""
-    with open(path, "rb") as handle:
+    with open_stored(path) as handle:
         raw = handle.read(4096)
     if raw.startswith(_GZIP_MAGIC):
         try:
