@@ -86,10 +86,56 @@ def library_latencies(index: Path, mix: list[dict[str, str]], *, rounds: int
     return queries, times
 
 
-def start_server(index: Path, threads: int) -> tuple[subprocess.Popen, str]:
+def _callers(index: str, mix: list[dict[str, str]], callers: int, seconds: float, offset: int) -> list[float]:
+    """`callers` threads, each with its own Archive, searching nonstop for `seconds`
+    (the work of one process of library_under_load)."""
+    import threading
+
+    from newsearch import Archive
+    from newsearch.web.params import PAGE_FACETS, SearchParams
+
+    latencies: list[float] = []
+    deadline = time.monotonic() + seconds
+
+    def caller(number: int) -> None:
+        k = (offset + number) * 7
+        with Archive.open(index) as archive:
+            while time.monotonic() < deadline:
+                params = mix[k % len(mix)]
+                k += 1
+                started = time.perf_counter()
+                archive.search(params["q"], **SearchParams.from_pairs(params.items()).search_options(PAGE_FACETS))
+                latencies.append(time.perf_counter() - started)
+
+    threads = [threading.Thread(target=caller, args=(n,)) for n in range(callers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + HARD_LIMIT_SLACK)
+    return latencies
+
+
+def library_under_load(index: Path, mix: list[dict[str, str]], *, clients: int, seconds: float,
+                       processes: int) -> list[float]:
+    """Seconds per Archive.search when `clients` callers search nonstop at once, spread
+    over `processes` processes as the server spreads them over its workers: the library
+    under the load the web benchmark puts on the server, without HTTP or pages."""
+    import concurrent.futures
+    import multiprocessing
+
+    shares = [clients // processes + (1 if n < clients % processes else 0) for n in range(processes)]
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(processes, mp_context=context) as pool:
+        runs = [pool.submit(_callers, str(index), mix, share, seconds, sum(shares[:n]))
+                for n, share in enumerate(shares)]
+        return [latency for run in runs for latency in run.result(timeout=seconds + HARD_LIMIT_SLACK + 60)]
+
+
+def start_server(index: Path, threads: int, workers: int = 1) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "newsearch.cli", "serve", "--index", str(index), "--port", "0",
-         "--threads", str(threads)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+         "--threads", str(threads), "--workers", str(workers)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     line = process.stderr.readline()
     found = re.search(r"at (http://127\.0\.0\.1:\d+)/ ", line)
     if not found:
@@ -155,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--think", type=float, default=0.0, help="seconds each client waits between pages")
     parser.add_argument("--threads", type=int, default=2, help="the server's --threads")
+    parser.add_argument("--workers", type=int, default=1, help="the server's --workers (processes)")
+    parser.add_argument("--same-load", action="store_true",
+                        help="also time the library with --clients nonstop callers over --workers processes")
     parser.add_argument("--queries", type=int, default=200, help="distinct searches in the mix")
     parser.add_argument("--rounds", type=int, default=2, help="passes over the mix for the library's timing")
     parser.add_argument("--max-requests", type=int, default=100_000)
@@ -166,8 +215,10 @@ def main(argv: list[str] | None = None) -> int:
     mix = [page_params(q) for q in make_queries(args.source, count=args.queries, seed=args.seed)]
     mix, library = library_latencies(args.index, mix, rounds=args.rounds)
     paths = ["/?" + urlencode(params) for params in mix]
+    loaded = (library_under_load(args.index, mix, clients=args.clients, seconds=args.seconds,
+                                 processes=args.workers) if args.same_load and not args.think else [])
 
-    server, base = start_server(args.index, args.threads)
+    server, base = start_server(args.index, args.threads, args.workers)
     try:
         started = time.monotonic()
         pages, server_times, errors = asyncio.run(load(base, paths, clients=args.clients, seconds=args.seconds,
@@ -184,12 +235,16 @@ def main(argv: list[str] | None = None) -> int:
     target = 2 * lib_p95 + 0.020
     page_p95 = percentile(pages, 95) if pages else float("nan")
     print(f"{args.source.name}: {len(mix)} searches (top 10, facets section/author/source/tag/year/month), "
-          f"server --threads {args.threads}, {args.clients} clients for {args.seconds:g} s, think {args.think:g} s")
+          f"server --workers {args.workers} --threads {args.threads}, {args.clients} clients for {args.seconds:g} s, think {args.think:g} s")
     print()
     print("| measured | requests | errors | req/s | p50 ms | p95 ms | p99 ms | max ms |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     print(f"| library `Archive.search`, one at a time | {len(library):,} | 0 | {len(library) / sum(library):.1f} | "
           f"{ms(percentile(library, 50))} | {ms(lib_p95)} | {ms(percentile(library, 99))} | {ms(max(library))} |")
+    if loaded:
+        print(f"| library `Archive.search`, {args.clients} nonstop callers in {args.workers} process(es) | "
+              f"{len(loaded):,} | 0 | {len(loaded) / args.seconds:.1f} | {ms(percentile(loaded, 50))} | "
+              f"{ms(percentile(loaded, 95))} | {ms(percentile(loaded, 99))} | {ms(max(loaded))} |")
     if pages:
         print(f"| search page over HTTP | {len(pages) + len(errors):,} | {len(errors)} | {len(pages) / took:.1f} | "
               f"{ms(percentile(pages, 50))} | {ms(page_p95)} | {ms(percentile(pages, 99))} | {ms(max(pages))} |")
@@ -202,6 +257,10 @@ def main(argv: list[str] | None = None) -> int:
     met = not errors and page_p95 <= target
     print(f"target: page p95 <= 2 x {ms(lib_p95)} + 20 = {ms(target)} ms and no errors: "
           f"{'met' if met else 'NOT met'} (page p95 {ms(page_p95)} ms, {len(errors)} errors)")
+    if loaded:
+        same = 2 * percentile(loaded, 95) + 0.020
+        print(f"against the library under the same load: page p95 <= 2 x {ms(percentile(loaded, 95))} + 20 = "
+              f"{ms(same)} ms: {'met' if not errors and page_p95 <= same else 'NOT met'}")
     for line in errors[:10]:
         print("  error:", line)
     return 0 if met else 1

@@ -663,15 +663,18 @@ def optimize_command(index_path: str | None) -> None:
 @click.option("--time-budget", type=click.FloatRange(0.1, 600), default=5.0, show_default=True,
               help="Seconds a request may take before it gets an error page instead.")
 @click.option("--threads", type=click.IntRange(1, 32), default=2, show_default=True,
-              help="Searches run at once (each opens its own reader on the index).")
+              help="Searches run at once per process (each opens its own reader on the index).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Server processes sharing the port: searching uses one core per process.")
 @handle_errors
-def serve_command(index_path: str | None, host: str, port: int, time_budget: float, threads: int) -> None:
+def serve_command(index_path: str | None, host: str, port: int, time_budget: float, threads: int,
+                  workers: int) -> None:
     """Search the index in a browser (read-only; picks up new commits as they land)."""
     try:
         from .web import serve
     except ModuleNotFoundError as exc:
         _fail(f"the web app needs {exc.name}: pip install 'newsearch[web]'")
-    serve(index_path, host=host, port=port, time_budget=time_budget, threads=threads,
+    serve(index_path, host=host, port=port, time_budget=time_budget, threads=threads, workers=workers,
           say=lambda line: click.echo(line, err=True))
 
 

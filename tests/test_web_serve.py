@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -31,10 +32,10 @@ def small_index(tmp_path: Path) -> Path:
     return path
 
 
-def _start_serve(index: Path) -> tuple[subprocess.Popen, str]:
+def _start_serve(index: Path, *options: str) -> tuple[subprocess.Popen, str]:
     """`newsearch serve --port 0` in its own process; returns it and its base URL."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "newsearch.cli", "serve", "--index", str(index), "--port", "0"],
+        [sys.executable, "-m", "newsearch.cli", "serve", "--index", str(index), "--port", "0", *options],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         # A test runner may have SIGINT ignored; the server must see it as a terminal would send it.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
@@ -60,6 +61,44 @@ def test_serve_stops_cleanly_on_ctrl_c_and_sigterm(small_index, stop):
     assert "Traceback" not in err and "Error" not in err
     assert err.strip().splitlines() == [f"stopped ({stop.name})"]  # after the "serving ..." line read above
     assert out == ""
+
+
+def _worker_pids(server: subprocess.Popen) -> set[int]:
+    """The server's worker processes: its children started by multiprocessing's spawn."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    return {int(pid) for pid in children
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()}
+
+
+def _wait_for(condition, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.2)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads worker processes from /proc (Linux)")
+def test_worker_processes_share_the_port_and_a_lost_one_is_replaced(small_index):
+    process, base = _start_serve(small_index, "--workers", "2")
+    try:
+        _wait_for(lambda: len(_worker_pids(process)) == 2)
+        first = _worker_pids(process)
+        answers = [httpx.get(base + "/api/search", params={"q": "harbour"}).json()["total"] for _ in range(10)]
+        assert answers == [1] * 10
+        os.kill(min(first), signal.SIGKILL)
+        _wait_for(lambda: len(_worker_pids(process)) == 2 and min(first) not in _worker_pids(process))
+        _wait_for(lambda: httpx.get(base + "/api/search", params={"q": "harbour"}).status_code == 200)
+        workers = _worker_pids(process)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "stopped (SIGTERM)"
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
 
 
 WRITER = textwrap.dedent("""
