@@ -464,6 +464,7 @@ def query_command(text: str, index_path: str | None, section: tuple[str, ...], a
 @click.option("--collapse", is_flag=True, help="Count stories (copies once) instead of articles.")
 @click.option("--section", multiple=True, help="Only this section (repeatable).")
 @click.option("--source", multiple=True, help="Only this publisher (repeatable).")
+@click.option("--language", multiple=True, help="Only articles in this language, e.g. de (repeatable).")
 @click.option("--since", metavar="DATE", help="From this date on, inclusive.")
 @click.option("--until", metavar="DATE", help="Up to the end of this date or period, inclusive.")
 @click.option("--match", type=click.Choice(["all", "any"]), default="all", show_default=True)
@@ -472,15 +473,16 @@ def query_command(text: str, index_path: str | None, section: tuple[str, ...], a
 @json_option
 @handle_errors
 def timeline_command(queries: tuple[str, ...], index_path: str | None, by: str, normalize: bool, collapse: bool,
-                     section: tuple[str, ...], source: tuple[str, ...], since: str | None, until: str | None,
-                     match: str, as_csv: bool, plot_file: str | None, as_json: bool) -> None:
+                     section: tuple[str, ...], source: tuple[str, ...], language: tuple[str, ...],
+                     since: str | None, until: str | None, match: str, as_csv: bool, plot_file: str | None,
+                     as_json: bool) -> None:
     """Attention over time: matches of each of QUERIES per period, side by side."""
     from .archive import Archive
     from .output import plot_timeline, timeline_csv, timeline_lines, to_json
 
     with _open_archive(index_path) as archive:
         timeline = archive.timeline(list(queries), by=by, normalize=normalize, collapse=collapse, section=section,
-                                    source=source, since=since, until=until, match=match)
+                                    source=source, language=language, since=since, until=until, match=match)
     if plot_file:
         plot_timeline(timeline, plot_file)
         click.echo(f"wrote {plot_file}", err=True)

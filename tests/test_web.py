@@ -291,3 +291,38 @@ def test_answers_say_how_long_they_waited_and_worked(client):
     timing = client.get("/", params={"q": "rocket"}).headers["server-timing"]
     found = dict(re.findall(r"(\w+);dur=([\d.]+)", timing))
     assert set(found) == {"queue", "app"} and float(found["app"]) > 0
+
+
+@pytest.fixture()
+def two_languages(tmp_path):
+    path = tmp_path / "langs"
+    with Archive.create(path) as archive:
+        archive.add([
+            Article(title="Hafengebühren steigen", body="Die Gebühren im Hafen stiegen erneut.", url="https://ex.de/a",
+                    date=utc(2021, 3, 2), language="de", section="Wirtschaft"),
+            Article(title="Hafen wird ausgebaut", body="Der Hafen bekommt ein neues Becken.", url="https://ex.de/b",
+                    date=utc(2021, 4, 9), language="de", section="Wirtschaft"),
+            Article(title="Hafen fees in Hamburg", body="The Hafen area of Hamburg raised its fees.",
+                    url="https://ex.org/h", date=utc(2021, 4, 20), language="en", section="Business"),
+        ])
+    with Archive.open(path) as archive, TestClient(create_app(archive), base_url="http://127.0.0.1") as client:
+        yield client, path
+
+
+def test_the_search_page_lists_languages_and_the_timeline_filters_by_one(two_languages):
+    client, index = two_languages
+    html = client.get("/", params={"q": "hafen"}).text
+    facet = html[html.index('data-facet="language"'):]
+    facet = facet[:facet.index("</section>")]
+    # Each language with its count, a link that adds the filter.
+    assert re.findall(r'href="/\?q=hafen&amp;language=(\w+)"><span class="value">(\w+)</span> '
+                      r'<span class="count">(\d+)</span>', facet) == [("de", "de", "2"), ("en", "en", "1")]
+    narrowed = client.get("/", params={"q": "hafen", "language": "en"}).text
+    assert 'data-total="1"' in narrowed
+    page = client.get("/timeline", params=[("q", "hafen"), ("language", "de")])
+    assert page.status_code == 200
+    assert re.findall(r'data-query="([^"]*)" data-total="(\d+)"', page.text) == [("hafen", "2")]
+    assert "language de" in page.text and 'name="language" value="de"' in page.text
+    assert client.get("/api/timeline", params=[("q", "hafen"), ("language", "de")]).json() == \
+        cli_json("timeline", "hafen", "--language", "de", "--index", index, "--json")
+    assert cli_json("timeline", "hafen", "--language", "en", "--index", index, "--json")["series"][0]["total"] == 1

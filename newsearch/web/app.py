@@ -188,7 +188,7 @@ def create_app(
         def job(archive: Archive) -> HTMLResponse:
             results = archive.search(params.q, **params.search_options(PAGE_FACETS))
             facets = [render.facet_view(name, results.facets.get(name, ()), params)
-                      for name in ("section", "author", "source", "tag")]
+                      for name in ("section", "author", "source", "tag", "language")]
             return page("search.html", params=params, results=results, facets=facets,
                         histogram=render.histogram(results.facets, params),
                         page_numbers=render.page_numbers(results.page, results.pages))

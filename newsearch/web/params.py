@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 FILTERS = ("section", "author", "source", "tag", "language")
 SORTS = ("relevance", "newest", "oldest")
 MATCHES = ("all", "any")
-PAGE_FACETS = ("section", "author", "source", "tag", "year", "month")
+PAGE_FACETS = ("section", "author", "source", "tag", "language", "year", "month")
 PERIODS = ("day", "week", "month", "year")
 MAX_TIMELINE_QUERIES = 5
 YES = ("1", "true", "on", "yes")
@@ -125,6 +125,7 @@ class TimelineParams:
     collapse: bool = False
     section: tuple[str, ...] = ()
     source: tuple[str, ...] = ()
+    language: tuple[str, ...] = ()
     since: str = ""
     until: str = ""
     match: str = "all"
@@ -140,19 +141,19 @@ class TimelineParams:
         since, until = given.dates()
         return cls(q=queries or ("",), by=given.choice("by", PERIODS, default="month"),
                    normalize=given.flag("normalize"), collapse=given.flag("collapse"),
-                   section=given.many("section"), source=given.many("source"), since=since, until=until,
-                   match=given.choice("match", MATCHES))
+                   section=given.many("section"), source=given.many("source"), language=given.many("language"),
+                   since=since, until=until, match=given.choice("match", MATCHES))
 
     def timeline_options(self) -> dict[str, Any]:
         """Keyword arguments for Archive.timeline (the CLI's `timeline` passes the same ones)."""
         return {"by": self.by, "normalize": self.normalize, "collapse": self.collapse, "section": self.section,
-                "source": self.source, "since": self.since or None, "until": self.until or None,
-                "match": self.match}
+                "source": self.source, "language": self.language, "since": self.since or None,
+                "until": self.until or None, "match": self.match}
 
     def search(self, text: str) -> SearchParams:
         """The search page of one of the queries, with the same filters."""
-        return SearchParams(q=text, section=self.section, source=self.source, since=self.since,
-                            until=self.until, match=self.match, collapse=self.collapse)
+        return SearchParams(q=text, section=self.section, source=self.source, language=self.language,
+                            since=self.since, until=self.until, match=self.match, collapse=self.collapse)
 
     def href(self, **changes: Any) -> str:
         state = replace(self, **changes)
