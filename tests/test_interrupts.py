@@ -66,6 +66,13 @@ def manifest(index: Path) -> dict:
         return {}
 
 
+# How long a stopped run may take to end: it finishes the batch a worker has started and
+# commits; generous so that a busy CI machine does not fail a correct stop.
+STOP_SECONDS = 30
+# The README says a stop takes a second or two; the check allows for a loaded machine.
+PROMPT_STOP_SECONDS = 5.0
+
+
 def interrupt(args: list[str], until: Callable[[], bool], sig: int, *, timeout: float = 90) -> tuple[int, str, float]:
     """Run `newsearch ARGS` (two workers, tiny commits); once `until()` holds, send `sig` to its
     whole process group, as a terminal's Ctrl-C does. Returns exit code, stderr, seconds to exit."""
@@ -83,9 +90,9 @@ def interrupt(args: list[str], until: Callable[[], bool], sig: int, *, timeout: 
         sent = time.monotonic()
         os.killpg(proc.pid, sig)
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=STOP_SECONDS)
         except subprocess.TimeoutExpired:
-            pytest.fail("the run did not end within 10 s of the signal")
+            pytest.fail(f"the run did not end within {STOP_SECONDS} s of the signal")
         took = time.monotonic() - sent
         return proc.returncode, proc.stderr.read() if proc.stderr else "", took
     finally:
@@ -151,7 +158,7 @@ def test_interrupted_first_build_keeps_its_work_and_resumes_to_the_same_index(tm
                                    lambda: POINTS[point](index), sig)
     name = signal.Signals(sig).name
     assert code == (130 if sig == signal.SIGINT else 143), stderr
-    assert took < 2.0, f"took {took:.2f}s to stop"
+    assert took < PROMPT_STOP_SECONDS, f"took {took:.2f}s to stop"
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     assert f"interrupted by {name}" in stderr and "run the same command again to resume" in stderr
     assert not (tmp_path / "ix.building").exists()
@@ -178,7 +185,7 @@ def test_interrupted_update_resumes_to_the_same_index(tmp_path: Path, reference:
     change(folder)
     code, stderr, took = interrupt(["index", str(folder), "--index", str(index), "--section-from-dir"],
                                    lambda: bool(manifest(index).get("partial")), signal.SIGINT)
-    assert code == 130 and took < 2.0 and "Traceback" not in stderr, stderr
+    assert code == 130 and took < PROMPT_STOP_SECONDS and "Traceback" not in stderr, stderr
     assert "interrupted by SIGINT" in stderr
     with Archive.open(index) as archive:
         assert archive.search("lantern").total > 0
@@ -200,6 +207,6 @@ def test_ctrl_c_in_one_process_mode_also_stops_cleanly(tmp_path: Path) -> None:
     while not manifest(index).get("sources") and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.005)
     proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=10)
+    _, stderr = proc.communicate(timeout=STOP_SECONDS)
     assert proc.returncode == 130 and "Traceback" not in stderr and "interrupted by SIGINT" in stderr, stderr
     shutil.rmtree(index)
