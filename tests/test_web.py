@@ -319,6 +319,7 @@ def test_the_search_page_lists_languages_and_the_timeline_filters_by_one(two_lan
                       r'<span class="count">(\d+)</span>', facet) == [("de", "de", "2"), ("en", "en", "1")]
     narrowed = client.get("/", params={"q": "hafen", "language": "en"}).text
     assert 'data-total="1"' in narrowed
+    assert 'href="/timeline?q=hafen&amp;language=en"' in narrowed  # the timeline keeps the filter
     page = client.get("/timeline", params=[("q", "hafen"), ("language", "de")])
     assert page.status_code == 200
     assert re.findall(r'data-query="([^"]*)" data-total="(\d+)"', page.text) == [("hafen", "2")]

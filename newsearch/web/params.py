@@ -7,8 +7,9 @@ No web framework is needed here: the input is a list of (name, value) pairs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
 from typing import Any, Iterable, Mapping
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 FILTERS = ("section", "author", "source", "tag", "language")
 SORTS = ("relevance", "newest", "oldest")
@@ -73,27 +74,32 @@ class SearchParams:
             "collapse": self.collapse,
         }
 
-    def pairs(self) -> list[tuple[str, str]]:
-        """The non-default values as query-string pairs, in a fixed order."""
-        default = SearchParams()
+    def pairs(self, **changes: Any) -> list[tuple[str, str]]:
+        """The non-default values (of this state with `changes`) as query-string pairs, in a
+        fixed order."""
         out: list[tuple[str, str]] = []
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value == getattr(default, f.name):
+        for name, default in _SEARCH_DEFAULTS:
+            value = changes[name] if name in changes else getattr(self, name)
+            if value == default:
                 continue
             if isinstance(value, tuple):
-                out.extend((f.name, v) for v in value)
+                out.extend((name, v) for v in value)
             elif isinstance(value, bool):
-                out.append((f.name, "1"))
+                out.append((name, "1"))
             else:
-                out.append((f.name, str(value)))
+                out.append((name, str(value)))
         return out
 
     def href(self, path: str = "/", **changes: Any) -> str:
-        """This state with `changes` as a link; any change but `page` goes back to page 1."""
+        """This state with `changes` as a link; any change but `page` goes back to page 1.
+        A results page holds some sixty links, so the pairs are encoded without building
+        a new state for each, and each value is quoted once."""
         if changes and "page" not in changes:
             changes["page"] = 1
-        query = urlencode(replace(self, **changes).pairs())
+        unknown = set(changes) - _SEARCH_FIELDS
+        if unknown:
+            raise TypeError(f"not a search parameter: {', '.join(sorted(unknown))}")
+        query = "&".join(f"{name}={_quoted(value)}" for name, value in self.pairs(**changes))
         return f"{path}?{query}" if query else path
 
     def toggled(self, name: str, value: str) -> str:
@@ -107,8 +113,8 @@ class SearchParams:
 
     def timeline_href(self) -> str:
         """This search's timeline (per month, with the filters the timeline takes)."""
-        return TimelineParams(q=(self.q,), section=self.section, source=self.source, since=self.since,
-                              until=self.until, match=self.match, collapse=self.collapse).href()
+        return TimelineParams(q=(self.q,), section=self.section, source=self.source, language=self.language,
+                              since=self.since, until=self.until, match=self.match, collapse=self.collapse).href()
 
     @property
     def filtered(self) -> bool:
@@ -168,6 +174,16 @@ class TimelineParams:
             else:
                 pairs.append((f.name, "1" if value is True else str(value)))
         return "/timeline?" + urlencode(pairs) if pairs else "/timeline"
+
+
+_SEARCH_DEFAULTS = tuple((f.name, getattr(SearchParams(), f.name)) for f in fields(SearchParams))
+_SEARCH_FIELDS = frozenset(name for name, _ in _SEARCH_DEFAULTS)
+
+
+@lru_cache(maxsize=4096)
+def _quoted(value: str) -> str:
+    """A query-string value as urlencode writes it (spaces as +)."""
+    return quote_plus(value)
 
 
 class _Given:
