@@ -219,3 +219,91 @@ def test_stats_count_the_articles_per_language(extraction_built) -> None:
     result = CliRunner().invoke(main, ["stats", "--index", str(extraction_built.index)])
     assert result.exit_code == 0, result.output
     assert f"languages: de {dict(stats.languages)['de']:,}" in result.output
+
+
+# -- each article analysed in its own language ----------------------------------------
+
+def _mixed_archive(tmp_path):
+    from newsearch.models import Article
+
+    articles = [
+        Article(id="de-protest", title="Studenten protestieren in Berlin", language="de",
+                body="Tausende Studentinnen und Studenten demonstrierten gegen die Politik. "
+                     "Die Familien der Studierenden klagen über hohe Mieten."),
+        Article(id="de-student", title="Der Student aus Köln", language="de",
+                body="Ein Student erzählt von seinem Studium in der Stadt."),
+        Article(id="en-students", title="Students protest in London and Berlin", language="en",
+                body="Thousands of students marched against rents; their families joined them."),
+        Article(id="en-council", title="Town council", language="en",
+                body="The council elected a new mayor for the families of the town."),
+    ]
+    archive = Archive.create(tmp_path / "mixed")
+    archive.add(articles)
+    return archive
+
+
+def test_a_german_word_finds_its_german_inflections_only(tmp_path) -> None:
+    with _mixed_archive(tmp_path) as archive:
+        found = {h.id for h in archive.search("Studenten").hits}
+        # German stemming joins "Studenten" and "Student"; the English "students" is not German.
+        assert found == {"de-protest", "de-student"}
+        assert {h.id for h in archive.search("students").hits} == {"en-students"}
+
+
+def test_one_languages_stems_do_not_match_another_languages_words(tmp_path) -> None:
+    """German stems "Familien" and "families" alike ("famili"): an English query must not
+    reach the German page through that accident, and a German query not the English ones."""
+    with _mixed_archive(tmp_path) as archive:
+        assert {h.id for h in archive.search("families").hits} == {"en-students", "en-council"}
+        assert {h.id for h in archive.search("Familien").hits} == {"de-protest"}
+
+
+def test_phrases_and_snippets_in_the_articles_language(tmp_path) -> None:
+    with _mixed_archive(tmp_path) as archive:
+        hits = archive.search('"Studenten protestieren"', highlight=True).hits
+        assert [h.id for h in hits] == ["de-protest"]
+        # German stop words ("die", "der") are dropped as German text drops them.
+        assert archive.search('"Familien der Studierenden"').total == 1
+        snippet = archive.search("Student", highlight=True, language="de").hits
+        assert all("**Stud" in h.snippet for h in snippet), [h.snippet for h in snippet]
+
+
+def test_the_language_filter_and_facet_with_several_readings(tmp_path) -> None:
+    with _mixed_archive(tmp_path) as archive:
+        result = archive.search("Berlin", facets=("language",))
+        assert {h.id for h in result.hits} == {"de-protest", "en-students"}
+        assert {f.value: f.count for f in result.facets["language"]} == {"de": 1, "en": 1}
+        assert {h.id for h in archive.search("Berlin", language="de").hits} == {"de-protest"}
+        assert {h.id for h in archive.search("Berlin", language="en").hits} == {"en-students"}
+
+
+def test_a_one_language_index_has_plain_terms(tmp_path) -> None:
+    """An index whose articles are all in its own language is analysed as before: no
+    tagged terms and no attested words, so its queries and scores are unchanged."""
+    from newsearch.models import Article
+
+    archive = Archive.create(tmp_path / "english")
+    archive.add([Article(id="a", title="Students march", body="Students marched on Monday.", language="en")])
+    with archive:
+        assert archive.search("student").total == 1
+    from whoosh.index import open_dir  # the test reads the index files themselves
+
+    with open_dir(str(tmp_path / "english")).reader() as reader:
+        body = {t.decode() for t in reader.lexicon("body")}
+        assert "student" in body and not any("@" in t for t in body)
+        assert list(reader.lexicon("words")) == []
+
+
+def test_studenten_on_the_real_pages_finds_german_inflections(extraction_built) -> None:
+    """On the extraction set, "Studenten" finds German pages that print a form of the word,
+    and no page in another language."""
+    import re
+
+    with Archive.open(extraction_built.index) as archive:
+        result = archive.search("Studenten", facets=("language",), limit=100, highlight=False)
+        assert result.total > 0
+        assert {f.value for f in result.facets["language"]} == {"de"}
+        for hit in result.hits:
+            article = archive.get(hit.id)
+            text = " ".join((article.title, article.summary, article.body))
+            assert re.search(r"\bStudent", text, re.IGNORECASE), hit.id

@@ -6,10 +6,11 @@ the analyzers the schema uses.
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Callable, Iterator
 
-from whoosh.analysis import Analyzer, CompositeAnalyzer, StemFilter, Token, Tokenizer
+from whoosh.analysis import Analyzer, CompositeAnalyzer, Filter, StemFilter, Token, Tokenizer
 from whoosh.lang import stemmer_for_language, stopwords_for_language
 
 from ..analysis import (
@@ -30,7 +31,17 @@ from ..analysis import (
 )
 
 __all__ = [
+    "ATTESTED",
+    "LanguageTagFilter",
+    "LanguageText",
     "NewsTokenizer",
+    "TAG",
+    "UNSPACED_WORD",
+    "attested_key",
+    "language_analyzer",
+    "language_tagger",
+    "language_tokenizer",
+    "tagged_positions",
     "fast_index_path",
     "name_analyzer",
     "text_analyzer",
@@ -359,3 +370,137 @@ def fast_index_path(analyzer: Analyzer) -> Callable[[str], dict[str, list[int]]]
         return word if word in ignore else cached(word)
 
     return lambda value: tokenizer.index_positions(value, cached if not ignore else stem)
+
+
+# ---------------------------------------------------------------------------
+# Articles in other languages than the index's own
+#
+# An article in the index's language is analysed as before (its terms untouched, so a
+# one-language archive indexes and ranks exactly as it did). An article in another
+# language L is analysed with L's stop words, elisions and Snowball stemmer, and each
+# of its word terms carries L's tag ("student@de"), so one language's stems can only
+# ever match words of that language; character bigrams stay untagged, shared by every
+# language that writes Chinese characters. A query is read once per language present
+# (engine/readings.py).
+
+TAG = "@"
+# A term made of unspaced script (a character bigram): shared by all languages.
+UNSPACED_WORD = UNSPACED
+
+
+class LanguageText(str):
+    """A text field's value together with its article's language.
+
+    The analysis runs per field value, without the rest of the document; this is how
+    the language travels with the text. `words` gathers the folded words it held
+    (unstemmed), for the attested-words field."""
+
+    language: str
+    words: set[str] | None
+
+    def __new__(cls, text: str, language: str) -> "LanguageText":
+        value = super().__new__(cls, text)
+        value.language = language
+        value.words = None
+        return value
+
+    def __reduce__(self) -> tuple:
+        return (LanguageText, (str(self), self.language))
+
+
+def _has_stemmer(code: str) -> bool:
+    try:
+        stemmer_for_language(code)
+    except Exception:  # Whoosh raises its own error for a language without a stemmer
+        return False
+    return True
+
+
+@lru_cache(maxsize=None)
+def language_tagger(code: str, stem: bool = True) -> Callable[[str], str]:
+    """word -> its term in an article of language `code`: stemmed when the language has a
+    Snowball stemmer (and stemming is on), tagged; bigrams of unspaced script unchanged."""
+    stemfn = stemmer_for_language(code) if stem and _has_stemmer(code) else None
+    suffix = TAG + code
+
+    @lru_cache(maxsize=200_000)
+    def term(word: str) -> str:
+        if UNSPACED.match(word):
+            return word
+        return (stemfn(word) if stemfn else word) + suffix
+
+    return term
+
+
+@lru_cache(maxsize=None)
+def language_tokenizer(code: str) -> NewsTokenizer:
+    """The tokenizer with `code`'s stop words and elision rule."""
+    return NewsTokenizer(stoplist=_stoplist(code), elisions=code in ELIDING_LANGUAGES)
+
+
+def tagged_positions(code: str, stem: bool = True) -> Callable[..., dict[str, list[int]]]:
+    """term -> positions for text of an article in language `code`; its unstemmed
+    words are added to `words` when given (what the attested-words field holds)."""
+    tokenizer = language_tokenizer(code)
+    term = language_tagger(code, stem)
+
+    def positions(value: str, words: set[str] | None = None) -> dict[str, list[int]]:
+        plain = tokenizer.index_positions(value)
+        if words is not None:
+            words.update(plain)
+        found: dict[str, list[int]] = {}
+        for word, where in plain.items():
+            key = term(word)
+            held = found.get(key)
+            if held is None:
+                found[key] = where
+            else:  # two words with one stem: their positions merged in order
+                found[key] = sorted(held + where)
+        return found
+
+    return positions
+
+
+class LanguageTagFilter(Filter):
+    """Stems and tags the tokens of one language's text (see language_tagger).
+
+    In query mode a word is stemmed only when `attested(code, word)` says that
+    articles of this language print it: an English word such as "families" must not
+    find German pages through the German stem of "Familien". Unattested words keep
+    their tagged form as typed, which in practice matches nothing."""
+
+    def __init__(self, code: str, stem: bool = True) -> None:
+        self.code = code
+        self.stem = stem
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.__dict__ == self.__dict__
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        term = language_tagger(self.code, self.stem)
+        attested = ATTESTED.get()
+        for token in tokens:
+            word = token.text
+            if (token.mode == "query" and attested is not None and not UNSPACED.match(word)
+                    and not attested(self.code, word)):
+                token.text = word + TAG + self.code
+            else:
+                token.text = term(word)
+            yield token
+
+
+# Set while a query is parsed for one language: (code, folded word) -> whether articles
+# of that language print the word. None outside a parse (every word is stemmed).
+ATTESTED: ContextVar[Callable[[str, str], bool] | None] = ContextVar("newsearch_attested", default=None)
+
+
+@lru_cache(maxsize=None)
+def language_analyzer(code: str, stem: bool = True) -> Analyzer:
+    """The analyzer for the text of an article in language `code` (not the index's own)."""
+    return language_tokenizer(code) | LanguageTagFilter(code, stem)
+
+
+def attested_key(code: str, word: str) -> str:
+    """The attested-words field's term for a folded word of language `code`: reversed,
+    so that the words ending in a given word share a prefix (compound heads)."""
+    return code + ":" + word[::-1]

@@ -15,6 +15,7 @@ from whoosh.util.times import long_to_datetime
 
 from ..models import FacetCount, Hit
 from .interface import Match
+from .readings import readings_of
 from .query import (
     _NO_DATE,
     ID_KEY,
@@ -37,7 +38,7 @@ def all_matches(searcher: Any, request: SearchRequest, *, facet_cache: FacetCach
                 expansion: dict[str, float] | None = None) -> list[Match]:
     """Every article matching `request` (text, filters, dates), in its sort order:
     best first for relevance, else by date, undated last; ties by article id."""
-    text_query, filters, date_query = build_queries(request, searcher.schema)
+    text_query, filters, date_query = build_queries(request, searcher.schema, readings_of(searcher))
     text_query = _with_feedback(searcher, request, text_query, facet_cache, expansion)
     combined = _combine(text_query, filters)
     with search_errors(request.text):
@@ -73,7 +74,7 @@ def hits_for(searcher: Any, request: SearchRequest, picked: Sequence[Match], *, 
     """Hits for chosen matches, ranked from `first_rank`, with snippets when asked."""
     terms = frozenset()
     if request.highlight:
-        text_query, _, _ = build_queries(request, searcher.schema)
+        text_query, _, _ = build_queries(request, searcher.schema, readings_of(searcher))
         terms = query_terms(text_query)
     return [make_hit(searcher, m.key, m.score, first_rank + i, terms, request.highlight)
             for i, m in enumerate(picked)]

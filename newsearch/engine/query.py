@@ -52,6 +52,7 @@ from .ranking import (
 )
 from ..snippets import make_snippet, matching_spans
 from .operators import AtLeastPlugin, operators_plugin, truncations
+from .readings import Readings, analyzer_for, parse_in, reading_schema, readings_of, restrict_to
 from .spelling import SpellingStore
 from .store import FACET_CACHE_DIR, FACET_FIELDS, opening_errors, stored_to_article
 
@@ -155,11 +156,13 @@ def validate(request: SearchRequest) -> None:
 # Query text
 
 
-def parse_text_query(text: str, schema: Any, *, match: str = "all") -> tuple[Any, list[Any]]:
+def parse_text_query(text: str, schema: Any, *, match: str = "all",
+                     readings: Readings | None = None) -> tuple[Any, list[Any]]:
     """The Whoosh query for a user's query string, and its date: clauses as ranges.
 
     Dates are kept apart so that they can filter (a document set computed once)
-    instead of taking part in scoring.
+    instead of taking part in scoring. With `readings`, the words are read once per
+    language the index holds (engine/readings.py).
     """
     remaining, date_queries = _extract_date_clauses(text)
     if remaining.strip() and not _DANGLING.sub("", remaining).strip() and not date_queries:
@@ -169,33 +172,52 @@ def parse_text_query(text: str, schema: Any, *, match: str = "all") -> tuple[Any
     _check_fields(remaining)
     # Field names are case-insensitive for people ("Title:oil"); Whoosh's are not.
     remaining = _FIELD_PREFIX.sub(lambda m: m.group(1).lower() + ":", remaining)
+    remaining = truncations(remaining)
+    if not remaining.strip():
+        return (wq.Every() if date_queries or not remaining.strip() else wq.NullQuery), date_queries
+    parsed = _parse_words(text, remaining, schema, match)
+    if isinstance(parsed, wq.Every):
+        return parsed, date_queries
+    if readings is not None:
+        parts = [restrict_to(parsed, readings.default)] if parsed is not None else []
+        for code in readings.others:
+            other = parse_in(code, readings, lambda: _parse_words(text, remaining, reading_schema(schema, code),
+                                                                  match, strict=False))
+            if other is not None and not isinstance(other, wq.Every):
+                parts.append(restrict_to(other, code))
+        if parts:
+            return (parts[0] if len(parts) == 1 else wq.Or(parts)), date_queries
+    if parsed is None:
+        return (wq.Every() if date_queries else wq.NullQuery), date_queries
+    return parsed, date_queries
+
+
+def _parse_words(text: str, remaining: str, schema: Any, match: str, *, strict: bool = True) -> Any:
+    """The scored query for the words of `remaining` as `schema` analyses them; None for
+    nothing to search. `strict`: a query of stop words only is an error (the index's
+    own reading says so; another language's reading is then just left out)."""
     group = qparser.OrGroup if match == "any" else qparser.AndGroup
     parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema, fieldboosts=FIELD_BOOSTS, group=group)
     parser.remove_plugin_class(qparser.FieldAliasPlugin)
     parser.add_plugin(qparser.FieldAliasPlugin({"tags": ["tag"]}))
     parser.replace_plugin(operators_plugin())  # w/N, pre/N, near/N, /s, /p beside AND/OR/NOT
     parser.add_plugin(AtLeastPlugin())
-    remaining = truncations(remaining)
-    parts: list[Any] = []
-    if remaining.strip():
-        try:
-            parsed = parser.parse(join_particles(remaining))
-        except Exception as exc:  # Whoosh's parser raises assorted types on odd input
-            raise QuerySyntaxError(f"cannot parse query {_shown(text)}: {exc}") from exc
-        if isinstance(parsed, wq.NullQuery.__class__) or parsed is wq.NullQuery:
-            parsed = None
-        if parsed is not None:
-            parsed = _match_all(parsed)
-            if isinstance(parsed, wq.Every) and not parsed.fieldname:
-                return wq.Every(), date_queries
-            parsed = _drop_unindexed_words(parsed, schema)
-            if parsed is None:
-                raise QuerySyntaxError(f"query {_shown(text)} holds only words too common to be indexed "
-                                       "(the, of, and, ...); add a word that says what to find")
-            parts.append(add_proximity(combine_fields(adjacent_words(parsed)), schema=schema))
-    if parts:
-        return parts[0], date_queries
-    return (wq.Every() if date_queries or not remaining.strip() else wq.NullQuery), date_queries
+    try:
+        parsed = parser.parse(join_particles(remaining))
+    except Exception as exc:  # Whoosh's parser raises assorted types on odd input
+        raise QuerySyntaxError(f"cannot parse query {_shown(text)}: {exc}") from exc
+    if isinstance(parsed, wq.NullQuery.__class__) or parsed is wq.NullQuery:
+        return None
+    parsed = _match_all(parsed)
+    if isinstance(parsed, wq.Every) and not parsed.fieldname:
+        return wq.Every()
+    parsed = _drop_unindexed_words(parsed, schema)
+    if parsed is None:
+        if not strict:
+            return None
+        raise QuerySyntaxError(f"query {_shown(text)} holds only words too common to be indexed "
+                               "(the, of, and, ...); add a word that says what to find")
+    return add_proximity(combine_fields(adjacent_words(parsed)), schema=schema)
 
 
 def _match_all(query: Any) -> Any:
@@ -608,11 +630,14 @@ _PARSED_SCHEMAS = 16
 _PARSED_PER_SCHEMA = 128
 
 
-def build_queries(request: SearchRequest, schema: Any) -> tuple[Any, dict[str, Any], Any]:
-    """The text query, one filter query per filtered facet, and the date limits (or None)."""
+def build_queries(request: SearchRequest, schema: Any,
+                  readings: Readings | None = None) -> tuple[Any, dict[str, Any], Any]:
+    """The text query, one filter query per filtered facet, and the date limits (or None).
+    `readings` (from readings_of(searcher)) when the index holds several languages."""
     validate(request)
     key = (request.text, request.match, repr(request.since), repr(request.until),
-           tuple(sorted((name, tuple(values)) for name, values in request.filters.items())))
+           tuple(sorted((name, tuple(values)) for name, values in request.filters.items())),
+           readings.key if readings is not None else None)
     held = _PARSED.get(id(schema))
     if held is None or held[0] is not schema:
         if len(_PARSED) >= _PARSED_SCHEMAS:
@@ -622,13 +647,15 @@ def build_queries(request: SearchRequest, schema: Any) -> tuple[Any, dict[str, A
     if key not in cache:
         if len(cache) >= _PARSED_PER_SCHEMA:
             cache.clear()
-        cache[key] = _build_queries(request, schema)
+        cache[key] = _build_queries(request, schema, readings)
     text_query, filters, date_query = cache[key]
     return text_query, dict(filters), date_query
 
 
-def _build_queries(request: SearchRequest, schema: Any) -> tuple[Any, dict[str, Any], Any]:
-    text_query, dates = parse_text_query(request.text, schema, match=request.match)
+def _build_queries(request: SearchRequest, schema: Any,
+                   readings: Readings | None) -> tuple[Any, dict[str, Any], Any]:
+    readings = _only_filtered(readings, request.filters.get("language"))
+    text_query, dates = parse_text_query(request.text, schema, match=request.match, readings=readings)
     start, end = date_bounds(request.since, request.until)
     if start is not None or end is not None:
         dates.append(date_range(start, end))
@@ -644,11 +671,23 @@ def _build_queries(request: SearchRequest, schema: Any) -> tuple[Any, dict[str, 
     return text_query, filters, date_query
 
 
+def _only_filtered(readings: Readings | None, languages: Sequence[str] | None) -> Readings | None:
+    """With a language filter, the readings of the filtered languages only (the others
+    could match nothing)."""
+    if readings is None or not languages:
+        return readings
+    wanted = {primary_code(code) or code for code in languages}
+    others = tuple(code for code in readings.others if code in wanted)
+    if not others:
+        return None
+    return Readings(readings.default, others, readings.attested, readings.key + (tuple(sorted(wanted)),))
+
+
 def feedback_sample(searcher: Any, request: SearchRequest, facet_cache: FacetCache, *,
                     docs: int = FEEDBACK_DOCS) -> list[tuple[tuple[float, str], float, Counter[str]]]:
     """The best `docs` matches of the request's own words within its filters and dates,
     as (sort key, score, term counts): what pseudo-relevance feedback reads."""
-    text_query, filters, date_query = build_queries(request, searcher.schema)
+    text_query, filters, date_query = build_queries(request, searcher.schema, readings_of(searcher))
     with search_errors(request.text):
         dates = _DateFilter.of(searcher, date_query, facet_cache)
         found, scores = scored_matches(searcher, text_query, dates)
@@ -718,7 +757,7 @@ def rank(searcher: Any, request: SearchRequest, *, facet_cache: FacetCache,
     """Run `request` once: every match scored in one pass, so the count, the best
     `wanted` (default: up to the requested page; None: all) and the facets come from
     the same list of documents."""
-    text_query, filters, date_query = build_queries(request, searcher.schema)
+    text_query, filters, date_query = build_queries(request, searcher.schema, readings_of(searcher))
     typed_terms = query_terms(text_query)  # feedback words rank but are not highlighted
     text_query = _with_feedback(searcher, request, text_query, facet_cache, expansion)
     combined = _combine(text_query, filters)
@@ -1029,8 +1068,14 @@ def query_terms(query: Any) -> frozenset[str]:
 
 def text_marks(searcher: Any, query: str, text: str, *, match: str = "all") -> list[tuple[int, int]]:
     """Spans of `text` holding the words `query` looks for, found as snippets find them."""
-    text_query = build_queries(SearchRequest(text=query, match=match), searcher.schema)[0]
-    return matching_spans(text, query_terms(text_query), searcher.schema["body"].analyzer)
+    readings = readings_of(searcher)
+    text_query = build_queries(SearchRequest(text=query, match=match), searcher.schema, readings)[0]
+    terms = query_terms(text_query)
+    spans = set(matching_spans(text, terms, searcher.schema["body"].analyzer))
+    # The text's language is not known here: each language's analysis marks its own terms.
+    for code in readings.others if readings is not None else ():
+        spans.update(matching_spans(text, terms, analyzer_for(searcher.schema, code)))
+    return sorted(spans)
 
 
 def make_hit(
@@ -1040,7 +1085,7 @@ def make_hit(
     article = stored_to_article(stored)
     snippet = ""
     if highlight:
-        snippet = make_snippet(article.body or article.summary, terms, searcher.schema["body"].analyzer)
+        snippet = make_snippet(article.body or article.summary, terms, analyzer_for(searcher.schema, article.language))
     return Hit(
         id=article.id,
         title=article.title,

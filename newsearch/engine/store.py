@@ -21,14 +21,23 @@ from typing import Any, Iterable, Iterator
 from whoosh import index as whoosh_index
 from whoosh.analysis import RegexTokenizer
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
-from whoosh.formats import Positions
+from whoosh.formats import Existence, Positions
 from whoosh.system import pack_uint
 from whoosh.index import EmptyIndexError, LockError
 
 from .. import __version__
 from ..analysis import SUPPORTED_LANGUAGES
 from ..analysis.boundaries import positions_with_boundaries
-from .analyzers import fast_index_path, name_analyzer, text_analyzer
+from .analyzers import (
+    UNSPACED_WORD,
+    LanguageText,
+    attested_key,
+    fast_index_path,
+    language_tokenizer,
+    name_analyzer,
+    tagged_positions,
+    text_analyzer,
+)
 from ..errors import (
     IndexCorrupt,
     IndexLocked,
@@ -45,13 +54,14 @@ from .spelling import SPELLING_FILE, SpellingStore, WordCounts
 
 # Whoosh names each commit's table of contents _MAIN_<generation>.toc.
 _TOC_NAME = re.compile(r"_MAIN_(\d+)\.toc$")
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 # What each version changed, for the message that asks for a rebuild.
 SCHEMA_CHANGES = {
     4: "sentence and paragraph numbers in body positions",
     5: "dates are now filed by the publication's local day",
     6: "words written with soft hyphens or other format characters are one term; languages are detected",
     7: "Chinese, Japanese, Korean and Thai text indexed as character bigrams; Arabic letter forms folded",
+    8: "each article's text analysed with its own language's stemmer and stop words",
 }
 META_FILE = "newsearch.json"
 # Per-segment facet arrays saved by query.FacetCache (a cache: safe to delete).
@@ -97,9 +107,12 @@ class NewsText(TEXT):
     (analysis/boundaries.py), so phrases stop at a sentence break and the /s and /p
     operators can tell; word distances stay exact."""
 
-    def __init__(self, *args: Any, boundaries: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, boundaries: bool = False, language: str = "", stem: bool = True,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.boundaries = boundaries
+        self.language = language
+        self.stem = stem
 
     def index(self, value: Any, **kwargs: Any) -> Any:
         fast = self.__dict__.get("_fast_index", _UNSET)
@@ -107,7 +120,19 @@ class NewsText(TEXT):
             fast = self._fast_index = fast_index_path(self.analyzer)
         if not isinstance(value, str) or kwargs or not isinstance(self.format, Positions):
             return super().index(value, **kwargs)
-        if getattr(self, "boundaries", False):
+        language = getattr(value, "language", None)
+        if language and self.__dict__.get("language") and language != self.language:
+            if value.words is None:
+                value.words = set()
+            tagged = tagged_positions(language, self.stem)
+            words = value.words
+
+            def positions(text: str) -> dict[str, list[int]]:
+                return tagged(text, words)
+
+            found = (positions_with_boundaries(value, positions) if getattr(self, "boundaries", False)
+                     else positions(value))
+        elif getattr(self, "boundaries", False):
             found = positions_with_boundaries(value, fast or self._stream_positions)
         elif fast is None:
             return super().index(value, **kwargs)
@@ -133,6 +158,29 @@ class NewsText(TEXT):
         return state
 
 
+class AttestedWords(KEYWORD):
+    """The words as printed (folded, unstemmed) by articles in other languages than the
+    index's own, one term per language and word: what tells a query's reading in that
+    language whether to stem a word (engine/readings.py). Unscored and unstored."""
+
+    def __init__(self) -> None:
+        super().__init__(scorable=False)
+        self.format = Existence()
+
+    def index(self, value: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, tuple):
+            return super().index(value, **kwargs)
+        terms: set[str] = set()
+        for text in value:
+            if not text:
+                continue
+            words = text.words
+            if words is None:  # not analysed yet: read its words here
+                words = set(language_tokenizer(text.language).index_positions(text))
+            terms.update(attested_key(text.language, word) for word in words if not UNSPACED_WORD.match(word))
+        return super().index(" ".join(sorted(terms)), **kwargs)
+
+
 _SINGLE_POSITIONS: dict[int, bytes] = {}
 _UNSET = object()
 
@@ -155,14 +203,16 @@ def build_schema(options: IndexOptions) -> Schema:
     """Searchable fields use newsearch's analyzers; facet_* fields keep exact values."""
     text = text_analyzer(options.language, stem=options.stem)
     names = name_analyzer()
+    language = {"language": options.language, "stem": options.stem}
     exact = RegexTokenizer(r"[^\x1f]+")
     return Schema(
         id=ID(stored=True, unique=True),
         path=ID(stored=True),
         url=STORED(),
-        title=NewsText(analyzer=text, stored=True, phrase=True),
-        summary=NewsText(analyzer=text, stored=True, phrase=True, boundaries=True),
-        body=NewsText(analyzer=text, stored=True, phrase=True, boundaries=True),
+        title=NewsText(analyzer=text, stored=True, phrase=True, **language),
+        summary=NewsText(analyzer=text, stored=True, phrase=True, boundaries=True, **language),
+        body=NewsText(analyzer=text, stored=True, phrase=True, boundaries=True, **language),
+        words=AttestedWords(),
         byline=NewsText(analyzer=names, stored=True, phrase=True),
         author=NewsText(analyzer=names, phrase=True),
         section=NewsText(analyzer=names, stored=True, phrase=True),
@@ -188,6 +238,7 @@ def article_fields(article: Article, options: IndexOptions = IndexOptions()) -> 
     article whose language could not be told gets the index's own (`--language`)."""
     date = article.date.astimezone(timezone.utc).replace(tzinfo=None) if article.date else None
     local = article.local_date.replace(tzinfo=None) if article.local_date else None
+    language = article.language or options.language
     fields: dict[str, Any] = {
         "id": article.id,
         "path": article.path,
@@ -200,7 +251,7 @@ def article_fields(article: Article, options: IndexOptions = IndexOptions()) -> 
         "section": article.section,
         "source": article.source,
         "tags": NAME_GAP.join(article.tags),
-        "language": article.language or options.language,
+        "language": language,
         "meta": {
             "authors": list(article.authors),
             "tags": list(article.tags),
@@ -225,6 +276,17 @@ def article_fields(article: Article, options: IndexOptions = IndexOptions()) -> 
         cleaned = [v.replace(VALUE_SEPARATOR, " ").strip() for v in dict.fromkeys(values)]
         if any(cleaned):
             fields[key] = VALUE_SEPARATOR.join(v for v in cleaned if v)
+    if language != options.language:
+        # Analysed with the article's own language (NewsText.index); stored as plain text.
+        texts = []
+        for name in ("title", "summary", "body"):
+            value = fields[name]
+            if value:
+                fields["_stored_" + name] = value
+                fields[name] = LanguageText(value, language)
+                texts.append(fields[name])
+        if texts:
+            fields["words"] = tuple(texts)
     return {k: v for k, v in fields.items() if v is not None}
 
 
