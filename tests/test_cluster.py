@@ -1,6 +1,6 @@
 """Archives of shards on a real Dask LocalCluster (worker processes, loopback TCP).
 
-The shards are searched by tasks on the workers that keep them open, and built
+The shards are searched through ShardHost actors on the workers that keep them open, and built
 as tasks; the answers must be exactly those of one index.
 """
 from __future__ import annotations
@@ -140,10 +140,22 @@ def test_a_worker_killed_mid_build_has_its_shard_built_by_another(tmp_path, reut
         running.close()
 
 
+def _kill_a_worker(cluster):
+    """SIGKILL the first worker process (the nanny starts a new one in its place)."""
+    import os
+    import signal
+
+    worker = cluster.workers()[0]
+    pids = cluster.client.run(os.getpid, workers=[worker])
+    os.kill(pids[worker], signal.SIGKILL)
+    return worker
+
+
 def _search_while_killing(cluster, archive):
-    """Searches whose shard tasks lose a worker midway are redone on the other: every
+    """Searches whose shard calls lose a worker midway are sent again to another: every
     answer given while and after a worker dies is whole."""
     import threading
+    import time
 
     killed = threading.Event()
     answers = []
@@ -156,8 +168,12 @@ def _search_while_killing(cluster, archive):
     searching = threading.Thread(target=search)
     searching.start()
     try:
-        _kill_a_busy_worker(cluster)
+        deadline = time.monotonic() + 60
+        while len(answers) < 3 and time.monotonic() < deadline:  # searches are under way
+            time.sleep(0.01)
+        _kill_a_worker(cluster)
     finally:
         killed.set()
         searching.join(timeout=120)
-    assert len(answers) >= 2 and all(a == answers[0] for a in answers)
+    assert not searching.is_alive()
+    assert len(answers) >= 4 and all(a == answers[0] for a in answers)
