@@ -307,3 +307,25 @@ def test_studenten_on_the_real_pages_finds_german_inflections(extraction_built) 
             article = archive.get(hit.id)
             text = " ".join((article.title, article.summary, article.body))
             assert re.search(r"\bStudent", text, re.IGNORECASE), hit.id
+
+
+def test_german_and_dutch_words_find_the_compounds_they_end(tmp_path) -> None:
+    from newsearch.models import Article
+
+    archive = Archive.create(tmp_path / "compounds")
+    archive.add([
+        Article(id="bund", title="Beschluss", language="de",
+                body="Die Bundesregierung hat am Montag neue Mindestlöhne beschlossen."),
+        Article(id="wien", title="Wien", language="de", body="Die Regierung von Österreich tagte am Abend."),
+        Article(id="heirat", title="Hochzeit", language="de", body="Die Heirat fand im Sommer statt."),
+        Article(id="raad", title="Amsterdam", language="nl", body="De gemeenteraad van Amsterdam besprak de begroting."),
+        Article(id="en", title="Council", language="en", body="The council met on Monday about the government."),
+    ])
+    with archive:
+        assert {h.id for h in archive.search("Regierung").hits} == {"bund", "wien"}
+        assert {h.id for h in archive.search("Löhne").hits} >= {"bund"}
+        assert {h.id for h in archive.search("raad").hits} == {"raad"}
+        # too short to be looked up as a head: "Rat" is not inside "Heirat"
+        assert archive.search("Rat").total == 0
+        # the head must be the end of the compound, not its start
+        assert archive.search("Bundes").total == 0

@@ -27,8 +27,17 @@ def _refuse(*_: object, **__: object) -> None:
 
 
 def _refuse_lexicons(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The list of languages an index holds (the `language` field's few terms) may be
+    # read; the vocabulary of any text or name field may not.
     for reader in (IndexReader, SegmentReader):
-        monkeypatch.setattr(reader, "lexicon", _refuse)
+        original = reader.lexicon
+
+        def lexicon(self, fieldname, _original=original):
+            if fieldname != "language":
+                _refuse()
+            return _original(self, fieldname)
+
+        monkeypatch.setattr(reader, "lexicon", lexicon)
     monkeypatch.setattr(IndexReader, "corrector", _refuse)
     monkeypatch.setattr(IndexReader, "terms_within", _refuse)
 

@@ -36,6 +36,7 @@ __all__ = [
     "LanguageText",
     "NewsTokenizer",
     "TAG",
+    "TYPED",
     "UNSPACED_WORD",
     "attested_key",
     "language_analyzer",
@@ -479,6 +480,7 @@ class LanguageTagFilter(Filter):
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         term = language_tagger(self.code, self.stem)
         attested = ATTESTED.get()
+        typed = TYPED.get()
         for token in tokens:
             word = token.text
             if (token.mode == "query" and attested is not None and not UNSPACED.match(word)
@@ -486,12 +488,17 @@ class LanguageTagFilter(Filter):
                 token.text = word + TAG + self.code
             else:
                 token.text = term(word)
+            if typed is not None and token.mode == "query":
+                typed[token.text] = word
             yield token
 
 
 # Set while a query is parsed for one language: (code, folded word) -> whether articles
 # of that language print the word. None outside a parse (every word is stemmed).
 ATTESTED: ContextVar[Callable[[str, str], bool] | None] = ContextVar("newsearch_attested", default=None)
+# Set while a query is parsed for one language: each query term -> the folded word it was
+# typed as (what compound heads are looked up by).
+TYPED: ContextVar[dict[str, str] | None] = ContextVar("newsearch_typed", default=None)
 
 
 @lru_cache(maxsize=None)

@@ -680,7 +680,8 @@ def _only_filtered(readings: Readings | None, languages: Sequence[str] | None) -
     others = tuple(code for code in readings.others if code in wanted)
     if not others:
         return None
-    return Readings(readings.default, others, readings.attested, readings.key + (tuple(sorted(wanted)),))
+    return Readings(readings.default, others, readings.attested, readings.ending_in,
+                    readings.key + (tuple(sorted(wanted)),))
 
 
 def feedback_sample(searcher: Any, request: SearchRequest, facet_cache: FacetCache, *,
@@ -1201,6 +1202,9 @@ def suggest(searcher: Any, text: str, spelling: SpellingStore | None = None) -> 
     (stemmed) body vocabulary. None when every word is known.
     """
     analyzer = searcher.schema["body"].analyzer
+    readings = readings_of(searcher)
+    # A word is looked up as every language the index holds would analyse it.
+    analyzers = [analyzer] + [analyzer_for(searcher.schema, code) for code in (readings.others if readings else ())]
     corrector = None
     suggestion = text
     changed = False
@@ -1208,7 +1212,7 @@ def suggest(searcher: Any, text: str, spelling: SpellingStore | None = None) -> 
         word = match.group(1)
         if word in _OPERATORS:
             continue
-        terms = [token.text for token in analyzer(word, mode="query")]
+        terms = _terms_of(analyzers, word)
         if not terms:
             continue
         known = max(searcher.doc_frequency(f, t) for t in terms for f in ("body", "title"))
@@ -1217,10 +1221,11 @@ def suggest(searcher: Any, text: str, spelling: SpellingStore | None = None) -> 
         # A known but rare word (archives have typos too) gives way only to a far commoner one.
         needed = max(1, known * COMMONER_FACTOR)
         if spelling is not None:
-            surface = _closest_printed(searcher, spelling, word, terms, analyzer, needed)
+            surface = _closest_printed(searcher, spelling, word, terms, analyzers, needed)
         else:
             corrector = corrector or searcher.corrector("body")
-            best = _closest_term(searcher, corrector, terms[-1], exclude=terms[-1])
+            own = [token.text for token in analyzer(word, mode="query")] or terms
+            best = _closest_term(searcher, corrector, own[-1], exclude=own[-1])
             if best is None or searcher.doc_frequency("body", best) < needed:
                 continue
             surface = _printed_form(searcher, best, analyzer) or best
@@ -1231,13 +1236,17 @@ def suggest(searcher: Any, text: str, spelling: SpellingStore | None = None) -> 
     return suggestion if changed and suggestion != text else None
 
 
+def _terms_of(analyzers: list[Any], word: str) -> list[str]:
+    return list(dict.fromkeys(token.text for analyzer in analyzers for token in analyzer(word, mode="query")))
+
+
 def _closest_printed(searcher: Any, spelling: SpellingStore, word: str, terms: list[str],
-                     analyzer: Any, needed: int) -> str | None:
+                     analyzers: list[Any], needed: int) -> str | None:
     """The commonest printed word the fewest edits away (one, else two) that the
     index still holds in at least `needed` articles and that is not just another
     form of the typed word (its terms differ)."""
     for edits, _, printed, _ in spelling.candidates(word):
-        found = [token.text for token in analyzer(printed, mode="query")]
+        found = _terms_of(analyzers, printed)
         if not found or found == terms:
             continue
         if not any(_held(searcher, f, t) for t in found for f in ("body", "title")):

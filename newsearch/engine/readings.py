@@ -20,7 +20,8 @@ from typing import Any, Callable
 
 from whoosh import query as wq
 
-from .analyzers import ATTESTED, attested_key, language_analyzer
+from .analyzers import ATTESTED, TAG, TYPED, attested_key, language_analyzer, language_tagger
+from .ranking import FieldsTerm, SumOr
 
 __all__ = ["Readings", "analyzer_for", "readings_of", "reading_schema", "restrict_to"]
 
@@ -36,6 +37,8 @@ class Readings:
     default: str
     others: tuple[str, ...]
     attested: Callable[[str, str], bool]
+    # (language, word) -> printed words of that language ending in the word.
+    ending_in: Callable[[str, str], list[str]]
     # What the parsed queries depend on, for caching them.
     key: tuple[Any, ...]
 
@@ -60,7 +63,11 @@ def readings_of(searcher: Any) -> Readings | None:
         def attested(code: str, word: str) -> bool:
             return reader.doc_frequency(WORDS_FIELD, attested_key(code, word)) > 0
 
-        found = Readings(default, others, attested, (default, others, id(reader), reader.generation()))
+        def ending_in(code: str, word: str) -> list[str]:
+            prefix = attested_key(code, word)
+            return [key[len(code) + 1:][::-1] for key in _keys(reader.expand_prefix(WORDS_FIELD, prefix))]
+
+        found = Readings(default, others, attested, ending_in, (default, others, id(reader), reader.generation()))
     try:
         reader._newsearch_readings = found
     except AttributeError:  # a reader type that takes no attributes: computed each time
@@ -103,13 +110,51 @@ def reading_schema(schema: Any, code: str) -> Any:
     return copied
 
 
+def _keys(terms: Any) -> list[str]:
+    return [term.decode("utf-8") if isinstance(term, bytes) else term for term in terms]
+
+
+# Languages that glue nouns into compounds ("Bundesregierung", "gemeenteraad"): a query
+# word also finds the compounds it ends ("Regierung" -> "Bundesregierung").
+COMPOUNDING = frozenset({"de", "nl"})
+# The shortest head looked up, and the shortest part that must stand before it: shorter
+# ones are more often endings than words ("Rat" in "Heirat", "Ende" in "Legende").
+MIN_HEAD = 4
+MIN_LEFT = 4
+MAX_COMPOUNDS = 24
+
+
 def parse_in(code: str, readings: Readings, parse: Callable[[], Any]) -> Any:
-    """Run `parse` with attestation for language `code` in force."""
+    """Run `parse` as language `code` reads it: attested words stemmed, others kept as
+    typed, and in compounding languages each word widened to the compounds it ends."""
+    typed: dict[str, str] = {}
     token = ATTESTED.set(readings.attested)
+    token_typed = TYPED.set(typed)
     try:
-        return parse()
+        parsed = parse()
     finally:
         ATTESTED.reset(token)
+        TYPED.reset(token_typed)
+    if parsed is None or code not in COMPOUNDING:
+        return parsed
+    return _with_compounds(parsed, code, readings, typed)
+
+
+def _with_compounds(query: Any, code: str, readings: Readings, typed: dict[str, str]) -> Any:
+    if isinstance(query, FieldsTerm):
+        word = typed.get(query.text)
+        if not word or len(word) < MIN_HEAD or not word.isalpha() or not readings.attested(code, word):
+            return query  # a word this language does not print is not widened either ("banks")
+        term = language_tagger(code)
+        heads = {word, term(word)[:-len(TAG + code)]}
+        found = sorted({term(w) for head in heads if len(head) >= MIN_HEAD
+                        for w in readings.ending_in(code, head) if len(w) - len(head) >= MIN_LEFT})
+        found = [t for t in found if t != query.text][:MAX_COMPOUNDS]
+        if not found:
+            return query
+        return SumOr([query] + [FieldsTerm(t, query.weights, boost=query.boost, k1=query.k1, b=query.b,
+                                           field_b=query.field_b) for t in found])
+    return query.apply(lambda sub: _with_compounds(sub, code, readings, typed))
 
 
 def restrict_to(query: Any, code: str) -> Any:
