@@ -8,7 +8,9 @@ then runs the 200 searches of tests/shard_queries.py on both and prints:
   snippets, stories, scores) and the largest relative score difference of all matches;
 - build time of each and the ratio (target: sharded with 2 workers <= 1.2x one index);
 - query latency p50/p95 on one index, on the shards in this process and on the
-  cluster, and the cluster's p50 overhead per query (target <= 15 ms);
+  cluster, and the cluster's p50 overhead per query (target <= 15 ms): without the
+  statistics cache, with it (the 200 searches share some query texts), and with
+  every search repeated;
 - per-shard figures: articles, build share and the time of a shard's own scoring.
 
 usage: python benchmarks/cluster.py [--workers 2] [--shards 4] [--queries 200] [--keep DIR]
@@ -82,19 +84,28 @@ def main() -> int:
             build_many = time.perf_counter() - start
         specs = queries()[: args.queries]
         with Archive.open(single_path) as single, Archive.open(archive_path) as here, \
-                Archive(ShardedIndex.open(archive_path, shards=open_shards(archive_path, "", cluster=cluster))) as far:
+                Archive(ShardedIndex.open(archive_path, shards=open_shards(archive_path, "", cluster=cluster),
+                                          stats_cache=0)) as far, \
+                Archive(ShardedIndex.open(archive_path,
+                                          shards=open_shards(archive_path, "", cluster=cluster))) as kept:
             for text, options in specs[:20]:  # warm every reader and facet cache
-                single.search(text, **options), here.search(text, **options), far.search(text, **options)
-            times: dict[str, list[float]] = {"one index": [], "shards here": [], "shards on cluster": []}
+                for archive in (single, here, far, kept):
+                    archive.search(text, **options)
+            kept._engine._cache.clear()  # warmed, but no statistics kept from the warming
+            times: dict[str, list[float]] = {"one index": [], "shards here": [], "shards on cluster": [],
+                                             "cluster, stats kept": [], "cluster, repeated": [],
+                                             "one index, repeated": []}
             differ = []
             for text, options in specs:
                 a, t1 = timed(single.search, text, **options)
                 b, t2 = timed(here.search, text, **options)
-                c, t3 = timed(far.search, text, **options)
-                times["one index"].append(t1)
-                times["shards here"].append(t2)
-                times["shards on cluster"].append(t3)
-                if not answer(a) == answer(b) == answer(c):
+                c, t3 = timed(far.search, text, **options)  # no statistics kept
+                d, t4 = timed(kept.search, text, **options)  # kept from earlier searches of the same text only
+                e, t5 = timed(kept.search, text, **options)  # the same search again: its statistics are kept
+                _, t6 = timed(single.search, text, **options)  # and again on one index, as warm
+                for name, took in zip(times, (t1, t2, t3, t4, t5, t6)):
+                    times[name].append(took)
+                if not answer(a) == answer(b) == answer(c) == answer(d) == answer(e):
                     differ.append((text, options))
             worst = 0.0
             for text, options in specs[:: max(1, len(specs) // 40)]:
@@ -129,9 +140,12 @@ def main() -> int:
         print(f"{'':20} {'p50 ms':>8} {'p95 ms':>8}")
         for name, values in times.items():
             print(f"{name:20} {percentile(values, 50):8.1f} {percentile(values, 95):8.1f}")
-        overhead = [c - a for a, c in zip(times["one index"], times["shards on cluster"])]
-        print(f"cluster overhead per query: p50 {statistics.median(overhead):.1f} ms, "
-              f"p95 {percentile(overhead, 95):.1f} ms")
+        for label, base, name in (("no statistics kept", "one index", "shards on cluster"),
+                                  ("statistics kept, first pass", "one index", "cluster, stats kept"),
+                                  ("every search repeated", "one index, repeated", "cluster, repeated")):
+            overhead = [c - a for a, c in zip(times[base], times[name])]
+            print(f"cluster overhead per query, {label}: p50 {statistics.median(overhead):.1f} ms, "
+                  f"p95 {percentile(overhead, 95):.1f} ms")
         print("one shard's scoring of 'oil prices' (ms): " + ", ".join(f"{t:.1f}" for t in per_shard))
     finally:
         cluster.close()

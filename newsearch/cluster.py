@@ -187,7 +187,7 @@ class ClusterShards:
                     if isinstance(future, Exception):
                         raise OSError(str(future))
                     found = future.result()
-                except (RuntimeError, OSError, TimeoutError):
+                except (OSError, TimeoutError):  # the worker is gone (a shard's own errors come as answers)
                     lost.append(worker)
                     continue
                 for i, answer in zip(by_worker[worker], found):

@@ -6,6 +6,8 @@ tests/test_shards.py, tests/test_cluster.py (a share of them) and benchmarks/clu
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 WORDS = ["oil", "prices", "wheat", "coffee", "gold", "bank", "dollar", "trade", "japan", "opec",
@@ -73,3 +75,14 @@ def answer(results: Any) -> dict[str, Any]:
         "facets": {name: [(c.value, c.count) for c in counts] for name, counts in results.facets.items()},
         "suggestion": results.suggestion,
     }
+
+
+def small_archive(folder: Path, articles: list[dict[str, Any]], shards: int = 3) -> tuple[Path, Path]:
+    """An archive of `shards` shards built from written articles: (archive, JSON Lines source)."""
+    from newsearch.ingest.sharded import index_archive
+
+    source = folder / "news.jsonl"
+    source.write_text("".join(json.dumps(a) + "\n" for a in articles), encoding="utf-8")
+    path = folder / "archive"
+    assert index_archive([source], index=path, shards=shards, jobs=1).ok
+    return path, source

@@ -16,6 +16,7 @@ from newsearch import Archive  # noqa: E402
 from newsearch.cli import main  # noqa: E402
 from newsearch.cluster import Cluster, index_on_cluster, open_archive, open_shards  # noqa: E402
 from newsearch.engine.sharded import ShardedIndex  # noqa: E402
+from newsearch.errors import QuerySyntaxError  # noqa: E402
 
 from shard_queries import answer, queries  # noqa: E402
 
@@ -49,6 +50,9 @@ def test_reuters_on_the_cluster_answers_as_one_index(cluster, reuters_built, reu
             assert answer(sharded.search(text, **options)) == answer(single.search(text, **options)), (text, options)
         assert answer(sharded.similar(single.search("cocoa").hits[0].id)) == \
             answer(single.similar(single.search("cocoa").hits[0].id))
+        # a query every shard refuses raises as on one index, not as a lost worker
+        with pytest.raises(QuerySyntaxError, match="unknown field 'nosuchfield'"):
+            sharded.search("nosuchfield:x")
         # the shards were opened on the workers and are kept open there between queries
         opened = cluster.client.run(lambda: sorted(__import__("newsearch.cluster").cluster._OPEN))
         assert set().union(*opened.values()) == {str(p.resolve()) for p in reuters_sharded.iterdir() if p.is_dir()}

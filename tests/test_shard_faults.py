@@ -14,6 +14,8 @@ from newsearch.errors import IndexLocked
 from newsearch.ingest.sharded import index_archive
 from newsearch.shards import ShardMap, shard_of
 
+from shard_queries import small_archive
+
 ARTICLES = [{"id": f"https://news.example/{k}", "title": f"Harbour report {k}",
              "body": f"The harbour authority met on day {k} about dredging and cargo.",
              "date": f"2021-05-{1 + k % 28:02d}", "section": ["port", "trade"][k % 2]} for k in range(40)]
@@ -21,11 +23,7 @@ ARTICLES = [{"id": f"https://news.example/{k}", "title": f"Harbour report {k}",
 
 @pytest.fixture
 def archive(tmp_path):
-    source = tmp_path / "news.jsonl"
-    source.write_text("".join(json.dumps(a) + "\n" for a in ARTICLES), encoding="utf-8")
-    path = tmp_path / "archive"
-    assert index_archive([source], index=path, shards=3, jobs=1).ok
-    return path, source
+    return small_archive(tmp_path, ARTICLES)
 
 
 def _held_by(shard: int) -> set[str]:

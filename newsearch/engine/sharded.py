@@ -17,7 +17,7 @@ from __future__ import annotations
 import heapq
 import os
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, replace
 from itertools import chain
 from pathlib import Path
@@ -46,6 +46,10 @@ from .suggestions import suggest
 # Hits fetched from one shard per call when an export streams every hit.
 EXPORT_CHUNK = 500
 
+
+# Searches whose archive-wide statistics are kept, keyed by what they score and checked
+# against every shard's commit: a repeated query skips the statistics round.
+STATS_CACHE = 64
 
 # Errors that say a shard cannot answer (as opposed to a query every shard refuses alike).
 SHARD_ERRORS = (IndexNotFound, IndexCorrupt, SchemaMismatch, StorageError, IndexLocked, ShardUnavailable, OSError)
@@ -139,7 +143,7 @@ class ShardedIndex(SearchIndex):
     """
 
     def __init__(self, path: Path, shard_map: ShardMap, shards: Shards, options: IndexOptions, *,
-                 allow_partial: bool = False) -> None:
+                 allow_partial: bool = False, stats_cache: int = STATS_CACHE) -> None:
         self.path = path
         self.options = options
         self.shard_map = shard_map
@@ -147,15 +151,20 @@ class ShardedIndex(SearchIndex):
         self._shards = shards
         self._missing = threading.local()  # names of shards that did not answer, per thread
         self._local = threading.local()  # the stories fetched with this thread's last hits
+        self._cache_size = stats_cache
+        self._cache: OrderedDict[tuple[Any, ...], tuple[tuple[int, ...], CorpusStats]] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, shards: Shards | None = None,
-             allow_partial: bool = False) -> "ShardedIndex":
-        """Open an archive; its shards are opened here unless `shards` runs them elsewhere."""
+             allow_partial: bool = False, stats_cache: int = STATS_CACHE) -> "ShardedIndex":
+        """Open an archive; its shards are opened here unless `shards` runs them elsewhere
+        (`stats_cache`: how many searches' archive-wide statistics to keep; 0 for none)."""
         resolved = Path(path)
         shard_map = ShardMap.load(resolved)
         shards = shards if shards is not None else LocalShards(shard_map.paths(resolved))
-        index = cls(resolved, shard_map, shards, IndexOptions(), allow_partial=allow_partial)
+        index = cls(resolved, shard_map, shards, IndexOptions(), allow_partial=allow_partial,
+                    stats_cache=stats_cache)
         try:
             options, _ = index._each("index_options")
             if not options:
@@ -229,7 +238,33 @@ class ShardedIndex(SearchIndex):
     # -- searching ----------------------------------------------------------------
 
     def _stats(self, request: SearchRequest) -> CorpusStats:
-        return CorpusStats.merged(self._each("request_stats", request)[0].values())
+        answers, missing = self._each("request_stats_at", request)
+        stats = CorpusStats.merged(stats for _, stats in answers.values())
+        if self._cache_size and not missing:
+            with self._cache_lock:
+                self._cache[_stats_key(request)] = (tuple(answers[k][0] for k in range(self.count)), stats)
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return stats
+
+    def _ranked_from_cache(self, request: SearchRequest, wanted: int | None) -> dict[int, Any] | None:
+        """Every shard's ranking with the kept statistics of this query, or None when
+        they are not kept or a shard has committed since (or cannot answer)."""
+        key = _stats_key(request)
+        with self._cache_lock:
+            kept = self._cache.get(key)
+            if kept is not None:
+                self._cache.move_to_end(key)
+        if kept is None:
+            return None
+        generations, stats = kept
+        parts = self._shards.calls([(k, "ranked_at", (generations[k], request, stats, wanted))
+                                    for k in range(self.count)])
+        if any(part is None or isinstance(part, ShardFailure) for part in parts):
+            with self._cache_lock:
+                self._cache.pop(key, None)
+            return None
+        return dict(enumerate(parts))
 
     def _scoring(self, request: SearchRequest) -> tuple[CorpusStats, dict[str, float] | None]:
         """The archive-wide statistics for `request`, and its feedback words when it asks
@@ -250,6 +285,11 @@ class ShardedIndex(SearchIndex):
         return stats.with_terms(held), expansion
 
     def _ranked(self, request: SearchRequest, wanted: int | None) -> dict[int, Any]:
+        if self._cache_size and not request.feedback:
+            validate(request)
+            parts = self._ranked_from_cache(request, wanted)
+            if parts is not None:
+                return parts
         stats, expansion = self._scoring(request)
         return self._each("ranked", request, stats, wanted=wanted, expansion=expansion)[0]
 
@@ -412,6 +452,12 @@ class ShardedIndex(SearchIndex):
         return ShardedWriter(self.shard_map, self._shards.indexes, **kwargs)  # type: ignore[arg-type]
 
 
+def _stats_key(request: SearchRequest) -> tuple[Any, ...]:
+    """What a request's statistics depend on: its query and filters, not its page or sort."""
+    return (request.text, request.match, tuple(sorted(request.filters.items())),
+            repr(request.since), repr(request.until))
+
+
 def _merge_top(parts: dict[int, Any]) -> list[tuple[int, str, float]]:
     """The shards' best matches merged by their sort keys: (shard, id, score), best first."""
     merged = heapq.merge(*[[(key, shard, score) for key, _, score in part.top] for shard, part in parts.items()])
@@ -545,4 +591,4 @@ class ShardedWriter:
             writer.cancel()
 
 
-__all__ = ["LocalShards", "SHARD_ERRORS", "ShardFailure", "ShardedIndex", "ShardedWriter", "Shards"]
+__all__ = ["LocalShards", "SHARD_ERRORS", "STATS_CACHE", "ShardFailure", "ShardedIndex", "ShardedWriter", "Shards"]

@@ -124,6 +124,18 @@ class WhooshIndex(SearchIndex):
         with _query.search_errors(request.text):
             return gather(searcher, query_terms_in(searcher.reader(), [text_query, *filters.values()]))
 
+    def request_stats_at(self, request: SearchRequest) -> tuple[int, CorpusStats]:
+        """request_stats and the commit they were read at (an archive caches its sums by it)."""
+        return self.generation(), self.request_stats(request)
+
+    def ranked_at(self, generation: int, request: SearchRequest, stats: CorpusStats,
+                  wanted: int | None) -> Ranked | None:
+        """ranked with statistics gathered at commit `generation`; None when this index
+        has committed since (the archive-wide statistics may be stale)."""
+        if self.generation() != generation:
+            return None
+        return self.ranked(request, stats, wanted=wanted)
+
     def ranked(self, request: SearchRequest, stats: CorpusStats | None = None, *,
                wanted: int | None = None, expansion: dict[str, float] | None = None) -> Ranked:
         """Total, best `wanted` (None: every match) and raw facet counts, scored with
