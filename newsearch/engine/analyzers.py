@@ -37,7 +37,6 @@ __all__ = [
     "NewsTokenizer",
     "TAG",
     "TYPED",
-    "UNSPACED_WORD",
     "attested_key",
     "language_analyzer",
     "language_tagger",
@@ -385,8 +384,6 @@ def fast_index_path(analyzer: Analyzer) -> Callable[[str], dict[str, list[int]]]
 # (engine/readings.py).
 
 TAG = "@"
-# A term made of unspaced script (a character bigram): shared by all languages.
-UNSPACED_WORD = UNSPACED
 
 
 class LanguageText(str):

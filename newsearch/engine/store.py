@@ -26,10 +26,9 @@ from whoosh.system import pack_uint
 from whoosh.index import EmptyIndexError, LockError
 
 from .. import __version__
-from ..analysis import SUPPORTED_LANGUAGES
+from ..analysis import SUPPORTED_LANGUAGES, UNSPACED
 from ..analysis.boundaries import positions_with_boundaries
 from .analyzers import (
-    UNSPACED_WORD,
     LanguageText,
     attested_key,
     fast_index_path,
@@ -177,7 +176,7 @@ class AttestedWords(KEYWORD):
             words = text.words
             if words is None:  # not analysed yet: read its words here
                 words = set(language_tokenizer(text.language).index_positions(text))
-            terms.update(attested_key(text.language, word) for word in words if not UNSPACED_WORD.match(word))
+            terms.update(attested_key(text.language, word) for word in words if not UNSPACED.match(word))
         return super().index(" ".join(sorted(terms)), **kwargs)
 
 
