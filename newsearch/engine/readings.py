@@ -79,12 +79,7 @@ _UNSET = object()
 
 
 def _languages(reader: Any) -> list[str]:
-    found = []
-    for term in reader.lexicon(LANGUAGE_FIELD):
-        code = term.decode("utf-8") if isinstance(term, bytes) else term
-        if reader.doc_frequency(LANGUAGE_FIELD, code) > 0:
-            found.append(code)
-    return found
+    return [code for code in _keys(reader.lexicon(LANGUAGE_FIELD)) if reader.doc_frequency(LANGUAGE_FIELD, code) > 0]
 
 
 _READING_SCHEMAS: dict[tuple[int, str], tuple[Any, Any]] = {}
@@ -143,10 +138,14 @@ def parse_in(code: str, readings: Readings, parse: Callable[[], Any]) -> Any:
 def _with_compounds(query: Any, code: str, readings: Readings, typed: dict[str, str]) -> Any:
     if isinstance(query, FieldsTerm):
         word = typed.get(query.text)
-        if not word or len(word) < MIN_HEAD or not word.isalpha() or not readings.attested(code, word):
-            return query  # a word this language does not print is not widened either ("banks")
+        if not word or len(word) < MIN_HEAD or not word.isalpha():
+            return query
         term = language_tagger(code)
-        heads = {word, term(word)[:-len(TAG + code)]}
+        heads = {word}
+        if readings.attested(code, word):
+            # Its stem as a head too, but only for a word this language prints: the German
+            # stem of English "banks" would otherwise bring in every "-bank" compound.
+            heads.add(term(word)[:-len(TAG + code)])
         found = sorted({term(w) for head in heads if len(head) >= MIN_HEAD
                         for w in readings.ending_in(code, head) if len(w) - len(head) >= MIN_LEFT})
         found = [t for t in found if t != query.text][:MAX_COMPOUNDS]
