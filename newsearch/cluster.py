@@ -6,8 +6,10 @@ on 127.0.0.1 for the run. Each shard is pinned to one worker (shard k to the k-t
 worker, round robin), where a ShardHost actor keeps it open between queries: each
 round of a query (statistics, scoring, fetching) is one actor call per worker, all
 at once, not one scheduled task per shard (engine/sharded.py does the merging and
-knows nothing of Dask). A build runs each shard's build as one task, so each
-shard is written by one writer at a time. Dask is optional:
+knows nothing of Dask). A build parses its inputs once, as parse tasks spread over
+the workers that spool each span's articles by shard into the archive folder
+(ingest/spool.py), then runs each shard's build as one task reading its part, so
+each shard is written by one writer at a time. Dask is optional:
 `pip install "newsearch[cluster]"`.
 """
 from __future__ import annotations
@@ -125,8 +127,16 @@ class ShardHost:
         return answers
 
 
+def _parse(job: tuple[Any, ...]) -> int:
+    """One parse task: spans into the spool, in this worker."""
+    from .ingest.sharded import spool_group
+
+    return spool_group(job)
+
+
 def _build(paths: list[str], shard_path: str, shard: tuple[int, int], options: dict[str, Any]) -> IngestReport:
-    """One shard's build, as one task: parsing in this worker (no child processes)."""
+    """One shard's build, as one task: its part of the spool read in this worker (what the
+    spool lacks parsed here, with no child processes)."""
     from .ingest.pipeline import index_paths
 
     _release(shard_path)  # a shard rebuilt beside itself is opened afresh afterwards
@@ -275,6 +285,17 @@ def build_on(cluster: Cluster) -> Any:
     return build_all
 
 
+def parse_on(cluster: Cluster) -> Any:
+    """An ingest.sharded parser that runs the parse tasks on `cluster`, spread over its
+    workers (a task of a lost worker is run again by another)."""
+
+    def parse_all(spool: Any, groups: list[tuple[Any, ...]], options: Any, run: dict[str, Any]) -> None:
+        futures = cluster.client.map(_parse, [(spool, group, options) for group in groups], pure=False)
+        cluster.client.gather(futures)
+
+    return parse_all
+
+
 def open_archive(path: str | os.PathLike[str], address: str, *, allow_partial: bool = False) -> Any:
     """An Archive over an archive of shards whose searches run on the cluster at `address`
     (`allow_partial`: answer from the shards that can, naming the others)."""
@@ -290,9 +311,9 @@ def index_on_cluster(paths: Any, *, address: str, **options: Any) -> IngestRepor
 
     cluster = Cluster(address)
     try:
-        return index_archive(paths, build=build_on(cluster), **options)
+        return index_archive(paths, build=build_on(cluster), parse=parse_on(cluster), **options)
     finally:
         cluster.close()
 
 
-__all__ = ["CLUSTER_ENV", "index_on_cluster", "open_archive", "Cluster", "ClusterShards", "ShardHost", "build_on", "cluster_address", "open_shards"]
+__all__ = ["CLUSTER_ENV", "index_on_cluster", "open_archive", "Cluster", "ClusterShards", "ShardHost", "build_on", "cluster_address", "open_shards", "parse_on"]

@@ -74,6 +74,32 @@ def test_a_build_on_the_cluster_equals_one_built_here(cluster, tmp_path, reuters
             assert answer(sharded.search(text, **options)) == answer(single.search(text, **options))
 
 
+def test_parse_tasks_on_the_workers_spool_every_span_for_every_shard(cluster, tmp_path, reuters_source,
+                                                                     monkeypatch):
+    import gzip
+    import itertools
+    from newsearch.cluster import parse_on
+    from newsearch.ingest.batches import Batch
+    from newsearch.ingest.pipeline import IngestOptions
+    from newsearch.ingest.sharded import spans_to_parse
+    from newsearch.ingest.spool import Spool
+    from newsearch.shards import shard_of
+
+    source = tmp_path / "part.jsonl"
+    with gzip.open(reuters_source, "rt", encoding="utf-8") as lines:
+        source.write_text("".join(itertools.islice(lines, 700)), encoding="utf-8")
+    monkeypatch.setattr("newsearch.ingest.sharded.SPOOL_TASK_ARTICLES", 200)
+    groups = spans_to_parse([str(source)], [tmp_path / "archive" / "shard-000"], {})
+    assert len(groups) > 1  # several parse tasks, spread over the two workers
+    spool, options = Spool(str(tmp_path / "spool"), 3), IngestOptions()
+    parse_on(cluster)(spool, groups, options, {})
+    units = [unit for group in groups for unit in group]
+    assert len(list((tmp_path / "spool").iterdir())) == 3 * len(units)
+    own = [[item.id for unit in units for _, item in Batch((unit,), "", None, options, (k, 3), False, spool)
+            .parsed(unit) if hasattr(item, "body")] for k in range(3)]
+    assert sum(map(len, own)) == 700 and all(shard_of(i, 3) == k for k, ids in enumerate(own) for i in ids)
+
+
 def test_the_cli_takes_a_cluster_for_building_and_querying(tmp_path, reuters_source):
     import gzip
     import itertools

@@ -26,6 +26,7 @@ from ..sources import RawDocument, Skipped, SourceFile, read_bytes
 from ..sources.arc import is_arc, read_arc
 from ..sources.warc import Capture, Passed, read_records
 from ..sources.spans import ResumePoint, Span, plan_spans, span_records
+from .spool import Away, Spool, spooled
 from .stopping import Interrupted
 from .workers import map_in_processes
 
@@ -162,10 +163,16 @@ class Batch:
     options: IngestOptions
     shard: tuple[int, int] | None = None
     sketches: bool = True  # sketch bodies for story grouping
+    spool: Spool | None = None  # spans parsed beforehand for every shard (spool.py)
 
     def split(self) -> list["Batch"]:
-        return [Batch((unit,), self.index_path, self.analysis, self.options, self.shard, self.sketches)
-                for unit in self.units]
+        return [Batch((unit,), self.index_path, self.analysis, self.options, self.shard, self.sketches,
+                      self.spool) for unit in self.units]
+
+    def parsed(self, unit: Span) -> list[Parsed]:
+        """The span parsed: read from the spool when it holds it, else parsed here."""
+        found = spooled(self.spool, unit, self.options, self.shard[0]) if self.spool and self.shard else None
+        return found if found is not None else parse_span(unit, self.options)
 
 
 @dataclass(frozen=True)
@@ -204,7 +211,7 @@ class BatchResult:
 
 def batches(work: Iterable[Span], *, size: int, index_path: str, analysis: IndexOptions,
             options: IngestOptions, shard: tuple[int, int] | None = None,
-            sketches: bool = True) -> Iterator[Batch]:
+            sketches: bool = True, spool: Spool | None = None) -> Iterator[Batch]:
     """Group units into batches of about `size` articles."""
     group: list[Unit] = []
     count = 0
@@ -212,10 +219,10 @@ def batches(work: Iterable[Span], *, size: int, index_path: str, analysis: Index
         group.append(unit)
         count += unit.articles
         if count >= size:
-            yield Batch(tuple(group), index_path, analysis, options, shard, sketches)
+            yield Batch(tuple(group), index_path, analysis, options, shard, sketches, spool)
             group, count = [], 0
     if group:
-        yield Batch(tuple(group), index_path, analysis, options, shard, sketches)
+        yield Batch(tuple(group), index_path, analysis, options, shard, sketches, spool)
 
 
 def write_batch(batch: Batch) -> BatchResult:
@@ -240,7 +247,7 @@ def write_batch(batch: Batch) -> BatchResult:
             skipped: list[Skipped] = []
             fetched: list[datetime | None] = []
             entries: dict[str, Article] = {}
-            for line, item in parse_span(unit, batch.options):
+            for line, item in batch.parsed(unit):
                 if isinstance(item, Skipped):
                     skipped.append(item)
                     continue
@@ -248,6 +255,11 @@ def write_batch(batch: Batch) -> BatchResult:
                 fetched.append(getattr(item, "fetched", None))
                 if isinstance(item, ParseError):
                     items.append(item)
+                    continue
+                if isinstance(item, Away):  # parsed beforehand, held by another shard
+                    if batch.sketches and item.sketch is not None:
+                        sketches[item.id] = (item.date, item.sketch)
+                    items.append(Elsewhere(item.id))
                     continue
                 if batch.sketches:
                     sketches[item.id] = (item.date, sketch(item.body))

@@ -37,6 +37,7 @@ from ..stories import EMPTY_SKETCH, STORE_FILE
 from ..parse.dispatch import DEFAULT_MAX_BODY_CHARS, ParseOptions
 from .batches import Elsewhere, batches, parse_unit, run_batches, share_progress_counter, units
 from .merges import EntryMerges
+from .spool import Spool
 from ..engine.segments import PARTS_DIR, remove_parts
 from ..sources.spans import ResumePoint
 from ..sources import (
@@ -213,6 +214,7 @@ def index_paths(
     stop: Callable[[], str | None] | None = None,
     notify: Callable[[str], None] | None = None,
     shard: tuple[int, int] | None = None,
+    spool: Spool | None = None,
 ) -> IngestReport:
     """Index every article under `paths`, skipping files unchanged since the last run.
 
@@ -237,7 +239,8 @@ def index_paths(
 
     `shard` (number, count) builds one shard of an archive (ingest/sharded.py): only
     the articles whose id hashes to it are written; the first shard groups them all
-    into stories, as one index would.
+    into stories, as one index would; `spool` holds spans parsed beforehand for every
+    shard (spool.py), read instead of parsing them again.
     """
     started = time.monotonic()
     inputs = [resolve_input(p) for p in paths]
@@ -247,7 +250,8 @@ def index_paths(
     if not isinstance(allow_failures, FailurePolicy):
         allow_failures = FailurePolicy(count=max(0, allow_failures or 0))
     run = _Run(options=options, jobs=jobs, fail_fast=fail_fast, progress=progress, stop=stop,
-               notify=notify or (lambda message: None), policy=allow_failures, started=started, shard=shard)
+               notify=notify or (lambda message: None), policy=allow_failures, started=started, shard=shard,
+               spool=spool)
     _recover_interrupted_swap(target)
     if rebuild or not _store.exists(target):
         run.batch_size = _batch_size(batch_size, default=FRESH_BUILD_BATCH_SIZE)
@@ -272,6 +276,7 @@ class _Run:
     started: float
     batch_size: int = DEFAULT_BATCH_SIZE
     shard: tuple[int, int] | None = None  # (number, count) when building one shard of an archive
+    spool: Spool | None = None  # the archive's spans parsed beforehand
 
     @property
     def groups_stories(self) -> bool:
@@ -616,7 +621,8 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
             tally.files_removed = len(work.removed)
         starts = {key: ResumePoint(p.offset, p.record) for key, p in work.resume.items()}
         todo = batches(units(work.to_index, run.options, starts), size=size, index_path=str(path),
-                       analysis=analysis, options=run.options, shard=run.shard, sketches=run.groups_stories)
+                       analysis=analysis, options=run.options, shard=run.shard, sketches=run.groups_stories,
+                       spool=run.spool)
         results = run_batches(todo, jobs=run.jobs, on_wait=report_progress)
         try:
             for result in results:

@@ -1,14 +1,16 @@
 """Building an archive of shards: each shard an ordinary index, built by the single-index pipeline.
 
-`newsearch index PATH... --shards N` writes the shard map, then builds every shard
-from the same inputs with pipeline.index_paths(shard=(k, N)): each run reads all
-inputs and writes only the articles whose id hashes to its shard, so each shard
-has its own manifest, lock, resume point, check, rebuild and prune, exactly as a
-single index. The first shard also groups every article into stories, in input
-order, so the archive's stories are those one index would form.
+`newsearch index PATH... --shards N` writes the shard map, parses the spans every
+shard's build needs once, into a spool split by shard (spool.py), then builds every
+shard with pipeline.index_paths(shard=(k, N), spool=...): each run plans all inputs
+and writes only the articles whose id hashes to its shard, read from the spool, so
+each shard has its own manifest, lock, resume point, check, rebuild and prune,
+exactly as a single index. The first shard also groups every article into stories,
+in input order, so the archive's stories are those one index would form.
 
-Where the shards' builds run is the caller's `build` (here, one after the other;
-newsearch.cluster runs each as a Dask task).
+Where the parsing and the shards' builds run is the caller's `parse` and `build`
+(here, parser processes, then one shard after the other; newsearch.cluster runs
+parse tasks, then each shard's build as a task).
 """
 from __future__ import annotations
 
@@ -21,11 +23,21 @@ from ..engine import store as _store
 from ..errors import NewsearchError
 from ..locations import resolve_index_path
 from ..shards import ShardMap, is_archive
-from .pipeline import index_paths
+from ..sources import resolve
+from ..sources.spans import ResumePoint, Span
+from .batches import units
+from .manifest import Manifest
+from .pipeline import PRUNE_NONE, IngestOptions, index_paths, plan
 from .report import IngestReport
+from .spool import Spool, spool_span, sweep
+from .workers import map_in_processes
 
 # (inputs, [(shard folder, (number, count))], index_paths options) -> a report per shard
 BuildShards = Callable[[list[str], list[tuple[str, tuple[int, int]]], dict[str, Any]], list[IngestReport]]
+# (spool, groups of spans, options, index_paths options) -> parses them into the spool
+ParseSpans = Callable[[Spool, list[tuple[Span, ...]], IngestOptions, dict[str, Any]], None]
+# Articles per parse task: enough to outweigh a task's cost, few enough to share the work out.
+SPOOL_TASK_ARTICLES = 1_000
 
 
 def archive_map(target: Path, shards: int | None) -> ShardMap:
@@ -59,16 +71,68 @@ def build_here(paths: list[str], jobs: list[tuple[str, tuple[int, int]]],
     return reports
 
 
+def spool_group(job: tuple[Spool, tuple[Span, ...], IngestOptions]) -> int:
+    """Runs in a parser: the spans of one parse task into the spool; the articles parsed."""
+    spool, group, options = job
+    return sum(spool_span(spool, unit, options) for unit in group)
+
+
+def parse_here(spool: Spool, groups: list[tuple[Span, ...]], options: IngestOptions,
+               run: dict[str, Any]) -> None:
+    """Parse the groups in the run's parser processes (here with one job); a stop asked
+    for ends the parsing, and the shards' builds then stop at their first check."""
+    stop = run.get("stop")
+    jobs = max(1, run.get("jobs") or os.cpu_count() or 1)
+    work = [(spool, group, options) for group in groups]
+    results = (map(spool_group, work) if jobs <= 1 else
+               map_in_processes(spool_group, work, jobs=jobs, on_death=lambda job, reason: 0))
+    try:
+        for _ in results:
+            if stop is not None and stop():
+                break
+    finally:
+        getattr(results, "close", lambda: None)()  # stops the parser processes
+
+
+def spans_to_parse(inputs: list[str], paths: list[Path], options: dict[str, Any]) -> list[tuple[Span, ...]]:
+    """The spans the shards' builds will ask for, each once, in parse-task groups: the
+    files each shard's manifest does not hold unchanged, from each one's resume point.
+    A span guessed wrong is only parsed again by the build that needs it."""
+    ingest = options.get("options") or IngestOptions()
+    root = options.get("root")
+    starts: dict[tuple[str, ResumePoint], Any] = {}
+    for path in paths:
+        manifest = Manifest() if options.get("rebuild") else Manifest.load(path)
+        if manifest.root is None and root is not None:
+            manifest.root = resolve(root)
+        work = plan(inputs, manifest, kind=ingest.kind, prune=PRUNE_NONE, reread=bool(options.get("rebuild")))
+        for source in work.to_index:
+            partial = work.resume.get(source.identity)
+            point = ResumePoint(partial.offset, partial.record) if partial else ResumePoint()
+            starts.setdefault((source.identity, point), source)
+    groups: list[tuple[Span, ...]] = []
+    group: list[Span] = []
+    for (key, point), source in starts.items():
+        for unit in units([source], ingest, {key: point}):
+            group.append(unit)
+            if sum(u.articles for u in group) >= SPOOL_TASK_ARTICLES:
+                groups.append(tuple(group))
+                group = []
+    return groups + ([tuple(group)] if group else [])
+
+
 def index_archive(
     paths: Iterable[str | os.PathLike[str]],
     *,
     index: str | os.PathLike[str] | None = None,
     shards: int | None = None,
     build: BuildShards = build_here,
+    parse: ParseSpans = parse_here,
     **options: Any,
 ) -> IngestReport:
     """Index `paths` into the archive of shards at `index` (created with `shards`
-    shards); `options` are index_paths' keyword options, applied to every shard."""
+    shards); `options` are index_paths' keyword options, applied to every shard.
+    Each input is parsed once, by `parse`, for all the shards `build` then writes."""
     started = time.monotonic()
     target = resolve_index_path(index)
     shard_map = archive_map(target, shards)
@@ -76,7 +140,15 @@ def index_archive(
     if "root" in options and options["root"] is not None:
         options["root"] = os.fspath(options["root"])
     jobs = [(str(path), (k, shard_map.count)) for k, path in enumerate(shard_map.paths(target))]
-    reports = build(inputs, jobs, options)
+    sweep(target)
+    spool = Spool.beside(target, shard_map.count)
+    try:
+        groups = spans_to_parse(inputs, shard_map.paths(target), options)
+        if groups:
+            parse(spool, groups, options.get("options") or IngestOptions(), options)
+        reports = build(inputs, jobs, {**options, "spool": spool})
+    finally:
+        spool.remove()
     report = combined(str(target), reports)
     report.seconds = time.monotonic() - started
     return report
@@ -101,4 +173,4 @@ def combined(index: str, reports: Sequence[IngestReport]) -> IngestReport:
     return report
 
 
-__all__ = ["archive_map", "build_here", "combined", "index_archive"]
+__all__ = ["archive_map", "build_here", "combined", "index_archive", "parse_here", "spans_to_parse", "spool_group"]
