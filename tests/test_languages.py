@@ -329,3 +329,41 @@ def test_german_and_dutch_words_find_the_compounds_they_end(tmp_path) -> None:
         assert archive.search("Rat").total == 0
         # the head must be the end of the compound, not its start
         assert archive.search("Bundes").total == 0
+
+
+def test_loehne_on_the_real_pages_finds_no_english_page(extraction_built) -> None:
+    """The issue's case: an English page about the town of Lohn ranked first for "Löhne"
+    (English folding and stemming make both "lohn"). No English page prints "Löhne", so
+    the query is not read as English."""
+    with Archive.open(extraction_built.index) as archive:
+        result = archive.search("Löhne", facets=("language",), limit=50, highlight=False)
+        assert result.total > 0
+        assert {f.value for f in result.facets["language"]} == {"de"}
+
+
+def test_an_english_word_is_not_read_in_a_language_that_rarely_prints_it(extraction_built) -> None:
+    """"banks" is printed by a single German page: read as German too, its stem would
+    bring in every German "Bank" page; the top hits must be English pages."""
+    with Archive.open(extraction_built.index) as archive:
+        hits = archive.search("banks", limit=10, highlight=False).hits
+        assert hits
+        assert all(archive.get(h.id).language != "de" for h in hits), [archive.get(h.id).title for h in hits]
+        # Asked for German, it is read as German, as the user said.
+        assert archive.search("banks", language="de", highlight=False).total > 0
+
+
+def test_a_word_printed_in_both_languages_is_read_in_both(tmp_path) -> None:
+    from newsearch.models import Article
+
+    archive = Archive.create(tmp_path / "both")
+    archive.add([
+        Article(id=f"de{i}", title="Berlin heute", language="de",
+                body=f"Die Stadt Berlin plant neue Wohnungen im Bezirk {i}.") for i in range(3)
+    ] + [
+        Article(id=f"en{i}", title="Berlin today", language="en",
+                body=f"The city of Berlin plans new homes in district {i}.") for i in range(3)
+    ] + [Article(id="en-x", title="Housing", language="en", body="Wohnungen is the German word for homes.")])
+    with archive:
+        assert {h.id for h in archive.search("Berlin").hits} == {"de0", "de1", "de2", "en0", "en1", "en2"}
+        # "Wohnungen": 3 of 3 German articles print it, 1 of 4 English: read in both (1/4 >= 0.2 x 1).
+        assert {h.id for h in archive.search("Wohnungen").hits} == {"de0", "de1", "de2", "en-x"}

@@ -5,6 +5,7 @@ closes; Whoosh errors become QuerySyntaxError or other newsearch errors here.
 """
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import marshal
 import operator
@@ -52,7 +53,7 @@ from .ranking import (
 )
 from ..snippets import make_snippet, matching_spans
 from .operators import AtLeastPlugin, operators_plugin, truncations
-from .readings import Readings, analyzer_for, parse_in, reading_schema, readings_of, restrict_to
+from .readings import Readings, analyzer_for, languages_for, parse_in, reading_schema, readings_of, restrict_to
 from .spelling import SpellingStore
 from .store import FACET_CACHE_DIR, FACET_FIELDS, opening_errors, stored_to_article
 
@@ -179,8 +180,9 @@ def parse_text_query(text: str, schema: Any, *, match: str = "all",
     if isinstance(parsed, wq.Every):
         return parsed, date_queries
     if readings is not None:
-        parts = [restrict_to(parsed, readings.default)] if parsed is not None else []
-        for code in readings.others:
+        read_in = languages_for(readings, remaining)
+        parts = [restrict_to(parsed, readings.default)] if parsed is not None and readings.default in read_in else []
+        for code in (code for code in readings.others if code in read_in):
             other = parse_in(code, readings, lambda: _parse_words(text, remaining, reading_schema(schema, code),
                                                                   match, strict=False))
             if other is not None and not isinstance(other, wq.Every):
@@ -680,8 +682,7 @@ def _only_filtered(readings: Readings | None, languages: Sequence[str] | None) -
     others = tuple(code for code in readings.others if code in wanted)
     if not others:
         return None
-    return Readings(readings.default, others, readings.attested, readings.ending_in,
-                    readings.key + (tuple(sorted(wanted)),))
+    return dataclasses.replace(readings, others=others, key=readings.key + (tuple(sorted(wanted)),), forced=True)
 
 
 def feedback_sample(searcher: Any, request: SearchRequest, facet_cache: FacetCache, *,

@@ -67,13 +67,19 @@ class WhooshIndex(SearchIndex):
     def _current_searcher(self) -> Any:
         """A searcher on the last committed state, refreshed when a writer committed."""
         if self._searcher is None:
-            self._searcher = _query.open_searcher(self._ix, str(self.path))
+            self._searcher = self._open_searcher()
         elif not _query.up_to_date(self._searcher, str(self.path)):
             # Not Searcher.refresh(): in whoosh-reloaded 2.7.5 it keeps segment readers
             # with stale deletions and brings merged-away segments back (duplicates).
-            stale, self._searcher = self._searcher, _query.open_searcher(self._ix, str(self.path))
+            stale, self._searcher = self._searcher, self._open_searcher()
             stale.close()
         return self._searcher
+
+    def _open_searcher(self) -> Any:
+        searcher = _query.open_searcher(self._ix, str(self.path))
+        # Which languages a query is read in depends on the words printed (readings.py).
+        searcher.newsearch_spelling = self._spelling_store()
+        return searcher
 
     def doc_count(self) -> int:
         return self._current_searcher().doc_count()

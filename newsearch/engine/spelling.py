@@ -195,6 +195,11 @@ class SpellingStore:
 
     # -- reading ------------------------------------------------------------------
 
+    def documents(self, word: str) -> int:
+        """Articles that printed `word` (any case), as counted while indexing."""
+        row = self._db.execute("SELECT docs FROM word WHERE word = ?", (word.lower(),)).fetchone()
+        return row[0] if row else 0
+
     def candidates(self, typed: str) -> list[tuple[int, int, str, str]]:
         """Words within MAX_EDITS of `typed` that start with the same letter, as
         (edits, -articles, printed spelling, lower-cased word), closest and commonest first."""
