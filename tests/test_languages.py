@@ -367,3 +367,37 @@ def test_a_word_printed_in_both_languages_is_read_in_both(tmp_path) -> None:
         assert {h.id for h in archive.search("Berlin").hits} == {"de0", "de1", "de2", "en0", "en1", "en2"}
         # "Wohnungen": 3 of 3 German articles print it, 1 of 4 English: read in both (1/4 >= 0.2 x 1).
         assert {h.id for h in archive.search("Wohnungen").hits} == {"de0", "de1", "de2", "en-x"}
+
+
+def test_a_language_with_few_articles_does_not_outvote_the_archive(tmp_path) -> None:
+    """Two French articles that both print "France" against sixty English ones of which
+    ten do: by raw rates English would be left out (10/60 is under a fifth of 2/2) and
+    its articles lost; a language's count is weighed with its size."""
+    from newsearch.models import Article
+
+    english = [Article(id=f"en{i}", title=f"Report {i}", language="en",
+                       body=("Exports to France rose again." if i < 10 else "Exports to Spain rose again.")
+                       + " Traders said markets were calm.") for i in range(60)]
+    french = [Article(id=f"fr{i}", title="La France", language="fr",
+                      body="La France exporte davantage de vin cette année.") for i in range(2)]
+    archive = Archive.create(tmp_path / "small-language")
+    archive.add(english + french)
+    with archive:
+        found = {h.id for h in archive.search("France", limit=50).hits}
+        assert {f"en{i}" for i in range(10)} <= found
+
+
+def test_a_language_printing_a_word_in_more_articles_is_never_left_out(tmp_path) -> None:
+    """Forty short reports detected as another language all print "loss"; a thousand English
+    articles of which sixty do have the lower rate but more articles: English stays."""
+    from newsearch.models import Article
+
+    english = [Article(id=f"en{i}", title=f"Story {i}", language="en",
+                       body=("The company reported a loss." if i < 60 else "The company reported a profit.")
+                       + " Shares were little changed.") for i in range(1000)]
+    reports = [Article(id=f"pcm{i}", title="Results", language="pcm", body="Net loss 3 cts vs loss 2 cts.")
+               for i in range(40)]
+    archive = Archive.create(tmp_path / "misdetected")
+    archive.add(english + reports)
+    with archive:
+        assert archive.search("loss", limit=10).total == 100

@@ -53,6 +53,7 @@ from .ranking import (
 )
 from ..snippets import make_snippet, matching_spans
 from .operators import AtLeastPlugin, operators_plugin, truncations
+from .variants import with_name_variants
 from .readings import Readings, analyzer_for, languages_for, parse_in, reading_schema, readings_of, restrict_to
 from .spelling import SpellingStore
 from .store import FACET_CACHE_DIR, FACET_FIELDS, opening_errors, stored_to_article
@@ -125,6 +126,7 @@ class SearchRequest:
     page: int = 1
     highlight: bool = True
     feedback: bool = False  # RM3 pseudo-relevance feedback (ranking.expand_query)
+    names: bool = False  # names also found in their other spellings (variants.py)
 
 
 def validate(request: SearchRequest) -> None:
@@ -632,6 +634,17 @@ _PARSED_SCHEMAS = 16
 _PARSED_PER_SCHEMA = 128
 
 
+def queries_for(searcher: Any, request: SearchRequest) -> tuple[Any, dict[str, Any], Any]:
+    """build_queries for `searcher`'s index: its languages, and its spellings of names
+    when the request asks for them."""
+    if request.names:
+        widened = with_name_variants(request.text, getattr(searcher, "newsearch_spelling", None),
+                                     searcher.doc_count_all())
+        if widened != request.text:
+            request = dataclasses.replace(request, text=widened)
+    return build_queries(request, searcher.schema, readings_of(searcher))
+
+
 def build_queries(request: SearchRequest, schema: Any,
                   readings: Readings | None = None) -> tuple[Any, dict[str, Any], Any]:
     """The text query, one filter query per filtered facet, and the date limits (or None).
@@ -689,7 +702,7 @@ def feedback_sample(searcher: Any, request: SearchRequest, facet_cache: FacetCac
                     docs: int = FEEDBACK_DOCS) -> list[tuple[tuple[float, str], float, Counter[str]]]:
     """The best `docs` matches of the request's own words within its filters and dates,
     as (sort key, score, term counts): what pseudo-relevance feedback reads."""
-    text_query, filters, date_query = build_queries(request, searcher.schema, readings_of(searcher))
+    text_query, filters, date_query = queries_for(searcher, request)
     with search_errors(request.text):
         dates = _DateFilter.of(searcher, date_query, facet_cache)
         found, scores = scored_matches(searcher, text_query, dates)
@@ -759,7 +772,7 @@ def rank(searcher: Any, request: SearchRequest, *, facet_cache: FacetCache,
     """Run `request` once: every match scored in one pass, so the count, the best
     `wanted` (default: up to the requested page; None: all) and the facets come from
     the same list of documents."""
-    text_query, filters, date_query = build_queries(request, searcher.schema, readings_of(searcher))
+    text_query, filters, date_query = queries_for(searcher, request)
     typed_terms = query_terms(text_query)  # feedback words rank but are not highlighted
     text_query = _with_feedback(searcher, request, text_query, facet_cache, expansion)
     combined = _combine(text_query, filters)

@@ -167,6 +167,10 @@ MAX_COMPOUNDS = 24
 # 396 German ones, so it is not read as German (whose stem "bank" is on every Bank page).
 RATE_SHARE = 0.2
 MIN_EVIDENCE = 2
+# Articles added to every language's count when rates are compared, so that a language
+# with a handful of articles (two French pages in an English archive, both printing
+# "France") cannot outvote thousands on the strength of a few.
+SMOOTHING = 50
 _QUERY_WORD = re.compile(r"(?<![\w:*?])([^\W\d_]{3,})(?![\w:*?])")
 _OPERATORS = frozenset({"AND", "OR", "NOT", "TO", "ANDNOT", "ANDMAYBE"})
 
@@ -184,9 +188,13 @@ def languages_for(readings: Readings, text: str) -> tuple[str, ...]:
         docs = {code: readings.printed_docs(code, word) for code in codes}
         if max(docs.values()) < MIN_EVIDENCE:
             continue
-        rates = {code: docs[code] / max(1, readings.size(code)) for code in codes}
-        top = max(rates.values())
-        kept.update(code for code in codes if rates[code] >= RATE_SHARE * top)
+        rates = {code: docs[code] / (readings.size(code) + SMOOTHING) for code in codes}
+        best = max(codes, key=lambda code: rates[code])
+        # Left out only when a language loses on both the rate and the number of articles:
+        # a language detected on a few hundred short reports that all print "loss" must
+        # not take "loss" away from the thousands of English articles printing it.
+        kept.update(code for code in codes
+                    if rates[code] >= RATE_SHARE * rates[best] or docs[code] >= docs[best])
     return tuple(code for code in codes if code in kept) if kept else codes
 
 

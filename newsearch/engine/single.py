@@ -12,7 +12,6 @@ from typing import Any, Iterable, Iterator
 from ..models import Article, FacetCount, Hit, SearchResults
 from ..stories import STORE_FILE, StoryStore
 from . import matches as _matches
-from .readings import readings_of
 from . import query as _query
 from . import ranking as _ranking
 from . import similar as _similar
@@ -126,7 +125,7 @@ class WhooshIndex(SearchIndex):
     def request_stats(self, request: SearchRequest) -> CorpusStats:
         """This index's counts for the terms `request` scores (phase one of dfs_query_then_fetch)."""
         searcher = self._current_searcher()
-        text_query, filters, _ = _query.build_queries(request, searcher.schema, readings_of(searcher))
+        text_query, filters, _ = _query.queries_for(searcher, request)
         with _query.search_errors(request.text):
             return gather(searcher, query_terms_in(searcher.reader(), [text_query, *filters.values()]))
 
@@ -165,7 +164,7 @@ class WhooshIndex(SearchIndex):
                    first_rank: int = 1) -> list[Hit]:
         """Hits for (id, score) pairs this index holds, ranked from `first_rank`."""
         searcher = self._current_searcher()
-        terms = _query.query_terms(_query.build_queries(request, searcher.schema, readings_of(searcher))[0]) if request.highlight \
+        terms = _query.query_terms(_query.queries_for(searcher, request)[0]) if request.highlight \
             else frozenset()
         hits = []
         with _query.search_errors(request.text):
