@@ -10,7 +10,7 @@ import os
 import random
 from collections import Counter
 from dataclasses import replace
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .engine.interface import BatchWriter, IndexOptions, IndexStats, Match, SearchIndex, SearchRequest
 from .engine.sharded import ShardedIndex
@@ -477,9 +477,11 @@ class Archive:
     def delete(self, ids: Iterable[str]) -> int:
         return self._engine.delete(ids)
 
-    def optimize(self) -> None:
-        """Merge all segments into one (faster searches after many small updates)."""
-        self._engine.optimize()
+    def optimize(self, *, jobs: int = 1, progress: Callable[[int, int], None] | None = None) -> None:
+        """Merge all segments into one (faster searches after many small updates),
+        neighbouring groups in `jobs` processes first; `progress` gets
+        (documents copied, documents to copy)."""
+        self._engine.optimize(jobs=jobs, progress=progress)
 
 
 __all__ = ["Archive", "IndexStats"]

@@ -646,19 +646,43 @@ def stats_command(index_path: str | None, as_json: bool) -> None:
 
 @main.command("optimize")
 @index_option
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes merging neighbouring groups of segments at once.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress or summary.")
 @handle_errors
-def optimize_command(index_path: str | None) -> None:
+def optimize_command(index_path: str | None, jobs: int, quiet: bool) -> None:
     """Merge the index's segments into one for faster searches."""
     from .archive import Archive
 
     with Archive.open(index_path) as archive:
         stats = archive.stats()
         started = time.monotonic()
-        click.echo(f"optimizing {archive.path}: merging {stats.segments:,} segments of {stats.documents:,} "
-                   f"articles into one; on a large index this takes a minute or more...", err=True)
-        archive.optimize()
-        click.echo(f"optimized {archive.path}: {len(archive):,} articles in one segment "
-                   f"in {time.monotonic() - started:.1f}s", err=True)
+        if not quiet:
+            click.echo(f"optimizing {archive.path}: merging {stats.segments:,} segments of "
+                       f"{stats.documents:,} articles into one", err=True)
+        bar = _MergeLine(enabled=not quiet and sys.stderr.isatty(), started=started)
+        archive.optimize(jobs=jobs, progress=bar)
+        bar.close()
+        if not quiet:
+            click.echo(f"optimized {archive.path}: {len(archive):,} articles in one segment "
+                       f"in {time.monotonic() - started:.1f}s", err=True)
+
+
+class _MergeLine(ProgressLine):
+    """Documents copied so far by a merge, on one line of stderr."""
+
+    def __init__(self, enabled: bool, started: float) -> None:
+        super().__init__(enabled)
+        self._started = started
+
+    def __call__(self, done: int, total: int) -> None:  # type: ignore[override]
+        if not self.enabled:
+            return
+        self._last = time.monotonic()
+        elapsed = self._last - self._started
+        percent = 100 * done / total if total else 100
+        click.echo(f"\r  {percent:5.1f}%  {done:,}/{total:,} documents copied  {elapsed:.1f}s   ",
+                   err=True, nl=False)
 
 
 @main.command("serve")
