@@ -10,7 +10,7 @@ import os
 import random
 from collections import Counter
 from dataclasses import replace
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .engine.interface import BatchWriter, IndexOptions, IndexStats, Match, SearchIndex, SearchRequest
 from .engine.sharded import ShardedIndex
@@ -130,6 +130,7 @@ class Archive:
         page: int = 1,
         highlight: bool = True,
         feedback: bool = False,
+        names: bool = False,
         collapse: bool = False,
         count: str | None = None,
     ) -> SearchResults:
@@ -141,7 +142,8 @@ class Archive:
         Each filter accepts one value or a list (any of them matches); `language` takes codes
         ("de", "en"). `feedback`
         expands the query with words from the top hits (pseudo-relevance feedback):
-        better recall for topic searches, about three times slower.
+        better recall for topic searches, about three times slower. `names` also finds
+        the other spellings of names ("Gaddafi": Qaddafi, Kadhafi; see README, Names).
 
         `collapse` shows one hit per story (near-duplicate copies of one article,
         see stories.py): the best-ranked copy, with `copies` and `copy_sources`.
@@ -154,7 +156,7 @@ class Archive:
             raise QuerySyntaxError(f"unknown count {count!r} (choose from {', '.join(COUNTS)})")
         self._engine.missing_shards()  # counted from here on
         request = self._request(query, section, author, source, tag, language, since, until,
-                                facets, sort, match, limit, page, highlight, feedback)
+                                facets, sort, match, limit, page, highlight, feedback, names)
         if collapse or count == "stories":
             results = self._search_stories(request, collapse=collapse, count=count)
         else:
@@ -402,15 +404,16 @@ class Archive:
         match: str = "all",
         highlight: bool = False,
         feedback: bool = False,
+        names: bool = False,
     ) -> Iterator[Hit]:
         """Every hit, not just one page, for exports; streams stored fields one by one."""
         request = self._request(query, section, author, source, tag, language, since, until,
-                                (), sort, match, 1, 1, highlight, feedback)
+                                (), sort, match, 1, 1, highlight, feedback, names)
         return self._with_stories(self._engine.iter_hits(request), sources=False)
 
     def _request(self, query: str, section: Values, author: Values, source: Values, tag: Values, language: Values,
                  since: DateLike, until: DateLike, facets: Iterable[str], sort: str, match: str,
-                 limit: int, page: int, highlight: bool, feedback: bool) -> SearchRequest:
+                 limit: int, page: int, highlight: bool, feedback: bool, names: bool = False) -> SearchRequest:
         filters = {
             name: _as_tuple(value)
             for name, value in (("section", section), ("author", author), ("source", source), ("tag", tag),
@@ -429,6 +432,7 @@ class Archive:
             page=page,
             highlight=highlight,
             feedback=feedback,
+            names=names,
         )
 
     def get(self, article_id: str) -> Article:
@@ -473,9 +477,11 @@ class Archive:
     def delete(self, ids: Iterable[str]) -> int:
         return self._engine.delete(ids)
 
-    def optimize(self) -> None:
-        """Merge all segments into one (faster searches after many small updates)."""
-        self._engine.optimize()
+    def optimize(self, *, jobs: int = 1, progress: Callable[[int, int], None] | None = None) -> None:
+        """Merge all segments into one (faster searches after many small updates),
+        neighbouring groups in `jobs` processes first; `progress` gets
+        (documents copied, documents to copy)."""
+        self._engine.optimize(jobs=jobs, progress=progress)
 
 
 __all__ = ["Archive", "IndexStats"]

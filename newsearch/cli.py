@@ -124,6 +124,8 @@ def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Require all bare words, or any (for long natural-language queries)."),
         click.option("--feedback", is_flag=True,
                      help="Expand the query with words from the top hits (better recall, slower)."),
+        click.option("--names", is_flag=True,
+                     help="Also find other spellings of names: Gaddafi finds Qaddafi (see README, Names)."),
     ]
     return _apply(decorators, command)
 
@@ -422,7 +424,7 @@ def check_command(name: str | None, index_path: str | None, indexes_dir: str, as
 def query_command(text: str, index_path: str | None, section: tuple[str, ...], author: tuple[str, ...],
                   source: tuple[str, ...], tag: tuple[str, ...], language: tuple[str, ...],
                   since: str | None, until: str | None,
-                  sort: str, match: str, feedback: bool, facets: tuple[str, ...], limit: int, page: int,
+                  sort: str, match: str, feedback: bool, names: bool, facets: tuple[str, ...], limit: int, page: int,
                   no_highlight: bool, collapse: bool, count: str | None, copies_of: str | None,
                   sample_size: int | None, seed: int | None, allow_partial: bool, as_json: bool) -> None:
     """Search the index. TEXT uses the query syntax in the README (phrases, AND/OR/NOT, field:value)."""
@@ -445,7 +447,7 @@ def query_command(text: str, index_path: str | None, section: tuple[str, ...], a
             results = archive.search(text, section=section, author=author, source=source, tag=tag,
                                      language=language, since=since, until=until, facets=facets, sort=sort, match=match,
                                      limit=limit, page=page, highlight=not no_highlight, feedback=feedback,
-                                     collapse=collapse, count=count)
+                                     names=names, collapse=collapse, count=count)
     if as_json:
         click.echo(to_json(results.to_dict()))
     else:
@@ -569,7 +571,8 @@ def similar_command(article_id: str, index_path: str | None, limit: int, as_json
 @handle_errors
 def export_command(text: str, index_path: str | None, section: tuple[str, ...], author: tuple[str, ...],
                    source: tuple[str, ...], tag: tuple[str, ...], language: tuple[str, ...], since: str | None, until: str | None,
-                   sort: str, match: str, feedback: bool, fmt: str, fields: str | None, output: Any) -> None:
+                   sort: str, match: str, feedback: bool, names: bool, fmt: str, fields: str | None,
+                   output: Any) -> None:
     """Stream every hit (not one page) as JSONL or CSV, with the columns in a fixed order."""
     from .archive import Archive
     from .output import export_fields, write_export
@@ -580,7 +583,8 @@ def export_command(text: str, index_path: str | None, section: tuple[str, ...], 
         raise click.BadParameter(str(exc), param_hint="--fields") from None
     with _open_archive(index_path) as archive:
         hits = archive.iter_results(text, section=section, author=author, source=source, tag=tag,
-                                    language=language, since=since, until=until, sort=sort, match=match, feedback=feedback)
+                                    language=language, since=since, until=until, sort=sort, match=match, feedback=feedback,
+                                    names=names)
         count = write_export(hits, output, fmt=fmt, fields=columns, article=archive.get)
     click.echo(f"exported {count:,} articles", err=True)
 
@@ -642,19 +646,43 @@ def stats_command(index_path: str | None, as_json: bool) -> None:
 
 @main.command("optimize")
 @index_option
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes merging neighbouring groups of segments at once.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress or summary.")
 @handle_errors
-def optimize_command(index_path: str | None) -> None:
+def optimize_command(index_path: str | None, jobs: int, quiet: bool) -> None:
     """Merge the index's segments into one for faster searches."""
     from .archive import Archive
 
     with Archive.open(index_path) as archive:
         stats = archive.stats()
         started = time.monotonic()
-        click.echo(f"optimizing {archive.path}: merging {stats.segments:,} segments of {stats.documents:,} "
-                   f"articles into one; on a large index this takes a minute or more...", err=True)
-        archive.optimize()
-        click.echo(f"optimized {archive.path}: {len(archive):,} articles in one segment "
-                   f"in {time.monotonic() - started:.1f}s", err=True)
+        if not quiet:
+            click.echo(f"optimizing {archive.path}: merging {stats.segments:,} segments of "
+                       f"{stats.documents:,} articles into one", err=True)
+        bar = _MergeLine(enabled=not quiet and sys.stderr.isatty(), started=started)
+        archive.optimize(jobs=jobs, progress=bar)
+        bar.close()
+        if not quiet:
+            click.echo(f"optimized {archive.path}: {len(archive):,} articles in one segment "
+                       f"in {time.monotonic() - started:.1f}s", err=True)
+
+
+class _MergeLine(ProgressLine):
+    """Documents copied so far by a merge, on one line of stderr."""
+
+    def __init__(self, enabled: bool, started: float) -> None:
+        super().__init__(enabled)
+        self._started = started
+
+    def __call__(self, done: int, total: int) -> None:  # type: ignore[override]
+        if not self.enabled:
+            return
+        self._last = time.monotonic()
+        elapsed = self._last - self._started
+        percent = 100 * done / total if total else 100
+        click.echo(f"\r  {percent:5.1f}%  {done:,}/{total:,} documents copied  {elapsed:.1f}s   ",
+                   err=True, nl=False)
 
 
 @main.command("serve")

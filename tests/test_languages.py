@@ -329,3 +329,75 @@ def test_german_and_dutch_words_find_the_compounds_they_end(tmp_path) -> None:
         assert archive.search("Rat").total == 0
         # the head must be the end of the compound, not its start
         assert archive.search("Bundes").total == 0
+
+
+def test_loehne_on_the_real_pages_finds_no_english_page(extraction_built) -> None:
+    """The issue's case: an English page about the town of Lohn ranked first for "Löhne"
+    (English folding and stemming make both "lohn"). No English page prints "Löhne", so
+    the query is not read as English."""
+    with Archive.open(extraction_built.index) as archive:
+        result = archive.search("Löhne", facets=("language",), limit=50, highlight=False)
+        assert result.total > 0
+        assert {f.value for f in result.facets["language"]} == {"de"}
+
+
+def test_an_english_word_is_not_read_in_a_language_that_rarely_prints_it(extraction_built) -> None:
+    """"banks" is printed by a single German page: read as German too, its stem would
+    bring in every German "Bank" page; the top hits must be English pages."""
+    with Archive.open(extraction_built.index) as archive:
+        hits = archive.search("banks", limit=10, highlight=False).hits
+        assert hits
+        assert all(archive.get(h.id).language != "de" for h in hits), [archive.get(h.id).title for h in hits]
+        # Asked for German, it is read as German, as the user said.
+        assert archive.search("banks", language="de", highlight=False).total > 0
+
+
+def test_a_word_printed_in_both_languages_is_read_in_both(tmp_path) -> None:
+    from newsearch.models import Article
+
+    archive = Archive.create(tmp_path / "both")
+    archive.add([
+        Article(id=f"de{i}", title="Berlin heute", language="de",
+                body=f"Die Stadt Berlin plant neue Wohnungen im Bezirk {i}.") for i in range(3)
+    ] + [
+        Article(id=f"en{i}", title="Berlin today", language="en",
+                body=f"The city of Berlin plans new homes in district {i}.") for i in range(3)
+    ] + [Article(id="en-x", title="Housing", language="en", body="Wohnungen is the German word for homes.")])
+    with archive:
+        assert {h.id for h in archive.search("Berlin").hits} == {"de0", "de1", "de2", "en0", "en1", "en2"}
+        # "Wohnungen": 3 of 3 German articles print it, 1 of 4 English: read in both (1/4 >= 0.2 x 1).
+        assert {h.id for h in archive.search("Wohnungen").hits} == {"de0", "de1", "de2", "en-x"}
+
+
+def test_a_language_with_few_articles_does_not_outvote_the_archive(tmp_path) -> None:
+    """Two French articles that both print "France" against sixty English ones of which
+    ten do: by raw rates English would be left out (10/60 is under a fifth of 2/2) and
+    its articles lost; a language's count is weighed with its size."""
+    from newsearch.models import Article
+
+    english = [Article(id=f"en{i}", title=f"Report {i}", language="en",
+                       body=("Exports to France rose again." if i < 10 else "Exports to Spain rose again.")
+                       + " Traders said markets were calm.") for i in range(60)]
+    french = [Article(id=f"fr{i}", title="La France", language="fr",
+                      body="La France exporte davantage de vin cette année.") for i in range(2)]
+    archive = Archive.create(tmp_path / "small-language")
+    archive.add(english + french)
+    with archive:
+        found = {h.id for h in archive.search("France", limit=50).hits}
+        assert {f"en{i}" for i in range(10)} <= found
+
+
+def test_a_language_printing_a_word_in_more_articles_is_never_left_out(tmp_path) -> None:
+    """Forty short reports detected as another language all print "loss"; a thousand English
+    articles of which sixty do have the lower rate but more articles: English stays."""
+    from newsearch.models import Article
+
+    english = [Article(id=f"en{i}", title=f"Story {i}", language="en",
+                       body=("The company reported a loss." if i < 60 else "The company reported a profit.")
+                       + " Shares were little changed.") for i in range(1000)]
+    reports = [Article(id=f"pcm{i}", title="Results", language="pcm", body="Net loss 3 cts vs loss 2 cts.")
+               for i in range(40)]
+    archive = Archive.create(tmp_path / "misdetected")
+    archive.add(english + reports)
+    with archive:
+        assert archive.search("loss", limit=10).total == 100

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Protocol, Sequence
+from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
 from ..errors import NewsearchError
 from ..models import Article, FacetCount, Hit, SearchResults
@@ -76,7 +76,8 @@ class BatchWriter(Protocol):
 
     def delete_paths(self, paths: Iterable[str]) -> int: ...
 
-    def commit(self, *, optimize: bool = False) -> None: ...
+    def commit(self, *, optimize: bool = False, jobs: int = 1,
+               progress: Callable[[int, int], None] | None = None) -> None: ...
 
     def cancel(self) -> None: ...
 
@@ -201,10 +202,11 @@ class SearchIndex(ABC):
         with self.writer() as writer:
             return writer.delete_ids(ids)
 
-    def optimize(self) -> None:
-        """Merge all segments into one (faster searches after many small updates)."""
+    def optimize(self, *, jobs: int = 1, progress: Callable[[int, int], None] | None = None) -> None:
+        """Merge all segments into one (faster searches after many small updates);
+        `progress` gets (documents copied, documents to copy)."""
         with self.writer() as writer:
-            writer.commit(optimize=True)
+            writer.commit(optimize=True, jobs=jobs, progress=progress)
 
 
 __all__ = ["BatchWriter", "IndexOptions", "IndexStats", "Match", "SearchIndex", "SearchRequest"]

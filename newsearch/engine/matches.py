@@ -15,7 +15,6 @@ from whoosh.util.times import long_to_datetime
 
 from ..models import FacetCount, Hit
 from .interface import Match
-from .readings import readings_of
 from .query import (
     _NO_DATE,
     ID_KEY,
@@ -24,7 +23,7 @@ from .query import (
     _combine,
     _DateFilter,
     _with_feedback,
-    build_queries,
+    queries_for,
     first_id,
     make_hit,
     order_facet,
@@ -38,7 +37,7 @@ def all_matches(searcher: Any, request: SearchRequest, *, facet_cache: FacetCach
                 expansion: dict[str, float] | None = None) -> list[Match]:
     """Every article matching `request` (text, filters, dates), in its sort order:
     best first for relevance, else by date, undated last; ties by article id."""
-    text_query, filters, date_query = build_queries(request, searcher.schema, readings_of(searcher))
+    text_query, filters, date_query = queries_for(searcher, request)
     text_query = _with_feedback(searcher, request, text_query, facet_cache, expansion)
     combined = _combine(text_query, filters)
     with search_errors(request.text):
@@ -74,7 +73,7 @@ def hits_for(searcher: Any, request: SearchRequest, picked: Sequence[Match], *, 
     """Hits for chosen matches, ranked from `first_rank`, with snippets when asked."""
     terms = frozenset()
     if request.highlight:
-        text_query, _, _ = build_queries(request, searcher.schema, readings_of(searcher))
+        text_query, _, _ = queries_for(searcher, request)
         terms = query_terms(text_query)
     return [make_hit(searcher, m.key, m.score, first_rank + i, terms, request.highlight)
             for i, m in enumerate(picked)]

@@ -5,6 +5,7 @@ closes; Whoosh errors become QuerySyntaxError or other newsearch errors here.
 """
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import marshal
 import operator
@@ -52,7 +53,8 @@ from .ranking import (
 )
 from ..snippets import make_snippet, matching_spans
 from .operators import AtLeastPlugin, operators_plugin, truncations
-from .readings import Readings, analyzer_for, parse_in, reading_schema, readings_of, restrict_to
+from .variants import with_name_variants
+from .readings import Readings, analyzer_for, languages_for, parse_in, reading_schema, readings_of, restrict_to
 from .spelling import SpellingStore
 from .store import FACET_CACHE_DIR, FACET_FIELDS, opening_errors, stored_to_article
 
@@ -124,6 +126,7 @@ class SearchRequest:
     page: int = 1
     highlight: bool = True
     feedback: bool = False  # RM3 pseudo-relevance feedback (ranking.expand_query)
+    names: bool = False  # names also found in their other spellings (variants.py)
 
 
 def validate(request: SearchRequest) -> None:
@@ -179,8 +182,9 @@ def parse_text_query(text: str, schema: Any, *, match: str = "all",
     if isinstance(parsed, wq.Every):
         return parsed, date_queries
     if readings is not None:
-        parts = [restrict_to(parsed, readings.default)] if parsed is not None else []
-        for code in readings.others:
+        read_in = languages_for(readings, remaining)
+        parts = [restrict_to(parsed, readings.default)] if parsed is not None and readings.default in read_in else []
+        for code in (code for code in readings.others if code in read_in):
             other = parse_in(code, readings, lambda: _parse_words(text, remaining, reading_schema(schema, code),
                                                                   match, strict=False))
             if other is not None and not isinstance(other, wq.Every):
@@ -630,6 +634,17 @@ _PARSED_SCHEMAS = 16
 _PARSED_PER_SCHEMA = 128
 
 
+def queries_for(searcher: Any, request: SearchRequest) -> tuple[Any, dict[str, Any], Any]:
+    """build_queries for `searcher`'s index: its languages, and its spellings of names
+    when the request asks for them."""
+    if request.names:
+        widened = with_name_variants(request.text, getattr(searcher, "newsearch_spelling", None),
+                                     searcher.doc_count_all())
+        if widened != request.text:
+            request = dataclasses.replace(request, text=widened)
+    return build_queries(request, searcher.schema, readings_of(searcher))
+
+
 def build_queries(request: SearchRequest, schema: Any,
                   readings: Readings | None = None) -> tuple[Any, dict[str, Any], Any]:
     """The text query, one filter query per filtered facet, and the date limits (or None).
@@ -680,15 +695,14 @@ def _only_filtered(readings: Readings | None, languages: Sequence[str] | None) -
     others = tuple(code for code in readings.others if code in wanted)
     if not others:
         return None
-    return Readings(readings.default, others, readings.attested, readings.ending_in,
-                    readings.key + (tuple(sorted(wanted)),))
+    return dataclasses.replace(readings, others=others, key=readings.key + (tuple(sorted(wanted)),), forced=True)
 
 
 def feedback_sample(searcher: Any, request: SearchRequest, facet_cache: FacetCache, *,
                     docs: int = FEEDBACK_DOCS) -> list[tuple[tuple[float, str], float, Counter[str]]]:
     """The best `docs` matches of the request's own words within its filters and dates,
     as (sort key, score, term counts): what pseudo-relevance feedback reads."""
-    text_query, filters, date_query = build_queries(request, searcher.schema, readings_of(searcher))
+    text_query, filters, date_query = queries_for(searcher, request)
     with search_errors(request.text):
         dates = _DateFilter.of(searcher, date_query, facet_cache)
         found, scores = scored_matches(searcher, text_query, dates)
@@ -758,7 +772,7 @@ def rank(searcher: Any, request: SearchRequest, *, facet_cache: FacetCache,
     """Run `request` once: every match scored in one pass, so the count, the best
     `wanted` (default: up to the requested page; None: all) and the facets come from
     the same list of documents."""
-    text_query, filters, date_query = build_queries(request, searcher.schema, readings_of(searcher))
+    text_query, filters, date_query = queries_for(searcher, request)
     typed_terms = query_terms(text_query)  # feedback words rank but are not highlighted
     text_query = _with_feedback(searcher, request, text_query, facet_cache, expansion)
     combined = _combine(text_query, filters)

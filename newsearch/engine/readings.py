@@ -15,15 +15,17 @@ are exactly what they were before languages were told apart.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from whoosh import query as wq
 
-from .analyzers import ATTESTED, TAG, TYPED, attested_key, language_analyzer, language_tagger
+from .analyzers import (ATTESTED, TAG, TYPED, attested_key, language_analyzer, language_tagger,
+                        language_tokenizer)
 from .ranking import FieldsTerm, SumOr
 
-__all__ = ["Readings", "analyzer_for", "readings_of", "reading_schema", "restrict_to"]
+__all__ = ["Readings", "analyzer_for", "languages_for", "readings_of", "reading_schema", "restrict_to"]
 
 TEXT_FIELDS = ("title", "summary", "body")
 LANGUAGE_FIELD = "language"
@@ -41,6 +43,16 @@ class Readings:
     ending_in: Callable[[str, str], list[str]]
     # What the parsed queries depend on, for caching them.
     key: tuple[Any, ...]
+    # (language, word) -> articles of that language printing the word; None when the
+    # index cannot tell (no dictionary of printed words): every language is then read.
+    printed_docs: Callable[[str, str], int] | None = None
+    # language -> its articles.
+    size: Callable[[str], int] | None = None
+    # Set by a language filter: the languages read are the user's, not chosen by the words.
+    forced: bool = False
+
+    def codes(self) -> tuple[str, ...]:
+        return (self.default,) + self.others
 
 
 def readings_of(searcher: Any) -> Readings | None:
@@ -67,7 +79,9 @@ def readings_of(searcher: Any) -> Readings | None:
             prefix = attested_key(code, word)
             return [key[len(code) + 1:][::-1] for key in _keys(reader.expand_prefix(WORDS_FIELD, prefix))]
 
-        found = Readings(default, others, attested, ending_in, (default, others, id(reader), reader.generation()))
+        printed_docs = _printed_counter(reader, default, others, getattr(searcher, "newsearch_spelling", None))
+        found = Readings(default, others, attested, ending_in, (default, others, id(reader), reader.generation()),
+                         printed_docs, lambda code: reader.doc_frequency(LANGUAGE_FIELD, code))
     try:
         reader._newsearch_readings = found
     except AttributeError:  # a reader type that takes no attributes: computed each time
@@ -76,6 +90,33 @@ def readings_of(searcher: Any) -> Readings | None:
 
 
 _UNSET = object()
+
+
+def _printed_counter(reader: Any, default: str, others: tuple[str, ...],
+                     spelling: Any) -> Callable[[str, str], int] | None:
+    """(language, word) -> articles of that language printing `word`. The other
+    languages' counts are their attested-words terms; the index's own language has no
+    such field (it would double the postings of most archives), so its count is the
+    dictionary of printed words (all languages, engine/spelling.py) less the others'."""
+    if spelling is None:
+        return None
+
+    def other_docs(code: str, word: str) -> int:
+        folded = _folded(code, word)
+        return reader.doc_frequency(WORDS_FIELD, attested_key(code, folded)) if folded else 0
+
+    def printed_docs(code: str, word: str) -> int:
+        if code != default:
+            return other_docs(code, word)
+        return max(0, spelling.documents(word) - sum(other_docs(other, word) for other in others))
+
+    return printed_docs
+
+
+def _folded(code: str, word: str) -> str:
+    """`word` as language `code`'s analysis prints it before stemming ("Löhne" -> "lohne")."""
+    held = language_tokenizer(code).index_positions(word)
+    return next(iter(held), "")
 
 
 def _languages(reader: Any) -> list[str]:
@@ -117,6 +158,44 @@ COMPOUNDING = frozenset({"de", "nl"})
 MIN_HEAD = 4
 MIN_LEFT = 4
 MAX_COMPOUNDS = 24
+
+
+# A language is left out of a query's readings when its articles print the query's
+# words at under this share of the rate of the language printing them most (articles
+# printing the word per article of the language), judged only on words that at least
+# MIN_EVIDENCE articles print: "banks" is printed by 7 of 293 English pages and 1 of
+# 396 German ones, so it is not read as German (whose stem "bank" is on every Bank page).
+RATE_SHARE = 0.2
+MIN_EVIDENCE = 2
+# Articles added to every language's count when rates are compared, so that a language
+# with a handful of articles (two French pages in an English archive, both printing
+# "France") cannot outvote thousands on the strength of a few.
+SMOOTHING = 50
+_QUERY_WORD = re.compile(r"(?<![\w:*?])([^\W\d_]{3,})(?![\w:*?])")
+_OPERATORS = frozenset({"AND", "OR", "NOT", "TO", "ANDNOT", "ANDMAYBE"})
+
+
+def languages_for(readings: Readings, text: str) -> tuple[str, ...]:
+    """The languages to read `text` in: those whose articles print its words (all of
+    them when no word tells, or when a language filter chose them)."""
+    codes = readings.codes()
+    if readings.forced or readings.printed_docs is None or readings.size is None:
+        return codes
+    kept: set[str] = set()
+    for word in {w for w in _QUERY_WORD.findall(text) if w not in _OPERATORS}:
+        if not all(_folded(code, word) for code in codes):
+            continue  # a stop word of some language: its articles' counts are not kept
+        docs = {code: readings.printed_docs(code, word) for code in codes}
+        if max(docs.values()) < MIN_EVIDENCE:
+            continue
+        rates = {code: docs[code] / (readings.size(code) + SMOOTHING) for code in codes}
+        best = max(codes, key=lambda code: rates[code])
+        # Left out only when a language loses on both the rate and the number of articles:
+        # a language detected on a few hundred short reports that all print "loss" must
+        # not take "loss" away from the thousands of English articles printing it.
+        kept.update(code for code in codes
+                    if rates[code] >= RATE_SHARE * rates[best] or docs[code] >= docs[best])
+    return tuple(code for code in codes if code in kept) if kept else codes
 
 
 def parse_in(code: str, readings: Readings, parse: Callable[[], Any]) -> Any:

@@ -582,9 +582,9 @@ class ShardedWriter:
                 self._writers[0].forget(gone)
         return count
 
-    def commit(self, *, optimize: bool = False) -> None:
+    def commit(self, *, optimize: bool = False, jobs: int = 1, progress: Any = None) -> None:
         for writer in reversed(self._writers):
-            writer.commit(optimize=optimize)
+            writer.commit(optimize=optimize, jobs=jobs, progress=progress)
 
     def cancel(self) -> None:
         for writer in self._writers:

@@ -12,7 +12,6 @@ from typing import Any, Iterable, Iterator
 from ..models import Article, FacetCount, Hit, SearchResults
 from ..stories import STORE_FILE, StoryStore
 from . import matches as _matches
-from .readings import readings_of
 from . import query as _query
 from . import ranking as _ranking
 from . import similar as _similar
@@ -67,13 +66,19 @@ class WhooshIndex(SearchIndex):
     def _current_searcher(self) -> Any:
         """A searcher on the last committed state, refreshed when a writer committed."""
         if self._searcher is None:
-            self._searcher = _query.open_searcher(self._ix, str(self.path))
+            self._searcher = self._open_searcher()
         elif not _query.up_to_date(self._searcher, str(self.path)):
             # Not Searcher.refresh(): in whoosh-reloaded 2.7.5 it keeps segment readers
             # with stale deletions and brings merged-away segments back (duplicates).
-            stale, self._searcher = self._searcher, _query.open_searcher(self._ix, str(self.path))
+            stale, self._searcher = self._searcher, self._open_searcher()
             stale.close()
         return self._searcher
+
+    def _open_searcher(self) -> Any:
+        searcher = _query.open_searcher(self._ix, str(self.path))
+        # Which languages a query is read in depends on the words printed (readings.py).
+        searcher.newsearch_spelling = self._spelling_store()
+        return searcher
 
     def doc_count(self) -> int:
         return self._current_searcher().doc_count()
@@ -120,7 +125,7 @@ class WhooshIndex(SearchIndex):
     def request_stats(self, request: SearchRequest) -> CorpusStats:
         """This index's counts for the terms `request` scores (phase one of dfs_query_then_fetch)."""
         searcher = self._current_searcher()
-        text_query, filters, _ = _query.build_queries(request, searcher.schema, readings_of(searcher))
+        text_query, filters, _ = _query.queries_for(searcher, request)
         with _query.search_errors(request.text):
             return gather(searcher, query_terms_in(searcher.reader(), [text_query, *filters.values()]))
 
@@ -159,7 +164,7 @@ class WhooshIndex(SearchIndex):
                    first_rank: int = 1) -> list[Hit]:
         """Hits for (id, score) pairs this index holds, ranked from `first_rank`."""
         searcher = self._current_searcher()
-        terms = _query.query_terms(_query.build_queries(request, searcher.schema, readings_of(searcher))[0]) if request.highlight \
+        terms = _query.query_terms(_query.queries_for(searcher, request)[0]) if request.highlight \
             else frozenset()
         hits = []
         with _query.search_errors(request.text):

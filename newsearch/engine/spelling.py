@@ -25,6 +25,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from ..analysis.names import name_key
+
 SPELLING_FILE = "spelling.sqlite"
 # Words worth suggesting, and worth suggesting for: letters only, three or more.
 WORD = re.compile(r"[^\W\d_]{3,}")
@@ -135,6 +137,8 @@ class SpellingStore:
                                                  WITHOUT ROWID;
                 CREATE TABLE IF NOT EXISTS deletion (key TEXT NOT NULL, word TEXT NOT NULL,
                                                      PRIMARY KEY (key, word)) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS namekey (key TEXT NOT NULL, word TEXT NOT NULL,
+                                                    PRIMARY KEY (key, word)) WITHOUT ROWID;
                 """
             )
         self._pending: WordTable = {}
@@ -173,6 +177,12 @@ class SpellingStore:
                 "INSERT OR IGNORE INTO deletion (key, word) VALUES (?, ?)",
                 ((key, word) for word in pending if word not in known for key in deletions(word)),
             )
+            # Words printed capitalised, filed under their name key (analysis/names.py).
+            self._db.executemany(
+                "INSERT OR IGNORE INTO namekey (key, word) VALUES (?, ?)",
+                ((key, word) for word, (_, form, _) in pending.items()
+                 if form[:1].isupper() and (key := name_key(word))),
+            )
 
     def rollback(self) -> None:
         self._pending = {}
@@ -194,6 +204,27 @@ class SpellingStore:
             yield from (row[0] for row in self._db.execute(f"SELECT word FROM word WHERE word IN ({marks})", words))
 
     # -- reading ------------------------------------------------------------------
+
+    def documents(self, word: str) -> int:
+        """Articles that printed `word` (any case), as counted while indexing."""
+        row = self._db.execute("SELECT docs FROM word WHERE word = ?", (word.lower(),)).fetchone()
+        return row[0] if row else 0
+
+    def name_variants(self, typed: str) -> list[tuple[str, int]]:
+        """Other words printed capitalised with the name key of `typed`, as (word,
+        articles), commonest first; none for an index built before name keys."""
+        key = name_key(typed)
+        if not key:
+            return []
+        try:
+            rows = self._db.execute(
+                """SELECT word.word, word.docs FROM namekey JOIN word ON word.word = namekey.word
+                   WHERE namekey.key = ? AND namekey.word != ? ORDER BY word.docs DESC, word.word""",
+                (key, typed.lower()),
+            ).fetchall()
+        except sqlite3.OperationalError:  # no namekey table: built before name keys
+            return []
+        return [(word, docs) for word, docs in rows]
 
     def candidates(self, typed: str) -> list[tuple[int, int, str, str]]:
         """Words within MAX_EDITS of `typed` that start with the same letter, as

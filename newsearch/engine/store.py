@@ -48,6 +48,7 @@ from ..errors import (
 from .locking import WriterLock
 from ..models import Article
 from ..stories import StoryStore, sketch
+from .merging import MergeProgress, optimize as merge_all
 from .segments import WrittenSegment, commit_with, merge_small_segments
 from .spelling import SPELLING_FILE, SpellingStore, WordCounts
 
@@ -669,8 +670,9 @@ class IndexWriter:
         self._pending += count
         return count
 
-    def commit(self, *, optimize: bool = False) -> None:
-        """Make pending changes durable and visible to new searchers."""
+    def commit(self, *, optimize: bool = False, jobs: int = 1, progress: MergeProgress | None = None) -> None:
+        """Make pending changes durable and visible to new searchers; `optimize`
+        merges every segment into one (in `jobs` processes, see merging.py)."""
         if self._writer is None:
             if self._stories is not None:
                 with storage_errors(self.path):
@@ -695,7 +697,7 @@ class IndexWriter:
                 if written:
                     commit_with(writer, written, self.path)
                 elif optimize:
-                    writer.commit(optimize=True)
+                    merge_all(writer, self.path, jobs=jobs, progress=progress)
                 else:
                     writer.commit(mergetype=merge_small_segments)
             except BaseException:
@@ -706,7 +708,7 @@ class IndexWriter:
         self._pending = 0
         self._batch_ids.clear()
         if written and optimize:
-            self.commit(optimize=True)
+            self.commit(optimize=True, jobs=jobs, progress=progress)
 
     def cancel(self) -> None:
         self._forget_lookup()

@@ -1,0 +1,378 @@
+"""Merging Whoosh segments by copying their postings, not re-indexing them.
+
+Whoosh's own merge (SegmentWriter.add_reader) feeds every posting of every
+segment back through its sorting pool, a pickle per posting, which costs as much
+as indexing the articles again. Segments already hold each term's postings in
+document order, so a merge only has to walk the term dictionaries side by side
+and append each segment's posting blocks with its document numbers moved up by
+the documents before it. A block of a segment without deletions is copied with
+one number changed (the first id: the rest are deltas); a segment with deleted
+documents has its postings re-encoded without them. Stored fields, columns and
+field lengths are copied document by document.
+
+The merged segment is written in a private folder under the index (as worker
+segments are, see segments.py) and swapped in for its sources at a commit
+(`swap_in`), so a merge can run in another process while the index is in use.
+"""
+from __future__ import annotations
+
+import heapq
+import os
+import pickle
+import shutil
+import uuid
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any, Callable, Iterator
+
+from whoosh import columns as whoosh_columns
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC
+from whoosh.filedb.filestore import FileStorage
+from whoosh.reading import SegmentReader
+from whoosh.system import _INT_SIZE, pack_ushort
+from whoosh.util.numeric import byte_to_length
+from whoosh.writing import SegmentWriter
+
+from .segments import PARTS_DIR
+
+Progress = Callable[[int], None]  # called with the number of documents just copied
+MergeProgress = Callable[[int, int], None]  # documents copied so far, documents to copy
+
+
+@dataclass
+class MergedSegment:
+    """A merged segment waiting in its private folder, with what it replaces."""
+
+    segment: Any
+    folder: str
+    # source segment id -> (its deleted documents when merged, old docnum -> new docnum)
+    sources: dict[str, tuple[frozenset[int], dict[int, int]]] = field(default_factory=dict)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def merge_segments(index_path: str, schema: Any, segments: list[Any], *,
+                   progress: Progress | None = None) -> MergedSegment:
+    """Write one segment holding the live documents of `segments`, in their order."""
+    if any(f.vector or f.separate_spelling() for f in schema):
+        raise ValueError("merging does not copy term vectors or separate spelling fields")
+    folder = os.path.join(index_path, PARTS_DIR, "merge-" + uuid.uuid4().hex)
+    os.makedirs(folder)
+    storage = FileStorage(index_path)
+    readers = [SegmentReader(storage, schema, s) for s in segments]
+    try:
+        writer = SegmentWriter(FileStorage(folder).create_index(schema), _lk=False)
+        docmaps = _copy_documents(writer, schema, readers, progress)
+        lengths = _copy_postings(writer, schema, readers, docmaps)
+        writer.perdocwriter.close()
+        writer.fieldwriter.close()
+        writer.pool.cleanup()
+        writer.get_segment()._fieldlengths = lengths
+        writer._assemble_segment()
+        segment = writer.get_segment()
+        writer._finish()
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    finally:
+        for reader in readers:
+            reader.close()
+    sources = {s.segment_id(): (frozenset(s.deleted_docs()), docmap) for s, docmap in zip(segments, docmaps)}
+    return MergedSegment(segment, folder, sources)
+
+
+def _copy_documents(writer: Any, schema: Any, readers: list[Any], progress: Progress | None) -> list[dict[int, int]]:
+    """Stored fields, field lengths and columns of every live document; returns the docnum maps."""
+    pdw = writer.perdocwriter
+    names = list(schema.names())
+    docmaps = []
+    docnum = 0
+    for reader in readers:
+        columns = {}
+        for name in names:
+            coltype = schema[name].column_type
+            if coltype and reader.has_column(name):
+                creader = reader.column_reader(name, coltype)
+                if isinstance(creader, whoosh_columns.TranslatingColumnReader):
+                    creader = creader.raw_column()
+                columns[name] = (coltype, creader)
+        lengths = [(name, schema[name], _lengths(reader, name)) for name in names]
+        docmap = {}
+        for old, stored in reader.iter_docs():
+            docmap[old] = docnum
+            pdw.start_doc(docnum)
+            for name, fieldobj, column in lengths:
+                pdw.add_field(name, fieldobj, stored.get(name), column[old] if column else 0)
+            for name, (coltype, creader) in columns.items():
+                pdw.add_column_value(name, coltype, creader[old])
+            pdw.finish_doc()
+            docnum += 1
+        writer.docnum = docnum
+        docmaps.append(docmap)
+        if progress is not None:
+            progress(len(docmap))
+    return docmaps
+
+
+def _lengths(reader: Any, fieldname: str) -> list[int] | None:
+    """A field's length for every document of a segment (as stored: one byte each), or None."""
+    perdoc = reader._perdoc
+    if not perdoc.has_column("_%s_len" % fieldname):
+        return None
+    column = perdoc._cached_reader("_%s_len" % fieldname, LENGTHS_COLUMN)
+    return [byte_to_length(b) if b else 0 for b in column] if column is not None else None
+
+
+def _copy_postings(writer: Any, schema: Any, readers: list[Any], docmaps: list[dict[int, int]]) -> dict[str, int]:
+    """Every term's postings, segment after segment; returns the merged field length totals."""
+    fieldwriter = writer.fieldwriter
+    bases = []
+    base = 0
+    for reader in readers:
+        bases.append(base)
+        base += reader.doc_count()
+    totals: dict[str, int] = defaultdict(int)
+    for reader in readers:
+        for name, total in reader.segment()._fieldlengths.items():
+            totals[name] += total
+    lengths_cache: dict[tuple[int, str], list[int] | None] = {}
+    fieldnames = sorted({n for r in readers for n in r.indexed_field_names() if n in schema})
+    for fieldname in fieldnames:
+        fieldobj = schema[fieldname]
+        fieldwriter.start_field(fieldname, fieldobj)
+        boost = fieldobj.format.field_boost or 1.0
+        for btext, sources in groupby(_merged_terms(readers, fieldname), key=lambda item: item[0]):
+            term = _TermCopy(fieldwriter, fieldobj, btext)
+            for _, i, terminfo in sources:
+                reader = readers[i]
+                if reader.has_deletions() or terminfo.is_inlined():
+                    key = (i, fieldname)
+                    if key not in lengths_cache:
+                        lengths_cache[key] = _lengths(reader, fieldname)
+                    dropped = term.add_remapped(reader, fieldname, btext, docmaps[i], lengths_cache[key])
+                    totals[fieldname] -= round(dropped / boost)
+                else:
+                    term.add_blocks(reader, terminfo, bases[i])
+            term.finish()
+        fieldwriter.finish_field()
+    return dict(totals)
+
+
+def _merged_terms(readers: list[Any], fieldname: str) -> Iterator[tuple[bytes, int, Any]]:
+    """(term bytes, segment index, term info) of one field across segments, in term order."""
+    def terms(i: int, reader: Any) -> Iterator[tuple[bytes, int, Any]]:
+        if fieldname not in reader.indexed_field_names():
+            return
+        for (name, btext), terminfo in reader._terms.items_from(fieldname, b""):
+            if name != fieldname:
+                return
+            yield btext, i, terminfo
+
+    return heapq.merge(*(terms(i, r) for i, r in enumerate(readers)))
+
+
+class _TermCopy:
+    """One term's posting list in the new segment, assembled from the sources' lists.
+
+    Copied blocks are held back one step so the last block written carries the
+    codec's end-of-list mark (a negative length); re-encoded postings go through
+    the codec's own postings writer."""
+
+    def __init__(self, fieldwriter: Any, fieldobj: Any, btext: bytes) -> None:
+        self._fieldwriter = fieldwriter
+        fieldwriter.start_term(btext)
+        self._post = fieldwriter._postwriter
+        self._terminfo = self._post._terminfo
+        self._file = self._post._postfile
+        self._pending: tuple[bytes, bytes] | None = None
+        self._btext = btext
+
+    def add_blocks(self, reader: Any, terminfo: Any, base: int) -> None:
+        """Append a segment's blocks for this term with document numbers moved up by base."""
+        self._flush_postings()
+        postfile = reader._terms._postfile
+        offset, length = terminfo.extent()
+        postfile.seek(offset)
+        if postfile.read(4) != WHOOSH3_HEADER_MAGIC:
+            raise ValueError("not a whoosh3 posting list")
+        position = offset + 4
+        while True:
+            postfile.seek(position)
+            size = postfile.read_int()
+            last = size < 0
+            size = abs(size)
+            count, maxid, maxweight, comp, minlen, maxlen = postfile.read_pickle()
+            start = postfile.tell()
+            data = postfile.get(start, position + _INT_SIZE + size - start)
+            if base:
+                raw = zlib.decompress(data) if comp else data
+                ids, weights, values = pickle.loads(raw)
+                raw = pickle.dumps(((ids[0] + base,) + tuple(ids[1:]), weights, values), 2)
+                data = zlib.compress(raw, comp) if comp else raw
+            info = pickle.dumps((count, maxid + base, maxweight, comp, minlen, maxlen), 2)
+            self._hold(info, data)
+            if last:
+                break
+            position += _INT_SIZE + size
+        ti = self._terminfo
+        ti._weight += terminfo._weight
+        ti._df += terminfo._df
+        if terminfo._minlength is not None:
+            ti._minlength = terminfo._minlength if ti._minlength is None else min(ti._minlength, terminfo._minlength)
+        ti._maxlength = max(ti._maxlength, terminfo._maxlength)
+        ti._maxweight = max(ti._maxweight, terminfo._maxweight)
+        if ti._minid is None:
+            ti._minid = terminfo._minid + base
+        ti._maxid = terminfo._maxid + base
+
+    def add_remapped(self, reader: Any, fieldname: str, btext: bytes, docmap: dict[int, int],
+                     lengths: list[int] | None) -> float:
+        """Re-encode a segment's postings for this term, skipping deleted documents;
+        returns the weight the deleted documents carried (for the field length total)."""
+        self._write_pending(last=False)
+        matcher = reader._terms.matcher(fieldname, btext, reader.schema[fieldname].format)
+        dropped = 0.0
+        post = self._post
+        while matcher.is_active():
+            old = matcher.id()
+            new = docmap.get(old)
+            if new is None:
+                dropped += matcher.weight()
+            else:
+                value = matcher.value()
+                post.add_posting(new, matcher.weight(), b"" if value is None else value,
+                                 (lengths[old] or None) if lengths else None)
+            matcher.next()
+        return dropped
+
+    def finish(self) -> None:
+        post, ti = self._post, self._terminfo
+        if self._pending is not None:
+            self._write_pending(last=True)
+        elif len(post):
+            post._write_block(last=True)
+        post._terminfo = None
+        if not post._blockcount:
+            return  # every posting belonged to deleted documents: the term goes
+        ti.set_extent(post._startoffset, self._file.tell() - post._startoffset)
+        fw = self._fieldwriter
+        fw._tindex.add(pack_ushort(fw._fieldid) + self._btext, ti.to_bytes())
+
+    def _flush_postings(self) -> None:
+        if len(self._post):
+            self._post._write_block(last=False)
+
+    def _hold(self, info: bytes, data: bytes) -> None:
+        self._write_pending(last=False)
+        self._pending = (info, data)
+
+    def _write_pending(self, *, last: bool) -> None:
+        if self._pending is None:
+            return
+        info, data = self._pending
+        self._pending = None
+        post = self._post
+        if not post._blockcount:
+            self._file.write(WHOOSH3_HEADER_MAGIC)
+        size = len(info) + len(data)
+        self._file.write_int(-size if last else size)
+        self._file.write(info)
+        self._file.write(data)
+        post._blockcount += 1
+
+
+def swap_in(writer: Any, merged: list[MergedSegment], index_path: str) -> list[Any]:
+    """The writer's segment list with each merged segment in place of its sources.
+
+    Documents deleted in a source since it was merged are deleted in the merged
+    segment too; a merge whose sources are no longer all in the index is dropped."""
+    by_id = {s.segment_id(): s for s in writer.segments}
+    final = list(writer.segments)
+    for part in merged:
+        if not all(sid in by_id for sid in part.sources):
+            part.discard()
+            continue
+        for sid, (deleted, docmap) in part.sources.items():
+            for old in set(by_id[sid].deleted_docs()) - deleted:
+                if old in docmap:
+                    part.segment.delete_document(docmap[old])
+        prefix = part.segment.segment_id() + "."
+        for name in os.listdir(part.folder):
+            if name.startswith(prefix):
+                os.replace(os.path.join(part.folder, name), os.path.join(index_path, name))
+        part.discard()
+        first = min(i for i, s in enumerate(final) if s.segment_id() in part.sources)
+        final = [s for s in final[:first] if s.segment_id() not in part.sources] + [part.segment] + \
+                [s for s in final[first:] if s.segment_id() not in part.sources]
+    return final
+
+
+def groups_of(segments: list[Any], count: int) -> list[list[Any]]:
+    """Neighbouring segments in `count` groups of about equal document counts."""
+    total = sum(s.doc_count_all() for s in segments) or 1
+    groups: list[list[Any]] = [[]]
+    done = 0
+    for segment in segments:
+        if groups[-1] and done >= total * len(groups) / count:
+            groups.append([])
+        groups[-1].append(segment)
+        done += segment.doc_count_all()
+    return groups
+
+
+def optimize(writer: Any, index_path: str, *, jobs: int = 1,
+             progress: MergeProgress | None = None) -> None:
+    """Commit a Whoosh writer with all the index's segments merged into one.
+
+    With jobs > 1, neighbouring groups of segments are merged in that many
+    processes first, then their results (no deletions left, so every block is
+    copied) into one. `progress` gets (documents copied, documents to copy)."""
+    if writer._added:
+        writer.segments.append(writer._finalize_segment())
+    else:
+        writer._close_segment()
+    segments = [s for s in writer.segments if s.doc_count()]
+    groups = groups_of(segments, jobs) if jobs > 1 and len(segments) > jobs else [segments]
+    live = sum(s.doc_count() for s in segments)
+    todo = live * (2 if len(groups) > 1 else 1)
+    done = 0
+
+    def step(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress is not None:
+            progress(done, todo)
+
+    if len(segments) > 1 or any(s.has_deletions() for s in segments):
+        if len(groups) > 1:
+            merged = _merge_groups(index_path, writer.schema, groups, step)
+            writer.segments = swap_in(writer, merged, index_path)
+        final = merge_segments(index_path, writer.schema, list(writer.segments), progress=step)
+        writer.segments = swap_in(writer, [final], index_path)
+    writer._commit_toc([s for s in writer.segments if s.doc_count()])
+    writer._finish()
+
+
+def _merge_groups(index_path: str, schema: Any, groups: list[list[Any]], step: Callable[[int], None]) -> list[MergedSegment]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    merged: list[MergedSegment] = []
+    with ProcessPoolExecutor(len(groups), mp_context=context) as pool:
+        futures = [pool.submit(merge_segments, index_path, schema, group) for group in groups]
+        try:
+            for future, group in zip(futures, groups):
+                merged.append(future.result())
+                step(sum(s.doc_count() for s in group))
+        except BaseException:
+            for part in merged:
+                part.discard()
+            raise
+    return merged
+
+
+__all__ = ["MergeProgress", "MergedSegment", "groups_of", "merge_segments", "optimize", "swap_in"]
