@@ -54,7 +54,7 @@ from .ranking import (
 from ..snippets import make_snippet, matching_spans
 from .operators import AtLeastPlugin, operators_plugin, truncations
 from .variants import with_name_variants
-from .readings import Readings, analyzer_for, languages_for, parse_in, reading_schema, readings_of, restrict_to
+from .readings import Evidence, Readings, analyzer_for, language_evidence, languages_for, parse_in, reading_schema, readings_of, restrict_to
 from .spelling import SpellingStore
 from .store import FACET_CACHE_DIR, FACET_FIELDS, opening_errors, stored_to_article
 
@@ -127,6 +127,9 @@ class SearchRequest:
     highlight: bool = True
     feedback: bool = False  # RM3 pseudo-relevance feedback (ranking.expand_query)
     names: bool = False  # names also found in their other spellings (variants.py)
+    # The languages to read the words in, chosen by an archive of shards from all its
+    # shards' counts (readings.chosen_languages); None: each index chooses for itself.
+    languages_read: tuple[str, ...] | None = None
 
 
 def validate(request: SearchRequest) -> None:
@@ -645,6 +648,24 @@ def queries_for(searcher: Any, request: SearchRequest) -> tuple[Any, dict[str, A
     return build_queries(request, searcher.schema, readings_of(searcher))
 
 
+def language_evidence_for(searcher: Any, request: SearchRequest) -> Evidence | None:
+    """The counts of `request`'s words per language in `searcher`'s index, read from
+    the words as parse_text_query reads them; None when they choose nothing here (one
+    language, a language filter, name variants widened per index, a query in error:
+    the search itself reports it)."""
+    if request.names:
+        return None
+    readings = _only_filtered(readings_of(searcher), request.filters.get("language"))
+    if readings is None:
+        return None
+    try:
+        remaining, _ = _extract_date_clauses(request.text)
+    except QuerySyntaxError:
+        return None
+    remaining = truncations(_FIELD_PREFIX.sub(lambda m: m.group(1).lower() + ":", remaining))
+    return language_evidence(readings, remaining)
+
+
 def build_queries(request: SearchRequest, schema: Any,
                   readings: Readings | None = None) -> tuple[Any, dict[str, Any], Any]:
     """The text query, one filter query per filtered facet, and the date limits (or None).
@@ -652,7 +673,7 @@ def build_queries(request: SearchRequest, schema: Any,
     validate(request)
     key = (request.text, request.match, repr(request.since), repr(request.until),
            tuple(sorted((name, tuple(values)) for name, values in request.filters.items())),
-           readings.key if readings is not None else None)
+           readings.key if readings is not None else None, request.languages_read)
     held = _PARSED.get(id(schema))
     if held is None or held[0] is not schema:
         if len(_PARSED) >= _PARSED_SCHEMAS:
@@ -670,6 +691,8 @@ def build_queries(request: SearchRequest, schema: Any,
 def _build_queries(request: SearchRequest, schema: Any,
                    readings: Readings | None) -> tuple[Any, dict[str, Any], Any]:
     readings = _only_filtered(readings, request.filters.get("language"))
+    if readings is not None and request.languages_read is not None:
+        readings = dataclasses.replace(readings, decided=request.languages_read)
     text_query, dates = parse_text_query(request.text, schema, match=request.match, readings=readings)
     start, end = date_bounds(request.since, request.until)
     if start is not None or end is not None:

@@ -25,7 +25,8 @@ from .analyzers import (ATTESTED, TAG, TYPED, attested_key, language_analyzer, l
                         language_tokenizer)
 from .ranking import FieldsTerm, SumOr
 
-__all__ = ["Readings", "analyzer_for", "languages_for", "readings_of", "reading_schema", "restrict_to"]
+__all__ = ["Evidence", "Readings", "analyzer_for", "chosen_languages", "language_evidence", "languages_for",
+           "summed_evidence", "readings_of", "reading_schema", "restrict_to"]
 
 TEXT_FIELDS = ("title", "summary", "body")
 LANGUAGE_FIELD = "language"
@@ -50,6 +51,8 @@ class Readings:
     size: Callable[[str], int] | None = None
     # Set by a language filter: the languages read are the user's, not chosen by the words.
     forced: bool = False
+    # Set by an archive of shards from the words' counts over all shards (summed_evidence).
+    decided: tuple[str, ...] | None = None
 
     def codes(self) -> tuple[str, ...]:
         return (self.default,) + self.others
@@ -175,20 +178,49 @@ _QUERY_WORD = re.compile(r"(?<![\w:*?])([^\W\d_]{3,})(?![\w:*?])")
 _OPERATORS = frozenset({"AND", "OR", "NOT", "TO", "ANDNOT", "ANDMAYBE"})
 
 
-def languages_for(readings: Readings, text: str) -> tuple[str, ...]:
-    """The languages to read `text` in: those whose articles print its words (all of
-    them when no word tells, or when a language filter chose them)."""
-    codes = readings.codes()
+# What a query's words tell about its languages: per word, the articles of each language
+# printing it; and each language's article count. An archive of shards sums these over
+# its shards, so the languages read are those one index of all its articles would read.
+Evidence = tuple[dict[str, dict[str, int]], dict[str, int]]
+
+
+def language_evidence(readings: Readings, text: str) -> Evidence | None:
+    """The counts languages_for weighs for `text`; None when the words do not choose
+    (a language filter chose, or the index cannot tell)."""
     if readings.forced or readings.printed_docs is None or readings.size is None:
-        return codes
+        return None
+    codes = readings.codes()
+    words = {w for w in _QUERY_WORD.findall(text) if w not in _OPERATORS}
+    docs = {word: {code: readings.printed_docs(code, word) for code in codes} for word in words}
+    return docs, {code: readings.size(code) for code in codes}
+
+
+def summed_evidence(parts: list[Evidence]) -> Evidence:
+    """The evidence of one index holding the articles of all `parts`."""
+    docs: dict[str, dict[str, int]] = {}
+    sizes: dict[str, int] = {}
+    for part_docs, part_sizes in parts:
+        for code, size in part_sizes.items():
+            sizes[code] = sizes.get(code, 0) + size
+        for word, counts in part_docs.items():
+            held = docs.setdefault(word, {})
+            for code, count in counts.items():
+                held[code] = held.get(code, 0) + count
+    return docs, sizes
+
+
+def chosen_languages(codes: tuple[str, ...], evidence: Evidence) -> tuple[str, ...]:
+    """The languages among `codes` whose articles print the words of the evidence (all
+    of them when no word tells)."""
+    words, sizes = evidence
     kept: set[str] = set()
-    for word in {w for w in _QUERY_WORD.findall(text) if w not in _OPERATORS}:
+    for word, counted in words.items():
         if not all(_folded(code, word) for code in codes):
             continue  # a stop word of some language: its articles' counts are not kept
-        docs = {code: readings.printed_docs(code, word) for code in codes}
+        docs = {code: counted.get(code, 0) for code in codes}
         if max(docs.values()) < MIN_EVIDENCE:
             continue
-        rates = {code: docs[code] / (readings.size(code) + SMOOTHING) for code in codes}
+        rates = {code: docs[code] / (sizes.get(code, 0) + SMOOTHING) for code in codes}
         best = max(codes, key=lambda code: rates[code])
         # Left out only when a language loses on both the rate and the number of articles:
         # a language detected on a few hundred short reports that all print "loss" must
@@ -196,6 +228,16 @@ def languages_for(readings: Readings, text: str) -> tuple[str, ...]:
         kept.update(code for code in codes
                     if rates[code] >= RATE_SHARE * rates[best] or docs[code] >= docs[best])
     return tuple(code for code in codes if code in kept) if kept else codes
+
+
+def languages_for(readings: Readings, text: str) -> tuple[str, ...]:
+    """The languages to read `text` in: those an archive of shards chose for all its
+    shards, else those whose articles print its words (all of them when no word tells,
+    or when a language filter chose them)."""
+    if readings.decided is not None and not readings.forced:
+        return readings.decided
+    evidence = language_evidence(readings, text)
+    return readings.codes() if evidence is None else chosen_languages(readings.codes(), evidence)
 
 
 def parse_in(code: str, readings: Readings, parse: Callable[[], Any]) -> Any:

@@ -37,6 +37,7 @@ from ..shards import ShardMap
 from .interface import BatchWriter, IndexStats, Match, SearchIndex
 from .matches import match_order, tally_facets
 from .query import SearchRequest, order_facet, order_facets, validate
+from .readings import chosen_languages, summed_evidence
 from .ranking import FEEDBACK_DOCS, TEXT_FIELDS, feedback_weights
 from .single import WhooshIndex
 from .stats import CorpusStats
@@ -293,7 +294,23 @@ class ShardedIndex(SearchIndex):
         stats, expansion = self._scoring(request)
         return self._each("ranked", request, stats, wanted=wanted, expansion=expansion)[0]
 
+    def _languages_decided(self, request: SearchRequest) -> SearchRequest:
+        """`request` with the languages its words are read in chosen from every shard's
+        counts, as one index of all the articles would choose them (per shard, a
+        language with few articles there could be read in one shard and not another)."""
+        if request.languages_read is not None or not request.text.strip():
+            return request
+        answers, _ = self._each("language_evidence", request)
+        parts = [part for part in answers.values() if part is not None]
+        if not parts:
+            return request
+        evidence = summed_evidence(parts)
+        default = next(iter(parts[0][1]))  # each shard's sizes start with the archive's own language
+        codes = (default,) + tuple(sorted(code for code in evidence[1] if code != default))
+        return replace(request, languages_read=chosen_languages(codes, evidence))
+
     def search(self, request: SearchRequest) -> SearchResults:
+        request = self._languages_decided(request)
         wanted = request.page * request.limit
         parts = self._ranked(request, wanted)
         offset = (request.page - 1) * request.limit
@@ -330,6 +347,7 @@ class ShardedIndex(SearchIndex):
         return hits
 
     def iter_hits(self, request: SearchRequest) -> Iterator[Hit]:
+        request = self._languages_decided(request)
         winners = _merge_top(self._ranked(request, None))
         for start in range(0, len(winners), EXPORT_CHUNK):
             yield from self._fetch(request, winners[start:start + EXPORT_CHUNK], first_rank=start + 1)
@@ -374,6 +392,7 @@ class ShardedIndex(SearchIndex):
     # -- every match, and stories -------------------------------------------------------
 
     def matches(self, request: SearchRequest) -> list[Match]:
+        request = self._languages_decided(request)
         stats, expansion = self._scoring(request)
         count = self.count
         parts, _ = self._each("matches", request, stats, expansion)
@@ -390,7 +409,7 @@ class ShardedIndex(SearchIndex):
 
     def hits_for(self, request: SearchRequest, picked: list[Match], *, first_rank: int = 1) -> list[Hit]:
         winners = [(m.key % self.count, m.id, m.score) for m in picked]
-        return self._fetch(request, winners, first_rank=first_rank)
+        return self._fetch(self._languages_decided(request), winners, first_rank=first_rank)
 
     def count_facets(self, facets: tuple[str, ...], picked: list[Match], *,
                      groups: list[str] | None = None) -> dict[str, tuple[FacetCount, ...]]:

@@ -18,6 +18,7 @@ from . import similar as _similar
 from . import store as _store
 from .interface import IndexStats, Match, SearchIndex
 from .query import Ranked, SearchRequest
+from .readings import Evidence
 from .stats import CorpusStats, gather, query_terms_in, searcher_with
 from .suggestions import SearcherVocabulary, suggest
 from .spelling import SpellingStore
@@ -128,6 +129,11 @@ class WhooshIndex(SearchIndex):
         text_query, filters, _ = _query.queries_for(searcher, request)
         with _query.search_errors(request.text):
             return gather(searcher, query_terms_in(searcher.reader(), [text_query, *filters.values()]))
+
+    def language_evidence(self, request: SearchRequest) -> Evidence | None:
+        """What `request`'s words tell this index about their languages (an archive of
+        shards sums it to choose the languages for all shards)."""
+        return _query.language_evidence_for(self._current_searcher(), request)
 
     def request_stats_at(self, request: SearchRequest) -> tuple[int, CorpusStats]:
         """request_stats and the commit they were read at (an archive caches its sums by it)."""
