@@ -176,9 +176,7 @@ def parse_text_query(text: str, schema: Any, *, match: str = "all",
     _check_operators(remaining)
     _check_balanced(remaining)
     _check_fields(remaining)
-    # Field names are case-insensitive for people ("Title:oil"); Whoosh's are not.
-    remaining = _FIELD_PREFIX.sub(lambda m: m.group(1).lower() + ":", remaining)
-    remaining = truncations(remaining)
+    remaining = _words_part(remaining)
     if not remaining.strip():
         return (wq.Every() if date_queries or not remaining.strip() else wq.NullQuery), date_queries
     parsed = _parse_words(text, remaining, schema, match)
@@ -197,6 +195,12 @@ def parse_text_query(text: str, schema: Any, *, match: str = "all",
     if parsed is None:
         return (wq.Every() if date_queries else wq.NullQuery), date_queries
     return parsed, date_queries
+
+
+def _words_part(remaining: str) -> str:
+    """The words of a query without its date clauses, as the parser reads them."""
+    # Field names are case-insensitive for people ("Title:oil"); Whoosh's are not.
+    return truncations(_FIELD_PREFIX.sub(lambda m: m.group(1).lower() + ":", remaining))
 
 
 def _parse_words(text: str, remaining: str, schema: Any, match: str, *, strict: bool = True) -> Any:
@@ -662,8 +666,7 @@ def language_evidence_for(searcher: Any, request: SearchRequest) -> Evidence | N
         remaining, _ = _extract_date_clauses(request.text)
     except QuerySyntaxError:
         return None
-    remaining = truncations(_FIELD_PREFIX.sub(lambda m: m.group(1).lower() + ":", remaining))
-    return language_evidence(readings, remaining)
+    return language_evidence(readings, _words_part(remaining))
 
 
 def build_queries(request: SearchRequest, schema: Any,

@@ -190,9 +190,15 @@ def language_evidence(readings: Readings, text: str) -> Evidence | None:
     if readings.forced or readings.printed_docs is None or readings.size is None:
         return None
     codes = readings.codes()
-    words = {w for w in _QUERY_WORD.findall(text) if w not in _OPERATORS}
+    # A stop word here is one among any archive's languages too: chosen_languages skips it.
+    words = {w for w in _QUERY_WORD.findall(text) if w not in _OPERATORS and not _is_stop_word(codes, w)}
     docs = {word: {code: readings.printed_docs(code, word) for code in codes} for word in words}
     return docs, {code: readings.size(code) for code in codes}
+
+
+def _is_stop_word(codes: tuple[str, ...], word: str) -> bool:
+    """Whether some language of `codes` drops `word` (its articles' counts then tell nothing)."""
+    return not all(_folded(code, word) for code in codes)
 
 
 def summed_evidence(parts: list[Evidence]) -> Evidence:
@@ -215,8 +221,8 @@ def chosen_languages(codes: tuple[str, ...], evidence: Evidence) -> tuple[str, .
     words, sizes = evidence
     kept: set[str] = set()
     for word, counted in words.items():
-        if not all(_folded(code, word) for code in codes):
-            continue  # a stop word of some language: its articles' counts are not kept
+        if _is_stop_word(codes, word):
+            continue
         docs = {code: counted.get(code, 0) for code in codes}
         if max(docs.values()) < MIN_EVIDENCE:
             continue

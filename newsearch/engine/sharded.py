@@ -151,7 +151,7 @@ class ShardedIndex(SearchIndex):
         self.allow_partial = allow_partial
         self._shards = shards
         self._missing = threading.local()  # names of shards that did not answer, per thread
-        self._local = threading.local()  # the stories fetched with this thread's last hits
+        self._local = threading.local()  # this thread's last hits' stories and matches' languages
         self._cache_size = stats_cache
         self._cache: OrderedDict[tuple[Any, ...], tuple[tuple[int, ...], CorpusStats]] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -392,7 +392,8 @@ class ShardedIndex(SearchIndex):
     # -- every match, and stories -------------------------------------------------------
 
     def matches(self, request: SearchRequest) -> list[Match]:
-        request = self._languages_decided(request)
+        asked, request = request, self._languages_decided(request)
+        self._local.decided = (asked, request)  # for hits_for of these matches
         stats, expansion = self._scoring(request)
         count = self.count
         parts, _ = self._each("matches", request, stats, expansion)
@@ -409,7 +410,10 @@ class ShardedIndex(SearchIndex):
 
     def hits_for(self, request: SearchRequest, picked: list[Match], *, first_rank: int = 1) -> list[Hit]:
         winners = [(m.key % self.count, m.id, m.score) for m in picked]
-        return self._fetch(self._languages_decided(request), winners, first_rank=first_rank)
+        # The matches were picked by matches(request) just before: its languages, not a new round.
+        held = getattr(self._local, "decided", None)
+        decided = held[1] if held is not None and held[0] == request else self._languages_decided(request)
+        return self._fetch(decided, winners, first_rank=first_rank)
 
     def count_facets(self, facets: tuple[str, ...], picked: list[Match], *,
                      groups: list[str] | None = None) -> dict[str, tuple[FacetCount, ...]]:
