@@ -45,7 +45,7 @@ def test_a_repeated_search_skips_the_statistics_round_and_answers_alike(archive)
         first = answer(cached.search("dredging silt", facets=("section",)))
         shards.called.clear()
         again = answer(cached.search("dredging silt", page=2, limit=5))
-        assert "request_stats_at" not in shards.called and shards.called.count("ranked_at") == 3
+        assert "evidence_and_stats_at" not in shards.called and "request_stats_at" not in shards.called and shards.called.count("ranked_at") == 3
         assert again == answer(Archive.open(archive).search("dredging silt", page=2, limit=5))
         assert answer(cached.search("dredging silt", facets=("section",))) == first
 
@@ -59,7 +59,7 @@ def test_a_shard_that_committed_makes_the_kept_statistics_be_gathered_again(arch
                             date=datetime(2022, 4, 1, tzinfo=timezone.utc))])
         shards.called.clear()
         after = cached.search("dredging silt")
-        assert shards.called.count("request_stats_at") == 3
+        assert shards.called.count("evidence_and_stats_at") == 3
         assert after.total == before.total + 1
         with Archive.open(archive) as fresh:
             assert answer(after) == answer(fresh.search("dredging silt"))
@@ -71,4 +71,4 @@ def test_no_statistics_are_kept_when_the_cache_is_off(archive):
         uncached.search("dredging")
         shards.called.clear()
         uncached.search("dredging")
-        assert shards.called.count("request_stats_at") == 3 and "ranked_at" not in shards.called
+        assert shards.called.count("evidence_and_stats_at") == 3 and "ranked_at" not in shards.called

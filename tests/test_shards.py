@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from newsearch import Archive, index_paths
 from newsearch.cli import main
-from newsearch.engine.sharded import ShardedIndex
+from newsearch.engine.sharded import LocalShards, ShardedIndex
 from newsearch.errors import IndexCorrupt, NewsearchError
 from newsearch.ingest.sharded import index_archive
 from newsearch.shards import SHARD_MAP_FILE, ShardMap, is_archive, shard_of
@@ -121,7 +121,8 @@ def test_a_shard_alone_scores_otherwise_so_archive_statistics_are_used(pair):
     request = single._request("volcano report", None, None, None, None, None, None, None, (), "relevance", "all",
                               10, 1, False, False)
     alone = engine._shards.each("ranked", request, None, wanted=100)
-    combined = engine._shards.each("ranked", request, engine._stats(request), wanted=100)
+    decided, stats, _ = engine._gathered(request)
+    combined = engine._shards.each("ranked", decided, stats, wanted=100)
     expected = {h.id: h.score for h in single.search("volcano report", limit=100).hits}
     own = {key[1]: round(score, 4) for part in alone for key, _, score in part.top}
     shared = {key[1]: round(score, 4) for part in combined for key, _, score in part.top}
@@ -212,6 +213,36 @@ def test_reuters_as_four_shards_answers_as_one_index(reuters_built, reuters_shar
         one, many = single._engine.matches(request), sharded._engine.matches(request)
         assert [m.id for m in one] == [m.id for m in many] and len(one) > 1000
         assert all(abs(a.score - b.score) <= 1e-9 * abs(a.score) for a, b in zip(one, many))
+
+
+class _CountedShards(LocalShards):
+    """Local shards that remember which shard was asked what."""
+
+    def __init__(self, paths):
+        super().__init__(paths)
+        self.called: list[tuple[int, str]] = []
+
+    def _call(self, shard, method, args, kwargs):
+        self.called.append((shard, method))
+        return super()._call(shard, method, args, kwargs)
+
+
+def test_statistics_come_with_the_language_counts_and_only_disagreeing_shards_are_asked_again(
+        reuters_built, reuters_sharded):
+    shards = _CountedShards(ShardMap.load(reuters_sharded).paths(reuters_sharded))
+    with Archive(ShardedIndex.open(reuters_sharded, shards=shards, stats_cache=0)) as sharded, \
+            Archive.open(reuters_built.index) as single:
+        sharded.search("oil prices", facets=("section",))
+        asked = [method for _, method in shards.called]
+        assert asked.count("evidence_and_stats_at") == 4 and "request_stats_at" not in asked
+        assert "language_evidence" not in asked  # no round of its own any more
+        # "wheat sales": the few articles detected in another language that print these
+        # words fall into some shards only, which alone would read the words otherwise.
+        shards.called.clear()
+        results = sharded.search("wheat sales", match="any")
+        again = {shard for shard, method in shards.called if method == "request_stats_at"}
+        assert 0 < len(again) < 4
+        assert answer(results) == answer(single.search("wheat sales", match="any"))
 
 
 def test_articles_added_through_the_archive_go_to_their_shards_and_group_as_in_one_index(pair, tmp_path):

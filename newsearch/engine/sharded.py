@@ -153,7 +153,9 @@ class ShardedIndex(SearchIndex):
         self._missing = threading.local()  # names of shards that did not answer, per thread
         self._local = threading.local()  # this thread's last hits' stories and matches' languages
         self._cache_size = stats_cache
-        self._cache: OrderedDict[tuple[Any, ...], tuple[tuple[int, ...], CorpusStats]] = OrderedDict()
+        # _stats_key -> (shard commits, languages read, archive-wide statistics)
+        self._cache: OrderedDict[tuple[Any, ...], tuple[tuple[int, ...], tuple[str, ...] | None, CorpusStats]] = \
+            OrderedDict()
         self._cache_lock = threading.Lock()
 
     @classmethod
@@ -238,19 +240,57 @@ class ShardedIndex(SearchIndex):
 
     # -- searching ----------------------------------------------------------------
 
-    def _stats(self, request: SearchRequest) -> CorpusStats:
-        answers, missing = self._each("request_stats_at", request)
-        stats = CorpusStats.merged(stats for _, stats in answers.values())
-        if self._cache_size and not missing:
-            with self._cache_lock:
-                self._cache[_stats_key(request)] = (tuple(answers[k][0] for k in range(self.count)), stats)
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
-        return stats
+    def _gathered(self, request: SearchRequest) -> tuple[SearchRequest, CorpusStats, tuple[int, ...] | None]:
+        """`request` with the languages its words are read in chosen from every shard's
+        counts, the archive-wide statistics it scores with, and the shards' commits
+        (None when a shard is missing).
 
-    def _ranked_from_cache(self, request: SearchRequest, wanted: int | None) -> dict[int, Any] | None:
-        """Every shard's ranking with the kept statistics of this query, or None when
-        they are not kept or a shard has committed since (or cannot answer)."""
+        The languages are chosen as one index of all the articles would choose them
+        (per shard, a language with few articles there could be read in one shard and
+        not another). Each shard sends its counts with statistics read in the languages
+        it would choose alone; only a shard whose choice differs is asked again.
+        """
+        if request.languages_read is not None or not request.text.strip():
+            answers, missing = self._each("request_stats_at", request)
+            return request, CorpusStats.merged(stats for _, stats in answers.values()), \
+                self._generations(answers, missing)
+        answers, missing = self._each("evidence_and_stats_at", request)
+        gathered = {shard: (generation, stats) for shard, (generation, _, stats) in answers.items()}
+        evidence = {shard: part for shard, (_, part, _) in answers.items() if part is not None}
+        if evidence:
+            summed = summed_evidence(list(evidence.values()))
+            default = next(iter(next(iter(evidence.values()))[1]))  # sizes start with the archive's own language
+            codes = (default,) + tuple(sorted(code for code in summed[1] if code != default))
+            chosen = chosen_languages(codes, summed)
+            request = replace(request, languages_read=chosen)
+            again = {shard: ("request_stats_at", (request,)) for shard, part in evidence.items()
+                     if set(chosen_languages(tuple(part[1]), part)) != set(chosen) & set(part[1])}
+            if again:
+                for shard in again:
+                    del gathered[shard]
+                redone, lost = self._checked(self._shards.some(again))
+                gathered.update(redone)
+                missing += lost
+        return request, CorpusStats.merged(stats for _, stats in gathered.values()), \
+            self._generations(gathered, missing)
+
+    def _generations(self, gathered: dict[int, tuple[int, CorpusStats]], missing: list[str]) -> tuple[int, ...] | None:
+        return None if missing else tuple(gathered[shard][0] for shard in range(self.count))
+
+    def _keep(self, asked: SearchRequest, decided: SearchRequest, stats: CorpusStats,
+              generations: tuple[int, ...] | None) -> None:
+        """Keep a search's languages and statistics for its next pages and sorts."""
+        if not self._cache_size or generations is None:
+            return
+        with self._cache_lock:
+            self._cache[_stats_key(asked)] = (generations, decided.languages_read, stats)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+    def _ranked_from_cache(self, request: SearchRequest,
+                           wanted: int | None) -> tuple[SearchRequest, dict[int, Any]] | None:
+        """Every shard's ranking with the kept languages and statistics of this query,
+        or None when they are not kept or a shard has committed since (or cannot answer)."""
         key = _stats_key(request)
         with self._cache_lock:
             kept = self._cache.get(key)
@@ -258,61 +298,49 @@ class ShardedIndex(SearchIndex):
                 self._cache.move_to_end(key)
         if kept is None:
             return None
-        generations, stats = kept
-        parts = self._shards.calls([(k, "ranked_at", (generations[k], request, stats, wanted))
+        generations, languages, stats = kept
+        decided = replace(request, languages_read=languages)
+        parts = self._shards.calls([(k, "ranked_at", (generations[k], decided, stats, wanted))
                                     for k in range(self.count)])
         if any(part is None or isinstance(part, ShardFailure) for part in parts):
             with self._cache_lock:
                 self._cache.pop(key, None)
             return None
-        return dict(enumerate(parts))
+        return decided, dict(enumerate(parts))
 
-    def _scoring(self, request: SearchRequest) -> tuple[CorpusStats, dict[str, float] | None]:
-        """The archive-wide statistics for `request`, and its feedback words when it asks
-        for feedback: the best matches over all shards, weighed with archive-wide counts."""
+    def _scoring(self, request: SearchRequest) -> tuple[SearchRequest, CorpusStats, dict[str, float] | None]:
+        """`request` with its languages decided (_gathered), the archive-wide statistics,
+        and its feedback words when it asks for feedback: the best matches over all
+        shards, weighed with archive-wide counts."""
         validate(request)
-        stats = self._stats(request)
-        if not (request.feedback and request.sort == "relevance" and request.text.strip()):
-            return stats, None
-        samples, _ = self._each("feedback_sample", request, stats)
+        decided, stats, generations = self._gathered(request)
+        self._keep(request, decided, stats, generations)
+        if not (decided.feedback and decided.sort == "relevance" and decided.text.strip()):
+            return decided, stats, None
+        samples, _ = self._each("feedback_sample", decided, stats)
         merged = heapq.merge(*[[(key, score, counts) for key, score, counts in found] for found in samples.values()])
         best = list(merged)[:FEEDBACK_DOCS]
         words = sorted({term for _, _, found in best for term in found})
         if not words:
-            return stats, {}
+            return decided, stats, {}
         held = CorpusStats.merged(self._each("term_stats", words)[0].values())
         expansion = feedback_weights([(score, found) for _, score, found in best], stats.doc_count,
                                      lambda term: max(held.doc_frequency(f, term) for f in TEXT_FIELDS))
-        return stats.with_terms(held), expansion
+        return decided, stats.with_terms(held), expansion
 
-    def _ranked(self, request: SearchRequest, wanted: int | None) -> dict[int, Any]:
+    def _ranked(self, request: SearchRequest, wanted: int | None) -> tuple[SearchRequest, dict[int, Any]]:
+        """`request` with its languages decided, and every shard's ranking for it."""
         if self._cache_size and not request.feedback:
             validate(request)
-            parts = self._ranked_from_cache(request, wanted)
-            if parts is not None:
-                return parts
-        stats, expansion = self._scoring(request)
-        return self._each("ranked", request, stats, wanted=wanted, expansion=expansion)[0]
-
-    def _languages_decided(self, request: SearchRequest) -> SearchRequest:
-        """`request` with the languages its words are read in chosen from every shard's
-        counts, as one index of all the articles would choose them (per shard, a
-        language with few articles there could be read in one shard and not another)."""
-        if request.languages_read is not None or not request.text.strip():
-            return request
-        answers, _ = self._each("language_evidence", request)
-        parts = [part for part in answers.values() if part is not None]
-        if not parts:
-            return request
-        evidence = summed_evidence(parts)
-        default = next(iter(parts[0][1]))  # each shard's sizes start with the archive's own language
-        codes = (default,) + tuple(sorted(code for code in evidence[1] if code != default))
-        return replace(request, languages_read=chosen_languages(codes, evidence))
+            kept = self._ranked_from_cache(request, wanted)
+            if kept is not None:
+                return kept
+        decided, stats, expansion = self._scoring(request)
+        return decided, self._each("ranked", decided, stats, wanted=wanted, expansion=expansion)[0]
 
     def search(self, request: SearchRequest) -> SearchResults:
-        request = self._languages_decided(request)
         wanted = request.page * request.limit
-        parts = self._ranked(request, wanted)
+        request, parts = self._ranked(request, wanted)
         offset = (request.page - 1) * request.limit
         winners = _merge_top(parts)[offset:wanted]
         hits = self._fetch(request, winners, first_rank=offset + 1)
@@ -347,8 +375,8 @@ class ShardedIndex(SearchIndex):
         return hits
 
     def iter_hits(self, request: SearchRequest) -> Iterator[Hit]:
-        request = self._languages_decided(request)
-        winners = _merge_top(self._ranked(request, None))
+        request, parts = self._ranked(request, None)
+        winners = _merge_top(parts)
         for start in range(0, len(winners), EXPORT_CHUNK):
             yield from self._fetch(request, winners[start:start + EXPORT_CHUNK], first_rank=start + 1)
 
@@ -392,9 +420,8 @@ class ShardedIndex(SearchIndex):
     # -- every match, and stories -------------------------------------------------------
 
     def matches(self, request: SearchRequest) -> list[Match]:
-        asked, request = request, self._languages_decided(request)
+        asked, (request, stats, expansion) = request, self._scoring(request)
         self._local.decided = (asked, request)  # for hits_for of these matches
-        stats, expansion = self._scoring(request)
         count = self.count
         parts, _ = self._each("matches", request, stats, expansion)
         # A match's key names its shard too: key = document number * shards + shard.
@@ -412,7 +439,7 @@ class ShardedIndex(SearchIndex):
         winners = [(m.key % self.count, m.id, m.score) for m in picked]
         # The matches were picked by matches(request) just before: its languages, not a new round.
         held = getattr(self._local, "decided", None)
-        decided = held[1] if held is not None and held[0] == request else self._languages_decided(request)
+        decided = held[1] if held is not None and held[0] == request else self._gathered(request)[0]
         return self._fetch(decided, winners, first_rank=first_rank)
 
     def count_facets(self, facets: tuple[str, ...], picked: list[Match], *,
@@ -476,9 +503,10 @@ class ShardedIndex(SearchIndex):
 
 
 def _stats_key(request: SearchRequest) -> tuple[Any, ...]:
-    """What a request's statistics depend on: its query and filters, not its page or sort."""
+    """What a request's languages and statistics depend on: its query, filters and
+    readings, not its page or sort."""
     return (request.text, request.match, tuple(sorted(request.filters.items())),
-            repr(request.since), repr(request.until))
+            repr(request.since), repr(request.until), request.names, request.languages_read)
 
 
 def _merge_top(parts: dict[int, Any]) -> list[tuple[int, str, float]]:

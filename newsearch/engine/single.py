@@ -139,6 +139,13 @@ class WhooshIndex(SearchIndex):
         """request_stats and the commit they were read at (an archive caches its sums by it)."""
         return self.generation(), self.request_stats(request)
 
+    def evidence_and_stats_at(self, request: SearchRequest) -> tuple[int, Evidence | None, CorpusStats]:
+        """request_stats_at with this index's language_evidence, in one call: an archive
+        of shards then asks again only the shards that alone would read the words in
+        other languages than all of them together."""
+        generation = self.generation()
+        return generation, self.language_evidence(request), self.request_stats(request)
+
     def ranked_at(self, generation: int, request: SearchRequest, stats: CorpusStats,
                   wanted: int | None) -> Ranked | None:
         """ranked with statistics gathered at commit `generation`; None when this index
