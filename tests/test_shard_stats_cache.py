@@ -72,3 +72,18 @@ def test_no_statistics_are_kept_when_the_cache_is_off(archive):
         shards.called.clear()
         uncached.search("dredging")
         assert shards.called.count("evidence_and_stats_at") == 3 and "ranked_at" not in shards.called
+
+
+def test_a_names_search_does_not_take_the_kept_statistics_of_the_same_words_without_names(tmp_path):
+    leaders = ARTICLES + [{"id": f"https://port.example/leader-{k}", "title": f"{name} visits the port",
+                           "body": f"{name} watched the dredging from the quay.", "date": "2022-03-05"}
+                          for k, name in enumerate(["Gaddafi", "Qaddafi", "Qaddafi", "Kadhafi"])]
+    path = small_archive(tmp_path, leaders)[0]
+    cached, _ = _open(path)
+    with cached, Archive.open(path) as fresh:
+        plain = cached.search("Gaddafi")
+        widened = cached.search("Gaddafi", names=True)
+        assert plain.total == 1 and widened.total == 4
+        assert answer(widened) == answer(fresh.search("Gaddafi", names=True))
+        assert answer(cached.search("Gaddafi", names=True, page=2, limit=2)) == \
+            answer(fresh.search("Gaddafi", names=True, page=2, limit=2))

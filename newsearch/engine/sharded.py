@@ -43,6 +43,7 @@ from .single import WhooshIndex
 from .stats import CorpusStats
 from .store import IndexOptions, IndexWriter
 from .suggestions import suggest
+from .variants import typed_names, with_name_variants
 
 # Hits fetched from one shard per call when an export streams every hit.
 EXPORT_CHUNK = 500
@@ -250,6 +251,7 @@ class ShardedIndex(SearchIndex):
         not another). Each shard sends its counts with statistics read in the languages
         it would choose alone; only a shard whose choice differs is asked again.
         """
+        request = self._names_widened(request)
         if request.languages_read is not None or not request.text.strip():
             answers, missing = self._each("request_stats_at", request)
             return request, CorpusStats.merged(stats for _, stats in answers.values()), \
@@ -273,6 +275,31 @@ class ShardedIndex(SearchIndex):
                 missing += lost
         return request, CorpusStats.merged(stats for _, stats in gathered.values()), \
             self._generations(gathered, missing)
+
+    def _names_widened(self, request: SearchRequest) -> SearchRequest:
+        """`request` with its names joined to their other spellings as one index of all
+        the articles would join them (names=True), from every shard's spellings and
+        counts: a shard alone knows only the spellings it holds, and weighs them by its
+        own counts. The shards then read the widened text as typed."""
+        if not request.names:
+            return request
+        words = typed_names(request.text)
+        spelled, _ = self._each("name_spellings", words) if words else ({}, [])
+        variants: dict[str, list[str]] = {}
+        for part in spelled.values():
+            for word, others in part.items():
+                held = variants.setdefault(word, [])
+                held.extend(other for other in others if other not in held)
+        if not any(variants.values()):
+            return replace(request, names=False)
+        asked = sorted(set(words).union(*variants.values()))
+        counted, _ = self._each("printed_documents", asked)
+        documents: Counter[str] = Counter()
+        for _, part in counted.values():
+            documents.update(part)
+        articles = sum(held for held, _ in counted.values())
+        widened = with_name_variants(request.text, _ArchiveNames(variants, documents), articles)
+        return replace(request, text=widened, names=False)
 
     def _generations(self, gathered: dict[int, tuple[int, CorpusStats]], missing: list[str]) -> tuple[int, ...] | None:
         return None if missing else tuple(gathered[shard][0] for shard in range(self.count))
@@ -340,11 +367,11 @@ class ShardedIndex(SearchIndex):
 
     def search(self, request: SearchRequest) -> SearchResults:
         wanted = request.page * request.limit
-        request, parts = self._ranked(request, wanted)
+        asked, (request, parts) = request, self._ranked(request, wanted)
         offset = (request.page - 1) * request.limit
         winners = _merge_top(parts)[offset:wanted]
         hits = self._fetch(request, winners, first_rank=offset + 1)
-        return SearchResults(query=request.text, total=sum(p.total for p in parts.values()), hits=tuple(hits),
+        return SearchResults(query=asked.text, total=sum(p.total for p in parts.values()), hits=tuple(hits),
                              facets=order_facets(_sum_facets(parts.values())), page=request.page,
                              limit=request.limit)
 
@@ -521,6 +548,21 @@ def _sum_facets(parts: Iterable[Any]) -> dict[str, Counter[str]]:
         for name, counts in part.facets.items():
             total.setdefault(name, Counter()).update(counts)
     return total
+
+
+@dataclass(frozen=True)
+class _ArchiveNames:
+    """The spellings of names of all shards (variants.NameDictionary), with summed counts."""
+
+    variants: dict[str, list[str]]
+    counts: Counter[str]
+
+    def name_variants(self, typed: str) -> list[tuple[str, int]]:
+        found = [(other, self.counts[other]) for other in self.variants.get(typed, [])]
+        return sorted(found, key=lambda pair: (-pair[1], pair[0]))  # as SpellingStore orders them
+
+    def documents(self, word: str) -> int:
+        return self.counts[word]
 
 
 class _ShardedVocabulary:

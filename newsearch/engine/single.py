@@ -139,6 +139,17 @@ class WhooshIndex(SearchIndex):
         """request_stats and the commit they were read at (an archive caches its sums by it)."""
         return self.generation(), self.request_stats(request)
 
+    def name_spellings(self, words: list[str]) -> dict[str, list[str]]:
+        """The other spellings this index printed capitalised for each of `words` (by name key)."""
+        store = self._spelling_store()
+        return {} if store is None else {word: [other for other, _ in store.name_variants(word)] for word in words}
+
+    def printed_documents(self, words: list[str]) -> tuple[int, dict[str, int]]:
+        """The articles this index holds, and how many printed each of `words` (any case)."""
+        store = self._spelling_store()
+        counts = {} if store is None else {word: store.documents(word) for word in words}
+        return self._current_searcher().doc_count_all(), counts
+
     def evidence_and_stats_at(self, request: SearchRequest) -> tuple[int, Evidence | None, CorpusStats]:
         """request_stats_at with this index's language_evidence, in one call: an archive
         of shards then asks again only the shards that alone would read the words in

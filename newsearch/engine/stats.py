@@ -125,8 +125,12 @@ def searcher_with(searcher: Any, stats: CorpusStats | None) -> Any:
     with `stats` (made per request, so concurrent requests never share one)."""
     if stats is None:
         return searcher
-    return _StatsSearcher(searcher.reader(), stats=stats, weighting=searcher.weighting,
-                          fromindex=getattr(searcher, "_ix", None))
+    scoring = _StatsSearcher(searcher.reader(), stats=stats, weighting=searcher.weighting,
+                             fromindex=getattr(searcher, "_ix", None))
+    # The index's dictionary of printed words goes along: names= widens the query's names
+    # from it in every phase, the scoring one included.
+    scoring.newsearch_spelling = getattr(searcher, "newsearch_spelling", None)
+    return scoring
 
 
 __all__ = ["CorpusStats", "gather", "query_terms_in", "searcher_with"]

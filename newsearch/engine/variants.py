@@ -14,7 +14,7 @@ import math
 import re
 from typing import Protocol
 
-__all__ = ["MAX_VARIANTS", "with_name_variants"]
+__all__ = ["MAX_VARIANTS", "typed_names", "with_name_variants"]
 
 # At most this many other spellings per word, the commonest first.
 MAX_VARIANTS = 8
@@ -57,6 +57,13 @@ def with_name_variants(text: str, names: NameDictionary | None, articles: int) -
         last = phrase.end()
     pieces.append(_widen(text[last:], names, articles))
     return "".join(pieces)
+
+
+def typed_names(text: str) -> list[str]:
+    """The words of `text` that with_name_variants looks up (an archive of shards asks
+    every shard about them first)."""
+    outside = _PHRASE.sub(" ", text)
+    return sorted({word for word in _WORD.findall(outside) if word not in _OPERATORS})
 
 
 def _widen(part: str, names: NameDictionary, articles: int) -> str:
