@@ -20,13 +20,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
-from itertools import compress
+from itertools import chain, compress
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from whoosh import matching, qparser, scoring
 from whoosh import query as wq
-from whoosh.matching.wrappers import FilterMatcher
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching.wrappers import FilterMatcher, RequireMatcher
 from whoosh.util.times import datetime_to_long
 
 from ..analysis import join_particles
@@ -48,13 +49,15 @@ from .ranking import (
     feedback_weights,
     reads_term_in_bulk,
     term_counts,
+    term_ids,
     term_scores,
     with_expansion,
 )
 from ..snippets import make_snippet, matching_spans
 from .operators import AtLeastPlugin, operators_plugin, truncations
 from .variants import with_name_variants
-from .readings import Evidence, Readings, analyzer_for, language_evidence, languages_for, parse_in, reading_schema, readings_of, restrict_to
+from .readings import (Evidence, Readings, analyzer_for, language_evidence, language_parts, languages_for, parse_in,
+                       reading_schema, readings_of, restrict_to)
 from .spelling import SpellingStore
 from .store import FACET_CACHE_DIR, FACET_FIELDS, opening_errors, stored_to_article
 
@@ -184,12 +187,12 @@ def parse_text_query(text: str, schema: Any, *, match: str = "all",
         return parsed, date_queries
     if readings is not None:
         read_in = languages_for(readings, remaining)
-        parts = [restrict_to(parsed, readings.default)] if parsed is not None and readings.default in read_in else []
+        parts = [restrict_to(parsed, readings.default, readings)] if parsed is not None and readings.default in read_in else []
         for code in (code for code in readings.others if code in read_in):
             other = parse_in(code, readings, lambda: _parse_words(text, remaining, reading_schema(schema, code),
                                                                   match, strict=False))
             if other is not None and not isinstance(other, wq.Every):
-                parts.append(restrict_to(other, code))
+                parts.append(restrict_to(other, code, readings))
         if parts:
             return (parts[0] if len(parts) == 1 else wq.Or(parts)), date_queries
     if parsed is None:
@@ -871,7 +874,7 @@ def run_search(
     facet_cache: FacetCache,
 ) -> SearchResults:
     """One page of hits, the exact total, and facet counts for `request`."""
-    ranked = rank(searcher, request, facet_cache=facet_cache)
+    ranked = rank(searcher, request, facet_cache=facet_cache, wanted=request.page * request.limit)
     offset = (request.page - 1) * request.limit
     with search_errors(request.text):
         hits = [make_hit(searcher, docnum, score, offset + i + 1, ranked.terms, request.highlight)
@@ -1007,7 +1010,31 @@ def _bulkable(matcher: Any, reader: Any) -> bool:
         return _bulkable(matcher.child, reader)
     if kind in _JOINS:
         return _bulkable(matcher.a, reader) and _bulkable(matcher.b, reader)
+    if kind in _FILTERED:
+        return _bulkable(matcher.a, reader) and _filter_readable(matcher.b)
     return reads_term_in_bulk(matcher, reader)
+
+
+def _filter_readable(matcher: Any) -> bool:
+    """Whether _filter_ids can read a filter's matcher (terms and unions of them)."""
+    kind = type(matcher)
+    if not matcher.is_active() or kind is W3LeafMatcher:
+        return True
+    if kind is FilterMatcher:
+        return _filter_readable(matcher.child)
+    return kind is matching.UnionMatcher and _filter_readable(matcher.a) and _filter_readable(matcher.b)
+
+
+def _filter_ids(matcher: Any) -> set[int]:
+    """The rest of a filter matcher's document numbers (no scores). Uses it up."""
+    kind = type(matcher)
+    if not matcher.is_active():
+        return set()
+    if kind is FilterMatcher:
+        return {d for d in _filter_ids(matcher.child) if (d in matcher._ids) != matcher._exclude}
+    if kind is matching.UnionMatcher:
+        return _filter_ids(matcher.a) | _filter_ids(matcher.b)
+    return set(term_ids(matcher) or ())
 
 
 def _read_bulk(matcher: Any, reader: Any) -> tuple[list[int], list[float]]:
@@ -1028,6 +1055,11 @@ def _read_bulk(matcher: Any, reader: Any) -> tuple[list[int], list[float]]:
             keep = [(d in matcher._ids) != matcher._exclude for d in ids]
             ids, scores = list(compress(ids, keep)), list(compress(scores, keep))
         return ids, [score * matcher.boost for score in scores]
+    if kind in _FILTERED:  # a's scores, for a's documents in (Require) or not in (AndNot) b's
+        ids, scores = _read_bulk(matcher.a, reader)
+        held, wanted = _filter_ids(matcher.b), kind is RequireMatcher
+        keep = [(d in held) is wanted for d in ids]
+        return list(compress(ids, keep)), list(compress(scores, keep))
     if kind not in _JOINS:
         return term_scores(matcher, reader)
     a, b = _read_bulk(matcher.a, reader), _read_bulk(matcher.b, reader)
@@ -1045,6 +1077,9 @@ def _read_bulk(matcher: Any, reader: Any) -> tuple[list[int], list[float]]:
 
 
 _JOINS = (matching.IntersectionMatcher, matching.UnionMatcher, matching.AndMaybeMatcher, Bonus.matcherclass)
+# A query matched only where a filter does (or does not) match, scored by the query alone:
+# how readings.restrict_to keeps each language's reading to its own articles.
+_FILTERED = (RequireMatcher, matching.AndNotMatcher)
 
 
 def _matching_docs(searcher: Any, query: Any, dates: _DateFilter | None) -> list[int]:
@@ -1063,6 +1098,13 @@ def ranked_matches(searcher: Any, query: Any, dates: _DateFilter | None, wanted:
             return docs, list(zip(docs[:wanted], scores[:wanted]))
         first = heapq.nsmallest(wanted, docs, key=lambda d: first_id(ids[d]))
         return docs, [(d, scores[0]) for d in first]
+    parts = language_parts(query)
+    if parts is not None:  # disjoint: each reading ranked alone (its bonus pruned), then merged
+        ranked = [ranked_matches(searcher, part, dates, wanted, ids=ids) for part in parts]
+        docs = sorted(chain.from_iterable(found for found, _ in ranked))
+        best = list(chain.from_iterable(top for _, top in ranked))
+        merged = best_by([-score for _, score in best], [d for d, _ in best], wanted, ids)
+        return docs, [(docnum, -negated) for docnum, negated in merged]
     if isinstance(query, Bonus) and query.boost == 1.0:
         pruned = _ranked_with_bonus(searcher, query, dates, wanted, ids=ids)
         if pruned is not None:

@@ -474,6 +474,22 @@ def term_scores(matcher: Any, reader: Any) -> tuple[list[int], list[float]]:
     return ids, scores
 
 
+def term_ids(matcher: Any) -> list[int] | None:
+    """The rest of a term matcher's document numbers, read a block at a time without
+    weights or scores (a filter's postings: a language, a section); None when it is not
+    a plain term matcher. Uses up the matcher."""
+    if type(matcher) is not W3LeafMatcher:
+        return None
+    ids: list[int] = []
+    start = matcher._i
+    while matcher.is_active():
+        matcher._read_ids()
+        ids.extend(matcher._ids[start:])
+        start = 0
+        matcher._next_block()
+    return ids
+
+
 _BYTE_LENGTHS = [byte_to_length(code) for code in range(256)]
 _LENGTHS: "WeakKeyDictionary[Any, dict[str, list[int] | None]]" = WeakKeyDictionary()
 

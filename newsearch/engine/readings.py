@@ -23,10 +23,11 @@ from whoosh import query as wq
 
 from .analyzers import (ATTESTED, TAG, TYPED, attested_key, language_analyzer, language_tagger,
                         language_tokenizer)
-from .ranking import FieldsTerm, SumOr
+from .ranking import Bonus, FieldsTerm, SumOr
 
 __all__ = ["Evidence", "Readings", "analyzer_for", "chosen_languages", "language_evidence", "languages_for",
-           "summed_evidence", "readings_of", "reading_schema", "restrict_to"]
+           "summed_evidence", "readings_of", "reading_schema", "restrict_to", "language_parts",
+           "InLanguage", "NotInLanguages"]
 
 TEXT_FIELDS = ("title", "summary", "body")
 LANGUAGE_FIELD = "language"
@@ -283,9 +284,44 @@ def _with_compounds(query: Any, code: str, readings: Readings, typed: dict[str, 
     return query.apply(lambda sub: _with_compounds(sub, code, readings, typed))
 
 
-def restrict_to(query: Any, code: str) -> Any:
-    """`query`, matched only by articles in language `code`, scored by `query` alone."""
-    return wq.Require(query, wq.Term(LANGUAGE_FIELD, code))
+class InLanguage(wq.Require):
+    """A language's reading of a query, matched by that language's articles only."""
+
+
+class NotInLanguages(wq.AndNot):
+    """A language's reading of a query, matched by the articles in none of the others."""
+
+
+def restrict_to(query: Any, code: str, readings: Readings) -> Any:
+    """`query`, matched only by articles in language `code`, scored by `query` alone.
+
+    Each article has exactly one language, so "in none of the others" says the same as
+    "in `code`"; the shorter of the two lists is walked. Requiring the default language
+    of a mostly English archive meant stepping through nearly every article for every
+    match (3x the time per query at 100,000 articles with 0.2% misdetected). A proximity
+    bonus stays outside, so the search can still score it only where it could matter.
+    """
+    if type(query) is Bonus and query.boost == 1.0:
+        return Bonus(restrict_to(query.a, code, readings), query.b)
+    others = [other for other in readings.codes() if other != code]
+    if others and readings.size is not None and readings.size(code) > sum(readings.size(o) for o in others):
+        excluded = [wq.Term(LANGUAGE_FIELD, other) for other in others]
+        return NotInLanguages(query, excluded[0] if len(excluded) == 1 else wq.Or(excluded))
+    return InLanguage(query, wq.Term(LANGUAGE_FIELD, code))
+
+
+def language_parts(query: Any) -> list[Any] | None:
+    """The readings of a query read in several languages (restrict_to's parts joined by
+    or): they match disjoint sets of articles, so each can be ranked alone. None for
+    any other query."""
+    if type(query) is not wq.Or or query.boost != 1.0 or len(query.subqueries) < 2:
+        return None
+    parts = list(query.subqueries)
+    for part in parts:
+        inner = part.a if type(part) is Bonus and part.boost == 1.0 else part
+        if type(inner) not in (InLanguage, NotInLanguages) or inner.boost != 1.0:
+            return None
+    return parts
 
 
 def analyzer_for(schema: Any, language: str) -> Any:
