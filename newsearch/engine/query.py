@@ -56,7 +56,7 @@ from .ranking import (
 from ..snippets import make_snippet, matching_spans
 from .operators import AtLeastPlugin, operators_plugin, truncations
 from .variants import with_name_variants
-from .readings import (Evidence, Readings, analyzer_for, language_evidence, language_parts, languages_for, parse_in,
+from .readings import (Evidence, LanguagesLeftOut, Readings, analyzer_for, language_evidence, language_parts, languages_for, parse_in,
                        reading_schema, readings_of, restrict_to)
 from .spelling import SpellingStore
 from .store import FACET_CACHE_DIR, FACET_FIELDS, opening_errors, stored_to_article
@@ -1079,7 +1079,7 @@ def _read_bulk(matcher: Any, reader: Any) -> tuple[list[int], list[float]]:
 _JOINS = (matching.IntersectionMatcher, matching.UnionMatcher, matching.AndMaybeMatcher, Bonus.matcherclass)
 # A query matched only where a filter does (or does not) match, scored by the query alone:
 # how readings.restrict_to keeps each language's reading to its own articles.
-_FILTERED = (RequireMatcher, matching.AndNotMatcher)
+_FILTERED = (RequireMatcher, matching.AndNotMatcher, LanguagesLeftOut)
 
 
 def _matching_docs(searcher: Any, query: Any, dates: _DateFilter | None) -> list[int]:

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from whoosh import matching
 from whoosh import query as wq
 
 from .analyzers import (ATTESTED, TAG, TYPED, attested_key, language_analyzer, language_tagger,
@@ -27,7 +28,7 @@ from .ranking import Bonus, FieldsTerm, SumOr
 
 __all__ = ["Evidence", "Readings", "analyzer_for", "chosen_languages", "language_evidence", "languages_for",
            "summed_evidence", "readings_of", "reading_schema", "restrict_to", "language_parts",
-           "InLanguage", "NotInLanguages"]
+           "InLanguage", "LanguagesLeftOut", "NotInLanguages"]
 
 TEXT_FIELDS = ("title", "summary", "body")
 LANGUAGE_FIELD = "language"
@@ -288,8 +289,21 @@ class InLanguage(wq.Require):
     """A language's reading of a query, matched by that language's articles only."""
 
 
+class LanguagesLeftOut(matching.AndNotMatcher):
+    """Whoosh's AndNotMatcher, safe to skip: its skip_to read the id of the positive
+    matcher after the skip had used it up (IndexError inside an AND with a filter)."""
+
+    def _find_next(self) -> Any:
+        if not self.a.is_active():
+            return False
+        return super()._find_next()
+
+
 class NotInLanguages(wq.AndNot):
     """A language's reading of a query, matched by the articles in none of the others."""
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        return LanguagesLeftOut(self.a.matcher(searcher, context), self.b.matcher(searcher, searcher.boolean_context()))
 
 
 def restrict_to(query: Any, code: str, readings: Readings) -> Any:
