@@ -128,7 +128,7 @@ def main() -> int:
             request = single._request("oil prices", None, None, None, None, None, None, None, ("section",), "relevance",
                                       "all", 10, 1, True, False)
             engine = here._engine
-            stats = engine._stats(request)
+            request, stats, _ = engine._gathered(request)
             per_shard = [timed(engine._shards.on, k, "ranked", request, stats, wanted=10)[1]
                          for k in range(engine.count)]
         print(f"{args.corpus.name}: {sum(shard_counts):,} articles; {args.shards} shards of {shard_counts}; "
