@@ -6,6 +6,7 @@ index's facet cache, and delegates to store.py (writing) and query.py (searching
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -18,7 +19,7 @@ from . import similar as _similar
 from . import store as _store
 from .interface import IndexStats, Match, SearchIndex
 from .query import Ranked, SearchRequest
-from .readings import Evidence
+from .readings import Evidence, chosen_languages
 from .stats import CorpusStats, gather, query_terms_in, searcher_with
 from .suggestions import SearcherVocabulary, suggest
 from .spelling import SpellingStore
@@ -155,7 +156,12 @@ class WhooshIndex(SearchIndex):
         of shards then asks again only the shards that alone would read the words in
         other languages than all of them together."""
         generation = self.generation()
-        return generation, self.language_evidence(request), self.request_stats(request)
+        evidence = self.language_evidence(request)
+        if evidence is not None:
+            # Named as the scoring round will name them when the archive's choice is this
+            # index's own: the query is then parsed once for both rounds (query._PARSED).
+            request = replace(request, languages_read=chosen_languages(tuple(evidence[1]), evidence))
+        return generation, evidence, self.request_stats(request)
 
     def ranked_at(self, generation: int, request: SearchRequest, stats: CorpusStats,
                   wanted: int | None) -> Ranked | None:
