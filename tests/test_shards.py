@@ -225,6 +225,9 @@ def test_names_are_widened_to_the_spellings_of_every_shard_as_in_one_index(reute
             one = single.search(name, names=True, facets=("section",))
             widened += one.total > single.search(name).total
             assert answer(sharded.search(name, names=True, facets=("section",))) == answer(one), name
+            # The next page comes with the reading and statistics kept from the first.
+            assert answer(sharded.search(name, names=True, page=2, limit=5)) == \
+                answer(single.search(name, names=True, page=2, limit=5)), name
     assert widened >= 3  # the list does hold names printed in several spellings
 
 

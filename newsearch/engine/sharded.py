@@ -154,9 +154,8 @@ class ShardedIndex(SearchIndex):
         self._missing = threading.local()  # names of shards that did not answer, per thread
         self._local = threading.local()  # this thread's last hits' stories and matches' languages
         self._cache_size = stats_cache
-        # _stats_key -> (shard commits, languages read, archive-wide statistics)
-        self._cache: OrderedDict[tuple[Any, ...], tuple[tuple[int, ...], tuple[str, ...] | None, CorpusStats]] = \
-            OrderedDict()
+        # _stats_key -> (shard commits, how the shards read the request, archive-wide statistics)
+        self._cache: OrderedDict[tuple[Any, ...], tuple[tuple[int, ...], dict[str, Any], CorpusStats]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
     @classmethod
@@ -306,11 +305,13 @@ class ShardedIndex(SearchIndex):
 
     def _keep(self, asked: SearchRequest, decided: SearchRequest, stats: CorpusStats,
               generations: tuple[int, ...] | None) -> None:
-        """Keep a search's languages and statistics for its next pages and sorts."""
+        """Keep a search's reading (its names widened, its languages chosen) and its
+        statistics for its next pages and sorts."""
         if not self._cache_size or generations is None:
             return
+        read = {"text": decided.text, "names": decided.names, "languages_read": decided.languages_read}
         with self._cache_lock:
-            self._cache[_stats_key(asked)] = (generations, decided.languages_read, stats)
+            self._cache[_stats_key(asked)] = (generations, read, stats)
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
 
@@ -325,8 +326,8 @@ class ShardedIndex(SearchIndex):
                 self._cache.move_to_end(key)
         if kept is None:
             return None
-        generations, languages, stats = kept
-        decided = replace(request, languages_read=languages)
+        generations, read, stats = kept
+        decided = replace(request, **read)
         parts = self._shards.calls([(k, "ranked_at", (generations[k], decided, stats, wanted))
                                     for k in range(self.count)])
         if any(part is None or isinstance(part, ShardFailure) for part in parts):
