@@ -256,8 +256,8 @@ class ShardedIndex(SearchIndex):
             return request, CorpusStats.merged(stats for _, stats in answers.values()), \
                 self._generations(answers, missing)
         answers, missing = self._each("evidence_and_stats_at", request)
-        gathered = {shard: (generation, stats) for shard, (generation, _, stats) in answers.items()}
-        evidence = {shard: part for shard, (_, part, _) in answers.items() if part is not None}
+        gathered = {shard: (generation, stats) for shard, (generation, _, _, stats) in answers.items()}
+        evidence = {shard: part for shard, (_, part, _, _) in answers.items() if part is not None}
         if evidence:
             summed = summed_evidence(list(evidence.values()))
             default = next(iter(next(iter(evidence.values()))[1]))  # sizes start with the archive's own language
@@ -265,7 +265,7 @@ class ShardedIndex(SearchIndex):
             chosen = chosen_languages(codes, summed)
             request = replace(request, languages_read=chosen)
             again = {shard: ("request_stats_at", (request,)) for shard, part in evidence.items()
-                     if set(chosen_languages(tuple(part[1]), part)) != set(chosen) & set(part[1])}
+                     if set(answers[shard][2]) != set(chosen) & set(part[1])}
             if again:
                 for shard in again:
                     del gathered[shard]

@@ -151,17 +151,19 @@ class WhooshIndex(SearchIndex):
         counts = {} if store is None else {word: store.documents(word) for word in words}
         return self._current_searcher().doc_count_all(), counts
 
-    def evidence_and_stats_at(self, request: SearchRequest) -> tuple[int, Evidence | None, CorpusStats]:
-        """request_stats_at with this index's language_evidence, in one call: an archive
-        of shards then asks again only the shards that alone would read the words in
-        other languages than all of them together."""
+    def evidence_and_stats_at(self, request: SearchRequest) -> tuple[int, Evidence | None, tuple[str, ...] | None,
+                                                                      CorpusStats]:
+        """request_stats_at with this index's language_evidence and the languages it
+        chose from it alone, in one call: an archive of shards then asks again only the
+        shards whose choice differs from the one made from all of them together."""
         generation = self.generation()
         evidence = self.language_evidence(request)
-        if evidence is not None:
+        chosen = None if evidence is None else chosen_languages(tuple(evidence[1]), evidence)
+        if chosen is not None:
             # Named as the scoring round will name them when the archive's choice is this
             # index's own: the query is then parsed once for both rounds (query._PARSED).
-            request = replace(request, languages_read=chosen_languages(tuple(evidence[1]), evidence))
-        return generation, evidence, self.request_stats(request)
+            request = replace(request, languages_read=chosen)
+        return generation, evidence, chosen, self.request_stats(request)
 
     def ranked_at(self, generation: int, request: SearchRequest, stats: CorpusStats,
                   wanted: int | None) -> Ranked | None:
