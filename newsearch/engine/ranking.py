@@ -455,6 +455,19 @@ def reads_term_in_bulk(matcher: Any, reader: Any) -> bool:
             and matcher.term() is not None and field_lengths(reader, matcher.term()[0]) is not None)
 
 
+def _blocks_left(matcher: Any, *, weights: bool) -> Iterator[tuple[Any, Any]]:
+    """The rest of a term matcher's postings a block at a time: (ids, weights or None),
+    from its current place. Uses up the matcher."""
+    start = matcher._i
+    while matcher.is_active():
+        matcher._read_ids()
+        if weights:
+            matcher._read_weights()
+        yield matcher._ids[start:], (matcher._weights[start:] if weights else None)
+        start = 0
+        matcher._next_block()
+
+
 def term_scores(matcher: Any, reader: Any) -> tuple[list[int], list[float]]:
     """The rest of a term matcher's postings with the scores its score() would give,
     read a block at a time (check reads_term_in_bulk first).  Uses up the matcher."""
@@ -462,32 +475,19 @@ def term_scores(matcher: Any, reader: Any) -> tuple[list[int], list[float]]:
     score = matcher.scorer._score
     ids: list[int] = []
     scores: list[float] = []
-    start = matcher._i
-    while matcher.is_active():
-        matcher._read_ids()
-        matcher._read_weights()
-        block_ids, block_weights = matcher._ids[start:], matcher._weights[start:]
+    for block_ids, block_weights in _blocks_left(matcher, weights=True):
         ids.extend(block_ids)
         scores.extend(score(weight, lengths[docnum]) for docnum, weight in zip(block_ids, block_weights))
-        start = 0
-        matcher._next_block()
     return ids, scores
 
 
 def term_ids(matcher: Any) -> list[int] | None:
-    """The rest of a term matcher's document numbers, read a block at a time without
-    weights or scores (a filter's postings: a language, a section); None when it is not
-    a plain term matcher. Uses up the matcher."""
+    """The rest of a term matcher's document numbers, without weights or scores (a
+    filter's postings: a language, a section); None when it is not a plain term
+    matcher. Uses up the matcher."""
     if type(matcher) is not W3LeafMatcher:
         return None
-    ids: list[int] = []
-    start = matcher._i
-    while matcher.is_active():
-        matcher._read_ids()
-        ids.extend(matcher._ids[start:])
-        start = 0
-        matcher._next_block()
-    return ids
+    return [docnum for block_ids, _ in _blocks_left(matcher, weights=False) for docnum in block_ids]
 
 
 _BYTE_LENGTHS = [byte_to_length(code) for code in range(256)]
