@@ -15,6 +15,7 @@ import re
 import struct
 import time
 import zlib
+from bisect import bisect_left
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,8 +40,10 @@ from .ranking import (
     FEEDBACK_DOCS,
     FIELD_BOOSTS,
     TEXT_FIELDS,
+    WITHIN_SHARE,
     Bonus,
     SumOr,
+    Within,
     add_proximity,
     adjacent_words,
     bonus_bound,
@@ -59,6 +62,7 @@ from .variants import with_name_variants
 from .readings import (Evidence, LanguagesLeftOut, Readings, analyzer_for, language_evidence, language_parts, languages_for, parse_in,
                        reading_schema, readings_of, restrict_to)
 from .spelling import SpellingStore
+from .terms import new_search, remember_terms
 from .store import FACET_CACHE_DIR, FACET_FIELDS, opening_errors, stored_to_article
 
 SEARCH_FIELDS = ("title", "summary", "body", "byline", "section", "tags")
@@ -801,6 +805,7 @@ def rank(searcher: Any, request: SearchRequest, *, facet_cache: FacetCache,
     """Run `request` once: every match scored in one pass, so the count, the best
     `wanted` (default: up to the requested page; None: all) and the facets come from
     the same list of documents."""
+    new_search()
     text_query, filters, date_query = queries_for(searcher, request)
     typed_terms = query_terms(text_query)  # feedback words rank but are not highlighted
     text_query = _with_feedback(searcher, request, text_query, facet_cache, expansion)
@@ -1018,7 +1023,7 @@ def _bulkable(matcher: Any, reader: Any) -> bool:
 def _filter_readable(matcher: Any) -> bool:
     """Whether _filter_ids can read a filter's matcher (terms and unions of them)."""
     kind = type(matcher)
-    if not matcher.is_active() or kind is W3LeafMatcher:
+    if not matcher.is_active() or kind is W3LeafMatcher or kind is matching.ListMatcher:
         return True
     if kind is FilterMatcher:
         return _filter_readable(matcher.child)
@@ -1034,10 +1039,14 @@ def _filter_ids(matcher: Any) -> set[int]:
         return {d for d in _filter_ids(matcher.child) if (d in matcher._ids) != matcher._exclude}
     if kind is matching.UnionMatcher:
         return _filter_ids(matcher.a) | _filter_ids(matcher.b)
+    if kind is matching.ListMatcher:
+        return set(matcher._ids[matcher._i:])
     return set(term_ids(matcher) or ())
 
 
-def _read_bulk(matcher: Any, reader: Any) -> tuple[list[int], list[float]]:
+def _read_bulk(matcher: Any, reader: Any, within: Within | None = None) -> tuple[list[int], list[float]]:
+    """See _bulk. `within`: the only documents that can be kept (a small language's,
+    from a filter above); terms then read only the posting blocks holding them."""
     kind = type(matcher)
     if not matcher.is_active():
         return [], []
@@ -1050,19 +1059,20 @@ def _read_bulk(matcher: Any, reader: Any) -> tuple[list[int], list[float]]:
             return ids, list(matcher._weights[start:])
         return ids, [1.0] * len(ids)
     if kind is matching.WrappingMatcher or kind is FilterMatcher:
-        ids, scores = _read_bulk(matcher.child, reader)
+        ids, scores = _read_bulk(matcher.child, reader, within)
         if kind is FilterMatcher:  # Whoosh's wrapper for deleted documents (or a kept set)
             keep = [(d in matcher._ids) != matcher._exclude for d in ids]
             ids, scores = list(compress(ids, keep)), list(compress(scores, keep))
         return ids, [score * matcher.boost for score in scores]
     if kind in _FILTERED:  # a's scores, for a's documents in (Require) or not in (AndNot) b's
-        ids, scores = _read_bulk(matcher.a, reader)
         held, wanted = _filter_ids(matcher.b), kind is RequireMatcher
-        keep = [(d in held) is wanted for d in ids]
-        return list(compress(ids, keep)), list(compress(scores, keep))
+        if wanted and len(held) <= WITHIN_SHARE * reader.doc_count_all():
+            within = Within(held if within is None else held & within)
+        ids, scores = _read_bulk(matcher.a, reader, within)
+        return _filtered(ids, scores, held, wanted)
     if kind not in _JOINS:
-        return term_scores(matcher, reader)
-    a, b = _read_bulk(matcher.a, reader), _read_bulk(matcher.b, reader)
+        return term_scores(matcher, reader, within)
+    a, b = _read_bulk(matcher.a, reader, within), _read_bulk(matcher.b, reader, within)
     b_scores = dict(zip(*b))
     if kind is matching.IntersectionMatcher:
         pairs = [(d, s + b_scores[d]) for d, s in zip(*a) if d in b_scores]
@@ -1074,6 +1084,34 @@ def _read_bulk(matcher: Any, reader: Any) -> tuple[list[int], list[float]]:
     else:  # optional b: a's documents, plus b's score where b matches too
         pairs = [(d, s + b_scores[d] if d in b_scores else s) for d, s in zip(*a)]
     return [d for d, _ in pairs], [s for _, s in pairs]
+
+
+def _filtered(ids: list[int], scores: list[float], held: set[int], wanted: bool) -> tuple[list[int], list[float]]:
+    """The (ids, scores) whose id is in `held` (`wanted`) or not in it. A filter much
+    smaller than the matches (a small language's articles) is found by bisection
+    rather than by testing every match."""
+    if len(held) * 16 >= len(ids):
+        keep = [(d in held) is wanted for d in ids]
+        return list(compress(ids, keep)), list(compress(scores, keep))
+    at = []
+    for docnum in sorted(held):
+        place = bisect_left(ids, docnum)
+        if place < len(ids) and ids[place] == docnum:
+            at.append(place)
+    if wanted:
+        return [ids[k] for k in at], [scores[k] for k in at]
+    if not at:
+        return ids, scores
+    kept_ids: list[int] = []
+    kept_scores: list[float] = []
+    start = 0
+    for place in at:
+        kept_ids.extend(ids[start:place])
+        kept_scores.extend(scores[start:place])
+        start = place + 1
+    kept_ids.extend(ids[start:])
+    kept_scores.extend(scores[start:])
+    return kept_ids, kept_scores
 
 
 _JOINS = (matching.IntersectionMatcher, matching.UnionMatcher, matching.AndMaybeMatcher, Bonus.matcherclass)
@@ -1241,7 +1279,9 @@ def open_searcher(ix: Any, path: str) -> Any:
     """A searcher on the index's last commit; a folder emptied or damaged underneath
     an open Archive gives newsearch's errors, not Whoosh's."""
     with opening_errors(path):
-        return ix.searcher(weighting=weighting())
+        searcher = ix.searcher(weighting=weighting())
+    remember_terms(searcher.reader())
+    return searcher
 
 
 def up_to_date(searcher: Any, path: str) -> bool:

@@ -186,6 +186,7 @@ class FieldsTerm(qcore.Query):
         if not df:
             return matching.NullMatcher()
         reader = searcher.reader()
+        within = within_of(context)
         per_field: list[tuple[list[int], list[float]]] = []
         averages = _AVERAGE_LENGTHS.setdefault(parent, {})
         for fieldname, weight, btext in fields:
@@ -196,7 +197,7 @@ class FieldsTerm(qcore.Query):
                 average = averages[fieldname] = parent.avg_field_length(fieldname) or 1.0
             b = self.field_b.get(fieldname, self.b)
             norms = length_norms(reader, fieldname, b, average)
-            blocks = posting_blocks(reader, fieldname, btext) if norms is not None else None
+            blocks = posting_blocks(reader, fieldname, btext, within) if norms is not None else None
             ids: list[int] = []
             parts: list[float] = []
             if blocks is None:
@@ -208,8 +209,14 @@ class FieldsTerm(qcore.Query):
                     postings.next()
             else:
                 for block_ids, block_weights, _ in blocks:
-                    ids.extend(block_ids)
-                    parts.extend([weight * tf / norms[docnum] for docnum, tf in zip(block_ids, block_weights)])
+                    if within is None:
+                        ids.extend(block_ids)
+                        parts.extend([weight * tf / norms[docnum] for docnum, tf in zip(block_ids, block_weights)])
+                        continue
+                    for docnum, tf in zip(block_ids, block_weights):
+                        if docnum in within:
+                            ids.append(docnum)
+                            parts.append(weight * tf / norms[docnum])
             if ids:
                 per_field.append((ids, parts))
         if not per_field:
@@ -274,7 +281,7 @@ class AdjacentWords(wq.Phrase):
 
     def matcher(self, searcher: Any, context: Any = None) -> Any:
         weighting = searcher.weighting if context is None else context.weighting
-        found = self.matches(searcher, weighting)
+        found = self.matches(searcher, weighting, within_of(context))
         if found is None:
             return super().matcher(searcher, context)
         ids, scores = found
@@ -315,6 +322,22 @@ class AdjacentWords(wq.Phrase):
         if len(parts) == 2:
             return ids, [(first + second) * self.boost for first, second in zip(*parts)]
         return ids, [_pairwise_sum(list(column)) * self.boost for column in zip(*parts)]
+
+
+class Within(frozenset):
+    """The only documents of a segment a part of a query can match (a small language's
+    articles, engine/readings.py): its words read the posting blocks holding them alone."""
+
+
+WITHIN = "newsearch_within"
+# A part of a query is kept to the documents of a filter (a language's) where they are at
+# most this share of a segment; above it, skipping posting blocks saves little.
+WITHIN_SHARE = 0.125
+
+
+def within_of(context: Any) -> "Within | None":
+    """The documents a search context keeps a query's matches to, if any."""
+    return getattr(context, WITHIN, None)
 
 
 def _word_scores(scorer: Any, ids: list[int], postings: dict[int, tuple[float, bytes]],
@@ -455,11 +478,24 @@ def reads_term_in_bulk(matcher: Any, reader: Any) -> bool:
             and matcher.term() is not None and field_lengths(reader, matcher.term()[0]) is not None)
 
 
-def _blocks_left(matcher: Any, *, weights: bool) -> Iterator[tuple[Any, Any]]:
+def _blocks_left(matcher: Any, *, weights: bool, within: Within | None = None) -> Iterator[tuple[Any, Any]]:
     """The rest of a term matcher's postings a block at a time: (ids, weights or None),
-    from its current place. Uses up the matcher."""
+    from its current place; with `within`, only the blocks that can hold one of those
+    documents. Uses up the matcher."""
     start = matcher._i
+    pending = sorted(within) if within is not None else None
+    cursor = 0  # pending[cursor]: the first wanted document after the blocks passed
     while matcher.is_active():
+        if pending is not None:
+            if cursor == len(pending):
+                return
+            last = matcher.block_max_id()
+            if pending[cursor] > last:
+                start = 0
+                matcher._next_block()
+                continue
+            while cursor < len(pending) and pending[cursor] <= last:
+                cursor += 1
         matcher._read_ids()
         if weights:
             matcher._read_weights()
@@ -468,16 +504,23 @@ def _blocks_left(matcher: Any, *, weights: bool) -> Iterator[tuple[Any, Any]]:
         matcher._next_block()
 
 
-def term_scores(matcher: Any, reader: Any) -> tuple[list[int], list[float]]:
+def term_scores(matcher: Any, reader: Any, within: Within | None = None) -> tuple[list[int], list[float]]:
     """The rest of a term matcher's postings with the scores its score() would give,
-    read a block at a time (check reads_term_in_bulk first).  Uses up the matcher."""
+    read a block at a time (check reads_term_in_bulk first), only those `within` if
+    given (other blocks are skipped unread).  Uses up the matcher."""
     lengths = field_lengths(reader, matcher.term()[0]) or []
     score = matcher.scorer._score
     ids: list[int] = []
     scores: list[float] = []
-    for block_ids, block_weights in _blocks_left(matcher, weights=True):
-        ids.extend(block_ids)
-        scores.extend(score(weight, lengths[docnum]) for docnum, weight in zip(block_ids, block_weights))
+    for block_ids, block_weights in _blocks_left(matcher, weights=True, within=within):
+        if within is None:
+            ids.extend(block_ids)
+            scores.extend(score(weight, lengths[docnum]) for docnum, weight in zip(block_ids, block_weights))
+            continue
+        for docnum, weight in zip(block_ids, block_weights):
+            if docnum in within:
+                ids.append(docnum)
+                scores.append(score(weight, lengths[docnum]))
     return ids, scores
 
 

@@ -24,7 +24,8 @@ from whoosh import query as wq
 
 from .analyzers import (ATTESTED, TAG, TYPED, attested_key, language_analyzer, language_tagger,
                         language_tokenizer)
-from .ranking import Bonus, FieldsTerm, SumOr
+from .ranking import WITHIN, WITHIN_SHARE, Bonus, FieldsTerm, SumOr, Within, posting_blocks
+from .terms import current_search
 
 __all__ = ["Evidence", "Readings", "analyzer_for", "chosen_languages", "language_evidence", "languages_for",
            "summed_evidence", "readings_of", "reading_schema", "restrict_to", "language_parts",
@@ -77,16 +78,22 @@ def readings_of(searcher: Any) -> Readings | None:
     if not others:
         found = None
     else:
+        seen = _SearchMemo()
+
         def attested(code: str, word: str) -> bool:
-            return reader.doc_frequency(WORDS_FIELD, attested_key(code, word)) > 0
+            return seen.get(("attested", code, word),
+                            lambda: reader.doc_frequency(WORDS_FIELD, attested_key(code, word)) > 0)
 
         def ending_in(code: str, word: str) -> list[str]:
             prefix = attested_key(code, word)
             return [key[len(code) + 1:][::-1] for key in _keys(reader.expand_prefix(WORDS_FIELD, prefix))]
 
-        printed_docs = _printed_counter(reader, default, others, getattr(searcher, "newsearch_spelling", None))
+        printed = _printed_counter(reader, default, others, getattr(searcher, "newsearch_spelling", None))
+        printed_docs = None if printed is None else (
+            lambda code, word: seen.get(("printed", code, word), lambda: printed(code, word)))
+        sizes = {code: reader.doc_frequency(LANGUAGE_FIELD, code) for code in (default,) + others}
         found = Readings(default, others, attested, ending_in, (default, others, id(reader), reader.generation()),
-                         printed_docs, lambda code: reader.doc_frequency(LANGUAGE_FIELD, code))
+                         printed_docs, lambda code: sizes.get(code, 0))
     try:
         reader._newsearch_readings = found
     except AttributeError:  # a reader type that takes no attributes: computed each time
@@ -95,6 +102,22 @@ def readings_of(searcher: Any) -> Readings | None:
 
 
 _UNSET = object()
+
+
+class _SearchMemo:
+    """Answers about an index's words kept for the length of one search (terms.py):
+    a query asks whether a word is printed in a language once per field it reads."""
+
+    def __init__(self) -> None:
+        self._held: dict[tuple[str, str, str], Any] = {}
+        self._search = -1
+
+    def get(self, key: tuple[str, str, str], compute: Callable[[], Any]) -> Any:
+        if self._search != current_search():
+            self._held, self._search = {}, current_search()
+        if key not in self._held:
+            self._held[key] = compute()
+        return self._held[key]
 
 
 def _printed_counter(reader: Any, default: str, others: tuple[str, ...],
@@ -286,7 +309,30 @@ def _with_compounds(query: Any, code: str, readings: Readings, typed: dict[str, 
 
 
 class InLanguage(wq.Require):
-    """A language's reading of a query, matched by that language's articles only."""
+    """A language's reading of a query, matched by that language's articles only.
+
+    In a segment without articles of the language the reading costs nothing; where they
+    are few, its words read only the posting blocks that hold them (a word printed in
+    half the archive was otherwise read whole for a few hundred articles, twice per
+    query in an archive of two languages)."""
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        language = self.b
+        if type(language) is not wq.Term or context is None:
+            return super().matcher(searcher, context)
+        reader = searcher.reader()
+        field = searcher.schema[language.fieldname] if language.fieldname in searcher.schema else None
+        if field is None or (language.fieldname, field.to_bytes(language.text)) not in reader:
+            return matching.NullMatcher()
+        blocks = posting_blocks(reader, language.fieldname, field.to_bytes(language.text))
+        if blocks is None:
+            return super().matcher(searcher, context)
+        ids = [docnum for block_ids, _, _ in blocks for docnum in block_ids]
+        if not ids:
+            return matching.NullMatcher()
+        if len(ids) <= WITHIN_SHARE * reader.doc_count_all():
+            context = context.set(**{WITHIN: Within(ids)})
+        return matching.RequireMatcher(self.a.matcher(searcher, context), matching.ListMatcher(ids))
 
 
 class LanguagesLeftOut(matching.AndNotMatcher):
