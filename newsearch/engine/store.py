@@ -37,6 +37,7 @@ from .analyzers import (
     tagged_positions,
     text_analyzer,
 )
+from .files import read_segments_in_place
 from ..errors import (
     IndexCorrupt,
     IndexLocked,
@@ -419,6 +420,7 @@ def open_index(path: str | os.PathLike[str], *, read_segments: bool = True) -> t
         raise IndexNotFound(path)
     options = options_from_meta(path, read_meta(path))
     with opening_errors(path):
+        read_segments_in_place()
         ix = whoosh_index.open_dir(path)
         if read_segments:
             ix.reader().close()
