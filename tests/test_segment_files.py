@@ -7,7 +7,7 @@ import random
 from io import BytesIO
 
 from newsearch import Archive
-from newsearch.engine.files import BufferStream, InPlaceBufferFile
+from newsearch.engine.files import InPlaceBufferFile
 from newsearch.models import Article
 
 
@@ -16,9 +16,15 @@ def test_the_stream_reads_seeks_and_unpickles_as_bytesio_does():
     data = pickle.dumps([{"a": 1, "b": [1.5, "x\ny"]}, "line\nbreak", 7], protocol=2)
     data += bytes(rng.randrange(256) for _ in range(3000)) + b"\nlast line\n" + b"tail"
     view = memoryview(data)
-    ours, theirs = BufferStream(view), BytesIO(data)
+    ours, theirs = InPlaceBufferFile(view), BytesIO(data)
     assert pickle.load(ours) == pickle.load(theirs)
     assert ours.tell() == theirs.tell()
+    # pickles longer than the first slice read, one after another, then the bytes after them
+    long_ones = [list(range(n)) for n in (0, 5, 40, 400, 4000)]
+    packed = b"".join(pickle.dumps(value, protocol=protocol) for value in long_ones for protocol in (2, 5)) + b"after"
+    stream = InPlaceBufferFile(memoryview(packed))
+    assert [stream.read_pickle() for _ in range(10)] == [value for value in long_ones for _ in (2, 5)]
+    assert stream.read() == b"after"
     for _ in range(500):
         action = rng.choice(["read", "readline", "seek", "seek_end", "seek_here"])
         if action == "read":
@@ -54,5 +60,4 @@ def test_an_open_index_reads_its_segments_through_the_memory_map(tmp_path):
         leaf = searcher.reader().leaf_readers()[0][0] if hasattr(searcher.reader(), "leaf_readers") else searcher.reader()
         postings = leaf._terms._postfile
         assert isinstance(postings, InPlaceBufferFile)
-        assert isinstance(postings.file, BufferStream)
         assert isinstance(postings._buf, memoryview)  # a view of the map, not a copy

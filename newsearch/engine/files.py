@@ -10,6 +10,8 @@ header), and neither needs a copy: here both read the memory map in place.
 """
 from __future__ import annotations
 
+import pickle
+from io import BytesIO
 from typing import Any
 
 from whoosh.filedb import compound, filestore
@@ -18,14 +20,19 @@ from whoosh.filedb.structfile import BufferFile
 __all__ = ["read_segments_in_place"]
 
 
-class BufferStream:
-    """The read side of a file object over a buffer, without copying it: what Whoosh's
-    readers ask of a segment file's stream (seek, tell, read, readline for pickles)."""
+class InPlaceBufferFile(BufferFile):
+    """Whoosh's BufferFile, reading its buffer in place as a stream too: it is its own
+    stream (seek, tell, read, readline and pickles read by position in the buffer)."""
 
-    def __init__(self, buf: Any) -> None:
+    def __init__(self, buf: Any, name: str | None = None, onclose: Any = None) -> None:
         self._buf = buf
+        self._name = name
         self._pos = 0
         self._size = len(buf)
+        self.file = self
+        self.onclose = onclose
+        self.is_real = False
+        self.is_closed = False
 
     def seek(self, position: int, whence: int = 0) -> int:
         base = (0, self._pos, self._size)[whence]
@@ -35,13 +42,13 @@ class BufferStream:
     def tell(self) -> int:
         return self._pos
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int | None = -1) -> bytes:
         start = self._pos
         end = self._size if size is None or size < 0 else min(self._size, start + size)
         self._pos = max(start, end)
         return bytes(self._buf[start:end])
 
-    def readline(self, size: int = -1) -> bytes:
+    def readline(self, size: int | None = -1) -> bytes:
         limit = self._size if size is None or size < 0 else min(self._size, self._pos + size)
         end = self._pos
         while end < limit:
@@ -58,20 +65,32 @@ class BufferStream:
         target[:len(data)] = data
         return len(data)
 
+    def read_pickle(self) -> Any:
+        """The pickle at the current position (a posting block's header, a few dozen
+        bytes), read from a small slice of the buffer: a prefix of a pickle either holds
+        its STOP and loads to the same object, or fails and a longer slice is tried."""
+        start, size = self._pos, _PICKLE_SLICE
+        while True:
+            piece = BytesIO(self._buf[start:start + size])
+            try:
+                value = pickle.load(piece)
+            except (EOFError, pickle.UnpicklingError, ValueError):
+                if start + size >= self._size:
+                    raise
+                size *= 8
+                continue
+            self._pos = start + piece.tell()
+            return value
+
     def close(self) -> None:
-        self._buf = b""
+        if self.is_closed:
+            raise Exception("This file is already closed")  # as Whoosh's StructFile says it
+        if self.onclose:
+            self.onclose(self)
+        self.is_closed = True
 
 
-class InPlaceBufferFile(BufferFile):
-    """Whoosh's BufferFile, reading its buffer in place as a stream too."""
-
-    def __init__(self, buf: Any, name: str | None = None, onclose: Any = None) -> None:
-        self._buf = buf
-        self._name = name
-        self.file = BufferStream(buf)
-        self.onclose = onclose
-        self.is_real = False
-        self.is_closed = False
+_PICKLE_SLICE = 128
 
 
 def read_segments_in_place() -> None:
