@@ -77,7 +77,7 @@ def cluster_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _cluster() -> str | None:
-    from .cluster import cluster_address
+    from .locations import cluster_address
 
     return cluster_address(click.get_current_context().meta.get("newsearch.cluster"))
 

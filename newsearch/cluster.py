@@ -21,17 +21,11 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from .errors import NewsearchError
+from .locations import CLUSTER_ENV, cluster_address
 from .ingest.report import IngestReport
 from .shards import ShardMap
 
-CLUSTER_ENV = "NEWSEARCH_CLUSTER"
 LOCAL = "local"
-
-
-def cluster_address(given: str | None = None) -> str | None:
-    """The cluster to use: the one given, else NEWSEARCH_CLUSTER, else none."""
-    value = (given or os.environ.get(CLUSTER_ENV, "")).strip()
-    return value or None
 
 
 def _distributed() -> Any:
