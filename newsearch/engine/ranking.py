@@ -447,17 +447,7 @@ def posting_blocks(reader: Any, fieldname: str, btext: bytes, wanted: set[int] |
 
 def _blocks(matcher: Any, deleted: Any, pending: list[int] | None,
             values: bool) -> Iterator[tuple[Sequence[int], Sequence[float], Sequence[Any]]]:
-    cursor = 0  # pending[cursor]: the first wanted document after the blocks passed
-    while matcher.is_active():
-        if pending is not None:
-            if cursor == len(pending):
-                return
-            last = matcher.block_max_id()
-            if pending[cursor] > last:
-                matcher._next_block()
-                continue
-            while cursor < len(pending) and pending[cursor] <= last:
-                cursor += 1
+    for _ in _readable_blocks(matcher, pending):
         matcher._read_ids()
         matcher._read_weights()
         ids, weights = matcher._ids, matcher._weights
@@ -469,6 +459,27 @@ def _blocks(matcher: Any, deleted: Any, pending: list[int] | None,
             ids, weights = [ids[k] for k in kept], [weights[k] for k in kept]
             block_values = [block_values[k] for k in kept] if values else ()
         yield ids, weights, block_values
+
+
+def _readable_blocks(matcher: Any, pending: list[int] | None) -> Iterator[bool]:
+    """Walk a term matcher's blocks from the one it stands in, stopping at each block
+    that can hold a document of `pending` (sorted; every block when None) and moving
+    to the next block when resumed. Yields True for the block the walk began in."""
+    cursor = 0  # pending[cursor]: the first wanted document after the blocks passed
+    first = True
+    while matcher.is_active():
+        if pending is not None:
+            if cursor == len(pending):
+                return
+            last = matcher.block_max_id()
+            if pending[cursor] > last:
+                first = False
+                matcher._next_block()
+                continue
+            while cursor < len(pending) and pending[cursor] <= last:
+                cursor += 1
+        yield first
+        first = False
         matcher._next_block()
 
 
@@ -483,25 +494,12 @@ def _blocks_left(matcher: Any, *, weights: bool, within: Within | None = None) -
     from its current place; with `within`, only the blocks that can hold one of those
     documents. Uses up the matcher."""
     start = matcher._i
-    pending = sorted(within) if within is not None else None
-    cursor = 0  # pending[cursor]: the first wanted document after the blocks passed
-    while matcher.is_active():
-        if pending is not None:
-            if cursor == len(pending):
-                return
-            last = matcher.block_max_id()
-            if pending[cursor] > last:
-                start = 0
-                matcher._next_block()
-                continue
-            while cursor < len(pending) and pending[cursor] <= last:
-                cursor += 1
+    for first in _readable_blocks(matcher, sorted(within) if within is not None else None):
+        skip = start if first else 0
         matcher._read_ids()
         if weights:
             matcher._read_weights()
-        yield matcher._ids[start:], (matcher._weights[start:] if weights else None)
-        start = 0
-        matcher._next_block()
+        yield matcher._ids[skip:], (matcher._weights[skip:] if weights else None)
 
 
 def term_scores(matcher: Any, reader: Any, within: Within | None = None) -> tuple[list[int], list[float]]:
