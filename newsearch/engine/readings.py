@@ -25,7 +25,7 @@ from whoosh import query as wq
 from .analyzers import (ATTESTED, TAG, TYPED, attested_key, language_analyzer, language_tagger,
                         language_tokenizer)
 from .ranking import WITHIN, WITHIN_SHARE, Bonus, FieldsTerm, SumOr, Within, posting_blocks
-from .terms import current_search
+from .terms import SearchMemo
 
 __all__ = ["Evidence", "Readings", "analyzer_for", "chosen_languages", "language_evidence", "languages_for",
            "summed_evidence", "readings_of", "reading_schema", "restrict_to", "language_parts",
@@ -78,11 +78,11 @@ def readings_of(searcher: Any) -> Readings | None:
     if not others:
         found = None
     else:
-        seen = _SearchMemo()
+        seen = SearchMemo()  # a query asks whether a word is printed once per field it reads
 
         def attested(code: str, word: str) -> bool:
             return seen.get(("attested", code, word),
-                            lambda: reader.doc_frequency(WORDS_FIELD, attested_key(code, word)) > 0)
+                            lambda _: reader.doc_frequency(WORDS_FIELD, attested_key(code, word)) > 0)
 
         def ending_in(code: str, word: str) -> list[str]:
             prefix = attested_key(code, word)
@@ -90,7 +90,7 @@ def readings_of(searcher: Any) -> Readings | None:
 
         printed = _printed_counter(reader, default, others, getattr(searcher, "newsearch_spelling", None))
         printed_docs = None if printed is None else (
-            lambda code, word: seen.get(("printed", code, word), lambda: printed(code, word)))
+            lambda code, word: seen.get(("printed", code, word), lambda _: printed(code, word)))
         sizes = {code: reader.doc_frequency(LANGUAGE_FIELD, code) for code in (default,) + others}
         found = Readings(default, others, attested, ending_in, (default, others, id(reader), reader.generation()),
                          printed_docs, lambda code: sizes.get(code, 0))
@@ -102,22 +102,6 @@ def readings_of(searcher: Any) -> Readings | None:
 
 
 _UNSET = object()
-
-
-class _SearchMemo:
-    """Answers about an index's words kept for the length of one search (terms.py):
-    a query asks whether a word is printed in a language once per field it reads."""
-
-    def __init__(self) -> None:
-        self._held: dict[tuple[str, str, str], Any] = {}
-        self._search = -1
-
-    def get(self, key: tuple[str, str, str], compute: Callable[[], Any]) -> Any:
-        if self._search != current_search():
-            self._held, self._search = {}, current_search()
-        if key not in self._held:
-            self._held[key] = compute()
-        return self._held[key]
 
 
 def _printed_counter(reader: Any, default: str, others: tuple[str, ...],

@@ -11,11 +11,11 @@ depend on the queries before it.
 from __future__ import annotations
 
 from itertools import count
-from typing import Any
+from typing import Any, Callable, Hashable
 
 from whoosh.codec.whoosh3 import W3TermInfo, W3TermsReader
 
-__all__ = ["current_search", "new_search", "remember_terms"]
+__all__ = ["SearchMemo", "new_search", "remember_terms"]
 
 _SEARCHES = count(1)
 _current = 0
@@ -28,28 +28,38 @@ def new_search() -> None:
     _current = next(_SEARCHES)
 
 
-def current_search() -> int:
-    """The number of the search running (0 outside any), for memories kept per search."""
-    return _current
+class SearchMemo:
+    """Answers kept for the length of one search: dropped when the next one starts."""
+
+    def __init__(self) -> None:
+        self._held: dict[Hashable, Any] = {}
+        self._search = -1
+
+    def get(self, key: Hashable, compute: Callable[[Hashable], Any]) -> Any:
+        """The answer for `key` in this search, from `compute(key)` the first time."""
+        if self._search != _current:
+            self._held, self._search = {}, _current
+        held = self._held
+        try:
+            return held[key]
+        except KeyError:
+            answer = held[key] = compute(key)
+            return answer
 
 
 class _RememberingTermsReader(W3TermsReader):
     """Whoosh's term table reader, answering a key asked again in a search from memory."""
 
-    _seen: dict[bytes, tuple[int, int]]
-    _seen_in: int
+    _seen: SearchMemo
 
     def _place(self, key: bytes) -> tuple[int, int]:
-        if self._seen_in != _current:
-            self._seen, self._seen_in = {}, _current
-        place = self._seen.get(key)
-        if place is None:
-            try:
-                place = self._tindex.range_for_key(key)
-            except KeyError:
-                place = _MISSING
-            self._seen[key] = place
-        return place
+        return self._seen.get(key, self._look_up)
+
+    def _look_up(self, key: bytes) -> tuple[int, int]:
+        try:
+            return self._tindex.range_for_key(key)
+        except KeyError:
+            return _MISSING
 
     def _range_for_key(self, fieldname: str, tbytes: bytes) -> tuple[int, int]:
         place = self._place(self._keycoder(fieldname, tbytes))
@@ -76,4 +86,4 @@ def remember_terms(reader: Any) -> None:
         terms = getattr(leaf, "_terms", None)
         if type(terms) is W3TermsReader:
             terms.__class__ = _RememberingTermsReader
-            terms._seen, terms._seen_in = {}, -1
+            terms._seen = SearchMemo()
