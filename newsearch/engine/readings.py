@@ -305,10 +305,12 @@ class InLanguage(wq.Require):
         if type(language) is not wq.Term or context is None:
             return super().matcher(searcher, context)
         reader = searcher.reader()
-        field = searcher.schema[language.fieldname] if language.fieldname in searcher.schema else None
-        if field is None or (language.fieldname, field.to_bytes(language.text)) not in reader:
+        if language.fieldname not in searcher.schema:
             return matching.NullMatcher()
-        blocks = posting_blocks(reader, language.fieldname, field.to_bytes(language.text))
+        btext = searcher.schema[language.fieldname].to_bytes(language.text)
+        if (language.fieldname, btext) not in reader:
+            return matching.NullMatcher()
+        blocks = posting_blocks(reader, language.fieldname, btext)
         if blocks is None:
             return super().matcher(searcher, context)
         ids = [docnum for block_ids, _, _ in blocks for docnum in block_ids]
