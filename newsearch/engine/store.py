@@ -358,6 +358,11 @@ def options_from_meta(path: str, meta: dict[str, Any]) -> IndexOptions:
     return IndexOptions(language=analysis.get("language", "en"), stem=analysis.get("stem", True))
 
 
+# Every index this process opens, for reading or writing, reads its segment files in place
+# (engine/files.py), whichever way it was opened.
+read_segments_in_place()
+
+
 def ensure_single_whoosh() -> None:
     """Refuse to run when the original Whoosh is installed beside whoosh-reloaded:
     both write the same `whoosh` package, so which one is imported is an accident."""
@@ -420,7 +425,6 @@ def open_index(path: str | os.PathLike[str], *, read_segments: bool = True) -> t
         raise IndexNotFound(path)
     options = options_from_meta(path, read_meta(path))
     with opening_errors(path):
-        read_segments_in_place()
         ix = whoosh_index.open_dir(path)
         if read_segments:
             ix.reader().close()
