@@ -273,3 +273,78 @@ def test_a_schema_that_has_indexed_text_still_pickles_without_its_cache():
     copy = pickle.loads(pickle.dumps(schema))
     assert "_fast_index" not in copy["body"].__dict__
     assert sorted(copy["body"].index("Runners ran")) == sorted(schema["body"].index("Runners ran"))
+
+
+def _segment_files(path: Path) -> dict[str, bytes]:
+    """The bytes of each file in the index's one segment, by extension."""
+    ix, _ = store.open_index(path)
+    (segment,) = ix._segments()
+    storage = segment.open_compound_file(ix.storage) if segment.is_compound() else ix.storage
+    prefix = segment.segment_id()
+    files = {}
+    for name in storage.list():
+        if name.startswith(prefix):
+            with storage.open_file(name) as fh:
+                files[name[len(prefix):]] = bytes(fh.read(storage.file_length(name)))
+    return files
+
+
+def _many_postings() -> list[Article]:
+    """Enough articles that common words fill several posting blocks (128 postings),
+    with lengths and repeats that vary from block to block."""
+    words = ["osprey", "harbour", "council", "tariff", "drought", "ferry", "quarry", "ballot"]
+    articles = []
+    for i in range(700):
+        chosen = [words[(i + k) % len(words)] for k in range(1 + i % 5)]
+        body = " ".join(chosen * (1 + i % 3)) + f". Report number {i} on {' '.join(chosen)}." + " filler" * (i % 40)
+        articles.append(Article(id=f"a{i}", path=f"a{i}.txt", title=f"{chosen[0].title()} item {i}",
+                                body=body, section=["world", "sport", "arts"][i % 3]))
+    return articles
+
+
+def test_postings_gathered_per_term_read_as_whooshs_pool_writes_them_with_or_without_runs(tmp_path):
+    """The block-at-a-time writer (postings.py), in memory and through run files, against
+    the same postings poured through Whoosh's own pool and per-posting writer."""
+    articles = _many_postings()
+    for name, limit, through_pool in (("memory", 64, False), ("runs", 0, False), ("pool", 64, True)):
+        path = tmp_path / name
+        ix = store.create_index(path)
+        builder = SegmentBuilder(str(path), ix.schema, limitmb=limit)
+        builder._writer._whoosh_pool_used = through_pool
+        for article in articles:
+            builder.add(store.article_fields(article))
+        with store.IndexWriter(str(path), ix) as writer:
+            writer.add_segment(builder.finish())
+    memory, runs = _segment_files(tmp_path / "memory"), _segment_files(tmp_path / "runs")
+    pool = _segment_files(tmp_path / "pool")
+    assert {".pst", ".trm"} <= set(memory) and memory.keys() == pool.keys()
+    assert memory == runs  # a spill changes nothing in the files
+    assert len(memory[".pst"]) <= len(pool[".pst"])  # equal values shared in each block
+    ours = _contents(tmp_path / "memory")
+    assert ours == _contents(tmp_path / "pool")
+    assert ours["postings"][("body", b"osprey")][0][0] > 256  # several blocks per term
+
+
+def test_run_files_keep_every_value_of_every_term_in_document_order(tmp_path):
+    from newsearch.engine.postings import TermPostings
+
+    postings = TermPostings(str(tmp_path), limitmb=0.01)  # a run file every few dozen documents
+    shared = b"one object in many postings"
+    expected: dict = {}
+    for docnum in range(400):
+        # Terms of growing and shrinking postings, one value object shared by many:
+        # what a run file must give back object for object.
+        items = [(f"w{k}".encode(), 1, float(k), shared if (docnum + k) % 2 else f"v{docnum}-{k}".encode())
+                 for k in range(1 + docnum % 9)]
+        for field in ("author", "body"):
+            postings.add(field, docnum, items)
+            for term, _, weight, value in items:
+                expected.setdefault((field, term), []).append((docnum, weight, value))
+    got: dict = {}
+    for field, term, ids, weights, values in postings.records():
+        got[(field, term)] = list(zip(ids, weights, values))
+    assert got == expected
+    assert list(got) == sorted(expected)
+    assert len(postings._runs) > 5
+    postings.cleanup()
+    assert not list(tmp_path.iterdir())

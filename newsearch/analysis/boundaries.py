@@ -67,13 +67,29 @@ def positions_with_boundaries(text: str, positions: Callable[[str], dict[str, li
                 continue
             base = (number << PARAGRAPH_SHIFT) | (min(count, MAX_WORDS) << SENTENCE_SHIFT)
             top = 0
-            for term, where in plain.items():
-                target = found.get(term)
-                if target is None:
-                    target = found[term] = []
-                target.extend(base | min(word + w, MAX_WORDS) for w in where)
-                if where[-1] > top:
-                    top = where[-1]
+            if word + len(sentence) <= MAX_WORDS:  # no word number to cut: base + n is base | n
+                start = base + word
+                for term, where in plain.items():
+                    target = found.get(term)
+                    if len(where) == 1:
+                        if target is None:
+                            found[term] = [start + where[0]]
+                        else:
+                            target.append(start + where[0])
+                    elif target is None:
+                        found[term] = [start + w for w in where]
+                    else:
+                        target.extend([start + w for w in where])
+                    if where[-1] > top:
+                        top = where[-1]
+            else:
+                for term, where in plain.items():
+                    target = found.get(term)
+                    if target is None:
+                        target = found[term] = []
+                    target.extend(base | min(word + w, MAX_WORDS) for w in where)
+                    if where[-1] > top:
+                        top = where[-1]
             word += top + 1
     return found
 

@@ -167,13 +167,20 @@ class NewsTokenizer(Tokenizer):
             nxt = piece
         return pieces
 
-    def index_positions(self, value: str, stem: Callable[[str], str] | None = None) -> dict[str, list[int]]:
+    def index_positions(self, value: str, stem: Callable[[str], str] | None = None,
+                        memo: dict[str, str] | None = None) -> dict[str, list[int]]:
         """Term -> positions for indexing `value`: what the token stream gives in
         index mode with stop words removed, without building Token objects.
 
         Indexing spends most of its time here, so this path is kept lean (plain
         lists, no per-word objects); a test checks it against the token stream.
+        With `memo` (raw token -> its term, "" for a word that takes no position),
+        a text of plain words costs a dictionary look-up per word: words repeat.
         """
+        if memo is not None:
+            found = self._memoised_positions(value, stem, memo)
+            if found is not None:
+                return found
         texts: list[str] = []
         groups: list[object] = []  # a token's number, or (number, offset) inside one
         compound = False
@@ -238,6 +245,46 @@ class NewsTokenizer(Tokenizer):
             if not transparent[i]:
                 pos += 1
         return positions
+
+    def _memoised_positions(self, value: str, stem: Callable[[str], str] | None,
+                            memo: dict[str, str]) -> dict[str, list[int]] | None:
+        """index_positions for a text whose every token is a plain word: one that is
+        alphanumeric, not of an unspaced script and not a particle (unless also a stop
+        word), so each kept word takes the next position. None when a token is anything else (the full path
+        then reads the text)."""
+        terms: list[str] = []
+        append = terms.append
+        for raw in TOKEN.findall(value):
+            term = memo.get(raw)
+            if term is None:
+                term = self._plain_term(raw, stem)
+                if term is None:
+                    return None
+                if len(memo) >= _MEMO_WORDS:
+                    memo.clear()
+                memo[raw] = term
+            if term:
+                append(term)
+        positions: dict[str, list[int]] = {}
+        for pos, term in enumerate(terms):
+            where = positions.get(term)
+            if where is None:
+                positions[term] = [pos]
+            else:
+                where.append(pos)
+        return positions
+
+    def _plain_term(self, raw: str, stem: Callable[[str], str] | None) -> str | None:
+        """A plain word's term ("" when it takes no position: a stop word, or nothing
+        left after folding, or too long); None for a token that needs the full path."""
+        if not raw.isalnum() or (not raw.isascii() and UNSPACED.search(raw)):
+            return None
+        text = _fold_word(raw)
+        if not text or len(text) > MAX_TERM_CHARS or text in self.stoplist:
+            return ""  # a stop word that is also a particle ("at") is only a stop word
+        if text in self.particles:
+            return None
+        return stem(text) if stem else text
 
     # -- the tokenizer protocol -----------------------------------------------
     def __call__(  # type: ignore[override]
@@ -341,6 +388,10 @@ def name_analyzer() -> Analyzer:
 
 
 _stem_caches: dict[object, Callable[[str], str]] = {}
+# Raw token -> term, one table per analysis (fields analysed alike share it), each
+# cleared when it reaches _MEMO_WORDS (some 30 MB).
+_memos: dict[tuple, dict[str, str]] = {}
+_MEMO_WORDS = 200_000
 
 
 def fast_index_path(analyzer: Analyzer) -> Callable[[str], dict[str, list[int]]] | None:
@@ -352,7 +403,8 @@ def fast_index_path(analyzer: Analyzer) -> Callable[[str], dict[str, list[int]]]
         return None
     tokenizer = items[0]
     if len(items) == 1:
-        return tokenizer.index_positions
+        plain = _memos.setdefault((tokenizer, None, None), {})
+        return lambda value: tokenizer.index_positions(value, None, plain)
     if len(items) != 2 or type(items[1]) is not StemFilter:
         return None
     stemmer = items[1]
@@ -369,7 +421,9 @@ def fast_index_path(analyzer: Analyzer) -> Callable[[str], dict[str, list[int]]]
     def stem(word: str) -> str:
         return word if word in ignore else cached(word)
 
-    return lambda value: tokenizer.index_positions(value, cached if not ignore else stem)
+    stem_word = cached if not ignore else stem
+    memo = _memos.setdefault((tokenizer, key, ignore), {})
+    return lambda value: tokenizer.index_positions(value, stem_word, memo)
 
 
 # ---------------------------------------------------------------------------

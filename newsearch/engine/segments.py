@@ -14,7 +14,7 @@ writer (_finalize_segment, _merge_segments, _commit_toc); whoosh-reloaded is pin
 for that reason, and tests/test_segments.py checks that a segment written here holds
 exactly what Whoosh's own writer would write.
 
-With store.py, query.py and analysis.py, the only module that imports whoosh.
+Part of the engine package, the only one that imports whoosh.
 """
 from __future__ import annotations
 
@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from whoosh.filedb.filestore import FileStorage
-from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
+from .postings import FieldLengths, TermPostings
 from .spelling import WordCounts, WordTable
 
 # Private folders of segments being written; Whoosh's own clean-up skips names
@@ -38,8 +38,6 @@ PARTS_DIR = ".parts"
 # Segments below this many articles are merged once SMALL_SEGMENTS_TO_MERGE of them exist.
 SMALL_SEGMENT = 5_000
 SMALL_SEGMENTS_TO_MERGE = 10
-# Bytes Whoosh's posting pool counts for one posting besides its strings.
-_POSTING_BYTES = 150
 
 
 @dataclass
@@ -63,33 +61,15 @@ class WrittenSegment:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-class _InMemoryLengths:
-    """Field lengths of the documents just added, for the segment's own flush.
-
-    Whoosh reads every posting's document length back from the column file it
-    has just written (a file seek per posting); the same bytes are at hand.
-    """
-
-    def __init__(self) -> None:
-        self.by_field: dict[str, dict[int, int]] = {}
-
-    def record(self, fieldname: str, docnum: int, length: int) -> None:
-        self.by_field.setdefault(fieldname, {})[docnum] = length_to_byte(length)
-
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
-        lengths = self.by_field.get(fieldname)
-        if lengths is None:
-            return default
-        encoded = lengths.get(docnum, 0)
-        return byte_to_length(encoded) if encoded else None
-
-
 class _BatchWriter(SegmentWriter):
-    """A SegmentWriter for one private segment that keeps field lengths in memory."""
+    """A SegmentWriter for one private segment that gathers postings per term
+    (postings.py) and keeps field lengths in memory."""
 
-    def __init__(self, ix: Any, **kwargs: Any) -> None:
-        super().__init__(ix, **kwargs)
-        self._lengths = _InMemoryLengths()
+    def __init__(self, ix: Any, folder: str, *, limitmb: float, **kwargs: Any) -> None:
+        super().__init__(ix, limitmb=limitmb, **kwargs)
+        self._lengths = FieldLengths()
+        self._postings = TermPostings(folder, limitmb=limitmb)
+        self._whoosh_pool_used = False
         add_field = self.perdocwriter.add_field
 
         def add_field_recording_length(fieldname: str, fieldobj: Any, value: Any, length: int) -> None:
@@ -106,8 +86,9 @@ class _BatchWriter(SegmentWriter):
         handing each field's postings to the pool in one step rather than one call
         per posting; anything else goes through Whoosh's own."""
         if any(name.startswith("_") and not name.startswith("_stored_") for name in fields) or self._special:
+            self._whoosh_pool_used = True
             return super().add_document(**fields)
-        schema, perdocwriter, pool = self.schema, self.perdocwriter, self.pool
+        schema, perdocwriter, postings = self.schema, self.perdocwriter, self._postings
         docnum = self.docnum
         names = sorted(name for name in fields if not name.startswith("_"))
         self._check_fields(schema, names)
@@ -123,14 +104,7 @@ class _BatchWriter(SegmentWriter):
                     items = list(field.index(value))
                     if field.scorable:
                         length = sum(item[1] for item in items)
-                    pool.fieldnames.add(name)
-                    pool.current.extend([(name, term, docnum, weight, encoded)
-                                         for term, _, weight, encoded in items])
-                    # The memory estimate Whoosh's pool keeps, to know when to spill to disk.
-                    pool.currentsize += sum(_POSTING_BYTES + len(name) + 2 * len(term) + len(encoded or b"")
-                                            for term, _, _, encoded in items)
-                    if pool.currentsize > pool.limit:
-                        pool.save()
+                    postings.add(name, docnum, items)
                 stored = fields.get("_stored_" + name, value)
                 perdocwriter.add_field(name, field, stored if field.stored else None, length)
                 column = field.column_type
@@ -145,8 +119,20 @@ class _BatchWriter(SegmentWriter):
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
-        self.fieldwriter.add_postings(self.schema, self._lengths, self.pool.iter_postings())
+        if self._whoosh_pool_used:
+            # Some documents went through Whoosh's own add_document: its pool sorts all.
+            for item in self._postings.postings():
+                self.pool.add(item)
+            self._postings.cleanup()
+            self.fieldwriter.add_postings(self.schema, self._lengths, self.pool.iter_postings())
+        else:
+            self._postings.write(self.fieldwriter, self.schema, self._lengths)
+            self._postings.cleanup()
         self.fieldwriter.close()
+
+    def _close_segment(self) -> None:
+        super()._close_segment()
+        self._postings.cleanup()
 
 
 class SegmentBuilder:
@@ -156,7 +142,7 @@ class SegmentBuilder:
         self.folder = os.path.join(index_path, PARTS_DIR, uuid.uuid4().hex)
         os.makedirs(self.folder)
         private = FileStorage(self.folder).create_index(schema)
-        self._writer = _BatchWriter(private, _lk=False, limitmb=limitmb)
+        self._writer = _BatchWriter(private, self.folder, _lk=False, limitmb=limitmb)
         self.ids: list[str] = []
         self._words = WordCounts()
 

@@ -1,0 +1,210 @@
+"""A batch segment's postings, gathered term by term and written in whole blocks.
+
+Whoosh's writer keeps one tuple per posting in a pool, sorts them all at the end
+(pickling runs of them to disk whenever its memory estimate fills) and hands them to
+the postings writer one call at a time. For a batch of articles that is a third of the
+build (benchmarks/README.md, "Where a build's time goes").
+
+Here each term of a field gets its own arrays of document numbers, weights and
+encoded values as documents come in. Document numbers only grow, so every list is in
+order as it stands: the finish sorts only the terms, and fills the postings writer's
+buffer a block at a time, with the block statistics Whoosh's own writer keeps
+(tests/test_segments.py compares what a search reads from both). Past the memory limit the terms gathered so
+far go to a run file in term order, and the finish merges runs a term at a time.
+"""
+from __future__ import annotations
+
+import heapq
+import os
+import pickle
+import uuid
+from array import array
+from itertools import groupby
+from typing import Any, Iterable, Iterator
+
+from whoosh.util.numeric import byte_to_length, length_to_byte
+
+# What the memory estimate counts for a term's entry and for one posting, besides
+# the term's and the value's own bytes (measured on a 20,000-article batch).
+_TERM_BYTES = 330
+_POSTING_BYTES = 24
+
+# One term of one field: document numbers, weights, encoded values (b"" for none).
+_Entry = tuple[array, array, list]
+# A term as written to a run file or handed to the writer.
+_Record = tuple[str, bytes, array, array, list]
+
+
+def _new_entry() -> _Entry:
+    return array("I"), array("d"), []
+
+
+class FieldLengths:
+    """Each document's field length as the one byte Whoosh stores, kept in memory,
+    for the length bounds of posting blocks (Whoosh reads them back from the column
+    file it has just written, a seek per posting)."""
+
+    def __init__(self) -> None:
+        self.by_field: dict[str, bytearray] = {}
+
+    def record(self, fieldname: str, docnum: int, length: int) -> None:
+        column = self.by_field.get(fieldname)
+        if column is None:
+            column = self.by_field[fieldname] = bytearray()
+        if len(column) <= docnum:
+            column.extend(bytes(docnum + 1 - len(column)))
+        column[docnum] = length_to_byte(length)
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
+        """Whoosh's interface, for its own postings path (the fallback)."""
+        column = self.by_field.get(fieldname)
+        if column is None:
+            return default
+        encoded = column[docnum] if docnum < len(column) else 0
+        return byte_to_length(encoded) if encoded else None
+
+
+class TermPostings:
+    """The postings of one segment being written, by field and term."""
+
+    def __init__(self, folder: str, *, limitmb: float) -> None:
+        self._folder = folder
+        self._limit = int(limitmb * 1024 * 1024)
+        self._fields: dict[str, dict[bytes, _Entry]] = {}
+        self._size = 0
+        self._runs: list[str] = []
+
+    def add(self, fieldname: str, docnum: int, items: Iterable[tuple[bytes, Any, float, bytes | None]]) -> None:
+        """One document's postings in one field: (term, frequency, weight, encoded value)."""
+        terms = self._fields.get(fieldname)
+        if terms is None:
+            terms = self._fields[fieldname] = {}
+        size = 0
+        for term, _, weight, encoded in items:
+            entry = terms.get(term)
+            if entry is None:
+                entry = terms[term] = _new_entry()
+                size += _TERM_BYTES + len(term)
+            entry[0].append(docnum)
+            entry[1].append(weight)
+            entry[2].append(encoded or b"")
+            size += _POSTING_BYTES + len(encoded or b"")
+        self._size += size
+        if self._size > self._limit:
+            self._spill()
+
+    def __bool__(self) -> bool:
+        return bool(self._fields) or bool(self._runs)
+
+    def _spill(self) -> None:
+        """Write the terms gathered so far to a run file, in term order, and forget them."""
+        path = os.path.join(self._folder, f"postings-{uuid.uuid4().hex}.run")
+        with open(path, "wb") as fh:
+            for fieldname, term, ids, weights, values in self._in_memory():
+                # One pickle per term, each read by a fresh unpickler (shared memos
+                # would have to stay in step).
+                pickle.dump((fieldname, term, ids.tobytes(), weights.tobytes(), values), fh,
+                            pickle.HIGHEST_PROTOCOL)
+        self._runs.append(path)
+        self._fields = {}
+        self._size = 0
+
+    def _in_memory(self) -> Iterator[_Record]:
+        for fieldname in sorted(self._fields):
+            terms = self._fields[fieldname]
+            for term in sorted(terms):
+                ids, weights, values = terms[term]
+                yield fieldname, term, ids, weights, values
+
+    @staticmethod
+    def _read_run(path: str) -> Iterator[_Record]:
+        with open(path, "rb") as fh:
+            while True:
+                try:
+                    fieldname, term, id_bytes, weight_bytes, values = pickle.load(fh)
+                except EOFError:
+                    return
+                ids, weights = array("I"), array("d")
+                ids.frombytes(id_bytes)
+                weights.frombytes(weight_bytes)
+                yield fieldname, term, ids, weights, values
+
+    def records(self) -> Iterator[_Record]:
+        """Every term in (field, term) order with all its postings in document order.
+        Runs hold earlier documents than later runs and memory, and the merge keeps
+        that order among equal terms."""
+        if not self._runs:
+            yield from self._in_memory()
+            return
+        sources = [self._read_run(path) for path in self._runs] + [self._in_memory()]
+        merged = heapq.merge(*sources, key=lambda record: (record[0], record[1]))
+        for (fieldname, term), group in groupby(merged, key=lambda record: (record[0], record[1])):
+            parts = list(group)
+            ids, weights, values = parts[0][2], parts[0][3], parts[0][4]
+            for part in parts[1:]:
+                ids.extend(part[2])
+                weights.extend(part[3])
+                values.extend(part[4])
+            yield fieldname, term, ids, weights, values
+
+    def postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
+        """One tuple per posting, in order, as Whoosh's pool gives them."""
+        for fieldname, term, ids, weights, values in self.records():
+            for docnum, weight, value in zip(ids, weights, values):
+                yield fieldname, term, docnum, weight, value
+
+    def write(self, fieldwriter: Any, schema: Any, lengths: FieldLengths) -> None:
+        """Write every term through Whoosh's field writer, a block at a time."""
+        current = None
+        postwriter = None
+        column = bytearray()
+        for fieldname, term, ids, weights, values in self.records():
+            if fieldname != current:
+                if current is not None:
+                    fieldwriter.finish_field()
+                fieldwriter.start_field(fieldname, schema[fieldname])
+                postwriter = fieldwriter._postwriter
+                column = lengths.by_field.get(fieldname, bytearray())
+                current = fieldname
+            fieldwriter.start_term(term)
+            _fill_blocks(postwriter, ids, weights, values, column)
+            fieldwriter.finish_term()
+        if current is not None:
+            fieldwriter.finish_field()
+
+    def cleanup(self) -> None:
+        for path in self._runs:
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+        self._runs = []
+        self._fields = {}
+
+
+def _fill_blocks(postwriter: Any, ids: array, weights: array, values: list, column: bytearray) -> None:
+    """Hand one term's postings to Whoosh's W3PostingsWriter: each full block is
+    written, the last one is left buffered for its finish_postings, which is what its
+    add_posting does one posting at a time (it sets the same block statistics).
+
+    Equal values in a block are made one object, so the block's pickle refers back to
+    the first copy: the bytes then depend on the values only, not on which objects a
+    cache or a run file happened to share."""
+    limit = postwriter._blocklimit
+    count = len(ids)
+    known = len(column)
+    for start in range(0, count, limit):
+        end = min(start + limit, count)
+        block_ids = ids[start:end]
+        block_weights = weights[start:end]
+        postwriter._ids = block_ids
+        postwriter._weights = array("f", block_weights)
+        top = max(block_weights)
+        postwriter._maxweight = top if top > 0 else 0
+        shared: dict[bytes, bytes] = {}
+        postwriter._values = [shared.setdefault(value, value) for value in values[start:end] if value]
+        lengths = [column[d] for d in block_ids if d < known and column[d]]
+        postwriter._minlength = byte_to_length(min(lengths)) if lengths else None
+        postwriter._maxlength = byte_to_length(max(lengths)) if lengths else 0
+        if end < count:
+            postwriter._write_block()
