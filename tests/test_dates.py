@@ -315,3 +315,25 @@ def test_the_absurd_dates_of_two_extraction_pages_are_gone(shared_dir: Path) -> 
     zero = parsed("trafilatura-f4122d835213")  # JSON-LD says 1970-01-01T01:00:00+01:00
     assert zero.dates_rejected == 1
     assert zero.local_date.date().isoformat() == "2021-04-28"  # what it prints: "Data: 28-04-2021, 09:29"
+
+
+def test_plain_iso_dates_read_by_the_standard_library_give_dateutils_values() -> None:
+    """The ISO fast path (parse/dates.py) against dateutil on the same strings, and on
+    values written out by hand."""
+    from dateutil import parser as dateutil_parser
+
+    from newsearch.parse import dates
+
+    written = {
+        "2022-11-21T21:51:48+02:00": datetime(2022, 11, 21, 21, 51, 48, tzinfo=timezone(timedelta(hours=2))),
+        "2022-11-21": datetime(2022, 11, 21, tzinfo=timezone.utc),
+        "2022-11-21 21:51": datetime(2022, 11, 21, 21, 51, tzinfo=timezone.utc),
+        "1999-01-01T23:59:59.5Z": datetime(1999, 1, 1, 23, 59, 59, 500000, tzinfo=timezone.utc),
+        "2020-02-24T00:00:00-05:30": datetime(2020, 2, 24, tzinfo=timezone(-timedelta(hours=5, minutes=30))),
+    }
+    for text, value in written.items():
+        got = dates.read_date(text)
+        assert got == value and got.utcoffset() == value.utcoffset(), text
+        reference = dates._text_value(dateutil_parser.parse(text, default=dates._DEFAULT), True)
+        assert got == reference and got.utcoffset() == reference.utcoffset(), text
+    assert dates.read_date("2021-02-30") is None  # no such day, by either reader

@@ -55,42 +55,44 @@ def sentences(paragraph: str) -> Iterator[str]:
         yield tail
 
 
-def positions_with_boundaries(text: str, positions: Callable[[str], dict[str, list[int]]]) -> dict[str, list[int]]:
-    """Term -> encoded positions for `text`, where `positions` gives term -> plain
-    positions (from 0) for one piece of text, as the field's analysis numbers them."""
-    found: dict[str, list[int]] = {}
-    word = 0
+def sentence_bases(text: str) -> Iterator[tuple[int, str]]:
+    """Each sentence of `text` with the paragraph and sentence bits of its positions."""
     for number, paragraph in enumerate(paragraphs(text)):
         for count, sentence in enumerate(sentences(paragraph)):
-            plain = positions(sentence)
-            if not plain:
-                continue
-            base = (number << PARAGRAPH_SHIFT) | (min(count, MAX_WORDS) << SENTENCE_SHIFT)
-            top = 0
-            if word + len(sentence) <= MAX_WORDS:  # no word number to cut: base + n is base | n
-                start = base + word
-                for term, where in plain.items():
-                    target = found.get(term)
-                    if len(where) == 1:
-                        if target is None:
-                            found[term] = [start + where[0]]
-                        else:
-                            target.append(start + where[0])
-                    elif target is None:
-                        found[term] = [start + w for w in where]
-                    else:
-                        target.extend([start + w for w in where])
-                    if where[-1] > top:
-                        top = where[-1]
-            else:
-                for term, where in plain.items():
-                    target = found.get(term)
-                    if target is None:
-                        target = found[term] = []
-                    target.extend(base | min(word + w, MAX_WORDS) for w in where)
-                    if where[-1] > top:
-                        top = where[-1]
-            word += top + 1
+            yield (number << PARAGRAPH_SHIFT) | (min(count, MAX_WORDS) << SENTENCE_SHIFT), sentence
+
+
+def positions_with_boundaries(text: str, positions: Callable[[str], dict[str, list[int]]],
+                              plain_terms: Callable[[str], list[str] | None] | None = None) -> dict[str, list[int]]:
+    """Term -> encoded positions for `text`, where `positions` gives term -> plain
+    positions (from 0) for one piece of text, as the field's analysis numbers them.
+    `plain_terms`, when given, gives a sentence's terms in order if each takes the
+    next position (None otherwise): the common case, filed without a dict per sentence."""
+    found: dict[str, list[int]] = {}
+    word = 0
+    for base, sentence in sentence_bases(text):
+        terms = plain_terms(sentence) if plain_terms is not None else None
+        if terms is not None and word + len(terms) <= MAX_WORDS:
+            for at, term in enumerate(terms, base + word):  # base + n is base | n below 2**20
+                where = found.get(term)
+                if where is None:
+                    found[term] = [at]
+                else:
+                    where.append(at)
+            word += len(terms)
+            continue
+        plain = positions(sentence)
+        if not plain:
+            continue
+        top = 0
+        for term, where in plain.items():
+            target = found.get(term)
+            if target is None:
+                target = found[term] = []
+            target.extend(base | min(word + w, MAX_WORDS) for w in where)
+            if where[-1] > top:
+                top = where[-1]
+        word += top + 1
     return found
 
 

@@ -248,10 +248,25 @@ class NewsTokenizer(Tokenizer):
 
     def _memoised_positions(self, value: str, stem: Callable[[str], str] | None,
                             memo: dict[str, str]) -> dict[str, list[int]] | None:
-        """index_positions for a text whose every token is a plain word: one that is
-        alphanumeric, not of an unspaced script and not a particle (unless also a stop
-        word), so each kept word takes the next position. None when a token is anything else (the full path
-        then reads the text)."""
+        terms = self.plain_terms(value, stem, memo)
+        if terms is None:
+            return None
+        positions: dict[str, list[int]] = {}
+        for pos, term in enumerate(terms):
+            where = positions.get(term)
+            if where is None:
+                positions[term] = [pos]
+            else:
+                where.append(pos)
+        return positions
+
+    def plain_terms(self, value: str, stem: Callable[[str], str] | None,
+                    memo: dict[str, str]) -> list[str] | None:
+        """The terms of a text whose every token is a plain word, in order, each on the
+        next position: what index_positions gives, without the positions. A plain word
+        is alphanumeric, not of an unspaced script and not a particle (unless also a
+        stop word). None when a token is anything else (the full path then reads the
+        text). `memo` maps raw tokens to terms ("" for a word that takes no position)."""
         terms: list[str] = []
         append = terms.append
         for raw in TOKEN.findall(value):
@@ -265,14 +280,7 @@ class NewsTokenizer(Tokenizer):
                 memo[raw] = term
             if term:
                 append(term)
-        positions: dict[str, list[int]] = {}
-        for pos, term in enumerate(terms):
-            where = positions.get(term)
-            if where is None:
-                positions[term] = [pos]
-            else:
-                where.append(pos)
-        return positions
+        return terms
 
     def _plain_term(self, raw: str, stem: Callable[[str], str] | None) -> str | None:
         """A plain word's term ("" when it takes no position: a stop word, or nothing
@@ -394,7 +402,26 @@ _memos: dict[tuple, dict[str, str]] = {}
 _MEMO_WORDS = 200_000
 
 
-def fast_index_path(analyzer: Analyzer) -> Callable[[str], dict[str, list[int]]] | None:
+class FastAnalysis:
+    """One of our analyzers' index-time output without Token objects: called with a
+    text it gives term -> positions; `plain_terms` gives a sentence's terms in order
+    when all its words are plain (for numbering sentences without a dict per sentence)."""
+
+    __slots__ = ("tokenizer", "stem", "memo")
+
+    def __init__(self, tokenizer: NewsTokenizer, stem: Callable[[str], str] | None, memo: dict[str, str]) -> None:
+        self.tokenizer = tokenizer
+        self.stem = stem
+        self.memo = memo
+
+    def __call__(self, value: str) -> dict[str, list[int]]:
+        return self.tokenizer.index_positions(value, self.stem, self.memo)
+
+    def plain_terms(self, value: str) -> list[str] | None:
+        return self.tokenizer.plain_terms(value, self.stem, self.memo)
+
+
+def fast_index_path(analyzer: Analyzer) -> FastAnalysis | None:
     """A function giving term -> positions for `analyzer`'s index-time output, when
     the analyzer is one of ours (NewsTokenizer, then optionally a StemFilter);
     None for any other analyzer, whose token stream must then be used."""
@@ -403,8 +430,7 @@ def fast_index_path(analyzer: Analyzer) -> Callable[[str], dict[str, list[int]]]
         return None
     tokenizer = items[0]
     if len(items) == 1:
-        plain = _memos.setdefault((tokenizer, None, None), {})
-        return lambda value: tokenizer.index_positions(value, None, plain)
+        return FastAnalysis(tokenizer, None, _memos.setdefault((tokenizer, None, None), {}))
     if len(items) != 2 or type(items[1]) is not StemFilter:
         return None
     stemmer = items[1]
@@ -422,8 +448,7 @@ def fast_index_path(analyzer: Analyzer) -> Callable[[str], dict[str, list[int]]]
         return word if word in ignore else cached(word)
 
     stem_word = cached if not ignore else stem
-    memo = _memos.setdefault((tokenizer, key, ignore), {})
-    return lambda value: tokenizer.index_positions(value, stem_word, memo)
+    return FastAnalysis(tokenizer, stem_word, _memos.setdefault((tokenizer, key, ignore), {}))
 
 
 # ---------------------------------------------------------------------------

@@ -29,6 +29,9 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 _TERM_BYTES = 330
 _POSTING_BYTES = 24
 
+# Blocks of at most this many postings are written uncompressed.
+SMALL_BLOCK = 4
+
 # One term of one field: document numbers, weights, encoded values (b"" for none).
 _Entry = tuple[array, array, list]
 # A term as written to a run file or handed to the writer.
@@ -164,10 +167,11 @@ class TermPostings:
                     fieldwriter.finish_field()
                 fieldwriter.start_field(fieldname, schema[fieldname])
                 postwriter = fieldwriter._postwriter
+                level = postwriter._compression
                 column = lengths.by_field.get(fieldname, bytearray())
                 current = fieldname
             fieldwriter.start_term(term)
-            _fill_blocks(postwriter, ids, weights, values, column)
+            _fill_blocks(postwriter, ids, weights, values, column, level)
             fieldwriter.finish_term()
         if current is not None:
             fieldwriter.finish_field()
@@ -182,14 +186,17 @@ class TermPostings:
         self._fields = {}
 
 
-def _fill_blocks(postwriter: Any, ids: array, weights: array, values: list, column: bytearray) -> None:
+def _fill_blocks(postwriter: Any, ids: array, weights: array, values: list, column: bytearray,
+                 level: int) -> None:
     """Hand one term's postings to Whoosh's W3PostingsWriter: each full block is
     written, the last one is left buffered for its finish_postings, which is what its
     add_posting does one posting at a time (it sets the same block statistics).
 
     Equal values in a block are made one object, so the block's pickle refers back to
     the first copy: the bytes then depend on the values only, not on which objects a
-    cache or a run file happened to share."""
+    cache or a run file happened to share. Blocks of a few postings are stored
+    uncompressed (the block says so, and readers skip the decompression): zlib makes
+    them no smaller, and most terms have only a few postings."""
     limit = postwriter._blocklimit
     count = len(ids)
     known = len(column)
@@ -206,5 +213,6 @@ def _fill_blocks(postwriter: Any, ids: array, weights: array, values: list, colu
         lengths = [column[d] for d in block_ids if d < known and column[d]]
         postwriter._minlength = byte_to_length(min(lengths)) if lengths else None
         postwriter._maxlength = byte_to_length(max(lengths)) if lengths else 0
+        postwriter._compression = level if end - start > SMALL_BLOCK else 0
         if end < count:
             postwriter._write_block()

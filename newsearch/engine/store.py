@@ -134,7 +134,8 @@ class NewsText(TEXT):
             found = (positions_with_boundaries(value, positions) if getattr(self, "boundaries", False)
                      else positions(value))
         elif getattr(self, "boundaries", False):
-            found = positions_with_boundaries(value, fast or self._stream_positions)
+            found = positions_with_boundaries(value, fast or self._stream_positions,
+                                              fast.plain_terms if fast else None)
         elif fast is None:
             return super().index(value, **kwargs)
         else:

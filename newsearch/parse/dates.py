@@ -135,7 +135,17 @@ def _parse_text(text: str, dayfirst: bool, keep_offset: bool) -> datetime | None
     return _text_value(value, keep_offset) if value is not None else None
 
 
+# Plain ISO 8601 (what feeds, JSON exports and meta tags mostly write), which the
+# standard library reads to the value dateutil gives, some twenty times faster.
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})?)?")
+
+
 def _parse_text_quietly(text: str, dayfirst: bool) -> datetime | None:
+    if _ISO.fullmatch(text):
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:  # "2021-02-30": dateutil has its own say below
+            pass
     for candidate in (text, _leading_date(text)):
         if not candidate:
             continue
