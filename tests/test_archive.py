@@ -187,6 +187,24 @@ def test_refuses_to_run_beside_the_original_whoosh(monkeypatch, tmp_path):
         Archive.create(tmp_path / "ix")
 
 
+def test_the_single_whoosh_check_walks_the_distributions_once_per_process(monkeypatch):
+    from importlib import metadata
+
+    from newsearch.engine import store
+
+    walks = []
+    real = metadata.distributions
+
+    def counting():
+        walks.append(1)
+        return real()
+
+    monkeypatch.setattr(metadata, "distributions", counting)
+    for _ in range(3):
+        store.ensure_single_whoosh()
+    assert len(walks) == 1
+
+
 def test_did_you_mean_uses_the_index_vocabulary_and_printed_words(archive):
     results = archive.search("rokets")
     assert results.total == 0

@@ -364,11 +364,21 @@ def options_from_meta(path: str, meta: dict[str, Any]) -> IndexOptions:
 read_segments_in_place()
 
 
+_whoosh_checked_with: object = None
+
+
 def ensure_single_whoosh() -> None:
     """Refuse to run when the original Whoosh is installed beside whoosh-reloaded:
-    both write the same `whoosh` package, so which one is imported is an accident."""
+    both write the same `whoosh` package, so which one is imported is an accident.
+
+    Walking the installed distributions costs 10-16 ms, paid at every open before: a
+    clean result is kept for the process (for the same `metadata.distributions`, so a
+    test that swaps it in is checked afresh)."""
+    global _whoosh_checked_with
     from importlib import metadata
 
+    if _whoosh_checked_with is metadata.distributions:
+        return
     names = set()
     for dist in metadata.distributions():
         name = (dist.metadata["Name"] or "").lower().replace("_", "-")
@@ -380,6 +390,7 @@ def ensure_single_whoosh() -> None:
             "'whoosh-reloaded': run `pip uninstall -y whoosh whoosh-reloaded && "
             "pip install whoosh-reloaded==2.7.5`"
         )
+    _whoosh_checked_with = metadata.distributions
 
 
 def exists(path: str | os.PathLike[str]) -> bool:
