@@ -61,6 +61,18 @@ class _Piece:
         self.group = group
 
 
+def _numbered(terms: list[str]) -> dict[str, list[int]]:
+    """Term -> positions when each term takes the next position."""
+    positions: dict[str, list[int]] = {}
+    for pos, term in enumerate(terms):
+        where = positions.get(term)
+        if where is None:
+            positions[term] = [pos]
+        else:
+            where.append(pos)
+    return positions
+
+
 class NewsTokenizer(Tokenizer):
     """Words, folded, with stop words closed up and particles made transparent.
 
@@ -206,14 +218,7 @@ class NewsTokenizer(Tokenizer):
         positions: dict[str, list[int]] = {}
         if not compound and particles.isdisjoint(texts):
             # No joined forms and no particles: every kept word takes the next position.
-            for pos, text in enumerate([t for t in texts if t not in stoplist]):
-                term = stem(text) if stem else text
-                where = positions.get(term)
-                if where is None:
-                    positions[term] = [pos]
-                else:
-                    where.append(pos)
-            return positions
+            return _numbered([stem(t) if stem else t for t in texts if t not in stoplist])
         count = len(texts)
         # A particle takes no position of its own when a real word follows it.
         transparent = [False] * count
@@ -249,16 +254,7 @@ class NewsTokenizer(Tokenizer):
     def _memoised_positions(self, value: str, stem: Callable[[str], str] | None,
                             memo: dict[str, str]) -> dict[str, list[int]] | None:
         terms = self.plain_terms(value, stem, memo)
-        if terms is None:
-            return None
-        positions: dict[str, list[int]] = {}
-        for pos, term in enumerate(terms):
-            where = positions.get(term)
-            if where is None:
-                positions[term] = [pos]
-            else:
-                where.append(pos)
-        return positions
+        return None if terms is None else _numbered(terms)
 
     def plain_terms(self, value: str, stem: Callable[[str], str] | None,
                     memo: dict[str, str]) -> list[str] | None:
