@@ -222,7 +222,7 @@ def test_bm25f_terms_use_each_documents_own_field_length(blocks_ix):
 
 
 def test_positions_of_the_index_schema_decode_without_whoosh_per_call_path(blocks_ix):
-    from newsearch.engine.ranking import _position_decoder
+    from newsearch.engine.term_arrays import position_decoder as _position_decoder
 
     fmt = blocks_ix.schema["body"].format
     decode = _position_decoder(fmt)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any, Callable, Iterator
 
+import numpy as np
 from whoosh import columns as whoosh_columns
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC
 from whoosh.filedb.filestore import FileStorage
@@ -35,7 +36,9 @@ from whoosh.system import _INT_SIZE, pack_ushort
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
+from .ranking import posting_blocks
 from .segments import PARTS_DIR
+from .term_arrays import TermArraysWriter, arrays_of, arrays_path, position_decoder
 
 Progress = Callable[[int], None]  # called with the number of documents just copied
 MergeProgress = Callable[[int, int], None]  # documents copied so far, documents to copy
@@ -74,6 +77,7 @@ def merge_segments(index_path: str, schema: Any, segments: list[Any], *,
         writer._assemble_segment()
         segment = writer.get_segment()
         writer._finish()
+        _merge_arrays(readers, docmaps, arrays_path(folder, segment.segment_id()))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -82,6 +86,80 @@ def merge_segments(index_path: str, schema: Any, segments: list[Any], *,
             reader.close()
     sources = {s.segment_id(): (frozenset(s.deleted_docs()), docmap) for s, docmap in zip(segments, docmaps)}
     return MergedSegment(segment, folder, sources)
+
+
+def _merge_arrays(readers: list[Any], docmaps: list[dict[int, int]], path: str) -> None:
+    """The merged segment's term arrays (term_arrays.py): every term some source holds
+    arrays for, with its postings from every source (read from Whoosh's blocks where a
+    source had too few to keep arrays), renumbered as the documents were."""
+    sources = [arrays_of(reader) for reader in readers]
+    if not any(sources):
+        return
+    numbers = [_renumbering(reader, docmap) for reader, docmap in zip(readers, docmaps)]
+    keys = sorted(set().union(*(set(arrays.terms()) for arrays in sources if arrays is not None)))
+    writer = TermArraysWriter(path)
+    try:
+        for fieldname, term in keys:
+            parts = [_source_arrays(reader, arrays, fieldname, term)
+                     for reader, arrays in zip(readers, sources)]
+            ids, weights, counts, positions = [], [], [], []
+            for part, renumber in zip(parts, numbers):
+                if part is None:
+                    continue
+                new = renumber[part[0]]
+                kept = new >= 0
+                ids.append(new[kept])
+                weights.append(part[1][kept])
+                counts.append(part[2][kept])
+                positions.append(part[3][np.repeat(kept, part[2])])
+            if ids:
+                writer.add_arrays(fieldname, term, np.concatenate(ids), np.concatenate(weights),
+                                  np.concatenate(counts), np.concatenate(positions))
+    except _Unreadable:  # no arrays rather than arrays missing some postings
+        writer.discard()
+        return
+    except BaseException:
+        writer.discard()
+        raise
+    writer.close()
+
+
+class _Unreadable(Exception):
+    """A source's postings this module cannot read a block at a time."""
+
+
+def _renumbering(reader: Any, docmap: dict[int, int]) -> np.ndarray:
+    """Old document number -> new one, -1 for a document the merge left out."""
+    renumber = np.full(reader.doc_count_all(), -1, dtype=np.int64)
+    if docmap:
+        renumber[np.fromiter(docmap.keys(), dtype=np.int64)] = np.fromiter(docmap.values(), dtype=np.int64)
+    return renumber
+
+
+def _source_arrays(reader: Any, arrays: Any, fieldname: str, term: bytes) -> tuple[np.ndarray, ...] | None:
+    """(ids, weights, counts, positions) of one term in one source segment."""
+    found = arrays.postings(fieldname, term) if arrays is not None else None
+    if found is not None:
+        return (*found, arrays.positions(fieldname, term).astype(np.int64))
+    if (fieldname, term) not in reader:
+        return None
+    decode = position_decoder(reader.schema[fieldname].format)
+    ids: list[int] = []
+    weights: list[float] = []
+    counts: list[int] = []
+    positions: list[int] = []
+    blocks = posting_blocks(reader, fieldname, term, values=True)
+    if blocks is None:
+        raise _Unreadable(fieldname)
+    for block_ids, block_weights, values in blocks:
+        ids.extend(block_ids)
+        weights.extend(block_weights)
+        for value in values:
+            where = list(decode(value)) if value else []
+            counts.append(len(where))
+            positions.extend(where)
+    return (np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32),
+            np.asarray(counts, dtype=np.int32), np.asarray(positions, dtype=np.int64))
 
 
 def _copy_documents(writer: Any, schema: Any, readers: list[Any], progress: Progress | None) -> list[dict[int, int]]:

@@ -24,6 +24,9 @@ from typing import Any, Iterable, Iterator
 
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from . import term_arrays
+from .term_arrays import TermArraysWriter, position_decoder, wants_arrays
+
 # What the memory estimate counts for a term's entry and for one posting, besides
 # the term's and the value's own bytes: CPython's sizes for two arrays, a list, a
 # tuple and a dict slot per term; 4 + 8 bytes in the arrays and a list slot, with
@@ -158,11 +161,14 @@ class TermPostings:
             for docnum, weight, value in zip(ids, weights, values):
                 yield fieldname, term, docnum, weight, value
 
-    def write(self, fieldwriter: Any, schema: Any, lengths: FieldLengths) -> None:
-        """Write every term through Whoosh's field writer, a block at a time."""
+    def write(self, fieldwriter: Any, schema: Any, lengths: FieldLengths,
+              arrays: TermArraysWriter | None = None) -> None:
+        """Write every term through Whoosh's field writer, a block at a time, and the
+        frequent terms of positional fields to `arrays` too (term_arrays.py)."""
         current = None
         postwriter = None
         column = bytearray()
+        decode = None
         for fieldname, term, ids, weights, values in self.records():
             if fieldname != current:
                 if current is not None:
@@ -172,9 +178,13 @@ class TermPostings:
                 level = postwriter._compression
                 column = lengths.by_field.get(fieldname, bytearray())
                 current = fieldname
+                field = schema[fieldname]
+                decode = position_decoder(field.format) if arrays is not None and wants_arrays(field) else None
             fieldwriter.start_term(term)
             _fill_blocks(postwriter, ids, weights, values, column, level)
             fieldwriter.finish_term()
+            if decode is not None and len(ids) >= term_arrays.MIN_POSTINGS:
+                arrays.add(fieldname, term, ids, weights, values, decode)  # type: ignore[union-attr]
         if current is not None:
             fieldwriter.finish_field()
 

@@ -24,21 +24,20 @@ Use (query.py):
 from __future__ import annotations
 
 import math
-import pickle
 from collections import Counter, defaultdict
-from itertools import accumulate
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 from weakref import WeakKeyDictionary
 
+import numpy as np
 from whoosh import matching
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
-from whoosh.formats import Positions
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query import qcore
 from whoosh.scoring import BM25FScorer, WeightingModel, WeightScorer
-from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import byte_to_length
+
+from .term_arrays import arrays_of, as_array, live_mask, position_decoder, term_postings
 
 # BM25 saturation and length normalisation (Robertson's usual values).
 K1 = 1.2
@@ -187,7 +186,7 @@ class FieldsTerm(qcore.Query):
             return matching.NullMatcher()
         reader = searcher.reader()
         within = within_of(context)
-        per_field: list[tuple[list[int], list[float]]] = []
+        per_field: list[tuple[Any, Any]] = []
         averages = _AVERAGE_LENGTHS.setdefault(parent, {})
         for fieldname, weight, btext in fields:
             if (fieldname, btext) not in reader:
@@ -197,6 +196,11 @@ class FieldsTerm(qcore.Query):
                 average = averages[fieldname] = parent.avg_field_length(fieldname) or 1.0
             b = self.field_b.get(fieldname, self.b)
             norms = length_norms(reader, fieldname, b, average)
+            found = term_postings(reader, fieldname, btext, within) if norms is not None else None
+            if found is not None:  # the same parts, computed a whole array at a time
+                if len(found[0]):
+                    per_field.append((found[0], weight * found[1] / norm_array(reader, norms)[found[0]]))
+                continue
             blocks = posting_blocks(reader, fieldname, btext, within) if norms is not None else None
             ids: list[int] = []
             parts: list[float] = []
@@ -222,9 +226,26 @@ class FieldsTerm(qcore.Query):
         if not per_field:
             return matching.NullMatcher()
         idf = rsj_idf(df, parent.doc_count_all()) * self.boost
-        ids, tfs = _sum_by_document(per_field)
         k1 = self.k1
+        if any(isinstance(ids, np.ndarray) for ids, _ in per_field):
+            ids, tfs = _sum_arrays_by_document(per_field, reader.doc_count_all())
+            return matching.ListMatcher(ids.tolist(), (idf * tfs * (k1 + 1) / (tfs + k1)).tolist())
+        ids, tfs = _sum_by_document(per_field)
         return matching.ListMatcher(ids, [idf * tf * (k1 + 1) / (tf + k1) for tf in tfs])
+
+
+def _sum_arrays_by_document(per_field: list[tuple[Any, Any]], size: int) -> tuple[np.ndarray, np.ndarray]:
+    """_sum_by_document with numpy: one running total per document of the segment,
+    fields added in order (0.0 + the first part is the part itself, so each sum is
+    the same float)."""
+    totals = np.zeros(size)
+    found = np.zeros(size, dtype=bool)
+    for ids, parts in per_field:
+        ids = np.asarray(ids, dtype=np.int64)
+        totals[ids] += np.asarray(parts, dtype=np.float64)
+        found[ids] = True
+    ids = np.flatnonzero(found)
+    return ids, totals[ids]
 
 
 def _sum_by_document(per_field: list[tuple[list[int], list[float]]]) -> tuple[list[int], list[float]]:
@@ -245,6 +266,17 @@ def _sum_by_document(per_field: list[tuple[list[int], list[float]]]) -> tuple[li
 
 
 _NORMS: "WeakKeyDictionary[Any, dict[tuple[str, float, float], list[float] | None]]" = WeakKeyDictionary()
+
+
+_NORM_ARRAYS: "WeakKeyDictionary[Any, tuple[list[float], np.ndarray]]" = WeakKeyDictionary()
+
+
+def norm_array(reader: Any, norms: list[float]) -> np.ndarray:
+    """`norms` (a list length_norms cached) as a numpy array, converted once."""
+    held = _NORM_ARRAYS.get(reader)
+    if held is None or held[0] is not norms:
+        held = _NORM_ARRAYS[reader] = (norms, np.asarray(norms, dtype=np.float64))
+    return held[1]
 
 
 def length_norms(reader: Any, fieldname: str, b: float, average: float) -> list[float] | None:
@@ -304,6 +336,15 @@ class AdjacentWords(wq.Phrase):
         reader = searcher.reader()
         if any((self.fieldname, btext) not in reader for btext in btexts):
             return [], None
+        found = adjacent_in_arrays(reader, self.fieldname, btexts, within)
+        if found is not None:
+            ids, weights = found
+            if not ids or weighting is None:
+                return ids, None
+            lengths = field_lengths(reader, self.fieldname)
+            parts = [_weight_scores(weighting.scorer(searcher, self.fieldname, btext), ids, column, lengths)
+                     for btext, column in zip(btexts, weights)]
+            return ids, _phrase_scores(parts, self.boost)
         postings: dict[bytes, dict[int, tuple[float, bytes]]] = {}
         wanted = within
         for btext in sorted(set(btexts), key=lambda t: reader.doc_frequency(self.fieldname, t)):
@@ -314,14 +355,83 @@ class AdjacentWords(wq.Phrase):
             wanted = set(found)
             if not wanted:
                 return [], None
-        ids = _adjacent(sorted(wanted or ()), [postings[b] for b in btexts], _position_decoder(field.format))
+        ids = _adjacent(sorted(wanted or ()), [postings[b] for b in btexts], position_decoder(field.format))
         if not ids or weighting is None:  # a boolean search: only the matches count
             return ids, None
         parts = [_word_scores(weighting.scorer(searcher, self.fieldname, btext), ids, postings[btext],
                               field_lengths(reader, self.fieldname)) for btext in btexts]
-        if len(parts) == 2:
-            return ids, [(first + second) * self.boost for first, second in zip(*parts)]
-        return ids, [_pairwise_sum(list(column)) * self.boost for column in zip(*parts)]
+        return ids, _phrase_scores(parts, self.boost)
+
+
+def _phrase_scores(parts: list[list[float]], boost: float) -> list[float]:
+    """Each document's phrase score from its words' scores, summed as Whoosh does."""
+    if len(parts) == 2:
+        return [(first + second) * boost for first, second in zip(*parts)]
+    return [_pairwise_sum(list(column)) * boost for column in zip(*parts)]
+
+
+def _weight_scores(scorer: Any, ids: list[int], weights: list[float], lengths: list[int] | None) -> list[float]:
+    """_word_scores for weights already in document order."""
+    if isinstance(scorer, BM25FScorer) and lengths is not None:
+        return [scorer._score(weight, lengths[docnum]) for docnum, weight in zip(ids, weights)]
+    return [scorer.score(_Posting(docnum, weight)) for docnum, weight in zip(ids, weights)]
+
+
+def adjacent_in_arrays(reader: Any, fieldname: str, btexts: list[bytes],
+                       within: set[int] | None) -> tuple[list[int], list[list[float]]] | None:
+    """The documents of one segment where `btexts` stand at consecutive positions, with
+    each word's weight in each of them, computed on the segment's term arrays; None
+    when a word has none (the caller reads Whoosh's blocks).
+
+    Positions are compared as (document, position) pairs: each pair becomes one
+    integer (the document's place among the candidates times the number of distinct
+    positions, plus the position's rank among them), so numpy's set operations give
+    exact answers whatever size the positions are."""
+    arrays = arrays_of(reader)
+    if arrays is None:
+        return None
+    words = []
+    for btext in dict.fromkeys(btexts):
+        found = arrays.postings(fieldname, btext)
+        if found is None:
+            return None
+        words.append((btext, found))
+    keep = live_mask(reader)
+    candidates = None
+    for _, (ids, _, _) in sorted(words, key=lambda word: len(word[1][0])):
+        candidates = ids if candidates is None else np.intersect1d(candidates, ids, assume_unique=True)
+    if keep is not None:
+        candidates = candidates[keep[candidates]]
+    if within is not None:
+        candidates = candidates[np.isin(candidates, as_array(within))]
+    if not len(candidates):
+        return [], []
+    per_word = {}
+    for btext, (ids, weights, counts) in words:
+        at = np.searchsorted(ids, candidates)  # every candidate is among the word's ids
+        ends = np.cumsum(counts, dtype=np.int64)
+        lengths = counts[at].astype(np.int64)
+        firsts = ends[at] - lengths
+        total = int(lengths.sum())
+        steps = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        places = np.repeat(firsts, lengths) + steps
+        per_word[btext] = (weights[at], np.repeat(np.arange(len(candidates)), lengths),
+                           arrays.positions(fieldname, btext)[places].astype(np.int64))
+    shifted = [per_word[btext][2] - offset for offset, btext in enumerate(btexts)]
+    values, ranks = np.unique(np.concatenate(shifted), return_inverse=True)
+    width = len(values)
+    keys = []
+    start = 0
+    for offset, btext in enumerate(btexts):
+        size = len(shifted[offset])
+        keys.append(per_word[btext][1] * width + ranks[start:start + size])
+        start += size
+    together = keys[0]
+    for other in keys[1:]:
+        together = together[np.isin(together, other)]
+    matched = np.unique(together // width)
+    ids = candidates[matched].tolist()
+    return ids, [per_word[btext][0][matched].astype(np.float64).tolist() for btext in btexts]
 
 
 class Within(frozenset):
@@ -347,21 +457,6 @@ def _word_scores(scorer: Any, ids: list[int], postings: dict[int, tuple[float, b
         # What BM25FScorer.score computes, with the length from the column read once.
         return [scorer._score(postings[docnum][0], lengths[docnum]) for docnum in ids]
     return [scorer.score(_Posting(docnum, postings[docnum][0])) for docnum in ids]
-
-
-def _position_decoder(fmt: Any) -> Any:
-    """Decode a posting's positions; for Whoosh's own Positions format (a 4-byte
-    count, then the pickled gaps, maybe without the pickle's final stop byte)
-    without its per-call overhead."""
-    if type(fmt) is not Positions:
-        return fmt.decode_positions
-
-    def decode(value: bytes) -> Iterable[int]:
-        if value[-1:] != b".":
-            value += b"."
-        return accumulate(pickle.loads(value[_INT_SIZE:]))
-
-    return decode
 
 
 def _adjacent(candidates: list[int], words: list[dict[int, tuple[float, bytes]]], decode: Any) -> list[int]:
@@ -506,6 +601,9 @@ def term_scores(matcher: Any, reader: Any, within: Within | None = None) -> tupl
     """The rest of a term matcher's postings with the scores its score() would give,
     read a block at a time (check reads_term_in_bulk first), only those `within` if
     given (other blocks are skipped unread).  Uses up the matcher."""
+    found = _rest_in_arrays(matcher, reader, within)
+    if found is not None:
+        return found
     lengths = field_lengths(reader, matcher.term()[0]) or []
     score = matcher.scorer._score
     ids: list[int] = []
@@ -520,6 +618,44 @@ def term_scores(matcher: Any, reader: Any, within: Within | None = None) -> tupl
                 ids.append(docnum)
                 scores.append(score(weight, lengths[docnum]))
     return ids, scores
+
+
+def _rest_in_arrays(matcher: Any, reader: Any, within: Within | None) -> tuple[list[int], list[float]] | None:
+    """term_scores from the segment's term arrays: BM25FScorer's own formula, one
+    operation at a time over whole arrays, so each score is the same float."""
+    fieldname, btext = matcher.term()
+    arrays = arrays_of(reader)
+    found = arrays.postings(fieldname, btext) if arrays is not None else None
+    if found is None:
+        return None
+    ids, weights, _ = found
+    if matcher.is_active():
+        first = matcher.id()
+        if first > ids[0]:
+            start = int(np.searchsorted(ids, first))
+            ids, weights = ids[start:], weights[start:]
+    matcher._atend = True  # used up, as term_scores promises
+    if within is not None:
+        inside = np.isin(ids, as_array(within))
+        ids, weights = ids[inside], weights[inside]
+    scorer = matcher.scorer
+    tf = weights.astype(np.float64)
+    lengths = length_array(reader, fieldname)[ids]
+    b, k1 = scorer.B, scorer.K1
+    scores = scorer.idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / scorer.avgfl)))
+    return ids.tolist(), scores.tolist()
+
+
+_LENGTH_ARRAYS: "WeakKeyDictionary[Any, dict[str, np.ndarray]]" = WeakKeyDictionary()
+
+
+def length_array(reader: Any, fieldname: str) -> np.ndarray:
+    """field_lengths as a float64 array (lengths are small integers: exact)."""
+    held = _LENGTH_ARRAYS.setdefault(reader, {})
+    if fieldname not in held:
+        held[fieldname] = np.asarray(field_lengths(reader, fieldname) or [0] * reader.doc_count_all(),
+                                     dtype=np.float64)
+    return held[fieldname]
 
 
 def term_ids(matcher: Any) -> list[int] | None:

@@ -31,6 +31,8 @@ from whoosh.writing import SegmentWriter
 
 from .postings import FieldLengths, TermPostings
 from .spelling import WordCounts, WordTable
+from .term_arrays import PART_NAME as ARRAYS_PART
+from .term_arrays import TermArraysWriter, arrays_path
 
 # Private folders of segments being written; Whoosh's own clean-up skips names
 # that start with a dot, so it never deletes a worker's files mid-write.
@@ -69,6 +71,7 @@ class _BatchWriter(SegmentWriter):
         super().__init__(ix, limitmb=limitmb, **kwargs)
         self._lengths = FieldLengths()
         self._postings = TermPostings(folder, limitmb=limitmb)
+        self._folder = folder
         self._whoosh_pool_used = False
         add_field = self.perdocwriter.add_field
 
@@ -126,7 +129,13 @@ class _BatchWriter(SegmentWriter):
             self._postings.cleanup()
             self.fieldwriter.add_postings(self.schema, self._lengths, self.pool.iter_postings())
         else:
-            self._postings.write(self.fieldwriter, self.schema, self._lengths)
+            arrays = TermArraysWriter(os.path.join(self._folder, ARRAYS_PART))
+            try:
+                self._postings.write(self.fieldwriter, self.schema, self._lengths, arrays)
+            except BaseException:
+                arrays.discard()
+                raise
+            arrays.close()
             self._postings.cleanup()
         self.fieldwriter.close()
 
@@ -159,6 +168,9 @@ class SegmentBuilder:
         writer = self._writer
         segment = writer._finalize_segment()
         writer._finish()
+        part = os.path.join(self.folder, ARRAYS_PART)
+        if os.path.exists(part):  # named as the segment's files now that they are assembled
+            os.replace(part, arrays_path(self.folder, segment.segment_id()))
         return WrittenSegment(segment, self.folder, self.ids, self._words.table())
 
     def discard(self) -> None:
