@@ -296,7 +296,7 @@ def length_norms(reader: Any, fieldname: str, b: float, average: float) -> list[
             cached[key] = None
         else:
             table = {length: (1 - b) + b * length / average for length in set(lengths)}
-            cached[key] = [table[length] for length in lengths]
+            cached[key] = list(map(table.__getitem__, lengths))
     return cached[key]
 
 
@@ -696,7 +696,7 @@ def _read_lengths(reader: Any, fieldname: str) -> list[int] | None:
     if raw is None or getattr(column, "_fixedlen", None) != 1:
         return None
     codes = raw.get(column._basepos, column._count)
-    lengths = [_BYTE_LENGTHS[code] for code in codes]
+    lengths = list(map(_BYTE_LENGTHS.__getitem__, codes))
     return lengths + [0] * (size - len(lengths))
 
 

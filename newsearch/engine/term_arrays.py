@@ -15,13 +15,16 @@ own (`MAIN_<id>.nsa`), so Whoosh moves nothing and deletes it with the segment.
 It is an accelerator, never the only copy: a segment without one, or a term
 missing from it, is read from Whoosh's blocks as before.
 
-File layout: MAGIC, the directory's offset (uint64, little-endian), the arrays
-(each aligned to 8 bytes), then the directory, a marshalled
-{fieldname: {term: (offset, postings, positions, position_bytes)}}.
+File layout: MAGIC and the directory's offset (uint64, little-endian), the arrays
+(each aligned to 8 bytes), then the directory: the number of terms n (uint64), an
+int64 table of n rows (offset, postings, positions, position bytes), n + 1 uint64
+offsets into the keys, and the keys, `fieldname NUL term`, in sorted order. A term
+is found by bisection, reading a few keys, so opening a segment's file reads
+nothing else (a 1,000,000-article index has dozens of segments, each with tens of
+thousands of terms).
 """
 from __future__ import annotations
 
-import marshal
 import mmap
 import os
 import pickle
@@ -34,7 +37,7 @@ import numpy as np
 from whoosh.formats import Positions
 from whoosh.system import _INT_SIZE
 
-MAGIC = b"NSTA\x01\x00\x00\x00"
+MAGIC = b"NSTA\x02\x00\x00\x00"
 EXTENSION = "nsa"
 # Terms with fewer postings in a segment stay in Whoosh's blocks only: they are
 # cheap to read there, and most of a vocabulary is such terms.
@@ -116,11 +119,20 @@ class TermArraysWriter:
         if not self._directory:
             self.discard()
             return
+        keys = sorted((fieldname.encode("utf-8") + b"\x00" + term, entry)
+                      for fieldname, terms in self._directory.items() for term, entry in terms.items())
         where = self._align()
-        self._file.write(marshal.dumps(self._directory))
-        self._file.seek(0)
-        self._file.write(_HEADER.pack(MAGIC, where))
-        self._file.close()
+        table = np.array([entry for _, entry in keys], dtype=np.int64).reshape(len(keys), 4)
+        starts = np.zeros(len(keys) + 1, dtype=np.uint64)
+        starts[1:] = np.cumsum([len(key) for key, _ in keys])
+        fh = self._file
+        fh.write(struct.pack("<Q", len(keys)))
+        fh.write(table.tobytes())
+        fh.write(starts.tobytes())
+        fh.write(b"".join(key for key, _ in keys))
+        fh.seek(0)
+        fh.write(_HEADER.pack(MAGIC, where))
+        fh.close()
 
     def discard(self) -> None:
         self._file.close()
@@ -139,20 +151,42 @@ class TermArrays:
         magic, where = _HEADER.unpack_from(self._map, 0)
         if magic != MAGIC:
             raise ValueError(f"{path}: not a newsearch term-arrays file")
-        self._directory: dict[str, dict[bytes, tuple[int, int, int, int]]] = marshal.loads(self._map[where:])
-        self._buffer = memoryview(self._map)
+        buffer = self._buffer = memoryview(self._map)
+        (self._size,) = struct.unpack_from("<Q", buffer, where)
+        where += 8
+        self._table = np.frombuffer(buffer, np.int64, 4 * self._size, where).reshape(self._size, 4)
+        where += 32 * self._size
+        self._starts = np.frombuffer(buffer, np.uint64, self._size + 1, where)
+        self._keys = where + 8 * (self._size + 1)
+
+    def _key(self, k: int) -> bytes:
+        return self._map[self._keys + int(self._starts[k]):self._keys + int(self._starts[k + 1])]
+
+    def _entry(self, fieldname: str, term: bytes) -> tuple[int, int, int, int] | None:
+        wanted = fieldname.encode("utf-8") + b"\x00" + term
+        low, high = 0, self._size
+        while low < high:
+            middle = (low + high) // 2
+            if self._key(middle) < wanted:
+                low = middle + 1
+            else:
+                high = middle
+        if low < self._size and self._key(low) == wanted:
+            offset, size, count, itemsize = self._table[low].tolist()
+            return offset, size, count, itemsize
+        return None
 
     def has(self, fieldname: str, term: bytes) -> bool:
-        return term in self._directory.get(fieldname, ())
+        return self._entry(fieldname, term) is not None
 
     def terms(self) -> Iterable[tuple[str, bytes]]:
-        for fieldname, terms in self._directory.items():
-            for term in terms:
-                yield fieldname, term
+        for k in range(self._size):
+            fieldname, _, term = self._key(k).partition(b"\x00")
+            yield fieldname.decode("utf-8"), term
 
     def postings(self, fieldname: str, term: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """(ids, weights, counts) of a term, or None when this file does not hold it."""
-        entry = self._directory.get(fieldname, {}).get(term)
+        entry = self._entry(fieldname, term)
         if entry is None:
             return None
         offset, size, _, _ = entry
@@ -164,7 +198,7 @@ class TermArrays:
 
     def positions(self, fieldname: str, term: bytes) -> np.ndarray | None:
         """Every position of a term, posting after posting (`counts` says how many each)."""
-        entry = self._directory.get(fieldname, {}).get(term)
+        entry = self._entry(fieldname, term)
         if entry is None:
             return None
         offset, size, count, itemsize = entry
