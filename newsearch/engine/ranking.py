@@ -195,12 +195,13 @@ class FieldsTerm(qcore.Query):
             if average is None:
                 average = averages[fieldname] = parent.avg_field_length(fieldname) or 1.0
             b = self.field_b.get(fieldname, self.b)
-            norms = length_norms(reader, fieldname, b, average)
-            found = term_postings(reader, fieldname, btext, within) if norms is not None else None
+            norm_values = norm_array(reader, fieldname, b, average)
+            found = term_postings(reader, fieldname, btext, within) if norm_values is not None else None
             if found is not None:  # the same parts, computed a whole array at a time
                 if len(found[0]):
-                    per_field.append((found[0], weight * found[1] / norm_array(reader, norms)[found[0]]))
+                    per_field.append((found[0], weight * found[1] / norm_values[found[0]]))
                 continue
+            norms = length_norms(reader, fieldname, b, average)
             blocks = posting_blocks(reader, fieldname, btext, within) if norms is not None else None
             ids: list[int] = []
             parts: list[float] = []
@@ -265,24 +266,13 @@ def _sum_by_document(per_field: list[tuple[list[int], list[float]]]) -> tuple[li
     return ids, [last[docnum] for docnum in ids]
 
 
-_NORMS: "WeakKeyDictionary[Any, dict[tuple[str, float, float], list[float] | None]]" = WeakKeyDictionary()
+_NORMS: "WeakKeyDictionary[Any, dict[tuple[str, float, float], np.ndarray | None]]" = WeakKeyDictionary()
 
 
-_NORM_ARRAYS: "WeakKeyDictionary[Any, tuple[list[float], np.ndarray]]" = WeakKeyDictionary()
-
-
-def norm_array(reader: Any, norms: list[float]) -> np.ndarray:
-    """`norms` (a list length_norms cached) as a numpy array, converted once."""
-    held = _NORM_ARRAYS.get(reader)
-    if held is None or held[0] is not norms:
-        held = _NORM_ARRAYS[reader] = (norms, np.asarray(norms, dtype=np.float64))
-    return held[1]
-
-
-def length_norms(reader: Any, fieldname: str, b: float, average: float) -> list[float] | None:
+def norm_array(reader: Any, fieldname: str, b: float, average: float) -> np.ndarray | None:
     """Every document's BM25 length normalisation (1 - b) + b * length / average in
-    one segment, cached per reader. Whoosh keeps lengths to one byte, so there are
-    at most 256 values to compute. None when the lengths are not readable in bulk."""
+    one segment, computed a whole array at a time (each the same float as the scalar
+    formula) and cached per reader. None when the lengths are not readable in bulk."""
     try:
         cached = _NORMS.setdefault(reader, {})
     except TypeError:
@@ -291,13 +281,25 @@ def length_norms(reader: Any, fieldname: str, b: float, average: float) -> list[
     if key not in cached:
         if len(cached) > 64:
             cached.clear()
-        lengths = field_lengths(reader, fieldname)
-        if lengths is None:
-            cached[key] = None
-        else:
-            table = {length: (1 - b) + b * length / average for length in set(lengths)}
-            cached[key] = list(map(table.__getitem__, lengths))
+        lengths = length_values(reader, fieldname)
+        cached[key] = None if lengths is None else (1 - b) + b * lengths.astype(np.float64) / average
     return cached[key]
+
+
+def length_norms(reader: Any, fieldname: str, b: float, average: float) -> list[float] | None:
+    """norm_array as a list, for the paths that look documents up one at a time."""
+    norms = norm_array(reader, fieldname, b, average)
+    if norms is None:
+        return None
+    held = _NORM_LISTS.setdefault(reader, {})
+    key = (fieldname, b, average)
+    if key not in held or held[key][0] is not norms:
+        held[key] = (norms, norms.tolist())
+    return held[key][1]
+
+
+_NORM_LISTS: "WeakKeyDictionary[Any, dict[tuple[str, float, float], tuple[np.ndarray, list[float]]]]" = \
+    WeakKeyDictionary()
 
 
 class AdjacentWords(wq.Phrase):
@@ -581,7 +583,7 @@ def _readable_blocks(matcher: Any, pending: list[int] | None) -> Iterator[bool]:
 def reads_term_in_bulk(matcher: Any, reader: Any) -> bool:
     """Whether term_scores can read this matcher (a Whoosh term scored by BM25)."""
     return (type(matcher) is W3LeafMatcher and type(matcher.scorer) is BM25FScorer
-            and matcher.term() is not None and field_lengths(reader, matcher.term()[0]) is not None)
+            and matcher.term() is not None and length_values(reader, matcher.term()[0]) is not None)
 
 
 def _blocks_left(matcher: Any, *, weights: bool, within: Within | None = None) -> Iterator[tuple[Any, Any]]:
@@ -646,18 +648,6 @@ def _rest_in_arrays(matcher: Any, reader: Any, within: Within | None) -> tuple[l
     return ids.tolist(), scores.tolist()
 
 
-_LENGTH_ARRAYS: "WeakKeyDictionary[Any, dict[str, np.ndarray]]" = WeakKeyDictionary()
-
-
-def length_array(reader: Any, fieldname: str) -> np.ndarray:
-    """field_lengths as a float64 array (lengths are small integers: exact)."""
-    held = _LENGTH_ARRAYS.setdefault(reader, {})
-    if fieldname not in held:
-        held[fieldname] = np.asarray(field_lengths(reader, fieldname) or [0] * reader.doc_count_all(),
-                                     dtype=np.float64)
-    return held[fieldname]
-
-
 def term_ids(matcher: Any) -> list[int] | None:
     """The rest of a term matcher's document numbers, without weights or scores (a
     filter's postings: a language, a section); None when it is not a plain term
@@ -667,14 +657,15 @@ def term_ids(matcher: Any) -> list[int] | None:
     return [docnum for block_ids, _ in _blocks_left(matcher, weights=False) for docnum in block_ids]
 
 
-_BYTE_LENGTHS = [byte_to_length(code) for code in range(256)]
-_LENGTHS: "WeakKeyDictionary[Any, dict[str, list[int] | None]]" = WeakKeyDictionary()
+_BYTE_LENGTHS = np.array([byte_to_length(code) for code in range(256)], dtype=np.int64)
+_LENGTHS: "WeakKeyDictionary[Any, dict[str, np.ndarray | None]]" = WeakKeyDictionary()
+_LENGTH_LISTS: "WeakKeyDictionary[Any, dict[str, list[int] | None]]" = WeakKeyDictionary()
 
 
-def field_lengths(reader: Any, fieldname: str) -> list[int] | None:
+def length_values(reader: Any, fieldname: str) -> np.ndarray | None:
     """Every document's length in `fieldname` for one segment, read once per reader
-    straight from Whoosh's length column (a byte per document).  None when the
-    reader keeps its lengths some other way."""
+    straight from Whoosh's length column (a byte per document) into an int64 array.
+    None when the reader keeps its lengths some other way."""
     try:
         cached = _LENGTHS.setdefault(reader, {})
     except TypeError:
@@ -684,20 +675,39 @@ def field_lengths(reader: Any, fieldname: str) -> list[int] | None:
     return cached[fieldname]
 
 
-def _read_lengths(reader: Any, fieldname: str) -> list[int] | None:
+def field_lengths(reader: Any, fieldname: str) -> list[int] | None:
+    """length_values as a list, for the paths that look documents up one at a time."""
+    try:
+        cached = _LENGTH_LISTS.setdefault(reader, {})
+    except TypeError:
+        return None
+    if fieldname not in cached:
+        values = length_values(reader, fieldname)
+        cached[fieldname] = None if values is None else values.tolist()
+    return cached[fieldname]
+
+
+def length_array(reader: Any, fieldname: str) -> np.ndarray:
+    """length_values as float64 (lengths are small integers: exact), zeros if unreadable."""
+    values = length_values(reader, fieldname)
+    return values.astype(np.float64) if values is not None else np.zeros(reader.doc_count_all())
+
+
+def _read_lengths(reader: Any, fieldname: str) -> np.ndarray | None:
     perdoc = getattr(reader, "_perdoc", None)
     if perdoc is None or not hasattr(perdoc, "_cached_reader"):
         return None
     column = perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
     size = reader.doc_count_all()
+    lengths = np.zeros(size, dtype=np.int64)
     if column is None:
-        return [0] * size
+        return lengths
     raw = getattr(column, "_dbfile", None)
     if raw is None or getattr(column, "_fixedlen", None) != 1:
         return None
-    codes = raw.get(column._basepos, column._count)
-    lengths = list(map(_BYTE_LENGTHS.__getitem__, codes))
-    return lengths + [0] * (size - len(lengths))
+    codes = np.frombuffer(bytes(raw.get(column._basepos, column._count)), dtype=np.uint8)[:size]
+    lengths[:len(codes)] = _BYTE_LENGTHS[codes]
+    return lengths
 
 
 class SumOr(wq.Or):
