@@ -8,23 +8,22 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import marshal
-import operator
 import os
 import pickle
 import re
 import struct
 import time
 import zlib
-from bisect import bisect_left
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
-from itertools import chain, compress
+from itertools import chain
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
+import numpy as np
 from whoosh import matching, qparser, scoring
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -434,6 +433,8 @@ class FacetCache:
         self._dir = Path(directory) / FACET_CACHE_DIR if directory is not None else None
         self._segments: dict[tuple[str, str], list[Any]] = {}
         self._joined: dict[tuple[int, str], list[Any]] = {}
+        self._codes: dict[tuple[int, str], tuple[list[Any], np.ndarray, list[Any]]] = {}
+        self._arrays: dict[tuple[int, str], tuple[list[Any], np.ndarray]] = {}
         # (id(reader), facet) -> (reader, counts over every article): the reader is
         # held so that its id cannot be reused while the entry lives.
         self._totals: dict[tuple[int, str], tuple[Any, tuple[FacetCount, ...]]] = {}
@@ -462,6 +463,32 @@ class FacetCache:
                 joined.extend(self._segment_values(segment_reader, fieldname))
             self._joined[key] = joined
         return self._joined[key]
+
+    def codes(self, reader: Any, facet: str) -> tuple[np.ndarray, list[Any]]:
+        """values() as a number per document (int32) and the distinct values those
+        numbers stand for: counting a facet is then one bincount over the matches."""
+        key = (id(reader), facet)
+        held = self._codes.get(key)
+        values = self.values(reader, facet)
+        if held is None or held[0] is not values:
+            if len(self._codes) > 32:
+                self._codes.clear()
+            numbers: dict[Any, int] = {}
+            codes = np.fromiter((numbers.setdefault(v, len(numbers)) for v in values), dtype=np.int32,
+                                count=len(values))
+            held = self._codes[key] = (values, codes, list(numbers))
+        return held[1], held[2]
+
+    def array(self, reader: Any, facet: str) -> np.ndarray:
+        """values() of a numeric column (dates) as an int64 array, converted once."""
+        key = (id(reader), facet)
+        values = self.values(reader, facet)
+        held = self._arrays.get(key)
+        if held is None or held[0] is not values:
+            if len(self._arrays) > 32:
+                self._arrays.clear()
+            held = self._arrays[key] = (values, np.asarray(values, dtype=np.int64))
+        return held[1]
 
     def instants(self, reader: Any) -> list[int]:
         """For each document number: its UTC date as Whoosh's number, or _NO_DATE."""
@@ -566,6 +593,26 @@ def _build_date_values(reader: Any, fieldname: str) -> list[int]:
         return [_NO_DATE] * size
     values = [min(v, _NO_DATE) for v in reader.column_reader(fieldname, translate=False)]
     return values + [_NO_DATE] * (size - len(values))
+
+
+def count_facet_codes(codes: np.ndarray, table: list[Any], docs: np.ndarray) -> Counter[str]:
+    """count_facet from FacetCache.codes: documents tallied by their whole value in one
+    bincount, then the few distinct tuples split into names."""
+    counts: Counter[str] = Counter()
+    if not len(docs):
+        return counts
+    tally = np.bincount(codes[docs], minlength=len(table))
+    for code in np.flatnonzero(tally).tolist():
+        value = table[code]
+        if value is None:
+            continue
+        count = int(tally[code])
+        if isinstance(value, tuple):
+            for name in value:
+                counts[name] += count
+        else:
+            counts[value] += count
+    return counts
 
 
 def count_facet(values: list[Any], docs: Iterable[int]) -> Counter[str]:
@@ -906,17 +953,23 @@ class _DateFilter:
     proportion to the window, not to the hits.
     """
 
-    def __init__(self, dates: list[int], low: int, high: int) -> None:
+    def __init__(self, dates: list[int], low: int, high: int, array: np.ndarray | None = None) -> None:
         self.dates = dates
         self.low = low
         self.high = high
+        self.array = np.asarray(dates, dtype=np.int64) if array is None else array
 
     @classmethod
     def of(cls, searcher: Any, date_query: Any, cache: FacetCache) -> "_DateFilter | None":
         if date_query is None:
             return None
         low, high = _date_window(date_query)
-        return cls(cache.dates(searcher.reader()), low, high)
+        reader = searcher.reader()
+        return cls(cache.dates(reader), low, high, cache.array(reader, _DATE_KEY))
+
+    def inside_array(self, docs: np.ndarray) -> np.ndarray:
+        values = self.array[docs]
+        return (values >= self.low) & (values < self.high)
 
     def inside(self, docs: Iterable[int]) -> list[bool]:
         dates, low, high = self.dates, self.low, self.high
@@ -940,6 +993,17 @@ def _date_window(date_query: Any) -> tuple[int, int]:
 
 
 def scored_matches(searcher: Any, query: Any, dates: _DateFilter | None = None) -> tuple[list[int], list[float]]:
+    """scored_arrays as lists."""
+    if is_everything(query):
+        docs = live_documents(searcher)
+        if dates is not None:
+            docs = dates.keep(docs)
+        return docs, [float(query.boost)] * len(docs)
+    docs, scores = scored_arrays(searcher, query, dates)
+    return docs.tolist(), scores.tolist()
+
+
+def scored_arrays(searcher: Any, query: Any, dates: _DateFilter | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Every matching document inside the date limits, with its score, in document order.
 
     One pass of each segment's matcher: the exact count, the top hits and the
@@ -947,35 +1011,46 @@ def scored_matches(searcher: Any, query: Any, dates: _DateFilter | None = None) 
     phrase or a many-word query two or three times.
     """
     if is_everything(query):
-        docs = live_documents(searcher)
+        docs = np.asarray(live_documents(searcher), dtype=np.int64)
         if dates is not None:
-            docs = dates.keep(docs)
-        return docs, [float(query.boost)] * len(docs)
+            docs = docs[dates.inside_array(docs)]
+        return docs, np.full(len(docs), float(query.boost))
     context = searcher.context(needs_current=True)
-    docs: list[int] = []
-    scores: list[float] = []
-    add_doc, add_score = docs.append, scores.append
+    id_parts: list[np.ndarray] = []
+    score_parts: list[np.ndarray] = []
     for subsearcher, offset in searcher.leaf_searchers():
         matcher = query.matcher(subsearcher, context)
+        docs: list[int] = []
+        scores: list[float] = []
+        add_doc, add_score = docs.append, scores.append
         while matcher.is_active():
             # Now and then drop exhausted branches (as Whoosh's collector does):
             # a word absent from bylines no longer costs a check per match.
             matcher = matcher.replace(0)
             bulk = _bulk(matcher, subsearcher.reader())
             if bulk is not None:
-                docs.extend(docnum + offset for docnum in bulk[0])
-                scores.extend(bulk[1])
+                id_parts.append(np.asarray(docs, dtype=np.int64) + offset)
+                score_parts.append(np.asarray(scores, dtype=np.float64))
+                docs, scores = [], []
+                id_parts.append(bulk[0] + offset)
+                score_parts.append(bulk[1])
                 break
             for _ in range(_REPLACE_EVERY):
                 if not matcher.is_active():
                     break
-                add_doc(matcher.id() + offset)
+                add_doc(matcher.id())
                 add_score(matcher.score())
                 matcher.next()
+        if docs:
+            id_parts.append(np.asarray(docs, dtype=np.int64) + offset)
+            score_parts.append(np.asarray(scores, dtype=np.float64))
+    if not id_parts:
+        return _NO_IDS, _NO_SCORES
+    all_ids, all_scores = np.concatenate(id_parts), np.concatenate(score_parts)
     if dates is not None:
-        inside = dates.inside(docs)
-        docs, scores = list(compress(docs, inside)), list(compress(scores, inside))
-    return docs, scores
+        inside = dates.inside_array(all_ids)
+        all_ids, all_scores = all_ids[inside], all_scores[inside]
+    return all_ids, all_scores
 
 
 def is_everything(query: Any) -> bool:
@@ -1044,74 +1119,64 @@ def _filter_ids(matcher: Any) -> set[int]:
     return set(term_ids(matcher) or ())
 
 
-def _read_bulk(matcher: Any, reader: Any, within: Within | None = None) -> tuple[list[int], list[float]]:
-    """See _bulk. `within`: the only documents that can be kept (a small language's,
-    from a filter above); terms then read only the posting blocks holding them."""
+def _read_bulk(matcher: Any, reader: Any, within: Within | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """See _bulk: (ids int64, scores float64) arrays, joined a whole array at a time.
+    `within`: the only documents that can be kept (a small language's, from a filter
+    above); terms then read only the posting blocks holding them."""
     kind = type(matcher)
     if not matcher.is_active():
-        return [], []
+        return _NO_IDS, _NO_SCORES
     if kind is matching.ListMatcher:
         start = matcher._i
-        ids = list(matcher._ids[start:])
+        ids = np.asarray(matcher._ids[start:], dtype=np.int64)
         if matcher._all_weights:
-            return ids, [matcher._all_weights] * len(ids)
+            return ids, np.full(len(ids), float(matcher._all_weights))
         if matcher._weights:
-            return ids, list(matcher._weights[start:])
-        return ids, [1.0] * len(ids)
+            return ids, np.asarray(matcher._weights[start:], dtype=np.float64)
+        return ids, np.ones(len(ids))
     if kind is matching.WrappingMatcher or kind is FilterMatcher:
         ids, scores = _read_bulk(matcher.child, reader, within)
         if kind is FilterMatcher:  # Whoosh's wrapper for deleted documents (or a kept set)
-            keep = [(d in matcher._ids) != matcher._exclude for d in ids]
-            ids, scores = list(compress(ids, keep)), list(compress(scores, keep))
-        return ids, [score * matcher.boost for score in scores]
+            keep = _in_set(ids, matcher._ids) != matcher._exclude
+            ids, scores = ids[keep], scores[keep]
+        return ids, scores * matcher.boost
     if kind in _FILTERED:  # a's scores, for a's documents in (Require) or not in (AndNot) b's
         held, wanted = _filter_ids(matcher.b), kind is RequireMatcher
         if wanted and len(held) <= WITHIN_SHARE * reader.doc_count_all():
             within = Within(held if within is None else held & within)
         ids, scores = _read_bulk(matcher.a, reader, within)
-        return _filtered(ids, scores, held, wanted)
+        keep = _in_set(ids, held) == wanted
+        return ids[keep], scores[keep]
     if kind not in _JOINS:
-        return term_scores(matcher, reader, within)
-    a, b = _read_bulk(matcher.a, reader, within), _read_bulk(matcher.b, reader, within)
-    b_scores = dict(zip(*b))
+        ids, scores = term_scores(matcher, reader, within)
+        return np.asarray(ids, dtype=np.int64), np.asarray(scores, dtype=np.float64)
+    (a_ids, a_scores), (b_ids, b_scores) = _read_bulk(matcher.a, reader, within), _read_bulk(matcher.b, reader, within)
+    _, at_a, at_b = np.intersect1d(a_ids, b_ids, assume_unique=True, return_indices=True)
     if kind is matching.IntersectionMatcher:
-        pairs = [(d, s + b_scores[d]) for d, s in zip(*a) if d in b_scores]
-    elif kind is matching.UnionMatcher:
-        a_scores = dict(zip(*a))
-        merged = {d: s + b_scores[d] if d in b_scores else s for d, s in a_scores.items()}
-        merged.update((d, s) for d, s in b_scores.items() if d not in a_scores)
-        pairs = sorted(merged.items())
-    else:  # optional b: a's documents, plus b's score where b matches too
-        pairs = [(d, s + b_scores[d] if d in b_scores else s) for d, s in zip(*a)]
-    return [d for d, _ in pairs], [s for _, s in pairs]
-
-
-def _filtered(ids: list[int], scores: list[float], held: set[int], wanted: bool) -> tuple[list[int], list[float]]:
-    """The (ids, scores) whose id is in `held` (`wanted`) or not in it. A filter much
-    smaller than the matches (a small language's articles) is found by bisection
-    rather than by testing every match."""
-    if len(held) * 16 >= len(ids):
-        keep = [(d in held) is wanted for d in ids]
-        return list(compress(ids, keep)), list(compress(scores, keep))
-    at = []
-    for docnum in sorted(held):
-        place = bisect_left(ids, docnum)
-        if place < len(ids) and ids[place] == docnum:
-            at.append(place)
-    if wanted:
-        return [ids[k] for k in at], [scores[k] for k in at]
-    if not at:
+        return a_ids[at_a], a_scores[at_a] + b_scores[at_b]
+    if kind is matching.UnionMatcher:
+        ids = np.union1d(a_ids, b_ids)
+        scores = np.empty(len(ids))
+        scores[np.searchsorted(ids, b_ids)] = b_scores
+        places = np.searchsorted(ids, a_ids)
+        scores[places] = a_scores
+        scores[places[at_a]] = a_scores[at_a] + b_scores[at_b]  # a's score first, as the tree adds them
         return ids, scores
-    kept_ids: list[int] = []
-    kept_scores: list[float] = []
-    start = 0
-    for place in at:
-        kept_ids.extend(ids[start:place])
-        kept_scores.extend(scores[start:place])
-        start = place + 1
-    kept_ids.extend(ids[start:])
-    kept_scores.extend(scores[start:])
-    return kept_ids, kept_scores
+    # optional b: a's documents, plus b's score where b matches too
+    scores = a_scores.copy()
+    scores[at_a] = a_scores[at_a] + b_scores[at_b]
+    return a_ids, scores
+
+
+_NO_IDS = np.zeros(0, dtype=np.int64)
+_NO_SCORES = np.zeros(0)
+
+
+def _in_set(ids: np.ndarray, held: Any) -> np.ndarray:
+    """For each of `ids`, whether it is in the set `held`."""
+    if not len(ids) or not held:
+        return np.zeros(len(ids), dtype=bool)
+    return np.isin(ids, np.fromiter(held, dtype=np.int64, count=len(held)))
 
 
 _JOINS = (matching.IntersectionMatcher, matching.UnionMatcher, matching.AndMaybeMatcher, Bonus.matcherclass)
@@ -1139,7 +1204,7 @@ def ranked_matches(searcher: Any, query: Any, dates: _DateFilter | None, wanted:
     parts = language_parts(query)
     if parts is not None:  # disjoint: each reading ranked alone (its bonus pruned), then merged
         ranked = [ranked_matches(searcher, part, dates, wanted, ids=ids) for part in parts]
-        docs = sorted(chain.from_iterable(found for found, _ in ranked))
+        docs = np.sort(np.concatenate([np.asarray(found, dtype=np.int64) for found, _ in ranked]))
         best = list(chain.from_iterable(top for _, top in ranked))
         merged = best_by([-score for _, score in best], [d for d, _ in best], wanted, ids)
         return docs, [(docnum, -negated) for docnum, negated in merged]
@@ -1147,9 +1212,21 @@ def ranked_matches(searcher: Any, query: Any, dates: _DateFilter | None, wanted:
         pruned = _ranked_with_bonus(searcher, query, dates, wanted, ids=ids)
         if pruned is not None:
             return pruned
-    docs, scores = scored_matches(searcher, query, dates)
-    best = best_by(list(map(operator.neg, scores)), docs, wanted, ids)
+    docs, scores = scored_arrays(searcher, query, dates)
+    best = best_of_arrays(-scores, docs, wanted, ids)
     return docs, [(docnum, -negated) for docnum, negated in best]
+
+
+def best_of_arrays(primary: np.ndarray, docs: np.ndarray, wanted: int,
+                   ids: list[Any] | None) -> list[tuple[int, Any]]:
+    """best_by over arrays: only the documents whose value is at most the `wanted`-th
+    smallest (all its ties included) can be among the best, so best_by sees only those
+    and gives the same answer as over them all."""
+    if len(primary) > wanted > 0:
+        cut = np.partition(primary, wanted - 1)[wanted - 1]
+        keep = primary <= cut
+        primary, docs = primary[keep], docs[keep]
+    return best_by(primary.tolist(), docs.tolist(), wanted, ids)
 
 
 def _ranked_with_bonus(searcher: Any, query: Any, dates: _DateFilter | None, wanted: int, *,
@@ -1164,17 +1241,17 @@ def _ranked_with_bonus(searcher: Any, query: Any, dates: _DateFilter | None, wan
     bound = bonus_bound(searcher, query.b)
     if bound is None:
         return None
-    docs, base = scored_matches(searcher, query.a, dates)
-    threshold = heapq.nlargest(wanted, base)[-1] if len(base) >= wanted else float("-inf")
-    candidates = [k for k, score in enumerate(base) if score + bound >= threshold]
-    bonus = bonus_scores(searcher, query.b, [docs[k] for k in candidates])
+    docs, base = scored_arrays(searcher, query.a, dates)
+    threshold = np.partition(base, len(base) - wanted)[len(base) - wanted] if len(base) >= wanted else -np.inf
+    candidates = np.flatnonzero(base + bound >= threshold)
+    chosen = docs[candidates].tolist()
+    bonus = bonus_scores(searcher, query.b, chosen)
     if bonus is None:
         return None
     finals = []
-    for k in candidates:
-        docnum, score = docs[k], base[k]
+    for docnum, score in zip(chosen, base[candidates].tolist()):
         finals.append(-(score + bonus[docnum]) if docnum in bonus else -score)
-    best = best_by(finals, [docs[k] for k in candidates], wanted, ids)
+    best = best_by(finals, chosen, wanted, ids)
     return docs, [(docnum, -negated) for docnum, negated in best]
 
 
@@ -1233,7 +1310,7 @@ def _facet_counts(
     filters: dict[str, Any],
     names: Sequence[str],
     cache: FacetCache,
-    matching: list[int],
+    matching: Sequence[int] | np.ndarray,
     dates: _DateFilter | None,
 ) -> dict[str, Counter[str]]:
     """Exact raw counts. A facet that is itself filtered counts without its own filter,
@@ -1250,12 +1327,21 @@ def _facet_counts(
         return docsets[key]
 
     everything = is_everything(text_query) and not filters and dates is None
+    as_arrays: dict[int, np.ndarray] = {}
+
+    def array_of(docs: Any) -> np.ndarray:  # each list of matches converted once
+        if isinstance(docs, np.ndarray):
+            return docs
+        if id(docs) not in as_arrays:
+            as_arrays[id(docs)] = np.fromiter(docs, dtype=np.int64, count=len(docs))
+        return as_arrays[id(docs)]
+
     result = {}
     for name in names:
         if everything:  # the same counts for every match-all query on this reader
             result[name] = cache.totals(reader, name, lambda: count_facet(cache.values(reader, name), matching))
         else:
-            result[name] = count_facet(cache.values(reader, name), docs_without(name))
+            result[name] = count_facet_codes(*cache.codes(reader, name), array_of(docs_without(name)))
     return result
 
 

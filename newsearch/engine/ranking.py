@@ -341,12 +341,18 @@ class AdjacentWords(wq.Phrase):
         found = adjacent_in_arrays(reader, self.fieldname, btexts, within)
         if found is not None:
             ids, weights = found
-            if not ids or weighting is None:
-                return ids, None
-            lengths = field_lengths(reader, self.fieldname)
-            parts = [_weight_scores(weighting.scorer(searcher, self.fieldname, btext), ids, column, lengths)
-                     for btext, column in zip(btexts, weights)]
-            return ids, _phrase_scores(parts, self.boost)
+            if not len(ids) or weighting is None:
+                return ids.tolist(), None
+            scorers = [weighting.scorer(searcher, self.fieldname, btext) for btext in btexts]
+            if all(type(scorer) is BM25FScorer for scorer in scorers):
+                lengths = length_array(reader, self.fieldname)[ids]
+                columns = [bm25_scores(scorer, column, lengths) for scorer, column in zip(scorers, weights)]
+                return ids.tolist(), (_pairwise_sum(columns) * self.boost).tolist()
+            docs = ids.tolist()
+            lengths_list = field_lengths(reader, self.fieldname)
+            parts = [_weight_scores(scorer, docs, column.tolist(), lengths_list)
+                     for scorer, column in zip(scorers, weights)]
+            return docs, _phrase_scores(parts, self.boost)
         postings: dict[bytes, dict[int, tuple[float, bytes]]] = {}
         wanted = within
         for btext in sorted(set(btexts), key=lambda t: reader.doc_frequency(self.fieldname, t)):
@@ -379,8 +385,15 @@ def _weight_scores(scorer: Any, ids: list[int], weights: list[float], lengths: l
     return [scorer.score(_Posting(docnum, weight)) for docnum, weight in zip(ids, weights)]
 
 
+def bm25_scores(scorer: Any, tf: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """BM25FScorer's formula (whoosh.scoring.bm25) one operation at a time over whole
+    arrays of weights and field lengths, so each score is the same float."""
+    b, k1 = scorer.B, scorer.K1
+    return scorer.idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / scorer.avgfl)))
+
+
 def adjacent_in_arrays(reader: Any, fieldname: str, btexts: list[bytes],
-                       within: set[int] | None) -> tuple[list[int], list[list[float]]] | None:
+                       within: set[int] | None) -> tuple[np.ndarray, list[np.ndarray]] | None:
     """The documents of one segment where `btexts` stand at consecutive positions, with
     each word's weight in each of them, computed on the segment's term arrays; None
     when a word has none (the caller reads Whoosh's blocks).
@@ -407,7 +420,7 @@ def adjacent_in_arrays(reader: Any, fieldname: str, btexts: list[bytes],
     if within is not None:
         candidates = candidates[np.isin(candidates, as_array(within))]
     if not len(candidates):
-        return [], []
+        return candidates, []
     per_word = {}
     for btext, (ids, weights, counts) in words:
         at = np.searchsorted(ids, candidates)  # every candidate is among the word's ids
@@ -432,8 +445,7 @@ def adjacent_in_arrays(reader: Any, fieldname: str, btexts: list[bytes],
     for other in keys[1:]:
         together = together[np.isin(together, other)]
     matched = np.unique(together // width)
-    ids = candidates[matched].tolist()
-    return ids, [per_word[btext][0][matched].astype(np.float64).tolist() for btext in btexts]
+    return candidates[matched], [per_word[btext][0][matched].astype(np.float64) for btext in btexts]
 
 
 class Within(frozenset):
@@ -500,7 +512,7 @@ class _Posting:
         return self._weight
 
 
-def _pairwise_sum(parts: list[float]) -> float:
+def _pairwise_sum(parts: list[Any]) -> Any:
     """Sum in the shape of Whoosh's binary tree of intersections, a + (b + c), so
     that scores equal its floating-point results exactly."""
     if len(parts) == 1:
@@ -640,11 +652,7 @@ def _rest_in_arrays(matcher: Any, reader: Any, within: Within | None) -> tuple[l
     if within is not None:
         inside = np.isin(ids, as_array(within))
         ids, weights = ids[inside], weights[inside]
-    scorer = matcher.scorer
-    tf = weights.astype(np.float64)
-    lengths = length_array(reader, fieldname)[ids]
-    b, k1 = scorer.B, scorer.K1
-    scores = scorer.idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / scorer.avgfl)))
+    scores = bm25_scores(matcher.scorer, weights.astype(np.float64), length_array(reader, fieldname)[ids])
     return ids.tolist(), scores.tolist()
 
 
@@ -689,8 +697,14 @@ def field_lengths(reader: Any, fieldname: str) -> list[int] | None:
 
 def length_array(reader: Any, fieldname: str) -> np.ndarray:
     """length_values as float64 (lengths are small integers: exact), zeros if unreadable."""
-    values = length_values(reader, fieldname)
-    return values.astype(np.float64) if values is not None else np.zeros(reader.doc_count_all())
+    held = _LENGTH_FLOATS.setdefault(reader, {})
+    if fieldname not in held:
+        values = length_values(reader, fieldname)
+        held[fieldname] = values.astype(np.float64) if values is not None else np.zeros(reader.doc_count_all())
+    return held[fieldname]
+
+
+_LENGTH_FLOATS: "WeakKeyDictionary[Any, dict[str, np.ndarray]]" = WeakKeyDictionary()
 
 
 def _read_lengths(reader: Any, fieldname: str) -> np.ndarray | None:
