@@ -40,6 +40,7 @@ from .ranking import (
     FIELD_BOOSTS,
     TEXT_FIELDS,
     WITHIN_SHARE,
+    ArrayMatcher,
     Bonus,
     SumOr,
     Within,
@@ -602,11 +603,10 @@ def count_facet_codes(codes: np.ndarray, table: list[Any], docs: np.ndarray) -> 
     if not len(docs):
         return counts
     tally = np.bincount(codes[docs], minlength=len(table))
-    for code in np.flatnonzero(tally).tolist():
-        value = table[code]
+    found = np.flatnonzero(tally)
+    for value, count in zip(map(table.__getitem__, found.tolist()), tally[found].tolist()):
         if value is None:
             continue
-        count = int(tally[code])
         if isinstance(value, tuple):
             for name in value:
                 counts[name] += count
@@ -1086,6 +1086,8 @@ def _bulkable(matcher: Any, reader: Any) -> bool:
         return True
     if kind is matching.ListMatcher:
         return matcher._scorer is None
+    if kind is ArrayMatcher:
+        return True
     if kind is matching.WrappingMatcher or (kind is FilterMatcher):
         return _bulkable(matcher.child, reader)
     if kind in _JOINS:
@@ -1126,6 +1128,9 @@ def _read_bulk(matcher: Any, reader: Any, within: Within | None = None) -> tuple
     kind = type(matcher)
     if not matcher.is_active():
         return _NO_IDS, _NO_SCORES
+    if kind is ArrayMatcher:
+        ids, scores = matcher.arrays
+        return ids[matcher._i:].astype(np.int64, copy=False), scores[matcher._i:]
     if kind is matching.ListMatcher:
         start = matcher._i
         ids = np.asarray(matcher._ids[start:], dtype=np.int64)
@@ -1148,8 +1153,7 @@ def _read_bulk(matcher: Any, reader: Any, within: Within | None = None) -> tuple
         keep = _in_set(ids, held) == wanted
         return ids[keep], scores[keep]
     if kind not in _JOINS:
-        ids, scores = term_scores(matcher, reader, within)
-        return np.asarray(ids, dtype=np.int64), np.asarray(scores, dtype=np.float64)
+        return term_scores(matcher, reader, within)
     (a_ids, a_scores), (b_ids, b_scores) = _read_bulk(matcher.a, reader, within), _read_bulk(matcher.b, reader, within)
     _, at_a, at_b = np.intersect1d(a_ids, b_ids, assume_unique=True, return_indices=True)
     if kind is matching.IntersectionMatcher:

@@ -230,9 +230,47 @@ class FieldsTerm(qcore.Query):
         k1 = self.k1
         if any(isinstance(ids, np.ndarray) for ids, _ in per_field):
             ids, tfs = _sum_arrays_by_document(per_field, reader.doc_count_all())
-            return matching.ListMatcher(ids.tolist(), (idf * tfs * (k1 + 1) / (tfs + k1)).tolist())
+            return ArrayMatcher(ids, idf * tfs * (k1 + 1) / (tfs + k1))
         ids, tfs = _sum_by_document(per_field)
         return matching.ListMatcher(ids, [idf * tf * (k1 + 1) / (tf + k1) for tf in tfs])
+
+
+class ArrayMatcher(matching.ListMatcher):
+    """A ListMatcher over numpy arrays of ids and scores. The bulk path of a search
+    (query.py) reads the arrays as they are; Whoosh's own one-at-a-time stepping gets
+    lists, made on first use."""
+
+    def __init__(self, ids: np.ndarray, scores: np.ndarray, position: int = 0) -> None:
+        self.arrays = (ids, scores)
+        self._lists: tuple[list[int], list[float]] | None = None
+        super().__init__(None, None, position=position)
+
+    def _as_lists(self) -> tuple[list[int], list[float]]:
+        if self._lists is None:
+            self._lists = (self.arrays[0].tolist(), self.arrays[1].tolist())
+        return self._lists
+
+    @property  # type: ignore[override]
+    def _ids(self) -> list[int]:
+        return self._as_lists()[0]
+
+    @_ids.setter
+    def _ids(self, value: Any) -> None:  # ListMatcher.__init__ sets it: the arrays stand instead
+        pass
+
+    @property  # type: ignore[override]
+    def _weights(self) -> list[float]:
+        return self._as_lists()[1]
+
+    @_weights.setter
+    def _weights(self, value: Any) -> None:
+        pass
+
+    def is_active(self) -> bool:
+        return self._i < len(self.arrays[0])
+
+    def copy(self) -> "ArrayMatcher":
+        return ArrayMatcher(self.arrays[0], self.arrays[1], self._i)
 
 
 def _sum_arrays_by_document(per_field: list[tuple[Any, Any]], size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -611,13 +649,18 @@ def _blocks_left(matcher: Any, *, weights: bool, within: Within | None = None) -
         yield matcher._ids[skip:], (matcher._weights[skip:] if weights else None)
 
 
-def term_scores(matcher: Any, reader: Any, within: Within | None = None) -> tuple[list[int], list[float]]:
+def term_scores(matcher: Any, reader: Any, within: Within | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The rest of a term matcher's postings with the scores its score() would give,
     read a block at a time (check reads_term_in_bulk first), only those `within` if
     given (other blocks are skipped unread).  Uses up the matcher."""
     found = _rest_in_arrays(matcher, reader, within)
     if found is not None:
         return found
+    ids, scores = _term_scores_by_block(matcher, reader, within)
+    return np.asarray(ids, dtype=np.int64), np.asarray(scores, dtype=np.float64)
+
+
+def _term_scores_by_block(matcher: Any, reader: Any, within: Within | None) -> tuple[list[int], list[float]]:
     lengths = field_lengths(reader, matcher.term()[0]) or []
     score = matcher.scorer._score
     ids: list[int] = []
@@ -634,7 +677,7 @@ def term_scores(matcher: Any, reader: Any, within: Within | None = None) -> tupl
     return ids, scores
 
 
-def _rest_in_arrays(matcher: Any, reader: Any, within: Within | None) -> tuple[list[int], list[float]] | None:
+def _rest_in_arrays(matcher: Any, reader: Any, within: Within | None) -> tuple[np.ndarray, np.ndarray] | None:
     """term_scores from the segment's term arrays: BM25FScorer's own formula, one
     operation at a time over whole arrays, so each score is the same float."""
     fieldname, btext = matcher.term()
@@ -653,7 +696,7 @@ def _rest_in_arrays(matcher: Any, reader: Any, within: Within | None) -> tuple[l
         inside = np.isin(ids, as_array(within))
         ids, weights = ids[inside], weights[inside]
     scores = bm25_scores(matcher.scorer, weights.astype(np.float64), length_array(reader, fieldname)[ids])
-    return ids.tolist(), scores.tolist()
+    return ids.astype(np.int64), scores
 
 
 def term_ids(matcher: Any) -> list[int] | None:
