@@ -33,7 +33,7 @@ from array import array
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 SHINGLE_WORDS = 4
 SKETCH_SIZE = 64
@@ -289,6 +289,23 @@ class StoryStore:
         """Ids of the articles in a story, in the order they were grouped."""
         rows = self._db.execute("SELECT id FROM member WHERE story = ? ORDER BY rowid", (story,)).fetchall()
         return [r[0] for r in rows]
+
+    def stories_for(self, ids: Sequence[str]) -> dict[str, tuple[str, list[str]]]:
+        """story_of and members for many articles in two queries (a page of hits
+        asked two per hit before)."""
+        ids = list(dict.fromkeys(ids))
+        story: dict[str, str] = {}
+        for chunk in (ids[k:k + 500] for k in range(0, len(ids), 500)):
+            marks = ",".join("?" * len(chunk))
+            story.update(self._db.execute(f"SELECT id, story FROM member WHERE id IN ({marks})", chunk).fetchall())
+        stories = list(dict.fromkeys(story.get(i, i) for i in ids))
+        members: dict[str, list[str]] = {}
+        for chunk in (stories[k:k + 500] for k in range(0, len(stories), 500)):
+            marks = ",".join("?" * len(chunk))
+            for member, owner in self._db.execute(
+                    f"SELECT id, story FROM member WHERE story IN ({marks}) ORDER BY rowid", chunk):
+                members.setdefault(owner, []).append(member)
+        return {i: (story.get(i, i), members.get(story.get(i, i)) or [story.get(i, i)]) for i in ids}
 
     def grouped(self) -> dict[str, str]:
         """Article id -> story for every article in a story of two or more."""

@@ -94,6 +94,15 @@ def test_hits_carry_story_and_copies(archive):
     assert shown.to_dict()["story"] == "https://wire.test/1"
 
 
+def test_stories_of_many_articles_at_once_are_those_found_one_by_one(archive):
+    engine = archive._engine
+    ids = [hit.id for hit in archive.search("Ruritania OR River", limit=10).hits] + ["https://nowhere.test/x"]
+    one_by_one = {i: (engine.story_of(i), engine.story_members(engine.story_of(i))) for i in ids}
+    assert engine.stories_for(ids) == one_by_one
+    assert one_by_one["https://paper.test/1"] == ("https://wire.test/1", ["https://wire.test/1", "https://paper.test/1"])
+    assert one_by_one["https://nowhere.test/x"] == ("https://nowhere.test/x", ["https://nowhere.test/x"])
+
+
 def test_collapse_shows_one_hit_per_story(archive):
     results = archive.search("Ruritania", collapse=True, sort="oldest", facets=("source",))
     assert results.count == "stories" and results.total == 2

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 from ..models import Article, FacetCount, Hit, SearchResults
 from ..stories import STORE_FILE, StoryStore
@@ -295,6 +295,12 @@ class WhooshIndex(SearchIndex):
     def story_members(self, story: str) -> list[str]:
         store = self._stories()
         return (store.members(story) if store is not None else []) or [story]
+
+    def stories_for(self, ids: Sequence[str]) -> dict[str, tuple[str, list[str]]]:
+        store = self._stories()
+        if store is None:
+            return {article_id: (article_id, [article_id]) for article_id in ids}
+        return store.stories_for(ids)
 
     def grouped(self) -> dict[str, str]:
         store = self._stories()
