@@ -47,7 +47,7 @@ from .ranking import (
     add_proximity,
     adjacent_words,
     bonus_bound,
-    bonus_scores,
+    bonus_arrays,
     combine_fields,
     feedback_weights,
     reads_term_in_bulk,
@@ -1248,14 +1248,15 @@ def _ranked_with_bonus(searcher: Any, query: Any, dates: _DateFilter | None, wan
     docs, base = scored_arrays(searcher, query.a, dates)
     threshold = np.partition(base, len(base) - wanted)[len(base) - wanted] if len(base) >= wanted else -np.inf
     candidates = np.flatnonzero(base + bound >= threshold)
-    chosen = docs[candidates].tolist()
-    bonus = bonus_scores(searcher, query.b, chosen)
+    chosen, scores = docs[candidates], base[candidates]
+    bonus = bonus_arrays(searcher, query.b, chosen)
     if bonus is None:
         return None
-    finals = []
-    for docnum, score in zip(chosen, base[candidates].tolist()):
-        finals.append(-(score + bonus[docnum]) if docnum in bonus else -score)
-    best = best_by(finals, chosen, wanted, ids)
+    # Every bonus document is a candidate: add its bonus where it stands among them.
+    finals = -scores
+    at = np.searchsorted(chosen, bonus[0])
+    finals[at] = -(scores[at] + bonus[1])
+    best = best_of_arrays(finals, chosen, wanted, ids)
     return docs, [(docnum, -negated) for docnum, negated in best]
 
 

@@ -392,6 +392,8 @@ class AdjacentWords(wq.Phrase):
                      for scorer, column in zip(scorers, weights)]
             return docs, _phrase_scores(parts, self.boost)
         postings: dict[bytes, dict[int, tuple[float, bytes]]] = {}
+        if isinstance(within, np.ndarray):  # Whoosh's blocks test membership one at a time
+            within = set(within.tolist())
         wanted = within
         for btext in sorted(set(btexts), key=lambda t: reader.doc_frequency(self.fieldname, t)):
             found = _read_postings(reader, self.fieldname, btext, wanted)
@@ -858,28 +860,36 @@ def bonus_bound(searcher: Any, bonus: Any) -> float | None:
 def bonus_scores(searcher: Any, bonus: Any, docs: Iterable[int]) -> dict[int, float] | None:
     """The proximity bonus's score of each of `docs` (global numbers) that it
     matches, as the bonus's own matcher would give it; None when it cannot tell."""
+    found = bonus_arrays(searcher, bonus, np.fromiter(docs, dtype=np.int64))
+    return None if found is None else dict(zip(found[0].tolist(), found[1].tolist()))
+
+
+def bonus_arrays(searcher: Any, bonus: Any, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """bonus_scores as sorted arrays (documents, scores)."""
     phrases = _bonus_phrases(bonus)
     if phrases is None:
         return None
-    wanted = sorted(docs)
-    scores: dict[int, float] = {}
-    cursor = 0
+    wanted = np.unique(docs)
+    id_parts, score_parts = [], []
     for subsearcher, offset in searcher.leaf_searchers():
         end = offset + subsearcher.reader().doc_count_all()
-        local: set[int] = set()
-        while cursor < len(wanted) and wanted[cursor] < end:
-            local.add(wanted[cursor] - offset)
-            cursor += 1
-        if not local:
+        local = wanted[(wanted >= offset) & (wanted < end)] - offset
+        if not len(local):
             continue
+        totals: dict[int, float] = {}
         for phrase in phrases:
             found = phrase.matches(subsearcher, searcher.weighting, within=local)
             if found is None or (found[0] and found[1] is None):
                 return None
             for docnum, score in zip(found[0], found[1] or ()):
-                docnum += offset
-                scores[docnum] = scores[docnum] + score if docnum in scores else score
-    return scores
+                totals[docnum] = totals[docnum] + score if docnum in totals else score
+        if totals:
+            ids = np.fromiter(sorted(totals), dtype=np.int64, count=len(totals))
+            id_parts.append(ids + offset)
+            score_parts.append(np.fromiter((totals[d] for d in ids.tolist()), dtype=np.float64, count=len(ids)))
+    if not id_parts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    return np.concatenate(id_parts), np.concatenate(score_parts)
 
 
 def adjacent_words(query: Any) -> Any:

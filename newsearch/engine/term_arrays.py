@@ -275,4 +275,6 @@ def term_postings(reader: Any, fieldname: str, term: bytes,
 
 
 def as_array(docs: Iterable[int]) -> np.ndarray:
+    if isinstance(docs, np.ndarray):
+        return docs
     return np.fromiter(docs, dtype=np.int64)
