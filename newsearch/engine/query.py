@@ -599,28 +599,24 @@ def _build_date_values(reader: Any, fieldname: str) -> list[int]:
 def count_facet_codes(codes: np.ndarray, table: list[Any], docs: np.ndarray) -> Counter[str]:
     """count_facet from FacetCache.codes: documents tallied by their whole value in one
     bincount, then the few distinct tuples split into names."""
-    counts: Counter[str] = Counter()
     if not len(docs):
-        return counts
+        return Counter()
     tally = np.bincount(codes[docs], minlength=len(table))
     found = np.flatnonzero(tally)
-    for value, count in zip(map(table.__getitem__, found.tolist()), tally[found].tolist()):
-        if value is None:
-            continue
-        if isinstance(value, tuple):
-            for name in value:
-                counts[name] += count
-        else:
-            counts[value] += count
-    return counts
+    return _by_name(zip(map(table.__getitem__, found.tolist()), tally[found].tolist()))
 
 
 def count_facet(values: list[Any], docs: Iterable[int]) -> Counter[str]:
     """How many of `docs` hold each value. Documents are tallied by their whole
     value (a name, a tuple of names, or None) first, at C speed; only the few
     distinct tuples are then split into names."""
+    return _by_name(Counter(map(values.__getitem__, docs)).items())
+
+
+def _by_name(tallies: Iterable[tuple[Any, int]]) -> Counter[str]:
+    """Counts per name from counts per whole value (None, a name or a tuple of names)."""
     counts: Counter[str] = Counter()
-    for value, count in Counter(map(values.__getitem__, docs)).items():
+    for value, count in tallies:
         if value is None:
             continue
         if isinstance(value, tuple):
