@@ -112,6 +112,20 @@ def test_an_index_without_the_dictionary_still_suggests(wages: Path) -> None:
         assert archive.search("embasies").suggestion == "embassies"
 
 
+def test_a_vocabulary_without_the_dictionary_still_suggests(wages: Path) -> None:
+    """The shared look-up archives of shards use (suggestions.py), for a shard built
+    before the dictionary existed: the nearest indexed term, in its printed form."""
+    from newsearch.engine.suggestions import SearcherVocabulary, suggest
+
+    (wages / SPELLING_FILE).unlink()
+    with Archive.open(wages) as archive:
+        vocabulary = archive._engine.vocabulary()
+        assert not vocabulary.has_spelling()
+        assert suggest(vocabulary, "wheet") == "wheat"
+        assert suggest(vocabulary, "wheat") is None
+        assert isinstance(vocabulary, SearcherVocabulary)
+
+
 def test_the_dictionary_grows_with_updates_and_restarts_with_a_rebuild(wages: Path, tmp_path: Path) -> None:
     with Archive.open(wages) as archive:
         archive.add([article("Ferry", "The hovercraft crossed the strait.")])

@@ -98,6 +98,24 @@ def _closest_printed(vocabulary: Vocabulary, word: str, terms: list[str], needed
     return None
 
 
+def _closest_term(vocabulary: Vocabulary, term: str) -> tuple[str, int] | None:
+    """The most common indexed term (and its document frequency) one edit away, else
+    two: the look-up for an index without a dictionary of printed words (built before
+    it existed), slower but still right."""
+    for distance in (1, 2):
+        near = sorted(vocabulary.terms_within(term, distance) - {term})
+        if not near:
+            continue
+        counts = vocabulary.frequencies("body", near)
+        # Whoosh's ReaderCorrector score: nearer first, then by occurrences.
+        scored = [(-(distance + 0.5 / (counts.get(c) or 1)), c) for c in near]
+        candidates = [c for _, c in heapq.nlargest(CANDIDATES, scored)]
+        dfs = vocabulary.doc_frequencies("body", candidates)
+        best = max(candidates, key=lambda c: (dfs.get(c, 0), c))
+        return best, dfs.get(best, 0)
+    return None
+
+
 class SearcherVocabulary:
     """The Vocabulary of one Whoosh searcher (one index, or one shard)."""
 
