@@ -434,7 +434,8 @@ class FacetCache:
         self._dir = Path(directory) / FACET_CACHE_DIR if directory is not None else None
         self._segments: dict[tuple[str, str], list[Any]] = {}
         self._joined: dict[tuple[int, str], list[Any]] = {}
-        self._codes: dict[tuple[int, str], tuple[list[Any], np.ndarray, list[Any]]] = {}
+        # Arrays derived from _joined lists, with the list each was made from.
+        self._codes: dict[tuple[int, str], tuple[list[Any], tuple[np.ndarray, list[Any]]]] = {}
         self._arrays: dict[tuple[int, str], tuple[list[Any], np.ndarray]] = {}
         # (id(reader), facet) -> (reader, counts over every article): the reader is
         # held so that its id cannot be reused while the entry lives.
@@ -468,28 +469,29 @@ class FacetCache:
     def codes(self, reader: Any, facet: str) -> tuple[np.ndarray, list[Any]]:
         """values() as a number per document (int32) and the distinct values those
         numbers stand for: counting a facet is then one bincount over the matches."""
-        key = (id(reader), facet)
-        held = self._codes.get(key)
-        values = self.values(reader, facet)
-        if held is None or held[0] is not values:
-            if len(self._codes) > 32:
-                self._codes.clear()
+        def number(values: list[Any]) -> tuple[np.ndarray, list[Any]]:
             numbers: dict[Any, int] = {}
             codes = np.fromiter((numbers.setdefault(v, len(numbers)) for v in values), dtype=np.int32,
                                 count=len(values))
-            held = self._codes[key] = (values, codes, list(numbers))
-        return held[1], held[2]
+            return codes, list(numbers)
+
+        return self._derived(self._codes, reader, facet, number)
 
     def array(self, reader: Any, facet: str) -> np.ndarray:
         """values() of a numeric column (dates) as an int64 array, converted once."""
+        return self._derived(self._arrays, reader, facet, lambda values: np.asarray(values, dtype=np.int64))
+
+    def _derived(self, held: dict[tuple[int, str], tuple[list[Any], Any]], reader: Any, facet: str,
+                 make: Any) -> Any:
+        """`make(values(reader, facet))`, kept until those values are replaced."""
         key = (id(reader), facet)
         values = self.values(reader, facet)
-        held = self._arrays.get(key)
-        if held is None or held[0] is not values:
-            if len(self._arrays) > 32:
-                self._arrays.clear()
-            held = self._arrays[key] = (values, np.asarray(values, dtype=np.int64))
-        return held[1]
+        found = held.get(key)
+        if found is None or found[0] is not values:
+            if len(held) > 32:
+                held.clear()
+            found = held[key] = (values, make(values))
+        return found[1]
 
     def instants(self, reader: Any) -> list[int]:
         """For each document number: its UTC date as Whoosh's number, or _NO_DATE."""
@@ -966,10 +968,6 @@ class _DateFilter:
     def inside_array(self, docs: np.ndarray) -> np.ndarray:
         values = self.array[docs]
         return (values >= self.low) & (values < self.high)
-
-    def inside(self, docs: Iterable[int]) -> list[bool]:
-        dates, low, high = self.dates, self.low, self.high
-        return [low <= dates[d] < high for d in docs]
 
     def keep(self, docs: Iterable[int]) -> list[int]:
         dates, low, high = self.dates, self.low, self.high

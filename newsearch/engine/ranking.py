@@ -419,8 +419,9 @@ def _phrase_scores(parts: list[list[float]], boost: float) -> list[float]:
 
 
 def _weight_scores(scorer: Any, ids: list[int], weights: list[float], lengths: list[int] | None) -> list[float]:
-    """_word_scores for weights already in document order."""
+    """Each document's score for its weight, as Whoosh's scorer gives it."""
     if isinstance(scorer, BM25FScorer) and lengths is not None:
+        # What BM25FScorer.score computes, with the length from the column read once.
         return [scorer._score(weight, lengths[docnum]) for docnum, weight in zip(ids, weights)]
     return [scorer.score(_Posting(docnum, weight)) for docnum, weight in zip(ids, weights)]
 
@@ -507,10 +508,7 @@ def within_of(context: Any) -> "Within | None":
 def _word_scores(scorer: Any, ids: list[int], postings: dict[int, tuple[float, bytes]],
                  lengths: list[int] | None) -> list[float]:
     """One phrase word's score in each matching document, as Whoosh's scorer gives it."""
-    if isinstance(scorer, BM25FScorer) and lengths is not None:
-        # What BM25FScorer.score computes, with the length from the column read once.
-        return [scorer._score(postings[docnum][0], lengths[docnum]) for docnum in ids]
-    return [scorer.score(_Posting(docnum, postings[docnum][0])) for docnum in ids]
+    return _weight_scores(scorer, ids, [postings[docnum][0] for docnum in ids], lengths)
 
 
 def _adjacent(candidates: list[int], words: list[dict[int, tuple[float, bytes]]], decode: Any) -> list[int]:

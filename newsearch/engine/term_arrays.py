@@ -79,21 +79,21 @@ class TermArraysWriter:
 
     def add(self, fieldname: str, term: bytes, ids: Iterable[int], weights: Iterable[float],
             values: list[bytes], decode: Callable[[bytes], Iterable[int]]) -> None:
+        """A term as the segment writer holds it: encoded positions, decoded here."""
         positions: list[int] = []
         counts = []
         for value in values:
             found = list(decode(value)) if value else []
             counts.append(len(found))
             positions.extend(found)
-        wide = bool(positions) and (max(positions) >= _INT32_LIMIT or min(positions) < 0)
-        self._write(fieldname, term, np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float32),
-                    np.asarray(counts, dtype=np.int32), np.asarray(positions, dtype=np.int64 if wide else np.int32))
+        self.add_arrays(fieldname, term, np.asarray(ids), np.asarray(weights), np.asarray(counts),
+                        np.asarray(positions, dtype=np.int64))
 
     def add_arrays(self, fieldname: str, term: bytes, ids: np.ndarray, weights: np.ndarray,
                    counts: np.ndarray, positions: np.ndarray) -> None:
-        """A term whose arrays are already built (a merge joining segments' arrays)."""
-        wide = positions.dtype == np.int64 and len(positions) and (
-            int(positions.max()) >= _INT32_LIMIT or int(positions.min()) < 0)
+        """A term whose arrays are built (also a merge joining segments' arrays);
+        positions are kept as int32 where they all fit."""
+        wide = len(positions) > 0 and (int(positions.max()) >= _INT32_LIMIT or int(positions.min()) < 0)
         self._write(fieldname, term, ids.astype(np.int32, copy=False), weights.astype(np.float32, copy=False),
                     counts.astype(np.int32, copy=False), positions.astype(np.int64 if wide else np.int32))
 
