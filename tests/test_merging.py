@@ -163,3 +163,19 @@ def test_groups_are_neighbours_of_about_equal_size(sizes, count, expected):
 
     groups = groups_of([Segment(n) for n in sizes], count)
     assert [[s.size for s in group] for group in groups] == expected
+
+
+@pytest.mark.parametrize("first", [0, 7, 200, 255, 256, 60_000, 65_535, 65_536, 3_000_000])
+@pytest.mark.parametrize("base", [1, 56, 5_000, 70_000])
+@pytest.mark.parametrize("count", [1, 3, 4, 40])
+def test_a_moved_block_holds_its_ids_moved_by_the_base(first, base, count):
+    import pickle
+
+    from newsearch.engine.merging import _moved_first_id
+
+    ids = (first,) + tuple(range(1, count))  # the first id absolute, the rest deltas
+    block = pickle.dumps((ids, 1.5 if count == 1 else tuple(float(i) for i in range(count)),
+                          tuple(b"\x01\x02" for _ in range(count))), 2)
+    moved_ids, weights, values = pickle.loads(_moved_first_id(block, count, base))
+    assert moved_ids == (first + base,) + ids[1:]
+    assert (weights, values) == pickle.loads(block)[1:]

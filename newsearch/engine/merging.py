@@ -20,10 +20,12 @@ import heapq
 import os
 import pickle
 import shutil
+import struct
 import uuid
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from io import BytesIO
 from itertools import groupby
 from typing import Any, Callable, Iterator
 
@@ -32,7 +34,7 @@ from whoosh import columns as whoosh_columns
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC
 from whoosh.filedb.filestore import FileStorage
 from whoosh.reading import SegmentReader
-from whoosh.system import _INT_SIZE, pack_ushort
+from whoosh.system import _INT_SIZE, pack_int, pack_ushort
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
@@ -265,7 +267,7 @@ class _TermCopy:
         self._post = fieldwriter._postwriter
         self._terminfo = self._post._terminfo
         self._file = self._post._postfile
-        self._pending: tuple[bytes, bytes] | None = None
+        self._pending: Any = None  # the last block written (bytes after its size), held back
         self._btext = btext
 
     def add_blocks(self, reader: Any, terminfo: Any, base: int) -> None:
@@ -273,28 +275,15 @@ class _TermCopy:
         self._flush_postings()
         postfile = reader._terms._postfile
         offset, length = terminfo.extent()
-        postfile.seek(offset)
-        if postfile.read(4) != WHOOSH3_HEADER_MAGIC:
+        buf = getattr(postfile, "_buf", None)
+        if buf is None:  # a posting file read as a stream, not in place (files.py)
+            buf, offset = postfile.get(offset, length), 0
+        if bytes(buf[offset:offset + 4]) != WHOOSH3_HEADER_MAGIC:
             raise ValueError("not a whoosh3 posting list")
-        position = offset + 4
-        while True:
-            postfile.seek(position)
-            size = postfile.read_int()
-            last = size < 0
-            size = abs(size)
-            count, maxid, maxweight, comp, minlen, maxlen = postfile.read_pickle()
-            start = postfile.tell()
-            data = postfile.get(start, position + _INT_SIZE + size - start)
-            if base:
-                raw = zlib.decompress(data) if comp else data
-                ids, weights, values = pickle.loads(raw)
-                raw = pickle.dumps(((ids[0] + base,) + tuple(ids[1:]), weights, values), 2)
-                data = zlib.compress(raw, comp) if comp else raw
-            info = pickle.dumps((count, maxid + base, maxweight, comp, minlen, maxlen), 2)
-            self._hold(info, data)
-            if last:
-                break
-            position += _INT_SIZE + size
+        if base:
+            self._add_moved_blocks(buf, offset + 4, base)
+        else:
+            self._add_raw_blocks(buf, offset + 4)
         ti = self._terminfo
         ti._weight += terminfo._weight
         ti._df += terminfo._df
@@ -305,6 +294,42 @@ class _TermCopy:
         if ti._minid is None:
             ti._minid = terminfo._minid + base
         ti._maxid = terminfo._maxid + base
+
+    def _add_raw_blocks(self, buf: Any, position: int) -> None:
+        """Blocks whose document numbers stay: every block but the last is copied as one
+        run of bytes, the last is held back for its end-of-list mark."""
+        start = position
+        while True:
+            size = _unpack_int(buf, position)[0]
+            if size < 0:
+                break
+            position += _INT_SIZE + size
+        self._write_pending(last=False)
+        if position > start:
+            self._write_run(buf[start:position], _count_blocks(buf, start, position))
+        self._pending = buf[position + _INT_SIZE:position + _INT_SIZE - size]
+
+    def _add_moved_blocks(self, buf: Any, position: int, base: int) -> None:
+        """Blocks rewritten with their first document number (the others are deltas)
+        and their last one moved up by base."""
+        while True:
+            size = _unpack_int(buf, position)[0]
+            last = size < 0
+            size = abs(size)
+            start = position + _INT_SIZE
+            header = BytesIO(buf[start:start + min(size, _HEADER_SLICE)])
+            count, maxid, maxweight, comp, minlen, maxlen = pickle.load(header)
+            data = buf[start + header.tell():start + size]
+            raw = _moved_first_id(zlib.decompress(data) if comp else bytes(data), count, base)
+            if comp:
+                packer = zlib.compressobj(comp, zlib.DEFLATED, _WINDOW_BITS)
+                raw = packer.compress(raw) + packer.flush()
+            info = pickle.dumps((count, maxid + base, maxweight, comp, minlen, maxlen), 2)
+            self._write_pending(last=False)
+            self._pending = info + raw
+            if last:
+                return
+            position = start + size
 
     def add_remapped(self, reader: Any, fieldname: str, btext: bytes, docmap: dict[int, int],
                      lengths: list[int] | None) -> float:
@@ -343,23 +368,68 @@ class _TermCopy:
         if len(self._post):
             self._post._write_block(last=False)
 
-    def _hold(self, info: bytes, data: bytes) -> None:
-        self._write_pending(last=False)
-        self._pending = (info, data)
+    def _write_run(self, blocks: Any, count: int) -> None:
+        """Write whole blocks (each with its size) as they are."""
+        post = self._post
+        if not post._blockcount:
+            self._file.write(WHOOSH3_HEADER_MAGIC)
+        self._file.write(blocks)
+        post._blockcount += count
 
     def _write_pending(self, *, last: bool) -> None:
         if self._pending is None:
             return
-        info, data = self._pending
-        self._pending = None
+        block, self._pending = self._pending, None
         post = self._post
         if not post._blockcount:
             self._file.write(WHOOSH3_HEADER_MAGIC)
-        size = len(info) + len(data)
-        self._file.write_int(-size if last else size)
-        self._file.write(info)
-        self._file.write(data)
+        self._file.write(pack_int(-len(block) if last else len(block)))
+        self._file.write(block)
         post._blockcount += 1
+
+
+def _count_blocks(buf: Any, position: int, end: int) -> int:
+    count = 0
+    while position < end:
+        position += _INT_SIZE + _unpack_int(buf, position)[0]
+        count += 1
+    return count
+
+
+def _moved_first_id(raw: bytes, count: int, base: int) -> bytes:
+    """A block's pickled (ids, weights, values) with its first id moved up by base.
+
+    The ids are a tuple of ints, the first absolute and the rest deltas, pickled
+    (protocol 2) as the block's first item: its first int opcode is at byte 2, or at
+    byte 3 after a MARK when the tuple has more than three items. Only that int is
+    re-encoded; a block in any other shape is unpickled and pickled again."""
+    at = 2 if count <= 3 else 3
+    if raw[:2] == b"\x80\x02" and (count <= 3 or raw[2:3] == b"("):
+        opcode = raw[at:at + 1]
+        width = _INT_WIDTHS.get(opcode)
+        if width is not None:
+            old = int.from_bytes(raw[at + 1:at + 1 + width], "little", signed=opcode == b"J")
+            return raw[:at] + _pickled_int(old + base) + raw[at + 1 + width:]
+    ids, weights, values = pickle.loads(raw)
+    return pickle.dumps(((ids[0] + base,) + tuple(ids[1:]), weights, values), 2)
+
+
+def _pickled_int(value: int) -> bytes:
+    """An int as pickle protocol 2 writes it (BININT1, BININT2 or BININT)."""
+    if value <= 0xFF:
+        return b"K" + value.to_bytes(1, "little")
+    if value <= 0xFFFF:
+        return b"M" + value.to_bytes(2, "little")
+    return b"J" + value.to_bytes(4, "little", signed=True)
+
+
+_INT_WIDTHS = {b"K": 1, b"M": 2, b"J": 4}
+_unpack_int = struct.Struct("!i").unpack_from
+# A block header (six numbers pickled) is a few dozen bytes.
+_HEADER_SLICE = 96
+# Rewritten blocks are compressed with a 4 KiB window: a block is at most a few KiB,
+# and zlib sets up a smaller window far faster (a reader inflates any window size).
+_WINDOW_BITS = 12
 
 
 def swap_in(writer: Any, merged: list[MergedSegment], index_path: str) -> list[Any]:
