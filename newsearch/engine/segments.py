@@ -23,7 +23,8 @@ import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from functools import partial
+from typing import Any, Collection
 
 from whoosh.filedb.filestore import FileStorage
 from whoosh.reading import SegmentReader
@@ -181,28 +182,29 @@ class SegmentBuilder:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def merge_small_segments(writer: Any, segments: list[Any]) -> list[Any]:
+def merge_small_segments(writer: Any, segments: list[Any], busy: Collection[str] = ()) -> list[Any]:
     """The merge policy of every commit: once SMALL_SEGMENTS_TO_MERGE segments of
     under SMALL_SEGMENT articles have piled up (small update runs), merge them into
-    one; never rewrite a big segment.
+    one; never rewrite a big segment, nor one a background merge is reading (`busy` ids).
 
     Whoosh's default policy merges by a Fibonacci rule that, with a few dozen
     equal segments (a big build's worker batches), rewrites half the index at one
     commit, in one process, holding it in memory."""
-    small = [s for s in segments if s.doc_count_all() < SMALL_SEGMENT]
+    small = [s for s in segments if s.doc_count_all() < SMALL_SEGMENT and s.segment_id() not in busy]
     if len(small) < SMALL_SEGMENTS_TO_MERGE:
         return segments
     for segment in small:
         reader = SegmentReader(writer.storage, writer.schema, segment)
         writer.add_reader(reader)
         reader.close()
-    return [s for s in segments if s.doc_count_all() >= SMALL_SEGMENT]
+    return [s for s in segments if s not in small]
 
 
-def commit_with(writer: Any, written: list[WrittenSegment], index_path: str) -> None:
+def commit_with(writer: Any, written: list[WrittenSegment], index_path: str, busy: Collection[str] = ()) -> None:
     """Commit a Whoosh writer's own changes (deletions, additions, small-segment
-    merges) together with segments written elsewhere, in one new generation."""
-    final = writer._merge_segments(merge_small_segments, None, None)
+    merges, sparing `busy` segments) together with segments written elsewhere, in one
+    new generation."""
+    final = writer._merge_segments(partial(merge_small_segments, busy=busy), None, None)
     if writer._added:
         final.append(writer._finalize_segment())
     else:

@@ -15,8 +15,9 @@ import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from whoosh import index as whoosh_index
 from whoosh.analysis import RegexTokenizer
@@ -49,7 +50,9 @@ from ..errors import (
 from .locking import WriterLock
 from ..models import Article
 from ..stories import StoryStore, sketch
-from .merging import MergeProgress, optimize as merge_all
+from .background_merges import BackgroundMerges
+from .merge_policy import TieredMerges
+from .merging import MergeProgress, optimize as merge_all, swap_in
 from .segments import WrittenSegment, commit_with, merge_small_segments
 from .spelling import SPELLING_FILE, SpellingStore, WordCounts
 
@@ -537,8 +540,12 @@ class IndexWriter:
     """
 
     def __init__(self, path: str, ix: Any, *, limitmb: int = DEFAULT_LIMIT_MB,
-                 options: IndexOptions | None = None, stories: bool = True) -> None:
+                 options: IndexOptions | None = None, stories: bool = True,
+                 merges: TieredMerges | None = None) -> None:
         self.path = path
+        # Segments merged in child processes while this writer goes on, swapped in at its commits.
+        self._merges = BackgroundMerges(path, ix.schema, merges) \
+            if merges is not None and BackgroundMerges.possible() else None
         self._group = stories  # False: a shard whose articles another shard groups
         self._ix = ix
         self._options = options
@@ -578,9 +585,12 @@ class IndexWriter:
         try:
             if exc_type is None:
                 self.commit()
+                self.finish_merges()
             else:
                 self.cancel()
         finally:
+            if self._merges is not None:
+                self._merges.stop()
             self._forget_lookup()
             for store in (self._stories, self._spelling):
                 if store is not None:
@@ -690,12 +700,20 @@ class IndexWriter:
 
     def commit(self, *, optimize: bool = False, jobs: int = 1, progress: MergeProgress | None = None) -> None:
         """Make pending changes durable and visible to new searchers; `optimize`
-        merges every segment into one (in `jobs` processes, see merging.py)."""
+        merges every segment into one (in `jobs` processes, see merging.py). Background
+        merges that have finished are swapped in; new ones start from what is committed."""
+        if optimize and self._merges is not None:
+            self._merges.stop()  # everything is merged into one anyway
+        with storage_errors(self.path):
+            merged = self._merges.finished() if self._merges is not None else []
         if self._writer is None:
             if self._stories is not None:
                 with storage_errors(self.path):
                     self._stories.commit()  # articles grouped here that other shards hold
-            if not optimize:
+            if not optimize and not merged:
+                if self._merges is not None:
+                    with storage_errors(self.path):
+                        self._merges.start(self._ix._segments())
                 return
             self._ensure_writer()
         self._forget_lookup()
@@ -712,23 +730,60 @@ class IndexWriter:
                     for part in written:
                         spelling.add(part.words)
                     spelling.commit()
+                if merged:
+                    writer.segments = swap_in(writer, merged, self.path)
+                busy = self._merges.busy if self._merges is not None else set()
                 if written:
-                    commit_with(writer, written, self.path)
+                    commit_with(writer, written, self.path, busy)
                 elif optimize:
                     merge_all(writer, self.path, jobs=jobs, progress=progress)
                 else:
-                    writer.commit(mergetype=merge_small_segments)
+                    writer.commit(mergetype=partial(merge_small_segments, busy=busy))
             except BaseException:
                 _cancel_quietly(writer)
-                for part in written:
+                for part in [*written, *merged]:
                     part.discard()
                 raise
         self._pending = 0
         self._batch_ids.clear()
+        if self._merges is not None and not optimize:
+            with storage_errors(self.path):
+                self._merges.start(self._ix._segments())
         if written and optimize:
             self.commit(optimize=True, jobs=jobs, progress=progress)
 
+    def finish_merges(self, waiting: Callable[[], None] | None = None) -> None:
+        """Wait for the background merges, swap them in and commit, until the policy
+        asks for no more (`waiting` is called about once a second meanwhile)."""
+        while self._merges is not None and self._merges.running:
+            with storage_errors(self.path):
+                merged = self._merges.finished(wait=True, waiting=waiting)
+            self._ensure_writer()
+            writer, self._writer = self._writer, None
+            with storage_errors(self.path):
+                try:
+                    writer.segments = swap_in(writer, merged, self.path)
+                    writer.commit(mergetype=partial(merge_small_segments, busy=self._merges.busy))
+                except BaseException:
+                    _cancel_quietly(writer)
+                    for part in merged:
+                        part.discard()
+                    raise
+                self._merges.start(self._ix._segments())
+
+    @property
+    def merges_running(self) -> int:
+        """Background merges not yet swapped in."""
+        return self._merges.running if self._merges is not None else 0
+
+    @property
+    def merged_documents(self) -> int:
+        """Documents copied by the background merges swapped in so far."""
+        return self._merges.merged_documents if self._merges is not None else 0
+
     def cancel(self) -> None:
+        if self._merges is not None:
+            self._merges.stop()
         self._forget_lookup()
         writer, self._writer = self._writer, None
         written, self._written = self._written, []

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from .. import __version__
+from ..engine import merge_policy
 from ..engine import store as _store
 from ..errors import IndexCorrupt, IndexLocked, NewsearchError, ParseError, SchemaMismatch
 from ..locations import resolve_index_path
@@ -59,6 +60,8 @@ DEFAULT_BATCH_SIZE = 2_000
 # articles keep a worker's input and posting pool well under half a gigabyte.
 FRESH_BUILD_BATCH_SIZE = 20_000
 BATCH_SIZE_ENV = "NEWSEARCH_BATCH_SIZE"
+# Segments of one size tier merged at once while a run goes on; 0 turns the merges off.
+MERGE_FACTOR_ENV = "NEWSEARCH_MERGE_FACTOR"
 # A typical news article as a JSON line, to guess how many articles a file holds.
 JSONL_BYTES_PER_ARTICLE = 3_000
 # A crawl's bytes (compressed) per article page: requests, metadata, images and other pages besides.
@@ -304,6 +307,20 @@ def _batch_size(given: int | None, *, default: int = DEFAULT_BATCH_SIZE) -> int:
         return max(1, int(text)) if text else default
     except ValueError:
         raise NewsearchError(f"{BATCH_SIZE_ENV}={text!r} is not a whole number") from None
+
+
+def _merge_policy() -> merge_policy.TieredMerges | None:
+    """The background merge policy of this run: merge_policy's, or $NEWSEARCH_MERGE_FACTOR's."""
+    text = os.environ.get(MERGE_FACTOR_ENV, "").strip()
+    policy = merge_policy.DEFAULT_POLICY
+    if not text:
+        return policy
+    try:
+        factor = int(text)
+        return None if factor == 0 else merge_policy.TieredMerges(
+            factor=factor, floor=policy.floor if policy is not None else merge_policy.TieredMerges().floor)
+    except ValueError:
+        raise NewsearchError(f"{MERGE_FACTOR_ENV}={text!r} is not 0 or a whole number from 2 up") from None
 
 
 def _build_fresh(inputs: list[str], target: Path, index_options: _store.IndexOptions, run: _Run, *,
@@ -560,7 +577,7 @@ def _run(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, report:
 def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, report: IngestReport, *,
            fresh: bool) -> None:
     started = time.monotonic()
-    writer = _store.IndexWriter(str(path), ix, stories=run.groups_stories)
+    writer = _store.IndexWriter(str(path), ix, stories=run.groups_stories, merges=_merge_policy())
     expected = _store.doc_count(ix)
     tally = _Tally(report)
     completed: list[Fingerprint] = []
@@ -726,6 +743,7 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
                 if writer.pending >= run.batch_size:
                     commit()
             commit()
+            writer.finish_merges(waiting=report_progress)
         finally:
             results.close()  # stops the workers before their private folders go
             remove_parts(path)

@@ -1,0 +1,140 @@
+"""Merges while a build goes on: fewer segments, the same answers, nothing lost.
+
+A build merges neighbouring segments of one size tier in a child process and
+swaps the result in at a later commit (merge_policy.py, background_merges.py).
+These tests use a small policy (three segments of 50 articles and up) so that a
+few hundred articles make several tiers, and check the segment count, the
+answers against a build that never merged, deletions made while a merge runs,
+and a writer cancelled with merges in flight.
+"""
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from newsearch import Archive
+from newsearch.engine import merge_policy, store
+from newsearch.engine.merge_policy import TieredMerges
+from newsearch.engine.segments import PARTS_DIR
+from newsearch.ingest import index_paths
+
+from test_merging import _answers, _ids_by_path, _segment_sizes, _write_corpus
+
+SMALL = TieredMerges(factor=3, floor=50)  # builds below write segments of 64 articles (the least batch)
+PLAN = TieredMerges(factor=3, floor=20)
+QUERIES = ["osprey", "heron harbour", '"storm report"', "ferry OR bridge", "council NOT budget", "note"]
+
+
+class _Segment:
+    def __init__(self, name: str, size: int) -> None:
+        self.name, self.size = name, size
+
+    def segment_id(self) -> str:
+        return self.name
+
+    def doc_count_all(self) -> int:
+        return self.size
+
+
+def _plan(sizes: list[int], busy: tuple[int, ...] = ()) -> list[list[int]]:
+    segments = [_Segment(f"s{i}", size) for i, size in enumerate(sizes)]
+    groups = PLAN.plan(segments, {f"s{i}" for i in busy})
+    return [[int(s.name[1:]) for s in group] for group in groups]
+
+
+@pytest.mark.parametrize("sizes, busy, expected", [
+    ([20, 25, 59, 20], (), [[0, 1, 2]]),            # tier 0 is 20 to 59 articles
+    ([20, 20, 60, 20, 20, 20], (), [[3, 4, 5]]),     # only neighbours of one tier
+    ([20, 20, 20, 20], (0,), [[1, 2, 3]]),           # never a segment already being merged
+    ([60, 70, 80, 20, 20, 20], (), [[3, 4, 5], [0, 1, 2]]),  # the lowest tier first
+    ([19, 19, 19, 19], (), []),                      # under the floor: the commit's own small merges
+    ([20, 20, 20, 20, 20, 20, 20], (), [[0, 1, 2], [3, 4, 5]]),
+])
+def test_the_policy_merges_factor_neighbours_of_one_tier(sizes, busy, expected):
+    assert _plan(sizes, busy) == expected
+
+
+def test_tiers_grow_by_the_factor():
+    policy = TieredMerges(factor=10, floor=5_000)
+    assert [policy.tier(n) for n in (4_999, 5_000, 49_999, 50_000, 499_999, 500_000)] == [None, 0, 0, 1, 1, 2]
+    with pytest.raises(ValueError):
+        TieredMerges(factor=1)
+
+
+def test_a_build_with_merges_ends_with_fewer_segments_and_the_same_answers(tmp_path, monkeypatch):
+    corpus = tmp_path / "corpus"
+    _write_corpus(corpus, 600)
+    monkeypatch.setattr(merge_policy, "DEFAULT_POLICY", None)
+    plain = tmp_path / "plain"
+    assert index_paths([corpus], index=plain, jobs=2, batch_size=30).ok
+    monkeypatch.setattr(merge_policy, "DEFAULT_POLICY", SMALL)
+    merged = tmp_path / "merged"
+    report = index_paths([corpus], index=merged, jobs=2, batch_size=30)
+    assert report.ok and report.documents == 600 and report.counts["new"] == 600
+    unmerged, sizes = _segment_sizes(plain), _segment_sizes(merged)
+    assert unmerged == [64] * 9 + [24]
+    # nine segments of 64 (tier 0) make three of 192 (tier 1), which make one of 576
+    assert sizes == [576, 24]
+    ix, _ = store.open_index(merged)
+    assert SMALL.plan(ix._segments(), set()) == []  # nothing left that the policy would merge
+    assert not (merged / PARTS_DIR).exists()
+    for got, want in zip(_answers(merged, QUERIES), _answers(plain, QUERIES)):
+        assert got["total"] == want["total"] and got["facets"] == want["facets"]
+        assert [h["id"] for h in got["hits"]] == [h["id"] for h in want["hits"]]
+        assert [round(h["score"], 4) for h in got["hits"]] == [round(h["score"], 4) for h in want["hits"]]
+
+
+def _unmerged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int = 600) -> Path:
+    corpus = tmp_path / "corpus"
+    _write_corpus(corpus, count)
+    monkeypatch.setattr(merge_policy, "DEFAULT_POLICY", None)
+    path = tmp_path / "ix"
+    assert index_paths([corpus], index=path, jobs=2, batch_size=30).ok
+    assert _segment_sizes(path) == [64] * (count // 64) + [count % 64]
+    return path
+
+
+def test_articles_deleted_while_merges_run_stay_deleted(tmp_path, monkeypatch):
+    path = _unmerged(tmp_path, monkeypatch)
+    ids = _ids_by_path(path)
+    gone = ["note000.txt", "note031.txt", "note100.txt", "note175.txt", "note239.txt", "note599.txt"]
+    ix, _ = store.open_index(path)
+    with store.IndexWriter(str(path), ix, merges=SMALL) as writer:
+        writer.commit()  # starts the merges of what is committed: nine segments of 64, three groups
+        assert writer.merges_running == 3
+        assert writer.delete_ids(ids[name] for name in gone) == len(gone)
+        writer.commit()
+    assert writer.merges_running == 0
+    sizes = _segment_sizes(path)
+    assert len(sizes) == 2 and sum(sizes) - _deleted_count(path) == 600 - len(gone)
+    with Archive.open(path) as archive:
+        assert len(archive) == 600 - len(gone)
+        found = {Path(hit.path).name for hit in archive.search("note", limit=1000).hits}
+        assert found == set(ids) - set(gone)
+
+
+def _deleted_count(path: Path) -> int:
+    ix, _ = store.open_index(path)
+    return sum(s.deleted_count() for s in ix._segments())
+
+
+def test_a_cancelled_writer_stops_its_merges_and_leaves_the_index_as_committed(tmp_path, monkeypatch):
+    path = _unmerged(tmp_path, monkeypatch)
+    before = _segment_sizes(path)
+    ix, _ = store.open_index(path)
+    with pytest.raises(KeyboardInterrupt):
+        with store.IndexWriter(str(path), ix, merges=SMALL) as writer:
+            writer.commit()
+            assert writer.merges_running == 3
+            raise KeyboardInterrupt
+    assert not [p for p in multiprocessing.active_children() if p.name == "newsearch-merge"]
+    assert _segment_sizes(path) == before
+    with Archive.open(path) as archive:
+        assert len(archive) == 600 and archive.search("note", limit=5).total == 600
+    # the next run removes what the killed merges left and merges for itself
+    monkeypatch.setattr(merge_policy, "DEFAULT_POLICY", SMALL)
+    report = index_paths([tmp_path / "corpus"], index=path, jobs=2, batch_size=30)
+    assert report.ok and report.documents == 600 and report.counts["unchanged"] == 600
+    assert not (path / PARTS_DIR).exists()
