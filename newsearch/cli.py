@@ -201,6 +201,10 @@ class ProgressLine:
         speed = done / progress.elapsed if progress.elapsed > 0 else 0.0
         eta = f"{int((total - done) / speed // 60)}:{int((total - done) / speed % 60):02d}" if speed else "?"
         percent = 100 * done / total if total else 100
+        if progress.merging:
+            click.echo(f"\r  {percent:5.1f}%  {progress.articles:,} articles  merging {progress.merging:,} "
+                       f"articles into fewer segments   ", err=True, nl=False)
+            return
         click.echo(
             f"\r  {percent:5.1f}%  {progress.files_done:,}/{progress.files_total:,} files  "
             f"{progress.articles:,} articles  {rate:,.0f}/s  {progress.failures:,} failed  ETA {eta}   ",

@@ -34,6 +34,7 @@ class _Merge:
 
     def __init__(self, index_path: str, schema: Any, segments: list[Any]) -> None:
         self.sources = {s.segment_id() for s in segments}
+        self.documents = sum(s.doc_count() for s in segments)
         context = multiprocessing.get_context("fork")
         self._results, sender = context.Pipe(duplex=False)
         self._process = context.Process(target=_merge_in_child, args=(index_path, schema, segments, sender),
@@ -98,6 +99,10 @@ class BackgroundMerges:
     @property
     def running(self) -> int:
         return len(self._running)
+
+    @property
+    def merging_documents(self) -> int:
+        return sum(merge.documents for merge in self._running)
 
     @property
     def busy(self) -> set[str]:

@@ -17,6 +17,7 @@ segments are, see segments.py) and swapped in for its sources at a commit
 from __future__ import annotations
 
 import heapq
+import mmap
 import os
 import pickle
 import shutil
@@ -27,7 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from io import BytesIO
 from itertools import groupby
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 from whoosh import columns as whoosh_columns
@@ -97,11 +98,14 @@ def _merge_arrays(readers: list[Any], docmaps: list[dict[int, int]], path: str) 
     sources = [arrays_of(reader) for reader in readers]
     if not any(sources):
         return
+    maps = [arrays._map for arrays in sources if arrays is not None and isinstance(getattr(arrays, "_map", None), mmap.mmap)]
     numbers = [_renumbering(reader, docmap) for reader, docmap in zip(readers, docmaps)]
     keys = sorted(set().union(*(set(arrays.terms()) for arrays in sources if arrays is not None)))
     writer = TermArraysWriter(path)
     try:
-        for fieldname, term in keys:
+        for number, (fieldname, term) in enumerate(keys):
+            if number % _RELEASE_ARRAYS_EVERY == 0:
+                _release_pages(readers, maps)
             parts = [_source_arrays(reader, arrays, fieldname, term)
                      for reader, arrays in zip(readers, sources)]
             ids, weights, counts, positions = [], [], [], []
@@ -182,6 +186,8 @@ def _copy_documents(writer: Any, schema: Any, readers: list[Any], progress: Prog
         lengths = [(name, schema[name], _lengths(reader, name)) for name in names]
         docmap = {}
         for old, stored in reader.iter_docs():
+            if docnum % _RELEASE_EVERY == 0:
+                _release_pages(readers)
             docmap[old] = docnum
             pdw.start_doc(docnum)
             for name, fieldobj, column in lengths:
@@ -195,6 +201,36 @@ def _copy_documents(writer: Any, schema: Any, readers: list[Any], progress: Prog
         if progress is not None:
             progress(len(docmap))
     return docmaps
+
+
+# Documents or terms copied between two releases of the pages read so far.
+_RELEASE_EVERY = 20_000
+_RELEASE_ARRAYS_EVERY = 200  # terms with arrays are the frequent ones: megabytes each
+_DONTNEED = getattr(mmap, "MADV_DONTNEED", None)  # not on Windows
+
+
+def _release_pages(readers: list[Any], maps: Sequence[mmap.mmap] = ()) -> None:
+    """Unmap the pages of the sources' memory maps read so far.
+
+    A merge reads every byte of its sources once, front to back, through memory
+    maps; each page it touched would count in its resident memory (3.7 GB for a
+    merge of 200,000 generated articles) although nothing reads it again. The
+    pages stay in the page cache: a later read maps them again without reading
+    the disk."""
+    for mapped in [*(_compound_map(reader) for reader in readers), *maps]:
+        if isinstance(mapped, mmap.mmap) and _DONTNEED is not None:
+            try:
+                mapped.madvise(_DONTNEED)
+            except (OSError, ValueError):
+                pass
+
+
+def _compound_map(reader: Any) -> Any:
+    """The memory map of a segment reader's compound file (Whoosh overlays it on the
+    index folder's storage), or None."""
+    storage = getattr(reader, "_storage", None)
+    storage = getattr(storage, "a", storage)  # OverlayStorage(compound file, folder)
+    return getattr(storage, "_source", None)
 
 
 def _lengths(reader: Any, fieldname: str) -> list[int] | None:
@@ -224,7 +260,9 @@ def _copy_postings(writer: Any, schema: Any, readers: list[Any], docmaps: list[d
         fieldobj = schema[fieldname]
         fieldwriter.start_field(fieldname, fieldobj)
         boost = fieldobj.format.field_boost or 1.0
-        for btext, sources in groupby(_merged_terms(readers, fieldname), key=lambda item: item[0]):
+        for number, (btext, sources) in enumerate(groupby(_merged_terms(readers, fieldname), key=lambda item: item[0])):
+            if number % _RELEASE_EVERY == 0:
+                _release_pages(readers)
             term = _TermCopy(fieldwriter, fieldobj, btext)
             for _, i, terminfo in sources:
                 reader = readers[i]

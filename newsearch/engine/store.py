@@ -772,6 +772,11 @@ class IndexWriter:
                 self._merges.start(self._ix._segments())
 
     @property
+    def merging_documents(self) -> int:
+        """Documents the background merges not yet swapped in are copying."""
+        return self._merges.merging_documents if self._merges is not None else 0
+
+    @property
     def merges_running(self) -> int:
         """Background merges not yet swapped in."""
         return self._merges.running if self._merges is not None else 0

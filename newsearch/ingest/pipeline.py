@@ -616,12 +616,13 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
         with _store.storage_errors(str(path)):
             manifest.save(path)
 
-    def report_progress() -> None:
+    def report_progress(merging: bool = False) -> None:
         _check_stop(run.stop)
         if run.progress is not None:
             run.progress(Progress(counter[0], len(work.to_index), max(report.articles + tally.articles, counter[1]),
                                   len(report.failures) + len(tally.failures), time.monotonic() - started,
-                                  bytes_done=counter[2], bytes_total=bytes_total))
+                                  bytes_done=counter[2], bytes_total=bytes_total,
+                                  merging=writer.merging_documents if merging else 0))
 
     manifest.update(work.retimed)
     bytes_total = sum(max(0, content_bytes(source) - (work.resume[source.identity].offset
@@ -743,7 +744,7 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
                 if writer.pending >= run.batch_size:
                     commit()
             commit()
-            writer.finish_merges(waiting=report_progress)
+            writer.finish_merges(waiting=lambda: report_progress(merging=True))
         finally:
             results.close()  # stops the workers before their private folders go
             remove_parts(path)

@@ -109,6 +109,7 @@ class Progress:
     elapsed: float
     bytes_done: int = 0  # of input read so far (uncompressed), the measure of how far a run is
     bytes_total: int = 0
+    merging: int = 0  # articles in background merges the run waits for at its end (0 while it reads)
 
 
 @dataclass
