@@ -138,3 +138,44 @@ def test_a_cancelled_writer_stops_its_merges_and_leaves_the_index_as_committed(t
     report = index_paths([tmp_path / "corpus"], index=path, jobs=2, batch_size=30)
     assert report.ok and report.documents == 600 and report.counts["unchanged"] == 600
     assert not (path / PARTS_DIR).exists()
+
+
+def test_new_and_merged_segments_come_with_their_facet_arrays(tmp_path, monkeypatch):
+    import json
+    import marshal
+
+    from whoosh.reading import SegmentReader
+
+    from newsearch.engine.query import PREBUILT_FIELDS, _build_date_values, _build_facet_values
+
+    sections, authors = ["World", "Business", "Sport"], ["Ann Lee", "Bo Park", "Cy Diaz", "Di Moss"]
+    (tmp_path / "feed").mkdir()
+    for i in range(200):  # one file each: a batch is then 64 files (the least batch)
+        with open(tmp_path / "feed" / f"a{i:03d}.jsonl", "w") as out:
+            out.write(json.dumps({"id": f"a{i}", "title": f"Harbour report {i}", "section": sections[i % 3],
+                                  "author": authors[i % 4], "date": f"20{10 + i % 12}-0{1 + i % 9}-1{i % 10}",
+                                  "body": f"The harbour council met on day {i} about the ferry."}) + "\n")
+    monkeypatch.setattr(merge_policy, "DEFAULT_POLICY", SMALL)
+    path = tmp_path / "ix"
+    assert index_paths([tmp_path / "feed"], index=path, jobs=2, batch_size=30).ok
+    assert _segment_sizes(path) == [192, 8]  # three of 64 merged; the last batch of 8 alone
+    ix, _ = store.open_index(path)
+    for segment in ix._segments():
+        reader = SegmentReader(ix.storage, ix.schema, segment)
+        try:
+            for fieldname in PREBUILT_FIELDS:
+                saved = marshal.loads((path / "facets" / f"{segment.segment_id()}.{fieldname}.marshal").read_bytes())
+                build = _build_date_values if fieldname in ("local_date", "date") else _build_facet_values
+                assert saved == build(reader, fieldname)
+            assert set(saved_values(path, segment, "facet_section")) == set(sections)
+        finally:
+            reader.close()
+    with Archive.open(path) as archive:
+        found = archive.search("harbour", facets=("section",), limit=1)
+        assert {f.value: f.count for f in found.facets["section"]} == {"World": 67, "Business": 67, "Sport": 66}
+
+
+def saved_values(path: Path, segment, fieldname: str) -> list:
+    import marshal
+
+    return marshal.loads((path / "facets" / f"{segment.segment_id()}.{fieldname}.marshal").read_bytes())

@@ -40,7 +40,7 @@ from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
 from .ranking import posting_blocks
-from .segments import PARTS_DIR
+from .segments import PARTS_DIR, prebuild_facets
 from .term_arrays import TermArraysWriter, arrays_of, arrays_path, position_decoder
 
 Progress = Callable[[int], None]  # called with the number of documents just copied
@@ -81,6 +81,7 @@ def merge_segments(index_path: str, schema: Any, segments: list[Any], *,
         segment = writer.get_segment()
         writer._finish()
         _merge_arrays(readers, docmaps, arrays_path(folder, segment.segment_id()))
+        prebuild_facets(index_path, folder, schema, segment)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

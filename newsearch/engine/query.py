@@ -502,7 +502,7 @@ class FacetCache:
         _NO_DATE (larger than any date) when it has none."""
         return self.values(reader, _DATE_KEY)
 
-    def _segment_values(self, reader: Any, fieldname: str) -> list[Any]:
+    def _segment_values(self, reader: Any, fieldname: str, *, prune: bool = True) -> list[Any]:
         segment_id = _segment_id(reader)
         key = (segment_id, fieldname)
         if key in self._segments:
@@ -512,7 +512,7 @@ class FacetCache:
             build = _build_date_values if fieldname in (_LOCAL_DATE, "date") else _build_facet_values
             values = build(reader, fieldname)
             if segment_id:
-                self._save(segment_id, fieldname, values, reader)
+                self._save(segment_id, fieldname, values, reader, prune=prune)
         self._segments[key] = values
         return values
 
@@ -529,8 +529,9 @@ class FacetCache:
             return None
         return values if isinstance(values, list) and len(values) == size else None
 
-    def _save(self, segment_id: str, fieldname: str, values: list[Any], reader: Any) -> None:
-        """Best effort: a read-only index folder just means rebuilding next time."""
+    def _save(self, segment_id: str, fieldname: str, values: list[Any], reader: Any, *, prune: bool = True) -> None:
+        """Best effort: a read-only index folder just means rebuilding next time.
+        With `prune`, files of segments `reader` no longer holds go too."""
         file = self._file(segment_id, fieldname)
         if file is None:
             return
@@ -539,6 +540,8 @@ class FacetCache:
             temporary = file.with_suffix(f".tmp{os.getpid()}")
             temporary.write_bytes(marshal.dumps(values))
             os.replace(temporary, file)
+            if not prune:
+                return
             live = {_segment_id(r) for r, _ in _leaves(reader)} | {segment_id}
             for old in file.parent.glob("*.marshal"):
                 if old.name.split(".", 1)[0] not in live and _is_stale(old):
@@ -548,6 +551,18 @@ class FacetCache:
 
 
 _CACHED_FIELDS = {_DATE_KEY: _LOCAL_DATE, UTC_KEY: "date", ID_KEY: "id"}
+# Written for each new segment by whoever writes it (a worker, a merge); the id
+# column (a second per 20,000 articles) is left to the queries that need it.
+PREBUILT_FIELDS = (*FACET_FIELDS.values(), _LOCAL_DATE, "date")
+
+
+def prebuild_facet_values(index_path: str, reader: Any) -> None:
+    """Save the facet arrays of a segment not yet committed (a segment reader over
+    its private folder), so the first query after a build reads them instead of
+    building them: 32 s for the first query on 840,000 articles in 42 segments."""
+    cache = FacetCache(index_path)
+    for fieldname in PREBUILT_FIELDS:
+        cache._segment_values(reader, fieldname, prune=False)
 
 
 def _is_stale(file: Path) -> bool:

@@ -149,6 +149,7 @@ class SegmentBuilder:
     """Writes one segment in a private folder under the index (used in a worker)."""
 
     def __init__(self, index_path: str, schema: Any, *, limitmb: int) -> None:
+        self.index_path = index_path
         self.folder = os.path.join(index_path, PARTS_DIR, uuid.uuid4().hex)
         os.makedirs(self.folder)
         private = FileStorage(self.folder).create_index(schema)
@@ -172,6 +173,7 @@ class SegmentBuilder:
         part = os.path.join(self.folder, ARRAYS_PART)
         if os.path.exists(part):  # named as the segment's files now that they are assembled
             os.replace(part, arrays_path(self.folder, segment.segment_id()))
+        prebuild_facets(self.index_path, self.folder, writer.schema, segment)
         return WrittenSegment(segment, self.folder, self.ids, self._words.table())
 
     def discard(self) -> None:
@@ -180,6 +182,17 @@ class SegmentBuilder:
         except Exception:
             pass
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def prebuild_facets(index_path: str, folder: str, schema: Any, segment: Any) -> None:
+    """The facet arrays of a new segment in its private folder (query.FacetCache)."""
+    from .query import prebuild_facet_values  # query.py imports store.py, which imports this module
+
+    reader = SegmentReader(FileStorage(folder), schema, segment)
+    try:
+        prebuild_facet_values(index_path, reader)
+    finally:
+        reader.close()
 
 
 def merge_small_segments(writer: Any, segments: list[Any], busy: Collection[str] = ()) -> list[Any]:
