@@ -177,8 +177,8 @@ def test_a_segment_lost_on_the_way_in_fails_the_run_loudly(tmp_path, monkeypatch
 
     real = store_module.commit_with
 
-    def loses_the_last_segment(writer, written, index_path):
-        real(writer, written[:-1], index_path)
+    def loses_the_last_segment(writer, written, index_path, *rest):
+        real(writer, written[:-1], index_path, *rest)
 
     monkeypatch.setattr(store_module, "commit_with", loses_the_last_segment)
     with pytest.raises(IndexCorrupt, match="expected"):
