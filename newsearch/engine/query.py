@@ -64,6 +64,7 @@ from .readings import (Evidence, LanguagesLeftOut, Readings, analyzer_for, langu
 from .spelling import SpellingStore
 from .terms import new_search, remember_terms
 from .store import FACET_CACHE_DIR, FACET_FIELDS, opening_errors, stored_to_article
+from .term_arrays import in_sorted
 
 SEARCH_FIELDS = ("title", "summary", "body", "byline", "section", "tags")
 # Names a user may put before a colon in a query, mapped to index fields.
@@ -1164,11 +1165,11 @@ def _read_bulk(matcher: Any, reader: Any, within: Within | None = None) -> tuple
     if kind not in _JOINS:
         return term_scores(matcher, reader, within)
     (a_ids, a_scores), (b_ids, b_scores) = _read_bulk(matcher.a, reader, within), _read_bulk(matcher.b, reader, within)
-    _, at_a, at_b = np.intersect1d(a_ids, b_ids, assume_unique=True, return_indices=True)
+    at_a, at_b = _common_places(a_ids, b_ids)
     if kind is matching.IntersectionMatcher:
         return a_ids[at_a], a_scores[at_a] + b_scores[at_b]
     if kind is matching.UnionMatcher:
-        ids = np.union1d(a_ids, b_ids)
+        ids = _union(a_ids, b_ids, at_b)
         scores = np.empty(len(ids))
         scores[np.searchsorted(ids, b_ids)] = b_scores
         places = np.searchsorted(ids, a_ids)
@@ -1179,6 +1180,34 @@ def _read_bulk(matcher: Any, reader: Any, within: Within | None = None) -> tuple
     scores = a_scores.copy()
     scores[at_a] = a_scores[at_a] + b_scores[at_b]
     return a_ids, scores
+
+
+def _ascending(ids: np.ndarray) -> bool:
+    return len(ids) < 2 or bool(np.all(ids[1:] > ids[:-1]))
+
+
+def _common_places(a_ids: np.ndarray, b_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the documents both parts match stand in each (ascending, as
+    np.intersect1d's indices). Matchers give ascending ids, so the shorter side is
+    looked up in the longer by bisection instead of sorting both together."""
+    if not (_ascending(a_ids) and _ascending(b_ids)):
+        _, at_a, at_b = np.intersect1d(a_ids, b_ids, assume_unique=True, return_indices=True)
+        return at_a, at_b
+    if len(a_ids) <= len(b_ids):
+        at_a = np.flatnonzero(in_sorted(a_ids, b_ids))
+        return at_a, np.searchsorted(b_ids, a_ids[at_a])
+    at_b = np.flatnonzero(in_sorted(b_ids, a_ids))
+    return np.searchsorted(a_ids, b_ids[at_b]), at_b
+
+
+def _union(a_ids: np.ndarray, b_ids: np.ndarray, at_b: np.ndarray) -> np.ndarray:
+    """np.union1d of two ascending id arrays whose common places in b are `at_b`: the
+    two runs joined and put in order by a stable sort, which merges runs in linear time."""
+    if not (_ascending(a_ids) and _ascending(b_ids)):
+        return np.union1d(a_ids, b_ids)
+    only_b = np.ones(len(b_ids), dtype=bool)
+    only_b[at_b] = False
+    return np.sort(np.concatenate((a_ids, b_ids[only_b])), kind="stable")
 
 
 _NO_IDS = np.zeros(0, dtype=np.int64)
