@@ -64,3 +64,12 @@ def test_joins_by_bisection_agree_with_numpy_set_operations():
         at_a, at_b = _common_places(a, b)
         assert at_a.tolist() == want_a.tolist() and at_b.tolist() == want_b.tolist()
         assert _union(a, b, at_b).tolist() == np.union1d(a, b).tolist()
+
+
+def test_a_union_of_ids_out_of_order_is_still_numpys_union():
+    from newsearch.engine.query import _common_places, _union
+
+    a, b = np.array([9, 2, 5]), np.array([5, 1, 9, 7])
+    at_a, at_b = _common_places(a, b)
+    assert sorted(zip(a[at_a].tolist(), b[at_b].tolist())) == [(5, 5), (9, 9)]
+    assert _union(a, b, at_b).tolist() == np.union1d(a, b).tolist()

@@ -1201,10 +1201,9 @@ def _common_places(a_ids: np.ndarray, b_ids: np.ndarray) -> tuple[np.ndarray, np
 
 
 def _union(a_ids: np.ndarray, b_ids: np.ndarray, at_b: np.ndarray) -> np.ndarray:
-    """np.union1d of two ascending id arrays whose common places in b are `at_b`: the
-    two runs joined and put in order by a stable sort, which merges runs in linear time."""
-    if not (_ascending(a_ids) and _ascending(b_ids)):
-        return np.union1d(a_ids, b_ids)
+    """np.union1d of two id arrays without repeats whose common places in b are `at_b`
+    (from _common_places): a and the rest of b joined and sorted. A stable sort merges
+    two ascending runs, as matchers give them, in linear time."""
     only_b = np.ones(len(b_ids), dtype=bool)
     only_b[at_b] = False
     return np.sort(np.concatenate((a_ids, b_ids[only_b])), kind="stable")
