@@ -171,9 +171,11 @@ class StoryStore:
             """
         )
         self._stored = self._db.execute("SELECT EXISTS (SELECT 1 FROM member)").fetchone()[0]
-        # Grouped since the last commit: id -> (story, day, sketch), and key -> ids.
-        self._new: dict[str, tuple[str, float | None, Sketch]] = {}
-        self._new_keys: dict[int, list[str]] = {}
+        # Grouped since the last commit: id -> (story, day, sketch as bytes), and key -> ids.
+        self._new: dict[str, tuple[str, float | None, bytes]] = {}
+        # A key held by one article maps to its id, by more to a list: most keys are one
+        # article's, and a list per key would double what a commit's worth takes.
+        self._new_keys: dict[int, str | list[str]] = {}
         self._gone: set[str] = set()
 
     def close(self) -> None:
@@ -187,14 +189,27 @@ class StoryStore:
 
     # -- grouping ---------------------------------------------------------------
 
-    def assign(self, article_id: str, date: datetime | None, found: Sketch) -> str:
-        """Give an article its story (joining the closest earlier copy's) and hold it for commit."""
+    def assign(self, article_id: str, date: datetime | None, found: Sketch | bytes) -> str:
+        """Give an article its story (joining the closest earlier copy's) and hold it for
+        commit. Held in byte form (Sketch.to_bytes, as worker processes send it): a
+        build holds a commit's worth of sketches, and as Python ints they take four times
+        the memory."""
         self.forget([article_id])
+        if isinstance(found, bytes):
+            packed, found = found, Sketch.from_bytes(found)
+        else:
+            packed = found.to_bytes()
         day = _day(date)
         story = self._best_match(day, found) or article_id
-        self._new[article_id] = (story, day, found)
+        self._new[article_id] = (story, day, packed)
         for value in found.mins[:LOOKUP_KEYS]:
-            self._new_keys.setdefault(value, []).append(article_id)
+            held = self._new_keys.get(value)
+            if held is None:
+                self._new_keys[value] = article_id
+            elif isinstance(held, str):
+                self._new_keys[value] = [held, article_id]
+            else:
+                held.append(article_id)
         return story
 
     def _best_match(self, day: float | None, found: Sketch) -> str | None:
@@ -205,7 +220,7 @@ class StoryStore:
         for value in keys:
             held = self._new_keys.get(value)
             if held:
-                holders[value] = list(held)
+                holders[value] = [held] if isinstance(held, str) else list(held)
         if self._stored:
             marks = ",".join("?" * len(keys))
             for value, other in self._db.execute(f"SELECT value, id FROM posting WHERE value IN ({marks})", keys):
@@ -221,17 +236,14 @@ class StoryStore:
         # The best is the highest (score, story), whatever the order candidates are read in.
         candidates = sorted(counts, key=lambda o: (-counts[o], o))[:MAX_CANDIDATES] if len(counts) > MAX_CANDIDATES \
             else list(counts)
-        known: dict[str, tuple[str, float | None, Sketch | bytes]] = {o: self._new[o] for o in candidates
-                                                                       if o in self._new}
+        known: dict[str, tuple[str, float | None, bytes]] = {o: self._new[o] for o in candidates if o in self._new}
         if len(known) < len(candidates):
             known.update(self._stored_members([o for o in candidates if o not in known]))
         best: tuple[float, str] | None = None
         for story, other_day, other_sketch in known.values():
             if day is not None and other_day is not None and abs(day - other_day) > self.window:
                 continue
-            if isinstance(other_sketch, bytes):  # decoded only within the window
-                other_sketch = Sketch.from_bytes(other_sketch)
-            score = are_copies(found, other_sketch)
+            score = are_copies(found, Sketch.from_bytes(other_sketch))  # decoded only within the window
             if score is not None and (best is None or (score, story) > best):
                 best = (score, story)
         return best[1] if best else None
@@ -247,10 +259,17 @@ class StoryStore:
         for article_id in ids:
             held = self._new.pop(article_id, None)
             if held is not None:
-                for value in held[2].mins[:LOOKUP_KEYS]:
-                    self._new_keys[value].remove(article_id)
+                for value in Sketch.from_bytes(held[2]).mins[:LOOKUP_KEYS]:
+                    self._unfile(value, article_id)
             if self._stored:
                 self._gone.add(article_id)
+
+    def _unfile(self, value: int, article_id: str) -> None:
+        held = self._new_keys[value]
+        if isinstance(held, str):
+            del self._new_keys[value]
+        else:
+            held.remove(article_id)
 
     def commit(self) -> None:
         """Write what was grouped and forgotten since the last commit."""
@@ -264,10 +283,11 @@ class StoryStore:
                 db.executemany("DELETE FROM posting WHERE value = ? AND id = ?",
                                ((v, article_id) for v in Sketch.from_bytes(row[0]).mins[:LOOKUP_KEYS]))
             db.executemany("INSERT OR REPLACE INTO member VALUES (?, ?, ?, ?)",
-                           ((i, story, day, sk.to_bytes()) for i, (story, day, sk) in self._new.items()))
+                           ((i, story, day, packed) for i, (story, day, packed) in self._new.items()))
             # In key order, the posting B-tree grows at its edges instead of splitting inside.
             db.executemany("INSERT OR IGNORE INTO posting VALUES (?, ?)",
-                           sorted((v, i) for v, ids in self._new_keys.items() for i in ids))
+                           sorted((v, i) for v, ids in self._new_keys.items()
+                                  for i in ([ids] if isinstance(ids, str) else ids)))
         self._stored = self._stored or bool(self._new)
         self._new.clear()
         self._new_keys.clear()

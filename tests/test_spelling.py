@@ -150,3 +150,38 @@ def test_star_is_the_match_all_query(wages: Path, monkeypatch: pytest.MonkeyPatc
     windowed = invoke("query", "* date:2021", "--index", str(wages), "--json")
     assert json.loads(windowed.output)["total"] == 4
     assert json.loads(invoke("query", "* date:2019", "--index", str(wages), "--json").output)["total"] == 0
+
+
+def test_packed_words_give_back_the_table_and_survive_pickling() -> None:
+    import pickle
+
+    from newsearch.engine.spelling import PackedWords
+
+    table = {"embassy": (3, "embassy", 2), "kyiv": (1, "Kyiv", 1), "élan": (2, "élan", 2)}
+    packed = pickle.loads(pickle.dumps(PackedWords(table)))
+    assert len(packed) == 3
+    assert packed.table() == table
+    assert PackedWords().table() == {} and len(PackedWords()) == 0
+
+
+def test_the_store_breaks_ties_between_spellings_as_merge_tables_does(tmp_path: Path) -> None:
+    from newsearch.engine.spelling import PackedWords, merge_tables
+
+    batches = [
+        {"nato": (2, "NATO", 2), "kyiv": (1, "Kyiv", 1), "wages": (4, "wages", 3)},
+        {"nato": (2, "Nato", 2), "kyiv": (2, "kyiv", 2), "wages": (1, "Wages", 1)},
+        {"nato": (1, "nato", 1), "kyiv": (1, "Kyiv", 1)},
+    ]
+    expected: dict = {}
+    for batch in batches:
+        merge_tables(expected, batch)
+    # By hand: NATO and Nato tie at two articles and "Nato" is the greater string; then
+    # "nato" (one article) loses. Kyiv 1 then kyiv 2 -> kyiv 2, then Kyiv 1 loses.
+    assert expected == {"nato": (5, "Nato", 2), "kyiv": (4, "kyiv", 2), "wages": (5, "wages", 3)}
+    store = SpellingStore(tmp_path)
+    for batch in batches:  # one commit per batch: each is folded in by SQL
+        store.add(PackedWords(batch))
+        store.commit()
+    rows = store._db.execute("SELECT word, docs, printed, printed_docs FROM word").fetchall()
+    assert {word: (docs, printed, count) for word, docs, printed, count in rows} == expected
+    store.close()

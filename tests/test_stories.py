@@ -221,3 +221,21 @@ def test_bbc_broadband_collapses_to_one_hit_per_story(shared_dir, tmp_path):
     # The two reprints of one BBC story (tech/150 and tech/392) are one hit.
     assert sum(t.startswith("Broadband fuels online") for t in titles) == 1
     assert "Broadband fuels online change" in titles or "Broadband fuels online expression" in titles
+
+
+def test_grouping_before_a_commit_keeps_each_key_holder_through_deletions(tmp_path):
+    """Keys held by one uncommitted article, then two, then one again (a deletion):
+    a later copy still finds the one left, and the commit files exactly its keys."""
+    day = utc(2021, 3, 2)
+    with stories.StoryStore(tmp_path) as store:
+        first = store.assign("a", day, stories.sketch(BASE))
+        assert store.assign("b", day, stories.sketch(COPY).to_bytes()) == first == "a"  # bytes as workers send
+        store.forget(["a"])
+        assert store.assign("c", day, stories.sketch(BASE)) == "a"  # through b, the story keeps its id
+        assert store.assign("d", day, stories.sketch(OTHER)) == "d"
+        store.commit()
+        filed = {i for (i,) in store._db.execute("SELECT DISTINCT id FROM posting")}
+        assert filed == {"b", "c", "d"}
+        lookup = stories.sketch(COPY).mins[:stories.LOOKUP_KEYS]
+        held = {v for (v,) in store._db.execute("SELECT value FROM posting WHERE id = 'b'")}
+        assert held == set(lookup)

@@ -22,6 +22,7 @@ from array import array
 from itertools import groupby
 from typing import Any, Iterable, Iterator
 
+from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from . import term_arrays
@@ -41,6 +42,23 @@ SMALL_BLOCK = 4
 _Entry = tuple[array, array, list]
 # A term as written to a run file or handed to the writer.
 _Record = tuple[str, bytes, array, array, list]
+
+
+_SINGLE_POSITIONS: dict[int, bytes] = {}
+
+
+def encode_positions(positions: list[int]) -> bytes:
+    """Whoosh's Positions encoding (count, then pickled deltas), written out here
+    so the fast path needs no Token objects. Most terms occur once in a field, so
+    single positions come from a cache."""
+    if len(positions) == 1 and positions[0] < 8192:
+        encoded = _SINGLE_POSITIONS.get(positions[0])
+        if encoded is None:
+            encoded = _SINGLE_POSITIONS[positions[0]] = pack_uint(1) + pickle.dumps(positions, 2)
+        return encoded
+    deltas = [positions[0]]
+    deltas.extend(b - a for a, b in zip(positions, positions[1:]))
+    return pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
 
 
 def _new_entry() -> _Entry:
@@ -100,6 +118,32 @@ class TermPostings:
         self._size += size
         if self._size > self._limit:
             self._spill()
+
+    def add_positions(self, fieldname: str, docnum: int, found: dict[str, list[int]], boost: float) -> int:
+        """One document's postings in a positional field, from term -> positions (as
+        NewsText.positions gives them): what `add` does with index()'s tuples, without
+        building them. Returns the field's length (its positions)."""
+        terms = self._fields.get(fieldname)
+        if terms is None:
+            terms = self._fields[fieldname] = {}
+        size = length = 0
+        for text, where in found.items():
+            term = text.encode("utf-8")
+            entry = terms.get(term)
+            if entry is None:
+                entry = terms[term] = _new_entry()
+                size += _TERM_BYTES + len(term)
+            count = len(where)
+            encoded = encode_positions(where)
+            entry[0].append(docnum)
+            entry[1].append(count * boost)
+            entry[2].append(encoded)
+            length += count
+            size += _POSTING_BYTES + len(encoded)
+        self._size += size
+        if self._size > self._limit:
+            self._spill()
+        return length
 
     def __bool__(self) -> bool:
         return bool(self._fields) or bool(self._runs)

@@ -31,7 +31,7 @@ from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
 from .postings import FieldLengths, TermPostings
-from .spelling import WordCounts, WordTable
+from .spelling import PackedWords, WordCounts
 from .term_arrays import PART_NAME as ARRAYS_PART
 from .term_arrays import TermArraysWriter, arrays_path
 
@@ -50,7 +50,7 @@ class WrittenSegment:
     segment: Any  # Whoosh's segment object: picklable, names its files
     folder: str
     ids: list[str] = field(default_factory=list)  # article id by document number
-    words: WordTable = field(default_factory=dict)  # its printed words, for suggestions (spelling.py)
+    words: PackedWords = field(default_factory=PackedWords)  # its printed words, for suggestions (spelling.py)
 
     def drop(self, docnum: int) -> None:
         """Mark one of its documents deleted (a later copy of the same article won)."""
@@ -104,7 +104,12 @@ class _BatchWriter(SegmentWriter):
                     continue
                 field = schema[name]
                 length = 0
-                if field.indexed:
+                positions = getattr(field, "positions", None)  # NewsText's (store.py)
+                found = positions(value) if positions is not None else None
+                if found is not None:
+                    counted = postings.add_positions(name, docnum, found, field.format.field_boost)
+                    length = counted if field.scorable else 0
+                elif field.indexed:
                     items = list(field.index(value))
                     if field.scorable:
                         length = sum(item[1] for item in items)
@@ -174,7 +179,7 @@ class SegmentBuilder:
         if os.path.exists(part):  # named as the segment's files now that they are assembled
             os.replace(part, arrays_path(self.folder, segment.segment_id()))
         prebuild_facets(self.index_path, self.folder, writer.schema, segment)
-        return WrittenSegment(segment, self.folder, self.ids, self._words.table())
+        return WrittenSegment(segment, self.folder, self.ids, PackedWords(self._words.table()))
 
     def discard(self) -> None:
         try:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from array import array
 from collections import Counter
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -76,8 +77,44 @@ class WordCounts:
         return {key: (self._docs[key], form, count) for key, (_, count, form) in best.items()}
 
 
+class PackedWords:
+    """A batch's WordTable in a few flat objects: what a worker sends back with its
+    segment, and what the indexing process holds until the commit writes it. As a
+    dict of tuples a batch of 20,000 articles can take 100 MB in the indexing
+    process (one object per word and count); packed, a tenth of that, and the
+    commit streams it into SQLite without building the dict again."""
+
+    __slots__ = ("words", "printed", "docs", "printed_docs")
+
+    def __init__(self, table: WordTable | None = None) -> None:
+        table = table or {}
+        self.words = "\n".join(table)  # lower-cased words; none holds a newline (WORD)
+        self.printed = "\n".join(form for _, form, _ in table.values())
+        self.docs = array("q", (docs for docs, _, _ in table.values()))
+        self.printed_docs = array("q", (count for _, _, count in table.values()))
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def rows(self) -> Iterator[tuple[str, int, str, int]]:
+        """(word, articles, commonest printed spelling, articles printing it so)."""
+        if not self.docs:
+            return iter(())
+        return zip(self.words.split("\n"), self.docs, self.printed.split("\n"), self.printed_docs)
+
+    def table(self) -> WordTable:
+        return {word: (docs, form, count) for word, docs, form, count in self.rows()}
+
+    def __getstate__(self) -> tuple[str, str, array, array]:
+        return self.words, self.printed, self.docs, self.printed_docs
+
+    def __setstate__(self, state: tuple[str, str, array, array]) -> None:
+        self.words, self.printed, self.docs, self.printed_docs = state
+
+
 def merge_tables(into: WordTable, other: WordTable) -> None:
-    """Add `other`'s counts to `into`; the spelling printed by more articles wins."""
+    """Add `other`'s counts to `into`; the spelling printed by more articles wins (on a
+    tie, the greater string: the same rule as SpellingStore's upsert, UPSERT_WORD)."""
     for key, (docs, form, form_docs) in other.items():
         held = into.get(key)
         if held is None:
@@ -119,6 +156,19 @@ def edit_distance(a: str, b: str, limit: int = MAX_EDITS) -> int:
     return min(previous[-1], limit + 1)
 
 
+# Add a word's counts to what the store holds; as merge_tables, the spelling printed by
+# more articles wins, on a tie the greater (TEXT compares as UTF-8 bytes: code point
+# order, as Python compares strings).
+UPSERT_WORD = """INSERT INTO word (word, docs, printed, printed_docs) VALUES (?, ?, ?, ?)
+   ON CONFLICT (word) DO UPDATE SET
+     docs = docs + excluded.docs,
+     printed = CASE WHEN excluded.printed = printed OR excluded.printed_docs < printed_docs
+                         OR (excluded.printed_docs = printed_docs AND excluded.printed < printed)
+                    THEN printed ELSE excluded.printed END,
+     printed_docs = CASE WHEN excluded.printed = printed THEN printed_docs + excluded.printed_docs
+                         ELSE max(printed_docs, excluded.printed_docs) END"""
+
+
 class SpellingStore:
     """The index's printed words and their deletion table, in SPELLING_FILE."""
 
@@ -142,6 +192,7 @@ class SpellingStore:
                 """
             )
         self._pending: WordTable = {}
+        self._packed: list[PackedWords] = []
 
     @staticmethod
     def exists(folder: str | Path) -> bool:
@@ -152,40 +203,45 @@ class SpellingStore:
 
     # -- writing ------------------------------------------------------------------
 
-    def add(self, table: WordTable) -> None:
-        """Hold a batch's words for the next commit."""
-        merge_tables(self._pending, table)
+    def add(self, table: WordTable | PackedWords) -> None:
+        """Hold a batch's words for the next commit (a packed batch stays packed)."""
+        if isinstance(table, PackedWords):
+            if len(table):
+                self._packed.append(table)
+        else:
+            merge_tables(self._pending, table)
 
     def commit(self) -> None:
-        """Write the words held since the last commit in one transaction."""
+        """Write the words held since the last commit in one transaction: the words
+        counted here first, then each packed batch in the order it was added."""
         pending, self._pending = self._pending, {}
-        if not pending:
+        packed, self._packed = self._packed, []
+        if not pending and not packed:
             return
         with self._db:
-            known = self._known(pending)
-            self._db.executemany(
-                """INSERT INTO word (word, docs, printed, printed_docs) VALUES (?, ?, ?, ?)
-                   ON CONFLICT (word) DO UPDATE SET
-                     docs = docs + excluded.docs,
-                     printed = CASE WHEN excluded.printed = printed OR excluded.printed_docs <= printed_docs
-                                    THEN printed ELSE excluded.printed END,
-                     printed_docs = CASE WHEN excluded.printed = printed THEN printed_docs + excluded.printed_docs
-                                         ELSE max(printed_docs, excluded.printed_docs) END""",
-                ((key, docs, form, form_docs) for key, (docs, form, form_docs) in pending.items()),
-            )
-            self._db.executemany(
-                "INSERT OR IGNORE INTO deletion (key, word) VALUES (?, ?)",
-                ((key, word) for word in pending if word not in known for key in deletions(word)),
-            )
-            # Words printed capitalised, filed under their name key (analysis/names.py).
-            self._db.executemany(
-                "INSERT OR IGNORE INTO namekey (key, word) VALUES (?, ?)",
-                ((key, word) for word, (_, form, _) in pending.items()
-                 if form[:1].isupper() and (key := name_key(word))),
-            )
+            if pending:
+                self._write_rows(PackedWords(pending))
+            for batch in packed:
+                self._write_rows(batch)
+
+    def _write_rows(self, batch: PackedWords) -> None:
+        """One batch's words, read from its packed form three times rather than
+        unpacked into a list of rows at once."""
+        known = self._known(word for word, _, _, _ in batch.rows())
+        self._db.executemany(UPSERT_WORD, batch.rows())
+        self._db.executemany(
+            "INSERT OR IGNORE INTO deletion (key, word) VALUES (?, ?)",
+            ((key, word) for word, _, _, _ in batch.rows() if word not in known for key in deletions(word)),
+        )
+        # Words printed capitalised, filed under their name key (analysis/names.py).
+        self._db.executemany(
+            "INSERT OR IGNORE INTO namekey (key, word) VALUES (?, ?)",
+            ((key, word) for word, _, form, _ in batch.rows() if form[:1].isupper() and (key := name_key(word))),
+        )
 
     def rollback(self) -> None:
         self._pending = {}
+        self._packed = []
 
     def _known(self, words: Iterable[str]) -> set[str]:
         found: set[str] = set()
@@ -249,4 +305,5 @@ class SpellingStore:
         return sorted(found)
 
 
-__all__ = ["SPELLING_FILE", "SpellingStore", "WordCounts", "deletions", "edit_distance", "merge_tables"]
+__all__ = ["SPELLING_FILE", "PackedWords", "SpellingStore", "WordCounts", "deletions", "edit_distance",
+           "merge_tables"]

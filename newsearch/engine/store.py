@@ -8,7 +8,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import pickle
 import re
 import time
 import weakref
@@ -23,7 +22,6 @@ from whoosh import index as whoosh_index
 from whoosh.analysis import RegexTokenizer
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.formats import Existence, Positions
-from whoosh.system import pack_uint
 from whoosh.index import EmptyIndexError, LockError
 
 from .. import __version__
@@ -53,6 +51,7 @@ from ..stories import StoryStore, sketch
 from .background_merges import BackgroundMerges
 from .merge_policy import TieredMerges
 from .merging import MergeProgress, optimize as merge_all, swap_in
+from .postings import encode_positions
 from .segments import WrittenSegment, commit_with, merge_small_segments
 from .spelling import SPELLING_FILE, SpellingStore, WordCounts
 
@@ -119,11 +118,26 @@ class NewsText(TEXT):
         self.stem = stem
 
     def index(self, value: Any, **kwargs: Any) -> Any:
+        found = self.positions(value) if not kwargs else None
+        if found is None:
+            return super().index(value, **kwargs)
+        boost = self.format.field_boost
+        return [
+            (term.encode("utf-8"), len(where), len(where) * boost, encode_positions(where))
+            for term, where in found.items()
+        ]
+
+    def positions(self, value: Any) -> dict[str, list[int]] | None:
+        """Term -> positions of `value` as indexed, or None where only Whoosh's own
+        index() can tell (not a string, not a positional format, an analyzer not
+        ours). A segment
+        writer takes this straight into its postings (segments.py), without the
+        tuple per term that index() hands Whoosh."""
         fast = self.__dict__.get("_fast_index", _UNSET)
         if fast is _UNSET:
             fast = self._fast_index = fast_index_path(self.analyzer)
-        if not isinstance(value, str) or kwargs or not isinstance(self.format, Positions):
-            return super().index(value, **kwargs)
+        if not isinstance(value, str) or not isinstance(self.format, Positions):
+            return None
         language = getattr(value, "language", None)
         if language and self.__dict__.get("language") and language != self.language:
             if value.words is None:
@@ -140,14 +154,10 @@ class NewsText(TEXT):
             found = positions_with_boundaries(value, fast or self._stream_positions,
                                               fast.plain_terms if fast else None)
         elif fast is None:
-            return super().index(value, **kwargs)
+            return None  # another analyzer: its tokens may carry boosts
         else:
             found = fast(value)
-        boost = self.format.field_boost
-        return [
-            (term.encode("utf-8"), len(where), len(where) * boost, _encode_positions(where))
-            for term, where in found.items()
-        ]
+        return found
 
     def _stream_positions(self, value: str) -> dict[str, list[int]]:
         """Term -> positions from the analyzer's own token stream (no fast path)."""
@@ -186,22 +196,7 @@ class AttestedWords(KEYWORD):
         return super().index(" ".join(sorted(terms)), **kwargs)
 
 
-_SINGLE_POSITIONS: dict[int, bytes] = {}
 _UNSET = object()
-
-
-def _encode_positions(positions: list[int]) -> bytes:
-    """Whoosh's Positions encoding (count, then pickled deltas), written out here
-    so the fast path needs no Token objects. Most terms occur once in a field, so
-    single positions come from a cache."""
-    if len(positions) == 1 and positions[0] < 8192:
-        encoded = _SINGLE_POSITIONS.get(positions[0])
-        if encoded is None:
-            encoded = _SINGLE_POSITIONS[positions[0]] = pack_uint(1) + pickle.dumps(positions, 2)
-        return encoded
-    deltas = [positions[0]]
-    deltas.extend(b - a for a, b in zip(positions, positions[1:]))
-    return pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
 
 
 def build_schema(options: IndexOptions) -> Schema:

@@ -21,7 +21,7 @@ from .manifest import file_sha1
 from ..models import Article
 from ..parse.dispatch import ParseOptions, parse_document
 from ..shards import shard_of
-from ..stories import Sketch, sketch
+from ..stories import sketch
 from ..sources import RawDocument, Skipped, SourceFile, read_bytes
 from ..sources.arc import is_arc, read_arc
 from ..sources.warc import Capture, Passed, read_records
@@ -189,8 +189,9 @@ class UnitOutcome:
     def __post_init__(self) -> None:
         if len(self.lines) != len(self.items):
             object.__setattr__(self, "lines", tuple(getattr(i, "line", None) for i in self.items))
-    # article id -> (date, sketch of its body) for story grouping in the indexing process
-    sketches: dict[str, tuple[Any, Sketch]] = field(default_factory=dict)
+    # article id -> (date, sketch of its body as bytes) for story grouping in the indexing
+    # process: bytes cross processes and wait for the commit in a quarter of the memory
+    sketches: dict[str, tuple[Any, bytes]] = field(default_factory=dict)
     dates_rejected: int = 0  # dates the articles gave that were dropped as implausible
     without_text: int = 0  # articles indexed from their metadata alone
     skipped: tuple[Skipped, ...] = ()  # records passed over (WARC requests, images, pages that are not articles)
@@ -243,7 +244,7 @@ def write_batch(batch: Batch) -> BatchResult:
             items: list[str | ParseError] = []
             rejected = without_text = 0
             lines: list[int | None] = []
-            sketches: dict[str, tuple[Any, Sketch]] = {}
+            sketches: dict[str, tuple[Any, bytes]] = {}
             skipped: list[Skipped] = []
             fetched: list[datetime | None] = []
             entries: dict[str, Article] = {}
@@ -258,11 +259,11 @@ def write_batch(batch: Batch) -> BatchResult:
                     continue
                 if isinstance(item, Away):  # parsed beforehand, held by another shard
                     if batch.sketches and item.sketch is not None:
-                        sketches[item.id] = (item.date, item.sketch)
+                        sketches[item.id] = (item.date, item.sketch.to_bytes())
                     items.append(Elsewhere(item.id))
                     continue
                 if batch.sketches:
-                    sketches[item.id] = (item.date, sketch(item.body))
+                    sketches[item.id] = (item.date, sketch(item.body).to_bytes())
                 if batch.shard is not None and shard_of(item.id, batch.shard[1]) != batch.shard[0]:
                     items.append(Elsewhere(item.id))
                     continue
