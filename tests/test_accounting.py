@@ -153,3 +153,11 @@ def test_fakenewsnet_known_failures_can_be_accepted(fakenewsnet_built) -> None:
     assert runner.invoke(main, base).exit_code == 1  # unchanged, still failing: never passes by itself
     assert runner.invoke(main, base + ["--allow-failures", str(count - 1)]).exit_code == 1
     assert runner.invoke(main, base + ["--allow-failures", str(count)]).exit_code == 0
+
+
+def test_an_articles_origin_packs_into_one_int_and_back() -> None:
+    from newsearch.ingest.pipeline import _Origin
+
+    for number, line in [(0, None), (0, 0), (0, 1), (7, 123_456), (70_000, 2 ** 39), (3, None)]:
+        assert _Origin.unpack(_Origin.pack(number, line)) == (number, line)
+    assert _Origin.pack(1, None) != _Origin.pack(0, None) != _Origin.pack(0, 0)

@@ -585,8 +585,9 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
     # Articles of this run not yet committed: id -> (its segment, document number),
     # so a later copy of the same article drops the earlier one.
     uncommitted: dict[str, tuple[Any, int]] = {}
-    # Every article of this run: id -> (file number, line), to name the other input of a merge.
-    origins: dict[str, tuple[int, int | None]] = {}
+    # Every article of this run: id -> its file number and line (_Origin), to name the other
+    # input of a merge. One int per article: a build of millions holds them all.
+    origins: dict[str, int] = {}
     captured: dict[str, datetime] = {}  # id -> capture time of the kept capture, for pages of web archives
     merges = EntryMerges(writer, fresh=fresh)
     files: list[str] = []
@@ -678,7 +679,8 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
                                 date, found = outcome.sketches.get(item, (None, EMPTY_SKETCH))
                                 writer.stories.assign(str(item), date, found)
                             continue
-                        origin = origins.get(item)
+                        packed = origins.get(item)
+                        origin = _Origin.unpack(packed) if packed is not None else None
                         if origin is not None and _loses_to_other_capture(fetched, captured.get(item),
                                                                           run.options.captures):
                             written.drop(docnum)  # another capture of the same page is kept
@@ -718,7 +720,7 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
                             date, found = outcome.sketches.get(item, (None, EMPTY_SKETCH))
                             writer.stories.assign(item, date, found)
                         uncommitted[item] = (written, docnum)
-                        origins[item] = (number, line)
+                        origins[item] = _Origin.pack(number, line)
                         docnum += 1
                         per_file[key] += 1
                         tally.articles += 1
@@ -752,6 +754,21 @@ def _write(ix: Any, path: Path, manifest: Manifest, work: Plan, run: _Run, repor
         manifest.unfinished = None  # the run is complete: the next one does not resume
         with _store.storage_errors(str(path)):
             manifest.save(path)
+
+
+class _Origin:
+    """Where an article of a run came from, (file number, line or None), as one int."""
+
+    SHIFT = 40  # lines below 2**40; the file number above
+
+    @staticmethod
+    def pack(number: int, line: int | None) -> int:
+        return number << _Origin.SHIFT | (0 if line is None else line + 1)
+
+    @staticmethod
+    def unpack(packed: int) -> tuple[int, int | None]:
+        line = packed & ((1 << _Origin.SHIFT) - 1)
+        return packed >> _Origin.SHIFT, (line - 1 if line else None)
 
 
 CAPTURE_SKIPPED = {"latest": "captures of a page captured again later (the latest is kept)",
