@@ -401,3 +401,20 @@ def test_a_language_printing_a_word_in_more_articles_is_never_left_out(tmp_path)
     archive.add(english + reports)
     with archive:
         assert archive.search("loss", limit=10).total == 100
+
+
+def test_a_parallel_build_loads_the_language_model_before_it_forks(tmp_path) -> None:
+    """Loaded in the indexing process, the model's arrays are pages its forked parser
+    processes share; loaded by each worker, every worker holds a copy."""
+    from newsearch import index_paths
+    from newsearch.analysis import detect
+
+    from helpers import write_jsonl
+
+    detect._identifier.cache_clear()
+    records = [{"id": f"a{i}", "title": f"Harbour news {i}",
+                "body": "The harbour board met on Monday and agreed to widen the eastern quay."} for i in range(4)]
+    source = write_jsonl(tmp_path / "in.jsonl", records)
+    report = index_paths([source], index=tmp_path / "ix", jobs=2)
+    assert report.articles == 4
+    assert detect._identifier.cache_info().currsize == 1  # workers parse; only a preload fills it here

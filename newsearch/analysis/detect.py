@@ -13,7 +13,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["SAMPLE_CHARS", "detect_language", "language_of", "primary_code"]
+__all__ = ["SAMPLE_CHARS", "detect_language", "language_of", "load_model", "primary_code"]
 
 # What detection reads: the start of the title and body. Agreement with the pages'
 # declarations is nearly the same at 300 characters as at 2,000 (benchmarks/languages.py)
@@ -46,6 +46,13 @@ def _identifier() -> Any:
     except ImportError:
         return None
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def load_model() -> None:
+    """Load the model now. A build calls this before it forks its parser processes:
+    the model's arrays (about 75 MB) are then pages the processes share, where each
+    worker loading its own would hold a copy."""
+    _identifier()
 
 
 def detect_language(text: str) -> tuple[str, float] | None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
+from ..analysis.detect import load_model
 from ..errors import NewsearchError, ParseError
 from .manifest import file_sha1
 from ..models import Article
@@ -321,6 +322,7 @@ def run_batches(work: Iterable[Batch], *, jobs: int,
         _on_unit = on_wait
         pairs: Iterator[tuple[Batch, BatchResult]] = ((batch, write_batch(batch)) for batch in work)
     else:
+        load_model()  # shared by the forked workers instead of loaded by each
         pairs = map_in_processes(write_batch, work, jobs=jobs, on_death=_died, window=jobs + 1,
                                  on_wait=on_wait, with_items=True)
     try:
