@@ -179,3 +179,28 @@ def saved_values(path: Path, segment, fieldname: str) -> list:
     import marshal
 
     return marshal.loads((path / "facets" / f"{segment.segment_id()}.{fieldname}.marshal").read_bytes())
+
+
+def _report_frozen(sender) -> None:
+    import gc
+
+    sender.send(gc.get_freeze_count())
+    sender.close()
+
+
+def test_a_merge_process_inherits_the_heap_frozen_and_the_parent_collects_again():
+    import gc
+
+    from newsearch.engine.background_merges import frozen_heap
+
+    held = [object() for _ in range(1000)]  # tracked objects the child inherits
+    context = multiprocessing.get_context("fork")
+    results, sender = context.Pipe(duplex=False)
+    with frozen_heap():
+        child = context.Process(target=_report_frozen, args=(sender,))
+        child.start()
+    sender.close()
+    frozen_in_child = results.recv()
+    child.join()
+    assert frozen_in_child >= len(held)  # the child's collector skips what it inherited
+    assert gc.get_freeze_count() == 0  # the parent's does not

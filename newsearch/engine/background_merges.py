@@ -13,16 +13,32 @@ maps of its sources) comes back over a pipe.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import time
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from .merge_policy import TieredMerges
 from .merging import MergedSegment, merge_segments
 
 # How much the merge process yields to the build's workers (os.nice increment).
 MERGE_NICENESS = 10
+
+
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Fork inside this block and the child's garbage collector leaves the parent's
+    objects alone (gc.freeze). Otherwise its first full collection walks, and so
+    writes to, every object it inherited, and each page of the indexing process's
+    heap becomes a private copy in the merge process. The parent collects them again
+    once the block ends."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 class MergeFailed(Exception):
@@ -39,7 +55,8 @@ class _Merge:
         self._results, sender = context.Pipe(duplex=False)
         self._process = context.Process(target=_merge_in_child, args=(index_path, schema, segments, sender),
                                         name="newsearch-merge", daemon=True)
-        self._process.start()
+        with frozen_heap():
+            self._process.start()
         sender.close()
 
     def done(self) -> bool:
