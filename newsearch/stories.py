@@ -139,6 +139,11 @@ def are_copies(a: Sketch, b: Sketch) -> float | None:
     return None
 
 
+def _holders(held: str | list[str]) -> list[str]:
+    """The ids filed under one key of StoryStore._new_keys (a lone id or a list), as a new list."""
+    return [held] if isinstance(held, str) else list(held)
+
+
 def _day(date: datetime | None) -> float | None:
     return date.timestamp() / 86400 if date is not None else None
 
@@ -220,7 +225,7 @@ class StoryStore:
         for value in keys:
             held = self._new_keys.get(value)
             if held:
-                holders[value] = [held] if isinstance(held, str) else list(held)
+                holders[value] = _holders(held)
         if self._stored:
             marks = ",".join("?" * len(keys))
             for value, other in self._db.execute(f"SELECT value, id FROM posting WHERE value IN ({marks})", keys):
@@ -286,8 +291,7 @@ class StoryStore:
                            ((i, story, day, packed) for i, (story, day, packed) in self._new.items()))
             # In key order, the posting B-tree grows at its edges instead of splitting inside.
             db.executemany("INSERT OR IGNORE INTO posting VALUES (?, ?)",
-                           sorted((v, i) for v, ids in self._new_keys.items()
-                                  for i in ([ids] if isinstance(ids, str) else ids)))
+                           sorted((v, i) for v, held in self._new_keys.items() for i in _holders(held)))
         self._stored = self._stored or bool(self._new)
         self._new.clear()
         self._new_keys.clear()

@@ -130,9 +130,8 @@ class NewsText(TEXT):
     def positions(self, value: Any) -> dict[str, list[int]] | None:
         """Term -> positions of `value` as indexed, or None where only Whoosh's own
         index() can tell (not a string, not a positional format, an analyzer not
-        ours). A segment
-        writer takes this straight into its postings (segments.py), without the
-        tuple per term that index() hands Whoosh."""
+        ours). A segment writer takes this straight into its postings (segments.py),
+        without the tuple per term that index() hands Whoosh."""
         fast = self.__dict__.get("_fast_index", _UNSET)
         if fast is _UNSET:
             fast = self._fast_index = fast_index_path(self.analyzer)
