@@ -42,6 +42,7 @@ from whoosh.writing import SegmentWriter
 from .ranking import posting_blocks
 from .segments import PARTS_DIR, prebuild_facets
 from .term_arrays import TermArraysWriter, arrays_of, arrays_path, position_decoder
+from .term_index import use_compact_term_index
 
 Progress = Callable[[int], None]  # called with the number of documents just copied
 MergeProgress = Callable[[int, int], None]  # documents copied so far, documents to copy
@@ -71,6 +72,7 @@ def merge_segments(index_path: str, schema: Any, segments: list[Any], *,
     readers = [SegmentReader(storage, schema, s) for s in segments]
     try:
         writer = SegmentWriter(FileStorage(folder).create_index(schema), _lk=False)
+        use_compact_term_index(writer.fieldwriter)
         docmaps = _copy_documents(writer, schema, readers, progress)
         lengths = _copy_postings(writer, schema, readers, docmaps)
         writer.perdocwriter.close()

@@ -34,6 +34,7 @@ from .postings import FieldLengths, TermPostings
 from .spelling import PackedWords, WordCounts
 from .term_arrays import PART_NAME as ARRAYS_PART
 from .term_arrays import TermArraysWriter, arrays_path
+from .term_index import use_compact_term_index
 
 # Private folders of segments being written; Whoosh's own clean-up skips names
 # that start with a dot, so it never deletes a worker's files mid-write.
@@ -70,6 +71,7 @@ class _BatchWriter(SegmentWriter):
 
     def __init__(self, ix: Any, folder: str, *, limitmb: float, **kwargs: Any) -> None:
         super().__init__(ix, limitmb=limitmb, **kwargs)
+        use_compact_term_index(self.fieldwriter)
         self._lengths = FieldLengths()
         self._postings = TermPostings(folder, limitmb=limitmb)
         self._folder = folder
