@@ -172,6 +172,17 @@ def test_sentences_and_paragraphs_are_split_as_written():
                                                                     "Next?", "Yes"]
 
 
+def test_abbreviations_are_seen_after_long_sentences_and_long_runs_of_initials():
+    # Only the characters before each break are searched for an abbreviation: these
+    # cases sit far from the sentence's start, or are longer than that look-back.
+    long = "The committee heard evidence from many witnesses over several weeks " * 4
+    text = (f"{long}from Dr. Jones and approx. 40 others. Then A.B.C.D.E.F.G.H.I.J.K. Smith spoke. "
+            "Rates rose.Then fell. x.Y. Done.")
+    assert list(sentences(text)) == [f"{long}from Dr. Jones and approx. 40 others.",
+                                     "Then A.B.C.D.E.F.G.H.I.J.K. Smith spoke.",
+                                     "Rates rose.Then fell. x.Y. Done."]
+
+
 def test_positions_keep_word_distance_and_mark_breaks():
     def plain(text):
         found = {}

@@ -34,6 +34,9 @@ _ABBREVIATION = re.compile(
     r"Bros|vs|etc|approx|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Mt|Ft|Ave|Blvd|Dept|Univ|"
     r"e\.g|i\.e|a\.m|p\.m)\.|\b[A-Z]\.|\b(?:[A-Za-z]\.){2,})$"
 )
+# Characters before a break that _ABBREVIATION needs to see: its longest word ("approx.")
+# with room to spare; a run of initials matches on its last two as well as on all of them.
+_LONGEST_ABBREVIATION = 16
 
 
 def paragraphs(text: str) -> list[str]:
@@ -44,9 +47,12 @@ def sentences(paragraph: str) -> Iterator[str]:
     """The sentences of one paragraph, in order."""
     start = 0
     for match in _SENTENCE_END.finditer(paragraph):
-        head = paragraph[start:match.end(1)]
-        if _ABBREVIATION.search(head):
+        end = match.end(1)
+        # Only the last few characters can hold the abbreviation: searching the whole
+        # sentence so far made long paragraphs cost more per break than short ones.
+        if _ABBREVIATION.search(paragraph, max(start, end - _LONGEST_ABBREVIATION), end):
             continue
+        head = paragraph[start:end]
         if head.strip():
             yield head
         start = match.end()
