@@ -254,3 +254,23 @@ def test_romanised_diphthongs_match_both_ways(searcher, query):
 def test_diphthong_rule_keeps_english_words_apart(searcher):
     # "ay"/"aw" before a vowel stay as written: "away" is not "awai" + something else.
     assert [t.text for t in text_analyzer()("layer lawyer")] != [t.text for t in text_analyzer()("lair laur")]
+
+
+def test_rereading_gives_the_analyzers_own_tokens_on_real_texts(shared_dir):
+    # Snippets, highlights and feedback read stored texts again with cheaper stems:
+    # every token must be what the analyzer itself gives, stop words and offsets included.
+    from newsearch.engine.analyzers import language_analyzer, rereading_analyzer
+
+    def tokens(analyzer, text):
+        return [(t.text, t.startchar, t.endchar, t.pos, t.stopped)
+                for t in analyzer(text, chars=True, positions=True, mode="index", removestops=False)]
+
+    analyzer = text_analyzer("en")
+    assert rereading_analyzer(analyzer) is not analyzer
+    texts = sorted((shared_dir / "corpus" / "text" / "bbc").glob("*/*.txt"))[::40]
+    assert len(texts) > 40
+    for path in texts:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert tokens(rereading_analyzer(analyzer), text) == tokens(text_analyzer("en"), text), path.name
+    german = language_analyzer("de")
+    assert rereading_analyzer(german) is german  # tagged terms: left to its own analyzer

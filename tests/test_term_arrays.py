@@ -175,3 +175,16 @@ def test_real_build_writes_arrays_for_frequent_words_only(reuters_built) -> None
     sizes = [len(arrays.postings(f, t)[0]) for f, t in arrays.terms()]
     assert min(sizes) >= term_arrays.MIN_POSTINGS
     assert arrays.has("body", b"said")
+
+
+def test_sets_of_documents_agree_with_numpys_own():
+    # in_set and distinct stand in for np.isin and np.unique on the query path.
+    from newsearch.engine.term_arrays import distinct, in_set
+
+    rng = np.random.default_rng(7)
+    for size in (0, 1, 2, 50, 5_000):
+        values = rng.integers(0, 3_000, size=size)
+        members = frozenset(rng.integers(0, 3_000, size=size // 3 + 1).tolist())
+        assert in_set(values, members).tolist() == np.isin(values, list(members)).tolist()
+        assert distinct(values).tolist() == np.unique(values).tolist()
+    assert in_set(np.array([1, 2]), frozenset()).tolist() == [False, False]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from functools import lru_cache
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from whoosh.analysis import Analyzer, CompositeAnalyzer, Filter, StemFilter, Token, Tokenizer
 from whoosh.lang import stemmer_for_language, stopwords_for_language
@@ -430,14 +430,8 @@ def fast_index_path(analyzer: Analyzer) -> FastAnalysis | None:
     if len(items) != 2 or type(items[1]) is not StemFilter:
         return None
     stemmer = items[1]
-    # functools' cache is much cheaper per call than Whoosh's own, and words repeat.
-    # One cache per language: stemmer_for_language returns a new bound method each call,
-    # so keying by the function would start (and keep) a new cache for every schema.
     key = stemmer.lang or stemmer.stemfn
-    cached = _stem_caches.get(key)
-    if cached is None:
-        stemfn = stemmer_for_language(stemmer.lang) if stemmer.lang else stemmer.stemfn  # as StemFilter.clear()
-        cached = _stem_caches[key] = lru_cache(maxsize=200_000)(stemfn)
+    cached = _cached_stem(stemmer)
     ignore = stemmer.ignore
 
     def stem(word: str) -> str:
@@ -445,6 +439,38 @@ def fast_index_path(analyzer: Analyzer) -> FastAnalysis | None:
 
     stem_word = cached if not ignore else stem
     return FastAnalysis(tokenizer, stem_word, _memos.setdefault((tokenizer, key, ignore), {}))
+
+
+def _cached_stem(stemmer: StemFilter) -> Callable[[str], str]:
+    """`stemmer`'s stemming function behind functools' cache, which is much cheaper per
+    call than Whoosh's own (a Python-level LFU), and words repeat. One cache per
+    language: stemmer_for_language returns a new bound method each call, so keying by
+    the function would start (and keep) a new cache for every schema."""
+    key = stemmer.lang or stemmer.stemfn
+    cached = _stem_caches.get(key)
+    if cached is None:
+        stemfn = stemmer_for_language(stemmer.lang) if stemmer.lang else stemmer.stemfn  # as StemFilter.clear()
+        cached = _stem_caches[key] = lru_cache(maxsize=200_000)(stemfn)
+    return cached
+
+
+def rereading_analyzer(analyzer: Analyzer) -> Callable[..., Iterator[Token]]:
+    """`analyzer` for reading stored texts again (snippets, highlights, feedback): the
+    same tokens, but for our tokenizer followed by a stemmer the stems come from
+    functools' cache; Whoosh's own cache was most of a cold query's time on snippets."""
+    items = list(getattr(analyzer, "items", [analyzer]))
+    if len(items) != 2 or type(items[0]) is not NewsTokenizer or type(items[1]) is not StemFilter:
+        return analyzer
+    tokenizer, stemmer = items
+    cached, ignore = _cached_stem(stemmer), stemmer.ignore
+
+    def tokens(value: str, **kwargs: Any) -> Iterator[Token]:
+        for token in tokenizer(value, **kwargs):
+            if not token.stopped and token.text not in ignore:
+                token.text = cached(token.text)
+            yield token
+
+    return tokens
 
 
 # ---------------------------------------------------------------------------

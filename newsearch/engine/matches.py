@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable, Sequence
 from whoosh.util.times import long_to_datetime
 
 from ..models import FacetCount, Hit
+from .analyzers import rereading_analyzer
 from .interface import Match
 from .query import (
     _NO_DATE,
@@ -86,7 +87,7 @@ def document_frequencies(searcher: Any, fieldname: str, terms: Iterable[str]) ->
 
 def analyse(searcher: Any, text: str, fieldname: str = "body") -> list[tuple[str, str]]:
     """(index term, word as printed) for each word of `text`, as the field indexes it."""
-    analyzer = searcher.schema[fieldname].analyzer
+    analyzer = rereading_analyzer(searcher.schema[fieldname].analyzer)
     return [(token.text, text[token.startchar:token.endchar])
             for token in analyzer(text, chars=True, mode="index")]
 

@@ -57,6 +57,7 @@ from .ranking import (
     with_expansion,
 )
 from ..snippets import make_snippet, matching_spans
+from .analyzers import rereading_analyzer
 from .operators import AtLeastPlugin, operators_plugin, truncations
 from .variants import with_name_variants
 from .readings import (Evidence, LanguagesLeftOut, Readings, analyzer_for, language_evidence, language_parts, languages_for, parse_in,
@@ -64,7 +65,7 @@ from .readings import (Evidence, LanguagesLeftOut, Readings, analyzer_for, langu
 from .spelling import SpellingStore
 from .terms import new_search, remember_terms
 from .store import FACET_CACHE_DIR, FACET_FIELDS, opening_errors, stored_to_article
-from .term_arrays import in_sorted
+from .term_arrays import in_set, in_sorted
 
 SEARCH_FIELDS = ("title", "summary", "body", "byline", "section", "tags")
 # Names a user may put before a colon in a query, mapped to index fields.
@@ -1217,7 +1218,7 @@ def _in_set(ids: np.ndarray, held: Any) -> np.ndarray:
     """For each of `ids`, whether it is in the set `held`."""
     if not len(ids) or not held:
         return np.zeros(len(ids), dtype=bool)
-    return np.isin(ids, np.fromiter(held, dtype=np.int64, count=len(held)))
+    return in_set(ids, np.fromiter(held, dtype=np.int64, count=len(held)))
 
 
 _JOINS = (matching.IntersectionMatcher, matching.UnionMatcher, matching.AndMaybeMatcher, Bonus.matcherclass)
@@ -1311,10 +1312,10 @@ def text_marks(searcher: Any, query: str, text: str, *, match: str = "all") -> l
     readings = readings_of(searcher)
     text_query = build_queries(SearchRequest(text=query, match=match), searcher.schema, readings)[0]
     terms = query_terms(text_query)
-    spans = set(matching_spans(text, terms, searcher.schema["body"].analyzer))
+    spans = set(matching_spans(text, terms, rereading_analyzer(searcher.schema["body"].analyzer)))
     # The text's language is not known here: each language's analysis marks its own terms.
     for code in readings.others if readings is not None else ():
-        spans.update(matching_spans(text, terms, analyzer_for(searcher.schema, code)))
+        spans.update(matching_spans(text, terms, rereading_analyzer(analyzer_for(searcher.schema, code))))
     return sorted(spans)
 
 
@@ -1325,7 +1326,8 @@ def make_hit(
     article = stored_to_article(stored)
     snippet = ""
     if highlight:
-        snippet = make_snippet(article.body or article.summary, terms, analyzer_for(searcher.schema, article.language))
+        analyzer = rereading_analyzer(analyzer_for(searcher.schema, article.language))
+        snippet = make_snippet(article.body or article.summary, terms, analyzer)
     return Hit(
         id=article.id,
         title=article.title,
@@ -1528,7 +1530,7 @@ def _printed_form(searcher: Any, term: str, analyzer: Any) -> str | None:
     if not postings.is_active():
         return None
     body = searcher.stored_fields(postings.id()).get("body", "")
-    for token in analyzer(body, chars=True, mode="index"):
+    for token in rereading_analyzer(analyzer)(body, chars=True, mode="index"):
         if token.text == term:
             return body[token.startchar: token.endchar].lower()
     return None

@@ -37,7 +37,8 @@ from whoosh.query import qcore
 from whoosh.scoring import BM25FScorer, WeightingModel, WeightScorer
 from whoosh.util.numeric import byte_to_length
 
-from .term_arrays import arrays_of, as_array, in_sorted, live_mask, position_decoder, term_postings
+from .analyzers import rereading_analyzer
+from .term_arrays import arrays_of, distinct, in_set, in_sorted, live_mask, position_decoder, term_postings
 
 # BM25 saturation and length normalisation (Robertson's usual values).
 K1 = 1.2
@@ -459,7 +460,7 @@ def adjacent_in_arrays(reader: Any, fieldname: str, btexts: list[bytes],
     if keep is not None:
         candidates = candidates[keep[candidates]]
     if within is not None:
-        candidates = candidates[np.isin(candidates, as_array(within))]
+        candidates = candidates[in_set(candidates, within)]
     if not len(candidates):
         return candidates, []
     per_word = {}
@@ -488,8 +489,8 @@ def adjacent_in_arrays(reader: Any, fieldname: str, btexts: list[bytes],
         start += size
     together = keys[0]
     for other in keys[1:]:
-        together = together[np.isin(together, other)]
-    matched = np.unique(together // width)
+        together = together[in_set(together, other)]
+    matched = distinct(together // width)
     return candidates[matched], [per_word[btext][0][matched].astype(np.float64) for btext in btexts]
 
 
@@ -731,7 +732,7 @@ def _rest_in_arrays(matcher: Any, reader: Any, within: Within | None) -> tuple[n
             ids, weights = ids[start:], weights[start:]
     matcher._atend = True  # used up, as term_scores promises
     if within is not None:
-        inside = np.isin(ids, as_array(within))
+        inside = in_set(ids, within)
         ids, weights = ids[inside], weights[inside]
     scores = bm25_scores(matcher.scorer, weights.astype(np.float64), length_array(reader, fieldname)[ids])
     return ids.astype(np.int64), scores
@@ -905,7 +906,7 @@ def bonus_arrays(searcher: Any, bonus: Any, docs: np.ndarray) -> tuple[np.ndarra
     phrases = _bonus_phrases(bonus)
     if phrases is None:
         return None
-    wanted = np.unique(docs)
+    wanted = distinct(docs)
     id_parts, score_parts = [], []
     for subsearcher, offset in searcher.leaf_searchers():
         end = offset + subsearcher.reader().doc_count_all()
@@ -977,7 +978,7 @@ def _term_counts(searcher: Any, docnum: int, fields: Iterable[str]) -> Counter[s
     for fieldname in fields:
         text = stored.get(fieldname)
         if isinstance(text, str) and text and fieldname in searcher.schema:
-            analyzer = searcher.schema[fieldname].analyzer
+            analyzer = rereading_analyzer(searcher.schema[fieldname].analyzer)
             counts.update(t.text for t in analyzer(text, mode="index"))
     return counts
 
