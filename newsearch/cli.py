@@ -12,7 +12,12 @@ import sys
 import time
 from typing import Any, Callable
 
-import click
+# numpy's import starts a BLAS thread per core, some 40 ms of every command on two
+# cores (more on bigger machines); newsearch does no linear algebra that gains from
+# them. Set before anything imports numpy, and only if the user has not chosen.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import click  # noqa: E402
 
 from . import __version__
 from .errors import NewsearchError

@@ -3,6 +3,7 @@ the language detector) and Dask's side stay unloaded, a fifth of a cold query's 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -30,3 +31,21 @@ def test_a_shell_query_does_not_load_parsers_or_dask(tmp_path):
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["code"] == 0 and found["total"] == 1
     assert found["loaded"] == []
+
+
+BLAS_PROBE = """
+import os, sys
+import newsearch.cli
+print(os.environ.get("OPENBLAS_NUM_THREADS"), "numpy" in sys.modules)
+"""
+
+
+def test_the_command_asks_numpy_for_one_blas_thread_unless_the_user_chose():
+    # Set before numpy is imported, or it has no effect: numpy must not be loaded yet.
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    done = subprocess.run([sys.executable, "-c", BLAS_PROBE], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "False"]
+    chosen = subprocess.run([sys.executable, "-c", BLAS_PROBE], capture_output=True, text=True, timeout=120,
+                            env={**env, "OPENBLAS_NUM_THREADS": "4"})
+    assert chosen.stdout.split() == ["4", "False"]
