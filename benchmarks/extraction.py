@@ -144,7 +144,7 @@ def report_families(pages: list[tuple[GoldPage, bytes]]) -> None:
     full = evaluate(_with_rules(rules.DATE_RULES), dated)
     families = sorted(rules.DATE_RULES)
     without = {f: evaluate(_with_rules(rules.DATE_RULES - {f}), dated) for f in families}
-    print(f"\ndate rule families: pages each one wins over its absence, per set (n = pages with a gold date)")
+    print("\ndate rule families: pages each one wins over its absence, per set (n = pages with a gold date)")
     print(f"{'family':<16}" + "".join(f"{s[:11]:>12}" for s in sets) + f"{'all':>8}  verdict")
     print(f"{'(n)':<16}" + "".join(f"{sum(p.set == s for p, _ in dated):>12}" for s in sets) + f"{len(dated):>8}")
     gains: dict[str, dict[str, int]] = {}

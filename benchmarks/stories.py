@@ -12,7 +12,6 @@ alternated, in wall and CPU time (the latter barely moved by other jobs on the m
 from __future__ import annotations
 
 import argparse
-import gzip
 import itertools
 import json
 import sys

@@ -437,7 +437,6 @@ def query_command(text: str, index_path: str | None, section: tuple[str, ...], a
                   no_highlight: bool, collapse: bool, count: str | None, copies_of: str | None,
                   sample_size: int | None, seed: int | None, allow_partial: bool, as_json: bool) -> None:
     """Search the index. TEXT uses the query syntax in the README (phrases, AND/OR/NOT, field:value)."""
-    from .archive import Archive
     from .output import copies_text, results_text, to_json
 
     if copies_of:
@@ -488,7 +487,6 @@ def timeline_command(queries: tuple[str, ...], index_path: str | None, by: str, 
                      since: str | None, until: str | None, match: str, as_csv: bool, plot_file: str | None,
                      as_json: bool) -> None:
     """Attention over time: matches of each of QUERIES per period, side by side."""
-    from .archive import Archive
     from .output import plot_timeline, timeline_csv, timeline_lines, to_json
 
     with _open_archive(index_path) as archive:
@@ -522,7 +520,6 @@ def timeline_command(queries: tuple[str, ...], index_path: str | None, by: str, 
 def terms_command(text: str, index_path: str | None, limit: int, sample_size: int, section: tuple[str, ...],
                   source: tuple[str, ...], since: str | None, until: str | None, match: str, as_json: bool) -> None:
     """Words and names distinctive of the articles matching TEXT (JLH against the whole archive)."""
-    from .archive import Archive
     from .output import terms_lines, to_json
 
     with _open_archive(index_path) as archive:
@@ -542,7 +539,6 @@ def terms_command(text: str, index_path: str | None, limit: int, sample_size: in
 @handle_errors
 def show_command(article_id: str, index_path: str | None, as_json: bool) -> None:
     """Print one stored article by its id."""
-    from .archive import Archive
     from .output import article_text, to_json
 
     with _open_archive(index_path) as archive:
@@ -559,7 +555,6 @@ def show_command(article_id: str, index_path: str | None, as_json: bool) -> None
 @handle_errors
 def similar_command(article_id: str, index_path: str | None, limit: int, as_json: bool) -> None:
     """Articles most like the one with ARTICLE_ID."""
-    from .archive import Archive
     from .output import results_text, to_json
 
     with _open_archive(index_path) as archive:
@@ -583,7 +578,6 @@ def export_command(text: str, index_path: str | None, section: tuple[str, ...], 
                    sort: str, match: str, feedback: bool, names: bool, fmt: str, fields: str | None,
                    output: Any) -> None:
     """Stream every hit (not one page) as JSONL or CSV, with the columns in a fixed order."""
-    from .archive import Archive
     from .output import export_fields, write_export
 
     try:
@@ -630,7 +624,6 @@ def parse_command(paths: tuple[str, ...], kind: str | None, section_from_dir: bo
 @handle_errors
 def stats_command(index_path: str | None, as_json: bool) -> None:
     """Documents, segments, size on disk, date range, per-language and per-section counts."""
-    from .archive import Archive
     from .output import human_size, to_json
 
     with _open_archive(index_path) as archive:

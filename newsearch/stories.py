@@ -33,7 +33,7 @@ from array import array
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Sequence
 
 SHINGLE_WORDS = 4
 SKETCH_SIZE = 64

@@ -15,7 +15,7 @@ from typing import Callable
 import pytest
 from click.testing import CliRunner
 
-from newsearch import Archive, Article, IndexCorrupt, IndexNotFound, index_paths
+from newsearch import Archive, Article, IndexCorrupt, index_paths
 from newsearch.cli import main
 from newsearch.ingest import IngestOptions
 from newsearch.lifecycle import check

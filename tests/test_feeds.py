@@ -15,7 +15,7 @@ from newsearch.cli import main
 from newsearch.errors import ParseError
 from newsearch.ingest import parse_paths
 from newsearch.models import Article
-from newsearch.parse.feeds import merged_with_entry, parse_feed
+from newsearch.parse.feeds import merged_with_entry
 
 from helpers import http_response, news_page, warc_record, write_warc
 

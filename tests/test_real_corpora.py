@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from click.testing import CliRunner
 
-from newsearch import Archive, IngestOptions, index_paths
+from newsearch import Archive
 from newsearch.cli import main
 
 SEED_TITLE = "US Embassy, Ain al-Asad base targeted in Iraq as militias up tension"

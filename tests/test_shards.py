@@ -6,12 +6,9 @@ the 200 searches of tests/shard_queries.py (benchmarks/cluster.py also on a clus
 """
 from __future__ import annotations
 
-import gzip
-import itertools
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner

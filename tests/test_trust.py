@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from newsearch import Archive, index_paths
 from newsearch.cli import main
 from newsearch.ingest import IngestOptions
-from newsearch.lifecycle import check, rebuild
+from newsearch.lifecycle import check
 
 from test_lifecycle import declare, hit_ids, small_corpus, write_story
 

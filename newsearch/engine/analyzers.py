@@ -20,12 +20,10 @@ from ..analysis import (
     MAX_TERM_CHARS,
     TOKEN,
     PARTICLES,
-    SUPPORTED_LANGUAGES,
     UNSPACED,
     bigrams,
     fold,
     fold_word as _fold_word,
-    join_particles,
     language_code,
     unspaced_pieces,
 )
@@ -457,7 +455,7 @@ def _cached_stem(stemmer: StemFilter) -> Callable[[str], str]:
 def rereading_analyzer(analyzer: Analyzer) -> Callable[..., Iterator[Token]]:
     """`analyzer` for reading stored texts again (snippets, highlights, feedback): the
     same tokens, but for our tokenizer followed by a stemmer the stems come from
-    functools' cache; Whoosh's own cache was most of a cold query's time on snippets."""
+    functools' cache, shared with indexing, rather than Whoosh's Python-level one."""
     items = list(getattr(analyzer, "items", [analyzer]))
     if len(items) != 2 or type(items[0]) is not NewsTokenizer or type(items[1]) is not StemFilter:
         return analyzer

@@ -21,7 +21,7 @@ from .interface import IndexStats, Match, SearchIndex
 from .query import Ranked, SearchRequest
 from .readings import Evidence, chosen_languages
 from .stats import CorpusStats, gather, query_terms_in, searcher_with
-from .suggestions import SearcherVocabulary, suggest
+from .suggestions import SearcherVocabulary
 from .spelling import SpellingStore
 
 
