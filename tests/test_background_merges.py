@@ -204,3 +204,25 @@ def test_a_merge_process_inherits_the_heap_frozen_and_the_parent_collects_again(
     child.join()
     assert frozen_in_child >= len(held)  # the child's collector skips what it inherited
     assert gc.get_freeze_count() == 0  # the parent's does not
+
+
+def test_at_once_holds_merges_back_during_the_build_and_the_end_runs_them_all(tmp_path, monkeypatch):
+    path = _unmerged(tmp_path, monkeypatch)
+    ix, _ = store.open_index(path)
+    one_at_a_time = TieredMerges(factor=3, floor=50, at_once=1)
+    with store.IndexWriter(str(path), ix, merges=one_at_a_time) as writer:
+        writer.commit()  # three groups of three are ready; only one may start
+        assert writer.merges_running == 1
+        writer.commit()
+        assert writer.merges_running <= 1
+    assert writer.merges_running == 0
+    # The end of the build merged what was held back, as an unlimited policy would.
+    assert sorted(_segment_sizes(path)) == [24, 576]
+    with Archive.open(path) as archive:
+        assert len(archive) == 600 and archive.search("note", limit=5).total == 600
+
+
+def test_a_policy_runs_at_least_one_merge_at_a_time():
+    with pytest.raises(ValueError, match="at least one merge"):
+        TieredMerges(at_once=0)
+    assert merge_policy.DEFAULT_POLICY.at_once is not None and merge_policy.DEFAULT_POLICY.at_once >= 1

@@ -126,9 +126,14 @@ class BackgroundMerges:
         """Ids of the segments running merges read."""
         return set().union(*(merge.sources for merge in self._running))
 
-    def start(self, segments: list[Any]) -> int:
-        """Start the merges the policy asks for among committed `segments`; returns how many."""
+    def start(self, segments: list[Any], *, finishing: bool = False) -> int:
+        """Start the merges the policy asks for among committed `segments`, at most the
+        policy's `at_once` running while the build goes on and one per core when
+        `finishing` (nothing else left to do); returns how many."""
+        limit = (os.cpu_count() or 1) if finishing else self.policy.at_once
         groups = self.policy.plan(segments, self.busy)
+        if limit is not None:
+            groups = groups[:max(0, limit - len(self._running))]
         for group in groups:
             self._running.append(_Merge(self.index_path, self.schema, group))
         return len(groups)

@@ -14,10 +14,16 @@ of the corpus, not the corpus.
 
 Segments under `floor` articles (small update runs) are left to the commit's own
 small-segment merge (segments.py).
+
+While the workers run, at most `at_once` merges run beside them: merges run at a lower
+priority, so on a small machine two of them only share what the workers leave, while
+each holds its own memory (benchmarks/README.md). The rest wait for a later commit, or
+for the end of the build, when as many run as there are cores.
 """
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from typing import Any, Collection
 
@@ -28,10 +34,13 @@ class TieredMerges:
 
     factor: int = 10
     floor: int = 5_000
+    at_once: int | None = None  # merges running at once while the build goes on; None: any number
 
     def __post_init__(self) -> None:
         if self.factor < 2 or self.floor < 1:
             raise ValueError("a merge policy needs a factor of at least 2 and a floor of at least 1")
+        if self.at_once is not None and self.at_once < 1:
+            raise ValueError("a merge policy runs at least one merge at a time")
 
     def tier(self, documents: int) -> int | None:
         """0 for segments from floor to factor x floor, 1 for the next tenfold, ...; None under floor."""
@@ -59,6 +68,6 @@ class TieredMerges:
 
 
 # The policy of every IndexWriter that merges in the background (store.py).
-DEFAULT_POLICY = TieredMerges()
+DEFAULT_POLICY = TieredMerges(at_once=max(1, (os.cpu_count() or 2) // 2))
 
 __all__ = ["DEFAULT_POLICY", "TieredMerges"]

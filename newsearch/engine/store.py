@@ -749,6 +749,9 @@ class IndexWriter:
     def finish_merges(self, waiting: Callable[[], None] | None = None) -> None:
         """Wait for the background merges, swap them in and commit, until the policy
         asks for no more (`waiting` is called about once a second meanwhile)."""
+        if self._merges is not None:
+            with storage_errors(self.path):
+                self._merges.start(self._ix._segments(), finishing=True)  # those the limit held back
         while self._merges is not None and self._merges.running:
             with storage_errors(self.path):
                 merged = self._merges.finished(wait=True, waiting=waiting)
@@ -763,7 +766,7 @@ class IndexWriter:
                     for part in merged:
                         part.discard()
                     raise
-                self._merges.start(self._ix._segments())
+                self._merges.start(self._ix._segments(), finishing=True)
 
     @property
     def merging_documents(self) -> int:

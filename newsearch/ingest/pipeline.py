@@ -317,8 +317,9 @@ def _merge_policy() -> merge_policy.TieredMerges | None:
         return policy
     try:
         factor = int(text)
+        default = policy if policy is not None else merge_policy.TieredMerges()
         return None if factor == 0 else merge_policy.TieredMerges(
-            factor=factor, floor=policy.floor if policy is not None else merge_policy.TieredMerges().floor)
+            factor=factor, floor=default.floor, at_once=default.at_once)
     except ValueError:
         raise NewsearchError(f"{MERGE_FACTOR_ENV}={text!r} is not 0 or a whole number from 2 up") from None
 
