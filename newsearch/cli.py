@@ -12,9 +12,10 @@ import sys
 import time
 from typing import Any, Callable
 
-# numpy's import starts a BLAS thread per core, some 40 ms of every command on two
-# cores (more on bigger machines); newsearch does no linear algebra that gains from
-# them. Set before anything imports numpy, and only if the user has not chosen.
+# numpy's import starts a BLAS thread per core that spins for a while: some 50 CPU-ms of
+# every command on two cores (more on bigger machines), wall time too when the cores are
+# busy; newsearch does no linear algebra that gains from them. Set before anything
+# imports numpy, and only if the user has not chosen.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import click  # noqa: E402
