@@ -11,7 +11,7 @@ from whoosh.reading import TermNotFound
 from newsearch import Archive
 from newsearch.engine import query as engine_query
 from newsearch.engine import readings, terms
-from newsearch.engine.query import _in_set
+from newsearch.engine.term_arrays import in_set
 from newsearch.models import Article
 
 WORDS = "army navy treaty border trade union veto wheat harbour senate".split()
@@ -103,7 +103,7 @@ def test_filtering_by_a_set_equals_testing_every_match(wanted):
         scores = [rng.random() for _ in ids]
         held = set(rng.sample(range(5000), rng.randint(0, 30)) + rng.sample(ids, min(len(ids), rng.randint(0, 5))))
         expected = [(d, s) for d, s in zip(ids, scores) if (d in held) is wanted]
-        keep = _in_set(np.array(ids, dtype=np.int64), held) == wanted
+        keep = in_set(np.array(ids, dtype=np.int64), held) == wanted
         got = zip(np.array(ids, dtype=np.int64)[keep].tolist(), np.array(scores)[keep].tolist())
         assert list(got) == expected
 

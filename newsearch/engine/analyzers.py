@@ -419,15 +419,12 @@ def fast_index_path(analyzer: Analyzer) -> FastAnalysis | None:
     """A function giving term -> positions for `analyzer`'s index-time output, when
     the analyzer is one of ours (NewsTokenizer, then optionally a StemFilter);
     None for any other analyzer, whose token stream must then be used."""
-    items = list(getattr(analyzer, "items", [analyzer]))
-    if not items or type(items[0]) is not NewsTokenizer:
+    parts = _our_parts(analyzer)
+    if parts is None:
         return None
-    tokenizer = items[0]
-    if len(items) == 1:
+    tokenizer, stemmer = parts
+    if stemmer is None:
         return FastAnalysis(tokenizer, None, _memos.setdefault((tokenizer, None, None), {}))
-    if len(items) != 2 or type(items[1]) is not StemFilter:
-        return None
-    stemmer = items[1]
     key = stemmer.lang or stemmer.stemfn
     cached = _cached_stem(stemmer)
     ignore = stemmer.ignore
@@ -437,6 +434,19 @@ def fast_index_path(analyzer: Analyzer) -> FastAnalysis | None:
 
     stem_word = cached if not ignore else stem
     return FastAnalysis(tokenizer, stem_word, _memos.setdefault((tokenizer, key, ignore), {}))
+
+
+def _our_parts(analyzer: Analyzer) -> tuple[NewsTokenizer, StemFilter | None] | None:
+    """(tokenizer, stemmer or None) when `analyzer` is one of ours: NewsTokenizer, then
+    optionally a StemFilter; None for any other analyzer."""
+    items = list(getattr(analyzer, "items", [analyzer]))
+    if not items or type(items[0]) is not NewsTokenizer:
+        return None
+    if len(items) == 1:
+        return items[0], None
+    if len(items) != 2 or type(items[1]) is not StemFilter:
+        return None
+    return items[0], items[1]
 
 
 def _cached_stem(stemmer: StemFilter) -> Callable[[str], str]:
@@ -456,10 +466,10 @@ def rereading_analyzer(analyzer: Analyzer) -> Callable[..., Iterator[Token]]:
     """`analyzer` for reading stored texts again (snippets, highlights, feedback): the
     same tokens, but for our tokenizer followed by a stemmer the stems come from
     functools' cache, shared with indexing, rather than Whoosh's Python-level one."""
-    items = list(getattr(analyzer, "items", [analyzer]))
-    if len(items) != 2 or type(items[0]) is not NewsTokenizer or type(items[1]) is not StemFilter:
+    parts = _our_parts(analyzer)
+    if parts is None or parts[1] is None:
         return analyzer
-    tokenizer, stemmer = items
+    tokenizer, stemmer = parts
     cached, ignore = _cached_stem(stemmer), stemmer.ignore
 
     def tokens(value: str, **kwargs: Any) -> Iterator[Token]:

@@ -1153,7 +1153,7 @@ def _read_bulk(matcher: Any, reader: Any, within: Within | None = None) -> tuple
     if kind is matching.WrappingMatcher or kind is FilterMatcher:
         ids, scores = _read_bulk(matcher.child, reader, within)
         if kind is FilterMatcher:  # Whoosh's wrapper for deleted documents (or a kept set)
-            keep = _in_set(ids, matcher._ids) != matcher._exclude
+            keep = in_set(ids, matcher._ids) != matcher._exclude
             ids, scores = ids[keep], scores[keep]
         return ids, scores * matcher.boost
     if kind in _FILTERED:  # a's scores, for a's documents in (Require) or not in (AndNot) b's
@@ -1161,7 +1161,7 @@ def _read_bulk(matcher: Any, reader: Any, within: Within | None = None) -> tuple
         if wanted and len(held) <= WITHIN_SHARE * reader.doc_count_all():
             within = Within(held if within is None else held & within)
         ids, scores = _read_bulk(matcher.a, reader, within)
-        keep = _in_set(ids, held) == wanted
+        keep = in_set(ids, held) == wanted
         return ids[keep], scores[keep]
     if kind not in _JOINS:
         return term_scores(matcher, reader, within)
@@ -1212,13 +1212,6 @@ def _union(a_ids: np.ndarray, b_ids: np.ndarray, at_b: np.ndarray) -> np.ndarray
 
 _NO_IDS = np.zeros(0, dtype=np.int64)
 _NO_SCORES = np.zeros(0)
-
-
-def _in_set(ids: np.ndarray, held: Any) -> np.ndarray:
-    """For each of `ids`, whether it is in the set `held`."""
-    if not len(ids) or not held:
-        return np.zeros(len(ids), dtype=bool)
-    return in_set(ids, np.fromiter(held, dtype=np.int64, count=len(held)))
 
 
 _JOINS = (matching.IntersectionMatcher, matching.UnionMatcher, matching.AndMaybeMatcher, Bonus.matcherclass)
