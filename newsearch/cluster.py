@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from .cores import usable_cores
 from .errors import NewsearchError
 from .locations import CLUSTER_ENV, cluster_address
 from .ingest.report import IngestReport
@@ -43,7 +44,7 @@ class Cluster:
         distributed = _distributed()
         self._local: Any = None
         if address == LOCAL or address.startswith(LOCAL + ":"):
-            workers = int(address.split(":", 1)[1]) if ":" in address else max(1, os.cpu_count() or 1)
+            workers = int(address.split(":", 1)[1]) if ":" in address else usable_cores()
             if workers < 1:
                 raise NewsearchError(f"--cluster {address}: the number of workers must be at least 1")
             self._local = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,

@@ -9,11 +9,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Callable
-
-from dateutil import parser as _dateutil
-from dateutil.parser import UnknownTimezoneWarning
-from dateutil.relativedelta import relativedelta
+from typing import TYPE_CHECKING, Callable
 
 from .errors import QuerySyntaxError
 
@@ -22,6 +18,9 @@ _DEFAULT_A = datetime(2000, 1, 1, 0, 0, 0)
 _DEFAULT_B = datetime(2001, 2, 2, 1, 1, 1)
 _YEAR_ONLY = re.compile(r"^\s*(\d{4})\s*$")
 _MAX_LENGTH = 64
+
+if TYPE_CHECKING:
+    from dateutil.relativedelta import relativedelta
 
 
 @dataclass(frozen=True)
@@ -43,6 +42,11 @@ def parse_period(text: str | date | datetime) -> Period:
     if isinstance(text, date):
         start = datetime(text.year, text.month, text.day, tzinfo=timezone.utc)
         return Period(start, start + timedelta(days=1))
+    # Imported here: most searches name no date, and dateutil costs a cold query ~5 ms.
+    from dateutil import parser as _dateutil
+    from dateutil.parser import UnknownTimezoneWarning
+    from dateutil.relativedelta import relativedelta
+
     value = str(text).strip()
     if not value or len(value) > _MAX_LENGTH:
         raise QuerySyntaxError(f"cannot read {text!r} as a date")

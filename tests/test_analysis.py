@@ -274,3 +274,78 @@ def test_rereading_gives_the_analyzers_own_tokens_on_real_texts(shared_dir):
         assert tokens(rereading_analyzer(analyzer), text) == tokens(text_analyzer("en"), text), path.name
     german = language_analyzer("de")
     assert rereading_analyzer(german) is german  # tagged terms: left to its own analyzer
+
+
+def _words_of_real_pages(shared_dir):
+    """Every distinct word of the extraction pages' bodies (many languages) and of some
+    BBC texts, as the tokenizer hands them to a stemmer."""
+    import json
+    texts = []
+    with open(shared_dir / "corpus" / "extraction" / "gold.jsonl", encoding="utf-8") as handle:
+        texts += [json.loads(line).get("body") or "" for line in handle]
+    texts += [p.read_text(encoding="utf-8", errors="replace")
+              for p in sorted((shared_dir / "corpus" / "text" / "bbc").glob("*/*.txt"))[::20]]
+    unstemmed = text_analyzer("en", stem=False)
+    return sorted({t.text for text in texts for t in unstemmed(text, mode="index", removestops=False)})[::3]
+
+
+def test_stemmers_said_to_keep_the_first_letter_keep_it_on_real_words(shared_dir):
+    # Snippets skip stemming a word whose first letter no query term starts with; that is
+    # only right if the stemmer never changes a first letter. Every word of the
+    # extraction pages (many languages) and of BBC texts, through every such stemmer.
+    from whoosh.lang import stemmer_for_language
+
+    from newsearch.engine.analyzers import KEEPS_FIRST_LETTER
+
+    words = _words_of_real_pages(shared_dir)
+    assert len(words) > 8_000
+    for code in sorted(KEEPS_FIRST_LETTER):
+        stem = stemmer_for_language(code)
+        changed = [(w, stem(w)) for w in words if w[:1].isalnum() and stem(w)[:1] != w[:1].lower()]
+        assert changed == [], (code, changed[:5])
+    # Why Russian is left out: a Latin word with one Cyrillic letter comes back in Cyrillic.
+    assert stemmer_for_language("ru")("d\u0435liver")[:1] != "d"
+    assert "ru" not in KEEPS_FIRST_LETTER and "ar" not in KEEPS_FIRST_LETTER
+
+
+def test_rereading_for_some_terms_marks_what_full_rereading_marks(shared_dir):
+    # The snippet path stems only words that could become one of the query's terms: the
+    # marked spans and snippets must be the same as with every word stemmed.
+    from newsearch.engine.analyzers import rereading_analyzer
+    from newsearch.snippets import make_snippet, matching_spans
+
+    analyzer = text_analyzer("en")
+    full = rereading_analyzer(analyzer)
+    texts = sorted((shared_dir / "corpus" / "text" / "bbc").glob("*/*.txt"))[::60]
+    assert len(texts) > 30
+    compared = marked = 0
+    for path in texts:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        stems = sorted({t.text for t in full(text, mode="index")})
+        for terms in (frozenset(stems[::97]), frozenset(stems[5::41]) | {"zzyzx"}, frozenset({"govern", "elect"})):
+            some = rereading_analyzer(analyzer, terms)
+            spans = matching_spans(text, terms, full)
+            assert matching_spans(text, terms, some) == spans, (path.name, sorted(terms))
+            assert make_snippet(text, terms, some) == make_snippet(text, terms, full), path.name
+            compared += 1
+            marked += bool(spans)
+    assert compared > 90 and marked > 60
+    # Names joined across a hyphen or particle are still found.
+    text = "Rockets hit Ain al-Asad air base; the Asads were running."
+    terms = frozenset({"alasad", "asad", "run"})
+    assert matching_spans(text, terms, rereading_analyzer(analyzer, terms)) == matching_spans(text, terms, full)
+
+
+def test_rereading_for_some_terms_leaves_other_words_unstemmed():
+    from newsearch.engine.analyzers import language_analyzer, rereading_analyzer
+
+    analyzer = text_analyzer("en")
+    texts = lambda a: [t.text for t in a("Running elections", mode="index")]  # noqa: E731
+    assert texts(rereading_analyzer(analyzer, frozenset({"elect"}))) == ["running", "elect"]
+    assert texts(rereading_analyzer(analyzer, frozenset({"run"}))) == ["run", "elections"]
+    assert texts(rereading_analyzer(analyzer)) == ["run", "elect"]
+    # A stemmer not known to keep first letters stems every word, as before.
+    russian = text_analyzer("ru")
+    assert [t.text for t in rereading_analyzer(russian, frozenset({"x"}))("выборы")] == ["выбор"]
+    german = language_analyzer("de")
+    assert rereading_analyzer(german, frozenset({"x"})) is german

@@ -1,4 +1,5 @@
 """The search API on a small hand-made archive: filters, facets, dates, sorting, paging."""
+import sys
 from collections import Counter
 
 import pytest
@@ -176,41 +177,38 @@ def test_stats(archive):
 
 
 def test_refuses_to_run_beside_the_original_whoosh(monkeypatch, tmp_path):
-    from importlib import metadata
+    from newsearch.engine import store
 
-    class FakeDist:
-        def __init__(self, name):
-            self.metadata = {"Name": name}
-
-    def installed(name):
-        if name == "whoosh":
-            return FakeDist("Whoosh")
-        raise metadata.PackageNotFoundError(name)
-
-    monkeypatch.setattr(metadata, "distribution", installed)
+    site = tmp_path / "site-packages"
+    (site / "whoosh_reloaded-2.7.5.dist-info").mkdir(parents=True)
+    (site / "whoosh").mkdir()
+    store.ensure_single_whoosh([str(site), str(tmp_path / "missing"), str(tmp_path / "a.zip")])  # reloaded alone
+    for name in ("Whoosh-2.7.4.dist-info", "Whoosh-2.7.4-py3.11.egg-info"):
+        (site / name).mkdir()
+        with pytest.raises(NewsearchError, match="original 'whoosh'.*" + name.replace(".", r"\.")):
+            store.ensure_single_whoosh([str(site)])
+        (site / name).rmdir()
+    with pytest.raises(NewsearchError, match="original 'whoosh'"):
+        store.ensure_single_whoosh([str(tmp_path / "Whoosh-2.7.4-py3.11.egg")])
+    # Opening or creating an index runs the check over the import path.
+    (site / "Whoosh-2.7.4.dist-info").mkdir()
+    monkeypatch.setattr(store, "_whoosh_checked", False)
+    monkeypatch.setattr(sys, "path", [str(site), *sys.path])
     with pytest.raises(NewsearchError, match="original 'whoosh'"):
         Archive.create(tmp_path / "ix")
 
 
-def test_whoosh_reloaded_alone_passes_the_check_once_per_process(monkeypatch, tmp_path):
+def test_this_machines_import_path_passes_the_check_as_importlib_metadata_agrees(monkeypatch):
     from importlib import metadata
 
     from newsearch.engine import store
 
-    asked = []
-    real = metadata.distribution
-
-    def counting(name):
-        asked.append(name)
-        return real(name)
-
-    monkeypatch.setattr(metadata, "distribution", counting)
-    for _ in range(3):
-        store.ensure_single_whoosh()
-    assert asked == ["whoosh"]
+    monkeypatch.setattr(store, "_whoosh_checked", False)
+    store.ensure_single_whoosh()
+    assert store._whoosh_checked
     with pytest.raises(metadata.PackageNotFoundError):
-        real("whoosh")  # this machine has whoosh-reloaded only, as the check found
-    assert real("whoosh-reloaded").metadata["Name"].lower() == "whoosh-reloaded"
+        metadata.distribution("whoosh")  # this machine has whoosh-reloaded only, as the check found
+    assert metadata.distribution("whoosh-reloaded").metadata["Name"].lower() == "whoosh-reloaded"
 
 
 def test_did_you_mean_uses_the_index_vocabulary_and_printed_words(archive):

@@ -462,15 +462,40 @@ def _cached_stem(stemmer: StemFilter) -> Callable[[str], str]:
     return cached
 
 
-def rereading_analyzer(analyzer: Analyzer) -> Callable[..., Iterator[Token]]:
+# Snowball stemmers that only take letters off the end of a folded word (or change its
+# last ones), so that a stem begins with the word's first letter, lowercased (the
+# folding leaves a few letters upper case, such as "C" from "ℂ"). Not Arabic's (ISRI
+# removes prefixes) nor Russian's (it transliterates, which turns the Latin letters of
+# a mixed word into Cyrillic). tests/test_analyzers.py checks the rest on real text.
+KEEPS_FIRST_LETTER = frozenset({"da", "de", "en", "es", "fi", "fr", "hu", "it", "nl", "no", "pt", "ro", "sv"})
+
+
+def rereading_analyzer(analyzer: Analyzer, only_for: frozenset[str] | None = None) -> Callable[..., Iterator[Token]]:
     """`analyzer` for reading stored texts again (snippets, highlights, feedback): the
     same tokens, but for our tokenizer followed by a stemmer the stems come from
-    functools' cache, shared with indexing, rather than Whoosh's Python-level one."""
+    functools' cache, shared with indexing, rather than Whoosh's Python-level one.
+
+    With `only_for` (the terms a caller looks for, as snippets do), a word that cannot
+    become one of them keeps its folded form instead of being stemmed: with a stemmer
+    of KEEPS_FIRST_LETTER, one whose first letter no term starts with. Stemming every
+    distinct word of ten bodies was half of a cold query's snippets; a token's text can
+    then only be trusted as "one of `only_for` or not"."""
     parts = _our_parts(analyzer)
     if parts is None or parts[1] is None:
         return analyzer
     tokenizer, stemmer = parts
     cached, ignore = _cached_stem(stemmer), stemmer.ignore
+    if only_for is not None and stemmer.lang in KEEPS_FIRST_LETTER:
+        firsts = frozenset(term[:1] for term in only_for)
+
+        def spotting(value: str, **kwargs: Any) -> Iterator[Token]:
+            for token in tokenizer(value, **kwargs):
+                text = token.text
+                if not token.stopped and text not in ignore and (text[:1].lower() in firsts or not text[:1].isalnum()):
+                    token.text = cached(text)
+                yield token
+
+        return spotting
 
     def tokens(value: str, **kwargs: Any) -> Iterator[Token]:
         for token in tokenizer(value, **kwargs):

@@ -20,6 +20,7 @@ import time
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
+from ..cores import usable_cores
 from .merge_policy import TieredMerges
 from .merging import MergedSegment, merge_segments
 
@@ -130,7 +131,7 @@ class BackgroundMerges:
         """Start the merges the policy asks for among committed `segments`, at most the
         policy's `at_once` running while the build goes on and one per core when
         `finishing` (nothing else left to do); returns how many."""
-        limit = (os.cpu_count() or 1) if finishing else self.policy.at_once
+        limit = usable_cores() if finishing else self.policy.at_once
         groups = self.policy.plan(segments, self.busy)
         if limit is not None:
             groups = groups[:max(0, limit - len(self._running))]

@@ -23,9 +23,10 @@ for the end of the build, when as many run as there are cores.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from typing import Any, Collection
+
+from ..cores import usable_cores
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,6 @@ class TieredMerges:
 
 
 # The policy of every IndexWriter that merges in the background (store.py).
-DEFAULT_POLICY = TieredMerges(at_once=max(1, (os.cpu_count() or 2) // 2))
+DEFAULT_POLICY = TieredMerges(at_once=max(1, usable_cores() // 2))
 
 __all__ = ["DEFAULT_POLICY", "TieredMerges"]

@@ -1305,10 +1305,10 @@ def text_marks(searcher: Any, query: str, text: str, *, match: str = "all") -> l
     readings = readings_of(searcher)
     text_query = build_queries(SearchRequest(text=query, match=match), searcher.schema, readings)[0]
     terms = query_terms(text_query)
-    spans = set(matching_spans(text, terms, rereading_analyzer(searcher.schema["body"].analyzer)))
+    spans = set(matching_spans(text, terms, rereading_analyzer(searcher.schema["body"].analyzer, terms)))
     # The text's language is not known here: each language's analysis marks its own terms.
     for code in readings.others if readings is not None else ():
-        spans.update(matching_spans(text, terms, rereading_analyzer(analyzer_for(searcher.schema, code))))
+        spans.update(matching_spans(text, terms, rereading_analyzer(analyzer_for(searcher.schema, code), terms)))
     return sorted(spans)
 
 
@@ -1319,7 +1319,7 @@ def make_hit(
     article = stored_to_article(stored)
     snippet = ""
     if highlight:
-        analyzer = rereading_analyzer(analyzer_for(searcher.schema, article.language))
+        analyzer = rereading_analyzer(analyzer_for(searcher.schema, article.language), terms)
         snippet = make_snippet(article.body or article.summary, terms, analyzer)
     return Hit(
         id=article.id,
@@ -1523,7 +1523,7 @@ def _printed_form(searcher: Any, term: str, analyzer: Any) -> str | None:
     if not postings.is_active():
         return None
     body = searcher.stored_fields(postings.id()).get("body", "")
-    for token in rereading_analyzer(analyzer)(body, chars=True, mode="index"):
+    for token in rereading_analyzer(analyzer, frozenset([term]))(body, chars=True, mode="index"):
         if token.text == term:
             return body[token.startchar: token.endchar].lower()
     return None

@@ -9,6 +9,7 @@ import errno
 import json
 import os
 import re
+import sys
 import time
 import weakref
 from contextlib import contextmanager
@@ -361,33 +362,43 @@ def options_from_meta(path: str, meta: dict[str, Any]) -> IndexOptions:
 read_segments_in_place()
 
 
-_whoosh_checked_with: object = None
+_whoosh_checked = False
 
 
-def ensure_single_whoosh() -> None:
+def ensure_single_whoosh(search_path: Iterable[str] | None = None) -> None:
     """Refuse to run when the original Whoosh is installed beside whoosh-reloaded:
     both write the same `whoosh` package, so which one is imported is an accident.
 
-    One look-up of the distribution by name (about 1 ms; walking every installed
-    distribution cost 10-16 ms of each cold query), kept for the process when clean
-    (for the same `metadata.distribution`, so a test that swaps it in is checked afresh)."""
-    global _whoosh_checked_with
-    from importlib import metadata
-
-    if _whoosh_checked_with is metadata.distribution:
+    The check looks for the original's metadata (Whoosh-*.dist-info, .egg-info or an
+    .egg) among the names of each directory of the import path, as importlib.metadata
+    would find it: loading importlib.metadata cost a cold query about 5 ms. Done once
+    per process when clean; a `search_path` given (tests) is always looked at."""
+    global _whoosh_checked
+    if search_path is None and _whoosh_checked:
         return
-    try:
-        original = metadata.distribution("whoosh")
-    except metadata.PackageNotFoundError:
-        original = None
-    name = (original.metadata["Name"] or "").lower().replace("_", "-") if original is not None else ""
-    if name == "whoosh":
-        raise NewsearchError(
-            "the original 'whoosh' distribution is installed; newsearch needs only "
-            "'whoosh-reloaded': run `pip uninstall -y whoosh whoosh-reloaded && "
-            "pip install whoosh-reloaded==2.7.5`"
-        )
-    _whoosh_checked_with = metadata.distribution
+    for folder in sys.path if search_path is None else search_path:
+        if _is_original_whoosh(os.path.basename(folder)):
+            found = folder
+        else:
+            try:
+                names = os.listdir(folder or ".")
+            except OSError:  # a zip file, a folder gone, not a folder
+                continue
+            found = next((os.path.join(folder, n) for n in names if _is_original_whoosh(n)), None)
+        if found:
+            raise NewsearchError(
+                f"the original 'whoosh' distribution is installed ({found}); newsearch needs only "
+                "'whoosh-reloaded': run `pip uninstall -y whoosh whoosh-reloaded && "
+                "pip install whoosh-reloaded==2.7.5`"
+            )
+    if search_path is None:
+        _whoosh_checked = True
+
+
+def _is_original_whoosh(name: str) -> bool:
+    """Metadata of a distribution named Whoosh (whoosh_reloaded-... is not)."""
+    lower = name.lower()
+    return lower.startswith("whoosh-") and lower.endswith((".dist-info", ".egg-info", ".egg"))
 
 
 def exists(path: str | os.PathLike[str]) -> bool:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from ..cores import usable_cores
 from .. import __version__
 from ..engine import merge_policy
 from ..engine import store as _store
@@ -249,7 +250,7 @@ def index_paths(
     inputs = [resolve_input(p) for p in paths]
     target = resolve_index_path(index)
     root_path = resolve(root) if root is not None else None
-    jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+    jobs = max(1, jobs if jobs is not None else usable_cores())
     if not isinstance(allow_failures, FailurePolicy):
         allow_failures = FailurePolicy(count=max(0, allow_failures or 0))
     run = _Run(options=options, jobs=jobs, fail_fast=fail_fast, progress=progress, stop=stop,

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from ..cores import usable_cores
 from ..engine import store as _store
 from ..errors import NewsearchError
 from ..locations import resolve_index_path
@@ -82,7 +83,7 @@ def parse_here(spool: Spool, groups: list[tuple[Span, ...]], options: IngestOpti
     """Parse the groups in the run's parser processes (here with one job); a stop asked
     for ends the parsing, and the shards' builds then stop at their first check."""
     stop = run.get("stop")
-    jobs = max(1, run.get("jobs") or os.cpu_count() or 1)
+    jobs = max(1, run.get("jobs") or usable_cores())
     work = [(spool, group, options) for group in groups]
     results = (map(spool_group, work) if jobs <= 1 else
                map_in_processes(spool_group, work, jobs=jobs, on_death=lambda job, reason: 0))
