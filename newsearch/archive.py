@@ -13,7 +13,6 @@ from dataclasses import replace
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .engine.interface import BatchWriter, IndexOptions, IndexStats, Match, SearchIndex, SearchRequest
-from .engine.sharded import ShardedIndex
 from .engine.single import WhooshIndex
 from .errors import NewsearchError, QuerySyntaxError
 from .locations import resolve_index_path
@@ -71,6 +70,8 @@ class Archive:
         names the ones left out."""
         resolved = resolve_index_path(path)
         if is_archive(resolved):
+            from .engine.sharded import ShardedIndex  # here: a single index's cold query skips it
+
             return cls(ShardedIndex.open(resolved, allow_partial=allow_partial))
         return cls(WhooshIndex.open(resolved))
 

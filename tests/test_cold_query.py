@@ -1,6 +1,6 @@
 """A query from the shell loads only what searching needs: the parsers (BeautifulSoup,
-the language detector), Dask's side and dateutil (for queries naming no date) stay
-unloaded, a fifth of a cold query's time."""
+the language detector), Dask's side, the archive-of-shards code and dateutil (for
+queries naming no date) stay unloaded, a fifth of a cold query's time."""
 from __future__ import annotations
 
 import json
@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from newsearch.cli import main
 result = CliRunner().invoke(main, ["query", "harbour", "--index", sys.argv[1], "--json"])
 loaded = [name for name in ("newsearch.cluster", "newsearch.ingest", "newsearch.parse", "bs4", "py3langid",
-                            "distributed", "dask", "dateutil") if name in sys.modules]
+                            "distributed", "dask", "dateutil", "newsearch.engine.sharded") if name in sys.modules]
 print(json.dumps({"code": result.exit_code, "total": json.loads(result.output)["total"], "loaded": loaded}))
 """
 
