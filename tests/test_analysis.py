@@ -347,5 +347,34 @@ def test_rereading_for_some_terms_leaves_other_words_unstemmed():
     # A stemmer not known to keep first letters stems every word, as before.
     russian = text_analyzer("ru")
     assert [t.text for t in rereading_analyzer(russian, frozenset({"x"}))("выборы")] == ["выбор"]
+    # An article in another language: its terms are tagged stems.
     german = language_analyzer("de")
-    assert rereading_analyzer(german, frozenset({"x"})) is german
+    running, elections = texts(german)
+    assert running == "running@de" and elections.endswith("@de")
+    assert texts(rereading_analyzer(german, frozenset({elections}))) == ["running", elections]
+    assert texts(rereading_analyzer(german)) == texts(german)
+    assert rereading_analyzer(language_analyzer("ru"), frozenset({"x"})) is language_analyzer("ru")
+
+
+def test_rereading_for_some_terms_marks_what_other_languages_analyzers_mark(shared_dir):
+    # Articles of the extraction pages (most of them German, some French and others),
+    # read with other languages' analyzers: spans the same as the analyzer's own.
+    import json
+
+    from newsearch.engine.analyzers import language_analyzer, rereading_analyzer
+    from newsearch.snippets import matching_spans
+
+    with open(shared_dir / "corpus" / "extraction" / "gold.jsonl", encoding="utf-8") as handle:
+        bodies = [b for b in (json.loads(line).get("body") or "" for line in handle) if len(b) > 300][::3]
+    assert len(bodies) > 25
+    compared = marked = 0
+    for code in ("de", "fr", "es"):
+        analyzer = language_analyzer(code)
+        for text in bodies:
+            terms_found = sorted({t.text for t in analyzer(text, mode="index", removestops=False)})
+            terms = frozenset(terms_found[::53]) | {"zzyzx@" + code}
+            spans = matching_spans(text, terms, analyzer)
+            assert matching_spans(text, terms, rereading_analyzer(analyzer, terms)) == spans, (code, sorted(terms))
+            compared += 1
+            marked += bool(spans)
+    assert compared > 75 and marked > 60

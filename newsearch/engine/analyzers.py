@@ -479,23 +479,17 @@ def rereading_analyzer(analyzer: Analyzer, only_for: frozenset[str] | None = Non
     become one of them keeps its folded form instead of being stemmed: with a stemmer
     of KEEPS_FIRST_LETTER, one whose first letter no term starts with. Stemming every
     distinct word of ten bodies was half of a cold query's snippets; a token's text can
-    then only be trusted as "one of `only_for` or not"."""
+    then only be trusted as "one of `only_for` or not". This holds for an article in
+    another language too (its terms are stems with the language's tag after them)."""
+    if only_for is not None:
+        spotting = _spotting_analyzer(analyzer, only_for)
+        if spotting is not None:
+            return spotting
     parts = _our_parts(analyzer)
     if parts is None or parts[1] is None:
         return analyzer
     tokenizer, stemmer = parts
     cached, ignore = _cached_stem(stemmer), stemmer.ignore
-    if only_for is not None and stemmer.lang in KEEPS_FIRST_LETTER:
-        firsts = frozenset(term[:1] for term in only_for)
-
-        def spotting(value: str, **kwargs: Any) -> Iterator[Token]:
-            for token in tokenizer(value, **kwargs):
-                text = token.text
-                if not token.stopped and text not in ignore and (text[:1].lower() in firsts or not text[:1].isalnum()):
-                    token.text = cached(text)
-                yield token
-
-        return spotting
 
     def tokens(value: str, **kwargs: Any) -> Iterator[Token]:
         for token in tokenizer(value, **kwargs):
@@ -504,6 +498,34 @@ def rereading_analyzer(analyzer: Analyzer, only_for: frozenset[str] | None = Non
             yield token
 
     return tokens
+
+
+def _spotting_analyzer(analyzer: Analyzer, only_for: frozenset[str]) -> Callable[..., Iterator[Token]] | None:
+    """rereading_analyzer's tokens for `only_for`, or None when the analyzer's stemmer
+    may change a first letter (or the analyzer is not one of ours)."""
+    items = list(getattr(analyzer, "items", [analyzer]))
+    if len(items) != 2 or type(items[0]) is not NewsTokenizer:
+        return None
+    tokenizer, second = items
+    if type(second) is StemFilter and second.lang in KEEPS_FIRST_LETTER:
+        # As StemFilter: stop words and the ignored words keep their text.
+        term, ignore, stopped_too = _cached_stem(second), second.ignore, False
+    elif type(second) is LanguageTagFilter and second.code in KEEPS_FIRST_LETTER:
+        # As LanguageTagFilter: every token becomes its tagged term.
+        term, ignore, stopped_too = language_tagger(second.code, second.stem), frozenset(), True
+    else:
+        return None
+    firsts = frozenset(t[:1] for t in only_for)
+
+    def spotting(value: str, **kwargs: Any) -> Iterator[Token]:
+        for token in tokenizer(value, **kwargs):
+            text = token.text
+            if ((stopped_too or not token.stopped) and text not in ignore
+                    and (text[:1].lower() in firsts or not text[:1].isalnum())):
+                token.text = term(text)
+            yield token
+
+    return spotting
 
 
 # ---------------------------------------------------------------------------
