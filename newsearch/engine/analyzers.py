@@ -466,7 +466,7 @@ def _cached_stem(stemmer: StemFilter) -> Callable[[str], str]:
 # last ones), so that a stem begins with the word's first letter, lowercased (the
 # folding leaves a few letters upper case, such as "C" from "ℂ"). Not Arabic's (ISRI
 # removes prefixes) nor Russian's (it transliterates, which turns the Latin letters of
-# a mixed word into Cyrillic). tests/test_analyzers.py checks the rest on real text.
+# a mixed word into Cyrillic). tests/test_analysis.py checks the rest on real words.
 KEEPS_FIRST_LETTER = frozenset({"da", "de", "en", "es", "fi", "fr", "hu", "it", "nl", "no", "pt", "ro", "sv"})
 
 
