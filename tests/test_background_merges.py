@@ -10,6 +10,7 @@ and a writer cancelled with merges in flight.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,44 @@ def test_a_policy_runs_at_least_one_merge_at_a_time():
     with pytest.raises(ValueError, match="at least one merge"):
         TieredMerges(at_once=0)
     assert merge_policy.DEFAULT_POLICY.at_once is not None and merge_policy.DEFAULT_POLICY.at_once >= 1
+
+
+ORPHAN_PROBE = """
+import sys, time
+from newsearch.engine import background_merges
+background_merges.merge_segments = lambda *args: time.sleep(300)  # a merge that would run on and on
+merge = background_merges._Merge(sys.argv[1], None, [])
+print(merge._process.pid, flush=True)
+time.sleep(300)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads process states from /proc")
+def test_a_merge_ends_when_the_build_that_started_it_is_killed(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    build = subprocess.Popen([sys.executable, "-c", ORPHAN_PROBE, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    child = int(build.stdout.readline())
+    try:
+        assert _running(child)
+        build.send_signal(signal.SIGKILL)
+        build.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while _running(child) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _running(child), "the merge process outlived the killed build"
+    finally:
+        if _running(child):
+            os.kill(child, signal.SIGKILL)
+        build.kill()

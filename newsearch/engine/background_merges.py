@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import threading
 import time
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
@@ -54,7 +55,8 @@ class _Merge:
         self.documents = sum(s.doc_count() for s in segments)
         context = multiprocessing.get_context("fork")
         self._results, sender = context.Pipe(duplex=False)
-        self._process = context.Process(target=_merge_in_child, args=(index_path, schema, segments, sender),
+        self._process = context.Process(target=_merge_in_child,
+                                        args=(index_path, schema, segments, sender, os.getpid()),
                                         name="newsearch-merge", daemon=True)
         with frozen_heap():
             self._process.start()
@@ -84,7 +86,8 @@ class _Merge:
         self._results.close()
 
 
-def _merge_in_child(index_path: str, schema: Any, segments: list[Any], sender: Any) -> None:
+def _merge_in_child(index_path: str, schema: Any, segments: list[Any], sender: Any, parent: int) -> None:
+    threading.Thread(target=_end_with_parent, args=(parent,), name="newsearch-merge-watch", daemon=True).start()
     try:
         os.nice(MERGE_NICENESS)
     except OSError:
@@ -97,6 +100,16 @@ def _merge_in_child(index_path: str, schema: Any, segments: list[Any], sender: A
         sender.send(("ok", merged))
     finally:
         sender.close()
+
+
+def _end_with_parent(parent: int, every: float = 1.0) -> None:
+    """End this merge process once the process that started it is gone. A build killed
+    outright (SIGKILL, the OOM killer) cannot stop its merges, which would otherwise run
+    on for many minutes, writing a segment nobody adopts; the folder they leave is
+    removed by the next run."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(1)
 
 
 class BackgroundMerges:
