@@ -27,6 +27,7 @@ OWNERS = {
 FORBIDDEN_INTERNAL = {
     "models.py": {"engine", "ingest", "parse", "sources", "archive", "cli"},
     "errors.py": {"engine", "ingest", "parse", "sources", "archive", "cli", "models"},
+    "cores.py": {"engine", "ingest", "parse", "sources", "archive", "cli", "models", "analysis"},
     "shards.py": {"engine", "ingest", "parse", "sources", "archive", "cli", "lifecycle", "cluster.py"},
     "parse": {"engine", "ingest", "archive", "cli", "lifecycle"},
     "analysis": {"engine", "ingest", "parse", "archive", "cli", "lifecycle"},
