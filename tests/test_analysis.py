@@ -354,6 +354,12 @@ def test_rereading_for_some_terms_leaves_other_words_unstemmed():
     assert texts(rereading_analyzer(german, frozenset({elections}))) == ["running", elections]
     assert texts(rereading_analyzer(german)) == texts(german)
     assert rereading_analyzer(language_analyzer("ru"), frozenset({"x"})) is language_analyzer("ru")
+    # Folding leaves "ℂ" as "C"; without stemming nothing lowercases it, so the term is "C@de".
+    unstemmed = language_analyzer("de", stem=False)
+    full = [t.text for t in unstemmed("ℂ Zahlen", mode="index")]
+    assert full[0] == "C@de"
+    assert [t.text for t in rereading_analyzer(unstemmed, frozenset({"C@de"}))("ℂ Zahlen", mode="index")] == \
+        ["C@de", "zahlen"]
 
 
 def test_rereading_for_some_terms_marks_what_other_languages_analyzers_mark(shared_dir):

@@ -520,8 +520,9 @@ def _spotting_analyzer(analyzer: Analyzer, only_for: frozenset[str]) -> Callable
     def spotting(value: str, **kwargs: Any) -> Iterator[Token]:
         for token in tokenizer(value, **kwargs):
             text = token.text
+            first = text[:1]
             if ((stopped_too or not token.stopped) and text not in ignore
-                    and (text[:1].lower() in firsts or not text[:1].isalnum())):
+                    and (first in firsts or first.lower() in firsts or not first.isalnum())):
                 token.text = term(text)
             yield token
 
