@@ -115,6 +115,11 @@ WRITER = textwrap.dedent("""
 """)
 
 
+def _page_text(html: str) -> str:
+    """A page's words, for a failure message that says what the page showed instead."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())[:1500]
+
+
 def test_answers_stay_right_while_another_process_writes(small_index):
     """Readers only ever see whole commits, and the next request after a commit sees it."""
     bad: list[str] = []
@@ -151,7 +156,7 @@ def test_answers_stay_right_while_another_process_writes(small_index):
                 # The writer's commit is finished: the very next request must see it.
                 assert httpx.get(base + "/api/search", params={"q": "dredging"}).json()["total"] == done
                 page = httpx.get(base + "/", params={"q": "dredging"}).text
-                assert f'data-total="{done}"' in page
+                assert f'data-total="{done}"' in page, _page_text(page)
             writer.stdin.close()
             assert writer.wait(timeout=30) == 0
         finally:

@@ -58,6 +58,7 @@ from .ranking import (
 )
 from ..snippets import make_snippet, matching_spans
 from .analyzers import rereading_analyzer
+from .per_reader import PerReader
 from .operators import AtLeastPlugin, operators_plugin, truncations
 from .variants import with_name_variants
 from .readings import (Evidence, LanguagesLeftOut, Readings, analyzer_for, language_evidence, language_parts, languages_for, parse_in,
@@ -435,38 +436,38 @@ class FacetCache:
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         self._dir = Path(directory) / FACET_CACHE_DIR if directory is not None else None
         self._segments: dict[tuple[str, str], list[Any]] = {}
-        self._joined: dict[tuple[int, str], list[Any]] = {}
+        self._joined: PerReader[list[Any]] = PerReader()
         # Arrays derived from _joined lists, with the list each was made from.
-        self._codes: dict[tuple[int, str], tuple[list[Any], tuple[np.ndarray, list[Any]]]] = {}
-        self._arrays: dict[tuple[int, str], tuple[list[Any], np.ndarray]] = {}
-        # (id(reader), facet) -> (reader, counts over every article): the reader is
-        # held so that its id cannot be reused while the entry lives.
-        self._totals: dict[tuple[int, str], tuple[Any, tuple[FacetCount, ...]]] = {}
+        self._codes: PerReader[tuple[list[Any], tuple[np.ndarray, list[Any]]]] = PerReader()
+        self._arrays: PerReader[tuple[list[Any], np.ndarray]] = PerReader()
+        # Counts over every article, per reader and facet.
+        self._totals: PerReader[tuple[FacetCount, ...]] = PerReader()
 
     def totals(self, reader: Any, facet: str, count: Any) -> tuple[FacetCount, ...]:
         """A facet's counts over every article of `reader`, computed by `count()` once."""
-        key = (id(reader), facet)
-        held = self._totals.get(key)
-        if held is None or held[0] is not reader:
-            if len(self._totals) > 32:
-                self._totals.clear()
-            held = self._totals[key] = (reader, count())
-        return held[1]
+        held = self._totals.get(reader, facet)
+        return held if held is not None else self._totals.put(reader, facet, count())
 
     def values(self, reader: Any, facet: str) -> list[Any]:
         """For each document number of `reader`: None, a value, or a tuple of values."""
-        key = (id(reader), facet)
-        if key not in self._joined:
-            if len(self._joined) > 32:
-                self._joined.clear()
+        joined = self._joined.get(reader, facet)
+        if joined is None:
             fieldname = _CACHED_FIELDS.get(facet) or FACET_FIELDS[facet]
-            joined: list[Any] = []
+            joined = []
             for segment_reader, offset in _leaves(reader):
                 if offset != len(joined):  # pragma: no cover - Whoosh's leaves are contiguous
                     joined.extend([None] * (offset - len(joined)))
                 joined.extend(self._segment_values(segment_reader, fieldname))
-            self._joined[key] = joined
-        return self._joined[key]
+            self._forget_segments_but(reader, fieldname)
+            self._joined.put(reader, facet, joined)
+        return joined
+
+    def _forget_segments_but(self, reader: Any, fieldname: str) -> None:
+        """Drop the arrays of segments merged away since: a server that stays up while
+        an archive grows would otherwise keep every segment it ever read."""
+        live = {_segment_id(r) for r, _ in _leaves(reader)}
+        for key in [key for key in self._segments if key[1] == fieldname and key[0] not in live]:
+            del self._segments[key]
 
     def codes(self, reader: Any, facet: str) -> tuple[np.ndarray, list[Any]]:
         """values() as a number per document (int32) and the distinct values those
@@ -483,16 +484,12 @@ class FacetCache:
         """values() of a numeric column (dates) as an int64 array, converted once."""
         return self._derived(self._arrays, reader, facet, lambda values: np.asarray(values, dtype=np.int64))
 
-    def _derived(self, held: dict[tuple[int, str], tuple[list[Any], Any]], reader: Any, facet: str,
-                 make: Any) -> Any:
+    def _derived(self, held: PerReader[tuple[list[Any], Any]], reader: Any, facet: str, make: Any) -> Any:
         """`make(values(reader, facet))`, kept until those values are replaced."""
-        key = (id(reader), facet)
         values = self.values(reader, facet)
-        found = held.get(key)
+        found = held.get(reader, facet)
         if found is None or found[0] is not values:
-            if len(held) > 32:
-                held.clear()
-            found = held[key] = (values, make(values))
+            found = held.put(reader, facet, (values, make(values)))
         return found[1]
 
     def instants(self, reader: Any) -> list[int]:
