@@ -277,7 +277,7 @@ def _check_one(index_path: Path, declaration: Declaration | None) -> Freshness:
     report = Freshness(index=str(index_path))
     # An index this newsearch cannot open is stale whatever its sources say.
     schema_version = _store.read_meta(index_path).get("schema_version")
-    if schema_version != _store.SCHEMA_VERSION:
+    if not _store.is_readable_version(schema_version):
         report.settings_changed["schema_version"] = (schema_version, _store.SCHEMA_VERSION)
     else:
         _store.open_index(index_path)[0].close()  # IndexCorrupt when its files are unreadable

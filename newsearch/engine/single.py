@@ -225,7 +225,7 @@ class WhooshIndex(SearchIndex):
     def stats(self) -> IndexStats:
         searcher = self._current_searcher()
         section = self.search(SearchRequest(facets=("section", "language"), limit=1, highlight=False))
-        dates = _query.date_extent(searcher)
+        dates = _query.date_extent(searcher, self._facet_cache)
         size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
         return IndexStats(
             path=str(self.path),

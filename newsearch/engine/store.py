@@ -58,7 +58,9 @@ from .spelling import SPELLING_FILE, SpellingStore, WordCounts
 
 # Whoosh names each commit's table of contents _MAIN_<generation>.toc.
 _TOC_NAME = re.compile(r"_MAIN_(\d+)\.toc$")
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
+# Older versions this one reads and writes as they are (what changed since needs no rebuild).
+COMPATIBLE_VERSIONS = (8,)
 # What each version changed, for the message that asks for a rebuild.
 SCHEMA_CHANGES = {
     4: "sentence and paragraph numbers in body positions",
@@ -66,6 +68,7 @@ SCHEMA_CHANGES = {
     6: "words written with soft hyphens or other format characters are one term; languages are detected",
     7: "Chinese, Japanese, Korean and Thai text indexed as character bigrams; Arabic letter forms folded",
     8: "each article's text analysed with its own language's stemmer and stop words",
+    9: "dates kept only as columns, not as terms (smaller, faster to build; version 8 still opens)",
 }
 META_FILE = "newsearch.json"
 # Per-segment facet arrays saved by query.FacetCache (a cache: safe to delete).
@@ -199,6 +202,18 @@ class AttestedWords(KEYWORD):
 _UNSET = object()
 
 
+def date_column(*, stored: bool) -> DATETIME:
+    """A date kept as a sortable column (and maybe stored), not as terms.
+
+    Date filters, sorting, the year and month facets and an index's date extent all
+    read the column (query.FacetCache); the range terms Whoosh would index besides
+    (eight tiers per date) were never read, yet made 60% of a segment's terms, and
+    each term costs the worker and every merge a term-table entry."""
+    field = DATETIME(stored=stored, sortable=True)
+    field.indexed = False
+    return field
+
+
 def build_schema(options: IndexOptions) -> Schema:
     """Searchable fields use newsearch's analyzers; facet_* fields keep exact values."""
     text = text_analyzer(options.language, stem=options.stem)
@@ -218,9 +233,9 @@ def build_schema(options: IndexOptions) -> Schema:
         section=NewsText(analyzer=names, stored=True, phrase=True),
         source=NewsText(analyzer=names, stored=True, phrase=True),
         tags=NewsText(analyzer=names, phrase=True),
-        date=DATETIME(stored=True, sortable=True),
+        date=date_column(stored=True),
         # The publication's wall-clock time: what date filters and year/month facets read.
-        local_date=DATETIME(sortable=True),
+        local_date=date_column(stored=False),
         language=ID(stored=True),
         meta=STORED(),
         facet_section=KEYWORD(analyzer=exact, scorable=False),
@@ -341,10 +356,15 @@ def write_meta(path: str | os.PathLike[str], meta: dict[str, Any]) -> None:
         os.replace(temporary, target)
 
 
+def is_readable_version(version: object) -> bool:
+    """Whether this newsearch opens and updates an index of that schema version as it is."""
+    return version == SCHEMA_VERSION or version in COMPATIBLE_VERSIONS
+
+
 def options_from_meta(path: str, meta: dict[str, Any]) -> IndexOptions:
     """Check an index's schema version and return its analysis options."""
     version = meta.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if not is_readable_version(version):
         changed = None
         if isinstance(version, int) and version < SCHEMA_VERSION:  # every change the index lacks
             changed = "; ".join(text for number, text in sorted(SCHEMA_CHANGES.items()) if number > version) or None
