@@ -363,8 +363,7 @@ class _TermCopy:
             data = buf[start + header.tell():start + size]
             raw = _moved_first_id(zlib.decompress(data) if comp else bytes(data), count, base)
             if comp:
-                packer = zlib.compressobj(comp, zlib.DEFLATED, _WINDOW_BITS)
-                raw = packer.compress(raw) + packer.flush()
+                raw = zlib.compress(raw, comp, _WINDOW_BITS)  # the bytes compressobj gives, in one call
             info = pickle.dumps((count, maxid + base, maxweight, comp, minlen, maxlen), 2)
             self._write_pending(last=False)
             self._pending = info + raw
