@@ -46,7 +46,10 @@ def _contents(path: Path) -> dict:
             entries = []
             while matcher.is_active():
                 value = matcher.value()
-                entries.append((by_doc[matcher.id()], matcher.weight(), value))
+                # The block's statistics too: scoring bounds skip blocks by them.
+                block = (matcher.block_max_weight(), matcher.block_min_length(), matcher.block_max_length(),
+                         by_doc[matcher.block_max_id()])
+                entries.append((by_doc[matcher.id()], matcher.weight(), value, block))
                 matcher.next()
             info = reader.term_info(fieldname, term)
             stats = (info.doc_frequency(), info.weight(), info.min_length(), info.max_length(), info.max_weight())

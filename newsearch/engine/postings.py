@@ -17,12 +17,16 @@ from __future__ import annotations
 import heapq
 import os
 import pickle
+import struct
 import uuid
+import zlib
 from array import array
-from itertools import groupby
+from itertools import chain, groupby
+from operator import sub
 from typing import Any, Iterable, Iterator
 
-from whoosh.system import pack_uint
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
+from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from . import term_arrays
@@ -45,16 +49,22 @@ _Record = tuple[str, bytes, array, array, list]
 
 
 _SINGLE_POSITIONS: dict[int, bytes] = {}
+_ONE = pack_uint(1)
+# W3TermInfo's fixed part (flags, total weight, documents, min and max length bytes,
+# max weight, first and last document), then where its postings start and how long.
+_TERM_INFO = struct.Struct("!BfIBBfII").pack
 
 
 def encode_positions(positions: list[int]) -> bytes:
     """Whoosh's Positions encoding (count, then pickled deltas), written out here
     so the fast path needs no Token objects. Most terms occur once in a field, so
     single positions come from a cache."""
-    if len(positions) == 1 and positions[0] < 8192:
+    if len(positions) == 1:
+        if positions[0] >= 8192:
+            return _ONE + pickle.dumps(positions, 2)
         encoded = _SINGLE_POSITIONS.get(positions[0])
         if encoded is None:
-            encoded = _SINGLE_POSITIONS[positions[0]] = pack_uint(1) + pickle.dumps(positions, 2)
+            encoded = _SINGLE_POSITIONS[positions[0]] = _ONE + pickle.dumps(positions, 2)
         return encoded
     deltas = [positions[0]]
     deltas.extend(b - a for a, b in zip(positions, positions[1:]))
@@ -210,9 +220,10 @@ class TermPostings:
         """Write every term through Whoosh's field writer, a block at a time, and the
         frequent terms of positional fields to `arrays` too (term_arrays.py)."""
         current = None
-        postwriter = None
+        postwriter = postfile = tindex = None
         column = bytearray()
         decode = None
+        limit, level, field_key, fixed_size = 0, 0, b"", None
         for fieldname, term, ids, weights, values in self.records():
             if fieldname != current:
                 if current is not None:
@@ -220,13 +231,21 @@ class TermPostings:
                 fieldwriter.start_field(fieldname, schema[fieldname])
                 postwriter = fieldwriter._postwriter
                 level = postwriter._compression
+                limit = postwriter._blocklimit
+                postfile, tindex = fieldwriter._postfile, fieldwriter._tindex
+                field_key = pack_ushort(fieldwriter._fieldid)
+                fixed_size = schema[fieldname].format.fixed_value_size()
                 column = lengths.by_field.get(fieldname, bytearray())
                 current = fieldname
                 field = schema[fieldname]
                 decode = position_decoder(field.format) if arrays is not None and wants_arrays(field) else None
-            fieldwriter.start_term(term)
-            _fill_blocks(postwriter, ids, weights, values, column, level)
-            fieldwriter.finish_term()
+            if len(ids) <= limit:
+                tindex.add(field_key + term, _write_one_block(postfile, ids, weights, values, column, level,
+                                                              fixed_size))
+            else:
+                fieldwriter.start_term(term)
+                _fill_blocks(postwriter, ids, weights, values, column, level)
+                fieldwriter.finish_term()
             if decode is not None and len(ids) >= term_arrays.MIN_POSTINGS:
                 arrays.add(fieldname, term, ids, weights, values, decode)  # type: ignore[union-attr]
         if current is not None:
@@ -272,3 +291,47 @@ def _fill_blocks(postwriter: Any, ids: array, weights: array, values: list, colu
         postwriter._compression = level if end - start > SMALL_BLOCK else 0
         if end < count:
             postwriter._write_block()
+
+
+def _write_one_block(postfile: Any, ids: array, weights: array, values: list, column: bytearray,
+                     level: int, fixed_size: int | None) -> bytes:
+    """Write a term whose postings fit one block, as W3PostingsWriter would (start,
+    one last block, finish), and return its W3TermInfo bytes for the term index.
+
+    Most terms of a segment have a posting or two; going through the codec's writer
+    and term info objects cost each of them a dozen method calls and attribute
+    updates (a tenth of a worker's time), for bytes that are simple to lay out."""
+    count = len(ids)
+    start = postfile.tell()
+    last = ids[-1]
+    stored_weights = array("f", weights)  # the block keeps weights as 32-bit floats
+    first = stored_weights[0]
+    if stored_weights.count(first) == count:
+        mini_weights = None if first == 1.0 else first
+    else:
+        mini_weights = tuple(stored_weights)
+    top = max(weights)
+    top = top if top > 0 else 0
+    if fixed_size is None or fixed_size < 0:
+        if count == 1:
+            mini_values: Any = (values[0],) if values[0] else ()
+        else:
+            shared: dict[bytes, bytes] = {}
+            mini_values = tuple([shared.setdefault(value, value) for value in values if value])
+    elif fixed_size == 0:
+        mini_values = None
+    else:
+        mini_values = b"".join(values)
+    known = len(column)
+    lengths = [column[d] for d in ids if d < known and column[d]]
+    low, high = (min(lengths), max(lengths)) if lengths else (0, 0)
+    deltas = (last,) if count == 1 else tuple(map(sub, ids, chain((0,), ids)))
+    data = pickle.dumps((deltas, mini_weights, mini_values), 2)
+    comp = level if count > SMALL_BLOCK else 0
+    if comp:
+        data = zlib.compress(data, comp)
+    info = pickle.dumps((count, last, top, comp, low, high), 2)
+    size = len(info) + len(data)
+    postfile.write(WHOOSH3_HEADER_MAGIC + pack_int(-size) + info + data)
+    total = sum(stored_weights)
+    return _TERM_INFO(0, total, count, low, high, top, ids[0], last) + pack_long(start) + pack_int(size + 8)
