@@ -48,9 +48,8 @@ def _contents(path: Path, *, blocks: bool = False) -> dict:
             entries = []
             while matcher.is_active():
                 value = matcher.value()
-                # The block's statistics too: scoring bounds skip blocks by them.
                 entry = (by_doc[matcher.id()], matcher.weight(), value)
-                if blocks:
+                if blocks:  # scoring bounds skip blocks by these statistics
                     entry += (matcher.block_max_weight(), matcher.block_min_length(), matcher.block_max_length(),
                               by_doc[matcher.block_max_id()])
                 entries.append(entry)

@@ -223,7 +223,6 @@ class TermPostings:
         postwriter = postfile = tindex = None
         column = bytearray()
         decode = None
-        limit, level, field_key, fixed_size = 0, 0, b"", None
         for fieldname, term, ids, weights, values in self.records():
             if fieldname != current:
                 if current is not None:
@@ -234,10 +233,10 @@ class TermPostings:
                 limit = postwriter._blocklimit
                 postfile, tindex = fieldwriter._postfile, fieldwriter._tindex
                 field_key = pack_ushort(fieldwriter._fieldid)
-                fixed_size = schema[fieldname].format.fixed_value_size()
                 column = lengths.by_field.get(fieldname, bytearray())
                 current = fieldname
                 field = schema[fieldname]
+                fixed_size = field.format.fixed_value_size()
                 decode = position_decoder(field.format) if arrays is not None and wants_arrays(field) else None
             if len(ids) <= limit:
                 tindex.add(field_key + term, _write_one_block(postfile, ids, weights, values, column, level,
@@ -267,27 +266,22 @@ def _fill_blocks(postwriter: Any, ids: array, weights: array, values: list, colu
     written, the last one is left buffered for its finish_postings, which is what its
     add_posting does one posting at a time (it sets the same block statistics).
 
-    Equal values in a block are made one object, so the block's pickle refers back to
-    the first copy: the bytes then depend on the values only, not on which objects a
-    cache or a run file happened to share. Blocks of a few postings are stored
+    Equal values in a block are made one object (_shared_values). Blocks of a few postings are stored
     uncompressed (the block says so, and readers skip the decompression): zlib makes
     them no smaller, and most terms have only a few postings."""
     limit = postwriter._blocklimit
     count = len(ids)
-    known = len(column)
     for start in range(0, count, limit):
         end = min(start + limit, count)
         block_ids = ids[start:end]
         block_weights = weights[start:end]
         postwriter._ids = block_ids
         postwriter._weights = array("f", block_weights)
-        top = max(block_weights)
-        postwriter._maxweight = top if top > 0 else 0
-        shared: dict[bytes, bytes] = {}
-        postwriter._values = [shared.setdefault(value, value) for value in values[start:end] if value]
-        lengths = [column[d] for d in block_ids if d < known and column[d]]
-        postwriter._minlength = byte_to_length(min(lengths)) if lengths else None
-        postwriter._maxlength = byte_to_length(max(lengths)) if lengths else 0
+        postwriter._maxweight = _max_weight(block_weights)
+        postwriter._values = _shared_values(values[start:end])
+        low, high = _length_bytes(block_ids, column)
+        postwriter._minlength = byte_to_length(low) if low else None
+        postwriter._maxlength = byte_to_length(high) if high else 0
         postwriter._compression = level if end - start > SMALL_BLOCK else 0
         if end < count:
             postwriter._write_block()
@@ -310,21 +304,15 @@ def _write_one_block(postfile: Any, ids: array, weights: array, values: list, co
         mini_weights = None if first == 1.0 else first
     else:
         mini_weights = tuple(stored_weights)
-    top = max(weights)
-    top = top if top > 0 else 0
+    top = _max_weight(weights)
+    mini_values: Any
     if fixed_size is None or fixed_size < 0:
-        if count == 1:
-            mini_values: Any = (values[0],) if values[0] else ()
-        else:
-            shared: dict[bytes, bytes] = {}
-            mini_values = tuple([shared.setdefault(value, value) for value in values if value])
+        mini_values = tuple(_shared_values(values))
     elif fixed_size == 0:
         mini_values = None
     else:
         mini_values = b"".join(values)
-    known = len(column)
-    lengths = [column[d] for d in ids if d < known and column[d]]
-    low, high = (min(lengths), max(lengths)) if lengths else (0, 0)
+    low, high = _length_bytes(ids, column)
     deltas = (last,) if count == 1 else tuple(map(sub, ids, chain((0,), ids)))
     data = pickle.dumps((deltas, mini_weights, mini_values), 2)
     comp = level if count > SMALL_BLOCK else 0
@@ -335,3 +323,27 @@ def _write_one_block(postfile: Any, ids: array, weights: array, values: list, co
     postfile.write(WHOOSH3_HEADER_MAGIC + pack_int(-size) + info + data)
     total = sum(stored_weights)
     return _TERM_INFO(0, total, count, low, high, top, ids[0], last) + pack_long(start) + pack_int(size + 8)
+
+
+def _max_weight(weights: array) -> float:
+    """A block's maximum weight as Whoosh's writer keeps it (0 when none is positive)."""
+    top = max(weights)
+    return top if top > 0 else 0
+
+
+def _shared_values(values: list) -> list:
+    """A block's non-empty values, equal ones made one object: the block's pickle then
+    refers back to the first copy, so its bytes depend on the values only, not on which
+    objects a cache or a run file happened to share."""
+    if len(values) == 1:
+        return [values[0]] if values[0] else []
+    shared: dict[bytes, bytes] = {}
+    return [shared.setdefault(value, value) for value in values if value]
+
+
+def _length_bytes(ids: array, column: bytearray) -> tuple[int, int]:
+    """The shortest and longest length bytes of a block's documents ((0, 0) when none
+    has a length: a stored length byte is never 0)."""
+    known = len(column)
+    lengths = [column[d] for d in ids if d < known and column[d]]
+    return (min(lengths), max(lengths)) if lengths else (0, 0)
