@@ -280,13 +280,17 @@ class StoryStore:
         """Write what was grouped and forgotten since the last commit."""
         db = self._db
         with db:
-            for article_id in self._gone:
-                row = db.execute("SELECT sketch FROM member WHERE id = ?", (article_id,)).fetchone()
-                if row is None:
-                    continue
-                db.execute("DELETE FROM member WHERE id = ?", (article_id,))
-                db.executemany("DELETE FROM posting WHERE value = ? AND id = ?",
-                               ((v, article_id) for v in Sketch.from_bytes(row[0]).mins[:LOOKUP_KEYS]))
+            # assign() forgets each article first, so in a build every article is here,
+            # most of them never stored: look them up 500 at a time, not one query each.
+            gone = sorted(self._gone)
+            for start in range(0, len(gone), 500):
+                chunk = gone[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                for article_id, stored in db.execute(f"SELECT id, sketch FROM member WHERE id IN ({marks})",
+                                                     chunk).fetchall():
+                    db.execute("DELETE FROM member WHERE id = ?", (article_id,))
+                    db.executemany("DELETE FROM posting WHERE value = ? AND id = ?",
+                                   ((v, article_id) for v in Sketch.from_bytes(stored).mins[:LOOKUP_KEYS]))
             db.executemany("INSERT OR REPLACE INTO member VALUES (?, ?, ?, ?)",
                            ((i, story, day, packed) for i, (story, day, packed) in self._new.items()))
             # In key order, the posting B-tree grows at its edges instead of splitting inside.

@@ -246,6 +246,16 @@ def test_nul_bytes_and_control_characters_are_removed_from_text(hostile):
     assert "\x00" not in article.body and "wallaby report" in article.body
 
 
+@pytest.mark.parametrize("code", [c for c in range(32) if chr(c) not in "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"])
+def test_every_control_character_is_removed_from_title_and_body(code):
+    char = chr(code)
+    raw = RawDocument("controls.txt", "text",
+                      f"Wallaby{char} report\n\nThe wallaby{char} count rose in the spring survey.".encode())
+    [article] = parse_document(raw)
+    assert char not in article.title and char not in article.body
+    assert article.title == "Wallaby report" and "wallaby count rose" in article.body
+
+
 def test_body_limit_truncates_and_says_so():
     raw = RawDocument("long.txt", "text", b"Long story\n\n" + b"word " * 1000)
     [article] = parse_document(raw, ParseOptions(max_body_chars=50))

@@ -239,3 +239,22 @@ def test_grouping_before_a_commit_keeps_each_key_holder_through_deletions(tmp_pa
         lookup = stories.sketch(COPY).mins[:stories.LOOKUP_KEYS]
         held = {v for (v,) in store._db.execute("SELECT value FROM posting WHERE id = 'b'")}
         assert held == set(lookup)
+
+
+def test_a_committed_article_forgotten_then_committed_leaves_no_member_or_keys(tmp_path):
+    """Forgetting stored articles removes their rows at the next commit (the look-up of
+    what was stored goes 500 ids at a time, so more than 500 are forgotten here), and a
+    later copy of a removed article starts its own story."""
+    day = utc(2021, 3, 2)
+    fillers = [f"Filler number {n} about the harbour, the ferries and the weather of week {n}." for n in range(600)]
+    with stories.StoryStore(tmp_path) as store:
+        assert store.assign("wire", day, stories.sketch(BASE)) == "wire"
+        for n, text in enumerate(fillers):
+            store.assign(f"filler-{n:03d}", day, stories.sketch(text))
+        store.commit()
+        store.forget(["wire"] + [f"filler-{n:03d}" for n in range(599)])
+        store.commit()
+        members = {i for (i,) in store._db.execute("SELECT id FROM member")}
+        assert members == {"filler-599"}
+        assert {i for (i,) in store._db.execute("SELECT DISTINCT id FROM posting")} == {"filler-599"}
+        assert store.assign("paper", day, stories.sketch(COPY)) == "paper"

@@ -48,7 +48,11 @@ _Entry = tuple[array, array, list]
 _Record = tuple[str, bytes, array, array, list]
 
 
+# Encoded single positions, by position: most terms occur once in a field, and with
+# sentence numbers in the positions (analysis/boundaries.py) the same few hundred
+# thousand values recur from article to article. Bounded: cleared when full.
 _SINGLE_POSITIONS: dict[int, bytes] = {}
+_SINGLE_POSITIONS_KEPT = 200_000
 _ONE = pack_uint(1)
 # W3TermInfo's fixed part (flags, total weight, documents, min and max length bytes,
 # max weight, first and last document), then where its postings start and how long.
@@ -57,18 +61,20 @@ _TERM_INFO = struct.Struct("!BfIBBfII").pack
 
 def encode_positions(positions: list[int]) -> bytes:
     """Whoosh's Positions encoding (count, then pickled deltas), written out here
-    so the fast path needs no Token objects. Most terms occur once in a field, so
-    single positions come from a cache."""
+    so the fast path needs no Token objects."""
     if len(positions) == 1:
-        if positions[0] >= 8192:
-            return _ONE + pickle.dumps(positions, 2)
         encoded = _SINGLE_POSITIONS.get(positions[0])
-        if encoded is None:
-            encoded = _SINGLE_POSITIONS[positions[0]] = _ONE + pickle.dumps(positions, 2)
-        return encoded
+        return encoded if encoded is not None else _encode_single(positions[0])
     deltas = [positions[0]]
     deltas.extend(b - a for a, b in zip(positions, positions[1:]))
     return pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
+
+
+def _encode_single(position: int) -> bytes:
+    if len(_SINGLE_POSITIONS) >= _SINGLE_POSITIONS_KEPT:
+        _SINGLE_POSITIONS.clear()
+    encoded = _SINGLE_POSITIONS[position] = _ONE + pickle.dumps([position], 2)
+    return encoded
 
 
 def _new_entry() -> _Entry:
@@ -137,6 +143,7 @@ class TermPostings:
         if terms is None:
             terms = self._fields[fieldname] = {}
         size = length = 0
+        singles = _SINGLE_POSITIONS
         for text, where in found.items():
             term = text.encode("utf-8")
             entry = terms.get(term)
@@ -144,7 +151,12 @@ class TermPostings:
                 entry = terms[term] = _new_entry()
                 size += _TERM_BYTES + len(term)
             count = len(where)
-            encoded = encode_positions(where)
+            if count == 1:  # encode_positions' common case, without the call
+                encoded = singles.get(where[0])
+                if encoded is None:
+                    encoded = _encode_single(where[0])
+            else:
+                encoded = encode_positions(where)
             entry[0].append(docnum)
             entry[1].append(count * boost)
             entry[2].append(encoded)
@@ -223,11 +235,13 @@ class TermPostings:
         postwriter = postfile = tindex = None
         column = bytearray()
         decode = None
+        at = None  # where the postings file's next write lands, while only this loop writes to it
         for fieldname, term, ids, weights, values in self.records():
             if fieldname != current:
                 if current is not None:
                     fieldwriter.finish_field()
                 fieldwriter.start_field(fieldname, schema[fieldname])
+                at = None
                 postwriter = fieldwriter._postwriter
                 level = postwriter._compression
                 limit = postwriter._blocklimit
@@ -239,12 +253,15 @@ class TermPostings:
                 fixed_size = field.format.fixed_value_size()
                 decode = position_decoder(field.format) if arrays is not None and wants_arrays(field) else None
             if len(ids) <= limit:
-                tindex.add(field_key + term, _write_one_block(postfile, ids, weights, values, column, level,
-                                                              fixed_size))
+                if at is None:
+                    at = postfile.tell()
+                info, at = _write_one_block(postfile, at, ids, weights, values, column, level, fixed_size)
+                tindex.add(field_key + term, info)
             else:
                 fieldwriter.start_term(term)
                 _fill_blocks(postwriter, ids, weights, values, column, level)
                 fieldwriter.finish_term()
+                at = None  # the codec wrote: ask the file again
             if decode is not None and len(ids) >= term_arrays.MIN_POSTINGS:
                 arrays.add(fieldname, term, ids, weights, values, decode)  # type: ignore[union-attr]
         if current is not None:
@@ -287,16 +304,17 @@ def _fill_blocks(postwriter: Any, ids: array, weights: array, values: list, colu
             postwriter._write_block()
 
 
-def _write_one_block(postfile: Any, ids: array, weights: array, values: list, column: bytearray,
-                     level: int, fixed_size: int | None) -> bytes:
-    """Write a term whose postings fit one block, as W3PostingsWriter would (start,
-    one last block, finish), and return its W3TermInfo bytes for the term index.
+def _write_one_block(postfile: Any, start: int, ids: array, weights: array, values: list, column: bytearray,
+                     level: int, fixed_size: int | None) -> tuple[bytes, int]:
+    """Write a term whose postings fit one block at `start` (where the file stands),
+    as W3PostingsWriter would (start, one last block, finish), and return its
+    W3TermInfo bytes for the term index and where the file stands after it. Asking
+    the file (`tell`) costs a system call per term.
 
     Most terms of a segment have a posting or two; going through the codec's writer
     and term info objects cost each of them a dozen method calls and attribute
     updates (a tenth of a worker's time), for bytes that are simple to lay out."""
     count = len(ids)
-    start = postfile.tell()
     last = ids[-1]
     stored_weights = array("f", weights)  # the block keeps weights as 32-bit floats
     first = stored_weights[0]
@@ -322,7 +340,8 @@ def _write_one_block(postfile: Any, ids: array, weights: array, values: list, co
     size = len(info) + len(data)
     postfile.write(WHOOSH3_HEADER_MAGIC + pack_int(-size) + info + data)
     total = sum(stored_weights)
-    return _TERM_INFO(0, total, count, low, high, top, ids[0], last) + pack_long(start) + pack_int(size + 8)
+    info = _TERM_INFO(0, total, count, low, high, top, ids[0], last) + pack_long(start) + pack_int(size + 8)
+    return info, start + size + 8
 
 
 def _max_weight(weights: array) -> float:

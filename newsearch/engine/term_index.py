@@ -34,16 +34,17 @@ class CompactTermIndex(OrderedHashWriter):
         self.buckets = None  # Whoosh's tuple lists: unused here
         self._hashes = [array("I") for _ in range(_BUCKETS)]
         self._positions = [array("q") for _ in range(_BUCKETS)]
+        # Where the next key lands: only `add` writes to the file until the hash tables,
+        # and asking the file (`tell`) costs a system call per term.
+        self._at = self.dbfile.tell()
 
     def add(self, key: bytes, value: bytes) -> None:
         if key <= self.lastkey:
             raise ValueError(f"term index keys must increase: {self.lastkey!r}..{key!r}")
-        dbfile = self.dbfile
-        position = dbfile.tell()
+        position = self._at
         self.index.append(position)  # the ordered part: where each key starts
-        dbfile.write(_LENGTHS(len(key), len(value)))
-        dbfile.write(key)
-        dbfile.write(value)
+        self.dbfile.write(_LENGTHS(len(key), len(value)) + key + value)
+        self._at = position + 8 + len(key) + len(value)
         hashed = self.hashfn(key)
         bucket = hashed & 0xFF
         self._hashes[bucket].append(hashed)
