@@ -33,6 +33,7 @@ from array import array
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from operator import itemgetter
 from typing import Iterable, Sequence
 
 SHINGLE_WORDS = 4
@@ -171,10 +172,15 @@ class StoryStore:
             CREATE TABLE IF NOT EXISTS member (id TEXT PRIMARY KEY, story TEXT NOT NULL, day REAL,
                                                sketch BLOB NOT NULL);
             CREATE INDEX IF NOT EXISTS member_story ON member (story);
-            CREATE TABLE IF NOT EXISTS posting (value INTEGER NOT NULL, id TEXT NOT NULL,
+            CREATE TABLE IF NOT EXISTS posting (value INTEGER NOT NULL, id TEXT NOT NULL, day REAL,
                                                 PRIMARY KEY (value, id)) WITHOUT ROWID;
             """
         )
+        if not readonly and "day" not in {row[1] for row in self._db.execute("PRAGMA table_info(posting)")}:
+            # A store written before keys carried their article's day: its keys have
+            # none (NULL), and their candidates are read as before.
+            with self._db:
+                self._db.execute("ALTER TABLE posting ADD COLUMN day REAL")
         self._stored = self._db.execute("SELECT EXISTS (SELECT 1 FROM member)").fetchone()[0]
         # Grouped since the last commit: id -> (story, day, sketch as bytes), and key -> ids.
         self._new: dict[str, tuple[str, float | None, bytes]] = {}
@@ -226,11 +232,17 @@ class StoryStore:
             held = self._new_keys.get(value)
             if held:
                 holders[value] = _holders(held)
+        # Committed holders' days, from their keys: most candidates share a value by
+        # chance and are far outside the window, and need not be read from `member`.
+        outside: set[str] = set()
         if self._stored:
             marks = ",".join("?" * len(keys))
-            for value, other in self._db.execute(f"SELECT value, id FROM posting WHERE value IN ({marks})", keys):
+            for value, other, other_day in self._db.execute(
+                    f"SELECT value, id, day FROM posting WHERE value IN ({marks})", keys):
                 if other not in self._gone and other not in self._new:
                     holders.setdefault(value, []).append(other)
+                    if day is not None and other_day is not None and abs(day - other_day) > self.window:
+                        outside.add(other)
         counts: dict[str, int] = {}
         for held in holders.values():
             if len(held) <= MAX_POSTING:
@@ -242,8 +254,9 @@ class StoryStore:
         candidates = sorted(counts, key=lambda o: (-counts[o], o))[:MAX_CANDIDATES] if len(counts) > MAX_CANDIDATES \
             else list(counts)
         known: dict[str, tuple[str, float | None, bytes]] = {o: self._new[o] for o in candidates if o in self._new}
-        if len(known) < len(candidates):
-            known.update(self._stored_members([o for o in candidates if o not in known]))
+        stored = [o for o in candidates if o not in known and o not in outside]
+        if stored:
+            known.update(self._stored_members(stored))
         best: tuple[float, str] | None = None
         for story, other_day, other_sketch in known.values():
             if day is not None and other_day is not None and abs(day - other_day) > self.window:
@@ -294,8 +307,10 @@ class StoryStore:
             db.executemany("INSERT OR REPLACE INTO member VALUES (?, ?, ?, ?)",
                            ((i, story, day, packed) for i, (story, day, packed) in self._new.items()))
             # In key order, the posting B-tree grows at its edges instead of splitting inside.
-            db.executemany("INSERT OR IGNORE INTO posting VALUES (?, ?)",
-                           sorted((v, i) for v, held in self._new_keys.items() for i in _holders(held)))
+            new = self._new
+            db.executemany("INSERT OR IGNORE INTO posting VALUES (?, ?, ?)",
+                           sorted(((v, i, new[i][1]) for v, held in self._new_keys.items() for i in _holders(held)),
+                                  key=itemgetter(0, 1)))
         self._stored = self._stored or bool(self._new)
         self._new.clear()
         self._new_keys.clear()

@@ -258,3 +258,42 @@ def test_a_committed_article_forgotten_then_committed_leaves_no_member_or_keys(t
         assert members == {"filler-599"}
         assert {i for (i,) in store._db.execute("SELECT DISTINCT id FROM posting")} == {"filler-599"}
         assert store.assign("paper", day, stories.sketch(COPY)) == "paper"
+
+
+def test_committed_candidates_outside_the_window_are_not_read(tmp_path, monkeypatch):
+    """A committed article sharing keys with a new one but dated outside the window is
+    ruled out from its keys' days: its sketch is never loaded, and the grouping is the
+    same as when it is (the copy inside the window still joins)."""
+    with stories.StoryStore(tmp_path) as store:
+        store.assign("march", utc(2021, 3, 2), stories.sketch(BASE))
+        store.assign("june", utc(2021, 6, 2), stories.sketch(BASE))
+        store.commit()
+        read: list[list[str]] = []
+        real = store._stored_members
+        monkeypatch.setattr(store, "_stored_members", lambda ids: read.append(sorted(ids)) or real(ids))
+        assert store.assign("copy", utc(2021, 3, 4), stories.sketch(COPY)) == "march"
+        assert read == [["march"]]
+        assert store.assign("late", utc(2022, 1, 1), stories.sketch(COPY)) == "late"
+        assert read == [["march"]]  # both committed holders are months away
+
+
+def test_a_store_written_before_keys_had_days_still_groups(tmp_path):
+    """Stores from before the posting table had a day column gain it on open; their
+    keys (day unknown) still find the copies they should."""
+    import sqlite3
+    with stories.StoryStore(tmp_path) as store:
+        store.assign("wire", utc(2021, 3, 2), stories.sketch(BASE))
+        store.commit()
+    db = sqlite3.connect(tmp_path / stories.STORE_FILE)
+    with db:  # the posting table as it was written before
+        db.execute("CREATE TABLE old (value INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (value, id)) WITHOUT ROWID")
+        db.execute("INSERT INTO old SELECT value, id FROM posting")
+        db.execute("DROP TABLE posting")
+        db.execute("ALTER TABLE old RENAME TO posting")
+    db.close()
+    with stories.StoryStore(tmp_path) as store:
+        assert store.assign("paper", utc(2021, 3, 3), stories.sketch(COPY)) == "wire"
+        assert store.assign("far", utc(2022, 3, 3), stories.sketch(COPY)) == "far"  # still outside the window
+        store.commit()
+        days = dict(store._db.execute("SELECT id, day FROM posting GROUP BY id"))
+    assert days["wire"] is None and days["paper"] is not None and days["far"] is not None

@@ -428,14 +428,15 @@ def wire_agency(body: str) -> str:
 
 
 def _kind(text: str) -> str:
+    # Word counts first: most paragraphs are long, and then no pattern needs reading.
     words = len(text.split())
-    if _COPYRIGHT.search(text) and words <= 25:
+    if words <= 25 and _COPYRIGHT.search(text):
         return "copyright"
     if words <= _CREDIT_MAX_WORDS and _is_credit(text):
         return "credit"
-    if _PROMPT.match(text) and words <= _PROMPT_MAX_WORDS:
+    if words <= _PROMPT_MAX_WORDS and _PROMPT.match(text):
         return "prompt"
-    if _is_teaser_meta(text):
+    if "|" in text and _is_teaser_meta(text):
         return "teaser"
     return "text"
 
