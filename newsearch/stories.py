@@ -47,6 +47,10 @@ MAX_POSTING = 200
 # Only the smallest few sketch values are looked up: two bodies alike enough share
 # one of them with a probability above 0.99 (see benchmarks/stories.py).
 LOOKUP_KEYS = 16
+# SQLite's page cache for a store being written, in KiB. A build looks up each article's
+# keys among all stored so far; with the default 2 MB the key table's inner pages stop
+# fitting after a few hundred thousand articles, and every look-up reads them again.
+WRITER_CACHE_KIB = 65_536
 MAX_CANDIDATES = 20
 STORE_FILE = "stories.sqlite"
 
@@ -167,6 +171,7 @@ class StoryStore:
             self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
         else:
             self._db = sqlite3.connect(str(self.path))
+            self._db.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
         self._db.executescript("" if readonly else
             """
             CREATE TABLE IF NOT EXISTS member (id TEXT PRIMARY KEY, story TEXT NOT NULL, day REAL,

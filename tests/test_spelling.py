@@ -83,6 +83,18 @@ def test_word_counts_count_articles_and_keep_the_body_spelling() -> None:
     assert "the" in table and all(len(word) >= 3 for word in table)
 
 
+def test_word_counts_count_each_article_once_whatever_the_spellings_it_prints() -> None:
+    counts = WordCounts()
+    counts.add("Bank Rates", None, "The Bank said the bank would act.")  # both spellings: one article
+    counts.add(None, "Rates held", "BANK shares rose.")  # only in capitals
+    counts.add("bank holiday", None, "Closed for the day.")  # only in a headline, in lower case
+    counts.add("Varga speaks", None, "The governor Varga spoke; varga is also a surname.")
+    table = counts.table()
+    assert table["bank"][0] == 3
+    assert table["rates"][0] == 2 and table["holiday"][0] == 1
+    assert table["varga"][0] == 1 and table["the"][0] == 3
+
+
 def test_a_suggestion_is_a_printed_word_with_its_case(wages: Path) -> None:
     result = invoke("query", "Loehne", "--index", str(wages))
     assert result.exit_code == 0

@@ -47,9 +47,13 @@ class WordCounts:
     title case ("Embassy Staff Leave"), which is not how the word is printed."""
 
     def __init__(self) -> None:
-        self._docs: Counter[str] = Counter()
         self._forms: Counter[str] = Counter()
         self._title_forms: Counter[str] = Counter()
+        # Articles per lower-cased word are _forms' count of the word as printed in lower
+        # case plus this count of articles that printed it only otherwise ("Varga",
+        # only in a headline): most words are printed in lower case, so this stays small
+        # and each article updates one large counter less.
+        self._other_docs: Counter[str] = Counter()
 
     def add(self, title: str | None, *texts: str | None) -> None:
         """Count one article's words (each at most once per article)."""
@@ -62,7 +66,9 @@ class WordCounts:
         headline = {form for form in headline if len(form) <= MAX_WORD}
         self._forms.update(forms)
         self._title_forms.update(headline)
-        self._docs.update({form.lower() for form in forms} | {form.lower() for form in headline})
+        lowered = {form.lower() for form in forms}
+        lowered.update(form.lower() for form in headline)
+        self._other_docs.update(lowered.difference(forms))
 
     def table(self) -> WordTable:
         """The batch's words; a word printed only in headlines keeps the headline's spelling."""
@@ -74,7 +80,8 @@ class WordCounts:
                 held = best.get(key)
                 if held is None or candidate > held:
                     best[key] = candidate
-        return {key: (self._docs[key], form, count) for key, (_, count, form) in best.items()}
+        forms, others = self._forms, self._other_docs
+        return {key: (forms.get(key, 0) + others.get(key, 0), form, count) for key, (_, count, form) in best.items()}
 
 
 class PackedWords:
@@ -180,6 +187,9 @@ class SpellingStore:
                                        check_same_thread=False)
         else:
             self._db = sqlite3.connect(str(self.path))
+            # Each commit looks up and updates every word of its batches: a page cache
+            # (KiB) that holds the word table's inner pages, not SQLite's default 2 MB.
+            self._db.execute("PRAGMA cache_size = -32768")
             self._db.executescript(
                 """
                 CREATE TABLE IF NOT EXISTS word (word TEXT PRIMARY KEY, docs INTEGER NOT NULL,
