@@ -30,7 +30,7 @@ import os
 import pickle
 import struct
 from itertools import accumulate
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -48,17 +48,27 @@ _HEADER = struct.Struct("<8sQ")
 _INT32_LIMIT = 2 ** 31
 
 
-def position_decoder(fmt: Any) -> Callable[[bytes], Iterable[int]]:
+# Decoded values a decoder keeps: a segment writer's values are mostly one shared
+# bytes object per single position (postings.encode_positions), so they repeat.
+_DECODED_KEPT = 100_000
+
+
+def position_decoder(fmt: Any) -> Callable[[bytes], Sequence[int]]:
     """Decode a posting's positions; for Whoosh's own Positions format (a 4-byte
     count, then the pickled gaps, maybe without the pickle's final stop byte)
-    without its per-call overhead."""
+    without its per-call overhead, and each value unpickled once."""
     if type(fmt) is not Positions:
         return fmt.decode_positions
+    decoded: dict[bytes, tuple[int, ...]] = {}
 
-    def decode(value: bytes) -> Iterable[int]:
-        if value[-1:] != b".":
-            value += b"."
-        return accumulate(pickle.loads(value[_INT_SIZE:]))
+    def decode(value: bytes) -> Sequence[int]:
+        found = decoded.get(value)
+        if found is None:
+            if len(decoded) >= _DECODED_KEPT:
+                decoded.clear()
+            pickled = value if value[-1:] == b"." else value + b"."
+            found = decoded[value] = tuple(accumulate(pickle.loads(pickled[_INT_SIZE:])))
+        return found
 
     return decode
 
@@ -78,12 +88,12 @@ class TermArraysWriter:
         self._directory: dict[str, dict[bytes, tuple[int, int, int, int]]] = {}
 
     def add(self, fieldname: str, term: bytes, ids: Iterable[int], weights: Iterable[float],
-            values: list[bytes], decode: Callable[[bytes], Iterable[int]]) -> None:
+            values: list[bytes], decode: Callable[[bytes], Sequence[int]]) -> None:
         """A term as the segment writer holds it: encoded positions, decoded here."""
         positions: list[int] = []
         counts = []
         for value in values:
-            found = list(decode(value)) if value else []
+            found = decode(value) if value else ()
             counts.append(len(found))
             positions.extend(found)
         self.add_arrays(fieldname, term, np.asarray(ids), np.asarray(weights), np.asarray(counts),
