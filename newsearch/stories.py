@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from operator import itemgetter
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 SHINGLE_WORDS = 4
 SKETCH_SIZE = 64
@@ -53,6 +53,8 @@ LOOKUP_KEYS = 16
 WRITER_CACHE_KIB = 65_536
 MAX_CANDIDATES = 20
 STORE_FILE = "stories.sqlite"
+# Ids per `IN (...)` look-up, well under SQLite's limit on bound parameters.
+_IN_QUERY = 500
 
 # Words as bytes of the lower-cased UTF-8 body: runs of anything but white space and
 # ASCII punctuation, joined over inner - . , ' / ("6-1/16", "1,000.5", "o'brien").
@@ -147,6 +149,12 @@ def are_copies(a: Sketch, b: Sketch) -> float | None:
 def _holders(held: str | list[str]) -> list[str]:
     """The ids filed under one key of StoryStore._new_keys (a lone id or a list), as a new list."""
     return [held] if isinstance(held, str) else list(held)
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    """`items` in runs short enough for one `IN (...)` query each."""
+    for start in range(0, len(items), _IN_QUERY):
+        yield items[start:start + _IN_QUERY]
 
 
 def _day(date: datetime | None) -> float | None:
@@ -246,7 +254,7 @@ class StoryStore:
                     f"SELECT value, id, day FROM posting WHERE value IN ({marks})", keys):
                 if other not in self._gone and other not in self._new:
                     holders.setdefault(value, []).append(other)
-                    if day is not None and other_day is not None and abs(day - other_day) > self.window:
+                    if self._apart(day, other_day):
                         outside.add(other)
         counts: dict[str, int] = {}
         for held in holders.values():
@@ -264,12 +272,16 @@ class StoryStore:
             known.update(self._stored_members(stored))
         best: tuple[float, str] | None = None
         for story, other_day, other_sketch in known.values():
-            if day is not None and other_day is not None and abs(day - other_day) > self.window:
+            if self._apart(day, other_day):
                 continue
             score = are_copies(found, Sketch.from_bytes(other_sketch))  # decoded only within the window
             if score is not None and (best is None or (score, story) > best):
                 best = (score, story)
         return best[1] if best else None
+
+    def _apart(self, day: float | None, other_day: float | None) -> bool:
+        """Whether two articles are dated too far apart to be copies (never when a day is unknown)."""
+        return day is not None and other_day is not None and abs(day - other_day) > self.window
 
     def _stored_members(self, ids: list[str]) -> dict[str, tuple[str, float | None, bytes]]:
         """Committed members by id, in one query, their sketches still in byte form."""
@@ -299,10 +311,8 @@ class StoryStore:
         db = self._db
         with db:
             # assign() forgets each article first, so in a build every article is here,
-            # most of them never stored: look them up 500 at a time, not one query each.
-            gone = sorted(self._gone)
-            for start in range(0, len(gone), 500):
-                chunk = gone[start:start + 500]
+            # most of them never stored: look them up in chunks, not one query each.
+            for chunk in _chunks(sorted(self._gone)):
                 marks = ",".join("?" * len(chunk))
                 for article_id, stored in db.execute(f"SELECT id, sketch FROM member WHERE id IN ({marks})",
                                                      chunk).fetchall():
@@ -343,12 +353,12 @@ class StoryStore:
         asked two per hit before)."""
         ids = list(dict.fromkeys(ids))
         story: dict[str, str] = {}
-        for chunk in (ids[k:k + 500] for k in range(0, len(ids), 500)):
+        for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
             story.update(self._db.execute(f"SELECT id, story FROM member WHERE id IN ({marks})", chunk).fetchall())
         stories = list(dict.fromkeys(story.get(i, i) for i in ids))
         members: dict[str, list[str]] = {}
-        for chunk in (stories[k:k + 500] for k in range(0, len(stories), 500)):
+        for chunk in _chunks(stories):
             marks = ",".join("?" * len(chunk))
             for member, owner in self._db.execute(
                     f"SELECT id, story FROM member WHERE story IN ({marks}) ORDER BY rowid", chunk):

@@ -33,6 +33,10 @@ SPELLING_FILE = "spelling.sqlite"
 WORD = re.compile(r"[^\W\d_]{3,}")
 # Longer "words" are URLs, code or glued text: neither typed nor worth offering.
 MAX_WORD = 24
+# SQLite's page cache for the store being written, in KiB: each commit looks up and
+# updates every word of its batches, and the default 2 MB stops holding the word
+# table's inner pages as the index grows.
+WRITER_CACHE_KIB = 32_768
 # Edits allowed between a typed word and a suggestion.
 MAX_EDITS = 2
 
@@ -187,9 +191,7 @@ class SpellingStore:
                                        check_same_thread=False)
         else:
             self._db = sqlite3.connect(str(self.path))
-            # Each commit looks up and updates every word of its batches: a page cache
-            # (KiB) that holds the word table's inner pages, not SQLite's default 2 MB.
-            self._db.execute("PRAGMA cache_size = -32768")
+            self._db.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
             self._db.executescript(
                 """
                 CREATE TABLE IF NOT EXISTS word (word TEXT PRIMARY KEY, docs INTEGER NOT NULL,
