@@ -51,10 +51,22 @@ LOOKUP_KEYS = 16
 # keys among all stored so far; with the default 2 MB the key table's inner pages stop
 # fitting after a few hundred thousand articles, and every look-up reads them again.
 WRITER_CACHE_KIB = 65_536
+# Keys are hash values, so one commit's keys land all over a table of every key, and
+# filing them rewrote most of its pages at every commit: a commit cost that grew with
+# the index. So the keys of recent commits are kept in levels of their own: a commit
+# files into level 0, and a level past FIRST_LEVEL_KEYS x KEY_LEVEL_GROWTH ** level rows
+# moves into the next one (the last into `posting`, which holds the rest). A commit then
+# rewrites a small level, and each key is moved KEY_LEVELS times at most.
+KEY_LEVELS = 3
+FIRST_LEVEL_KEYS = 1_000_000
+KEY_LEVEL_GROWTH = 4
 MAX_CANDIDATES = 20
 STORE_FILE = "stories.sqlite"
 # Ids per `IN (...)` look-up, well under SQLite's limit on bound parameters.
 _IN_QUERY = 500
+# The recent levels, as an `IN (...)` list: with it, look-ups by key use recent_key's
+# primary key (level, value, id).
+_LEVELS = ",".join(str(level) for level in range(KEY_LEVELS))
 
 # Words as bytes of the lower-cased UTF-8 body: runs of anything but white space and
 # ASCII punctuation, joined over inner - . , ' / ("6-1/16", "1,000.5", "o'brien").
@@ -187,6 +199,10 @@ class StoryStore:
             CREATE INDEX IF NOT EXISTS member_story ON member (story);
             CREATE TABLE IF NOT EXISTS posting (value INTEGER NOT NULL, id TEXT NOT NULL, day REAL,
                                                 PRIMARY KEY (value, id)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS recent_key (level INTEGER NOT NULL, value INTEGER NOT NULL,
+                                                   id TEXT NOT NULL, day REAL,
+                                                   PRIMARY KEY (level, value, id)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS key_level (level INTEGER PRIMARY KEY, rows INTEGER NOT NULL);
             """
         )
         if not readonly and "day" not in {row[1] for row in self._db.execute("PRAGMA table_info(posting)")}:
@@ -195,6 +211,13 @@ class StoryStore:
             with self._db:
                 self._db.execute("ALTER TABLE posting ADD COLUMN day REAL")
         self._stored = self._db.execute("SELECT EXISTS (SELECT 1 FROM member)").fetchone()[0]
+        # Rows filed in each recent level: what decides when a level moves on. Deletions
+        # are not counted off, so a level may move a little early, never late.
+        self._level_rows = [0] * KEY_LEVELS
+        if not readonly:
+            for level, rows in self._db.execute("SELECT level, rows FROM key_level"):
+                if 0 <= level < KEY_LEVELS:
+                    self._level_rows[level] = rows
         # Grouped since the last commit: id -> (story, day, sketch as bytes), and key -> ids.
         self._new: dict[str, tuple[str, float | None, bytes]] = {}
         # A key held by one article maps to its id, by more to a list: most keys are one
@@ -251,7 +274,9 @@ class StoryStore:
         if self._stored:
             marks = ",".join("?" * len(keys))
             for value, other, other_day in self._db.execute(
-                    f"SELECT value, id, day FROM posting WHERE value IN ({marks})", keys):
+                    f"SELECT value, id, day FROM posting WHERE value IN ({marks}) UNION ALL "
+                    f"SELECT value, id, day FROM recent_key WHERE level IN ({_LEVELS}) AND value IN ({marks})",
+                    (*keys, *keys)):
                 if other not in self._gone and other not in self._new:
                     holders.setdefault(value, []).append(other)
                     if self._apart(day, other_day):
@@ -317,19 +342,47 @@ class StoryStore:
                 for article_id, stored in db.execute(f"SELECT id, sketch FROM member WHERE id IN ({marks})",
                                                      chunk).fetchall():
                     db.execute("DELETE FROM member WHERE id = ?", (article_id,))
-                    db.executemany("DELETE FROM posting WHERE value = ? AND id = ?",
-                                   ((v, article_id) for v in Sketch.from_bytes(stored).mins[:LOOKUP_KEYS]))
+                    keys = [(v, article_id) for v in Sketch.from_bytes(stored).mins[:LOOKUP_KEYS]]
+                    db.executemany("DELETE FROM posting WHERE value = ? AND id = ?", keys)
+                    db.executemany(f"DELETE FROM recent_key WHERE level IN ({_LEVELS}) AND value = ? AND id = ?",
+                                   keys)
             db.executemany("INSERT OR REPLACE INTO member VALUES (?, ?, ?, ?)",
                            ((i, story, day, packed) for i, (story, day, packed) in self._new.items()))
-            # In key order, the posting B-tree grows at its edges instead of splitting inside.
+            # In key order, level 0's B-tree fills page after page instead of splitting inside.
             new = self._new
-            db.executemany("INSERT OR IGNORE INTO posting VALUES (?, ?, ?)",
-                           sorted(((v, i, new[i][1]) for v, held in self._new_keys.items() for i in _holders(held)),
-                                  key=itemgetter(0, 1)))
+            filed = db.executemany("INSERT OR IGNORE INTO recent_key VALUES (0, ?, ?, ?)",
+                                   sorted(((v, i, new[i][1]) for v, held in self._new_keys.items()
+                                           for i in _holders(held)), key=itemgetter(0, 1))).rowcount
+            rows = list(self._level_rows)  # kept only if the transaction commits
+            rows[0] += max(filed, 0)
+            self._move_full_levels(db, rows)
+        self._level_rows = rows
         self._stored = self._stored or bool(self._new)
         self._new.clear()
         self._new_keys.clear()
         self._gone.clear()
+
+    def _move_full_levels(self, db: sqlite3.Connection, rows: list[int]) -> None:
+        """Move each recent level past its size into the next (the last into `posting`),
+        in key order, inside the commit's transaction; `rows` is updated to match."""
+        for level in range(KEY_LEVELS):
+            if rows[level] <= FIRST_LEVEL_KEYS * KEY_LEVEL_GROWTH ** level:
+                continue
+            if level + 1 < KEY_LEVELS:
+                db.execute("INSERT OR IGNORE INTO recent_key SELECT ?, value, id, day FROM recent_key "
+                           "WHERE level = ? ORDER BY value, id", (level + 1, level))
+                rows[level + 1] += rows[level]
+            else:
+                db.execute("INSERT OR IGNORE INTO posting SELECT value, id, day FROM recent_key "
+                           "WHERE level = ? ORDER BY value, id", (level,))
+            db.execute("DELETE FROM recent_key WHERE level = ?", (level,))
+            rows[level] = 0
+        db.executemany("INSERT OR REPLACE INTO key_level VALUES (?, ?)", enumerate(rows))
+
+    def filed_keys(self) -> Iterator[tuple[int, str, float | None]]:
+        """Every committed (key, article id, day), whichever level holds it: for checks."""
+        yield from self._db.execute("SELECT value, id, day FROM posting UNION ALL "
+                                    f"SELECT value, id, day FROM recent_key WHERE level IN ({_LEVELS})")
 
     def rollback(self) -> None:
         """Forget what was grouped since the last commit."""

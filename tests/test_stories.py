@@ -234,10 +234,10 @@ def test_grouping_before_a_commit_keeps_each_key_holder_through_deletions(tmp_pa
         assert store.assign("c", day, stories.sketch(BASE)) == "a"  # through b, the story keeps its id
         assert store.assign("d", day, stories.sketch(OTHER)) == "d"
         store.commit()
-        filed = {i for (i,) in store._db.execute("SELECT DISTINCT id FROM posting")}
+        filed = {i for _, i, _ in store.filed_keys()}
         assert filed == {"b", "c", "d"}
         lookup = stories.sketch(COPY).mins[:stories.LOOKUP_KEYS]
-        held = {v for (v,) in store._db.execute("SELECT value FROM posting WHERE id = 'b'")}
+        held = {v for v, i, _ in store.filed_keys() if i == "b"}
         assert held == set(lookup)
 
 
@@ -256,7 +256,7 @@ def test_a_committed_article_forgotten_then_committed_leaves_no_member_or_keys(t
         store.commit()
         members = {i for (i,) in store._db.execute("SELECT id FROM member")}
         assert members == {"filler-599"}
-        assert {i for (i,) in store._db.execute("SELECT DISTINCT id FROM posting")} == {"filler-599"}
+        assert {i for _, i, _ in store.filed_keys()} == {"filler-599"}
         assert store.assign("paper", day, stories.sketch(COPY)) == "paper"
 
 
@@ -277,23 +277,104 @@ def test_committed_candidates_outside_the_window_are_not_read(tmp_path, monkeypa
         assert read == [["march"]]  # both committed holders are months away
 
 
+def _store_of_one_wire_story_rewritten(folder, *statements: str) -> None:
+    """A store holding the BASE story ("wire", committed), then changed by `statements`
+    into the layout of an older store."""
+    import sqlite3
+    with stories.StoryStore(folder) as store:
+        store.assign("wire", utc(2021, 3, 2), stories.sketch(BASE))
+        store.commit()
+    db = sqlite3.connect(folder / stories.STORE_FILE)
+    with db:
+        for statement in statements:
+            db.execute(statement)
+    db.close()
+
+
 def test_a_store_written_before_keys_had_days_still_groups(tmp_path):
     """Stores from before the posting table had a day column gain it on open; their
     keys (day unknown) still find the copies they should."""
-    import sqlite3
-    with stories.StoryStore(tmp_path) as store:
-        store.assign("wire", utc(2021, 3, 2), stories.sketch(BASE))
-        store.commit()
-    db = sqlite3.connect(tmp_path / stories.STORE_FILE)
-    with db:  # the posting table as it was written before
-        db.execute("CREATE TABLE old (value INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (value, id)) WITHOUT ROWID")
-        db.execute("INSERT INTO old SELECT value, id FROM posting")
-        db.execute("DROP TABLE posting")
-        db.execute("ALTER TABLE old RENAME TO posting")
-    db.close()
+    _store_of_one_wire_story_rewritten(  # the posting table as it was written before
+        tmp_path,
+        "CREATE TABLE old (value INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (value, id)) WITHOUT ROWID",
+        "INSERT INTO old SELECT value, id FROM recent_key",
+        "DROP TABLE posting", "DROP TABLE recent_key", "DROP TABLE key_level",
+        "ALTER TABLE old RENAME TO posting")
     with stories.StoryStore(tmp_path) as store:
         assert store.assign("paper", utc(2021, 3, 3), stories.sketch(COPY)) == "wire"
         assert store.assign("far", utc(2022, 3, 3), stories.sketch(COPY)) == "far"  # still outside the window
         store.commit()
-        days = dict(store._db.execute("SELECT id, day FROM posting GROUP BY id"))
+        days = {i: day for _, i, day in store.filed_keys()}
     assert days["wire"] is None and days["paper"] is not None and days["far"] is not None
+
+
+def _small_levels(monkeypatch, first: int = 40, growth: int = 2) -> None:
+    monkeypatch.setattr(stories, "FIRST_LEVEL_KEYS", first)
+    monkeypatch.setattr(stories, "KEY_LEVEL_GROWTH", growth)
+
+
+def _fillers(start: int, count: int) -> list[tuple[str, str]]:
+    return [(f"filler-{n:03d}", f"Filler number {n} about the harbour, the ferries and the weather of week {n}.")
+            for n in range(start, start + count)]
+
+
+def test_keys_move_through_the_levels_and_are_filed_once(tmp_path, monkeypatch):
+    """Commits file into level 0; a level past its size moves on (the last into
+    `posting`). Every committed key is filed exactly once, wherever it is, and copies
+    of articles in any level, `posting` included, still join their stories."""
+    _small_levels(monkeypatch)
+    day = utc(2021, 3, 2)
+    expected: set[tuple[int, str]] = set()
+    with stories.StoryStore(tmp_path) as store:
+        store.assign("wire", day, stories.sketch(BASE))
+        expected |= {(v, "wire") for v in stories.sketch(BASE).mins[:stories.LOOKUP_KEYS]}
+        for round_ in range(12):
+            for article_id, text in _fillers(round_ * 5, 5):
+                store.assign(article_id, day, stories.sketch(text))
+                expected |= {(v, article_id) for v in stories.sketch(text).mins[:stories.LOOKUP_KEYS]}
+            store.commit()
+        last_id, last_text = _fillers(60, 1)[0]  # 16 keys: under level 0's size, they stay there
+        store.assign(last_id, day, stories.sketch(last_text))
+        expected |= {(v, last_id) for v in stories.sketch(last_text).mins[:stories.LOOKUP_KEYS]}
+        store.commit()
+        filed = [(v, i) for v, i, _ in store.filed_keys()]
+        assert len(filed) == len(set(filed)) and set(filed) == expected
+        in_posting = {i for (i,) in store._db.execute("SELECT DISTINCT id FROM posting")}
+        level_of = dict(store._db.execute("SELECT id, MIN(level) FROM recent_key GROUP BY id"))
+        assert "wire" in in_posting  # the first commit's keys went all the way
+        assert level_of[last_id] == 0 and not in_posting & set(level_of)
+        assert store.assign("paper", utc(2021, 3, 3), stories.sketch(COPY)) == "wire"
+
+
+def test_forgetting_removes_keys_from_every_level_and_counts_survive_reopening(tmp_path, monkeypatch):
+    _small_levels(monkeypatch)
+    day = utc(2021, 3, 2)
+    with stories.StoryStore(tmp_path) as store:
+        for round_ in range(6):
+            for article_id, text in _fillers(round_ * 5, 5):
+                store.assign(article_id, day, stories.sketch(text))
+            store.commit()
+        rows = list(store._level_rows)
+        where = dict(store._db.execute("SELECT id, MIN(level) FROM recent_key GROUP BY id"))
+        in_posting = {i for (i,) in store._db.execute("SELECT DISTINCT id FROM posting")}
+        assert in_posting and len(set(where.values())) >= 1
+    gone = [sorted(in_posting)[0]] + sorted(where)[:2]
+    with stories.StoryStore(tmp_path) as store:
+        assert store._level_rows == rows  # read back from key_level
+        store.forget(gone)
+        store.commit()
+        assert not {i for _, i, _ in store.filed_keys()} & set(gone)
+        assert {i for _, i, _ in store.filed_keys()} == {f"filler-{n:03d}" for n in range(30)} - set(gone)
+
+
+def test_a_store_written_before_key_levels_still_groups(tmp_path):
+    """A store whose keys are all in `posting` and that has no level tables gains them
+    on open; its keys still find copies, and new keys go to level 0."""
+    _store_of_one_wire_story_rewritten(  # as written before: every key in posting, no level tables
+        tmp_path, "INSERT INTO posting SELECT value, id, day FROM recent_key",
+        "DROP TABLE recent_key", "DROP TABLE key_level")
+    with stories.StoryStore(tmp_path) as store:
+        assert store.assign("paper", utc(2021, 3, 3), stories.sketch(COPY)) == "wire"
+        store.commit()
+        assert {i for (i,) in store._db.execute("SELECT DISTINCT id FROM recent_key WHERE level = 0")} == {"paper"}
+        assert {i for (i,) in store._db.execute("SELECT DISTINCT id FROM posting")} == {"wire"}
