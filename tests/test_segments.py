@@ -354,3 +354,47 @@ def test_run_files_keep_every_value_of_every_term_in_document_order(tmp_path):
     assert len(postings._runs) > 5
     postings.cleanup()
     assert not list(tmp_path.iterdir())
+
+
+def test_occurrences_filed_flat_give_the_postings_filed_term_by_term(tmp_path):
+    """add_flat (terms and positions side by side, grouped by sorting) against add
+    (one tuple per term): the same records, term order by UTF-8 bytes (accents, CJK and
+    characters beyond the BMP among them), in memory, through run files, and for a field
+    whose documents came both ways."""
+    import random
+    from newsearch.engine.postings import TermPostings, encode_positions
+
+    rng = random.Random(5)
+    words = ["oil", "öl", "ol", "zebra", "東京", "𝔘nicode", "a", "ab", "b", "ferry", "élysée", "z"]
+    docs = []
+    for docnum in range(300):
+        terms, places = [], []
+        for position in sorted(rng.sample(range(1 << 21, (1 << 21) + 80), rng.randint(0, 25))):
+            terms.append(rng.choice(words))
+            places.append(position)
+        docs.append((terms, places))
+
+    def by_term(terms, places):
+        found: dict[str, list[int]] = {}
+        for term, at in zip(terms, places):
+            found.setdefault(term, []).append(at)
+        return [(t.encode("utf-8"), len(w), len(w) * 2.0, encode_positions(w)) for t, w in found.items()]
+
+    def records(postings):
+        return [(f, t, list(i), list(w), list(v)) for f, t, i, w, v in postings.records()]
+
+    reference = TermPostings(str(tmp_path), limitmb=64)
+    for docnum, (terms, places) in enumerate(docs):
+        reference.add("body", docnum, by_term(terms, places))
+    expected = records(reference)
+    assert [r[1] for r in expected] == sorted(r[1] for r in expected) and len(expected) == len(words)
+    for limit, mixed in ((64, False), (0.001, False), (64, True), (0.001, True)):
+        flat = TermPostings(str(tmp_path), limitmb=limit)
+        for docnum, (terms, places) in enumerate(docs):
+            if mixed and docnum % 3 == 0:
+                flat.add("body", docnum, by_term(terms, places))
+            else:
+                assert flat.add_flat("body", docnum, terms, places, 2.0) == len(terms)
+        assert records(flat) == expected, (limit, mixed)
+        assert (len(flat._runs) > 3) == (limit < 1)
+        flat.cleanup()

@@ -19,7 +19,7 @@ or a single capital letter (initials: "J. Smith", "U.S. officials").
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 SENTENCE_SHIFT = 20
 PARAGRAPH_SHIFT = 40
@@ -70,21 +70,49 @@ def sentence_bases(text: str) -> Iterator[tuple[int, str]]:
 
 def positions_with_boundaries(text: str, positions: Callable[[str], dict[str, list[int]]],
                               plain_terms: Callable[[str], list[str] | None] | None = None) -> dict[str, list[int]]:
-    """Term -> encoded positions for `text`, where `positions` gives term -> plain
-    positions (from 0) for one piece of text, as the field's analysis numbers them.
-    `plain_terms`, when given, gives a sentence's terms in order if each takes the
-    next position (None otherwise): the common case, filed without a dict per sentence."""
+    """Term -> encoded positions for `text` (see flat_positions_with_boundaries)."""
+    return grouped(*flat_positions_with_boundaries(text, positions, plain_terms))
+
+
+def grouped(terms: Iterable[str], places: Iterable[int]) -> dict[str, list[int]]:
+    """Terms and positions side by side as term -> positions (in the order given)."""
     found: dict[str, list[int]] = {}
+    for term, at in zip(terms, places):
+        where = found.get(term)
+        if where is None:
+            found[term] = [at]
+        else:
+            where.append(at)
+    return found
+
+
+def flattened(found: dict[str, list[int]]) -> tuple[list[str], list[int]]:
+    """term -> positions as two lists side by side (grouped's inverse)."""
+    terms: list[str] = []
+    places: list[int] = []
+    for term, where in found.items():
+        terms += [term] * len(where)
+        places += where
+    return terms, places
+
+
+def flat_positions_with_boundaries(text: str, positions: Callable[[str], dict[str, list[int]]],
+                                   plain_terms: Callable[[str], list[str] | None] | None = None
+                                   ) -> tuple[list[str], list[int]]:
+    """The terms of `text` and their encoded positions, as two lists side by side, each
+    term's positions ascending. `positions` gives term -> plain positions (from 0) for
+    one piece of text, as the field's analysis numbers them. `plain_terms`, when given,
+    gives a sentence's terms in order if each takes the next position (None otherwise):
+    the common case, which then costs no dictionary per sentence."""
+    terms_out: list[str] = []
+    places: list[int] = []
     word = 0
     for base, sentence in sentence_bases(text):
         terms = plain_terms(sentence) if plain_terms is not None else None
         if terms is not None and word + len(terms) <= MAX_WORDS:
-            for at, term in enumerate(terms, base + word):  # base + n is base | n below 2**20
-                where = found.get(term)
-                if where is None:
-                    found[term] = [at]
-                else:
-                    where.append(at)
+            terms_out += terms
+            start = base + word  # base + n is base | n below 2**20
+            places += range(start, start + len(terms))
             word += len(terms)
             continue
         plain = positions(sentence)
@@ -92,14 +120,12 @@ def positions_with_boundaries(text: str, positions: Callable[[str], dict[str, li
             continue
         top = 0
         for term, where in plain.items():
-            target = found.get(term)
-            if target is None:
-                target = found[term] = []
-            target.extend(base | min(word + w, MAX_WORDS) for w in where)
+            terms_out += [term] * len(where)
+            places += [base | min(word + w, MAX_WORDS) for w in where]
             if where[-1] > top:
                 top = where[-1]
         word += top + 1
-    return found
+    return terms_out, places
 
 
 def word_number(position: int) -> int:

@@ -27,6 +27,7 @@ from ..analysis import (
     language_code,
     unspaced_pieces,
 )
+from ..analysis.boundaries import grouped
 
 __all__ = [
     "ATTESTED",
@@ -61,14 +62,7 @@ class _Piece:
 
 def _numbered(terms: list[str]) -> dict[str, list[int]]:
     """Term -> positions when each term takes the next position."""
-    positions: dict[str, list[int]] = {}
-    for pos, term in enumerate(terms):
-        where = positions.get(term)
-        if where is None:
-            positions[term] = [pos]
-        else:
-            where.append(pos)
-    return positions
+    return grouped(terms, range(len(terms)))
 
 
 class NewsTokenizer(Tokenizer):

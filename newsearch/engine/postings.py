@@ -25,6 +25,8 @@ from itertools import chain, groupby
 from operator import sub
 from typing import Any, Iterable, Iterator
 
+import numpy as np
+
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -38,6 +40,13 @@ from .term_arrays import TermArraysWriter, position_decoder, wants_arrays
 # room for growth, per posting.
 _TERM_BYTES = 330
 _POSTING_BYTES = 24
+# A positional field's occurrence (term number, position, a share of the document's
+# entry), counted twice: sorting them into postings at a spill or the finish takes about
+# as much again for a while. A new term's vocabulary entry besides its text.
+_FLAT_BYTES = 32
+_FLAT_TERM_BYTES = 100
+# Occurrences turned into postings at a time: bounds the Python lists made from the arrays.
+_FLAT_CHUNK = 1 << 18
 
 # Blocks of at most this many postings are written uncompressed.
 SMALL_BLOCK = 4
@@ -106,6 +115,87 @@ class FieldLengths:
         return byte_to_length(encoded) if encoded else None
 
 
+class _FlatField:
+    """A positional field's occurrences in arrival order: each term once in `vocab`
+    (its number), then a term number and a position per occurrence, and where each
+    document's occurrences end. Filing a document is a dictionary look-up per word
+    and a few array extends; the postings (grouped by term, then document) are made
+    by sorting, when they are spilled or written (records)."""
+
+    __slots__ = ("vocab", "terms", "places", "docs", "ends", "boost")
+
+    def __init__(self, boost: float) -> None:
+        self.vocab: dict[str, int] = {}
+        self.terms = array("I")
+        self.places = array("q")
+        self.docs = array("I")
+        self.ends = array("Q")
+        self.boost = boost
+
+    def records(self, fieldname: str) -> Iterator[_Record]:
+        """The field's terms in term order, each with its postings in document order."""
+        if not self.terms:
+            return
+        names = sorted(self.vocab)  # code point order: the order of their UTF-8 bytes
+        rank = np.empty(len(names), dtype=np.uint32)
+        rank[np.fromiter((self.vocab[name] for name in names), dtype=np.int64, count=len(names))] = \
+            np.arange(len(names), dtype=np.uint32)
+        ranks = rank[np.frombuffer(self.terms, dtype=np.uint32)]
+        del rank
+        # Stable: within a term, occurrences stay in document order and, inside a
+        # document, in position order (flat_positions gives each term's ascending).
+        order = np.argsort(ranks, kind="stable")
+        ranks = ranks[order]
+        places = np.frombuffer(self.places, dtype=np.int64)[order]
+        ends = np.frombuffer(self.ends, dtype=np.uint64).astype(np.int64)
+        docs = np.repeat(np.frombuffer(self.docs, dtype=np.uint32), np.diff(ends, prepend=0))[order]
+        del order
+        count = len(ranks)
+        first = np.empty(count, dtype=bool)  # where a posting (term, document) starts
+        first[0] = True
+        np.not_equal(ranks[1:], ranks[:-1], out=first[1:])
+        first[1:] |= docs[1:] != docs[:-1]
+        starts = np.flatnonzero(first)
+        del first
+        sizes = np.diff(starts, append=count)
+        posting_docs = docs[starts]
+        del docs
+        # Term r's postings run from term_starts[r] to term_starts[r + 1], its
+        # occurrences from term_first[r] to term_first[r + 1].
+        bounds = np.searchsorted(ranks[starts], np.arange(len(names) + 1))
+        del ranks
+        term_starts = bounds.tolist()
+        term_first = np.append(starts, count)[bounds].tolist()
+        boost = self.boost
+        singles = _SINGLE_POSITIONS
+        rank = 0
+        while rank < len(names):
+            # A run of whole terms holding about _FLAT_CHUNK occurrences.
+            top = rank + 1
+            while top < len(names) and term_first[top] - term_first[rank] < _FLAT_CHUNK:
+                top += 1
+            low, high = term_starts[rank], term_starts[top]
+            offset = term_first[rank]
+            chunk_places = places[offset:term_first[top]].tolist()
+            chunk_starts = (starts[low:high] - offset).tolist()
+            chunk_sizes = sizes[low:high].tolist()
+            chunk_docs = posting_docs[low:high].tolist()
+            for r in range(rank, top):
+                a, b = term_starts[r] - low, term_starts[r + 1] - low
+                counts = chunk_sizes[a:b]
+                values = []
+                for at, size in zip(chunk_starts[a:b], counts):
+                    if size == 1:
+                        position = chunk_places[at]
+                        encoded = singles.get(position)
+                        values.append(encoded if encoded is not None else _encode_single(position))
+                    else:
+                        values.append(encode_positions(chunk_places[at:at + size]))
+                weights = array("d", counts) if boost == 1.0 else array("d", [c * boost for c in counts])
+                yield fieldname, names[r].encode("utf-8"), array("I", chunk_docs[a:b]), weights, values
+            rank = top
+
+
 class TermPostings:
     """The postings of one segment being written, by field and term."""
 
@@ -113,6 +203,7 @@ class TermPostings:
         self._folder = folder
         self._limit = int(limitmb * 1024 * 1024)
         self._fields: dict[str, dict[bytes, _Entry]] = {}
+        self._flat: dict[str, _FlatField] = {}
         self._size = 0
         self._runs: list[str] = []
 
@@ -135,40 +226,38 @@ class TermPostings:
         if self._size > self._limit:
             self._spill()
 
-    def add_positions(self, fieldname: str, docnum: int, found: dict[str, list[int]], boost: float) -> int:
-        """One document's postings in a positional field, from term -> positions (as
-        NewsText.positions gives them): what `add` does with index()'s tuples, without
-        building them. Returns the field's length (its positions)."""
-        terms = self._fields.get(fieldname)
-        if terms is None:
-            terms = self._fields[fieldname] = {}
-        size = length = 0
-        singles = _SINGLE_POSITIONS
-        for text, where in found.items():
-            term = text.encode("utf-8")
-            entry = terms.get(term)
-            if entry is None:
-                entry = terms[term] = _new_entry()
-                size += _TERM_BYTES + len(term)
-            count = len(where)
-            if count == 1:  # encode_positions' common case, without the call
-                encoded = singles.get(where[0])
-                if encoded is None:
-                    encoded = _encode_single(where[0])
-            else:
-                encoded = encode_positions(where)
-            entry[0].append(docnum)
-            entry[1].append(count * boost)
-            entry[2].append(encoded)
-            length += count
-            size += _POSTING_BYTES + len(encoded)
+    def add_flat(self, fieldname: str, docnum: int, terms: list[str], places: list[int], boost: float) -> int:
+        """One document's occurrences in a positional field, as NewsText.flat_positions
+        gives them (terms and positions side by side): what `add` does with index()'s
+        tuples, without a tuple, an encoding or three appends per term. Returns the
+        field's length (its occurrences)."""
+        if not terms:
+            return 0
+        flat = self._flat.get(fieldname)
+        if flat is None:
+            flat = self._flat[fieldname] = _FlatField(boost)
+        vocab = flat.vocab
+        numbers = list(map(vocab.get, terms))
+        size = len(terms) * _FLAT_BYTES
+        if None in numbers:
+            for k, term in enumerate(terms):
+                if numbers[k] is None:
+                    number = vocab.get(term)
+                    if number is None:
+                        number = vocab[term] = len(vocab)
+                        size += _FLAT_TERM_BYTES + len(term)
+                    numbers[k] = number
+        flat.terms.extend(numbers)
+        flat.places.extend(places)
+        flat.docs.append(docnum)
+        flat.ends.append(len(flat.terms))
         self._size += size
         if self._size > self._limit:
             self._spill()
-        return length
+        return len(terms)
 
     def __bool__(self) -> bool:
-        return bool(self._fields) or bool(self._runs)
+        return bool(self._fields) or bool(self._flat) or bool(self._runs)
 
     def _spill(self) -> None:
         """Write the terms gathered so far to a run file, in term order, and forget them."""
@@ -181,14 +270,21 @@ class TermPostings:
                             pickle.HIGHEST_PROTOCOL)
         self._runs.append(path)
         self._fields = {}
+        self._flat = {}
         self._size = 0
 
     def _in_memory(self) -> Iterator[_Record]:
-        for fieldname in sorted(self._fields):
-            terms = self._fields[fieldname]
-            for term in sorted(terms):
-                ids, weights, values = terms[term]
-                yield fieldname, term, ids, weights, values
+        for fieldname in sorted(self._fields.keys() | self._flat.keys()):
+            terms = self._fields.get(fieldname)
+            flat = self._flat.get(fieldname)
+            if flat is None:
+                for term in sorted(terms):  # type: ignore[union-attr]
+                    ids, weights, values = terms[term]  # type: ignore[index]
+                    yield fieldname, term, ids, weights, values
+            elif terms is None:
+                yield from flat.records(fieldname)
+            else:
+                yield from _interleaved(fieldname, terms, flat)
 
     @staticmethod
     def _read_run(path: str) -> Iterator[_Record]:
@@ -275,6 +371,21 @@ class TermPostings:
                 pass
         self._runs = []
         self._fields = {}
+        self._flat = {}
+
+
+def _interleaved(fieldname: str, terms: dict[bytes, _Entry], flat: _FlatField) -> Iterator[_Record]:
+    """A field filed both ways (some documents' values were not text): each term's
+    postings from both, put back in document order."""
+    from_flat = {record[1]: record for record in flat.records(fieldname)}
+    for term in sorted(terms.keys() | from_flat.keys()):
+        parts = [part for part in (terms.get(term), from_flat.get(term, (None,) * 5)[2:]) if part and part[0] is not None]
+        ids = array("I", chain.from_iterable(part[0] for part in parts))
+        weights = array("d", chain.from_iterable(part[1] for part in parts))
+        values = [value for part in parts for value in part[2]]
+        order = sorted(range(len(ids)), key=ids.__getitem__)
+        yield (fieldname, term, array("I", [ids[k] for k in order]), array("d", [weights[k] for k in order]),
+               [values[k] for k in order])
 
 
 def _fill_blocks(postwriter: Any, ids: array, weights: array, values: list, column: bytearray,

@@ -106,10 +106,10 @@ class _BatchWriter(SegmentWriter):
                     continue
                 field = schema[name]
                 length = 0
-                positions = getattr(field, "positions", None)  # NewsText's (store.py)
-                found = positions(value) if positions is not None else None
-                if found is not None:
-                    counted = postings.add_positions(name, docnum, found, field.format.field_boost)
+                flat_positions = getattr(field, "flat_positions", None)  # NewsText's (store.py)
+                flat = flat_positions(value) if flat_positions is not None else None
+                if flat is not None:
+                    counted = postings.add_flat(name, docnum, flat[0], flat[1], field.format.field_boost)
                     length = counted if field.scorable else 0
                 elif field.indexed:
                     items = list(field.index(value))

@@ -27,7 +27,7 @@ from whoosh.index import EmptyIndexError, LockError
 
 from .. import __version__
 from ..analysis import SUPPORTED_LANGUAGES, UNSPACED
-from ..analysis.boundaries import positions_with_boundaries
+from ..analysis.boundaries import flat_positions_with_boundaries, flattened, grouped
 from .analyzers import (
     LanguageText,
     attested_key,
@@ -133,8 +133,17 @@ class NewsText(TEXT):
 
     def positions(self, value: Any) -> dict[str, list[int]] | None:
         """Term -> positions of `value` as indexed, or None where only Whoosh's own
-        index() can tell (not a string, not a positional format, an analyzer not
-        ours). A segment writer takes this straight into its postings (segments.py),
+        index() can tell (see flat_positions)."""
+        flat = self.flat_positions(value)
+        if flat is None:
+            return None
+        return grouped(*flat)
+
+    def flat_positions(self, value: Any) -> tuple[list[str], list[int]] | None:
+        """The terms of `value` as indexed and their positions, side by side (each
+        term's positions ascending), or None where only Whoosh's own index() can tell
+        (not a string, not a positional format, an analyzer not ours). A segment
+        writer files these straight into its postings (segments.py, postings.py),
         without the tuple per term that index() hands Whoosh."""
         fast = self.__dict__.get("_fast_index", _UNSET)
         if fast is _UNSET:
@@ -151,16 +160,18 @@ class NewsText(TEXT):
             def positions(text: str) -> dict[str, list[int]]:
                 return tagged(text, words)
 
-            found = (positions_with_boundaries(value, positions) if getattr(self, "boundaries", False)
-                     else positions(value))
-        elif getattr(self, "boundaries", False):
-            found = positions_with_boundaries(value, fast or self._stream_positions,
-                                              fast.plain_terms if fast else None)
-        elif fast is None:
+            if getattr(self, "boundaries", False):
+                return flat_positions_with_boundaries(value, positions)
+            return flattened(positions(value))
+        if getattr(self, "boundaries", False):
+            return flat_positions_with_boundaries(value, fast or self._stream_positions,
+                                                  fast.plain_terms if fast else None)
+        if fast is None:
             return None  # another analyzer: its tokens may carry boosts
-        else:
-            found = fast(value)
-        return found
+        terms = fast.plain_terms(value)
+        if terms is not None:
+            return terms, list(range(len(terms)))
+        return flattened(fast.tokenizer.index_positions(value, fast.stem))
 
     def _stream_positions(self, value: str) -> dict[str, list[int]]:
         """Term -> positions from the analyzer's own token stream (no fast path)."""
