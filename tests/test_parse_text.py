@@ -493,3 +493,21 @@ def test_seed_publisher_comes_from_its_copyright_line(seed_path):
 
     article = parse_text(decode(seed_path.read_bytes()), path=str(seed_path))
     assert article.source == "Al-Monitor"
+
+
+def test_runs_of_inline_spaces_become_one_plain_space():
+    """SPACES leaves a lone plain space alone (for speed); replacing its matches must
+    still turn every run of inline spaces into one plain space, as replacing each whole
+    run would, and leave line breaks where they are."""
+    import random
+    import re
+
+    from newsearch.parse.text import SPACES
+
+    every_run = re.compile("[ \t\u00a0\u2009\u202f\u200b\ufeff]+")
+    rng = random.Random(3)
+    alphabet = "ab. \t\u00a0\u2009\u202f\u200b\ufeff\n"
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        assert SPACES.sub(" ", text) == every_run.sub(" ", text), repr(text)
+    assert SPACES.sub(" ", "Oil \t rose\u00a0\u00a05%  on\nMonday") == "Oil rose 5% on\nMonday"

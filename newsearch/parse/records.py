@@ -18,7 +18,7 @@ from ..errors import ParseError
 from ..models import Article
 from .authors import clean_names, split_byline, strip_byline_prefix
 from .dates import DEFAULT_EARLIEST, implausible, latest_plausible, read_date
-from .text import strip_furniture, wire_agency
+from .text import SPACES, strip_furniture, wire_agency
 
 # Article field -> record keys accepted for it, in order of preference.
 RECORD_FIELDS: dict[str, tuple[str, ...]] = {
@@ -42,7 +42,6 @@ _DATE_KEYS = ("$date", "date", "iso", "value", "$numberLong")
 _HTML = re.compile(r"</(?:p|div|span|a|em|strong|li|ul|ol|h[1-6]|blockquote|figure|section)\s*>", re.I)
 _BLOCKS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "figure", "tr", "section")
 _PARAGRAPH_BREAK = re.compile(r"\s*\n\s*")
-_SPACE = re.compile(r"[ \t\u00a0\u2009\u202f\u200b\ufeff]+")
 _TITLE_FROM_BODY_CHARS = 150
 
 
@@ -137,7 +136,7 @@ def _text(value: Any) -> str:
         value = _name_of(value)
     if isinstance(value, bool) or value is None or isinstance(value, (list, tuple, dict)):
         return ""
-    return _SPACE.sub(" ", str(value).replace("\n", " ")).strip()
+    return SPACES.sub(" ", str(value).replace("\n", " ")).strip()
 
 
 def _name_of(value: Any) -> str:
@@ -163,7 +162,7 @@ def normalise_body(value: Any) -> str:
         return ""
     if _HTML.search(value):
         value = _html_text(value)
-    paragraphs = (_SPACE.sub(" ", p).strip() for p in _PARAGRAPH_BREAK.split(value))
+    paragraphs = (SPACES.sub(" ", p).strip() for p in _PARAGRAPH_BREAK.split(value))
     return "\n\n".join(strip_furniture([p for p in paragraphs if p]))
 
 

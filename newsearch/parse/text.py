@@ -126,7 +126,11 @@ _HARD_WRAP_MAX_CHARS = 100
 _CLOCK_WORDS = frozenset({"at", "on", "am", "pm", "gmt", "utc", "et", "bst", "edt", "est"})
 _HARD_WRAP_MIN_FILL = 0.6  # wrapped lines (but the last) fill most of the width
 _BULLET = re.compile(r"^(?:[-*•–—]|\d{1,2}[.)])\s")
-_SPACE = re.compile(r"[ \t\u00a0\u2009\u202f\u200b\ufeff]+")
+# Runs of spaces within a line (tabs, no-break, thin and zero-width spaces) that
+# `SPACES.sub(" ", line)` makes one plain space. A lone plain space is not matched: it
+# would be replaced by itself, and most of a line's spaces are such (half the cost).
+_INLINE_SPACE = "\t\u00a0\u2009\u202f\u200b\ufeff"
+SPACES = re.compile(rf"(?: [ {_INLINE_SPACE}]|[{_INLINE_SPACE}])[ {_INLINE_SPACE}]*")
 
 
 @dataclass
@@ -213,7 +217,7 @@ def _lines(text: str) -> list[_Line]:
     out: list[_Line] = []
     blank = False
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        line = _SPACE.sub(" ", raw).strip()
+        line = SPACES.sub(" ", raw).strip()
         if not line:
             blank = True
             continue
