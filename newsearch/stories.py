@@ -36,6 +36,8 @@ from pathlib import Path
 from operator import itemgetter
 from typing import Iterable, Iterator, Sequence
 
+import numpy as np
+
 SHINGLE_WORDS = 4
 SKETCH_SIZE = 64
 MIN_CONTAINMENT = 0.6
@@ -60,10 +62,24 @@ WRITER_CACHE_KIB = 65_536
 KEY_LEVELS = 3
 FIRST_LEVEL_KEYS = 1_000_000
 KEY_LEVEL_GROWTH = 4
+# Most of an article's keys are held by no stored article, and looking each up costs a
+# B-tree descent whose leaf page is seldom cached once the key tables outgrow the page
+# cache (a few hundred microseconds an article at 500,000). So a writer that has looked
+# up FILTER_AFTER articles' keys builds a bit filter of the stored keys (KeyFilter), and
+# then asks SQLite only for keys the filter holds. Small update runs never pay for it.
+FILTER_AFTER = 5_000
 MAX_CANDIDATES = 20
 STORE_FILE = "stories.sqlite"
 # Ids per `IN (...)` look-up, well under SQLite's limit on bound parameters.
 _IN_QUERY = 500
+# KeyFilter's size: 16 bits per key (a false positive in about 70 look-ups), from 64 Kbit
+# to 1 Gbit (128 MB: 64 million keys, 4 million articles, then more false positives).
+FILTER_BITS_PER_KEY = 16
+MIN_FILTER_BITS = 1 << 16
+MAX_FILTER_BITS = 1 << 30
+# Keys are the smallest of an article's shingle hashes, so their top bits vary little;
+# bits 0-29 and 29-58 vary as a uniform hash's do.
+_SECOND_HASH_SHIFT = 29
 # The recent levels, as an `IN (...)` list: with it, look-ups by key use recent_key's
 # primary key (level, value, id).
 _LEVELS = ",".join(str(level) for level in range(KEY_LEVELS))
@@ -173,6 +189,44 @@ def _day(date: datetime | None) -> float | None:
     return date.timestamp() / 86400 if date is not None else None
 
 
+class KeyFilter:
+    """Which sketch keys may be stored: two bits per key in a bitmap of FILTER_BITS_PER_KEY
+    bits per key (at most MAX_FILTER_BITS), so a key it does not hold is not stored, and one
+    it holds is stored but for about one in seventy. Keys are hash values, so two slices of
+    a key's bits serve as its two hashes. Deleted keys stay in (a look-up they cause finds
+    nothing); the filter is rebuilt twice as large from the key tables when it fills."""
+
+    def __init__(self, bits: int) -> None:
+        self.bits = bits
+        self.keys = 0
+        self._map = bytearray(bits // 8)
+        self._mask = bits - 1
+
+    @classmethod
+    def for_keys(cls, count: int) -> "KeyFilter":
+        bits = MIN_FILTER_BITS
+        while bits < count * FILTER_BITS_PER_KEY * 2 and bits < MAX_FILTER_BITS:
+            bits *= 2
+        return cls(bits)
+
+    def add(self, values: Sequence[int]) -> None:
+        if not values:
+            return
+        keys = np.asarray(values, dtype=np.int64)
+        bitmap = np.frombuffer(self._map, dtype=np.uint8)
+        for where in (keys & self._mask, (keys >> _SECOND_HASH_SHIFT) & self._mask):
+            np.bitwise_or.at(bitmap, where >> 3, (1 << (where & 7)).astype(np.uint8))
+        self.keys += len(keys)
+
+    def holds(self, value: int) -> bool:
+        mask, bitmap = self._mask, self._map
+        first, second = value & mask, (value >> _SECOND_HASH_SHIFT) & mask
+        return bool(bitmap[first >> 3] >> (first & 7) & 1 and bitmap[second >> 3] >> (second & 7) & 1)
+
+    def full(self) -> bool:
+        return self.keys * FILTER_BITS_PER_KEY > self.bits and self.bits < MAX_FILTER_BITS
+
+
 class StoryStore:
     """Story of every article of one index, with sketches to group new ones.
 
@@ -224,6 +278,9 @@ class StoryStore:
         # article's, and a list per key would double what a commit's worth takes.
         self._new_keys: dict[int, str | list[str]] = {}
         self._gone: set[str] = set()
+        # Built at once for an empty store (a fresh build), else after FILTER_AFTER look-ups.
+        self._filter: KeyFilter | None = None if self._stored or readonly else KeyFilter.for_keys(0)
+        self._lookups = 0
 
     def close(self) -> None:
         self._db.close()
@@ -271,7 +328,9 @@ class StoryStore:
         # Committed holders' days, from their keys: most candidates share a value by
         # chance and are far outside the window, and need not be read from `member`.
         outside: set[str] = set()
-        if self._stored:
+        stored_keys = self._maybe_stored(keys) if self._stored else ()
+        if stored_keys:
+            keys = stored_keys
             marks = ",".join("?" * len(keys))
             for value, other, other_day in self._db.execute(
                     f"SELECT value, id, day FROM posting WHERE value IN ({marks}) UNION ALL "
@@ -303,6 +362,27 @@ class StoryStore:
             if score is not None and (best is None or (score, story) > best):
                 best = (score, story)
         return best[1] if best else None
+
+    def _maybe_stored(self, keys: Sequence[int]) -> Sequence[int]:
+        """The keys some committed article may hold: those the filter holds, once it is built."""
+        filtered = self._filter
+        if filtered is None:
+            self._lookups += 1
+            if self._lookups < FILTER_AFTER:
+                return keys
+            filtered = self._filter = self._filter_from_tables()
+        return [value for value in keys if filtered.holds(value)]
+
+    def _filter_from_tables(self, at_least: int = 0) -> KeyFilter:
+        """A filter of every committed key, read from the key tables in key order."""
+        count = sum(rows for rows, in self._db.execute(
+            f"SELECT COUNT(*) FROM posting UNION ALL SELECT COUNT(*) FROM recent_key WHERE level IN ({_LEVELS})"))
+        built = KeyFilter.for_keys(max(count, at_least))
+        for table, where in (("posting", ""), ("recent_key", f" WHERE level IN ({_LEVELS})")):
+            cursor = self._db.execute(f"SELECT value FROM {table}{where}")
+            while rows := cursor.fetchmany(100_000):
+                built.add([value for value, in rows])
+        return built
 
     def _apart(self, day: float | None, other_day: float | None) -> bool:
         """Whether two articles are dated too far apart to be copies (never when a day is unknown)."""
@@ -357,6 +437,10 @@ class StoryStore:
             rows[0] += max(filed, 0)
             self._move_full_levels(db, rows)
         self._level_rows = rows
+        if self._filter is not None:
+            self._filter.add(list(self._new_keys))
+            if self._filter.full():
+                self._filter = self._filter_from_tables(at_least=self._filter.keys)
         self._stored = self._stored or bool(self._new)
         self._new.clear()
         self._new_keys.clear()

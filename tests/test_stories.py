@@ -378,3 +378,71 @@ def test_a_store_written_before_key_levels_still_groups(tmp_path):
         store.commit()
         assert {i for (i,) in store._db.execute("SELECT DISTINCT id FROM recent_key WHERE level = 0")} == {"paper"}
         assert {i for (i,) in store._db.execute("SELECT DISTINCT id FROM posting")} == {"wire"}
+
+
+def _key_lookups(store) -> list[str]:
+    """The key look-ups the store's connection runs from now on."""
+    seen: list[str] = []
+    store._db.set_trace_callback(lambda statement: seen.append(statement) if "FROM posting WHERE value IN" in statement
+                                 else None)
+    return seen
+
+
+def test_the_key_filter_skips_look_ups_of_keys_never_stored_and_keeps_the_grouping(tmp_path, monkeypatch):
+    """A fresh store filters from the start: an article sharing no key with the stored
+    ones costs no key look-up, a copy still finds its story, and the stories are those
+    found with every key looked up."""
+    articles = [(f"filler-{n:03d}", utc(2021, 3, 2), text) for n, (_, text) in enumerate(_fillers(0, 40))]
+    articles[10:10] = [("wire", utc(2021, 3, 2), BASE)]
+    copies = [("paper", utc(2021, 3, 3), COPY), ("other", utc(2021, 3, 3), OTHER)]
+
+    def grouped(folder, filtering: bool) -> dict[str, str]:
+        folder.mkdir()
+        with stories.StoryStore(folder) as store:
+            if not filtering:
+                monkeypatch.setattr(store, "_maybe_stored", lambda keys: keys)
+            found = {i: store.assign(i, day, stories.sketch(text)) for i, day, text in articles[:20]}
+            store.commit()
+            found.update({i: store.assign(i, day, stories.sketch(text)) for i, day, text in articles[20:]})
+            store.commit()
+            looked_up = _key_lookups(store)
+            found.update({i: store.assign(i, day, stories.sketch(text)) for i, day, text in copies})
+            if filtering:
+                assert len(looked_up) == 1  # the copy's keys only: "other" shares none
+            return found
+
+    with_filter, without = grouped(tmp_path / "a", True), grouped(tmp_path / "b", False)
+    assert with_filter == without
+    assert with_filter["paper"] == "wire" and with_filter["other"] == "other"
+
+
+def test_the_key_filter_grows_and_holds_every_committed_key(tmp_path, monkeypatch):
+    monkeypatch.setattr(stories, "MIN_FILTER_BITS", 256)
+    with stories.StoryStore(tmp_path) as store:
+        for round_ in range(8):
+            for article_id, text in _fillers(round_ * 10, 10):
+                store.assign(article_id, utc(2021, 3, 2), stories.sketch(text))
+            store.commit()
+        assert store._filter is not None and store._filter.bits > 256
+        assert all(store._filter.holds(value) for value, _, _ in store.filed_keys())
+        assert store._filter.bits <= 2 * stories.FILTER_BITS_PER_KEY * 2 * store._filter.keys
+
+
+def test_a_reopened_store_filters_after_enough_look_ups(tmp_path, monkeypatch):
+    """A store opened with keys in it looks them up in SQLite until FILTER_AFTER articles
+    have asked, then builds the filter from its key tables; copies still join."""
+    monkeypatch.setattr(stories, "FILTER_AFTER", 3)
+    with stories.StoryStore(tmp_path) as store:
+        store.assign("wire", utc(2021, 3, 2), stories.sketch(BASE))
+        for article_id, text in _fillers(0, 5):
+            store.assign(article_id, utc(2021, 3, 2), stories.sketch(text))
+        store.commit()
+    with stories.StoryStore(tmp_path) as store:
+        assert store._filter is None
+        for article_id, text in _fillers(5, 2):
+            store.assign(article_id, utc(2021, 3, 2), stories.sketch(text))
+        assert store._filter is None
+        assert store.assign("paper", utc(2021, 3, 3), stories.sketch(COPY)) == "wire"  # the third: built now
+        assert store._filter is not None
+        assert all(store._filter.holds(value) for value, _, _ in store.filed_keys())
+        assert store.assign("agency", utc(2021, 3, 3), stories.sketch(COPY)) == "wire"
