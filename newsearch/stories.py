@@ -281,6 +281,9 @@ class StoryStore:
         # Built at once for an empty store (a fresh build), else after FILTER_AFTER look-ups.
         self._filter: KeyFilter | None = None if self._stored or readonly else KeyFilter.for_keys(0)
         self._lookups = 0
+        # Keys found held by more than MAX_POSTING committed articles: stock phrases, never
+        # evidence, and not looked up again until a commit removes committed articles.
+        self._stock: set[int] = set()
 
     def close(self) -> None:
         self._db.close()
@@ -320,6 +323,9 @@ class StoryStore:
         keys = found.mins[:LOOKUP_KEYS]
         if not keys:
             return None
+        stock = self._stock
+        if stock:
+            keys = [value for value in keys if value not in stock]
         holders: dict[int, list[str]] = {}
         for value in keys:
             held = self._new_keys.get(value)
@@ -328,18 +334,22 @@ class StoryStore:
         # Committed holders' days, from their keys: most candidates share a value by
         # chance and are far outside the window, and need not be read from `member`.
         outside: set[str] = set()
-        stored_keys = self._maybe_stored(keys) if self._stored else ()
+        stored_keys = self._maybe_stored(keys) if self._stored and keys else ()
         if stored_keys:
-            keys = stored_keys
-            marks = ",".join("?" * len(keys))
+            marks = ",".join("?" * len(stored_keys))
+            stored_holders: dict[int, int] = {}
             for value, other, other_day in self._db.execute(
                     f"SELECT value, id, day FROM posting WHERE value IN ({marks}) UNION ALL "
                     f"SELECT value, id, day FROM recent_key WHERE level IN ({_LEVELS}) AND value IN ({marks})",
-                    (*keys, *keys)):
+                    (*stored_keys, *stored_keys)):
                 if other not in self._gone and other not in self._new:
                     holders.setdefault(value, []).append(other)
+                    stored_holders[value] = stored_holders.get(value, 0) + 1
                     if self._apart(day, other_day):
                         outside.add(other)
+            # A key stored articles hold more than MAX_POSTING times will always be
+            # skipped: it is not read again (some are held by thousands of articles).
+            stock.update(value for value, count in stored_holders.items() if count > MAX_POSTING)
         counts: dict[str, int] = {}
         for held in holders.values():
             if len(held) <= MAX_POSTING:
@@ -421,6 +431,7 @@ class StoryStore:
                 marks = ",".join("?" * len(chunk))
                 for article_id, stored in db.execute(f"SELECT id, sketch FROM member WHERE id IN ({marks})",
                                                      chunk).fetchall():
+                    self._stock.clear()  # its keys may hold fewer articles now
                     db.execute("DELETE FROM member WHERE id = ?", (article_id,))
                     keys = [(v, article_id) for v in Sketch.from_bytes(stored).mins[:LOOKUP_KEYS]]
                     db.executemany("DELETE FROM posting WHERE value = ? AND id = ?", keys)

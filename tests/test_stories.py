@@ -446,3 +446,47 @@ def test_a_reopened_store_filters_after_enough_look_ups(tmp_path, monkeypatch):
         assert store._filter is not None
         assert all(store._filter.holds(value) for value, _, _ in store.filed_keys())
         assert store.assign("agency", utc(2021, 3, 3), stories.sketch(COPY)) == "wire"
+
+
+class _CountingConnection:
+    """A store's connection that counts the key rows its look-ups return."""
+
+    def __init__(self, db) -> None:
+        self._db, self.rows = db, 0
+
+    def execute(self, sql, *args):
+        rows = self._db.execute(sql, *args).fetchall()
+        if "FROM posting WHERE value IN" in sql:
+            self.rows += len(rows)
+        return iter(rows)
+
+    def __getattr__(self, name):
+        return getattr(self._db, name)
+
+
+def test_keys_held_by_too_many_stored_articles_are_read_once(tmp_path, monkeypatch):
+    """A key more than MAX_POSTING committed articles hold never counts; once a look-up
+    finds it so, later look-ups skip it (some generated keys are held by thousands),
+    with the same stories, until a commit removes committed articles."""
+    monkeypatch.setattr(stories, "MAX_POSTING", 3)
+    stock = -(1 << 62)
+
+    def sketch(*mins: int) -> stories.Sketch:
+        return stories.Sketch(100, tuple(sorted(mins)), ())
+
+    day = utc(2021, 3, 2)
+    with stories.StoryStore(tmp_path) as store:
+        for n in range(5):
+            store.assign(f"held-{n}", day, sketch(stock, 1000 + n))
+        store.commit()
+        counting = store._db = _CountingConnection(store._db)
+        assert store.assign("first", day, sketch(stock, 2000)) == "first"
+        assert stock in store._stock and counting.rows == 5
+        assert store.assign("second", day, sketch(stock, 1001)) == "held-1"  # through its other key
+        assert counting.rows == 6  # held-1's row for 1001; the stock key was not read again
+        store._db = counting._db
+        store.forget(["held-0", "held-1", "held-2", "held-3", "first"])
+        store.commit()
+        assert not store._stock  # two holders left (held-4, second): the key counts again
+        store.assign("third", day, sketch(stock, 3000))
+        assert stock not in store._stock
