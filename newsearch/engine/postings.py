@@ -46,7 +46,7 @@ _POSTING_BYTES = 24
 _FLAT_BYTES = 32
 _FLAT_TERM_BYTES = 100
 # Occurrences turned into postings at a time: bounds the Python lists made from the arrays.
-_FLAT_CHUNK = 1 << 18
+_FLAT_CHUNK = 1 << 16
 
 # Blocks of at most this many postings are written uncompressed.
 SMALL_BLOCK = 4
@@ -144,12 +144,12 @@ class _FlatField:
         del rank
         # Stable: within a term, occurrences stay in document order and, inside a
         # document, in position order (flat_positions gives each term's ascending).
+        # Positions are gathered a chunk at a time below: a run's worth at once would be
+        # another 8 bytes per occurrence at the moment a worker holds the most.
         order = np.argsort(ranks, kind="stable")
         ranks = ranks[order]
-        places = np.frombuffer(self.places, dtype=np.int64)[order]
         ends = np.frombuffer(self.ends, dtype=np.uint64).astype(np.int64)
         docs = np.repeat(np.frombuffer(self.docs, dtype=np.uint32), np.diff(ends, prepend=0))[order]
-        del order
         count = len(ranks)
         first = np.empty(count, dtype=bool)  # where a posting (term, document) starts
         first[0] = True
@@ -166,6 +166,7 @@ class _FlatField:
         del ranks
         term_starts = bounds.tolist()
         term_first = np.append(starts, count)[bounds].tolist()
+        places = np.frombuffer(self.places, dtype=np.int64)
         boost = self.boost
         singles = _SINGLE_POSITIONS
         rank = 0
@@ -176,7 +177,7 @@ class _FlatField:
                 top += 1
             low, high = term_starts[rank], term_starts[top]
             offset = term_first[rank]
-            chunk_places = places[offset:term_first[top]].tolist()
+            chunk_places = places[order[offset:term_first[top]]].tolist()
             chunk_starts = (starts[low:high] - offset).tolist()
             chunk_sizes = sizes[low:high].tolist()
             chunk_docs = posting_docs[low:high].tolist()
