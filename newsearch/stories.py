@@ -49,10 +49,11 @@ MAX_POSTING = 200
 # Only the smallest few sketch values are looked up: two bodies alike enough share
 # one of them with a probability above 0.99 (see benchmarks/stories.py).
 LOOKUP_KEYS = 16
-# SQLite's page cache for a store being written, in KiB. A build looks up each article's
-# keys among all stored so far; with the default 2 MB the key table's inner pages stop
-# fitting after a few hundred thousand articles, and every look-up reads them again.
-WRITER_CACHE_KIB = 65_536
+# SQLite's page cache for a store being written, in KiB. With the default 2 MB the key
+# tables' inner pages stop fitting after a few hundred thousand articles, and every
+# look-up and commit reads them again. 32 MB: since KeyFilter, few keys are looked up
+# (benchmarks/story_store.py: the same commit and grouping times as with 64 MB).
+WRITER_CACHE_KIB = 32_768
 # Keys are hash values, so one commit's keys land all over a table of every key, and
 # filing them rewrote most of its pages at every commit: a commit cost that grew with
 # the index. So the keys of recent commits are kept in levels of their own: a commit
