@@ -22,7 +22,10 @@ Each article gets a *story* id shared with its near-duplicates:
 
 Candidates are found through an inverted list of sketch values (values shared by
 too many articles are common phrases and are skipped). benchmarks/stories.py
-measures this against datasketch's MinHash LSH on the duplicates dev set.
+measures this against datasketch's MinHash LSH on the duplicates dev set. The list is
+kept so that a batch costs about as much at a million articles as at the start: recent
+commits' keys in small levels of their own, a bit filter that spares SQLite the keys
+no stored article holds, and stock-phrase keys remembered (benchmarks/story_store.py).
 """
 from __future__ import annotations
 
