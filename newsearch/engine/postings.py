@@ -378,9 +378,9 @@ class TermPostings:
 def _interleaved(fieldname: str, terms: dict[bytes, _Entry], flat: _FlatField) -> Iterator[_Record]:
     """A field filed both ways (some documents' values were not text): each term's
     postings from both, put back in document order."""
-    from_flat = {record[1]: record for record in flat.records(fieldname)}
+    from_flat = {term: (ids, weights, values) for _, term, ids, weights, values in flat.records(fieldname)}
     for term in sorted(terms.keys() | from_flat.keys()):
-        parts = [part for part in (terms.get(term), from_flat.get(term, (None,) * 5)[2:]) if part and part[0] is not None]
+        parts = [part for part in (terms.get(term), from_flat.get(term)) if part is not None]
         ids = array("I", chain.from_iterable(part[0] for part in parts))
         weights = array("d", chain.from_iterable(part[1] for part in parts))
         values = [value for part in parts for value in part[2]]
