@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from newsearch import Archive, QuerySyntaxError
-from newsearch.analysis.boundaries import paragraphs, positions_with_boundaries, sentences
+from newsearch.analysis.boundaries import flat_positions_with_boundaries, grouped, paragraphs, sentences
 from newsearch.cli import main
 
 from helpers import article
@@ -190,7 +190,7 @@ def test_positions_keep_word_distance_and_mark_breaks():
             found.setdefault(word, []).append(number)
         return found
 
-    where = positions_with_boundaries("A b. C\n\nD", plain)
+    where = grouped(*flat_positions_with_boundaries("A b. C\n\nD", plain))
     assert [p & 0xFFFFF for p in (where["a"][0], where["b"][0], where["c"][0], where["d"][0])] == [0, 1, 2, 3]
     assert where["b"][0] + 1 == where["a"][0] + 2  # same sentence: consecutive
     assert where["c"][0] >> 20 != where["b"][0] >> 20 and where["c"][0] >> 40 == where["b"][0] >> 40

@@ -68,12 +68,6 @@ def sentence_bases(text: str) -> Iterator[tuple[int, str]]:
             yield (number << PARAGRAPH_SHIFT) | (min(count, MAX_WORDS) << SENTENCE_SHIFT), sentence
 
 
-def positions_with_boundaries(text: str, positions: Callable[[str], dict[str, list[int]]],
-                              plain_terms: Callable[[str], list[str] | None] | None = None) -> dict[str, list[int]]:
-    """Term -> encoded positions for `text` (see flat_positions_with_boundaries)."""
-    return grouped(*flat_positions_with_boundaries(text, positions, plain_terms))
-
-
 def grouped(terms: Iterable[str], places: Iterable[int]) -> dict[str, list[int]]:
     """Terms and positions side by side as term -> positions (in the order given)."""
     found: dict[str, list[int]] = {}
