@@ -171,7 +171,7 @@ def test_groups_are_neighbours_of_about_equal_size(sizes, count, expected):
 def test_a_moved_block_holds_its_ids_moved_by_the_base(first, base, count):
     import pickle
 
-    from newsearch.engine.merging import _moved_first_id
+    from newsearch.engine.movable_blocks import moved_first_id as _moved_first_id
 
     ids = (first,) + tuple(range(1, count))  # the first id absolute, the rest deltas
     block = pickle.dumps((ids, 1.5 if count == 1 else tuple(float(i) for i in range(count)),

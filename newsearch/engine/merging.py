@@ -23,7 +23,6 @@ import pickle
 import shutil
 import struct
 import uuid
-import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -39,6 +38,7 @@ from whoosh.system import _INT_SIZE, pack_int, pack_ushort
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
+from .movable_blocks import movable_postings, moved_block, moved_first_id
 from .ranking import posting_blocks
 from .segments import PARTS_DIR, prebuild_facets
 from .term_arrays import TermArraysWriter, arrays_of, arrays_path, position_decoder
@@ -262,6 +262,7 @@ def _copy_postings(writer: Any, schema: Any, readers: list[Any], docmaps: list[d
     for fieldname in fieldnames:
         fieldobj = schema[fieldname]
         fieldwriter.start_field(fieldname, fieldobj)
+        movable_postings(fieldwriter)
         boost = fieldobj.format.field_boost or 1.0
         for number, (btext, sources) in enumerate(groupby(_merged_terms(readers, fieldname), key=lambda item: item[0])):
             if number % _RELEASE_EVERY == 0:
@@ -361,9 +362,7 @@ class _TermCopy:
             header = BytesIO(buf[start:start + min(size, _HEADER_SLICE)])
             count, maxid, maxweight, comp, minlen, maxlen = pickle.load(header)
             data = buf[start + header.tell():start + size]
-            raw = _moved_first_id(zlib.decompress(data) if comp else bytes(data), count, base)
-            if comp:
-                raw = zlib.compress(raw, comp, _WINDOW_BITS)  # the bytes compressobj gives, in one call
+            raw = moved_block(data, count, base, comp) if comp else moved_first_id(bytes(data), count, base)
             info = pickle.dumps((count, maxid + base, maxweight, comp, minlen, maxlen), 2)
             self._write_pending(last=False)
             self._pending = info + raw
@@ -436,40 +435,9 @@ def _count_blocks(buf: Any, position: int, end: int) -> int:
     return count
 
 
-def _moved_first_id(raw: bytes, count: int, base: int) -> bytes:
-    """A block's pickled (ids, weights, values) with its first id moved up by base.
-
-    The ids are a tuple of ints, the first absolute and the rest deltas, pickled
-    (protocol 2) as the block's first item: its first int opcode is at byte 2, or at
-    byte 3 after a MARK when the tuple has more than three items. Only that int is
-    re-encoded; a block in any other shape is unpickled and pickled again."""
-    at = 2 if count <= 3 else 3
-    if raw[:2] == b"\x80\x02" and (count <= 3 or raw[2:3] == b"("):
-        opcode = raw[at:at + 1]
-        width = _INT_WIDTHS.get(opcode)
-        if width is not None:
-            old = int.from_bytes(raw[at + 1:at + 1 + width], "little", signed=opcode == b"J")
-            return raw[:at] + _pickled_int(old + base) + raw[at + 1 + width:]
-    ids, weights, values = pickle.loads(raw)
-    return pickle.dumps(((ids[0] + base,) + tuple(ids[1:]), weights, values), 2)
-
-
-def _pickled_int(value: int) -> bytes:
-    """An int as pickle protocol 2 writes it (BININT1, BININT2 or BININT)."""
-    if value <= 0xFF:
-        return b"K" + value.to_bytes(1, "little")
-    if value <= 0xFFFF:
-        return b"M" + value.to_bytes(2, "little")
-    return b"J" + value.to_bytes(4, "little", signed=True)
-
-
-_INT_WIDTHS = {b"K": 1, b"M": 2, b"J": 4}
 _unpack_int = struct.Struct("!i").unpack_from
 # A block header (six numbers pickled) is a few dozen bytes.
 _HEADER_SLICE = 96
-# Rewritten blocks are compressed with a 4 KiB window: a block is at most a few KiB,
-# and zlib sets up a smaller window far faster (a reader inflates any window size).
-_WINDOW_BITS = 12
 
 
 def swap_in(writer: Any, merged: list[MergedSegment], index_path: str) -> list[Any]:

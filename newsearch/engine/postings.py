@@ -19,7 +19,6 @@ import os
 import pickle
 import struct
 import uuid
-import zlib
 from array import array
 from itertools import chain, groupby
 from operator import sub
@@ -32,6 +31,7 @@ from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from . import term_arrays
+from .movable_blocks import compress_block, movable_postings
 from .term_arrays import TermArraysWriter, position_decoder, wants_arrays
 
 # What the memory estimate counts for a term's entry and for one posting, besides
@@ -340,7 +340,7 @@ class TermPostings:
                 fieldwriter.start_field(fieldname, schema[fieldname])
                 at = None
                 postwriter = fieldwriter._postwriter
-                level = postwriter._compression
+                level = 1
                 limit = postwriter._blocklimit
                 postfile, tindex = fieldwriter._postfile, fieldwriter._tindex
                 field_key = pack_ushort(fieldwriter._fieldid)
@@ -447,7 +447,7 @@ def _write_one_block(postfile: Any, start: int, ids: array, weights: array, valu
     data = pickle.dumps((deltas, mini_weights, mini_values), 2)
     comp = level if count > SMALL_BLOCK else 0
     if comp:
-        data = zlib.compress(data, comp)
+        data = compress_block(data, comp, count)
     info = pickle.dumps((count, last, top, comp, low, high), 2)
     size = len(info) + len(data)
     postfile.write(WHOOSH3_HEADER_MAGIC + pack_int(-size) + info + data)
