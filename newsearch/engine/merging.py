@@ -8,7 +8,8 @@ and append each segment's posting blocks with its document numbers moved up by
 the documents before it. A block of a segment without deletions is copied with
 one number changed (the first id: the rest are deltas); a segment with deleted
 documents has its postings re-encoded without them. Stored fields, columns and
-field lengths are copied document by document.
+field lengths are copied document by document (stored fields as the deflated bytes
+they are kept in).
 
 The merged segment is written in a private folder under the index (as worker
 segments are, see segments.py) and swapped in for its sources at a commit
@@ -26,12 +27,13 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from io import BytesIO
+from functools import partial
 from itertools import groupby
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 from whoosh import columns as whoosh_columns
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, STORED_COLUMN, WHOOSH3_HEADER_MAGIC, W3PerDocReader
 from whoosh.filedb.filestore import FileStorage
 from whoosh.reading import SegmentReader
 from whoosh.system import _INT_SIZE, pack_int, pack_ushort
@@ -175,6 +177,7 @@ def _copy_documents(writer: Any, schema: Any, readers: list[Any], progress: Prog
     """Stored fields, field lengths and columns of every live document; returns the docnum maps."""
     pdw = writer.perdocwriter
     names = list(schema.names())
+    raw_out = _stored_bytes_writer(pdw)
     docmaps = []
     docnum = 0
     for reader in readers:
@@ -188,11 +191,19 @@ def _copy_documents(writer: Any, schema: Any, readers: list[Any], progress: Prog
                 columns[name] = (coltype, creader)
         lengths = [(name, schema[name], _lengths(reader, name)) for name in names]
         docmap = {}
-        for old, stored in reader.iter_docs():
+        raw_in = _stored_bytes_reader(reader) if raw_out is not None else None
+        for old in reader.all_doc_ids():
             if docnum % _RELEASE_EVERY == 0:
                 _release_pages(readers)
             docmap[old] = docnum
             pdw.start_doc(docnum)
+            if raw_in is not None:
+                stored: dict[str, Any] = {}
+                data = raw_in(old)
+                if data:
+                    raw_out(docnum, data)
+            else:
+                stored = reader.stored_fields(old)
             for name, fieldobj, column in lengths:
                 pdw.add_field(name, fieldobj, stored.get(name), column[old] if column else 0)
             for name, (coltype, creader) in columns.items():
@@ -204,6 +215,33 @@ def _copy_documents(writer: Any, schema: Any, readers: list[Any], progress: Prog
         if progress is not None:
             progress(len(docmap))
     return docmaps
+
+
+def _stored_bytes_writer(pdw: Any) -> Callable[[int, bytes], None] | None:
+    """Where a document's stored fields go as the bytes Whoosh keeps them (pickled,
+    then deflated): a merge copies them so instead of inflating, unpickling,
+    pickling and deflating each document again. None for another codec's writer."""
+    writer = getattr(pdw, "_colwriters", {}).get("_stored")
+    if type(writer) is not whoosh_columns.PickleColumn.Writer:
+        return None
+    child = writer._child
+    if type(child) is not whoosh_columns.CompressedBytesColumn.Writer:
+        return None
+    return partial(whoosh_columns.VarBytesColumn.Writer.add, child)
+
+
+def _stored_bytes_reader(reader: Any) -> Callable[[int], bytes] | None:
+    """A source document's stored fields as stored (see _stored_bytes_writer), or None."""
+    perdoc = getattr(reader, "_perdoc", None)
+    if type(perdoc) is not W3PerDocReader:
+        return None
+    column = perdoc._cached_reader("_stored", STORED_COLUMN)
+    if type(column) is not whoosh_columns.PickleColumn.Reader:
+        return None
+    child = column._child
+    if type(child) is not whoosh_columns.CompressedBytesColumn.Reader:
+        return None
+    return partial(whoosh_columns.VarBytesColumn.Reader.__getitem__, child)
 
 
 # Documents or terms copied between two releases of the pages read so far.
