@@ -6,7 +6,8 @@ as indexing the articles again. Segments already hold each term's postings in
 document order, so a merge only has to walk the term dictionaries side by side
 and append each segment's posting blocks with its document numbers moved up by
 the documents before it. A block of a segment without deletions is copied with
-one number changed (the first id: the rest are deltas); a segment with deleted
+one number changed (the first id: the rest are deltas), which the blocks we write
+keep outside their deflated part (movable_blocks.py); a segment with deleted
 documents has its postings re-encoded without them. Stored fields, columns and
 field lengths are copied document by document (stored fields as the deflated bytes
 they are kept in).
