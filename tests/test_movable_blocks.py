@@ -76,3 +76,11 @@ def test_a_corrupt_stored_prefix_is_not_trusted():
     packed[5] ^= 0xFF  # NLEN no longer complements LEN: zlib itself refuses the stream
     with pytest.raises(zlib.error):
         moved_block(bytes(packed), len(ids), 10, 3)
+
+
+def test_the_python_3_10_deflate_gives_the_same_bytes():
+    from newsearch.engine.movable_blocks import _deflate, _deflate_in_steps
+    raw = _block(list(range(0, 900, 3)), 4, seed=2)
+    for wbits in (12, -12):
+        assert _deflate_in_steps(raw, 3, wbits) == _deflate(raw, 3, wbits)
+    assert zlib.decompress(_deflate_in_steps(raw, 3, 12)) == raw

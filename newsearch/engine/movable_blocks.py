@@ -21,6 +21,7 @@ Whoosh itself, or before this layout) is inflated and deflated as before.
 from __future__ import annotations
 
 import pickle
+import sys
 import zlib
 from typing import Any
 
@@ -38,10 +39,19 @@ _STORED_HEADER = 5  # a stored deflate block's first byte (not final, type 0), L
 _headers: dict[int, bytes] = {}
 
 
+def _deflate_in_steps(data: bytes, level: int, wbits: int) -> bytes:
+    compressor = zlib.compressobj(level, zlib.DEFLATED, wbits)
+    return compressor.compress(data) + compressor.flush()
+
+
+# zlib.compress takes a window size from Python 3.11 on.
+_deflate = zlib.compress if sys.version_info >= (3, 11) else _deflate_in_steps
+
+
 def _zlib_header(level: int) -> bytes:
     header = _headers.get(level)
     if header is None:
-        header = _headers[level] = zlib.compress(b"", level, WINDOW_BITS)[:2]
+        header = _headers[level] = _deflate(b"", level, WINDOW_BITS)[:2]
     return header
 
 
@@ -65,8 +75,8 @@ def compress_block(raw: bytes, level: int, count: int) -> bytes:
     """A block's pickle compressed at `level` with its first id stored, not deflated."""
     end = _first_id_end(raw, count)
     if not end:
-        return zlib.compress(raw, level, WINDOW_BITS)
-    return (_zlib_header(level) + _stored(raw[:end]) + zlib.compress(raw[end:], level, -WINDOW_BITS)
+        return _deflate(raw, level, WINDOW_BITS)
+    return (_zlib_header(level) + _stored(raw[:end]) + _deflate(raw[end:], level, -WINDOW_BITS)
             + zlib.adler32(raw).to_bytes(4, "big"))
 
 
@@ -92,7 +102,7 @@ def moved_block(data: bytes | memoryview, count: int, base: int, level: int) -> 
         prefix = moved_first_id(raw[:end], count, base)
         checksum = zlib.adler32(memoryview(raw)[end:], zlib.adler32(prefix))
         return bytes(data[:2]) + _stored(prefix) + bytes(data[start:len(data) - 4]) + checksum.to_bytes(4, "big")
-    return zlib.compress(moved_first_id(raw, count, base), level, WINDOW_BITS)
+    return _deflate(moved_first_id(raw, count, base), level, WINDOW_BITS)
 
 
 def _holds_stored_prefix(data: bytes | memoryview, raw: bytes, end: int) -> bool:
