@@ -1,4 +1,5 @@
 """Posting blocks whose first document number a merge moves without deflating again."""
+import io
 import pickle
 import random
 import zlib
@@ -84,3 +85,48 @@ def test_the_python_3_10_deflate_gives_the_same_bytes():
     for wbits in (12, -12):
         assert _deflate_in_steps(raw, 3, wbits) == _deflate(raw, 3, wbits)
     assert zlib.decompress(_deflate_in_steps(raw, 3, 12)) == raw
+
+
+def test_every_compressed_block_an_index_build_writes_is_movable(tmp_path):
+    """Terms of one block (written in one step) and of many (through the codec's
+    writer) alike: a merge can then move every block without deflating it again."""
+    from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
+
+    from newsearch.engine import store
+    from newsearch.engine.movable_blocks import _first_id_end, _holds_stored_prefix
+    from newsearch.ingest import index_paths
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    ships = ["ferry", "tanker", "trawler", "barge", "tug", "schooner", "dredger", "liner"]
+    for n in range(400):  # "harbour" in every article (four blocks of 128 and the rest), each ship in 50
+        (corpus / f"note{n:03d}.txt").write_text(
+            f"Harbour note {n}\n\nThe harbour board met on day {n} about the {ships[n % 8]} at the pier.\n",
+            encoding="utf-8")
+    assert index_paths([corpus], index=tmp_path / "ix", jobs=1).ok
+    ix, _ = store.open_index(tmp_path / "ix")
+    seen = {1: 0, 2: 0}  # compressed blocks of single-block and multi-block terms
+    with ix.searcher() as searcher:
+        for reader in (r for r, _ in searcher.leaf_searchers()):
+            terms = reader.reader() if hasattr(reader, "reader") else reader
+            for (fieldname, btext), info in terms._terms.items():
+                if info.is_inlined():
+                    continue
+                offset = info.extent()[0]
+                buf = terms._terms._postfile._buf
+                assert bytes(buf[offset:offset + 4]) == WHOOSH3_HEADER_MAGIC
+                position, blocks, size = offset + 4, [], 1
+                while size > 0:  # the last block's size is negative
+                    size = int.from_bytes(buf[position:position + 4], "big", signed=True)
+                    start = position + 4
+                    header = io.BytesIO(buf[start:start + 96])
+                    count, _, _, comp, _, _ = pickle.load(header)
+                    blocks.append((count, comp, bytes(buf[start + header.tell():start + abs(size)])))
+                    position = start + abs(size)
+                for count, comp, data in blocks:
+                    if comp:
+                        raw = zlib.decompress(data)
+                        end = _first_id_end(raw, count)
+                        assert end and _holds_stored_prefix(data, raw, end), (fieldname, btext)
+                        seen[min(len(blocks), 2)] += 1
+    assert seen[1] > 0 and seen[2] >= 4

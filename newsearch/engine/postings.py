@@ -339,8 +339,9 @@ class TermPostings:
                     fieldwriter.finish_field()
                 fieldwriter.start_field(fieldname, schema[fieldname])
                 at = None
+                movable_postings(fieldwriter)
                 postwriter = fieldwriter._postwriter
-                level = 1
+                level = postwriter._compression
                 limit = postwriter._blocklimit
                 postfile, tindex = fieldwriter._postfile, fieldwriter._tindex
                 field_key = pack_ushort(fieldwriter._fieldid)
