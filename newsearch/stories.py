@@ -41,8 +41,6 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-import numpy as np
-
 SHINGLE_WORDS = 4
 SKETCH_SIZE = 64
 MIN_CONTAINMENT = 0.6

@@ -93,7 +93,7 @@ def test_every_compressed_block_an_index_build_writes_is_movable(tmp_path):
     from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 
     from newsearch.engine import store
-    from newsearch.engine.movable_blocks import _first_id_end, _holds_stored_prefix
+    from newsearch.engine.movable_blocks import _first_id_span, _holds_stored_prefix
     from newsearch.ingest import index_paths
 
     corpus = tmp_path / "corpus"
@@ -126,7 +126,7 @@ def test_every_compressed_block_an_index_build_writes_is_movable(tmp_path):
                 for count, comp, data in blocks:
                     if comp:
                         raw = zlib.decompress(data)
-                        end = _first_id_end(raw, count)
+                        end = _first_id_span(raw, count)[1]
                         assert end and _holds_stored_prefix(data, raw, end), (fieldname, btext)
                         seen[min(len(blocks), 2)] += 1
     assert seen[1] > 0 and seen[2] >= 4

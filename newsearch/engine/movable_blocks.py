@@ -55,15 +55,16 @@ def _zlib_header(level: int) -> bytes:
     return header
 
 
-def _first_id_end(raw: bytes | memoryview, count: int) -> int:
-    """Where the first id's pickled int ends in a block's pickle (0 when the
-    pickle is not in the shape protocol 2 gives a tuple of ints: then nothing can
-    be moved in place)."""
+def _first_id_span(raw: bytes | memoryview, count: int) -> tuple[int, int]:
+    """Where the first id's pickled int (opcode and bytes) starts and ends in a
+    block's pickle; (0, 0) when the pickle is not in the shape protocol 2 gives a
+    tuple of ints (a MARK first when it holds more than three): then nothing can be
+    moved in place."""
     at = 2 if count <= 3 else 3
     if raw[:2] != b"\x80\x02" or (count > 3 and raw[2:3] != b"("):
-        return 0
+        return 0, 0
     width = _INT_WIDTHS.get(bytes(raw[at:at + 1]))
-    return at + 1 + width if width is not None else 0
+    return (at, at + 1 + width) if width is not None else (0, 0)
 
 
 def _stored(prefix: bytes) -> bytes:
@@ -73,7 +74,7 @@ def _stored(prefix: bytes) -> bytes:
 
 def compress_block(raw: bytes, level: int, count: int) -> bytes:
     """A block's pickle compressed at `level` with its first id stored, not deflated."""
-    end = _first_id_end(raw, count)
+    end = _first_id_span(raw, count)[1]
     if not end:
         return _deflate(raw, level, WINDOW_BITS)
     return (_zlib_header(level) + _stored(raw[:end]) + _deflate(raw[end:], level, -WINDOW_BITS)
@@ -83,9 +84,8 @@ def compress_block(raw: bytes, level: int, count: int) -> bytes:
 def moved_first_id(raw: bytes, count: int, base: int) -> bytes:
     """A block's pickle with its first id moved up by base. Only that int is
     re-encoded; a pickle in any other shape is loaded and dumped again."""
-    end = _first_id_end(raw, count)
+    start, end = _first_id_span(raw, count)
     if end:
-        start = 2 if count <= 3 else 3
         opcode = raw[start:start + 1]
         old = int.from_bytes(raw[start + 1:end], "little", signed=opcode == b"J")
         return raw[:start] + _pickled_int(old + base) + raw[end:]
@@ -96,7 +96,7 @@ def moved_first_id(raw: bytes, count: int, base: int) -> bytes:
 def moved_block(data: bytes | memoryview, count: int, base: int, level: int) -> bytes:
     """A compressed block (as stored after its info) with its first id moved up by base."""
     raw = zlib.decompress(data)
-    end = _first_id_end(raw, count)
+    end = _first_id_span(raw, count)[1]
     if end and _holds_stored_prefix(data, raw, end):
         start = 2 + _STORED_HEADER + end
         prefix = moved_first_id(raw[:end], count, base)
