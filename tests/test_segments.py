@@ -396,5 +396,46 @@ def test_occurrences_filed_flat_give_the_postings_filed_term_by_term(tmp_path):
             else:
                 assert flat.add_flat("body", docnum, terms, places, 2.0) == len(terms)
         assert records(flat) == expected, (limit, mixed)
-        assert (len(flat._runs) > 3) == (limit < 1)
+        assert (flat.spills > 3) == (limit < 1)
         flat.cleanup()
+
+
+def test_frequent_terms_come_with_the_positions_their_values_encode(tmp_path):
+    """A frequent term of a positional field comes with its occurrence counts and
+    positions as arrays (what the term arrays store without decoding the values
+    again): they must be what its values decode to, with or without run files, and
+    when the field's terms are merged from several runs."""
+    import random
+    from newsearch.engine.postings import TermPostings
+    from newsearch.engine.term_arrays import MIN_POSTINGS, position_decoder
+    from whoosh.formats import Positions
+
+    decode = position_decoder(Positions())
+    rng = random.Random(11)
+    words = ["tide", "harbour", "zinc", "ölfeld", "rare"]
+    docs = []
+    for docnum in range(400):
+        places = sorted(rng.sample(range(1 << 20, (1 << 20) + 200), rng.randint(1, 30)))
+        terms = [rng.choice(words[:4]) for _ in places]
+        if docnum % 25 == 0:
+            terms[0] = "rare"  # 16 postings: no arrays
+        docs.append((terms, places))
+    for limit in (64, 0.002):
+        postings = TermPostings(str(tmp_path), limitmb=limit)
+        for docnum, (terms, places) in enumerate(docs):
+            postings.add_flat("body", docnum, terms, places, 1.0)
+        with_arrays = 0
+        for _, term, ids, _, values, raw in postings.full_records():
+            if len(ids) < MIN_POSTINGS:
+                assert raw is None
+                continue
+            with_arrays += 1
+            counts, positions = raw
+            decoded = [decode(value) for value in values]
+            assert counts.tolist() == [len(found) for found in decoded], term
+            assert positions.tolist() == [p for found in decoded for p in found], term
+            expected = [docnum for docnum, (terms, _) in enumerate(docs) if term.decode() in terms]
+            assert list(ids) == expected
+        assert with_arrays == 4 and (postings.spills > 3) == (limit < 1)
+        postings.cleanup()
+    assert not list(tmp_path.iterdir())

@@ -21,7 +21,7 @@ import struct
 import uuid
 from array import array
 from itertools import chain, groupby
-from operator import sub
+from operator import itemgetter, sub
 from typing import Any, Iterable, Iterator
 
 import numpy as np
@@ -47,6 +47,8 @@ _FLAT_BYTES = 32
 _FLAT_TERM_BYTES = 100
 # Occurrences turned into postings at a time: bounds the Python lists made from the arrays.
 _FLAT_CHUNK = 1 << 16
+# Positions gathered at a time when a positional field's occurrences go to a run file.
+_WRITE_CHUNK = 1 << 20
 
 # Blocks of at most this many postings are written uncompressed.
 SMALL_BLOCK = 4
@@ -55,6 +57,10 @@ SMALL_BLOCK = 4
 _Entry = tuple[array, array, list]
 # A term as written to a run file or handed to the writer.
 _Record = tuple[str, bytes, array, array, list]
+# A term as the segment writer takes it: a _Record and, for a frequent term of a
+# positional field, its occurrence counts and positions as arrays (else None), which
+# the term arrays then need not decode from the values again.
+_FullRecord = tuple[str, bytes, array, array, list, "tuple[np.ndarray, np.ndarray] | None"]
 
 
 # Encoded single positions, by position: most terms occur once in a field, and with
@@ -132,11 +138,10 @@ class _FlatField:
         self.ends = array("Q")
         self.boost = boost
 
-    def records(self, fieldname: str) -> Iterator[_Record]:
-        """The field's terms in term order, each with its postings in document order."""
-        if not self.terms:
-            return
-        names = sorted(self.vocab)  # code point order: the order of their UTF-8 bytes
+    def sorted_occurrences(self) -> _MemoryRun:
+        """The occurrences sorted by term (code point order: the order of their UTF-8
+        bytes), then document, then position."""
+        names = sorted(self.vocab)
         rank = np.empty(len(names), dtype=np.uint32)
         rank[np.fromiter((self.vocab[name] for name in names), dtype=np.int64, count=len(names))] = \
             np.arange(len(names), dtype=np.uint32)
@@ -144,57 +149,169 @@ class _FlatField:
         del rank
         # Stable: within a term, occurrences stay in document order and, inside a
         # document, in position order (flat_positions gives each term's ascending).
-        # Positions are gathered a chunk at a time below: a run's worth at once would be
-        # another 8 bytes per occurrence at the moment a worker holds the most.
         order = np.argsort(ranks, kind="stable")
-        ranks = ranks[order]
+        offsets = np.zeros(len(names) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(ranks, minlength=len(names)), out=offsets[1:])
+        del ranks
         ends = np.frombuffer(self.ends, dtype=np.uint64).astype(np.int64)
         docs = np.repeat(np.frombuffer(self.docs, dtype=np.uint32), np.diff(ends, prepend=0))[order]
-        count = len(ranks)
+        return _MemoryRun(names, offsets, docs, np.frombuffer(self.places, dtype=np.int64), order)
+
+
+class _MemoryRun:
+    """A positional field's occurrences sorted by term, in memory: the terms in order
+    (`names`), where each term's occurrences start (`offsets`, one more than the
+    terms), their documents in that order, and their positions gathered through
+    `order` a slice at a time (a run's worth at once would be another 8 bytes per
+    occurrence at the moment a worker holds the most)."""
+
+    def __init__(self, names: list[str], offsets: np.ndarray, docs: np.ndarray, places: np.ndarray,
+                 order: np.ndarray) -> None:
+        self.names, self.offsets = names, offsets
+        self._docs, self._places, self._order = docs, places, order
+
+    def load_names(self) -> list[str]:
+        return self.names
+
+    def occurrences(self, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
+        """Documents and positions of occurrences low to high."""
+        return self._docs[low:high], self._places[self._order[low:high]]
+
+    def write(self, path: str) -> _FileRun:
+        """Write to a run file (the spill of a positional field) and forget the arrays."""
+        count = len(self._docs)
+        with open(path, "wb") as fh:
+            pickle.dump((self.names, count), fh, pickle.HIGHEST_PROTOCOL)
+            at = fh.tell()
+            self.offsets.tofile(fh)
+            self._docs.tofile(fh)
+            for low in range(0, count, _WRITE_CHUNK):
+                self._places[self._order[low:low + _WRITE_CHUNK]].tofile(fh)
+        return _FileRun(path, at, len(self.names), count, self.offsets)
+
+
+class _FileRun:
+    """A spilled positional field's occurrences, sorted as _MemoryRun's, read back
+    a slice at a time; only the term offsets stay in memory (the names are read
+    again when the runs are merged)."""
+
+    def __init__(self, path: str, at: int, terms: int, count: int, offsets: np.ndarray) -> None:
+        self.path = path
+        self.offsets = offsets
+        self._docs_at = at + (terms + 1) * 8
+        self._places_at = self._docs_at + count * 4
+        self._fh: Any = None
+
+    def load_names(self) -> list[str]:
+        with open(self.path, "rb") as fh:
+            names, _ = pickle.load(fh)
+        return names
+
+    def occurrences(self, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
+        if self._fh is None:
+            self._fh = open(self.path, "rb")
+        fh = self._fh
+        fh.seek(self._docs_at + low * 4)
+        docs = np.fromfile(fh, dtype=np.uint32, count=high - low)
+        fh.seek(self._places_at + low * 8)
+        return docs, np.fromfile(fh, dtype=np.int64, count=high - low)
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+
+_Run = _MemoryRun | _FileRun
+
+
+def _flat_records(fieldname: str, runs: list[_Run], boost: float) -> Iterator[_Record]:
+    """The terms of a positional field filed in `runs` (earlier documents first), in
+    term order, each with its postings in document order and, for a term of at least
+    term_arrays.MIN_POSTINGS postings, its occurrence counts and positions as arrays.
+
+    Runs are merged a chunk of whole terms at a time: each run's share of a chunk is
+    one slice of it (a run is sorted by term), and a stable sort of the chunk by term
+    keeps the runs' order within each term."""
+    if len(runs) == 1:
+        names = runs[0].load_names()
+        mapped = [np.arange(len(names), dtype=np.int64)]
+    else:
+        known: set[str] = set()
+        for run in runs:
+            known.update(run.load_names())
+        names = sorted(known)
+        del known
+        number = dict(zip(names, range(len(names))))
+        mapped = [np.fromiter(map(number.__getitem__, run.load_names()), dtype=np.int64) for run in runs]
+        del number
+    total = np.zeros(len(names), dtype=np.int64)
+    for run, where in zip(runs, mapped):
+        total[where] += np.diff(run.offsets)
+    term_first = np.zeros(len(names) + 1, dtype=np.int64)
+    np.cumsum(total, out=term_first[1:])
+    del total
+    singles = _SINGLE_POSITIONS
+    rank = 0
+    while rank < len(names):
+        # A run of whole terms holding about _FLAT_CHUNK occurrences.
+        top = int(np.searchsorted(term_first, term_first[rank] + _FLAT_CHUNK))
+        top = min(max(top, rank + 1), len(names))
+        keys, docs, places = _chunk(runs, mapped, rank, top)
+        count = len(keys)
         first = np.empty(count, dtype=bool)  # where a posting (term, document) starts
         first[0] = True
-        np.not_equal(ranks[1:], ranks[:-1], out=first[1:])
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
         first[1:] |= docs[1:] != docs[:-1]
         starts = np.flatnonzero(first)
         del first
         sizes = np.diff(starts, append=count)
-        posting_docs = docs[starts]
-        del docs
-        # Term r's postings run from term_starts[r] to term_starts[r + 1], its
-        # occurrences from term_first[r] to term_first[r + 1].
-        bounds = np.searchsorted(ranks[starts], np.arange(len(names) + 1))
-        del ranks
-        term_starts = bounds.tolist()
-        term_first = np.append(starts, count)[bounds].tolist()
-        places = np.frombuffer(self.places, dtype=np.int64)
-        boost = self.boost
-        singles = _SINGLE_POSITIONS
-        rank = 0
-        while rank < len(names):
-            # A run of whole terms holding about _FLAT_CHUNK occurrences.
-            top = rank + 1
-            while top < len(names) and term_first[top] - term_first[rank] < _FLAT_CHUNK:
-                top += 1
-            low, high = term_starts[rank], term_starts[top]
-            offset = term_first[rank]
-            chunk_places = places[order[offset:term_first[top]]].tolist()
-            chunk_starts = (starts[low:high] - offset).tolist()
-            chunk_sizes = sizes[low:high].tolist()
-            chunk_docs = posting_docs[low:high].tolist()
-            for r in range(rank, top):
-                a, b = term_starts[r] - low, term_starts[r + 1] - low
-                counts = chunk_sizes[a:b]
-                values = []
-                for at, size in zip(chunk_starts[a:b], counts):
-                    if size == 1:
-                        position = chunk_places[at]
-                        encoded = singles.get(position)
-                        values.append(encoded if encoded is not None else _encode_single(position))
-                    else:
-                        values.append(encode_positions(chunk_places[at:at + size]))
-                weights = array("d", counts) if boost == 1.0 else array("d", [c * boost for c in counts])
-                yield fieldname, names[r].encode("utf-8"), array("I", chunk_docs[a:b]), weights, values
-            rank = top
+        # Term r's postings run from bounds[r - rank] to bounds[r - rank + 1].
+        bounds = np.searchsorted(keys[starts], np.arange(rank, top + 1)).tolist()
+        chunk_places = places.tolist()
+        chunk_starts = starts.tolist()
+        chunk_sizes = sizes.tolist()
+        chunk_docs = docs[starts].tolist()
+        ends = chunk_starts + [count]
+        for r in range(rank, top):
+            a, b = bounds[r - rank], bounds[r - rank + 1]
+            counts = chunk_sizes[a:b]
+            values = []
+            for at, size in zip(chunk_starts[a:b], counts):
+                if size == 1:
+                    position = chunk_places[at]
+                    encoded = singles.get(position)
+                    values.append(encoded if encoded is not None else _encode_single(position))
+                else:
+                    values.append(encode_positions(chunk_places[at:at + size]))
+            weights = array("d", counts) if boost == 1.0 else array("d", [c * boost for c in counts])
+            raw = (sizes[a:b], places[ends[a]:ends[b]]) if b - a >= term_arrays.MIN_POSTINGS else None
+            yield fieldname, names[r].encode("utf-8"), array("I", chunk_docs[a:b]), weights, values, raw
+        rank = top
+    for run in runs:
+        if isinstance(run, _FileRun):
+            run.close()
+
+
+def _chunk(runs: list[_Run], mapped: list[np.ndarray], low: int, high: int
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Term numbers, documents and positions of the occurrences of terms low to high
+    (numbers in the merged vocabulary), by term, then run, then document and position."""
+    keys, docs, places = [], [], []
+    for run, where in zip(runs, mapped):
+        first, last = np.searchsorted(where, [low, high]).tolist()
+        if first == last:
+            continue
+        offsets = run.offsets[first:last + 1]
+        run_docs, run_places = run.occurrences(int(offsets[0]), int(offsets[-1]))
+        keys.append(np.repeat(where[first:last], np.diff(offsets)))
+        docs.append(run_docs)
+        places.append(run_places)
+    if len(keys) == 1:
+        return keys[0], docs[0], places[0]
+    all_keys = np.concatenate(keys)
+    order = np.argsort(all_keys, kind="stable")
+    return all_keys[order], np.concatenate(docs)[order], np.concatenate(places)[order]
 
 
 class TermPostings:
@@ -206,7 +323,10 @@ class TermPostings:
         self._fields: dict[str, dict[bytes, _Entry]] = {}
         self._flat: dict[str, _FlatField] = {}
         self._size = 0
-        self._runs: list[str] = []
+        self._runs: list[str] = []  # run files of the fields filed term by term
+        self._flat_runs: dict[str, list[_FileRun]] = {}  # and of the positional fields
+        self._boosts: dict[str, float] = {}
+        self.spills = 0
 
     def add(self, fieldname: str, docnum: int, items: Iterable[tuple[bytes, Any, float, bytes | None]]) -> None:
         """One document's postings in one field: (term, frequency, weight, encoded value)."""
@@ -258,34 +378,38 @@ class TermPostings:
         return len(terms)
 
     def __bool__(self) -> bool:
-        return bool(self._fields) or bool(self._flat) or bool(self._runs)
+        return bool(self._fields) or bool(self._flat) or bool(self._runs) or bool(self._flat_runs)
 
     def _spill(self) -> None:
-        """Write the terms gathered so far to a run file, in term order, and forget them."""
-        path = os.path.join(self._folder, f"postings-{uuid.uuid4().hex}.run")
-        with open(path, "wb") as fh:
-            for fieldname, term, ids, weights, values in self._in_memory():
-                # One pickle per term, each read by a fresh unpickler (shared memos
-                # would have to stay in step).
-                pickle.dump((fieldname, term, ids.tobytes(), weights.tobytes(), values), fh,
-                            pickle.HIGHEST_PROTOCOL)
-        self._runs.append(path)
+        """Write the postings gathered so far to run files, in term order, and forget
+        them: the fields filed term by term to one pickled file, each positional
+        field's sorted occurrences to a file of arrays (no per-term work)."""
+        if self._fields:
+            path = os.path.join(self._folder, f"postings-{uuid.uuid4().hex}.run")
+            with open(path, "wb") as fh:
+                for fieldname, term, ids, weights, values in self._in_memory():
+                    # One pickle per term, each read by a fresh unpickler (shared memos
+                    # would have to stay in step).
+                    pickle.dump((fieldname, term, ids.tobytes(), weights.tobytes(), values), fh,
+                                pickle.HIGHEST_PROTOCOL)
+            self._runs.append(path)
+        for fieldname, flat in self._flat.items():
+            if flat.terms:
+                path = os.path.join(self._folder, f"occurrences-{uuid.uuid4().hex}.run")
+                self._flat_runs.setdefault(fieldname, []).append(flat.sorted_occurrences().write(path))
+                self._boosts[fieldname] = flat.boost
         self._fields = {}
         self._flat = {}
         self._size = 0
+        self.spills += 1
 
     def _in_memory(self) -> Iterator[_Record]:
-        for fieldname in sorted(self._fields.keys() | self._flat.keys()):
-            terms = self._fields.get(fieldname)
-            flat = self._flat.get(fieldname)
-            if flat is None:
-                for term in sorted(terms):  # type: ignore[union-attr]
-                    ids, weights, values = terms[term]  # type: ignore[index]
-                    yield fieldname, term, ids, weights, values
-            elif terms is None:
-                yield from flat.records(fieldname)
-            else:
-                yield from _interleaved(fieldname, terms, flat)
+        """The fields filed term by term, as gathered since the last spill."""
+        for fieldname in sorted(self._fields):
+            terms = self._fields[fieldname]
+            for term in sorted(terms):
+                ids, weights, values = terms[term]
+                yield fieldname, term, ids, weights, values
 
     @staticmethod
     def _read_run(path: str) -> Iterator[_Record]:
@@ -300,22 +424,54 @@ class TermPostings:
                 weights.frombytes(weight_bytes)
                 yield fieldname, term, ids, weights, values
 
-    def records(self) -> Iterator[_Record]:
-        """Every term in (field, term) order with all its postings in document order.
-        Runs hold earlier documents than later runs and memory, and the merge keeps
-        that order among equal terms."""
+    def _term_records(self) -> Iterator[_Record]:
+        """The fields filed term by term, from run files and memory, in (field, term)
+        order. Runs hold earlier documents than later runs and memory, and the merge
+        keeps that order among equal terms."""
         if not self._runs:
             yield from self._in_memory()
             return
         sources = [self._read_run(path) for path in self._runs] + [self._in_memory()]
-        merged = heapq.merge(*sources, key=lambda record: (record[0], record[1]))
-        for (fieldname, term), group in groupby(merged, key=lambda record: (record[0], record[1])):
-            parts = list(group)
-            ids, weights, values = parts[0][2], parts[0][3], parts[0][4]
-            for part in parts[1:]:
-                ids.extend(part[2])
-                weights.extend(part[3])
-                values.extend(part[4])
+        merged = heapq.merge(*sources, key=_field_and_term)
+        for _, group in groupby(merged, key=_field_and_term):
+            yield _joined(list(group))
+
+    def _positional_fields(self) -> list[str]:
+        return sorted(self._flat_runs.keys() | {name for name, flat in self._flat.items() if flat.terms})
+
+    def _positional_runs(self, fieldname: str) -> list[_Run]:
+        """A positional field's run files and what memory holds since (sorted only
+        now, a field at a time)."""
+        runs: list[_Run] = list(self._flat_runs.get(fieldname, []))
+        flat = self._flat.get(fieldname)
+        if flat is not None and flat.terms:
+            runs.append(flat.sorted_occurrences())
+            self._boosts[fieldname] = flat.boost
+        return runs
+
+    def full_records(self) -> Iterator[_FullRecord]:
+        """Every term in (field, term) order with all its postings in document order
+        (and, for frequent terms of positional fields, their positions as arrays)."""
+        by_field = groupby(self._term_records(), key=itemgetter(0))
+        pending = next(by_field, None)
+        for fieldname in self._positional_fields():
+            while pending is not None and pending[0] < fieldname:
+                yield from ((*record, None) for record in pending[1])
+                pending = next(by_field, None)
+            runs = self._positional_runs(fieldname)
+            flat = _flat_records(fieldname, runs, self._boosts[fieldname])
+            if pending is not None and pending[0] == fieldname:
+                yield from _both_ways(pending[1], flat)
+                pending = next(by_field, None)
+            else:
+                yield from flat
+        while pending is not None:
+            yield from ((*record, None) for record in pending[1])
+            pending = next(by_field, None)
+
+    def records(self) -> Iterator[_Record]:
+        """Every term in (field, term) order with all its postings in document order."""
+        for fieldname, term, ids, weights, values, _ in self.full_records():
             yield fieldname, term, ids, weights, values
 
     def postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
@@ -333,7 +489,7 @@ class TermPostings:
         column = bytearray()
         decode = None
         at = None  # where the postings file's next write lands, while only this loop writes to it
-        for fieldname, term, ids, weights, values in self.records():
+        for fieldname, term, ids, weights, values, raw in self.full_records():
             if fieldname != current:
                 if current is not None:
                     fieldwriter.finish_field()
@@ -361,33 +517,56 @@ class TermPostings:
                 fieldwriter.finish_term()
                 at = None  # the codec wrote: ask the file again
             if decode is not None and len(ids) >= term_arrays.MIN_POSTINGS:
-                arrays.add(fieldname, term, ids, weights, values, decode)  # type: ignore[union-attr]
+                if raw is not None:
+                    arrays.add_arrays(fieldname, term, np.frombuffer(ids, dtype=np.uint32),  # type: ignore[union-attr]
+                                      np.frombuffer(weights, dtype=np.float64), raw[0], raw[1])
+                else:
+                    arrays.add(fieldname, term, ids, weights, values, decode)  # type: ignore[union-attr]
         if current is not None:
             fieldwriter.finish_field()
 
     def cleanup(self) -> None:
-        for path in self._runs:
+        paths = self._runs + [run.path for runs in self._flat_runs.values() for run in runs]
+        for path in paths:
             try:
                 os.remove(path)
             except OSError:
                 pass
         self._runs = []
+        self._flat_runs = {}
         self._fields = {}
         self._flat = {}
 
 
-def _interleaved(fieldname: str, terms: dict[bytes, _Entry], flat: _FlatField) -> Iterator[_Record]:
+def _field_and_term(record: _Record) -> tuple[str, bytes]:
+    return record[0], record[1]
+
+
+def _joined(parts: list[_Record]) -> _Record:
+    """One term's records from successive runs (earlier documents first) as one."""
+    fieldname, term, ids, weights, values = parts[0]
+    for part in parts[1:]:
+        ids.extend(part[2])
+        weights.extend(part[3])
+        values.extend(part[4])
+    return fieldname, term, ids, weights, values
+
+
+def _both_ways(terms: Iterable[_Record], flat: Iterator[_FullRecord]) -> Iterator[_FullRecord]:
     """A field filed both ways (some documents' values were not text): each term's
     postings from both, put back in document order."""
-    from_flat = {term: (ids, weights, values) for _, term, ids, weights, values in flat.records(fieldname)}
-    for term in sorted(terms.keys() | from_flat.keys()):
-        parts = [part for part in (terms.get(term), from_flat.get(term)) if part is not None]
-        ids = array("I", chain.from_iterable(part[0] for part in parts))
-        weights = array("d", chain.from_iterable(part[1] for part in parts))
-        values = [value for part in parts for value in part[2]]
+    merged = heapq.merge(((*record, None) for record in terms), flat, key=itemgetter(1))
+    for term, group in groupby(merged, key=itemgetter(1)):
+        parts = list(group)
+        if len(parts) == 1:
+            yield parts[0]
+            continue
+        ids = array("I", chain.from_iterable(part[2] for part in parts))
+        weights = array("d", chain.from_iterable(part[3] for part in parts))
+        values = [value for part in parts for value in part[4]]
         order = sorted(range(len(ids)), key=ids.__getitem__)
-        yield (fieldname, term, array("I", [ids[k] for k in order]), array("d", [weights[k] for k in order]),
-               [values[k] for k in order])
+        yield (parts[0][0], term, array("I", [ids[k] for k in order]), array("d", [weights[k] for k in order]),
+               [values[k] for k in order], None)
 
 
 def _fill_blocks(postwriter: Any, ids: array, weights: array, values: list, column: bytearray,
