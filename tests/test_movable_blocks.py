@@ -6,7 +6,18 @@ import zlib
 
 import pytest
 
+from newsearch.engine import deflating
 from newsearch.engine.movable_blocks import compress_block, moved_block, moved_first_id
+
+
+@pytest.fixture(autouse=True, params=["libdeflate", "zlib"])
+def deflater(request, monkeypatch):
+    """Every test with libdeflate (the `fast` extra) and without it (zlib)."""
+    if request.param == "zlib":
+        monkeypatch.setattr(deflating, "_libdeflate", None)
+    else:
+        monkeypatch.setattr(deflating, "_libdeflate", pytest.importorskip("deflate"))
+    return request.param
 
 
 def _block(ids, positions_per_doc=3, seed=0):
@@ -80,7 +91,7 @@ def test_a_corrupt_stored_prefix_is_not_trusted():
 
 
 def test_the_python_3_10_deflate_gives_the_same_bytes():
-    from newsearch.engine.movable_blocks import _deflate, _deflate_in_steps
+    from newsearch.engine.deflating import _deflate_in_steps, zlib_deflate as _deflate
     raw = _block(list(range(0, 900, 3)), 4, seed=2)
     for wbits in (12, -12):
         assert _deflate_in_steps(raw, 3, wbits) == _deflate(raw, 3, wbits)
@@ -130,3 +141,32 @@ def test_every_compressed_block_an_index_build_writes_is_movable(tmp_path):
                         assert end and _holds_stored_prefix(data, raw, end), (fieldname, btext)
                         seen[min(len(blocks), 2)] += 1
     assert seen[1] > 0 and seen[2] >= 4
+
+
+def test_a_block_bigger_than_the_window_inflates_a_little_at_a_time(deflater):
+    """A block pickle of tens of KiB (long position lists) whose values repeat
+    pieces of one another from far back inflates, also read out in small pieces (zlib
+    then reaches back through its window rather than its output), and its header
+    declares a window as far as the compressor may reach: libdeflate has no window
+    setting (32 KiB), zlib is told 4 KiB."""
+    ids = list(range(0, 128 * 9, 9))
+    rng = random.Random(4)
+    # Each fifth value a copy of the same 2,000 random bytes, fresh random bytes
+    # between: matches only 8 KiB and more back.
+    pool = bytes(rng.randrange(256) for _ in range(2_000))
+    values = tuple(bytes(pool) if k % 5 == 0 else bytes(rng.randrange(256) for _ in range(2_000))
+                   for k in range(len(ids)))
+    far = pickle.dumps((tuple([ids[0]] + [9] * (len(ids) - 1)), None, values), 2)
+    for block in (_block(ids, positions_per_doc=150, seed=4), far):
+        assert len(block) > 4096 * 4
+        packed = compress_block(block, 3, len(ids))
+        reader = zlib.decompressobj()
+        out = bytearray()
+        data = packed
+        while data:
+            out += reader.decompress(data, 512)
+            data = reader.unconsumed_tail
+        out += reader.flush()
+        assert bytes(out) == block
+        assert (packed[0] >> 4) + 8 == (15 if deflater == "libdeflate" else 12)  # the header's CINFO
+        assert zlib.decompress(moved_block(packed, len(ids), 77, 3)) == moved_first_id(block, len(ids), 77)

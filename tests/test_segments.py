@@ -439,3 +439,20 @@ def test_frequent_terms_come_with_the_positions_their_values_encode(tmp_path):
         assert with_arrays == 4 and (postings.spills > 3) == (limit < 1)
         postings.cleanup()
     assert not list(tmp_path.iterdir())
+
+
+def test_stored_fields_are_deflated_by_libdeflate_when_installed_and_read_back(tmp_path):
+    deflate = pytest.importorskip("deflate")
+    articles = _example_articles()
+    ix = store.create_index(tmp_path)
+    builder = SegmentBuilder(str(tmp_path), ix.schema, limitmb=64)
+    assert builder._writer.perdocwriter._colwriters["_stored"]._child._compress is deflate.zlib_compress
+    for article in articles:
+        builder.add(store.article_fields(article))
+    with store.IndexWriter(str(tmp_path), ix) as writer:
+        writer.add_segment(builder.finish())
+    ix, _ = store.open_index(tmp_path)
+    with ix.searcher() as searcher:
+        stored = {fields["id"]: fields for fields in searcher.all_stored_fields()}
+    assert {a.id for a in articles} == set(stored)
+    assert all(stored[a.id]["body"] == a.body and stored[a.id]["title"] == a.title for a in articles)

@@ -21,12 +21,13 @@ Whoosh itself, or before this layout) is inflated and deflated as before.
 from __future__ import annotations
 
 import pickle
-import sys
 import zlib
 from typing import Any
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3PostingsWriter
 from whoosh.util.numeric import length_to_byte
+
+from . import deflating
 
 __all__ = ["MovablePostingsWriter", "compress_block", "movable_postings", "moved_block", "moved_first_id"]
 
@@ -36,22 +37,14 @@ WINDOW_BITS = 12
 # The pickle's int opcodes (protocol 2) and their widths in bytes.
 _INT_WIDTHS = {b"K": 1, b"M": 2, b"J": 4}
 _STORED_HEADER = 5  # a stored deflate block's first byte (not final, type 0), LEN, NLEN
-_headers: dict[int, bytes] = {}
+_headers: dict[tuple[int, int], bytes] = {}
+_deflate = deflating.zlib_deflate
 
 
-def _deflate_in_steps(data: bytes, level: int, wbits: int) -> bytes:
-    compressor = zlib.compressobj(level, zlib.DEFLATED, wbits)
-    return compressor.compress(data) + compressor.flush()
-
-
-# zlib.compress takes a window size from Python 3.11 on.
-_deflate = zlib.compress if sys.version_info >= (3, 11) else _deflate_in_steps
-
-
-def _zlib_header(level: int) -> bytes:
-    header = _headers.get(level)
+def _zlib_header(level: int, wbits: int) -> bytes:
+    header = _headers.get((level, wbits))
     if header is None:
-        header = _headers[level] = _deflate(b"", level, WINDOW_BITS)[:2]
+        header = _headers[(level, wbits)] = _deflate(b"", level, wbits)[:2]
     return header
 
 
@@ -77,8 +70,8 @@ def compress_block(raw: bytes, level: int, count: int) -> bytes:
     end = _first_id_span(raw, count)[1]
     if not end:
         return _deflate(raw, level, WINDOW_BITS)
-    return (_zlib_header(level) + _stored(raw[:end]) + _deflate(raw[end:], level, -WINDOW_BITS)
-            + zlib.adler32(raw).to_bytes(4, "big"))
+    rest, wbits = deflating.raw_deflate(raw[end:], level, WINDOW_BITS)
+    return _zlib_header(level, wbits) + _stored(raw[:end]) + rest + zlib.adler32(raw).to_bytes(4, "big")
 
 
 def moved_first_id(raw: bytes, count: int, base: int) -> bytes:

@@ -30,6 +30,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
+from .deflating import zlib_compress
 from .postings import FieldLengths, TermPostings
 from .spelling import PackedWords, WordCounts
 from .term_arrays import PART_NAME as ARRAYS_PART
@@ -84,6 +85,7 @@ class _BatchWriter(SegmentWriter):
             add_field(fieldname, fieldobj, value, length)
 
         self.perdocwriter.add_field = add_field_recording_length
+        _compress_stored_fields_with(self.perdocwriter, zlib_compress())
         # Term vectors and separate spelling words need Whoosh's full add_document.
         self._special = any(f.vector or f.separate_spelling() for f in self.schema)
 
@@ -150,6 +152,15 @@ class _BatchWriter(SegmentWriter):
     def _close_segment(self) -> None:
         super()._close_segment()
         self._postings.cleanup()
+
+
+def _compress_stored_fields_with(perdocwriter: Any, compress: Any) -> None:
+    """Have Whoosh's stored-fields column deflate each document with `compress`
+    (deflating.py); a codec laid out otherwise keeps its own."""
+    column = getattr(perdocwriter, "_colwriters", {}).get("_stored")
+    child = getattr(column, "_child", None)
+    if child is not None and hasattr(child, "_compress"):
+        child._compress = compress
 
 
 class SegmentBuilder:
