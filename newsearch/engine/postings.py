@@ -251,7 +251,6 @@ def _flat_records(fieldname: str, runs: list[_Run], boost: float) -> Iterator[_R
     term_first = np.zeros(len(names) + 1, dtype=np.int64)
     np.cumsum(total, out=term_first[1:])
     del total
-    singles = _SINGLE_POSITIONS
     rank = 0
     while rank < len(names):
         # A run of whole terms holding about _FLAT_CHUNK occurrences.
@@ -268,22 +267,14 @@ def _flat_records(fieldname: str, runs: list[_Run], boost: float) -> Iterator[_R
         sizes = np.diff(starts, append=count)
         # Term r's postings run from bounds[r - rank] to bounds[r - rank + 1].
         bounds = np.searchsorted(keys[starts], np.arange(rank, top + 1)).tolist()
-        chunk_places = places.tolist()
-        chunk_starts = starts.tolist()
         chunk_sizes = sizes.tolist()
         chunk_docs = docs[starts].tolist()
-        ends = chunk_starts + [count]
+        ends = starts.tolist() + [count]
+        values_all = _encoded_values(places, starts, sizes, ends)
         for r in range(rank, top):
             a, b = bounds[r - rank], bounds[r - rank + 1]
             counts = chunk_sizes[a:b]
-            values = []
-            for at, size in zip(chunk_starts[a:b], counts):
-                if size == 1:
-                    position = chunk_places[at]
-                    encoded = singles.get(position)
-                    values.append(encoded if encoded is not None else _encode_single(position))
-                else:
-                    values.append(encode_positions(chunk_places[at:at + size]))
+            values = values_all[a:b]
             weights = array("d", counts) if boost == 1.0 else array("d", [c * boost for c in counts])
             raw = (sizes[a:b], places[ends[a]:ends[b]]) if b - a >= term_arrays.MIN_POSTINGS else None
             yield fieldname, names[r].encode("utf-8"), array("I", chunk_docs[a:b]), weights, values, raw
@@ -291,6 +282,24 @@ def _flat_records(fieldname: str, runs: list[_Run], boost: float) -> Iterator[_R
     for run in runs:
         if isinstance(run, _FileRun):
             run.close()
+
+
+def _encoded_values(places: np.ndarray, starts: np.ndarray, sizes: np.ndarray, ends: list[int]) -> list[bytes]:
+    """Each posting's encoded positions (its occurrences run from starts[k] for
+    sizes[k]): most postings hold one position, whose encoding the cache mostly has,
+    so those are looked up all at once."""
+    firsts = places[starts].tolist()
+    values = list(map(_SINGLE_POSITIONS.get, firsts))
+    several = np.flatnonzero(sizes > 1).tolist()
+    if several:
+        chunk_places = places.tolist()
+        for k in several:
+            values[k] = encode_positions(chunk_places[ends[k]:ends[k + 1]])
+    if None in values:
+        for k, value in enumerate(values):
+            if value is None:
+                values[k] = _encode_single(firsts[k])
+    return values  # type: ignore[return-value]
 
 
 def _chunk(runs: list[_Run], mapped: list[np.ndarray], low: int, high: int
