@@ -9,8 +9,13 @@ Here each term of a field gets its own arrays of document numbers, weights and
 encoded values as documents come in. Document numbers only grow, so every list is in
 order as it stands: the finish sorts only the terms, and fills the postings writer's
 buffer a block at a time, with the block statistics Whoosh's own writer keeps
-(tests/test_segments.py compares what a search reads from both). Past the memory limit the terms gathered so
-far go to a run file in term order, and the finish merges runs a term at a time.
+(tests/test_segments.py compares what a search reads from both). Text fields are
+filed flat (a term number and a position per word) and grouped by one sort.
+
+Past the memory limit what is gathered goes to run files: a text field's occurrences
+as arrays sorted by term (no per-term work), other fields a pickle per term; the finish
+merges text runs a chunk of whole terms at a time with numpy, the others a term at a
+time.
 """
 from __future__ import annotations
 
