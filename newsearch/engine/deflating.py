@@ -3,9 +3,9 @@ installed, else Python's zlib.
 
 Compressing posting blocks and stored fields is about a tenth of a build worker's
 time. libdeflate (the `deflate` package) does it 1.7x faster than zlib at the same
-level, in the same format and a little smaller (benchmarks/README.md, "Posting blocks
-deflated by libdeflate"), so any zlib reader, Whoosh's among them, reads what it
-writes. Only writing changes; reading always goes through zlib.
+level, in the same format and a little smaller (benchmarks/README.md, "Cheap spills,
+and posting blocks deflated by libdeflate"), so any zlib reader, Whoosh's among them,
+reads what it writes. Only writing changes; reading always goes through zlib.
 """
 from __future__ import annotations
 
