@@ -418,3 +418,50 @@ def test_a_parallel_build_loads_the_language_model_before_it_forks(tmp_path) -> 
     report = index_paths([source], index=tmp_path / "ix", jobs=2)
     assert report.articles == 4
     assert detect._identifier.cache_info().currsize == 1  # workers parse; only a preload fills it here
+
+
+def _page_samples(shared_dir, count: int = 80) -> list[str]:
+    """Lower-cased 300-character pieces of the text of real pages in many languages."""
+    from bs4 import BeautifulSoup
+
+    samples = []
+    for page in sorted((shared_dir / "corpus" / "extraction" / "pages").glob("*.html.gz"))[:count]:
+        text = " ".join(BeautifulSoup(gzip.decompress(page.read_bytes()), "lxml").get_text(" ").split())
+        samples.extend(text[start:start + 300].lower() for start in range(0, min(len(text), 3000), 700))
+    return samples
+
+
+def test_the_numpy_reading_of_the_language_model_answers_as_py3langid(shared_dir) -> None:
+    """Detection reads py3langid's model with numpy (analysis/byte_model.py); every
+    answer must be py3langid's own, on real pages and on texts with few or no letters."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    from newsearch.analysis.byte_model import FastIdentifier
+
+    reference = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    fast = FastIdentifier.of(reference)
+    assert fast is not None
+    samples = _page_samples(shared_dir) + ["", "x", "1234 5678", "¿qué?", "日本語のテキストです", "ünïcödé " * 40]
+    languages = set()
+    for text in samples:
+        expected, probability = reference.classify(text)
+        found, found_probability = fast.classify(text)
+        assert found == expected and found_probability == pytest.approx(probability, abs=1e-4), text
+        languages.add(expected)
+    assert len(samples) > 200 and len(languages) >= 5  # the pages span several languages
+
+
+def test_a_model_the_numpy_reader_does_not_know_falls_back_to_py3langid() -> None:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    from newsearch.analysis.byte_model import FastIdentifier
+
+    class ScoresOtherwise(LanguageIdentifier):  # another py3langid's answers: the checks disagree
+        __slots__ = ()
+
+        def classify(self, text):
+            return "la", 0.75
+
+    assert FastIdentifier.of(ScoresOtherwise.from_model_file(MODEL_FILE, norm_probs=True)) is None
+    assert FastIdentifier.of(LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)) is not None
+    assert FastIdentifier.of(object()) is None

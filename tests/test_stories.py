@@ -511,3 +511,18 @@ def test_sketch_keeps_the_smallest_shingles_of_long_and_short_bodies():
         assert list(found.mins) == expected
         assert found.size == len(shingles)
         assert any(h < 0 for h in shingles) or words < 60
+
+
+def test_shingles_hashed_in_numpy_are_the_hashes_of_their_tuples(shared_dir, monkeypatch) -> None:
+    """Sketches hash runs of words with CPython's tuple hash done in numpy; stored
+    sketches must be the ones hash() gives, in this and every other process."""
+    assert stories._TUPLE_HASH_IN_NUMPY  # else the numpy path is never taken here
+    words = [0, 5, 2**32 - 1, 77, 2**31, 9, 123456]
+    assert stories._shingle_hashes(stories.np.array(words, dtype=stories.np.uint64)).tolist() == [
+        hash(tuple(words[i:i + 4])) for i in range(len(words) - 3)]
+    lines = (shared_dir / "corpus" / "duplicates" / "articles.jsonl").read_text().splitlines()
+    bodies = [json.loads(line)["body"] for line in lines[:300]] + ["", "one two", "six six six six six"]
+    fast = [stories.sketch(body) for body in bodies]
+    monkeypatch.setattr(stories, "_TUPLE_HASH_IN_NUMPY", False)
+    assert fast == [stories.sketch(body) for body in bodies]
+    assert sum(1 for s in fast if len(s.mins) == stories.SKETCH_SIZE) > 100

@@ -13,6 +13,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from .byte_model import FastIdentifier
+
 __all__ = ["SAMPLE_CHARS", "detect_language", "language_of", "load_model", "primary_code"]
 
 # What detection reads: the start of the title and body. Agreement with the pages'
@@ -40,17 +42,20 @@ def primary_code(declared: str) -> str:
 
 @lru_cache(maxsize=1)
 def _identifier() -> Any:
-    """The model, loaded once per process (about a second; never on the search path)."""
+    """The model, loaded once per process (about a second; never on the search path):
+    read with numpy (byte_model.py) when its layout is the one that reader knows,
+    else py3langid's own classifier."""
     try:
         from py3langid.langid import MODEL_FILE, LanguageIdentifier
     except ImportError:
         return None
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return FastIdentifier.of(identifier) or identifier
 
 
 def load_model() -> None:
     """Load the model now. A build calls this before it forks its parser processes:
-    the model's arrays (about 75 MB) are then pages the processes share, where each
+    the model's arrays (about 100 MB) are then pages the processes share, where each
     worker loading its own would hold a copy."""
     _identifier()
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import sys
 import zlib
-from typing import Callable
+from typing import Any, Callable
+
+from whoosh import columns as whoosh_columns
 
 try:
     import deflate as _libdeflate
 except ImportError:  # the `fast` extra is not installed
     _libdeflate = None
 
-__all__ = ["LIBDEFLATE", "raw_deflate", "zlib_compress"]
+__all__ = ["LIBDEFLATE", "deflated_under_pickle", "raw_deflate", "zlib_compress"]
 
 LIBDEFLATE = _libdeflate is not None
 
@@ -44,3 +46,13 @@ def raw_deflate(data: bytes, level: int, wbits: int) -> tuple[bytes, int]:
 def zlib_compress() -> Callable[[bytes, int], bytes]:
     """A zlib-format compress(data, level) for Whoosh's stored-fields column."""
     return _libdeflate.zlib_compress if _libdeflate is not None else zlib.compress
+
+
+def deflated_under_pickle(column: Any, side: str) -> Any:
+    """The deflated-bytes column inside a stored-fields column (`side` "Writer" or
+    "Reader") when it is Whoosh's own pickle-then-deflate layout, else None: where
+    writers swap the compressor, and merges copy stored fields without inflating."""
+    if type(column) is not getattr(whoosh_columns.PickleColumn, side):
+        return None
+    child = column._child
+    return child if type(child) is getattr(whoosh_columns.CompressedBytesColumn, side) else None

@@ -41,6 +41,7 @@ from whoosh.system import _INT_SIZE, pack_int, pack_ushort
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
+from .deflating import deflated_under_pickle
 from .movable_blocks import movable_postings, moved_block, moved_first_id
 from .ranking import posting_blocks
 from .segments import PARTS_DIR, prebuild_facets
@@ -222,7 +223,7 @@ def _stored_bytes_writer(pdw: Any) -> Callable[[int, bytes], None] | None:
     """Where a document's stored fields go as the bytes Whoosh keeps them (pickled,
     then deflated): a merge copies them so instead of inflating, unpickling,
     pickling and deflating each document again. None for another codec's writer."""
-    child = _deflated_under_pickle(getattr(pdw, "_colwriters", {}).get("_stored"), "Writer")
+    child = deflated_under_pickle(getattr(pdw, "_colwriters", {}).get("_stored"), "Writer")
     return partial(whoosh_columns.VarBytesColumn.Writer.add, child) if child is not None else None
 
 
@@ -231,17 +232,8 @@ def _stored_bytes_reader(reader: Any) -> Callable[[int], bytes] | None:
     perdoc = getattr(reader, "_perdoc", None)
     if type(perdoc) is not W3PerDocReader:
         return None
-    child = _deflated_under_pickle(perdoc._cached_reader("_stored", STORED_COLUMN), "Reader")
+    child = deflated_under_pickle(perdoc._cached_reader("_stored", STORED_COLUMN), "Reader")
     return partial(whoosh_columns.VarBytesColumn.Reader.__getitem__, child) if child is not None else None
-
-
-def _deflated_under_pickle(column: Any, side: str) -> Any:
-    """The deflated-bytes column inside a stored-fields column (`side` "Writer" or
-    "Reader") when it is Whoosh's own pickle-then-deflate layout, else None."""
-    if type(column) is not getattr(whoosh_columns.PickleColumn, side):
-        return None
-    child = column._child
-    return child if type(child) is getattr(whoosh_columns.CompressedBytesColumn, side) else None
 
 
 # Documents or terms copied between two releases of the pages read so far.

@@ -339,7 +339,7 @@ class TermPostings:
         self._size = 0
         self._runs: list[str] = []  # run files of the fields filed term by term
         self._flat_runs: dict[str, list[_FileRun]] = {}  # and of the positional fields
-        self._boosts: dict[str, float] = {}
+        self._boosts: dict[str, float] = {}  # each positional field's boost, from its first posting
         self.spills = 0
 
     def add(self, fieldname: str, docnum: int, items: Iterable[tuple[bytes, Any, float, bytes | None]]) -> None:
@@ -371,6 +371,7 @@ class TermPostings:
         flat = self._flat.get(fieldname)
         if flat is None:
             flat = self._flat[fieldname] = _FlatField(boost)
+            self._boosts.setdefault(fieldname, boost)
         vocab = flat.vocab
         numbers = list(map(vocab.get, terms))
         size = len(terms) * _FLAT_BYTES
@@ -411,7 +412,6 @@ class TermPostings:
             if flat.terms:
                 path = os.path.join(self._folder, f"occurrences-{uuid.uuid4().hex}.run")
                 self._flat_runs.setdefault(fieldname, []).append(flat.sorted_occurrences().write(path))
-                self._boosts[fieldname] = flat.boost
         self._fields = {}
         self._flat = {}
         self._size = 0
@@ -460,7 +460,6 @@ class TermPostings:
         flat = self._flat.get(fieldname)
         if flat is not None and flat.terms:
             runs.append(flat.sorted_occurrences())
-            self._boosts[fieldname] = flat.boost
         return runs
 
     def full_records(self) -> Iterator[_FullRecord]:

@@ -30,7 +30,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
-from .deflating import zlib_compress
+from .deflating import deflated_under_pickle, zlib_compress
 from .postings import FieldLengths, TermPostings
 from .spelling import PackedWords, WordCounts
 from .term_arrays import PART_NAME as ARRAYS_PART
@@ -157,9 +157,8 @@ class _BatchWriter(SegmentWriter):
 def _compress_stored_fields_with(perdocwriter: Any, compress: Any) -> None:
     """Have Whoosh's stored-fields column deflate each document with `compress`
     (deflating.py); a codec laid out otherwise keeps its own."""
-    column = getattr(perdocwriter, "_colwriters", {}).get("_stored")
-    child = getattr(column, "_child", None)
-    if child is not None and hasattr(child, "_compress"):
+    child = deflated_under_pickle(getattr(perdocwriter, "_colwriters", {}).get("_stored"), "Writer")
+    if child is not None:
         child._compress = compress
 
 
