@@ -9,6 +9,8 @@ and a writer cancelled with merges in flight.
 """
 from __future__ import annotations
 
+import json
+
 import multiprocessing
 import os
 from pathlib import Path
@@ -174,6 +176,28 @@ def test_new_and_merged_segments_come_with_their_facet_arrays(tmp_path, monkeypa
     with Archive.open(path) as archive:
         found = archive.search("harbour", facets=("section",), limit=1)
         assert {f.value: f.count for f in found.facets["section"]} == {"World": 67, "Business": 67, "Sport": 66}
+
+
+def test_a_build_ends_without_the_facet_arrays_of_segments_merged_away(tmp_path, monkeypatch):
+    """The size of a finished index is what it keeps: the facet arrays of the worker
+    segments a merge replaced go at the end of the build, not at some later query."""
+    from newsearch.engine import query
+    from newsearch.engine.query import PREBUILT_FIELDS
+
+    (tmp_path / "feed").mkdir()
+    for i in range(200):
+        (tmp_path / "feed" / f"a{i:03d}.jsonl").write_text(json.dumps(
+            {"id": f"a{i}", "title": f"Harbour report {i}", "section": "World", "date": "2021-03-04",
+             "body": f"The harbour council met on day {i}."}) + "\n")
+    monkeypatch.setattr(merge_policy, "DEFAULT_POLICY", SMALL)
+    monkeypatch.setattr(query, "_is_stale", lambda file: True)  # as if written over a minute ago
+    path = tmp_path / "ix"
+    assert index_paths([tmp_path / "feed"], index=path, jobs=2, batch_size=30).ok
+    ix, _ = store.open_index(path)
+    live = {segment.segment_id() for segment in ix._segments()}
+    assert len(live) == 2  # three worker segments merged into one, and the last batch
+    saved = {file.name for file in (path / "facets").glob("*.marshal")}
+    assert saved == {f"{segment}.{field}.marshal" for segment in live for field in PREBUILT_FIELDS}
 
 
 def saved_values(path: Path, segment, fieldname: str) -> list:

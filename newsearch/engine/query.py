@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Collection, Iterable, Iterator, Sequence
 
 import numpy as np
 from whoosh import matching, qparser, scoring
@@ -541,12 +541,25 @@ class FacetCache:
             os.replace(temporary, file)
             if not prune:
                 return
-            live = {_segment_id(r) for r, _ in _leaves(reader)} | {segment_id}
-            for old in file.parent.glob("*.marshal"):
-                if old.name.split(".", 1)[0] not in live and _is_stale(old):
-                    old.unlink(missing_ok=True)
+            _remove_stale_files(file.parent, {_segment_id(r) for r, _ in _leaves(reader)} | {segment_id})
         except OSError:
             pass
+
+
+def prune_facet_values(index_path: str, live: Collection[str]) -> None:
+    """Remove the saved facet arrays of segments no longer in the index (merged away):
+    a build ends with this, so the size it reports is what the index keeps. Best effort."""
+    folder = Path(index_path) / FACET_CACHE_DIR
+    try:
+        _remove_stale_files(folder, set(live))
+    except OSError:
+        pass
+
+
+def _remove_stale_files(folder: Path, live: set[str | None]) -> None:
+    for old in folder.glob("*.marshal"):
+        if old.name.split(".", 1)[0] not in live and _is_stale(old):
+            old.unlink(missing_ok=True)
 
 
 _CACHED_FIELDS = {_DATE_KEY: _LOCAL_DATE, UTC_KEY: "date", ID_KEY: "id"}

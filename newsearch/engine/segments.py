@@ -212,6 +212,13 @@ def prebuild_facets(index_path: str, folder: str, schema: Any, segment: Any) -> 
         reader.close()
 
 
+def prune_facets(index_path: str, live: Collection[str]) -> None:
+    """Remove the facet arrays of segments merged away (query.FacetCache)."""
+    from .query import prune_facet_values
+
+    prune_facet_values(index_path, live)
+
+
 def merge_small_segments(writer: Any, segments: list[Any], busy: Collection[str] = ()) -> list[Any]:
     """The merge policy of every commit: once SMALL_SEGMENTS_TO_MERGE segments of
     under SMALL_SEGMENT articles have piled up (small update runs), merge them into

@@ -53,7 +53,7 @@ from .background_merges import BackgroundMerges
 from .merge_policy import TieredMerges
 from .merging import MergeProgress, optimize as merge_all, swap_in
 from .postings import encode_positions
-from .segments import WrittenSegment, commit_with, merge_small_segments
+from .segments import WrittenSegment, commit_with, merge_small_segments, prune_facets
 from .spelling import SPELLING_FILE, SpellingStore, WordCounts
 
 # Whoosh names each commit's table of contents _MAIN_<generation>.toc.
@@ -809,6 +809,8 @@ class IndexWriter:
                         part.discard()
                     raise
                 self._merges.start(self._ix._segments(), finishing=True)
+        if self._merges is not None:  # the files of segments merged away, so the size reported is true
+            prune_facets(self.path, [segment.segment_id() for segment in self._ix._segments()])
 
     @property
     def merging_documents(self) -> int:
