@@ -55,7 +55,7 @@ def _identifier() -> Any:
 
 def load_model() -> None:
     """Load the model now. A build calls this before it forks its parser processes:
-    the model's arrays (about 100 MB) are then pages the processes share, where each
+    the model's arrays (about 75 MB) are then pages the processes share, where each
     worker loading its own would hold a copy."""
     _identifier()
 
