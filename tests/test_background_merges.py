@@ -200,6 +200,31 @@ def test_a_build_ends_without_the_facet_arrays_of_segments_merged_away(tmp_path,
     assert saved == {f"{segment}.{field}.marshal" for segment in live for field in PREBUILT_FIELDS}
 
 
+def test_a_facet_array_saved_for_one_segment_keeps_the_other_segments_arrays(tmp_path, monkeypatch):
+    """A query that saves one segment's array (here the ids, which builds leave to
+    queries) removes only the files of segments gone from the index, not those of the
+    index's other segments, which every later query would otherwise build again."""
+    (tmp_path / "feed").mkdir()
+    for i in range(150):
+        (tmp_path / "feed" / f"a{i:03d}.jsonl").write_text(json.dumps(
+            {"id": f"a{i}", "title": f"Harbour report {i}", "section": "World", "date": "2021-03-04",
+             "body": f"The harbour council met on day {i}."}) + "\n")
+    monkeypatch.setattr(merge_policy, "DEFAULT_POLICY", None)
+    path = tmp_path / "ix"
+    assert index_paths([tmp_path / "feed"], index=path, jobs=2, batch_size=30).ok
+    assert len(_segment_sizes(path)) >= 2
+    facets = path / "facets"
+    for file in facets.glob("*.marshal"):  # written over a minute ago, as after any real build
+        os.utime(file, (file.stat().st_atime - 600, file.stat().st_mtime - 600))
+    before = {file.name for file in facets.glob("*.marshal")}
+    assert before and not any(".id." in name for name in before)
+    with Archive.open(path) as archive:
+        assert archive.get("a7") is not None  # reads the id column of every segment
+        assert archive.search("harbour", facets=("section",), limit=1).total == 150
+    after = {file.name for file in facets.glob("*.marshal")}
+    assert before <= after and any(".id." in name for name in after)
+
+
 def saved_values(path: Path, segment, fieldname: str) -> list:
     import marshal
 

@@ -454,10 +454,12 @@ class FacetCache:
         if joined is None:
             fieldname = _CACHED_FIELDS.get(facet) or FACET_FIELDS[facet]
             joined = []
-            for segment_reader, offset in _leaves(reader):
+            leaves = _leaves(reader)
+            live = {_segment_id(r) for r, _ in leaves}
+            for segment_reader, offset in leaves:
                 if offset != len(joined):  # pragma: no cover - Whoosh's leaves are contiguous
                     joined.extend([None] * (offset - len(joined)))
-                joined.extend(self._segment_values(segment_reader, fieldname))
+                joined.extend(self._segment_values(segment_reader, fieldname, live=live))
             self._forget_segments_but(reader, fieldname)
             self._joined.put(reader, facet, joined)
         return joined
@@ -501,7 +503,9 @@ class FacetCache:
         _NO_DATE (larger than any date) when it has none."""
         return self.values(reader, _DATE_KEY)
 
-    def _segment_values(self, reader: Any, fieldname: str, *, prune: bool = True) -> list[Any]:
+    def _segment_values(self, reader: Any, fieldname: str, *, live: set[str | None] | None = None) -> list[Any]:
+        """One segment's values (`reader` is a segment's reader); a file saved for it
+        prunes the files of segments not in `live` (the index's segments), if given."""
         segment_id = _segment_id(reader)
         key = (segment_id, fieldname)
         if key in self._segments:
@@ -511,7 +515,7 @@ class FacetCache:
             build = _build_date_values if fieldname in (_LOCAL_DATE, "date") else _build_facet_values
             values = build(reader, fieldname)
             if segment_id:
-                self._save(segment_id, fieldname, values, reader, prune=prune)
+                self._save(segment_id, fieldname, values, live)
         self._segments[key] = values
         return values
 
@@ -528,9 +532,10 @@ class FacetCache:
             return None
         return values if isinstance(values, list) and len(values) == size else None
 
-    def _save(self, segment_id: str, fieldname: str, values: list[Any], reader: Any, *, prune: bool = True) -> None:
+    def _save(self, segment_id: str, fieldname: str, values: list[Any], live: set[str | None] | None) -> None:
         """Best effort: a read-only index folder just means rebuilding next time.
-        With `prune`, files of segments `reader` no longer holds go too."""
+        With `live` (every segment of the index read), files of other segments go too:
+        not the segment's own reader's, which would name that segment alone."""
         file = self._file(segment_id, fieldname)
         if file is None:
             return
@@ -539,9 +544,9 @@ class FacetCache:
             temporary = file.with_suffix(f".tmp{os.getpid()}")
             temporary.write_bytes(marshal.dumps(values))
             os.replace(temporary, file)
-            if not prune:
+            if live is None:
                 return
-            _remove_stale_files(file.parent, {_segment_id(r) for r, _ in _leaves(reader)} | {segment_id})
+            _remove_stale_files(file.parent, live | {segment_id})
         except OSError:
             pass
 
@@ -574,7 +579,7 @@ def prebuild_facet_values(index_path: str, reader: Any) -> None:
     building them: 32 s for the first query on 840,000 articles in 42 segments."""
     cache = FacetCache(index_path)
     for fieldname in PREBUILT_FIELDS:
-        cache._segment_values(reader, fieldname, prune=False)
+        cache._segment_values(reader, fieldname)
 
 
 def _is_stale(file: Path) -> bool:
