@@ -10,7 +10,6 @@ and a writer cancelled with merges in flight.
 from __future__ import annotations
 
 import json
-
 import multiprocessing
 import os
 from pathlib import Path
@@ -184,11 +183,7 @@ def test_a_build_ends_without_the_facet_arrays_of_segments_merged_away(tmp_path,
     from newsearch.engine import query
     from newsearch.engine.query import PREBUILT_FIELDS
 
-    (tmp_path / "feed").mkdir()
-    for i in range(200):
-        (tmp_path / "feed" / f"a{i:03d}.jsonl").write_text(json.dumps(
-            {"id": f"a{i}", "title": f"Harbour report {i}", "section": "World", "date": "2021-03-04",
-             "body": f"The harbour council met on day {i}."}) + "\n")
+    _one_file_per_article(tmp_path / "feed", 200)
     monkeypatch.setattr(merge_policy, "DEFAULT_POLICY", SMALL)
     monkeypatch.setattr(query, "_is_stale", lambda file: True)  # as if written over a minute ago
     path = tmp_path / "ix"
@@ -204,11 +199,7 @@ def test_a_facet_array_saved_for_one_segment_keeps_the_other_segments_arrays(tmp
     """A query that saves one segment's array (here the ids, which builds leave to
     queries) removes only the files of segments gone from the index, not those of the
     index's other segments, which every later query would otherwise build again."""
-    (tmp_path / "feed").mkdir()
-    for i in range(150):
-        (tmp_path / "feed" / f"a{i:03d}.jsonl").write_text(json.dumps(
-            {"id": f"a{i}", "title": f"Harbour report {i}", "section": "World", "date": "2021-03-04",
-             "body": f"The harbour council met on day {i}."}) + "\n")
+    _one_file_per_article(tmp_path / "feed", 150)
     monkeypatch.setattr(merge_policy, "DEFAULT_POLICY", None)
     path = tmp_path / "ix"
     assert index_paths([tmp_path / "feed"], index=path, jobs=2, batch_size=30).ok
@@ -223,6 +214,15 @@ def test_a_facet_array_saved_for_one_segment_keeps_the_other_segments_arrays(tmp
         assert archive.search("harbour", facets=("section",), limit=1).total == 150
     after = {file.name for file in facets.glob("*.marshal")}
     assert before <= after and any(".id." in name for name in after)
+
+
+def _one_file_per_article(folder: Path, count: int) -> None:
+    """`count` short articles, one JSON Lines file each (a batch is then 64 files)."""
+    folder.mkdir()
+    for i in range(count):
+        (folder / f"a{i:03d}.jsonl").write_text(json.dumps(
+            {"id": f"a{i}", "title": f"Harbour report {i}", "section": "World", "date": "2021-03-04",
+             "body": f"The harbour council met on day {i}."}) + "\n")
 
 
 def saved_values(path: Path, segment, fieldname: str) -> list:

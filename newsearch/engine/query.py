@@ -460,14 +460,13 @@ class FacetCache:
                 if offset != len(joined):  # pragma: no cover - Whoosh's leaves are contiguous
                     joined.extend([None] * (offset - len(joined)))
                 joined.extend(self._segment_values(segment_reader, fieldname, live=live))
-            self._forget_segments_but(reader, fieldname)
+            self._forget_segments_but(live, fieldname)
             self._joined.put(reader, facet, joined)
         return joined
 
-    def _forget_segments_but(self, reader: Any, fieldname: str) -> None:
-        """Drop the arrays of segments merged away since: a server that stays up while
-        an archive grows would otherwise keep every segment it ever read."""
-        live = {_segment_id(r) for r, _ in _leaves(reader)}
+    def _forget_segments_but(self, live: set[str | None], fieldname: str) -> None:
+        """Drop the arrays of segments merged away since (not in `live`): a server that
+        stays up while an archive grows would otherwise keep every segment it ever read."""
         for key in [key for key in self._segments if key[1] == fieldname and key[0] not in live]:
             del self._segments[key]
 
