@@ -12,7 +12,9 @@ from whoosh.reading import IndexReader, SegmentReader
 
 from newsearch import Archive, index_paths
 from newsearch.cli import main
-from newsearch.engine.spelling import SPELLING_FILE, SpellingStore, WordCounts, deletions, edit_distance
+from newsearch.engine.spelling import (
+    SPELLING_FILE, WORD, SpellingStore, WordCounts, deletions, edit_distance, printed_words,
+)
 
 from helpers import article
 from test_lifecycle import write_story
@@ -93,6 +95,19 @@ def test_word_counts_count_each_article_once_whatever_the_spellings_it_prints() 
     assert table["bank"][0] == 3
     assert table["rates"][0] == 2 and table["holiday"][0] == 1
     assert table["varga"][0] == 1 and table["the"][0] == 3
+
+
+def test_printed_words_are_the_patterns_matches(shared_dir: Path) -> None:
+    import gzip
+
+    texts = [
+        "x\u00b2y Stra\u00dfe caf\u00e9\u00a0bar snake_case 3rd O'Brien's well-known end.The",
+        "abc\u2003def\u202fghi \u0645\u0631\u062d\u0628\u0627 \u65e5\u672c\u8a9e e\u0301cole", "", "  \n ",
+    ]
+    with gzip.open(shared_dir / "corpus" / "jsonl" / "reuters21578.jsonl.gz", "rt", encoding="utf-8") as fh:
+        texts += [json.loads(line).get("body") or "" for _, line in zip(range(300), fh)]
+    for text in texts:
+        assert printed_words(text) == set(WORD.findall(text)), text[:80]
 
 
 def test_a_suggestion_is_a_printed_word_with_its_case(wages: Path) -> None:

@@ -254,21 +254,53 @@ class NewsTokenizer(Tokenizer):
         next position: what index_positions gives, without the positions. A plain word
         is alphanumeric, not of an unspaced script and not a particle (unless also a
         stop word). None when a token is anything else (the full path then reads the
-        text). `memo` maps raw tokens to terms ("" for a word that takes no position)."""
+        text). `memo` maps raw tokens to terms ("" for a word that takes no position).
+
+        The text is cut at white space first (no token spans it), and a piece holding
+        one token is memoised whole, punctuation and all ("said,"): splitting costs a
+        fifth of running the token pattern over the text, which then reads only
+        pieces not seen before."""
         terms: list[str] = []
         append = terms.append
-        for raw in TOKEN.findall(value):
-            term = memo.get(raw)
+        for piece in value.split():
+            term = memo.get(piece)
             if term is None:
-                term = self._plain_term(raw, stem)
+                raws = TOKEN.findall(piece)
+                if len(raws) != 1:
+                    if not self._plain_pieces(raws, stem, memo, append):
+                        return None
+                    continue
+                term = self._memoised_term(raws[0], stem, memo)
                 if term is None:
                     return None
-                if len(memo) >= _MEMO_WORDS:
-                    memo.clear()
-                memo[raw] = term
+                if piece != raws[0]:
+                    memo[piece] = term
             if term:
                 append(term)
         return terms
+
+    def _plain_pieces(self, raws: list[str], stem: Callable[[str], str] | None,
+                      memo: dict[str, str], append: Callable[[str], None]) -> bool:
+        """Append the terms of a piece's tokens (none, or several: "a/b"); False when
+        one of them is not a plain word."""
+        for raw in raws:
+            term = self._memoised_term(raw, stem, memo)
+            if term is None:
+                return False
+            if term:
+                append(term)
+        return True
+
+    def _memoised_term(self, raw: str, stem: Callable[[str], str] | None, memo: dict[str, str]) -> str | None:
+        term = memo.get(raw)
+        if term is None:
+            term = self._plain_term(raw, stem)
+            if term is None:
+                return None
+            if len(memo) >= _MEMO_WORDS:
+                memo.clear()
+            memo[raw] = term
+        return term
 
     def _plain_term(self, raw: str, stem: Callable[[str], str] | None) -> str | None:
         """A plain word's term ("" when it takes no position: a stop word, or nothing

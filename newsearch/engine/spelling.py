@@ -30,7 +30,8 @@ from ..analysis.names import name_key
 
 SPELLING_FILE = "spelling.sqlite"
 # Words worth suggesting, and worth suggesting for: letters only, three or more.
-WORD = re.compile(r"[^\W\d_]{3,}")
+MIN_WORD = 3
+WORD = re.compile(r"[^\W\d_]{%d,}" % MIN_WORD)
 # Longer "words" are URLs, code or glued text: neither typed nor worth offering.
 MAX_WORD = 24
 # SQLite's page cache for the store being written, in KiB: each commit looks up and
@@ -64,7 +65,7 @@ class WordCounts:
         forms: set[str] = set()
         for text in texts:
             if text:
-                forms.update(WORD.findall(text))
+                forms.update(printed_words(text))
         headline = set(WORD.findall(title)) - forms if title else set()
         # Words over MAX_WORD letters are rare: the sets are filtered only when one is there.
         if forms and max(map(len, forms)) > MAX_WORD:
@@ -89,6 +90,24 @@ class WordCounts:
                     best[key] = candidate
         forms, others = self._forms, self._other_docs
         return {key: (forms.get(key, 0) + others.get(key, 0), form, count) for key, (_, count, form) in best.items()}
+
+
+def printed_words(text: str) -> set[str]:
+    """The distinct WORD matches of `text`. No match spans white space, so the text is
+    cut there and a piece of letters only is a match as it stands (or too short);
+    the pattern reads only the other pieces, most of a body's words being plain
+    (a third of the time of running it over the whole text)."""
+    words: set[str] = set()
+    others: list[str] = []
+    for piece in set(text.split()):
+        if piece.isalpha():
+            if len(piece) >= MIN_WORD:
+                words.add(piece)
+        else:
+            others.append(piece)
+    if others:
+        words.update(WORD.findall(" ".join(others)))
+    return words
 
 
 class PackedWords:
