@@ -465,3 +465,21 @@ def test_a_model_the_numpy_reader_does_not_know_falls_back_to_py3langid() -> Non
     assert FastIdentifier.of(ScoresOtherwise.from_model_file(MODEL_FILE, norm_probs=True)) is None
     assert FastIdentifier.of(LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)) is not None
     assert FastIdentifier.of(object()) is None
+
+
+def test_the_letter_count_that_lets_the_text_speak_reads_the_whole_sample(shared_dir) -> None:
+    """detect_language counts the first words' letters first; the answer must be the
+    count over the whole sample's, letters late or never."""
+    from newsearch.analysis.detect import _LETTER, MIN_LETTERS, SAMPLE_CHARS, _enough_letters
+
+    samples = _page_samples(shared_dir, 30) + [
+        "", "a" * (MIN_LETTERS - 1), "a" * MIN_LETTERS, "1, 2, 3; " * 12 + "b" * MIN_LETTERS,
+        "1, 2, 3; " * 12 + "b" * (MIN_LETTERS - 1), "x\u00b2 " * 60, "\u65e5\u672c\u8a9e" * 20,
+    ]
+    answers = set()
+    for sample in samples:
+        sample = sample[:SAMPLE_CHARS]
+        expected = len(_LETTER.findall(sample)) >= MIN_LETTERS
+        assert _enough_letters(sample) == expected, sample[:80]
+        answers.add(expected)
+    assert answers == {True, False}

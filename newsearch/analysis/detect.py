@@ -60,11 +60,20 @@ def load_model() -> None:
     _identifier()
 
 
+def _enough_letters(sample: str) -> bool:
+    """Whether `sample` holds MIN_LETTERS letters. Most texts hold them in their first
+    few words, so those are counted first (a list of every letter of the sample cost a
+    fifth of detecting)."""
+    if len(_LETTER.findall(sample, 0, 2 * MIN_LETTERS)) >= MIN_LETTERS:
+        return True
+    return len(_LETTER.findall(sample)) >= MIN_LETTERS
+
+
 def detect_language(text: str) -> tuple[str, float] | None:
     """(code, probability) for the start of `text`, or None when it holds too few
     letters to tell (or the detector is not installed)."""
     sample = text[:SAMPLE_CHARS]
-    if len(_LETTER.findall(sample)) < MIN_LETTERS:
+    if not _enough_letters(sample):
         return None
     identifier = _identifier()
     if identifier is None:
