@@ -292,6 +292,7 @@ class NewsTokenizer(Tokenizer):
         return True
 
     def _memoised_term(self, raw: str, stem: Callable[[str], str] | None, memo: dict[str, str]) -> str | None:
+        """_plain_term of one token, looked up in `memo` first and kept there."""
         term = memo.get(raw)
         if term is None:
             term = self._plain_term(raw, stem)
