@@ -135,6 +135,18 @@ def test_fast_analysis_gives_the_token_streams_terms_and_positions(shared_dir):
             assert sorted(field.index(text)) == sorted(reference), (name, text[:80])
 
 
+def test_the_term_memo_keeps_its_bound_for_whole_pieces_too(monkeypatch):
+    from newsearch.engine import analyzers
+
+    monkeypatch.setattr(analyzers, "_MEMO_WORDS", 4)
+    fast = analyzers.fast_index_path(analyzers.text_analyzer("en"))
+    fast.memo.clear()
+    # Known words, then the same words with punctuation: only the pieces are new.
+    for text in ("vote count", "vote, count.", "vote; count!", "(vote) count:", "vote? count,"):
+        assert fast.plain_terms(text) == ["vote", "count"]
+        assert len(fast.memo) <= 4, sorted(fast.memo)
+
+
 def test_an_index_run_leaves_no_private_segment_folders(tmp_path):
     report = index_paths([EXAMPLES], index=tmp_path / "ix", jobs=2)
     assert report.ok and report.articles >= 20

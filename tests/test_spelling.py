@@ -3,6 +3,7 @@
 the index's vocabulary; and `*` answered as the match-all query it is."""
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -98,8 +99,6 @@ def test_word_counts_count_each_article_once_whatever_the_spellings_it_prints() 
 
 
 def test_printed_words_are_the_patterns_matches(shared_dir: Path) -> None:
-    import gzip
-
     texts = [
         "x\u00b2y Stra\u00dfe caf\u00e9\u00a0bar snake_case 3rd O'Brien's well-known end.The",
         "abc\u2003def\u202fghi \u0645\u0631\u062d\u0628\u0627 \u65e5\u672c\u8a9e e\u0301cole", "", "  \n ",

@@ -274,7 +274,7 @@ class NewsTokenizer(Tokenizer):
                 if term is None:
                     return None
                 if piece != raws[0]:
-                    memo[piece] = term
+                    _remember(memo, piece, term)
             if term:
                 append(term)
         return terms
@@ -298,9 +298,7 @@ class NewsTokenizer(Tokenizer):
             term = self._plain_term(raw, stem)
             if term is None:
                 return None
-            if len(memo) >= _MEMO_WORDS:
-                memo.clear()
-            memo[raw] = term
+            _remember(memo, raw, term)
         return term
 
     def _plain_term(self, raw: str, stem: Callable[[str], str] | None) -> str | None:
@@ -417,10 +415,18 @@ def name_analyzer() -> Analyzer:
 
 
 _stem_caches: dict[object, Callable[[str], str]] = {}
-# Raw token -> term, one table per analysis (fields analysed alike share it), each
-# cleared when it reaches _MEMO_WORDS (some 30 MB).
+# Raw token or whole piece ("said,") -> term, one table per analysis (fields analysed
+# alike share it), each cleared when it reaches _MEMO_WORDS (some 30 MB).
 _memos: dict[tuple, dict[str, str]] = {}
 _MEMO_WORDS = 200_000
+
+
+def _remember(memo: dict[str, str], key: str, term: str) -> None:
+    """Keep `key`'s term, clearing the memo first when it holds _MEMO_WORDS entries
+    (raw tokens and whole pieces alike)."""
+    if len(memo) >= _MEMO_WORDS:
+        memo.clear()
+    memo[key] = term
 
 
 class FastAnalysis:
